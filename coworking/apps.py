@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CoworkingConfig(AppConfig):
+    name = "coworking"
+    verbose_name = "Accounts"

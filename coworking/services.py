@@ -1,0 +1,30 @@
+"""Writes to the customer ledger. Called only from other services, inside their transaction."""
+
+from django.db import connection
+from djmoney.money import Money
+
+from coworking.models import Customer, LedgerEntry
+
+
+def ledger_post(
+    *,
+    customer: Customer,
+    kind: str,
+    amount: Money,
+    description: str,
+    invoice=None,
+    payment=None,
+    credit_note=None,
+) -> LedgerEntry:
+    """Append one entry; the sign and source rules are database constraints."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("ledger_post() must run inside the transaction of its document.")
+    return LedgerEntry.objects.create(
+        customer=customer,
+        kind=kind,
+        amount=amount,
+        description=description[:200],
+        invoice=invoice,
+        payment=payment,
+        credit_note=credit_note,
+    )

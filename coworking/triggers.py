@@ -1,0 +1,22 @@
+"""Helpers to declare the database triggers that keep issued documents immutable."""
+
+import functools
+import operator
+
+import pgtrigger
+
+
+def any_changed(*fields: str) -> pgtrigger.Q:
+    """A trigger condition true when any of ``fields`` changes in an UPDATE."""
+    return functools.reduce(
+        operator.or_,
+        [pgtrigger.Q(**{f"old__{f}__df": pgtrigger.F(f"new__{f}")}) for f in fields],
+    )
+
+
+def append_only(model_label: str) -> list[pgtrigger.Protect]:
+    """Refuse every UPDATE and DELETE of rows of an append-only table."""
+    return [
+        pgtrigger.Protect(name=f"{model_label}_no_update", operation=pgtrigger.Update),
+        pgtrigger.Protect(name=f"{model_label}_no_delete", operation=pgtrigger.Delete),
+    ]

@@ -1,0 +1,36 @@
+"""Typed errors of the cancel operation; stable codes are part of the API contract."""
+
+from django.utils.translation import gettext_lazy as _
+
+from coworking.errors import InvalidInput, StateConflict
+from invoicing.errors import InvoiceNotFound
+
+__all__ = [
+    "InvalidCancellation",
+    "InvoiceAlreadyCancelled",
+    "InvoiceIsDraft",
+    "InvoiceNotFound",
+    "InvoicePaid",
+]
+
+
+class InvoiceAlreadyCancelled(StateConflict):
+    code = "invoice_already_cancelled"
+    default_message = _("The invoice is already cancelled.")
+
+
+class InvoiceIsDraft(StateConflict):
+    code = "invoice_is_draft"
+    default_message = _("A draft invoice cannot be cancelled: delete the draft instead.")
+
+
+class InvoicePaid(StateConflict):
+    """For policies that only allow cancelling unpaid invoices (e.g. members in the portal)."""
+
+    code = "invoice_paid"
+    default_message = _("The invoice has payments; only staff can cancel it.")
+
+
+class InvalidCancellation(InvalidInput):
+    code = "cancellation_invalid"
+    default_message = _("The cancellation request is not valid.")

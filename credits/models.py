@@ -1,0 +1,192 @@
+"""Credit notes and the record of each cancellation.
+
+A credit note cancels all of one invoice: it mirrors each invoice line with the sign
+reversed (negative quantity, net, tax and gross; same description, unit price and tax
+rate), so its totals per tax rate are the invoice's to the cent, in the same currency. It
+takes its number from its location's credit-note series. One invoice has at most one
+credit note (a unique constraint); the database refuses DELETE of credit notes and lines,
+UPDATE of lines, and UPDATE of anything on a credit note but its PDF and e-mail
+bookkeeping.
+"""
+
+import pgtrigger
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from coworking.models import Customer, Location
+from coworking.money import CURRENCY_CHOICES, money_field
+from coworking.triggers import any_changed, append_only
+from invoicing.models import Channel, Invoice
+
+FROZEN_CREDIT_NOTE_FIELDS = (
+    "location", "customer", "invoice", "invoice_number", "invoice_issue_date",
+    "sequence_number", "number", "issue_date", "currency", "reason", "created_by", "channel",
+    "created_at", "net_total", "net_total_currency", "tax_total", "tax_total_currency",
+    "total", "total_currency",
+)
+
+
+def private_documents_storage():
+    from django.core.files.storage import storages
+
+    return storages["documents"]
+
+
+class CreditNote(models.Model):
+    class PdfStatus(models.TextChoices):
+        PENDING = "pending", _("PDF pending")
+        READY = "ready", _("PDF ready")
+        FAILED = "failed", _("PDF failed")
+
+    location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="credit_notes", verbose_name=_("location")
+    )
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="credit_notes", verbose_name=_("customer")
+    )
+    invoice = models.OneToOneField(
+        Invoice, on_delete=models.PROTECT, related_name="credit_note", verbose_name=_("invoice")
+    )
+    invoice_number = models.CharField(_("invoice number"), max_length=32)
+    invoice_issue_date = models.DateField(_("invoice date"))
+    sequence_number = models.PositiveIntegerField(_("sequence number"))
+    number = models.CharField(_("number"), max_length=32, unique=True)
+    issue_date = models.DateField(_("issue date"))
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
+    net_total = money_field(_("net total"))
+    tax_total = money_field(_("tax total"))
+    total = money_field(_("total"))
+    reason = models.TextField(_("reason"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("issued by"),
+    )
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    created_at = models.DateTimeField(_("issued at"), auto_now_add=True)
+
+    pdf_status = models.CharField(
+        _("PDF status"), max_length=10, choices=PdfStatus.choices, default=PdfStatus.PENDING
+    )
+    pdf_file = models.FileField(
+        _("PDF"), storage=private_documents_storage, upload_to="credit-notes/", blank=True
+    )
+    pdf_sha256 = models.CharField(_("PDF SHA-256"), max_length=64, blank=True)
+    pdf_size = models.PositiveIntegerField(_("PDF size (bytes)"), null=True, blank=True)
+    pdf_error = models.TextField(_("PDF error"), blank=True)
+    pdf_rendered_at = models.DateTimeField(_("PDF rendered at"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-issue_date", "-sequence_number"]
+        indexes = [
+            models.Index(fields=["pdf_status", "created_at"]),
+            models.Index(fields=["customer", "-issue_date"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["location", "sequence_number"],
+                name="credit_note_number_unique_per_location",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    net_total_currency=F("currency"),
+                    tax_total_currency=F("currency"),
+                    total_currency=F("currency"),
+                ),
+                name="credit_note_single_currency",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    total=F("net_total") + F("tax_total"), net_total__lte=0, tax_total__lte=0
+                ),
+                name="credit_note_total_is_net_plus_tax",
+            ),
+            models.CheckConstraint(
+                condition=Q(pdf_status="ready", pdf_sha256__regex=r"^[0-9a-f]{64}$")
+                | ~Q(pdf_status="ready"),
+                name="credit_note_ready_pdf_has_hash",
+            ),
+        ]
+        triggers = [
+            pgtrigger.Protect(name="no_delete", operation=pgtrigger.Delete),
+            pgtrigger.Protect(
+                name="frozen",
+                operation=pgtrigger.Update,
+                condition=any_changed(*FROZEN_CREDIT_NOTE_FIELDS),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def pdf_filename(self) -> str:
+        return f"{self.number}.pdf"
+
+
+class CreditNoteLine(models.Model):
+    credit_note = models.ForeignKey(CreditNote, on_delete=models.PROTECT, related_name="lines")
+    position = models.PositiveSmallIntegerField(_("position"))
+    description = models.CharField(_("description"), max_length=200)
+    quantity = models.DecimalField(_("quantity"), max_digits=10, decimal_places=3)
+    unit_price = money_field(_("unit price"))
+    tax_rate = models.DecimalField(_("tax rate (%)"), max_digits=5, decimal_places=2)
+    net = money_field(_("net"))
+    tax = money_field(_("tax"))
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["credit_note", "position"], name="credit_note_line_position"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__lt=0, net__lte=0, tax__lte=0),
+                name="credit_note_line_reversed_sign",
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_price_currency=F("net_currency"), tax_currency=F("net_currency")),
+                name="credit_note_line_single_currency",
+            ),
+        ]
+        triggers = append_only("credit_note_line")
+
+    def __str__(self) -> str:
+        return self.description
+
+    @property
+    def gross(self):
+        return self.net + self.tax
+
+
+class CancellationEvent(models.Model):
+    """Audit trail: who cancelled which invoice, when, why and through which channel."""
+
+    invoice = models.OneToOneField(
+        Invoice, on_delete=models.PROTECT, related_name="cancellation_event"
+    )
+    credit_note = models.OneToOneField(
+        CreditNote, on_delete=models.PROTECT, related_name="cancellation_event"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    reason = models.TextField(_("reason"), blank=True)
+    previous_state = models.CharField(_("state before"), max_length=20)
+    amount_paid = money_field(_("paid before cancelling"))
+    started_at = models.DateTimeField(_("started at"))
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        triggers = append_only("cancellation_event")
+
+    def __str__(self) -> str:
+        return f"{self.invoice_id} → {self.credit_note_id}"

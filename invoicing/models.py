@@ -1,0 +1,273 @@
+"""Invoices, their lines and payments.
+
+An invoice is a draft (no number, editable, deletable) until it is issued; then it has a
+number from its location's gapless series and its amounts are frozen. The database holds
+those rules: check constraints tie state, number and paid amount together, and triggers
+refuse DELETE of issued invoices, UPDATE of their identifying fields and amounts, any
+change to the lines of an issued invoice, and any change once cancelled. The only fields
+that move after issue are the state, the paid amount and the cancellation record, through
+the services in ``invoicing.services`` and ``credits.services``.
+"""
+
+import pgtrigger
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from djmoney.money import Money
+
+from coworking.models import Customer, Location
+from coworking.money import CURRENCY_CHOICES, money_field
+from coworking.triggers import any_changed, append_only
+
+FROZEN_INVOICE_FIELDS = (
+    "location", "customer", "sequence_number", "number", "issue_date", "due_date", "currency",
+    "net_total", "net_total_currency", "tax_total", "tax_total_currency",
+    "total", "total_currency",
+)
+
+
+class Channel(models.TextChoices):
+    """Where an operation came from, recorded on the documents and audit events."""
+
+    ADMIN = "admin", _("Admin")
+    ADMIN_BULK = "admin_bulk", _("Admin (bulk)")
+    API = "api", _("API")
+    CLI = "cli", _("Command line")
+    SYSTEM = "system", _("System")
+
+
+class Invoice(models.Model):
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        ISSUED = "issued", _("Issued")
+        PARTIALLY_PAID = "partially_paid", _("Partially paid")
+        PAID = "paid", _("Paid")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    CANCELLABLE_STATES = (State.ISSUED, State.PARTIALLY_PAID, State.PAID)
+
+    location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="invoices", verbose_name=_("location")
+    )
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="invoices", verbose_name=_("customer")
+    )
+    state = models.CharField(
+        _("state"), max_length=20, choices=State.choices, default=State.DRAFT
+    )
+    sequence_number = models.PositiveIntegerField(_("sequence number"), null=True, blank=True)
+    number = models.CharField(_("number"), max_length=32, blank=True, default="")
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
+    issue_date = models.DateField(_("issue date"), null=True, blank=True)
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    net_total = money_field(_("net total"))
+    tax_total = money_field(_("tax total"))
+    total = money_field(_("total"))
+    amount_paid = money_field(_("paid"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("cancelled by"),
+    )
+    cancellation_channel = models.CharField(
+        _("cancelled through"), max_length=20, choices=Channel.choices, blank=True
+    )
+    cancellation_reason = models.TextField(_("cancellation reason"), blank=True)
+
+    class Meta:
+        ordering = ["-issue_date", "-id"]
+        permissions = [("cancel_invoice", "Can cancel invoices (issues a credit note)")]
+        indexes = [
+            models.Index(fields=["state", "-issue_date"]),
+            models.Index(fields=["customer", "currency", "state"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["location", "sequence_number"], name="invoice_number_unique_per_location"
+            ),
+            models.UniqueConstraint(
+                fields=["number"], condition=~Q(number=""), name="invoice_number_unique"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(state="draft", sequence_number__isnull=True, number="")
+                    | (
+                        ~Q(state="draft")
+                        & Q(sequence_number__isnull=False, issue_date__isnull=False,
+                            due_date__isnull=False, issued_at__isnull=False)
+                        & ~Q(number="")
+                    )
+                ),
+                name="invoice_number_iff_issued",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    net_total_currency=F("currency"),
+                    tax_total_currency=F("currency"),
+                    total_currency=F("currency"),
+                    amount_paid_currency=F("currency"),
+                ),
+                name="invoice_single_currency",
+            ),
+            models.CheckConstraint(
+                condition=Q(total=F("net_total") + F("tax_total"), net_total__gte=0, tax_total__gte=0),
+                name="invoice_total_is_net_plus_tax",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_paid__gte=0, amount_paid__lte=F("total")),
+                name="invoice_paid_within_total",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(state__in=["draft", "issued"], amount_paid=0)
+                    | Q(state="partially_paid", amount_paid__gt=0, amount_paid__lt=F("total"))
+                    | Q(state="paid", amount_paid=F("total"))
+                    | Q(state="cancelled")
+                ),
+                name="invoice_state_matches_paid",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(state="cancelled", cancelled_at__isnull=False)
+                    | (~Q(state="cancelled") & Q(cancelled_at__isnull=True))
+                ),
+                name="invoice_cancelled_iff_cancelled_at",
+            ),
+            models.CheckConstraint(
+                condition=Q(due_date__isnull=True) | Q(due_date__gte=F("issue_date")),
+                name="invoice_due_after_issue",
+            ),
+        ]
+        triggers = [
+            pgtrigger.Protect(
+                name="issued_no_delete",
+                operation=pgtrigger.Delete,
+                condition=~pgtrigger.Q(old__state="draft"),
+            ),
+            pgtrigger.Protect(
+                name="issued_frozen",
+                operation=pgtrigger.Update,
+                condition=~pgtrigger.Q(old__state="draft") & any_changed(*FROZEN_INVOICE_FIELDS),
+            ),
+            pgtrigger.Protect(
+                name="cancelled_final",
+                operation=pgtrigger.Update,
+                condition=pgtrigger.Condition(
+                    "OLD.state = 'cancelled' AND OLD.* IS DISTINCT FROM NEW.*"
+                ),
+            ),
+            pgtrigger.Protect(
+                name="paid_never_decreases",
+                operation=pgtrigger.Update,
+                condition=pgtrigger.Q(new__amount_paid__lt=pgtrigger.F("old__amount_paid")),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number or _("Draft #%(id)s") % {"id": self.pk}
+
+    @property
+    def is_cancellable(self) -> bool:
+        return self.state in self.CANCELLABLE_STATES
+
+    @property
+    def amount_due(self) -> Money:
+        if self.state in (self.State.DRAFT, self.State.CANCELLED):
+            return Money(0, self.currency)
+        return self.total - self.amount_paid
+
+
+class InvoiceLine(models.Model):
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField(_("position"))
+    description = models.CharField(_("description"), max_length=200)
+    quantity = models.DecimalField(_("quantity"), max_digits=10, decimal_places=3)
+    unit_price = money_field(_("unit price"))
+    tax_rate = models.DecimalField(_("tax rate (%)"), max_digits=5, decimal_places=2)
+    net = money_field(_("net"))
+    tax = money_field(_("tax"))
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "position"], name="invoice_line_position"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="invoice_line_quantity_positive"),
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="invoice_line_price_not_negative"),
+            models.CheckConstraint(
+                condition=Q(tax_rate__gte=0, tax_rate__lt=100), name="invoice_line_tax_rate_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_price_currency=F("net_currency"), tax_currency=F("net_currency")),
+                name="invoice_line_single_currency",
+            ),
+        ]
+        triggers = [
+            # Lines of an issued invoice are as frozen as the invoice itself.
+            pgtrigger.Trigger(
+                name="frozen_after_issue",
+                operation=pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete,
+                when=pgtrigger.Before,
+                func=pgtrigger.Func(
+                    """
+                    IF EXISTS (
+                        SELECT 1 FROM invoicing_invoice
+                        WHERE state <> 'draft' AND id IN (
+                            CASE WHEN TG_OP = 'INSERT' THEN NULL ELSE OLD.invoice_id END,
+                            CASE WHEN TG_OP = 'DELETE' THEN NULL ELSE NEW.invoice_id END
+                        )
+                    ) THEN
+                        RAISE EXCEPTION 'Lines of an issued invoice cannot be changed'
+                            USING ERRCODE = 'integrity_constraint_violation';
+                    END IF;
+                    IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+                    RETURN NEW;
+                    """
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.description
+
+    @property
+    def gross(self) -> Money:
+        return self.net + self.tax
+
+
+class Payment(models.Model):
+    """Money received against one invoice, or account credit applied to it.
+
+    Account credit (``method=account_credit``) moves no value: the credit already shows as
+    a negative ledger balance, so applying it posts no ledger entry; it only settles the
+    invoice, lowering its amount due.
+    """
+
+    class Method(models.TextChoices):
+        BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+        CARD = "card", _("Card")
+        CASH = "cash", _("Cash")
+        ACCOUNT_CREDIT = "account_credit", _("Account credit")
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
+    amount = money_field(_("amount"))
+    method = models.CharField(_("method"), max_length=20, choices=Method.choices)
+    received_on = models.DateField(_("received on"))
+    reference = models.CharField(_("reference"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_on", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+        ]
+        triggers = append_only("payment")
+
+    def __str__(self) -> str:
+        return f"{self.amount} ({self.get_method_display()})"
