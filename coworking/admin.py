@@ -7,7 +7,13 @@ from coworking.selectors import customer_balance
 
 @admin.register(Location)
 class LocationAdmin(admin.ModelAdmin):
-    list_display = ["name", "legal_name", "default_currency", "invoice_prefix", "credit_note_prefix"]
+    list_display = [
+        "name",
+        "legal_name",
+        "default_currency",
+        "invoice_prefix",
+        "credit_note_prefix",
+    ]
     search_fields = ["name", "legal_name", "tax_id"]
 
 

@@ -104,9 +104,7 @@ class LedgerEntry(models.Model):
         PAYMENT = "payment", _("Payment received")
         CREDIT_NOTE = "credit_note", _("Credit note issued")
 
-    customer = models.ForeignKey(
-        Customer, on_delete=models.PROTECT, related_name="ledger_entries"
-    )
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="ledger_entries")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     amount = money_field(_("amount"))
     description = models.CharField(_("description"), max_length=200)
@@ -140,12 +138,27 @@ class LedgerEntry(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=(
-                    Q(kind="invoice", amount__gt=0, invoice__isnull=False,
-                      payment__isnull=True, credit_note__isnull=True)
-                    | Q(kind="payment", amount__lt=0, invoice__isnull=False,
-                        payment__isnull=False, credit_note__isnull=True)
-                    | Q(kind="credit_note", amount__lt=0, invoice__isnull=False,
-                        payment__isnull=True, credit_note__isnull=False)
+                    Q(
+                        kind="invoice",
+                        amount__gt=0,
+                        invoice__isnull=False,
+                        payment__isnull=True,
+                        credit_note__isnull=True,
+                    )
+                    | Q(
+                        kind="payment",
+                        amount__lt=0,
+                        invoice__isnull=False,
+                        payment__isnull=False,
+                        credit_note__isnull=True,
+                    )
+                    | Q(
+                        kind="credit_note",
+                        amount__lt=0,
+                        invoice__isnull=False,
+                        payment__isnull=True,
+                        credit_note__isnull=False,
+                    )
                 ),
                 name="ledger_kind_source_and_sign",
             ),

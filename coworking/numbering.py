@@ -31,9 +31,7 @@ def next_number(*, location_id: int, document_type: str) -> int:
 
 def last_number(*, location_id: int, document_type: str) -> int:
     """The highest number handed out so far (0 when the series is unused)."""
-    return get_last_value(
-        sequence_name(location_id=location_id, document_type=document_type)
-    ) or 0
+    return get_last_value(sequence_name(location_id=location_id, document_type=document_type)) or 0
 
 
 def format_number(*, prefix: str, year: int, number: int) -> str:

@@ -18,8 +18,15 @@ class CreditNoteLineInline(admin.TabularInline):
 class CreditNoteAdmin(admin.ModelAdmin):
     """Read-only: credit notes are issued by the cancel operation only."""
 
-    list_display = ["number", "invoice_number", "customer", "location", "issue_date", "total",
-                    "pdf_status"]
+    list_display = [
+        "number",
+        "invoice_number",
+        "customer",
+        "location",
+        "issue_date",
+        "total",
+        "pdf_status",
+    ]
     list_filter = ["location", "issue_date", "pdf_status"]
     list_select_related = ["customer", "location"]
     search_fields = ["number", "invoice_number", "customer__billing_name"]

@@ -21,10 +21,25 @@ from coworking.triggers import any_changed, append_only
 from invoicing.models import Channel, Invoice
 
 FROZEN_CREDIT_NOTE_FIELDS = (
-    "location", "customer", "invoice", "invoice_number", "invoice_issue_date",
-    "sequence_number", "number", "issue_date", "currency", "reason", "created_by", "channel",
-    "created_at", "net_total", "net_total_currency", "tax_total", "tax_total_currency",
-    "total", "total_currency",
+    "location",
+    "customer",
+    "invoice",
+    "invoice_number",
+    "invoice_issue_date",
+    "sequence_number",
+    "number",
+    "issue_date",
+    "currency",
+    "reason",
+    "created_by",
+    "channel",
+    "created_at",
+    "net_total",
+    "net_total_currency",
+    "tax_total",
+    "tax_total_currency",
+    "total",
+    "total_currency",
 )
 
 

@@ -30,15 +30,19 @@ def check_gapless_numbers() -> list[str]:
         stats = {
             row["location_id"]: row
             for row in queryset.values("location_id").annotate(
-                n=Count("id"), distinct=Count("sequence_number", distinct=True),
-                low=Min("sequence_number"), high=Max("sequence_number"),
+                n=Count("id"),
+                distinct=Count("sequence_number", distinct=True),
+                low=Min("sequence_number"),
+                high=Max("sequence_number"),
             )
         }
         for location_id, name in locations.items():
             row = stats.get(location_id, {"n": 0, "distinct": 0, "low": None, "high": 0})
             counter = last_number(location_id=location_id, document_type=document_type)
             label = f"{document_type} numbers of {name}"
-            if row["n"] and (row["low"] != 1 or row["high"] != row["n"] or row["distinct"] != row["n"]):
+            if row["n"] and (
+                row["low"] != 1 or row["high"] != row["n"] or row["distinct"] != row["n"]
+            ):
                 breaches.append(
                     f"{label}: {row['n']} documents numbered {row['low']}..{row['high']} "
                     f"({row['distinct']} distinct): not 1..N without gaps."
@@ -75,12 +79,21 @@ def check_one_credit_note_per_cancelled_invoice() -> list[str]:
 def check_credit_note_totals() -> list[str]:
     """Credit note = −invoice, per tax rate, to the cent, in the same currency."""
     breaches = []
-    for number, invoice_number, cn_currency, inv_currency, cn_total, inv_total in (
-        CreditNote.objects.values_list(
-            "number", "invoice__number", "currency", "invoice__currency", "total",
-            "invoice__total",
-        ).filter(~Q(currency=F("invoice__currency")) | ~Q(total=-F("invoice__total")))
-    ):
+    for (
+        number,
+        invoice_number,
+        cn_currency,
+        inv_currency,
+        cn_total,
+        inv_total,
+    ) in CreditNote.objects.values_list(
+        "number",
+        "invoice__number",
+        "currency",
+        "invoice__currency",
+        "total",
+        "invoice__total",
+    ).filter(~Q(currency=F("invoice__currency")) | ~Q(total=-F("invoice__total"))):
         breaches.append(
             f"Credit note {number} ({cn_total} {cn_currency}) does not cancel invoice "
             f"{invoice_number} ({inv_total} {inv_currency}) exactly."
@@ -88,14 +101,14 @@ def check_credit_note_totals() -> list[str]:
     invoice_rates = defaultdict(lambda: [ZERO, ZERO])
     for invoice_id, rate, net, tax in (
         InvoiceLine.objects.filter(invoice__state=Invoice.State.CANCELLED)
-        .values_list("invoice_id", "tax_rate").annotate(Sum("net"), Sum("tax"))
+        .values_list("invoice_id", "tax_rate")
+        .annotate(Sum("net"), Sum("tax"))
     ):
         invoice_rates[(invoice_id, rate)] = [net, tax]
     note_rates = defaultdict(lambda: [ZERO, ZERO])
-    for invoice_id, rate, net, tax in (
-        CreditNoteLine.objects.values_list("credit_note__invoice_id", "tax_rate")
-        .annotate(Sum("net"), Sum("tax"))
-    ):
+    for invoice_id, rate, net, tax in CreditNoteLine.objects.values_list(
+        "credit_note__invoice_id", "tax_rate"
+    ).annotate(Sum("net"), Sum("tax")):
         note_rates[(invoice_id, rate)] = [-net, -tax]
     for key in sorted(set(invoice_rates) | set(note_rates), key=str):
         if invoice_rates[key] != note_rates[key]:
@@ -108,13 +121,11 @@ def check_credit_note_totals() -> list[str]:
 
 
 def check_paid_amounts() -> list[str]:
-    paid = dict(
-        Payment.objects.values_list("invoice_id").annotate(Sum("amount")).order_by()
-    )
+    paid = dict(Payment.objects.values_list("invoice_id").annotate(Sum("amount")).order_by())
     breaches = []
-    for pk, number, amount_paid in Invoice.objects.exclude(
-        state=Invoice.State.DRAFT
-    ).values_list("pk", "number", "amount_paid"):
+    for pk, number, amount_paid in Invoice.objects.exclude(state=Invoice.State.DRAFT).values_list(
+        "pk", "number", "amount_paid"
+    ):
         if paid.get(pk, ZERO) != amount_paid:
             breaches.append(
                 f"Invoice {number}: paid {amount_paid} but its payments add up to {paid.get(pk, ZERO)}."
@@ -127,12 +138,16 @@ def check_ledger_balances() -> list[str]:
     expected: dict[tuple[int, str], Decimal] = defaultdict(lambda: ZERO)
     for customer_id, currency, total in (
         Invoice.objects.exclude(state=Invoice.State.DRAFT)
-        .values_list("customer_id", "currency").annotate(Sum("total")).order_by()
+        .values_list("customer_id", "currency")
+        .annotate(Sum("total"))
+        .order_by()
     ):
         expected[(customer_id, currency)] += total
     for customer_id, currency, total in (
         Payment.objects.exclude(method=Payment.Method.ACCOUNT_CREDIT)
-        .values_list("invoice__customer_id", "amount_currency").annotate(Sum("amount")).order_by()
+        .values_list("invoice__customer_id", "amount_currency")
+        .annotate(Sum("amount"))
+        .order_by()
     ):
         expected[(customer_id, currency)] -= total
     for customer_id, currency, total in (
@@ -142,7 +157,8 @@ def check_ledger_balances() -> list[str]:
     actual: dict[tuple[int, str], Decimal] = defaultdict(lambda: ZERO)
     for customer_id, currency, total in (
         LedgerEntry.objects.values_list("customer_id", "amount_currency")
-        .annotate(Sum("amount")).order_by()
+        .annotate(Sum("amount"))
+        .order_by()
     ):
         actual[(customer_id, currency)] = total
     breaches = []
@@ -167,7 +183,9 @@ def check_ledger_balances() -> list[str]:
             breaches.append(f"{count} {kind} but {entries[kind]} ledger entries for them.")
     events = CancellationEvent.objects.count()
     if events != documents["credit_notes"]:
-        breaches.append(f"{documents['credit_notes']} credit notes but {events} cancellation events.")
+        breaches.append(
+            f"{documents['credit_notes']} credit notes but {events} cancellation events."
+        )
     return breaches
 
 

@@ -73,8 +73,9 @@ def invoice_cancel(
         credit_note = _cancel_locked(
             invoice_id=invoice_id, actor=actor, reason=reason, channel=channel
         )
-        transaction.on_commit(lambda: queue_credit_note_pdf(credit_note_id=credit_note.pk),
-                              robust=True)
+        transaction.on_commit(
+            lambda: queue_credit_note_pdf(credit_note_id=credit_note.pk), robust=True
+        )
     return credit_note
 
 
@@ -93,7 +94,11 @@ def _cancel_locked(*, invoice_id, actor, reason: str, channel: str) -> CreditNot
     invoice.cancellation_reason = reason
     invoice.save(
         update_fields=[
-            "state", "cancelled_at", "cancelled_by", "cancellation_channel", "cancellation_reason"
+            "state",
+            "cancelled_at",
+            "cancelled_by",
+            "cancellation_channel",
+            "cancellation_reason",
         ]
     )
 

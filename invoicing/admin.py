@@ -42,7 +42,13 @@ class PaymentInline(admin.TabularInline):
 @admin.register(Invoice)
 class InvoiceAdmin(admin.ModelAdmin):
     list_display = [
-        "__str__", "customer", "location", "issue_date", "total", "amount_paid", "state"
+        "__str__",
+        "customer",
+        "location",
+        "issue_date",
+        "total",
+        "amount_paid",
+        "state",
     ]
     list_filter = ["state", "location", "currency", "issue_date"]
     list_select_related = ["customer", "location"]
@@ -57,9 +63,21 @@ class InvoiceAdmin(admin.ModelAdmin):
         if obj is None or obj.state == Invoice.State.DRAFT:
             return ["location", "customer", "currency"]
         return [
-            "number", "state", "location", "customer", "currency", "issue_date", "due_date",
-            "net_total", "tax_total", "total", "amount_paid", "cancelled_at", "cancelled_by",
-            "cancellation_channel", "cancellation_reason",
+            "number",
+            "state",
+            "location",
+            "customer",
+            "currency",
+            "issue_date",
+            "due_date",
+            "net_total",
+            "tax_total",
+            "total",
+            "amount_paid",
+            "cancelled_at",
+            "cancelled_by",
+            "cancellation_channel",
+            "cancellation_reason",
         ]
 
     def get_readonly_fields(self, request, obj=None):

@@ -21,9 +21,19 @@ from coworking.money import CURRENCY_CHOICES, money_field
 from coworking.triggers import any_changed, append_only
 
 FROZEN_INVOICE_FIELDS = (
-    "location", "customer", "sequence_number", "number", "issue_date", "due_date", "currency",
-    "net_total", "net_total_currency", "tax_total", "tax_total_currency",
-    "total", "total_currency",
+    "location",
+    "customer",
+    "sequence_number",
+    "number",
+    "issue_date",
+    "due_date",
+    "currency",
+    "net_total",
+    "net_total_currency",
+    "tax_total",
+    "tax_total_currency",
+    "total",
+    "total_currency",
 )
 
 
@@ -53,9 +63,7 @@ class Invoice(models.Model):
     customer = models.ForeignKey(
         Customer, on_delete=models.PROTECT, related_name="invoices", verbose_name=_("customer")
     )
-    state = models.CharField(
-        _("state"), max_length=20, choices=State.choices, default=State.DRAFT
-    )
+    state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.DRAFT)
     sequence_number = models.PositiveIntegerField(_("sequence number"), null=True, blank=True)
     number = models.CharField(_("number"), max_length=32, blank=True, default="")
     currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
@@ -100,8 +108,12 @@ class Invoice(models.Model):
                     Q(state="draft", sequence_number__isnull=True, number="")
                     | (
                         ~Q(state="draft")
-                        & Q(sequence_number__isnull=False, issue_date__isnull=False,
-                            due_date__isnull=False, issued_at__isnull=False)
+                        & Q(
+                            sequence_number__isnull=False,
+                            issue_date__isnull=False,
+                            due_date__isnull=False,
+                            issued_at__isnull=False,
+                        )
                         & ~Q(number="")
                     )
                 ),
@@ -117,7 +129,9 @@ class Invoice(models.Model):
                 name="invoice_single_currency",
             ),
             models.CheckConstraint(
-                condition=Q(total=F("net_total") + F("tax_total"), net_total__gte=0, tax_total__gte=0),
+                condition=Q(
+                    total=F("net_total") + F("tax_total"), net_total__gte=0, tax_total__gte=0
+                ),
                 name="invoice_total_is_net_plus_tax",
             ),
             models.CheckConstraint(
@@ -198,8 +212,12 @@ class InvoiceLine(models.Model):
         ordering = ["position", "id"]
         constraints = [
             models.UniqueConstraint(fields=["invoice", "position"], name="invoice_line_position"),
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="invoice_line_quantity_positive"),
-            models.CheckConstraint(condition=Q(unit_price__gte=0), name="invoice_line_price_not_negative"),
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="invoice_line_quantity_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0), name="invoice_line_price_not_negative"
+            ),
             models.CheckConstraint(
                 condition=Q(tax_rate__gte=0, tax_rate__lt=100), name="invoice_line_tax_rate_range"
             ),

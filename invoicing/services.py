@@ -81,14 +81,18 @@ def _build_lines(*, lines: Sequence[LineInput], currency: str) -> list[InvoiceLi
         quantity = _decimal(line.quantity, field=_("Quantity"))
         tax_rate = _decimal(line.tax_rate, field=_("Tax rate"))
         if not isinstance(line.unit_price, Money):
-            raise InvalidInvoiceLine(_("Line %(n)s: the unit price must be Money.") % {"n": position})
+            raise InvalidInvoiceLine(
+                _("Line %(n)s: the unit price must be Money.") % {"n": position}
+            )
         if str(line.unit_price.currency) != currency:
             raise CurrencyMismatch(
                 _("Line %(n)s is in %(line)s but the invoice is in %(invoice)s.")
                 % {"n": position, "line": line.unit_price.currency, "invoice": currency}
             )
         if quantity <= 0:
-            raise InvalidInvoiceLine(_("Line %(n)s: the quantity must be positive.") % {"n": position})
+            raise InvalidInvoiceLine(
+                _("Line %(n)s: the quantity must be positive.") % {"n": position}
+            )
         if line.unit_price.amount < 0:
             raise InvalidInvoiceLine(
                 _("Line %(n)s: the unit price cannot be negative.") % {"n": position}

@@ -20,8 +20,12 @@ def pytest_configure(config):
     db = settings.DATABASES["default"]
     try:
         psycopg2.connect(
-            dbname="postgres", user=db["USER"], password=db["PASSWORD"] or None,
-            host=db["HOST"] or None, port=db["PORT"] or None, connect_timeout=3,
+            dbname="postgres",
+            user=db["USER"],
+            password=db["PASSWORD"] or None,
+            host=db["HOST"] or None,
+            port=db["PORT"] or None,
+            connect_timeout=3,
         ).close()
     except psycopg2.OperationalError as error:
         pytest.exit(
@@ -32,3 +36,32 @@ def pytest_configure(config):
         )
     if not os.environ.get("REDIS_URL"):
         pytest.exit("The tests need Redis: set REDIS_URL (make test does).", returncode=2)
+
+
+@pytest.fixture
+def celery_worker(transactional_db):
+    """A real Celery worker (solo pool, in a thread) consuming from the Redis broker.
+
+    Tasks run against the test database, so the test must commit (``transactional_db``).
+    Leftover messages from earlier tests are purged first.
+    """
+    from celery.contrib.testing.worker import start_worker
+
+    from coworking.celery import app
+
+    app.control.purge()
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as worker:
+        yield worker
+
+
+def wait_until(predicate, *, timeout: float = 20.0, interval: float = 0.05):
+    """Poll ``predicate`` until it is truthy; fail the test after ``timeout`` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval)
+    pytest.fail(f"Condition not met within {timeout}s: {predicate}")

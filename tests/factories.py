@@ -74,7 +74,10 @@ def lines(*specs, currency: str = "EUR") -> list[LineInput]:
     ]
 
 
-DEFAULT_LINES = (("Dedicated desk", "1", "320.00", "21"), ("Meeting room (hours)", "3", "35.00", "9"))
+DEFAULT_LINES = (
+    ("Dedicated desk", "1", "320.00", "21"),
+    ("Meeting room (hours)", "3", "35.00", "9"),
+)
 
 
 def draft_invoice(*, customer=None, specs=DEFAULT_LINES, currency=None):

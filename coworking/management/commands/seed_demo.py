@@ -25,15 +25,47 @@ PRODUCTS = [
     ("Locker rental", Decimal("1"), Decimal("15.00")),
     ("Printing credits", Decimal("200"), Decimal("0.07")),
 ]
-FIRST = ["Ada", "Ben", "Chloé", "Dev", "Elif", "Finn", "Greta", "Hugo", "Ines", "Jonas", "Kai",
-         "Lena", "Mila", "Noah", "Omar", "Pia", "Quinn", "Rosa", "Sami", "Tess"]
+FIRST = [
+    "Ada",
+    "Ben",
+    "Chloé",
+    "Dev",
+    "Elif",
+    "Finn",
+    "Greta",
+    "Hugo",
+    "Ines",
+    "Jonas",
+    "Kai",
+    "Lena",
+    "Mila",
+    "Noah",
+    "Omar",
+    "Pia",
+    "Quinn",
+    "Rosa",
+    "Sami",
+    "Tess",
+]
 LAST = ["Meyer", "Jansen", "Dubois", "Patel", "Kaya", "Walsh", "Berg", "Laurent", "Silva", "Novak"]
-COMPANIES = ["Brightpath Studio", "Northwind Labs", "Pixel & Co", "Tideline Legal", "Orbit Analytics",
-             "Fernhill Design", "Quayside Ventures", "Lumen Health", "Copperleaf", "Atlas Robotics"]
+COMPANIES = [
+    "Brightpath Studio",
+    "Northwind Labs",
+    "Pixel & Co",
+    "Tideline Legal",
+    "Orbit Analytics",
+    "Fernhill Design",
+    "Quayside Ventures",
+    "Lumen Health",
+    "Copperleaf",
+    "Atlas Robotics",
+]
 
 
 class Command(BaseCommand):
-    help = "Create a demo operator: 2 locations, ~50 customers, a few hundred invoices, admin/admin."
+    help = (
+        "Create a demo operator: 2 locations, ~50 customers, a few hundred invoices, admin/admin."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--invoices", type=int, default=300)
@@ -70,32 +102,46 @@ class Command(BaseCommand):
             issue_date = today - datetime.timedelta(days=int((invoices - i) * 300 / invoices))
             invoice = invoice_issue(invoice=invoice, issue_date=issue_date)
             if invoice.state == Invoice.State.ISSUED and roll < 0.60:
-                payment_record(invoice=invoice, amount=invoice.amount_due,
-                               method=rng.choice(["bank_transfer", "card"]), received_on=issue_date)
+                payment_record(
+                    invoice=invoice,
+                    amount=invoice.amount_due,
+                    method=rng.choice(["bank_transfer", "card"]),
+                    received_on=issue_date,
+                )
             elif invoice.state == Invoice.State.ISSUED and roll < 0.75:
                 half = Money((invoice.total.amount / 2).quantize(Decimal("0.01")), invoice.currency)
-                payment_record(invoice=invoice, amount=half, method=Payment.Method.CARD,
-                               received_on=issue_date)
+                payment_record(
+                    invoice=invoice, amount=half, method=Payment.Method.CARD, received_on=issue_date
+                )
             if 0.75 <= roll < 0.82 or (0.55 <= roll < 0.58):
-                invoice = invoice_cancel(invoice=invoice, actor=None, reason="Demo: booking cancelled",
-                                         channel=Channel.SYSTEM).invoice
+                invoice = invoice_cancel(
+                    invoice=invoice,
+                    actor=None,
+                    reason="Demo: booking cancelled",
+                    channel=Channel.SYSTEM,
+                ).invoice
             invoice.refresh_from_db()
             counts[invoice.state] += 1
         user = self._ensure_admin()
-        self.stdout.write(self.style.SUCCESS(
-            f"Seeded {len(locations)} locations, {len(customers)} customers, {invoices} invoices "
-            + ", ".join(f"{n} {state}" for state, n in counts.items()) + "."
-        ))
-        self.stdout.write(self.style.WARNING(
-            f"Demo login: http://127.0.0.1:8000/admin/  user '{user.username}' password 'admin' "
-            "(demo only; change it anywhere real)."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Seeded {len(locations)} locations, {len(customers)} customers, {invoices} invoices "
+                + ", ".join(f"{n} {state}" for state, n in counts.items())
+                + "."
+            )
+        )
+        self.stdout.write(
+            self.style.WARNING(
+                f"Demo login: http://127.0.0.1:8000/admin/  user '{user.username}' password 'admin' "
+                "(demo only; change it anywhere real)."
+            )
+        )
 
     def _ensure_admin(self):
         User = get_user_model()
         user, created = User.objects.get_or_create(
-            username="admin", defaults={"is_staff": True, "is_superuser": True,
-                                        "email": "admin@example.com"}
+            username="admin",
+            defaults={"is_staff": True, "is_superuser": True, "email": "admin@example.com"},
         )
         if created:
             user.set_password("admin")
@@ -105,16 +151,25 @@ class Command(BaseCommand):
     def _locations(self):
         return [
             Location.objects.create(
-                name="Amsterdam Canal House", legal_name="Canal House Coworking B.V.",
-                address="Herengracht 100\n1015 BS Amsterdam\nNetherlands", tax_id="NL123456789B01",
-                default_currency="EUR", default_tax_rate=Decimal("21.00"),
-                invoice_prefix="AMS", credit_note_prefix="AMSCN", email_documents=True,
+                name="Amsterdam Canal House",
+                legal_name="Canal House Coworking B.V.",
+                address="Herengracht 100\n1015 BS Amsterdam\nNetherlands",
+                tax_id="NL123456789B01",
+                default_currency="EUR",
+                default_tax_rate=Decimal("21.00"),
+                invoice_prefix="AMS",
+                credit_note_prefix="AMSCN",
+                email_documents=True,
             ),
             Location.objects.create(
-                name="London Shoreditch", legal_name="Shoreditch Desks Ltd",
+                name="London Shoreditch",
+                legal_name="Shoreditch Desks Ltd",
                 address="12 Rivington Street\nLondon EC2A 3DU\nUnited Kingdom",
-                tax_id="GB123456789", default_currency="GBP", default_tax_rate=Decimal("20.00"),
-                invoice_prefix="LDN", credit_note_prefix="LDNCN",
+                tax_id="GB123456789",
+                default_currency="GBP",
+                default_tax_rate=Decimal("20.00"),
+                invoice_prefix="LDN",
+                credit_note_prefix="LDNCN",
             ),
         ]
 
@@ -124,14 +179,22 @@ class Command(BaseCommand):
             location = locations[n % 2]
             if n % 5 == 0:
                 name = COMPANIES[(n // 5) % len(COMPANIES)]
-                kind, tax_id = Customer.Kind.COMPANY, f"{location.tax_id[:2]}{rng.randint(10**8, 10**9)}"
+                kind, tax_id = (
+                    Customer.Kind.COMPANY,
+                    f"{location.tax_id[:2]}{rng.randint(10**8, 10**9)}",
+                )
             else:
                 name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
                 kind, tax_id = Customer.Kind.MEMBER, ""
-            customers.append(Customer.objects.create(
-                location=location, kind=kind, billing_name=name, tax_id=tax_id,
-                billing_email=f"{name.lower().replace(' ', '.').replace('&', 'and')}{n}@example.com",
-                billing_address=f"{rng.randint(1, 200)} Example Street",
-                language="fr" if n % 7 == 0 else "en",
-            ))
+            customers.append(
+                Customer.objects.create(
+                    location=location,
+                    kind=kind,
+                    billing_name=name,
+                    tax_id=tax_id,
+                    billing_email=f"{name.lower().replace(' ', '.').replace('&', 'and')}{n}@example.com",
+                    billing_address=f"{rng.randint(1, 200)} Example Street",
+                    language="fr" if n % 7 == 0 else "en",
+                )
+            )
         return customers

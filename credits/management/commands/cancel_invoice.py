@@ -12,7 +12,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("number", help="the invoice number, e.g. AMS-2026-000042")
-        parser.add_argument("--reason", default="", help="why it is cancelled (printed on the note)")
+        parser.add_argument(
+            "--reason", default="", help="why it is cancelled (printed on the note)"
+        )
         parser.add_argument("--user", default=None, help="username recorded as the actor")
 
     def handle(self, *args, number: str, reason: str, user: str | None, **options):
