@@ -1,0 +1,117 @@
+"""Command-line surfaces: cancel_invoice, reconcile, seed_demo."""
+
+import http.cookiejar
+import re
+import urllib.parse
+import urllib.request
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from credits.models import CreditNote
+from invoicing.models import Invoice
+from tests.factories import draft_invoice, issued_invoice
+
+pytestmark = pytest.mark.django_db
+
+
+def test_cancel_invoice_prints_the_credit_note_number(capsys):
+    invoice = issued_invoice()
+    call_command("cancel_invoice", invoice.number, "--reason", "Booked twice")
+    note = CreditNote.objects.get(invoice=invoice)
+    assert note.number in capsys.readouterr().out
+    assert (note.reason, note.channel) == ("Booked twice", "cli")
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: "NOPE-1", "No such invoice"),
+        (lambda: _cancelled_number(), "already cancelled"),
+    ],
+)
+def test_cancel_invoice_refusals_exit_non_zero_with_a_sentence(make, message):
+    number = make()
+    before = CreditNote.objects.count()
+    with pytest.raises(CommandError, match=message):
+        call_command("cancel_invoice", number)
+    assert CreditNote.objects.count() == before
+
+
+def test_cancel_invoice_refuses_an_unknown_user():
+    invoice = issued_invoice()
+    with pytest.raises(CommandError, match="no user named"):
+        call_command("cancel_invoice", invoice.number, "--user", "ghost")
+    assert Invoice.objects.get(pk=invoice.pk).state == "issued"
+
+
+def _cancelled_number():
+    invoice = issued_invoice()
+    call_command("cancel_invoice", invoice.number)
+    return invoice.number
+
+
+def test_reconcile_reports_a_breach_and_exits_non_zero(capsys):
+    invoice = issued_invoice()
+    call_command("reconcile")
+    assert "All 5 invariants hold" in capsys.readouterr().out
+    # A payment written behind the services' back: no ledger entry, invoice not updated.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO invoicing_payment (invoice_id, amount, amount_currency, method, "
+            "received_on, reference, created_at) VALUES (%s, 5, 'EUR', 'cash', now(), '', now())",
+            [invoice.pk],
+        )
+    with pytest.raises(CommandError, match="2 of 5 invariants are broken"):
+        call_command("reconcile")
+    out = capsys.readouterr().out
+    assert f"Invoice {invoice.number}: paid 0.00 but its payments add up to 5.00" in out
+    assert "FAIL  ledger balance" in out
+
+
+def test_reconcile_finds_a_gap_in_the_numbers(capsys):
+    issued_invoice()
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE sequences_sequence SET last = last + 1")
+    with pytest.raises(CommandError, match="invariants are broken"):
+        call_command("reconcile")
+    assert "counter is at 2 but the highest number is 1" in capsys.readouterr().out
+
+
+def test_seed_demo_then_reconcile_is_clean(capsys):
+    call_command("seed_demo", "--invoices", "80")
+    out = capsys.readouterr().out
+    assert "Seeded 2 locations, 50 customers, 80 invoices" in out
+    assert Invoice.objects.filter(state="cancelled").exists()
+    assert Invoice.objects.filter(state="partially_paid").exists()
+    call_command("reconcile")
+    call_command("seed_demo")  # a second run changes nothing
+    assert Invoice.objects.count() == 80
+    draft_invoice()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_demo_login_and_invoice_list_over_real_http(live_server):
+    call_command("seed_demo", "--invoices", "30")
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    login_url = f"{live_server.url}/admin/login/?next=/admin/invoicing/invoice/"
+    page = opener.open(login_url).read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    data = urllib.parse.urlencode(
+        {
+            "username": "admin",
+            "password": "admin",
+            "csrfmiddlewaretoken": token,
+            "next": "/admin/invoicing/invoice/",
+        }
+    ).encode()
+    request = urllib.request.Request(login_url, data=data, headers={"Referer": login_url})
+    response = opener.open(request)
+    body = response.read().decode()
+    assert response.status == 200
+    assert response.url.endswith("/admin/invoicing/invoice/")
+    assert "Select invoice to change" in body
+    first_number = Invoice.objects.exclude(number="").order_by("-issue_date", "-id").first().number
+    assert first_number in body
