@@ -3,16 +3,16 @@
 from django.db import connection
 from djmoney.money import Money
 
-from coworking.models import Customer, LedgerEntry
+from coworking.models import LedgerEntry
 
 
 def ledger_post(
     *,
-    customer: Customer,
+    customer_id: int,
     kind: str,
     amount: Money,
     description: str,
-    invoice=None,
+    invoice_id: int,
     payment=None,
     credit_note=None,
 ) -> LedgerEntry:
@@ -20,11 +20,11 @@ def ledger_post(
     if not connection.in_atomic_block:
         raise RuntimeError("ledger_post() must run inside the transaction of its document.")
     return LedgerEntry.objects.create(
-        customer=customer,
+        customer_id=customer_id,
         kind=kind,
         amount=amount,
         description=description[:200],
-        invoice=invoice,
+        invoice_id=invoice_id,
         payment=payment,
         credit_note=credit_note,
     )

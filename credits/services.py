@@ -7,7 +7,10 @@ credit the customer's ledger and record the audit event. The PDF is queued only 
 commit. It runs a constant number of SQL queries whatever the number of lines.
 """
 
+import datetime
 import logging
+from dataclasses import dataclass
+from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -20,19 +23,19 @@ from coworking.numbering import DocumentType, format_number, next_number
 from coworking.services import ledger_post
 from credits.errors import InvalidCancellation, InvoiceAlreadyCancelled, InvoiceIsDraft
 from credits.models import CancellationEvent, CreditNote, CreditNoteLine
+from invoicing.errors import InvoiceNotFound
 from invoicing.models import Channel, Invoice
-from invoicing.services import invoice_lock
 
 logger = logging.getLogger(__name__)
 
 REASON_MAX_LENGTH = 1000
 
 
-def _check_cancellable(invoice: Invoice) -> None:
+def _check_cancellable(invoice: "_LockedInvoice") -> None:
     if invoice.state == Invoice.State.DRAFT:
         raise InvoiceIsDraft(
             _("Invoice draft #%(id)s is a draft: delete the draft instead of cancelling it.")
-            % {"id": invoice.pk}
+            % {"id": invoice.id}
         )
     if invoice.state == Invoice.State.CANCELLED:
         raise InvoiceAlreadyCancelled(
@@ -79,46 +82,105 @@ def invoice_cancel(
     return credit_note
 
 
+@dataclass(frozen=True)
+class _LockedInvoice:
+    """The locked invoice's row and lines, read as plain values (no model instances: this
+    is the hot path of bulk cancels)."""
+
+    id: int
+    state: str
+    location_id: int
+    customer_id: int
+    number: str
+    issue_date: datetime.date | None
+    currency: str
+    net_total: Decimal
+    tax_total: Decimal
+    total: Decimal
+    amount_paid: Decimal
+    credit_note_prefix: str
+    lines: tuple[tuple, ...]
+
+
+_INVOICE_COLUMNS = (
+    "id",
+    "state",
+    "location_id",
+    "customer_id",
+    "number",
+    "issue_date",
+    "currency",
+    "net_total",
+    "tax_total",
+    "total",
+    "amount_paid",
+    "location__credit_note_prefix",
+)
+_LINE_COLUMNS = (
+    "lines__position",
+    "lines__description",
+    "lines__quantity",
+    "lines__unit_price",
+    "lines__tax_rate",
+    "lines__net",
+    "lines__tax",
+)
+
+
+def _lock_with_lines(*, invoice_id) -> _LockedInvoice:
+    """Lock the invoice row (only that row) and read it with its lines in one query.
+
+    PostgreSQL re-reads a row it had to wait for, so the state seen here is the one the
+    previous holder of the lock committed: a concurrent cancel is seen as cancelled.
+    """
+    try:
+        rows = list(
+            Invoice.objects.select_for_update(of=("self",))
+            .filter(pk=invoice_id)
+            .order_by("lines__position")
+            .values_list(*_INVOICE_COLUMNS, *_LINE_COLUMNS)
+        )
+    except (ValueError, TypeError):
+        raise InvoiceNotFound() from None
+    if not rows:
+        raise InvoiceNotFound()
+    head = rows[0][: len(_INVOICE_COLUMNS)]
+    lines = tuple(row[len(_INVOICE_COLUMNS) :] for row in rows if row[len(_INVOICE_COLUMNS)])
+    return _LockedInvoice(*head, lines=lines)
+
+
 def _cancel_locked(*, invoice_id, actor, reason: str, channel: str) -> CreditNote:
     started_at = timezone.now()
-    invoice = invoice_lock(invoice_id=invoice_id, related=("location", "customer"))
+    invoice = _lock_with_lines(invoice_id=invoice_id)
     _check_cancellable(invoice)
-    location = invoice.location
-    invoice_lines = list(invoice.lines.all())
-    previous_state, currency = invoice.state, invoice.currency
-
-    invoice.state = Invoice.State.CANCELLED
-    invoice.cancelled_at = started_at
-    invoice.cancelled_by = actor
-    invoice.cancellation_channel = channel
-    invoice.cancellation_reason = reason
-    invoice.save(
-        update_fields=[
-            "state",
-            "cancelled_at",
-            "cancelled_by",
-            "cancellation_channel",
-            "cancellation_reason",
-        ]
+    currency = invoice.currency
+    Invoice.objects.filter(pk=invoice.id).update(
+        state=Invoice.State.CANCELLED,
+        cancelled_at=started_at,
+        cancelled_by=actor,
+        cancellation_channel=channel,
+        cancellation_reason=reason,
     )
 
     issue_date = timezone.localdate()
-    sequence_number = next_number(location_id=location.pk, document_type=DocumentType.CREDIT_NOTE)
+    sequence_number = next_number(
+        location_id=invoice.location_id, document_type=DocumentType.CREDIT_NOTE
+    )
     credit_note = CreditNote.objects.create(
-        location_id=location.pk,
+        location_id=invoice.location_id,
         customer_id=invoice.customer_id,
-        invoice=invoice,
+        invoice_id=invoice.id,
         invoice_number=invoice.number,
         invoice_issue_date=invoice.issue_date,
         sequence_number=sequence_number,
         number=format_number(
-            prefix=location.credit_note_prefix, year=issue_date.year, number=sequence_number
+            prefix=invoice.credit_note_prefix, year=issue_date.year, number=sequence_number
         ),
         issue_date=issue_date,
         currency=currency,
-        net_total=-invoice.net_total,
-        tax_total=-invoice.tax_total,
-        total=-invoice.total,
+        net_total=Money(-invoice.net_total, currency),
+        tax_total=Money(-invoice.tax_total, currency),
+        total=Money(-invoice.total, currency),
         reason=reason,
         created_by=actor,
         channel=channel,
@@ -127,34 +189,34 @@ def _cancel_locked(*, invoice_id, actor, reason: str, channel: str) -> CreditNot
         [
             CreditNoteLine(
                 credit_note=credit_note,
-                position=line.position,
-                description=line.description,
-                quantity=-line.quantity,
-                unit_price=line.unit_price,
-                tax_rate=line.tax_rate,
-                net=-line.net,
-                tax=-line.tax,
+                position=position,
+                description=description,
+                quantity=-quantity,
+                unit_price=Money(unit_price, currency),
+                tax_rate=tax_rate,
+                net=Money(-net, currency),
+                tax=Money(-tax, currency),
             )
-            for line in invoice_lines
+            for position, description, quantity, unit_price, tax_rate, net, tax in invoice.lines
         ]
     )
     ledger_post(
-        customer=invoice.customer,
+        customer_id=invoice.customer_id,
         kind=LedgerEntry.Kind.CREDIT_NOTE,
         amount=Money(credit_note.total.amount, currency),
         description=_("Credit note %(credit_note)s cancelling %(invoice)s")
         % {"credit_note": credit_note.number, "invoice": invoice.number},
-        invoice=invoice,
+        invoice_id=invoice.id,
         credit_note=credit_note,
     )
     CancellationEvent.objects.create(
-        invoice=invoice,
+        invoice_id=invoice.id,
         credit_note=credit_note,
         actor=actor,
         channel=channel,
         reason=reason,
-        previous_state=previous_state,
-        amount_paid=invoice.amount_paid,
+        previous_state=invoice.state,
+        amount_paid=Money(invoice.amount_paid, currency),
         started_at=started_at,
     )
     return credit_note

@@ -186,11 +186,11 @@ def invoice_issue(
     invoice.full_clean(validate_unique=False, validate_constraints=False)
     invoice.save()
     ledger_post(
-        customer=invoice.customer,
+        customer_id=invoice.customer_id,
         kind=LedgerEntry.Kind.INVOICE,
         amount=invoice.total,
         description=_("Invoice %(number)s") % {"number": invoice.number},
-        invoice=invoice,
+        invoice_id=invoice.pk,
     )
     credit = available_credit(customer=invoice.customer, currency=currency)
     if credit.amount > 0 and invoice.total.amount > 0:
@@ -259,11 +259,11 @@ def payment_record(
         reference=reference[:100],
     )
     ledger_post(
-        customer=invoice.customer,
+        customer_id=invoice.customer_id,
         kind=LedgerEntry.Kind.PAYMENT,
         amount=-amount,
         description=_("Payment for %(number)s") % {"number": invoice.number},
-        invoice=invoice,
+        invoice_id=invoice.pk,
         payment=payment,
     )
     _settle(invoice=invoice, amount=amount)
