@@ -13,10 +13,11 @@ import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Round
 from django.utils.translation import gettext_lazy as _
 
 from coworking.models import Customer, Location
-from coworking.money import CURRENCY_CHOICES, money_field
+from coworking.money import CURRENCY_CHOICES, DECIMAL_PLACES, money_field
 from coworking.triggers import any_changed, append_only
 from invoicing.models import Channel, Invoice
 
@@ -118,7 +119,7 @@ class CreditNote(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(
-                    total=F("net_total") + F("tax_total"), net_total__lte=0, tax_total__lte=0
+                    total=Round(F("net_total") + F("tax_total"), DECIMAL_PLACES), net_total__lte=0, tax_total__lte=0
                 ),
                 name="credit_note_total_is_net_plus_tax",
             ),

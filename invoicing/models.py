@@ -13,11 +13,12 @@ import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Round
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
 from coworking.models import Customer, Location
-from coworking.money import CURRENCY_CHOICES, money_field
+from coworking.money import CURRENCY_CHOICES, DECIMAL_PLACES, money_field
 from coworking.triggers import any_changed, append_only
 
 FROZEN_INVOICE_FIELDS = (
@@ -130,7 +131,7 @@ class Invoice(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(
-                    total=F("net_total") + F("tax_total"), net_total__gte=0, tax_total__gte=0
+                    total=Round(F("net_total") + F("tax_total"), DECIMAL_PLACES), net_total__gte=0, tax_total__gte=0
                 ),
                 name="invoice_total_is_net_plus_tax",
             ),

@@ -2,6 +2,7 @@
 
 import django.db.models.deletion
 import django.db.models.expressions
+import django.db.models.functions.math
 import djmoney.models.fields
 import pgtrigger.compiler
 import pgtrigger.migrations
@@ -113,7 +114,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='invoice',
-            constraint=models.CheckConstraint(condition=models.Q(('net_total__gte', 0), ('tax_total__gte', 0), ('total', django.db.models.expressions.CombinedExpression(models.F('net_total'), '+', models.F('tax_total')))), name='invoice_total_is_net_plus_tax'),
+            constraint=models.CheckConstraint(condition=models.Q(('net_total__gte', 0), ('tax_total__gte', 0), ('total', django.db.models.functions.math.Round(django.db.models.expressions.CombinedExpression(models.F('net_total'), '+', models.F('tax_total')), 2))), name='invoice_total_is_net_plus_tax'),
         ),
         migrations.AddConstraint(
             model_name='invoice',
