@@ -20,8 +20,8 @@ run: install
 	$(PY) manage.py seed_demo
 	@if [ -n "$$REDIS_URL" ]; then \
 		echo "Starting a Celery worker (with beat) on $$REDIS_URL"; \
-		$(VENV)/bin/celery -A coworking worker -B --loglevel=INFO & \
-		trap 'kill %1' EXIT INT TERM; \
+		$(VENV)/bin/celery -A coworking worker -B --loglevel=INFO & worker=$$!; \
+		trap 'kill $$worker' EXIT INT TERM; \
 		$(PY) manage.py runserver 127.0.0.1:8000; \
 	else \
 		$(PY) manage.py runserver 127.0.0.1:8000; \

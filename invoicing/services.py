@@ -214,20 +214,11 @@ def _settle(*, invoice: Invoice, amount: Money) -> None:
     invoice.save(update_fields=["amount_paid", "amount_paid_currency", "state"])
 
 
-@transaction.atomic
-def payment_record(
-    *,
-    invoice: Invoice,
-    amount: Money,
-    method: str = Payment.Method.BANK_TRANSFER,
-    received_on: datetime.date | None = None,
-    reference: str = "",
-) -> Payment:
-    """Record money received against an issued invoice and credit the customer's ledger.
+def payment_check(*, invoice: Invoice, amount: Money, method: str) -> None:
+    """Raise the error ``payment_record`` would raise for this payment; write nothing.
 
-    The invoice moves to partially paid or paid. Raises ``InvoiceNotFound``,
-    ``InvoiceNotPayable`` (draft, cancelled or already paid), ``CurrencyMismatch``,
-    ``InvalidPayment`` or ``PaymentExceedsAmountDue``; nothing is written then.
+    Forms call it for an early, friendly message; ``payment_record`` calls it again on the
+    locked invoice, which is the check that counts.
     """
     if not isinstance(amount, Money):
         raise InvalidPayment(_("The amount must be Money."))
@@ -235,7 +226,6 @@ def payment_record(
         raise InvalidPayment(_("Unknown payment method: %(method)s.") % {"method": method})
     if amount.amount <= 0 or round_amount(amount.amount) != amount.amount:
         raise InvalidPayment(_("The amount must be positive and in whole cents."))
-    invoice = invoice_lock(invoice_id=invoice.pk)
     if invoice.state not in (Invoice.State.ISSUED, Invoice.State.PARTIALLY_PAID):
         raise InvoiceNotPayable(
             _("Invoice %(number)s is %(state)s; it cannot take a payment.")
@@ -251,6 +241,25 @@ def payment_record(
             _("%(amount)s is more than the %(due)s due on invoice %(number)s.")
             % {"amount": amount, "due": invoice.amount_due, "number": invoice.number}
         )
+
+
+@transaction.atomic
+def payment_record(
+    *,
+    invoice: Invoice,
+    amount: Money,
+    method: str = Payment.Method.BANK_TRANSFER,
+    received_on: datetime.date | None = None,
+    reference: str = "",
+) -> Payment:
+    """Record money received against an issued invoice and credit the customer's ledger.
+
+    The invoice moves to partially paid or paid. Raises ``InvoiceNotFound``,
+    ``InvoiceNotPayable`` (draft, cancelled or already paid), ``CurrencyMismatch``,
+    ``InvalidPayment`` or ``PaymentExceedsAmountDue``; nothing is written then.
+    """
+    invoice = invoice_lock(invoice_id=invoice.pk)
+    payment_check(invoice=invoice, amount=amount, method=method)
     payment = Payment.objects.create(
         invoice=invoice,
         amount=amount,
