@@ -119,7 +119,9 @@ class CreditNote(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(
-                    total=Round(F("net_total") + F("tax_total"), DECIMAL_PLACES), net_total__lte=0, tax_total__lte=0
+                    total=Round(F("net_total") + F("tax_total"), DECIMAL_PLACES),
+                    net_total__lte=0,
+                    tax_total__lte=0,
                 ),
                 name="credit_note_total_is_net_plus_tax",
             ),

@@ -131,7 +131,9 @@ class Invoice(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(
-                    total=Round(F("net_total") + F("tax_total"), DECIMAL_PLACES), net_total__gte=0, tax_total__gte=0
+                    total=Round(F("net_total") + F("tax_total"), DECIMAL_PLACES),
+                    net_total__gte=0,
+                    tax_total__gte=0,
                 ),
                 name="invoice_total_is_net_plus_tax",
             ),
