@@ -162,6 +162,7 @@ CREDIT_NOTE_PDF_MAX_RETRIES = int(os.environ.get("CREDIT_NOTE_PDF_MAX_RETRIES", 
 CREDIT_NOTE_PDF_RETRY_BACKOFF = float(os.environ.get("CREDIT_NOTE_PDF_RETRY_BACKOFF", "10"))
 CREDIT_NOTE_PDF_RETRY_BACKOFF_MAX = 600
 CREDIT_NOTE_PDF_RETRY_JITTER = True
+CREDIT_NOTE_PDF_SWEEP_AFTER = 60  # seconds after the note was issued
 CREDIT_NOTE_EMAIL_MAX_RETRIES = int(os.environ.get("CREDIT_NOTE_EMAIL_MAX_RETRIES", "5"))
 CELERY_BEAT_SCHEDULE["credits.render_missing_pdfs"] = {
     "task": "credits.render_missing_pdfs",

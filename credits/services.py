@@ -194,7 +194,6 @@ def queue_credit_note_pdf(*, credit_note_id: int) -> None:
 # bytes, hence the same file. Notes whose PDF was never queued (broker down at cancel
 # time) are picked up by ``credit_notes_render_missing`` (Celery beat, every minute).
 
-PDF_SWEEP_DELAY = datetime.timedelta(minutes=1)
 PDF_SWEEP_BATCH = 200
 EMAIL_CATCH_UP_WINDOW = datetime.timedelta(days=2)
 
@@ -280,12 +279,18 @@ def credit_note_pdf_failed(*, credit_note: CreditNote | int, error: str, final: 
         note.save(update_fields=fields)
 
 
-def credit_notes_missing_pdf(*, older_than: datetime.timedelta = PDF_SWEEP_DELAY):
-    """Credit notes whose PDF is still ``pending`` ``older_than`` after their creation.
+def _sweep_delay() -> datetime.timedelta:
+    return datetime.timedelta(seconds=settings.CREDIT_NOTE_PDF_SWEEP_AFTER)
+
+
+def credit_notes_missing_pdf(*, older_than: datetime.timedelta | None = None):
+    """Credit notes whose PDF is still ``pending`` ``older_than`` after their creation
+    (default: ``CREDIT_NOTE_PDF_SWEEP_AFTER`` seconds, a minute), oldest first.
 
     Failed notes are not included: they wait for someone to read the reason and use the
     admin action "Render missing PDFs".
     """
+    older_than = _sweep_delay() if older_than is None else older_than
     return CreditNote.objects.filter(
         pdf_status=CreditNote.PdfStatus.PENDING, created_at__lte=timezone.now() - older_than
     ).order_by("created_at", "pk")
@@ -316,9 +321,10 @@ def credit_notes_render_pdfs(*, credit_notes, force: bool = False) -> RenderRepo
 
 
 def credit_notes_render_missing(
-    *, older_than: datetime.timedelta = PDF_SWEEP_DELAY, limit: int = PDF_SWEEP_BATCH
+    *, older_than: datetime.timedelta | None = None, limit: int = PDF_SWEEP_BATCH
 ) -> RenderReport:
-    """The sweep: render the PDFs still ``pending`` a minute after their note was issued.
+    """The sweep: render the PDFs still ``pending`` a minute after their note was issued
+    (``older_than``, default ``CREDIT_NOTE_PDF_SWEEP_AFTER``).
 
     Catches up what was never queued (broker down at cancel time) or lost (worker died).
     At most ``limit`` notes per run, oldest first; the next run takes the rest. Also queues
@@ -326,6 +332,7 @@ def credit_notes_render_missing(
     an older note is not sent late, so switching a location's e-mail on does not mail its
     history).
     """
+    older_than = _sweep_delay() if older_than is None else older_than
     report = credit_notes_render_pdfs(
         credit_notes=list(credit_notes_missing_pdf(older_than=older_than)[:limit])
     )

@@ -11,9 +11,9 @@
 """
 
 import logging
+import random
 
 from celery import shared_task
-from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 
 from credits import services
@@ -23,12 +23,12 @@ logger = logging.getLogger(__name__)
 
 
 def _countdown(retries: int) -> float:
-    return get_exponential_backoff_interval(
-        factor=settings.CREDIT_NOTE_PDF_RETRY_BACKOFF,
-        retries=retries,
-        maximum=settings.CREDIT_NOTE_PDF_RETRY_BACKOFF_MAX,
-        full_jitter=settings.CREDIT_NOTE_PDF_RETRY_JITTER,
+    """Exponential backoff; jitter spreads the retries of notes that failed together."""
+    delay = min(
+        settings.CREDIT_NOTE_PDF_RETRY_BACKOFF * 2**retries,
+        settings.CREDIT_NOTE_PDF_RETRY_BACKOFF_MAX,
     )
+    return random.uniform(delay / 2, delay) if settings.CREDIT_NOTE_PDF_RETRY_JITTER else delay
 
 
 @shared_task(bind=True, name="credits.render_credit_note_pdf", max_retries=None)
