@@ -169,5 +169,8 @@ CELERY_BEAT_SCHEDULE["credits.render_missing_pdfs"] = {
     "schedule": 60.0,
     "options": {"expires": 55},
 }
+# A broker that accepts the connection but never answers (overloaded, half-open) must not
+# hang the cancel either: bound the reads too (above kombu's 1 s BRPOP poll of the worker).
+CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS, "socket_timeout": 3}
 # WeasyPrint logs every rendering step at INFO; keep its warnings only.
 LOGGING.setdefault("loggers", {})["weasyprint.progress"] = {"level": "WARNING"}

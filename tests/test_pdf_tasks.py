@@ -1,6 +1,7 @@
 """Credit-note PDFs through the real Redis broker and a real Celery worker: rendering after
 the cancel commits, the broker being down at cancel time, worker failures, e-mail once."""
 
+import socket
 import time
 from contextlib import contextmanager
 
@@ -20,15 +21,16 @@ UNREACHABLE_BROKER = "redis://127.0.0.1:1/0"
 
 
 @contextmanager
-def broker_unreachable():
-    """Point the Celery app's publishing side at a port where nothing listens."""
+def broker_unreachable(url=UNREACHABLE_BROKER):
+    """Point the Celery app's publishing side at ``url`` (by default a port where nothing
+    listens)."""
 
     def reset_pools():
         app._pool = None
         app.amqp._producer_pool = None
 
     original = app.conf.broker_url
-    app.conf.broker_url = UNREACHABLE_BROKER
+    app.conf.broker_url = url
     reset_pools()
     try:
         yield
@@ -128,3 +130,19 @@ def test_a_failing_render_is_retried_then_failed_with_its_reason_and_recovers(
     wait_until(lambda: status_of(note) == CreditNote.PdfStatus.READY)
     note.refresh_from_db()
     assert note.pdf_error == "" and len(attempts) == 4
+
+
+def test_a_broker_that_never_answers_does_not_hang_the_cancel(transactional_db):
+    """A half-open broker (accepts the connection, never replies): the read timeout in the
+    settings bounds the wait, the cancel succeeds and the note waits for the sweep."""
+    invoice = issued_invoice()
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        port = silent.getsockname()[1]
+        with broker_unreachable(f"redis://127.0.0.1:{port}/0"):
+            started = time.monotonic()
+            note = invoice_cancel(invoice=invoice, actor=None, channel=Channel.SYSTEM)
+            elapsed = time.monotonic() - started
+
+    assert elapsed < 10
+    assert Invoice.objects.get(pk=invoice.pk).state == Invoice.State.CANCELLED
+    assert status_of(note) == CreditNote.PdfStatus.PENDING
