@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import mimetypes
+import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -275,6 +276,24 @@ def invoice_pdf_bytes(*, invoice: Invoice) -> bytes:
     return render_pdf(html=html, identifier=f"invoice/{invoice.number}")
 
 
+_render_cache = threading.local()
+
+
+def _stylesheet(fetcher: LocalOnlyURLFetcher) -> tuple[CSS, FontConfiguration]:
+    """The parsed print stylesheet and its loaded fonts, kept per thread: parsing them is
+    a sizeable part of a small document's render, and they never change at run time."""
+    if getattr(_render_cache, "stylesheet", None) is None:
+        font_config = FontConfiguration()
+        stylesheet = CSS(filename=STYLESHEET, url_fetcher=fetcher, font_config=font_config)
+        _render_cache.stylesheet = (stylesheet, font_config)
+    return _render_cache.stylesheet
+
+
+def reset_render_cache() -> None:
+    """Forget this thread's parsed stylesheet and fonts (the next render parses them again)."""
+    _render_cache.stylesheet = None
+
+
 def render_pdf(*, html: str, identifier: str) -> bytes:
     """Render an HTML document of ``templates/documents`` to PDF bytes, offline.
 
@@ -283,9 +302,8 @@ def render_pdf(*, html: str, identifier: str) -> bytes:
     HTML. Raises ``PdfRenderError``.
     """
     fetcher = LocalOnlyURLFetcher()
-    font_config = FontConfiguration()
     try:
-        stylesheet = CSS(filename=STYLESHEET, url_fetcher=fetcher, font_config=font_config)
+        stylesheet, font_config = _stylesheet(fetcher)
         document = HTML(string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=fetcher)
         return document.write_pdf(
             stylesheets=[stylesheet],
