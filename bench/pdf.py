@@ -204,7 +204,9 @@ def main() -> None:
     digests = set().union(*(d for _count, _elapsed, d in runs))
 
     bare = statistics.median(results["bare HTML page"]["times"])
-    print(f"## PDF rendering ({time.strftime('%Y-%m-%d')})")
+    print("## PDF rendering")
+    print()
+    print(f"Run on {time.strftime('%Y-%m-%d')}.")
     print()
     print(
         f"WeasyPrint {weasyprint.__version__}, Python {platform.python_version()}, "
