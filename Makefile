@@ -40,3 +40,10 @@ bench: install
 
 reconcile: install
 	$(PY) manage.py reconcile
+
+# --- Credit-note PDF benchmark (bench/pdf.py; its own database, created and migrated) ----------
+BENCH_PDF_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cw_bench_pdf
+
+.PHONY: bench-pdf
+bench-pdf: install
+	BENCH_PDF_DATABASE_URL=$(BENCH_PDF_DATABASE_URL) $(PY) bench/pdf.py

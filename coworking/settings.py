@@ -156,3 +156,24 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# --- Credit-note PDFs and e-mail (credits.tasks) ---------------------------------------------
+# A failed render is retried with exponential backoff (seconds, doubled each retry, capped),
+# then the note is marked `failed` with the reason. The sweep renders every PDF still pending
+# a minute after its note was issued (broker down at cancel time, lost task).
+CREDIT_NOTE_PDF_MAX_RETRIES = int(os.environ.get("CREDIT_NOTE_PDF_MAX_RETRIES", "4"))
+CREDIT_NOTE_PDF_RETRY_BACKOFF = float(os.environ.get("CREDIT_NOTE_PDF_RETRY_BACKOFF", "10"))
+CREDIT_NOTE_PDF_RETRY_BACKOFF_MAX = 600
+CREDIT_NOTE_PDF_RETRY_JITTER = True
+CREDIT_NOTE_PDF_SWEEP_AFTER = 60  # seconds after the note was issued
+CREDIT_NOTE_EMAIL_MAX_RETRIES = int(os.environ.get("CREDIT_NOTE_EMAIL_MAX_RETRIES", "5"))
+CELERY_BEAT_SCHEDULE["credits.render_missing_pdfs"] = {
+    "task": "credits.render_missing_pdfs",
+    "schedule": 60.0,
+    "options": {"expires": 55},
+}
+# A broker that accepts the connection but never answers (overloaded, half-open) must not
+# hang the cancel either: bound the reads too (above kombu's 1 s BRPOP poll of the worker).
+CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS, "socket_timeout": 3}
+# WeasyPrint logs every rendering step at INFO; keep its warnings only.
+LOGGING.setdefault("loggers", {})["weasyprint.progress"] = {"level": "WARNING"}

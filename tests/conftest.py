@@ -65,3 +65,41 @@ def wait_until(predicate, *, timeout: float = 20.0, interval: float = 0.05):
             return result
         time.sleep(interval)
     pytest.fail(f"Condition not met within {timeout}s: {predicate}")
+
+
+# --- Credit-note PDFs ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def private_documents(settings, tmp_path, monkeypatch):
+    """Point the private "documents" storage (and the credit-note PDF field) at a tmp dir."""
+    from django.core.files.storage import FileSystemStorage
+
+    from credits.models import CreditNote
+
+    root = tmp_path / "private-documents"
+    settings.PRIVATE_DOCUMENTS_ROOT = root
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "documents": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": root, "base_url": None},
+        },
+    }
+    # The field resolved its storage when the model was defined: swap the instance too.
+    storage = FileSystemStorage(location=root, base_url=None)
+    monkeypatch.setattr(CreditNote._meta.get_field("pdf_file"), "storage", storage)
+    return root
+
+
+def pdf_text(data: bytes) -> str:
+    """The text of a PDF laid out as on the page (poppler's ``pdftotext -layout``)."""
+    import subprocess
+
+    result = subprocess.run(
+        ["pdftotext", "-layout", "-enc", "UTF-8", "-", "-"],
+        input=data,
+        capture_output=True,
+        check=True,
+    )
+    return result.stdout.decode()

@@ -1,0 +1,148 @@
+"""Credit-note PDFs through the real Redis broker and a real Celery worker: rendering after
+the cancel commits, the broker being down at cancel time, worker failures, e-mail once."""
+
+import socket
+import time
+from contextlib import contextmanager
+
+from django.core import mail
+from django.urls import reverse
+
+import credits.pdf
+from coworking.celery import app
+from credits.models import CreditNote
+from credits.services import credit_notes_render_missing, invoice_cancel
+from credits.tasks import render_credit_note_pdf, render_missing_pdfs, send_credit_note_email
+from invoicing.models import Channel, Invoice
+from tests.conftest import wait_until
+from tests.factories import CustomerFactory, issued_invoice, staff_user
+
+UNREACHABLE_BROKER = "redis://127.0.0.1:1/0"
+
+
+@contextmanager
+def broker_unreachable(url=UNREACHABLE_BROKER):
+    """Point the Celery app's publishing side at ``url`` (by default a port where nothing
+    listens)."""
+
+    def reset_pools():
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    original = app.conf.broker_url
+    app.conf.broker_url = url
+    reset_pools()
+    try:
+        yield
+    finally:
+        app.conf.broker_url = original
+        reset_pools()
+
+
+def status_of(note):
+    return CreditNote.objects.get(pk=note.pk).pdf_status
+
+
+def cancel(*, email_documents=False):
+    customer = CustomerFactory(location__email_documents=email_documents)
+    return invoice_cancel(
+        invoice=issued_invoice(customer=customer), actor=staff_user(), channel=Channel.ADMIN
+    )
+
+
+def test_the_worker_renders_after_commit_and_emails_once(celery_worker, private_documents):
+    note = cancel(email_documents=True)
+
+    wait_until(lambda: status_of(note) == CreditNote.PdfStatus.READY)
+    wait_until(lambda: CreditNote.objects.get(pk=note.pk).emailed_at is not None)
+    note.refresh_from_db()
+    assert len(mail.outbox) == 1
+    assert (private_documents / note.pdf_file.name).is_file()
+
+    # Run both tasks again; a marker render behind them in the queue (one solo worker,
+    # prefetch 1) tells when they have been processed.
+    send_credit_note_email.delay(note.pk)
+    render_credit_note_pdf.delay(note.pk)
+    marker = cancel(email_documents=False)
+    wait_until(lambda: status_of(marker) == CreditNote.PdfStatus.READY)
+
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == [note.customer.billing_email]
+    again = CreditNote.objects.get(pk=note.pk)
+    assert (again.pdf_rendered_at, again.emailed_at) == (note.pdf_rendered_at, note.emailed_at)
+
+
+def test_broker_down_at_cancel_leaves_the_note_pending_until_the_sweep(
+    transactional_db, private_documents, settings, request
+):
+    invoice = issued_invoice()
+
+    with broker_unreachable():
+        started = time.monotonic()
+        note = invoice_cancel(invoice=invoice, actor=staff_user(), channel=Channel.ADMIN)
+        elapsed = time.monotonic() - started
+
+    assert elapsed < 5  # the broker timeouts in settings: the cancel never hangs on it
+    assert Invoice.objects.get(pk=invoice.pk).state == Invoice.State.CANCELLED
+    assert status_of(note) == CreditNote.PdfStatus.PENDING
+    assert credit_notes_render_missing().rendered == []  # younger than a minute: not yet
+
+    settings.CREDIT_NOTE_PDF_SWEEP_AFTER = 0  # as if the minute had passed
+    request.getfixturevalue("celery_worker")
+    render_missing_pdfs.delay()  # what Celery beat sends every minute
+
+    wait_until(lambda: status_of(note) == CreditNote.PdfStatus.READY)
+    note.refresh_from_db()
+    assert (private_documents / note.pdf_file.name).is_file() and note.pdf_sha256
+
+
+def test_a_failing_render_is_retried_then_failed_with_its_reason_and_recovers(
+    celery_worker, private_documents, settings, monkeypatch, client
+):
+    settings.CREDIT_NOTE_PDF_MAX_RETRIES = 2
+    settings.CREDIT_NOTE_PDF_RETRY_BACKOFF = 0.05
+    settings.CREDIT_NOTE_PDF_RETRY_JITTER = False
+    attempts, broken = [], [True]
+    original = credits.pdf.credit_note_pdf_bytes
+
+    def render(*, credit_note):
+        attempts.append(time.monotonic())
+        if broken[0]:
+            raise RuntimeError("renderer crashed")
+        return original(credit_note=credit_note)
+
+    monkeypatch.setattr(credits.pdf, "credit_note_pdf_bytes", render)
+
+    note = cancel()
+
+    wait_until(lambda: status_of(note) == CreditNote.PdfStatus.FAILED)
+    assert len(attempts) == 3  # the first run and two retries
+    note.refresh_from_db()
+    assert note.pdf_error == "RuntimeError: renderer crashed" and not note.pdf_file
+    client.force_login(staff_user(cancel=False))
+    page = client.get(reverse("admin:credits_creditnote_change", args=[note.pk]))
+    assert "RuntimeError: renderer crashed" in page.content.decode()
+    assert render_missing_pdfs.run()["rendered"] == []  # failed notes wait for a human
+
+    broken[0] = False  # the fix is deployed; re-run
+    render_credit_note_pdf.delay(note.pk)
+
+    wait_until(lambda: status_of(note) == CreditNote.PdfStatus.READY)
+    note.refresh_from_db()
+    assert note.pdf_error == "" and len(attempts) == 4
+
+
+def test_a_broker_that_never_answers_does_not_hang_the_cancel(transactional_db):
+    """A half-open broker (accepts the connection, never replies): the read timeout in the
+    settings bounds the wait, the cancel succeeds and the note waits for the sweep."""
+    invoice = issued_invoice()
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        port = silent.getsockname()[1]
+        with broker_unreachable(f"redis://127.0.0.1:{port}/0"):
+            started = time.monotonic()
+            note = invoice_cancel(invoice=invoice, actor=None, channel=Channel.SYSTEM)
+            elapsed = time.monotonic() - started
+
+    assert elapsed < 10
+    assert Invoice.objects.get(pk=invoice.pk).state == Invoice.State.CANCELLED
+    assert status_of(note) == CreditNote.PdfStatus.PENDING
