@@ -153,3 +153,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# Admin bulk cancel: selections larger than this run as a Celery task with a progress page.
+ADMIN_BULK_CANCEL_ASYNC_THRESHOLD = int(os.environ.get("ADMIN_BULK_CANCEL_ASYNC_THRESHOLD", "200"))

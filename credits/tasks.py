@@ -11,3 +11,12 @@ logger = logging.getLogger(__name__)
 def render_credit_note_pdf(credit_note_id: int) -> None:
     """Seam for the PDF rendering (filled in by the PDF work); the note stays ``pending``."""
     logger.info("PDF rendering for credit note %s is not wired yet.", credit_note_id)
+
+
+@shared_task(name="credits.run_bulk_cancellation", acks_late=True)
+def run_bulk_cancellation(bulk_id: int) -> None:
+    """Run a bulk cancellation recorded by ``bulk_cancellation_start``; safe to run twice."""
+    from credits.services import bulk_cancellation_run
+
+    bulk = bulk_cancellation_run(bulk_id=bulk_id)
+    logger.info("Bulk cancellation %s: %s.", bulk_id, bulk.status)
