@@ -124,7 +124,7 @@ class PaymentInline(admin.TabularInline):
 @admin.register(Invoice)
 class InvoiceAdmin(admin.ModelAdmin):
     list_display = [
-        "__str__",
+        "number_column",
         "customer",
         "location",
         "issue_date",
@@ -138,10 +138,12 @@ class InvoiceAdmin(admin.ModelAdmin):
     search_fields = ["number", "customer__billing_name", "customer__billing_email"]
     date_hierarchy = "issue_date"
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # a COUNT per filter choice: not on huge tables
     paginator = LargeTablePaginator
     inlines = [InvoiceLineInline, PaymentInline]
     actions = ["issue_selected", "cancel_selected"]
     raw_id_fields = ["customer"]
+    change_list_template = "admin/invoicing/invoice/change_list.html"
     change_form_template = "admin/invoicing/invoice/change_form.html"
     cancel_confirmation_template = "admin/invoicing/invoice/cancel_confirmation.html"
     bulk_progress_template = "admin/invoicing/invoice/bulk_cancel_progress.html"
@@ -159,31 +161,36 @@ class InvoiceAdmin(admin.ModelAdmin):
         )
 
     def get_list_display(self, request):
+        # Users who may cancel get the actions column: the cancel link on cancellable rows,
+        # the credit note on cancelled ones. Others see only the credit notes.
         columns = list(super().get_list_display(request))
         if self.has_cancel_permission(request):
-            columns.append("actions_column")
+            columns[columns.index("credit_note_column")] = "actions_column"
         return columns
+
+    @admin.display(description=_("invoice"), ordering="number")
+    def number_column(self, obj):
+        return str(obj)
 
     @admin.display(description=_("credit note"))
     def credit_note_column(self, obj):
         if not getattr(obj, "credit_note_pk", None):
             return "-"
         return format_html(
-            '<a href="{}">{}</a>',
+            '<a class="credit-note-link" href="{}">{}</a>',
             reverse("admin:credits_creditnote_change", args=[obj.credit_note_pk]),
             obj.credit_note_number,
         )
 
     @admin.display(description=_("actions"))
     def actions_column(self, obj):
-        """Shown only to users who may cancel (see ``get_list_display``)."""
-        if not obj.is_cancellable:
-            return ""
-        return format_html(
-            '<a class="cancel-invoice-link" href="{}">{}</a>',
-            reverse("admin:invoicing_invoice_cancel", args=[obj.pk]),
-            gettext("Cancel invoice"),
-        )
+        if obj.is_cancellable:
+            return format_html(
+                '<a class="cancel-invoice-link" href="{}">{}</a>',
+                reverse("admin:invoicing_invoice_cancel", args=[obj.pk]),
+                gettext("Cancel invoice"),
+            )
+        return self.credit_note_column(obj)
 
     # --- detail -----------------------------------------------------------------------------
 
