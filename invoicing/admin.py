@@ -225,6 +225,12 @@ class InvoiceAdmin(admin.ModelAdmin):
             return False
         return super().has_delete_permission(request, obj)
 
+    def has_change_permission(self, request, obj=None):
+        # An issued invoice is never edited: its page is a read-only view (with "Cancel").
+        if obj is not None and obj.state != Invoice.State.DRAFT:
+            return False
+        return super().has_change_permission(request, obj)
+
     def has_cancel_permission(self, request, obj=None):
         """The custom model permission ``invoicing.cancel_invoice``."""
         return request.user.has_perm("invoicing.cancel_invoice")
