@@ -9,6 +9,7 @@ import pytest
 from django.db import connections
 
 from credits.models import CreditNote
+from credits.services import bulk_cancellation_run, bulk_cancellation_start
 from invoicing.models import Channel, Invoice
 from tests.factories import CustomerFactory, LocationFactory, issued_invoice, staff_user
 
@@ -112,3 +113,37 @@ def test_staff_cancel_two_ticked_invoices_then_one_from_its_row_link(live_server
     # No row is cancellable any more: no link left.
     expect(page.locator("a.cancel-invoice-link")).to_have_count(0)
     page.screenshot(path=ARTIFACTS / "admin-cancel-row-result.png", full_page=True)
+
+
+def test_progress_page_shows_results_as_they_arrive(live_server, page):
+    from playwright.sync_api import expect
+
+    customer = CustomerFactory()
+    invoices = [issued_invoice(customer=customer) for _ in range(3)]
+    staff_user(cancel=True, username="finance")
+    bulk = bulk_cancellation_start(
+        invoice_ids=[invoice.pk for invoice in invoices], actor=None, reason="Closing"
+    )  # no worker in this test: it stays queued until we run it below
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/invoicing/invoice/")
+    page.fill("#id_username", "finance")
+    page.fill("#id_password", "password")
+    page.click("input[type=submit]")
+
+    page.goto(f"{live_server.url}/admin/invoicing/invoice/bulk-cancellations/{bulk.pk}/")
+    expect(page.locator("#bulk-status")).to_have_text("Waiting for a worker")
+    expect(page.locator("#bulk-done")).to_have_text("0")
+    expect(page.locator("#bulk-results tbody tr")).to_have_count(0)
+
+    bulk_cancellation_run(bulk_id=bulk.pk)  # what the worker does; the page polls
+
+    expect(page.locator("#bulk-status")).to_have_text("Done")
+    expect(page.locator("#bulk-done")).to_have_text("3")
+    rows = page.locator("#bulk-results tbody tr.outcome-cancelled")
+    expect(rows).to_have_count(3)
+    for row, invoice in zip(rows.all(), invoices, strict=True):
+        expect(row).to_contain_text(invoice.number)
+        expect(row).to_contain_text(CreditNote.objects.get(invoice=invoice).number)
+    assert page.locator("#bulk-bar").get_attribute("value") == "3"
+    page.screenshot(path=ARTIFACTS / "admin-bulk-progress.png", full_page=True)
+    page.reload()  # everything comes from the database: same page after a reload
+    expect(page.locator("#bulk-results tbody tr.outcome-cancelled")).to_have_count(3)
