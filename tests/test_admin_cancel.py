@@ -428,3 +428,25 @@ def test_large_selection_goes_to_the_background_with_a_progress_page(
         {"after": data["next"]},
     ).json()
     assert later["results"] == [] and later["finished"]
+
+
+def test_a_bulk_cancellation_left_queued_can_be_queued_again_by_who_may_cancel(client, customer):
+    from credits.services import bulk_cancellation_start
+
+    invoice = issued_invoice(customer=customer)
+    bulk = bulk_cancellation_start(invoice_ids=[invoice.pk], actor=None)
+    url = reverse("admin:invoicing_invoice_bulk_cancellation", args=[bulk.pk])
+
+    client.force_login(staff_user(cancel=False))
+    assert 'id="bulk-requeue"' not in client.get(url).content.decode()
+    assert client.post(url).status_code == 403
+
+    client.force_login(staff_user(cancel=True))
+    assert 'id="bulk-requeue"' in client.get(url).content.decode()
+    response = client.post(url, follow=True)  # sends the task to the Redis broker again
+    assert messages_of(response) == [(constants.INFO, "Queued again.")]
+
+    bulk_cancellation_run(bulk_id=bulk.pk)
+    assert 'id="bulk-requeue"' not in client.get(url).content.decode()
+    assert client.post(url).status_code == 200  # done: nothing to queue, just the page
+    assert CreditNote.objects.filter(invoice=invoice).count() == 1
