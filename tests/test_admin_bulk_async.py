@@ -85,3 +85,44 @@ def test_500_selected_invoices_are_cancelled_by_the_task_with_progress(client, c
     page = client.get(progress_page).content.decode()
     assert f'id="bulk-done">{SELECTED}</strong> / <span id="bulk-total">{SELECTED}</span>' in page
     assert page.count('class="outcome-cancelled"') == SELECTED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_runners_of_one_bulk_share_the_work_and_cancel_each_invoice_once():
+    """A redelivered task may run beside the first one: items are claimed with SKIP LOCKED,
+    so each invoice is cancelled once, by one of them, and none is reported as skipped."""
+    import threading
+
+    from django.db import connections
+
+    from credits.services import bulk_cancellation_run, bulk_cancellation_start
+
+    location = LocationFactory()
+    customer = CustomerFactory(location=location)
+    invoices = [issued_invoice(customer=customer) for _ in range(40)]
+    bulk = bulk_cancellation_start(invoice_ids=[invoice.pk for invoice in invoices], actor=None)
+    start = threading.Barrier(2)
+    errors = []
+
+    def runner():
+        try:
+            start.wait()
+            bulk_cancellation_run(bulk_id=bulk.pk)
+        except Exception as error:  # reported below, in the test's thread
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=runner) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert errors == []
+    items = BulkCancellationItem.objects.filter(bulk=bulk)
+    assert {item.outcome for item in items} == {BulkCancellationItem.Outcome.CANCELLED}
+    notes = CreditNote.objects.filter(location=location)
+    assert sorted(notes.values_list("sequence_number", flat=True)) == list(range(1, 41))
+    assert BulkCancellation.objects.get(pk=bulk.pk).status == BulkCancellation.Status.DONE
+    assert reconcile() == {name: [] for name in reconcile()}
