@@ -22,12 +22,7 @@ from coworking.errors import ApplicationError
 from coworking.models import LedgerEntry
 from coworking.numbering import DocumentType, format_number, next_number
 from coworking.services import ledger_post
-from credits.errors import (
-    InvalidCancellation,
-    InvoiceAlreadyCancelled,
-    InvoiceIsDraft,
-    InvoiceNotFound,
-)
+from credits.errors import InvalidCancellation, InvoiceAlreadyCancelled, InvoiceIsDraft
 from credits.models import (
     BulkCancellation,
     BulkCancellationItem,
@@ -35,6 +30,7 @@ from credits.models import (
     CreditNote,
     CreditNoteLine,
 )
+from invoicing.errors import InvoiceNotFound
 from invoicing.models import Channel, Invoice
 from invoicing.services import invoice_lock
 
