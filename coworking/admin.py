@@ -1,8 +1,13 @@
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.core.paginator import Paginator
+from django.urls import reverse
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from coworking.models import Customer, LedgerEntry, Location
-from coworking.selectors import customer_balance
+from coworking.selectors import customer_balance, customer_ledger
 
 
 @admin.register(Location)
@@ -17,42 +22,73 @@ class LocationAdmin(admin.ModelAdmin):
     search_fields = ["name", "legal_name", "tax_id"]
 
 
-class LedgerEntryInline(admin.TabularInline):
-    """The customer's account, newest first; read-only because the ledger is append-only."""
-
-    model = LedgerEntry
-    fields = ["created_at", "kind", "description", "amount"]
-    readonly_fields = fields
-    extra = 0
-    max_num = 0
-    can_delete = False
-    ordering = ["-created_at", "-id"]
-    show_change_link = False
-    verbose_name_plural = _("ledger (newest first)")
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("invoice", "payment", "credit_note")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+LEDGER_PAGE_SIZE = 25
 
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
+    """Customers, with their balance per currency and their ledger, newest first.
+
+    The ledger is a paginated section of the change page (``?ledger_page=N``) rather than
+    an inline: an inline would load every entry of a long-standing customer at once.
+    """
+
     list_display = ["billing_name", "kind", "location", "billing_email", "language"]
     list_filter = ["location", "kind", "language"]
     list_select_related = ["location"]
     search_fields = ["billing_name", "billing_email", "tax_id"]
     raw_id_fields = ["portal_user"]
     readonly_fields = ["balance"]
-    inlines = [LedgerEntryInline]
+    change_form_template = "admin/coworking/customer/change_form.html"
 
     @admin.display(description=_("balance (negative = credit held)"))
     def balance(self, obj):
         if obj.pk is None:
             return "-"
         balances = customer_balance(customer=obj)
-        return ", ".join(str(amount) for amount in balances.values()) or "0.00"
+        if not balances:
+            return "0.00"
+        return format_html_join(
+            mark_safe("<br>"),
+            '<span class="balance" data-currency="{}">{} {}</span>',
+            ((m.currency, m.amount, m.currency) for m in balances.values()),
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = dict(extra_context or {})
+        customer = self.get_object(request, unquote(object_id))
+        if customer is not None:
+            paginator = Paginator(customer_ledger(customer=customer), LEDGER_PAGE_SIZE)
+            page = paginator.get_page(request.GET.get("ledger_page"))
+
+            def page_url(number):
+                query = request.GET.copy()
+                query["ledger_page"] = number
+                return f"?{query.urlencode()}"
+
+            extra_context["ledger"] = {
+                "page": page,
+                "entries": [self._ledger_row(entry) for entry in page],
+                "first_url": page_url(1) if page.number > 1 else "",
+                "previous_url": page_url(page.number - 1) if page.has_previous() else "",
+                "next_url": page_url(page.number + 1) if page.has_next() else "",
+                "last_url": (
+                    page_url(paginator.num_pages) if page.number < paginator.num_pages else ""
+                ),
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @staticmethod
+    def _ledger_row(entry: LedgerEntry) -> dict:
+        if entry.credit_note_id:
+            document, url = entry.credit_note, "admin:credits_creditnote_change"
+        elif entry.payment_id:
+            document, url = entry.payment, "admin:invoicing_payment_change"
+        else:
+            document, url = entry.invoice, "admin:invoicing_invoice_change"
+        return {
+            "entry": entry,
+            "document": str(document),
+            "document_url": reverse(url, args=[document.pk]),
+            "invoice": str(entry.invoice) if entry.payment_id else "",
+        }

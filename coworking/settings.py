@@ -177,3 +177,6 @@ CELERY_BEAT_SCHEDULE["credits.render_missing_pdfs"] = {
 CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS, "socket_timeout": 3}
 # WeasyPrint logs every rendering step at INFO; keep its warnings only.
 LOGGING.setdefault("loggers", {})["weasyprint.progress"] = {"level": "WARNING"}
+
+# Admin bulk cancel: selections larger than this run as a Celery task with a progress page.
+ADMIN_BULK_CANCEL_ASYNC_THRESHOLD = int(os.environ.get("ADMIN_BULK_CANCEL_ASYNC_THRESHOLD", "200"))

@@ -208,3 +208,88 @@ class CancellationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invoice_id} → {self.credit_note_id}"
+
+
+class BulkCancellation(models.Model):
+    """A large admin selection cancelled in the background, one invoice at a time.
+
+    Progress lives in the database (one item row per selected invoice, its outcome written
+    in the same transaction as the cancel itself), so any web process can show it and any
+    worker can run it; the page survives reloads and the results stay afterwards.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting for a worker")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    channel = models.CharField(
+        _("channel"), max_length=20, choices=Channel.choices, default=Channel.ADMIN_BULK
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    total = models.PositiveIntegerField(_("invoices selected"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("started by"),
+    )
+    created_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("picked up at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("bulk cancellation")
+        verbose_name_plural = _("bulk cancellations")
+
+    def __str__(self) -> str:
+        return _("Bulk cancellation #%(id)s") % {"id": self.pk}
+
+
+class BulkCancellationItem(models.Model):
+    """The outcome of one invoice of a bulk cancellation (``pending`` until processed)."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        CANCELLED = "cancelled", _("Cancelled")
+        SKIPPED = "skipped", _("Skipped")
+        FAILED = "failed", _("Failed")
+
+    bulk = models.ForeignKey(BulkCancellation, on_delete=models.CASCADE, related_name="items")
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="+", verbose_name=_("invoice")
+    )
+    outcome = models.CharField(
+        _("outcome"), max_length=10, choices=Outcome.choices, default=Outcome.PENDING
+    )
+    credit_note = models.ForeignKey(
+        CreditNote,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("credit note"),
+    )
+    message = models.TextField(_("message"), blank=True)
+    processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["bulk", "id"]
+        indexes = [models.Index(fields=["bulk", "outcome"])]
+        constraints = [
+            models.UniqueConstraint(fields=["bulk", "invoice"], name="bulk_item_invoice_once"),
+            models.CheckConstraint(
+                condition=Q(outcome="cancelled", credit_note__isnull=False)
+                | (~Q(outcome="cancelled") & Q(credit_note__isnull=True)),
+                name="bulk_item_credit_note_iff_cancelled",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice_id}: {self.outcome}"

@@ -10,6 +10,7 @@ commit. It runs a constant number of SQL queries whatever the number of lines.
 import datetime
 import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -22,13 +23,21 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from djmoney.money import Money
 
+from coworking.errors import ApplicationError
 from coworking.models import LedgerEntry
 from coworking.numbering import DocumentType, format_number, next_number
 from coworking.services import ledger_post
 from credits.errors import InvalidCancellation, InvoiceAlreadyCancelled, InvoiceIsDraft
-from credits.models import CancellationEvent, CreditNote, CreditNoteLine
+from credits.models import (
+    BulkCancellation,
+    BulkCancellationItem,
+    CancellationEvent,
+    CreditNote,
+    CreditNoteLine,
+)
 from invoicing.errors import InvoiceNotFound
 from invoicing.models import Channel, Invoice
 
@@ -469,3 +478,173 @@ def queue_credit_note_email(*, credit_note_id: int) -> None:
             credit_note_id,
             exc_info=True,
         )
+
+
+# --- Cancelling many invoices (admin bulk action, background bulk cancellations) -------------
+
+
+@dataclass(frozen=True)
+class CancellationResult:
+    """What happened to one invoice of a selection: cancelled, skipped or failed."""
+
+    invoice_id: int
+    invoice_label: str
+    outcome: str  # a BulkCancellationItem.Outcome value
+    credit_note: CreditNote | None = None
+    message: str = ""
+
+
+# Refusals that mean "nothing to do" rather than "something went wrong".
+_SKIP_REASONS = {
+    InvoiceAlreadyCancelled: _lazy("already cancelled"),
+    InvoiceIsDraft: _lazy("draft: delete it instead of cancelling"),
+    InvoiceNotFound: _lazy("no longer exists"),
+}
+
+
+def _cancel_one(
+    *, invoice_id: int, invoice_label: str, actor, reason: str, channel: str
+) -> CancellationResult:
+    """Cancel one invoice in its own transaction (a savepoint when called inside one).
+
+    Never raises for a refusal or a database failure: it becomes the result, so that one
+    invoice cannot undo or stop the others.
+    """
+    Outcome = BulkCancellationItem.Outcome
+    try:
+        credit_note = invoice_cancel(
+            invoice=invoice_id, actor=actor, reason=reason, channel=channel
+        )
+    except ApplicationError as error:
+        for error_class, short_reason in _SKIP_REASONS.items():
+            if isinstance(error, error_class):
+                return CancellationResult(
+                    invoice_id, invoice_label, Outcome.SKIPPED, message=str(short_reason)
+                )
+        return CancellationResult(invoice_id, invoice_label, Outcome.FAILED, message=error.message)
+    except Exception:
+        # A bug or a database refusal: log it with its traceback, report it, carry on.
+        logger.exception("Cancelling invoice id %s failed.", invoice_id)
+        return CancellationResult(
+            invoice_id,
+            invoice_label,
+            Outcome.FAILED,
+            message=_("unexpected error; it has been logged"),
+        )
+    return CancellationResult(invoice_id, invoice_label, Outcome.CANCELLED, credit_note=credit_note)
+
+
+def invoices_cancel_each(
+    *, invoice_ids: Sequence[int], actor, reason: str = "", channel: str
+) -> list[CancellationResult]:
+    """Cancel each invoice through ``invoice_cancel``, each in its own transaction.
+
+    One refusal or failure does not undo or stop the others. Returns one result per id,
+    in id order: ``cancelled`` (with its credit note), ``skipped`` (draft, already
+    cancelled, e.g. a double submit, or gone) or ``failed`` (with the reason). Raises
+    ``InvalidCancellation`` before touching anything when the reason is not valid. Called
+    inside a transaction, each invoice gets a savepoint instead, and the caller's commit
+    decides for all of them.
+    """
+    reason = _clean_reason(reason)
+    ids = sorted(set(invoice_ids))
+    labels = {invoice.pk: str(invoice) for invoice in Invoice.objects.filter(pk__in=ids)}
+    return [
+        _cancel_one(
+            invoice_id=invoice_id,
+            invoice_label=labels.get(invoice_id, f"#{invoice_id}"),
+            actor=actor,
+            reason=reason,
+            channel=channel,
+        )
+        for invoice_id in ids
+    ]
+
+
+def bulk_cancellation_start(
+    *, invoice_ids: Sequence[int], actor, reason: str = "", channel: str = Channel.ADMIN_BULK
+) -> BulkCancellation:
+    """Record a bulk cancellation (one pending item per existing invoice) and queue its task.
+
+    The task is queued after commit; if the broker is down the record stays ``queued``
+    and can be queued again (running it twice is safe, see ``bulk_cancellation_run``).
+    Raises ``InvalidCancellation`` (bad reason or channel, nothing selected) with nothing
+    written.
+    """
+    if channel not in Channel.values:
+        raise InvalidCancellation(_("Unknown channel: %(channel)s.") % {"channel": channel})
+    reason = _clean_reason(reason)
+    ids = list(
+        Invoice.objects.filter(pk__in=set(invoice_ids)).order_by("pk").values_list("pk", flat=True)
+    )
+    if not ids:
+        raise InvalidCancellation(_("No invoices were selected."))
+    with transaction.atomic():
+        bulk = BulkCancellation.objects.create(
+            created_by=actor, reason=reason, channel=channel, total=len(ids)
+        )
+        BulkCancellationItem.objects.bulk_create(
+            [BulkCancellationItem(bulk=bulk, invoice_id=invoice_id) for invoice_id in ids],
+            batch_size=1000,
+        )
+        transaction.on_commit(lambda: queue_bulk_cancellation(bulk_id=bulk.pk), robust=True)
+    return bulk
+
+
+def queue_bulk_cancellation(*, bulk_id: int) -> bool:
+    """Hand a bulk cancellation to the task queue; ``False`` (and a log line) if the broker
+    is down, leaving it ``queued``."""
+    from credits.tasks import run_bulk_cancellation
+
+    try:
+        run_bulk_cancellation.delay(bulk_id)
+    except Exception:
+        logger.warning("Could not queue bulk cancellation %s.", bulk_id, exc_info=True)
+        return False
+    return True
+
+
+def bulk_cancellation_run(*, bulk_id: int) -> BulkCancellation:
+    """Work through the pending items of a bulk cancellation; return it, refreshed.
+
+    Each item is claimed (``FOR UPDATE SKIP LOCKED``) and its invoice cancelled through
+    ``invoice_cancel`` in one transaction together with the item's outcome, so a crash
+    never leaves an invoice cancelled with its item still pending, and two runners (a
+    redelivered task) share the work instead of doing it twice. Items run in id order.
+    The bulk is marked ``done`` by whichever runner finds no pending item left. Raises
+    ``BulkCancellation.DoesNotExist`` for an unknown id.
+    """
+    Outcome = BulkCancellationItem.Outcome
+    bulk = BulkCancellation.objects.select_related("created_by").get(pk=bulk_id)
+    BulkCancellation.objects.filter(pk=bulk_id, status=BulkCancellation.Status.QUEUED).update(
+        status=BulkCancellation.Status.RUNNING, started_at=timezone.now()
+    )
+    pending = BulkCancellationItem.objects.filter(bulk_id=bulk_id, outcome=Outcome.PENDING)
+    while True:
+        with transaction.atomic():
+            item = (
+                pending.select_for_update(of=("self",), skip_locked=True)
+                .select_related("invoice")
+                .order_by("pk")
+                .first()
+            )
+            if item is None:
+                break
+            result = _cancel_one(
+                invoice_id=item.invoice_id,
+                invoice_label=str(item.invoice),
+                actor=bulk.created_by,
+                reason=bulk.reason,
+                channel=bulk.channel,
+            )
+            item.outcome = result.outcome
+            item.credit_note = result.credit_note
+            item.message = result.message
+            item.processed_at = timezone.now()
+            item.save(update_fields=["outcome", "credit_note", "message", "processed_at"])
+    if not pending.exists():
+        BulkCancellation.objects.filter(pk=bulk_id).exclude(
+            status=BulkCancellation.Status.DONE
+        ).update(status=BulkCancellation.Status.DONE, finished_at=timezone.now())
+    bulk.refresh_from_db()
+    return bulk

@@ -87,3 +87,17 @@ def send_credit_note_email(self, credit_note_id: int) -> bool:
         raise self.retry(
             exc=error, countdown=_countdown(attempt), max_retries=max_retries
         ) from error
+
+
+@shared_task(name="credits.run_bulk_cancellation", acks_late=True)
+def run_bulk_cancellation(bulk_id: int) -> None:
+    """Run a bulk cancellation recorded by ``bulk_cancellation_start``; safe to run twice."""
+    from credits.models import BulkCancellation
+    from credits.services import bulk_cancellation_run
+
+    try:
+        bulk = bulk_cancellation_run(bulk_id=bulk_id)
+    except BulkCancellation.DoesNotExist:
+        logger.warning("Bulk cancellation %s does not exist; nothing to do.", bulk_id)
+        return
+    logger.info("Bulk cancellation %s: %s.", bulk_id, bulk.status)

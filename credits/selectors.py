@@ -1,0 +1,110 @@
+"""Reads for cancelling: what a selection would cancel, and how a bulk cancellation is going."""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils.translation import gettext as _
+from djmoney.money import Money
+
+from credits.models import BulkCancellation, BulkCancellationItem
+from invoicing.models import Invoice
+
+
+def invoice_skip_reason(*, invoice: Invoice) -> str:
+    """Why an invoice of a selection would not be cancelled ("" when it would be)."""
+    if invoice.state == Invoice.State.DRAFT:
+        return _("draft: delete it instead of cancelling")
+    if invoice.state == Invoice.State.CANCELLED:
+        return _("already cancelled")
+    return ""
+
+
+@dataclass(frozen=True)
+class CancellationPreview:
+    """What cancelling a selection would do; amounts per currency, never mixed."""
+
+    to_cancel: list[Invoice]  # the first ``limit`` of them, with their customer
+    to_cancel_count: int
+    skipped: list[tuple[Invoice, str]]  # (invoice, reason), the first ``limit`` of them
+    skipped_count: int
+    totals: list[Money] = field(default_factory=list)  # to be credited, one per currency
+    paid: list[Money] = field(default_factory=list)  # becomes account credit, per currency
+    paid_count: int = 0
+
+    @property
+    def truncated(self) -> bool:
+        return len(self.to_cancel) < self.to_cancel_count or len(self.skipped) < self.skipped_count
+
+
+def invoice_cancellation_preview(
+    *, invoices: QuerySet[Invoice], limit: int = 500
+) -> CancellationPreview:
+    """Split a selection into invoices to cancel and invoices to skip (with the reason).
+
+    Totals to be credited and amounts already paid (which stay as account credit, they are
+    not refunded) are summed per currency in the database, over the whole selection even
+    when the lists are cut at ``limit``. A constant number of queries.
+    """
+    selection = Invoice.objects.filter(pk__in=invoices.order_by().values("pk"))
+    cancellable = selection.filter(state__in=Invoice.CANCELLABLE_STATES)
+    skippable = selection.exclude(state__in=Invoice.CANCELLABLE_STATES)
+    sums = (
+        cancellable.order_by("currency")
+        .values("currency")
+        .annotate(
+            n=Count("id"),
+            total_sum=Sum("total"),
+            paid_sum=Sum("amount_paid"),
+            n_paid=Count("id", filter=Q(amount_paid__gt=0)),
+        )
+    )
+    sums = list(sums)
+    to_cancel = list(cancellable.select_related("customer").order_by("number", "pk")[:limit])
+    skipped = list(skippable.select_related("customer").order_by("state", "number", "pk")[:limit])
+    return CancellationPreview(
+        to_cancel=to_cancel,
+        to_cancel_count=sum(row["n"] for row in sums),
+        skipped=[(invoice, invoice_skip_reason(invoice=invoice)) for invoice in skipped],
+        skipped_count=skippable.count() if len(skipped) == limit else len(skipped),
+        totals=[Money(row["total_sum"], row["currency"]) for row in sums],
+        paid=[Money(row["paid_sum"], row["currency"]) for row in sums if row["n_paid"]],
+        paid_count=sum(row["n_paid"] for row in sums),
+    )
+
+
+@dataclass(frozen=True)
+class BulkProgress:
+    total: int
+    done: int
+    cancelled: int
+    skipped: int
+    failed: int
+
+    @property
+    def percent(self) -> int:
+        return 100 * self.done // self.total if self.total else 100
+
+
+def bulk_cancellation_progress(*, bulk: BulkCancellation) -> BulkProgress:
+    """Counts of processed items per outcome, from the database (one query)."""
+    Outcome = BulkCancellationItem.Outcome
+    counts = BulkCancellationItem.objects.filter(bulk=bulk).aggregate(
+        done=Count("id", filter=~Q(outcome=Outcome.PENDING)),
+        cancelled=Count("id", filter=Q(outcome=Outcome.CANCELLED)),
+        skipped=Count("id", filter=Q(outcome=Outcome.SKIPPED)),
+        failed=Count("id", filter=Q(outcome=Outcome.FAILED)),
+    )
+    return BulkProgress(total=bulk.total, **counts)
+
+
+def bulk_cancellation_results(
+    *, bulk: BulkCancellation, after: int = 0
+) -> QuerySet[BulkCancellationItem]:
+    """Processed items with an id above ``after`` (a cursor for polling), in id order,
+    with their invoice, customer and credit note joined."""
+    return (
+        BulkCancellationItem.objects.filter(bulk=bulk, pk__gt=after)
+        .exclude(outcome=BulkCancellationItem.Outcome.PENDING)
+        .select_related("invoice__customer", "credit_note")
+        .order_by("pk")
+    )

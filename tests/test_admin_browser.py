@@ -1,0 +1,150 @@
+"""End to end in a real browser: Debian's Chromium driven by Playwright against the live
+server. Log in, tick two invoices, choose "Cancel invoice", check the confirmation page,
+Continue, read the credit note numbers in the success message; then the row link on a
+third invoice. Screenshots go to ``test-artifacts/``."""
+
+from pathlib import Path
+
+import pytest
+from django.db import connections
+
+from credits.models import CreditNote
+from credits.services import bulk_cancellation_run, bulk_cancellation_start
+from invoicing.models import Channel, Invoice
+from tests.factories import CustomerFactory, LocationFactory, issued_invoice, staff_user
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def page(live_server, monkeypatch):
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `apt-get install -y chromium` (.ci/run does it).")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls of the test
+    # itself are still plain synchronous calls, made between browser steps.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        context = browser.new_context(viewport={"width": 1440, "height": 900})
+        context.set_default_timeout(15_000)
+        try:
+            yield context.new_page()
+        finally:
+            context.close()
+            browser.close()
+            # With an event loop running, Django keys its connections by context, not
+            # thread: close the ones opened in here, or they outlive the test database.
+            connections.close_all()
+
+
+def test_staff_cancel_two_ticked_invoices_then_one_from_its_row_link(live_server, page):
+    from playwright.sync_api import expect
+
+    location = LocationFactory(invoice_prefix="AMS", credit_note_prefix="AMSCN")
+    customer = CustomerFactory(location=location, billing_name="Grace Hopper")
+    first, second, third = (issued_invoice(customer=customer) for _ in range(3))
+    staff_user(cancel=True, username="finance")
+
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/invoicing/invoice/")
+    page.fill("#id_username", "finance")
+    page.fill("#id_password", "password")
+    page.click("input[type=submit]")
+    expect(page).to_have_url(f"{live_server.url}/admin/invoicing/invoice/")
+
+    # Tick two invoices and choose the action.
+    for invoice in (first, second):
+        page.check(f'input[name="_selected_action"][value="{invoice.pk}"]')
+    page.select_option('select[name="action"]', "cancel_selected")
+    expect(page.locator(".action-counter")).to_contain_text("2 of 3 selected")
+    page.screenshot(path=ARTIFACTS / "admin-cancel-changelist.png", full_page=True)
+    page.click('button[name="index"]')
+
+    # The confirmation page lists both, with the total per currency.
+    expect(page.locator("h1")).to_have_text("Cancel invoices")
+    rows = page.locator("#invoices-to-cancel tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_contain_text(first.number)
+    expect(rows.nth(0)).to_contain_text("Grace Hopper")
+    expect(rows.nth(1)).to_contain_text(second.number)
+    expect(page.locator('#totals tr[data-currency="EUR"]')).to_contain_text("1003.30")
+    expect(page.locator("a.cancel-link")).to_have_text("Back")
+    page.fill("#id_reason", "Booked twice")
+    page.screenshot(path=ARTIFACTS / "admin-cancel-confirmation.png", full_page=True)
+
+    page.click('input[type=submit][value="Continue"]')
+
+    success = page.locator(".messagelist .success")
+    expect(success).to_contain_text("Cancelled 2 invoices; credit notes issued:")
+    notes = list(CreditNote.objects.order_by("sequence_number"))
+    assert [note.invoice_id for note in notes] == [first.pk, second.pk]
+    assert {(note.channel, note.reason) for note in notes} == {(Channel.ADMIN_BULK, "Booked twice")}
+    for note in notes:
+        expect(success.get_by_role("link", name=note.number)).to_be_visible()
+    page.screenshot(path=ARTIFACTS / "admin-cancel-result.png", full_page=True)
+
+    # The row link of the third invoice leads to the same confirmation.
+    page.click(f'a.cancel-invoice-link[href$="/invoicing/invoice/{third.pk}/cancel/"]')
+    expect(page.locator("#invoices-to-cancel tbody tr")).to_have_count(1)
+    expect(page.locator("#invoices-to-cancel")).to_contain_text(third.number)
+    page.screenshot(path=ARTIFACTS / "admin-cancel-row-confirmation.png", full_page=True)
+    page.click('input[type=submit][value="Continue"]')
+
+    third_note = CreditNote.objects.get(invoice=third)
+    expect(page.locator(".messagelist .success")).to_contain_text(
+        f"Cancelled 1 invoice; credit note issued: {third_note.number}"
+    )
+    assert third_note.channel == Channel.ADMIN
+    assert set(Invoice.objects.values_list("state", flat=True)) == {Invoice.State.CANCELLED}
+    # No row is cancellable any more: no link left.
+    expect(page.locator("a.cancel-invoice-link")).to_have_count(0)
+    page.screenshot(path=ARTIFACTS / "admin-cancel-row-result.png", full_page=True)
+
+
+def test_progress_page_shows_results_as_they_arrive(live_server, page):
+    from playwright.sync_api import expect
+
+    customer = CustomerFactory()
+    invoices = [issued_invoice(customer=customer) for _ in range(3)]
+    staff_user(cancel=True, username="finance")
+    bulk = bulk_cancellation_start(
+        invoice_ids=[invoice.pk for invoice in invoices], actor=None, reason="Closing"
+    )  # no worker in this test: it stays queued until we run it below
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/invoicing/invoice/")
+    page.fill("#id_username", "finance")
+    page.fill("#id_password", "password")
+    page.click("input[type=submit]")
+
+    page.goto(f"{live_server.url}/admin/invoicing/invoice/bulk-cancellations/{bulk.pk}/")
+    expect(page.locator("#bulk-status")).to_have_text("Waiting for a worker")
+    expect(page.locator("#bulk-done")).to_have_text("0")
+    expect(page.locator("#bulk-results tbody tr")).to_have_count(0)
+
+    bulk_cancellation_run(bulk_id=bulk.pk)  # what the worker does; the page polls
+
+    expect(page.locator("#bulk-status")).to_have_text("Done")
+    expect(page.locator("#bulk-done")).to_have_text("3")
+    rows = page.locator("#bulk-results tbody tr.outcome-cancelled")
+    expect(rows).to_have_count(3)
+    for row, invoice in zip(rows.all(), invoices, strict=True):
+        expect(row).to_contain_text(invoice.number)
+        expect(row).to_contain_text(CreditNote.objects.get(invoice=invoice).number)
+    assert page.locator("#bulk-bar").get_attribute("value") == "3"
+    expect(page.locator("#bulk-requeue")).to_have_count(0)  # nothing left to queue
+    page.screenshot(path=ARTIFACTS / "admin-bulk-progress.png", full_page=True)
+    page.reload()  # everything comes from the database: same page after a reload
+    expect(page.locator("#bulk-results tbody tr.outcome-cancelled")).to_have_count(3)

@@ -1,0 +1,91 @@
+"""The invoice changelist runs the same number of queries whatever the number of rows shown
+(no per-row query, the actions and credit-note columns included), and never a full COUNT of
+a huge table."""
+
+import re
+
+import pytest
+from django.contrib import admin
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from credits.services import invoice_cancel
+from invoicing.models import Channel, Invoice
+from tests.factories import (
+    CustomerFactory,
+    LocationFactory,
+    draft_invoice,
+    issued_invoice,
+    staff_user,
+)
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = reverse("admin:invoicing_invoice_changelist")
+
+
+@pytest.fixture
+def many_invoices():
+    """105 invoices in every state, over two locations and several customers."""
+    locations = [LocationFactory(), LocationFactory(default_currency="GBP")]
+    customers = [CustomerFactory(location=locations[n % 2]) for n in range(6)]
+    for n in range(105):
+        customer = customers[n % len(customers)]
+        if n % 10 == 0:
+            draft_invoice(customer=customer)
+            continue
+        paid = {1: "all", 2: "10.00"}.get(n % 4)
+        invoice = issued_invoice(customer=customer, paid=paid)
+        if n % 3 == 0 and not paid:  # cancelling a paid one would create account credit,
+            # which later issues apply automatically: "paid" would then not mean paid.
+            invoice_cancel(invoice=invoice, actor=None, channel=Channel.SYSTEM)
+
+
+def changelist_queries(client, query=""):
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(CHANGELIST + query)
+    assert response.status_code == 200
+    return response, [q["sql"] for q in captured.captured_queries]
+
+
+def test_query_count_is_the_same_for_20_and_100_rows(client, many_invoices, monkeypatch):
+    client.force_login(staff_user(cancel=True))
+    model_admin = admin.site._registry[Invoice]
+    client.get(CHANGELIST)  # warm the per-process caches (content types)
+    counts = {}
+    for per_page in (20, 100):
+        monkeypatch.setattr(model_admin, "list_per_page", per_page)
+        response, queries = changelist_queries(client)
+        rows = response.context["cl"].result_list
+        assert len(rows) == per_page
+        html = response.content.decode()
+        # The columns that could cause per-row queries are really rendered.
+        assert html.count('class="cancel-invoice-link"') == sum(r.is_cancellable for r in rows)
+        assert len(re.findall(r"/admin/credits/creditnote/\d+/change/", html)) == sum(
+            r.state == Invoice.State.CANCELLED for r in rows
+        )
+        counts[per_page] = len(queries)
+        # Only the paginator's count: no second "full result" COUNT.
+        assert sum("COUNT(" in sql.upper() for sql in queries) == 1
+    assert counts[20] == counts[100], counts
+    assert counts[100] <= 12, counts
+
+
+def test_the_unfiltered_list_of_a_huge_table_uses_the_planner_estimate(
+    client, many_invoices, monkeypatch
+):
+    client.force_login(staff_user(cancel=True))
+    model_admin = admin.site._registry[Invoice]
+    # Pretend 100 rows is huge; ANALYZE makes the planner's estimate exact.
+    monkeypatch.setattr(model_admin.paginator, "estimate_above", 50)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE invoicing_invoice")
+
+    response, queries = changelist_queries(client)
+    assert not any("COUNT(" in sql.upper() for sql in queries)
+    assert response.context["cl"].result_count == Invoice.objects.count()
+
+    response, queries = changelist_queries(client, "?state__exact=issued")
+    assert sum("COUNT(" in sql.upper() for sql in queries) == 1  # filtered: exact
+    assert response.context["cl"].result_count == Invoice.objects.filter(state="issued").count()
