@@ -153,10 +153,19 @@ class InvoiceFilterSerializer(serializers.Serializer):
         return attrs
 
 
+class StrictCharField(serializers.CharField):
+    """A string, and only a string: numbers and booleans are refused, not converted."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class CancelRequestSerializer(serializers.Serializer):
     """The body of ``POST /invoices/{id}/cancel``; unknown fields are refused."""
 
-    reason = serializers.CharField(
+    reason = StrictCharField(
         required=False,
         allow_blank=True,
         max_length=1000,
