@@ -149,6 +149,7 @@ def test_invoice_detail_has_lines_payments_and_credit_note(world, api_client):
     ]
     assert [payment["amount"] for payment in body["payments"]] == ["50.00"]
     assert body["credit_note"]["number"] == world["alice_note"].number
+    assert body["cancellation"]["channel"] == "system"
     assert body["pdf_url"].endswith(f"/api/v1/invoices/{invoice.pk}/pdf")
 
 

@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from coworking.api.fields import AmountField
 from coworking.money import CURRENCY_CHOICES
-from invoicing.models import Invoice, InvoiceLine, Payment
+from invoicing.models import Channel, Invoice, InvoiceLine, Payment
 
 
 def absolute(request, name: str, pk: int) -> str:
@@ -112,19 +112,34 @@ class InvoiceSerializer(serializers.ModelSerializer):
         return absolute(self.context.get("request"), "api:invoice-pdf", invoice.pk)
 
 
+class CancellationSerializer(serializers.ModelSerializer):
+    channel = serializers.ChoiceField(
+        source="cancellation_channel", choices=Channel.choices, read_only=True
+    )
+    reason = serializers.CharField(source="cancellation_reason", read_only=True)
+
+    class Meta:
+        model = Invoice
+        fields = ["cancelled_at", "channel", "reason"]
+        read_only_fields = fields
+
+
 class InvoiceDetailSerializer(InvoiceSerializer):
+    cancellation = serializers.SerializerMethodField(
+        help_text=_("When, through which channel and why it was cancelled; null if it is not.")
+    )
     lines = InvoiceLineSerializer(many=True, read_only=True)
     payments = PaymentSerializer(many=True, read_only=True)
 
     class Meta(InvoiceSerializer.Meta):
-        fields = [
-            *InvoiceSerializer.Meta.fields,
-            "cancellation_reason",
-            "cancellation_channel",
-            "lines",
-            "payments",
-        ]
+        fields = [*InvoiceSerializer.Meta.fields, "cancellation", "lines", "payments"]
         read_only_fields = fields
+
+    @extend_schema_field(CancellationSerializer(allow_null=True))
+    def get_cancellation(self, invoice):
+        if invoice.state != Invoice.State.CANCELLED:
+            return None
+        return CancellationSerializer(invoice).data
 
 
 class InvoiceFilterSerializer(serializers.Serializer):

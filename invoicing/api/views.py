@@ -103,7 +103,9 @@ class InvoiceViewSet(viewsets.ReadOnlyModelViewSet):
             raise InvoiceIsDraft(_("A draft invoice has no PDF: issue it first."))
         try:
             from credits.pdf import invoice_pdf_bytes
-        except ImportError:
+        except ImportError as error:
+            if error.name != "credits.pdf":
+                raise
             raise PdfUnavailable() from None
         response = HttpResponse(invoice_pdf_bytes(invoice=invoice), content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{invoice.number}.pdf"'
