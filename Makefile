@@ -40,3 +40,11 @@ bench: install
 
 reconcile: install
 	$(PY) manage.py reconcile
+
+# --- REST API (issue 6) ---------------------------------------------------------------------
+.PHONY: bench-api
+# The REST API under gunicorn on 127.0.0.1: cancel latency/throughput vs the service, lists.
+# Uses (and recreates) its own database, cw_bench_api, on the server of DATABASE_URL.
+bench-api: install
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+		$(PY) bench/api.py $(BENCH_ARGS)

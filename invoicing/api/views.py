@@ -58,9 +58,10 @@ class InvoiceViewSet(viewsets.ReadOnlyModelViewSet):
     throttle_scope = "invoice_cancel"  # used by the cancel action's throttle only
 
     def get_queryset(self):
-        invoices = visible_invoices(user=self.request.user).select_related(
-            "location", "customer", "credit_note"
-        )
+        invoices = visible_invoices(user=self.request.user)
+        if self.action == "cancel":  # only the id is needed: the service locks and reads
+            return invoices.only("pk")
+        invoices = invoices.select_related("location", "customer", "credit_note")
         if self.action == "retrieve":
             invoices = invoices.prefetch_related("lines", "payments")
         return invoices.order_by("-issue_date", "-id")
