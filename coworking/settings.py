@@ -212,7 +212,8 @@ SPECTACULAR_SETTINGS.update(
             "`errors` per field for invalid input (422).\n\n"
             "**Idempotency**: POST endpoints take an `Idempotency-Key` header; keys are kept "
             "for 24 hours.\n\n"
-            "**Throttling**: cancelling is limited per user (HTTP 429 with Retry-After)."
+            "**Throttling**: cancelling is limited per user (default 30 a minute, setting "
+            "`API_CANCEL_THROTTLE_RATE`; HTTP 429 with Retry-After)."
         ),
         "SCHEMA_PATH_PREFIX": r"/api/v1",
         "COMPONENT_SPLIT_REQUEST": True,
