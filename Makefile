@@ -47,3 +47,12 @@ BENCH_PDF_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cw_bench_pdf
 .PHONY: bench-pdf
 bench-pdf: install
 	BENCH_PDF_DATABASE_URL=$(BENCH_PDF_DATABASE_URL) $(PY) bench/pdf.py
+
+
+# --- REST API (issue 6) ---------------------------------------------------------------------
+.PHONY: bench-api
+# The REST API under gunicorn on 127.0.0.1: cancel latency/throughput vs the service, lists.
+# Uses (and recreates) its own database, cw_bench_api, on the server of DATABASE_URL.
+bench-api: install
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+		$(PY) bench/api.py $(BENCH_ARGS)

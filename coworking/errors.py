@@ -3,7 +3,8 @@ command-line exits.
 
 Each concrete error has a stable ``code`` (part of the API contract) and a human sentence.
 The category base classes tell the surfaces how to report it: a conflict with the current
-state (HTTP 409), invalid input (422) or something that does not exist (404).
+state (HTTP 409), invalid input (422), something that does not exist (404) or an action the
+user may not take (403).
 """
 
 from django.utils.translation import gettext_lazy as _
@@ -32,6 +33,11 @@ class StateConflict(ApplicationError):
 class NotFound(ApplicationError):
     code = "not_found"
     default_message = _("Not found.")
+
+
+class NotAllowed(ApplicationError):
+    code = "not_allowed"
+    default_message = _("You are not allowed to do this.")
 
 
 class CurrencyMismatch(InvalidInput):

@@ -170,3 +170,45 @@ class LedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.amount}"
+
+
+class IdempotencyKey(models.Model):
+    """The first response to a POST sent with an ``Idempotency-Key`` header.
+
+    A row is inserted and committed (status ``in_progress``) before the request's work
+    starts, so a concurrent request with the same key finds it; the response is stored when
+    the work ends. Keys are scoped per user and expire after 24 hours. See
+    ``coworking.idempotency`` for the rules.
+    """
+
+    class Status(models.TextChoices):
+        IN_PROGRESS = "in_progress", _("In progress")
+        COMPLETED = "completed", _("Completed")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
+    key = models.CharField(_("key"), max_length=255)
+    request_hash = models.CharField(_("request hash"), max_length=64)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.IN_PROGRESS
+    )
+    response_status = models.PositiveSmallIntegerField(_("response status"), null=True, blank=True)
+    # The response body exactly as JSON text (jsonb would reorder its keys).
+    response_body = models.TextField(_("response body"), blank=True)
+    response_headers = models.JSONField(_("response headers"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    expires_at = models.DateTimeField(_("expires at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique_per_user"),
+            models.CheckConstraint(
+                condition=Q(status="in_progress") | Q(response_status__isnull=False),
+                name="idempotency_key_completed_has_response",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.key

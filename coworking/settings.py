@@ -180,3 +180,83 @@ LOGGING.setdefault("loggers", {})["weasyprint.progress"] = {"level": "WARNING"}
 
 # Admin bulk cancel: selections larger than this run as a Celery task with a progress page.
 ADMIN_BULK_CANCEL_ASYNC_THRESHOLD = int(os.environ.get("ADMIN_BULK_CANCEL_ASYNC_THRESHOLD", "200"))
+
+
+# --- REST API (/api/v1/, issue 6) -----------------------------------------------------------
+# Portal clients authenticate with a token (`manage.py create_api_token USERNAME`); a browser
+# with its admin session can browse the API. Errors are application/problem+json (see
+# coworking/api/problems.py); the schema is at /api/v1/schema/, its docs at /api/v1/docs/.
+INSTALLED_APPS += ["rest_framework.authtoken", "drf_spectacular_sidecar"]
+
+# Throttle counters (and any other cache use) are shared by all web processes through Redis.
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "cw",
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+REST_FRAMEWORK.update(
+    {
+        "DEFAULT_AUTHENTICATION_CLASSES": [
+            "rest_framework.authentication.TokenAuthentication",
+            "rest_framework.authentication.SessionAuthentication",
+        ],
+        "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+        "DEFAULT_RENDERER_CLASSES": [
+            "rest_framework.renderers.JSONRenderer",
+            "rest_framework.renderers.BrowsableAPIRenderer",
+        ],
+        "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+        "DEFAULT_PAGINATION_CLASS": "coworking.api.pagination.StandardPagination",
+        "PAGE_SIZE": 50,
+        "DEFAULT_THROTTLE_CLASSES": [],
+        "DEFAULT_THROTTLE_RATES": {
+            "invoice_cancel": os.environ.get("API_CANCEL_THROTTLE_RATE", "30/minute"),
+        },
+        "EXCEPTION_HANDLER": "coworking.api.problems.problem_exception_handler",
+        "DEFAULT_SCHEMA_CLASS": "coworking.api.schema.ProblemAutoSchema",
+        "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    }
+)
+SPECTACULAR_SETTINGS.update(
+    {
+        "DESCRIPTION": (
+            "The member portal and back-office API.\n\n"
+            "**Authentication**: `Authorization: Token <key>` (ask the operator for a token) "
+            "or the admin session cookie.\n\n"
+            "**Who sees what**: a member sees only their own customer's issued invoices, "
+            "credit notes, ledger and balance; staff see what their permissions allow. "
+            "Anything else is a 404, whether or not it exists.\n\n"
+            "**Pagination**: lists take `page` (from 1) and `page_size` (default 50, at most "
+            "200) and answer `count`, `next`, `previous`, `results`.\n\n"
+            "**Errors**: every 4xx is `application/problem+json` with `type`, `title`, "
+            "`status`, `detail` and a stable `code` (e.g. `invoice_already_cancelled`), plus "
+            "`errors` per field for invalid input (422).\n\n"
+            "**Idempotency**: POST endpoints take an `Idempotency-Key` header; keys are kept "
+            "for 24 hours.\n\n"
+            "**Throttling**: cancelling is limited per user (default 30 a minute, setting "
+            "`API_CANCEL_THROTTLE_RATE`; HTTP 429 with Retry-After)."
+        ),
+        "SCHEMA_PATH_PREFIX": r"/api/v1",
+        "COMPONENT_SPLIT_REQUEST": True,
+        "SWAGGER_UI_DIST": "SIDECAR",
+        "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+        "REDOC_DIST": "SIDECAR",
+        "ENUM_NAME_OVERRIDES": {
+            "ChannelEnum": "invoicing.models.Channel",
+            "CurrencyEnum": "coworking.money.CURRENCY_CHOICES",
+        },
+    }
+)
+
+CELERY_BEAT_SCHEDULE["purge-idempotency-keys"] = {
+    "task": "coworking.purge_idempotency_keys",
+    "schedule": 3600.0,
+}
+# --- end of REST API ------------------------------------------------------------------------

@@ -103,3 +103,39 @@ def pdf_text(data: bytes) -> str:
         check=True,
     )
     return result.stdout.decode()
+
+
+# --- REST API (issue 6) ---------------------------------------------------------------------
+@pytest.fixture
+def reset_throttles():
+    """Forget the API's throttle counters (they live in the shared Redis cache, keyed by
+    user id, and ids restart with every test database)."""
+    from django.core.cache import cache
+
+    client = cache._cache.get_client(write=True)
+    for key in client.scan_iter(match=f"*{cache.key_prefix}*throttle_*"):
+        client.delete(key)
+
+
+@pytest.fixture
+def api_client(reset_throttles):
+    """``api_client(user)`` → a DRF ``APIClient`` authenticated with the user's API token;
+    ``api_client(None)`` → an anonymous one."""
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    def make(user=None):
+        client = APIClient()
+        if user is not None:
+            token, _created = Token.objects.get_or_create(user=user)
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def fast_password_hasher(settings):
+    """MD5 instead of PBKDF2 for users made in the test: each ``UserFactory`` otherwise
+    costs a few hundred milliseconds. The API test modules use it autouse."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,441 @@
+#!/usr/bin/env python
+"""REST API benchmark: the cancel endpoint and the list endpoints under gunicorn.
+
+What it does, in order (all on this machine, loopback only, every loop bounded):
+
+1. (Re)creates its own database (``cw_bench_api`` on the server of ``DATABASE_URL``),
+   migrates it and seeds one location with customers, a staff user with an API token,
+   a member with many invoices (for the lists) and distinct issued invoices to cancel.
+2. Times ``credits.services.invoice_cancel`` in-process on its own share of those
+   invoices (the service-level time: same data, same Postgres and Redis), sequentially and
+   with 8 threads.
+3. Starts gunicorn on 127.0.0.1 (a free port) with the same database and Redis, and sends
+   ``POST /api/v1/invoices/{id}/cancel`` over distinct invoices with 1 and 8 concurrent
+   clients: latency p50/p95 and throughput, and the ratio to the service-level time (the
+   HTTP + DRF overhead: auth, throttle, scoping, policy, serialising the credit note).
+4. Times the list endpoints (50 a page) and counts their SQL queries per request
+   in-process with Django's test client (the same code path), for two pages and two data
+   sizes, to show the count is constant.
+
+Prints a Markdown report (paste it into docs/benchmarks.md). Run: ``make bench-api`` or
+``DATABASE_URL=... REDIS_URL=... .venv/bin/python bench/api.py [--cancels 200]``.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import queue
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+BENCH_DB = os.environ.get("BENCH_API_DATABASE", "cw_bench_api")
+REQUEST_TIMEOUT = 30
+
+
+def bench_database_url() -> str:
+    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/coworking")
+    parts = urlsplit(base)
+    return urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
+
+
+def recreate_database(url: str) -> None:
+    import psycopg2
+
+    parts = urlsplit(url)
+    admin = psycopg2.connect(
+        dbname="postgres",
+        user=parts.username or "postgres",
+        password=parts.password,
+        host=parts.hostname,
+        port=parts.port or 5432,
+    )
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}"')
+        cursor.execute(f'CREATE DATABASE "{BENCH_DB}"')
+    admin.close()
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summary(latencies: list[float], wall: float) -> dict:
+    return {
+        "n": len(latencies),
+        "p50_ms": percentile(latencies, 50) * 1000,
+        "p95_ms": percentile(latencies, 95) * 1000,
+        "mean_ms": statistics.fmean(latencies) * 1000,
+        "per_s": len(latencies) / wall,
+    }
+
+
+# --- seeding ----------------------------------------------------------------------------------
+
+
+def seed(*, cancels: int, list_invoices: int):
+    """Issue the invoices through the services; return what the runs need."""
+    from decimal import Decimal
+
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+    from djmoney.money import Money
+    from rest_framework.authtoken.models import Token
+
+    from coworking.models import Customer, Location
+    from credits.services import invoice_cancel
+    from invoicing.services import LineInput, invoice_create_draft, invoice_issue
+
+    location = Location.objects.create(
+        name="Bench Space",
+        legal_name="Bench Space B.V.",
+        address="Loopback 1",
+        tax_id="NL000000000B01",
+        default_currency="EUR",
+        default_tax_rate=Decimal("21"),
+        invoice_prefix="BINV",
+        credit_note_prefix="BCN",
+    )
+    users = get_user_model().objects
+    staff = users.create_user("bench-staff", is_staff=True)
+    staff.user_permissions.add(
+        *Permission.objects.filter(
+            codename__in=["view_invoice", "cancel_invoice", "view_creditnote", "view_customer"]
+        )
+    )
+    customers = [
+        Customer.objects.create(
+            location=location, billing_name=f"Bench member {n}", billing_email=f"m{n}@example.com"
+        )
+        for n in range(20)
+    ]
+    member = Customer.objects.create(
+        location=location,
+        billing_name="Bench list member",
+        billing_email="list@example.com",
+        portal_user=users.create_user("bench-member"),
+    )
+    lines = [
+        LineInput("Dedicated desk", Decimal("1"), Money("320.00", "EUR"), Decimal("21")),
+        LineInput("Meeting room (hours)", Decimal("3"), Money("35.00", "EUR"), Decimal("9")),
+        LineInput("Day pass", Decimal("2"), Money("25.00", "EUR"), Decimal("21")),
+    ]
+
+    def issue(customer):
+        return invoice_issue(invoice=invoice_create_draft(customer=customer, lines=lines)).pk
+
+    to_cancel = [issue(customers[n % len(customers)]) for n in range(cancels)]
+    listed = [issue(member) for _ in range(list_invoices)]
+    for invoice_id in listed[: list_invoices // 5]:  # some credit notes for the note list
+        invoice_cancel(invoice=invoice_id, actor=staff, reason="bench", channel="system")
+    return {
+        "staff": staff,
+        "staff_token": Token.objects.create(user=staff).key,
+        "member": member,
+        "member_token": Token.objects.create(user=member.portal_user).key,
+        "to_cancel": to_cancel,
+    }
+
+
+# --- service level ----------------------------------------------------------------------------
+
+
+def run_service(invoice_ids: list[int], *, actor, threads: int) -> dict:
+    from django.db import connections
+
+    from credits.services import invoice_cancel
+
+    work: queue.Queue = queue.Queue()
+    for invoice_id in invoice_ids:
+        work.put(invoice_id)
+    latencies: list[float] = []
+    lock = threading.Lock()
+
+    def worker():
+        try:
+            while True:
+                try:
+                    invoice_id = work.get_nowait()
+                except queue.Empty:
+                    return
+                start = time.perf_counter()
+                invoice_cancel(invoice=invoice_id, actor=actor, reason="bench", channel="api")
+                elapsed = time.perf_counter() - start
+                with lock:
+                    latencies.append(elapsed)
+        finally:
+            connections.close_all()
+
+    started = time.perf_counter()
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join(timeout=600)
+    return summary(latencies, time.perf_counter() - started)
+
+
+# --- HTTP -------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def request(port: int, method: str, path: str, token: str, body: bytes | None = None):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
+    headers = {"Authorization": f"Token {token}", "Accept": "application/json"}
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+    try:
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def start_gunicorn(*, port: int, workers: int, env: dict) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "coworking.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            status, _body = request(port, "GET", "/api/v1/me", "nobody")
+            if status == 401:
+                return process
+        except OSError:
+            pass
+        if process.poll() is not None:
+            raise SystemExit("gunicorn exited during start-up")
+        time.sleep(0.2)
+    process.terminate()
+    raise SystemExit("gunicorn did not answer within 30 s")
+
+
+def run_http_cancels(port: int, token: str, invoice_ids: list[int], *, clients: int) -> dict:
+    work: queue.Queue = queue.Queue()
+    for invoice_id in invoice_ids:
+        work.put(invoice_id)
+    latencies: list[float] = []
+    failures: list = []
+    lock = threading.Lock()
+    body = json.dumps({"reason": "bench"}).encode()
+
+    def client():
+        while True:
+            try:
+                invoice_id = work.get_nowait()
+            except queue.Empty:
+                return
+            start = time.perf_counter()
+            status, content = request(
+                port, "POST", f"/api/v1/invoices/{invoice_id}/cancel", token, body
+            )
+            elapsed = time.perf_counter() - start
+            with lock:
+                if status == 201:
+                    latencies.append(elapsed)
+                else:
+                    failures.append((status, content[:200]))
+
+    started = time.perf_counter()
+    pool = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join(timeout=600)
+    if failures:
+        raise SystemExit(f"{len(failures)} cancels failed, e.g. {failures[:3]}")
+    return summary(latencies, time.perf_counter() - started)
+
+
+def run_http_gets(port: int, token: str, paths: list[str], *, repeat: int) -> dict:
+    latencies = []
+    started = time.perf_counter()
+    for _round in range(repeat):
+        for path in paths:
+            start = time.perf_counter()
+            status, content = request(port, "GET", path, token)
+            latencies.append(time.perf_counter() - start)
+            if status != 200:
+                raise SystemExit(f"GET {path} answered {status}: {content[:200]}")
+    return summary(latencies, time.perf_counter() - started)
+
+
+def count_queries(path: str, token: str) -> int:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_AUTHORIZATION=f"Token {token}", HTTP_HOST="127.0.0.1")
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path)
+    assert response.status_code == 200, (path, response.status_code, response.content[:200])
+    return len(captured.captured_queries)
+
+
+# --- main -------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cancels", type=int, default=200, help="cancels per run (default 200)")
+    parser.add_argument("--list-invoices", type=int, default=500)
+    parser.add_argument("--list-requests", type=int, default=20, help="rounds over the pages")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument(
+        "--conn-max-age",
+        type=int,
+        default=60,
+        help="DATABASE_CONN_MAX_AGE of the web processes (persistent connections; 0: one per request)",
+    )
+    args = parser.parse_args()
+    if args.cancels > 2000 or args.list_invoices > 5000 or args.list_requests > 200:
+        raise SystemExit("Keep the benchmark bounded: --cancels ≤ 2000, --list-invoices ≤ 5000.")
+
+    load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    url = bench_database_url()
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+    os.environ["DJANGO_DEBUG"] = "0"
+    os.environ["DJANGO_ALLOWED_HOSTS"] = "127.0.0.1,localhost"
+    os.environ["API_CANCEL_THROTTLE_RATE"] = "1000000/minute"  # measure, don't throttle
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coworking.settings")
+    recreate_database(url)
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    t0 = time.perf_counter()
+    data = seed(cancels=args.cancels * 4, list_invoices=args.list_invoices)
+    seed_seconds = time.perf_counter() - t0
+    ids = data["to_cancel"]
+    n = args.cancels
+    shares = {
+        "service_1": ids[0:n],
+        "service_8": ids[n : 2 * n],
+        "http_1": ids[2 * n : 3 * n],
+        "http_8": ids[3 * n : 4 * n],
+    }
+
+    results = {}
+    results["service_1"] = run_service(shares["service_1"], actor=data["staff"], threads=1)
+    results["service_8"] = run_service(shares["service_8"], actor=data["staff"], threads=8)
+
+    member = data["member"]
+    invoice_pages = range(1, min(5, -(-args.list_invoices // 50)) + 1)
+    note_pages = range(1, min(5, -(-(args.list_invoices // 5) // 50)) + 1)
+    list_paths = {
+        "invoices": [f"/api/v1/invoices?page={p}" for p in invoice_pages],
+        "credit-notes": [f"/api/v1/credit-notes?page={p}" for p in note_pages],
+        "ledger": [f"/api/v1/customers/{member.pk}/ledger?page={p}" for p in invoice_pages],
+    }
+    queries = {
+        name: [count_queries(path, data["member_token"]) for path in paths]
+        for name, paths in list_paths.items()
+    }
+    queries["invoices (page_size=10)"] = [
+        count_queries("/api/v1/invoices?page_size=10", data["member_token"])
+    ]
+
+    port = free_port()
+    env = {**os.environ, "DATABASE_CONN_MAX_AGE": str(args.conn_max_age)}
+    server = start_gunicorn(port=port, workers=args.workers, env=env)
+    try:
+        token = data["staff_token"]
+        # Warm every worker (imports, connections) before measuring.
+        run_http_gets(port, token, ["/api/v1/me"], repeat=args.workers * 4)
+        results["http_1"] = run_http_cancels(port, token, shares["http_1"], clients=1)
+        results["http_8"] = run_http_cancels(port, token, shares["http_8"], clients=8)
+        lists = {
+            name: run_http_gets(port, data["member_token"], paths, repeat=args.list_requests)
+            for name, paths in list_paths.items()
+        }
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    from coworking.celery import app
+
+    purged = app.control.purge()  # the PDF renders the cancels queued (throw-away data)
+
+    def row(label, r, base=None):
+        ratio = f"{r['p50_ms'] / base['p50_ms']:.1f}x" if base else "1.0x"
+        return (
+            f"| {label} | {r['n']} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | "
+            f"{r['per_s']:.0f} | {ratio} |"
+        )
+
+    cpu = platform.processor() or platform.machine()
+    print(
+        f"Machine: {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}; "
+        f"gunicorn {args.workers} sync workers on 127.0.0.1 (DATABASE_CONN_MAX_AGE="
+        f"{args.conn_max_age}), PostgreSQL and Redis on loopback; load average before the "
+        f"run: {load_before}. Seeded {len(ids) + args.list_invoices} invoices in "
+        f"{seed_seconds:.1f} s; purged {purged} queued PDF tasks afterwards.\n"
+    )
+    print(
+        "Cancel over distinct invoices (3 lines each, 20 customers of one location, so the "
+        "credit-note counter row is shared):\n"
+    )
+    print("| run | cancels | p50 ms | p95 ms | cancels/s | p50 vs service |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    print(row("service `invoice_cancel`, 1 thread", results["service_1"]))
+    print(row("HTTP `POST …/cancel`, 1 client", results["http_1"], results["service_1"]))
+    print(row("service `invoice_cancel`, 8 threads", results["service_8"]))
+    print(row("HTTP `POST …/cancel`, 8 clients", results["http_8"], results["service_8"]))
+    print()
+    print(
+        f"Throughput ratio HTTP/service: 1 client "
+        f"{results['http_1']['per_s'] / results['service_1']['per_s']:.2f}, 8 clients "
+        f"{results['http_8']['per_s'] / results['service_8']['per_s']:.2f}.\n"
+    )
+    print(f"Lists (member with {args.list_invoices} invoices, 50 a page, 1 client):\n")
+    print("| endpoint | requests | p50 ms | p95 ms | SQL queries per request (per page) |")
+    print("| --- | ---: | ---: | ---: | --- |")
+    for name, r in lists.items():
+        print(
+            f"| {name} | {r['n']} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | "
+            f"{', '.join(map(str, queries[name]))} |"
+        )
+    print(
+        f"| invoices (page_size=10) | – | – | – | "
+        f"{', '.join(map(str, queries['invoices (page_size=10)']))} |"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,109 @@
+"""``@idempotent``: the ``Idempotency-Key`` header for any POST handler of a DRF view.
+
+Decorate the handler (below ``@action`` and ``@extend_schema``)::
+
+    @extend_schema(parameters=[IDEMPOTENCY_KEY_HEADER], ...)
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def cancel(self, request, pk=None): ...
+
+The handler runs after authentication, permissions and throttling, so keys belong to an
+authenticated user. Without the header the handler runs as usual. The rules are in
+``coworking.idempotency``; this module only adapts them to DRF: it hashes the request,
+claims the key (committed before the handler runs), turns the handler's response or
+handled exception into the stored response, and replays stored responses.
+"""
+
+import functools
+import json
+
+from django.http.request import RawPostDataException
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework.response import Response
+from rest_framework.utils.encoders import JSONEncoder
+
+from coworking.api.problems import PROBLEM_MEDIA_TYPE, use_problem_renderer
+from coworking.idempotency import (
+    KEY_PATTERN,
+    StoredResponse,
+    idempotency_key_claim,
+    idempotency_key_complete,
+    idempotency_key_release,
+    request_fingerprint,
+)
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+STORED_HEADERS = ("Location",)
+
+IDEMPOTENCY_KEY_HEADER = OpenApiParameter(
+    name=HEADER,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    type={"type": "string", "minLength": 1, "maxLength": 255, "pattern": KEY_PATTERN},
+    description=_(
+        "A unique key chosen by the client (e.g. a UUID) that makes the request safe to "
+        "retry. The first response (status and body) is stored with the key for 24 hours: a "
+        "retry with the same key and the same body gets it replayed (with the header "
+        "`Idempotent-Replayed: true`) and does nothing else; the same key with another body "
+        "gets 422 `idempotency_key_reused`; a retry while the first request is still running "
+        "gets 409 `idempotency_key_in_use`. Keys are scoped to the authenticated user; server "
+        "errors are not stored, so a retry after a 5xx runs again."
+    ),
+)
+
+
+def _request_body(request) -> bytes:
+    try:
+        return request._request.body
+    except RawPostDataException:  # already streamed (multipart): hash the parsed data
+        return json.dumps(request.data, cls=JSONEncoder, sort_keys=True).encode()
+
+
+def _replay(request, stored: StoredResponse) -> Response:
+    headers = {**stored.headers, REPLAYED_HEADER: "true"}
+    content_type = headers.pop("Content-Type", None)
+    if content_type == PROBLEM_MEDIA_TYPE:
+        use_problem_renderer(request)
+    data = json.loads(stored.body) if stored.body else None
+    return Response(data, status=stored.status, headers=headers, content_type=content_type)
+
+
+def idempotent(handler):
+    """Make a DRF view handler honour the ``Idempotency-Key`` header."""
+
+    @functools.wraps(handler)
+    def wrapper(self, request, *args, **kwargs):
+        key = request.headers.get(HEADER)
+        if key is None:
+            return handler(self, request, *args, **kwargs)
+        request_hash = request_fingerprint(
+            method=request.method, path=request.get_full_path(), body=_request_body(request)
+        )
+        claim = idempotency_key_claim(user=request.user, key=key, request_hash=request_hash)
+        if isinstance(claim, StoredResponse):
+            return _replay(request, claim)
+        try:
+            try:
+                response = handler(self, request, *args, **kwargs)
+            except Exception as exc:
+                # Handled errors (409, 422, ...) are responses like any other and are
+                # stored; unhandled ones re-raise here and release the claim below.
+                response = self.handle_exception(exc)
+        except BaseException:
+            idempotency_key_release(claim=claim)
+            raise
+        if response.status_code >= 500 or not isinstance(response, Response):
+            idempotency_key_release(claim=claim)
+            return response
+        headers = {name: response[name] for name in STORED_HEADERS if response.has_header(name)}
+        if response.content_type:
+            headers["Content-Type"] = response.content_type
+        body = "" if response.data is None else json.dumps(response.data, cls=JSONEncoder)
+        idempotency_key_complete(
+            claim=claim, status=response.status_code, body=body, headers=headers
+        )
+        return response
+
+    return wrapper

@@ -1,0 +1,64 @@
+"""OpenAPI schema helpers: problem responses documented on every operation.
+
+``ProblemAutoSchema`` adds the error responses every operation can give (401, 403, 404,
+406; 422 when it takes parameters or a body; 400 and 415 when it takes a body; 429 when it
+is throttled), each as ``application/problem+json``. Operation-specific errors (409s) are
+declared with ``problem_responses`` in ``@extend_schema``.
+"""
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiResponse
+
+from coworking.api.problems import PROBLEM_MEDIA_TYPE, ProblemSerializer
+
+DESCRIPTIONS = {
+    400: _("The body could not be parsed (`parse_error`)."),
+    401: _("No or invalid credentials (`not_authenticated`, `authentication_failed`)."),
+    403: _(
+        "Authenticated but not allowed (`permission_denied`, `cancel_not_allowed`, CSRF "
+        "failure with session authentication)."
+    ),
+    404: _("No such object, or not yours (`not_found`); also a page past the end."),
+    406: _("The Accept header asks for a media type the endpoint cannot give."),
+    409: _("The document's state does not allow this."),
+    413: _("The request body is too large (`request_too_large`)."),
+    415: _("The request body's media type is not supported (`unsupported_media_type`)."),
+    422: _("Invalid input (`invalid_input` with `errors` per field, or a specific code)."),
+    429: _("Too many requests (`throttled`); see the Retry-After header."),
+    503: _("A dependency is not available; retry later."),
+}
+
+
+def problem_responses(*codes: int, **descriptions: str) -> dict:
+    """``{(code, "application/problem+json"): OpenApiResponse(Problem)}`` for ``codes``;
+    ``descriptions`` may override the text per code, keyed ``_409`` etc."""
+    return {
+        (code, PROBLEM_MEDIA_TYPE): OpenApiResponse(
+            ProblemSerializer, description=descriptions.get(f"_{code}", DESCRIPTIONS[code])
+        )
+        for code in codes
+    }
+
+
+class ProblemAutoSchema(AutoSchema):
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        if operation is None:
+            return None
+        codes = [401, 403, 404, 406]
+        has_body = "requestBody" in operation
+        if has_body:
+            codes += [400, 413, 415]
+        if has_body or any(p.get("in") == "query" for p in operation.get("parameters", [])):
+            codes.append(422)
+        if self.view.get_throttles():
+            codes.append(429)
+        responses = operation.setdefault("responses", {})
+        for (code, *media_types), response in problem_responses(*codes).items():
+            if str(code) not in responses:
+                responses[str(code)] = self._get_response_for_code(
+                    response, str(code), media_types, "response"
+                )
+        operation["responses"] = dict(sorted(responses.items()))
+        return operation

@@ -1,0 +1,77 @@
+"""Credit-note representations of the API (read-only)."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from coworking.api.fields import AmountField
+from credits.models import CreditNote, CreditNoteLine
+from invoicing.api.serializers import absolute
+
+
+class CreditNoteLineSerializer(serializers.ModelSerializer):
+    unit_price = AmountField()
+    net = AmountField()
+    tax = AmountField()
+    gross = AmountField()
+
+    class Meta:
+        model = CreditNoteLine
+        fields = ["position", "description", "quantity", "unit_price", "tax_rate", "net", "tax"]
+        fields += ["gross"]
+        read_only_fields = fields
+
+
+class CreditNoteSerializer(serializers.ModelSerializer):
+    net_total = AmountField()
+    tax_total = AmountField()
+    total = AmountField()
+    url = serializers.SerializerMethodField()
+    invoice_url = serializers.SerializerMethodField()
+    pdf_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CreditNote
+        fields = [
+            "id",
+            "url",
+            "number",
+            "issue_date",
+            "location",
+            "customer",
+            "invoice",
+            "invoice_url",
+            "invoice_number",
+            "invoice_issue_date",
+            "currency",
+            "net_total",
+            "tax_total",
+            "total",
+            "reason",
+            "channel",
+            "created_at",
+            "pdf_status",
+            "pdf_url",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, note) -> str:
+        return absolute(self.context.get("request"), "api:creditnote-detail", note.pk)
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_invoice_url(self, note) -> str:
+        return absolute(self.context.get("request"), "api:invoice-detail", note.invoice_id)
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_pdf_url(self, note) -> str:
+        """Always present; the download answers 409 ``pdf_not_ready`` until it is rendered."""
+        return absolute(self.context.get("request"), "api:creditnote-pdf", note.pk)
+
+
+class CreditNoteDetailSerializer(CreditNoteSerializer):
+    lines = CreditNoteLineSerializer(many=True, read_only=True)
+
+    class Meta(CreditNoteSerializer.Meta):
+        fields = [*CreditNoteSerializer.Meta.fields, "lines"]
+        read_only_fields = fields

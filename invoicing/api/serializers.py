@@ -1,0 +1,198 @@
+"""Invoice representations of the API (read-only) and the query filters of the list."""
+
+from collections.abc import Mapping
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from coworking.api.fields import AmountField
+from coworking.money import CURRENCY_CHOICES
+from invoicing.models import Channel, Invoice, InvoiceLine, Payment
+
+
+def absolute(request, name: str, pk: int) -> str:
+    url = reverse(name, kwargs={"pk": pk})
+    return request.build_absolute_uri(url) if request is not None else url
+
+
+class InvoiceLineSerializer(serializers.ModelSerializer):
+    unit_price = AmountField()
+    net = AmountField()
+    tax = AmountField()
+    gross = AmountField()
+
+    class Meta:
+        model = InvoiceLine
+        fields = ["position", "description", "quantity", "unit_price", "tax_rate", "net", "tax"]
+        fields += ["gross"]
+        read_only_fields = fields
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    amount = AmountField()
+
+    class Meta:
+        model = Payment
+        fields = ["id", "amount", "method", "received_on", "reference"]
+        read_only_fields = fields
+
+
+class InvoiceSerializer(serializers.ModelSerializer):
+    net_total = AmountField()
+    tax_total = AmountField()
+    total = AmountField()
+    amount_paid = AmountField()
+    amount_due = AmountField()
+    location_name = serializers.CharField(source="location.name", read_only=True)
+    customer_name = serializers.CharField(source="customer.billing_name", read_only=True)
+    credit_note = serializers.SerializerMethodField(
+        help_text=_("The credit note that cancelled this invoice, if any.")
+    )
+    url = serializers.SerializerMethodField()
+    pdf_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Invoice
+        fields = [
+            "id",
+            "url",
+            "number",
+            "state",
+            "location",
+            "location_name",
+            "customer",
+            "customer_name",
+            "currency",
+            "issue_date",
+            "due_date",
+            "net_total",
+            "tax_total",
+            "total",
+            "amount_paid",
+            "amount_due",
+            "cancelled_at",
+            "credit_note",
+            "pdf_url",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "nullable": True,
+            "properties": {
+                "id": {"type": "integer"},
+                "number": {"type": "string"},
+                "url": {"type": "string", "format": "uri"},
+            },
+            "required": ["id", "number", "url"],
+        }
+    )
+    def get_credit_note(self, invoice):
+        note = getattr(invoice, "credit_note", None)
+        if note is None:
+            return None
+        return {
+            "id": note.pk,
+            "number": note.number,
+            "url": absolute(self.context.get("request"), "api:creditnote-detail", note.pk),
+        }
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, invoice) -> str:
+        return absolute(self.context.get("request"), "api:invoice-detail", invoice.pk)
+
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+    def get_pdf_url(self, invoice):
+        if invoice.state == Invoice.State.DRAFT:
+            return None
+        return absolute(self.context.get("request"), "api:invoice-pdf", invoice.pk)
+
+
+class CancellationSerializer(serializers.ModelSerializer):
+    channel = serializers.ChoiceField(
+        source="cancellation_channel", choices=Channel.choices, read_only=True
+    )
+    reason = serializers.CharField(source="cancellation_reason", read_only=True)
+
+    class Meta:
+        model = Invoice
+        fields = ["cancelled_at", "channel", "reason"]
+        read_only_fields = fields
+
+
+class InvoiceDetailSerializer(InvoiceSerializer):
+    cancellation = serializers.SerializerMethodField(
+        help_text=_("When, through which channel and why it was cancelled; null if it is not.")
+    )
+    lines = InvoiceLineSerializer(many=True, read_only=True)
+    payments = PaymentSerializer(many=True, read_only=True)
+
+    class Meta(InvoiceSerializer.Meta):
+        fields = [*InvoiceSerializer.Meta.fields, "cancellation", "lines", "payments"]
+        read_only_fields = fields
+
+    @extend_schema_field(CancellationSerializer(allow_null=True))
+    def get_cancellation(self, invoice):
+        if invoice.state != Invoice.State.CANCELLED:
+            return None
+        return CancellationSerializer(invoice).data
+
+
+class InvoiceFilterSerializer(serializers.Serializer):
+    """Query parameters of the invoice list; an invalid value is a 422 problem."""
+
+    state = serializers.ChoiceField(
+        choices=Invoice.State.choices, required=False, help_text=_("Only invoices in this state.")
+    )
+    currency = serializers.ChoiceField(
+        choices=CURRENCY_CHOICES, required=False, help_text=_("Only invoices in this currency.")
+    )
+    issued_from = serializers.DateField(
+        required=False, help_text=_("Only invoices issued on or after this date.")
+    )
+    issued_to = serializers.DateField(
+        required=False, help_text=_("Only invoices issued on or before this date.")
+    )
+
+    def validate(self, attrs):
+        start, end = attrs.get("issued_from"), attrs.get("issued_to")
+        if start and end and start > end:
+            raise serializers.ValidationError(
+                {"issued_to": _("The end of the date range is before its start.")},
+                code="invalid_range",
+            )
+        return attrs
+
+
+class StrictCharField(serializers.CharField):
+    """A string, and only a string: numbers and booleans are refused, not converted."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class CancelRequestSerializer(serializers.Serializer):
+    """The body of ``POST /invoices/{id}/cancel``; unknown fields are refused."""
+
+    reason = StrictCharField(
+        required=False,
+        allow_blank=True,
+        max_length=1000,
+        default="",
+        help_text=_("Why the invoice is cancelled; printed on the credit note."),
+    )
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {str(name): [_("Unknown field.")] for name in unknown}, code="unknown_field"
+                )
+        return super().to_internal_value(data)
