@@ -44,7 +44,13 @@ from credits.services import (
     queue_bulk_cancellation,
 )
 from invoicing.models import Channel, Invoice, InvoiceLine, Payment
-from invoicing.services import LineInput, invoice_draft_set_lines, invoice_issue, payment_record
+from invoicing.services import (
+    LineInput,
+    invoice_draft_set_lines,
+    invoice_issue,
+    payment_check,
+    payment_record,
+)
 
 # Up to this many credit notes are linked one by one in the success message.
 LINKED_CREDIT_NOTES_MAX = 10
@@ -558,10 +564,33 @@ class InvoiceAdmin(admin.ModelAdmin):
         }
 
 
+class PaymentForm(forms.ModelForm):
+    """Applies the service's own payment rules, so a refusal is a form error, not a crash."""
+
+    method = forms.ChoiceField(
+        choices=[c for c in Payment.Method.choices if c[0] != Payment.Method.ACCOUNT_CREDIT]
+    )
+
+    class Meta:
+        model = Payment
+        fields = ["invoice", "amount", "method", "received_on", "reference"]
+
+    def clean(self):
+        data = super().clean()
+        invoice, amount, method = data.get("invoice"), data.get("amount"), data.get("method")
+        if invoice is not None and amount is not None and method:
+            try:
+                payment_check(invoice=invoice, amount=amount, method=method)
+            except ApplicationError as error:
+                raise forms.ValidationError(error.message, code=error.code) from None
+        return data
+
+
 @admin.register(Payment)
 class PaymentAdmin(admin.ModelAdmin):
     """Payments are recorded through ``payment_record`` and never edited afterwards."""
 
+    form = PaymentForm
     list_display = ["invoice", "amount", "method", "received_on", "reference"]
     list_filter = ["method", "received_on"]
     list_select_related = ["invoice"]
@@ -572,14 +601,17 @@ class PaymentAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return self.fields if obj is not None else []
 
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
     def has_delete_permission(self, request, obj=None):
         return False
 
     def save_model(self, request, obj, form, change):
-        if change:
-            return
+        # The form checked the rules; the service checks them again under the invoice lock.
+        # Losing that race (another payment in between) is reported, nothing is written.
         try:
-            form.instance = payment_record(
+            payment = payment_record(
                 invoice=obj.invoice,
                 amount=obj.amount,
                 method=obj.method,
@@ -587,7 +619,16 @@ class PaymentAdmin(admin.ModelAdmin):
                 reference=obj.reference,
             )
         except ApplicationError as error:
-            self.message_user(request, error.message, messages.ERROR)
+            request._payment_refused = error.message
+            return
+        obj.pk = payment.pk
+
+    def response_add(self, request, obj, post_url_continue=None):
+        refused = getattr(request, "_payment_refused", None)
+        if refused:
+            self.message_user(request, refused, messages.ERROR)
+            return HttpResponseRedirect(request.path)
+        return super().response_add(request, obj, post_url_continue)
 
 
 # Registered here rather than in credits/admin.py because its pages belong to the invoice

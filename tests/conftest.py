@@ -70,9 +70,10 @@ def wait_until(predicate, *, timeout: float = 20.0, interval: float = 0.05):
 # --- Credit-note PDFs ------------------------------------------------------------------------
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def private_documents(settings, tmp_path, monkeypatch):
-    """Point the private "documents" storage (and the credit-note PDF field) at a tmp dir."""
+    """Point the private "documents" storage (and the credit-note PDF field) at a tmp dir,
+    for every test, so PDFs rendered by a worker never land in var/private."""
     from django.core.files.storage import FileSystemStorage
 
     from credits.models import CreditNote

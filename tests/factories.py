@@ -30,7 +30,14 @@ class UserFactory(factory.django.DjangoModelFactory):
 def staff_user(*, cancel: bool = True, **kwargs):
     """A staff user with the admin permissions on invoices, and ``cancel_invoice`` if asked."""
     user = UserFactory(is_staff=True, **kwargs)
-    codenames = ["view_invoice", "change_invoice", "view_creditnote", "view_customer"]
+    codenames = [
+        "view_invoice",
+        "change_invoice",
+        "view_invoiceline",
+        "view_payment",
+        "view_creditnote",
+        "view_customer",
+    ]
     if cancel:
         codenames.append("cancel_invoice")
     user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))

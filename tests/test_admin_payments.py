@@ -1,0 +1,61 @@
+"""Recording a payment in the admin goes through payment_record; refusals are form errors."""
+
+from decimal import Decimal
+
+import pytest
+
+from coworking.models import LedgerEntry
+from invoicing.models import Invoice, Payment
+from tests.factories import UserFactory, issued_invoice
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client_user(client):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    return client
+
+
+def post_payment(client, invoice, amount, method="bank_transfer"):
+    return client.post(
+        "/admin/invoicing/payment/add/",
+        {
+            "invoice": invoice.pk,
+            "amount_0": amount,
+            "amount_1": invoice.currency,
+            "method": method,
+            "received_on": "2026-11-20",
+            "reference": "BANK-1",
+        },
+    )
+
+
+def test_payment_is_recorded_through_the_service(admin_client_user):
+    invoice = issued_invoice(specs=[("Desk", "1", "100.00", "0")])
+    response = post_payment(admin_client_user, invoice, "40.00")
+    assert response.status_code == 302
+    invoice.refresh_from_db()
+    assert invoice.state == Invoice.State.PARTIALLY_PAID
+    assert LedgerEntry.objects.filter(
+        kind="payment", invoice=invoice
+    ).get().amount.amount == Decimal("-40.00")
+
+
+@pytest.mark.parametrize(
+    ("amount", "method", "message"),
+    [
+        ("150.00", "bank_transfer", "is more than the"),
+        ("10.00", "account_credit", "Select a valid choice"),
+        ("0.00", "cash", "must be positive"),
+    ],
+)
+def test_refused_payments_show_the_reason_and_write_nothing(
+    admin_client_user, amount, method, message
+):
+    invoice = issued_invoice(specs=[("Desk", "1", "100.00", "0")])
+    response = post_payment(admin_client_user, invoice, amount, method)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Payment.objects.exists()
+    assert Invoice.objects.get(pk=invoice.pk).state == Invoice.State.ISSUED
