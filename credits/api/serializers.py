@@ -6,20 +6,14 @@ from rest_framework import serializers
 
 from coworking.api.fields import AmountField
 from credits.models import CreditNote, CreditNoteLine
-from invoicing.api.serializers import absolute
+from invoicing.api.serializers import InvoiceLineSerializer, absolute
 
 
-class CreditNoteLineSerializer(serializers.ModelSerializer):
-    unit_price = AmountField()
-    net = AmountField()
-    tax = AmountField()
-    gross = AmountField()
+class CreditNoteLineSerializer(InvoiceLineSerializer):
+    """An invoice line's shape; the quantity and amounts carry the reversed sign."""
 
-    class Meta:
+    class Meta(InvoiceLineSerializer.Meta):
         model = CreditNoteLine
-        fields = ["position", "description", "quantity", "unit_price", "tax_rate", "net", "tax"]
-        fields += ["gross"]
-        read_only_fields = fields
 
 
 class CreditNoteSerializer(serializers.ModelSerializer):
