@@ -9,9 +9,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from coworking.errors import ApplicationError
+from credits.documents import credit_notes_render_pdfs
 from credits.downloads import credit_note_pdf_response
 from credits.models import CancellationEvent, CreditNote, CreditNoteLine
-from credits.services import credit_notes_render_pdfs
 
 ADMIN_RENDER_LIMIT = 50
 

@@ -14,7 +14,7 @@ What the rendering guarantees:
   ``language`` (English when the project has no such translation); dates, numbers and
   amounts use the CLDR formats of that language (Babel), amounts in their currency.
 
-Nothing here writes to the database or to storage: ``credits.services`` stores the bytes.
+Nothing here writes to the database or to storage: ``credits.documents`` stores the bytes.
 """
 
 from __future__ import annotations

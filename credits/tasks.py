@@ -16,7 +16,7 @@ import random
 from celery import shared_task
 from django.conf import settings
 
-from credits import services
+from credits import documents
 from credits.models import CreditNote
 
 logger = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ def _countdown(retries: int) -> float:
 def render_credit_note_pdf(self, credit_note_id: int, force: bool = False) -> str | None:
     """Render and store the PDF of one credit note; retried, then ``failed`` with the reason."""
     try:
-        note = services.credit_note_render_pdf(credit_note=credit_note_id, force=force)
+        note = documents.credit_note_render_pdf(credit_note=credit_note_id, force=force)
     except CreditNote.DoesNotExist:
         logger.warning("Credit note %s does not exist; nothing to render.", credit_note_id)
         return None
@@ -51,7 +51,7 @@ def render_credit_note_pdf(self, credit_note_id: int, force: bool = False) -> st
             reason,
             exc_info=final,
         )
-        services.credit_note_pdf_failed(credit_note=credit_note_id, error=reason, final=final)
+        documents.credit_note_pdf_failed(credit_note=credit_note_id, error=reason, final=final)
         if final:
             return None
         raise self.retry(
@@ -63,7 +63,7 @@ def render_credit_note_pdf(self, credit_note_id: int, force: bool = False) -> st
 @shared_task(name="credits.render_missing_pdfs")
 def render_missing_pdfs() -> dict:
     """The sweep: render every PDF still pending a minute after its credit note was issued."""
-    report = services.credit_notes_render_missing()
+    report = documents.credit_notes_render_missing()
     if report.rendered or report.failed:
         logger.info(
             "Sweep rendered %s missing PDF(s); %s failed.", len(report.rendered), len(report.failed)
@@ -75,7 +75,7 @@ def render_missing_pdfs() -> dict:
 def send_credit_note_email(self, credit_note_id: int) -> bool:
     """E-mail one credit note to its customer, once; retried when the mail server fails."""
     try:
-        return services.credit_note_send_email(credit_note=credit_note_id)
+        return documents.credit_note_send_email(credit_note=credit_note_id)
     except CreditNote.DoesNotExist:
         logger.warning("Credit note %s does not exist; nothing to e-mail.", credit_note_id)
         return False

@@ -13,6 +13,11 @@ from django.core import mail
 from django.urls import reverse
 from pypdf import PdfReader
 
+from credits.documents import (
+    credit_note_pdf_failed,
+    credit_note_render_pdf,
+    credit_note_send_email,
+)
 from credits.models import CreditNote
 from credits.pdf import (
     DocumentNotIssued,
@@ -23,12 +28,7 @@ from credits.pdf import (
     render_pdf,
     reset_render_cache,
 )
-from credits.services import (
-    credit_note_pdf_failed,
-    credit_note_render_pdf,
-    credit_note_send_email,
-    invoice_cancel,
-)
+from credits.services import invoice_cancel
 from invoicing.models import Channel
 from tests.conftest import pdf_text
 from tests.factories import CustomerFactory, UserFactory, draft_invoice, issued_invoice, staff_user

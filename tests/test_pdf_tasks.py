@@ -10,8 +10,9 @@ from django.urls import reverse
 
 import credits.pdf
 from coworking.celery import app
+from credits.documents import credit_notes_render_missing
 from credits.models import CreditNote
-from credits.services import credit_notes_render_missing, invoice_cancel
+from credits.services import invoice_cancel
 from credits.tasks import render_credit_note_pdf, render_missing_pdfs, send_credit_note_email
 from invoicing.models import Channel, Invoice
 from tests.conftest import wait_until
