@@ -261,13 +261,9 @@ def main() -> None:
         f"\nbulk: {n} cancels of one location with {workers} concurrent workers in "
         f"{elapsed:.2f}s -> {n / elapsed:.0f} cancels/s"
     )
-    t0 = time.perf_counter()
-    n_sequential = min(n, 1000)
-    print(
-        f"  (sequential equivalent from (a): {sum(service_times[:n_sequential]):.2f}s for "
-        f"{n_sequential})"
-    )
+    print(f"  (the same number sequentially, from (a): {sum(service_times):.2f}s)")
 
+    t0 = time.perf_counter()
     breaches = {k: v for k, v in reconcile().items() if v}
     print(f"\nreconcile after the run: {breaches or 'clean'} ({time.perf_counter() - t0:.2f}s)")
 

@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from djmoney.money import Money
 
 from coworking.models import Customer
@@ -26,15 +26,3 @@ def available_credit(*, customer: Customer, currency: str) -> Money:
         method=Payment.Method.ACCOUNT_CREDIT,
     ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
     return Money(freed - spent, currency)
-
-
-def invoices_for_customer(*, customer: Customer):
-    return Invoice.objects.filter(customer=customer).select_related("location", "customer")
-
-
-def open_invoices(*, customer: Customer, currency: str):
-    return Invoice.objects.filter(
-        Q(state=Invoice.State.ISSUED) | Q(state=Invoice.State.PARTIALLY_PAID),
-        customer=customer,
-        currency=currency,
-    )
