@@ -56,8 +56,6 @@ class Invoice(models.Model):
         PAID = "paid", _("Paid")
         CANCELLED = "cancelled", _("Cancelled")
 
-    CANCELLABLE_STATES = (State.ISSUED, State.PARTIALLY_PAID, State.PAID)
-
     location = models.ForeignKey(
         Location, on_delete=models.PROTECT, related_name="invoices", verbose_name=_("location")
     )
@@ -189,10 +187,6 @@ class Invoice(models.Model):
 
     def __str__(self) -> str:
         return self.number or _("Draft #%(id)s") % {"id": self.pk}
-
-    @property
-    def is_cancellable(self) -> bool:
-        return self.state in self.CANCELLABLE_STATES
 
     @property
     def amount_due(self) -> Money:
