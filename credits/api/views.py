@@ -75,6 +75,7 @@ class InvoiceCancelViewSet(viewsets.GenericViewSet):
     own router): the invoice is looked up among those the user may see (404 otherwise),
     and ``invoice_cancel`` decides, under its lock, whether this user may cancel it."""
 
+    serializer_class = CancelRequestSerializer
     throttle_scope = "invoice_cancel"
 
     def get_queryset(self):
@@ -123,7 +124,7 @@ class InvoiceCancelViewSet(viewsets.GenericViewSet):
     @idempotent
     def cancel(self, request, pk=None):
         invoice_id = self.get_object().pk
-        body = CancelRequestSerializer(data=request.data)
+        body = self.get_serializer(data=request.data)
         body.is_valid(raise_exception=True)
         credit_note = invoice_cancel(
             invoice=invoice_id,
