@@ -7,7 +7,56 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from coworking.models import Customer, LedgerEntry, Location
+from coworking.money import money_html
 from coworking.selectors import customer_balance, customer_ledger
+
+# The product, not "Django administration", in the header and every page title. No "View
+# site" link: there is no public site (the API documents itself at /api/v1/docs/). No
+# navigation sidebar: the lists need the width (the home page lists every model).
+admin.site.site_header = _("Coworking back-office")
+admin.site.site_title = _("Coworking back-office")
+admin.site.index_title = _("Finance")
+admin.site.site_url = None
+admin.site.enable_nav_sidebar = False
+
+
+def money_display(field: str, description, *, ordering: str | None = None):
+    """A model admin column or read-only field showing the money ``field`` the project's one
+    way (``coworking.money.money_html``): ``total_display = money_display("total", _("total"))``
+    then ``"total_display"`` in ``list_display``, ``fields`` or ``readonly_fields``."""
+
+    @admin.display(description=description, ordering=ordering or field)
+    def display(model_admin, obj):
+        value = getattr(obj, field, None)
+        return "-" if value is None else money_html(value)
+
+    return display
+
+
+class InputFilter(admin.SimpleListFilter):
+    """A list filter typed into a box (a name, an amount) rather than picked from a list of
+    choices that would be as long as the table. Subclasses set ``title``,
+    ``parameter_name`` and ``queryset``; a value they cannot use raises
+    ``IncorrectLookupParameters`` (the admin then shows the list with an error note)."""
+
+    template = "admin/input_filter.html"
+
+    def lookups(self, request, model_admin):
+        return ((None, None),)  # a filter without lookups is not shown at all
+
+    def choices(self, changelist):
+        # One "choice": the rest of the query string (other filters, search, ordering) as the
+        # form's hidden fields, so typing here keeps them.
+        yield {
+            "value": self.value() or "",
+            "query_parts": [
+                (key, value)
+                for key, values in changelist.filter_params.items()
+                if key != self.parameter_name
+                for value in values
+            ],
+            "remove_url": changelist.get_query_string(remove=[self.parameter_name]),
+        }
 
 
 class ReadOnlyAdminMixin:
@@ -62,11 +111,11 @@ class CustomerAdmin(admin.ModelAdmin):
             return "-"
         balances = customer_balance(customer=obj)
         if not balances:
-            return "0.00"
+            return "-"
         return format_html_join(
             mark_safe("<br>"),
-            '<span class="balance" data-currency="{}">{} {}</span>',
-            ((m.currency, m.amount, m.currency) for m in balances.values()),
+            '<span class="balance" data-currency="{}">{}</span>',
+            ((m.currency, money_html(m)) for m in balances.values()),
         )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):

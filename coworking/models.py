@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from coworking.money import CURRENCY_CHOICES, money_field
+from coworking.money import CURRENCY_CHOICES, format_money, money_field
 from coworking.triggers import append_only
 
 
@@ -169,7 +169,7 @@ class LedgerEntry(models.Model):
         triggers = append_only("ledger")
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.amount}"
+        return f"{self.get_kind_display()} {format_money(self.amount)}"
 
 
 class IdempotencyKey(models.Model):

@@ -1,21 +1,33 @@
-"""Money in one place: the field definition, the rounding rule and currency checks.
+"""Money in one place: the field definition, the rounding rule, exact sums in the database
+and the one way an amount is written for people.
 
-Every amount in the project is a ``Money`` (django-money) backed by ``Decimal`` with two
-decimal places. Amounts are rounded once, by :func:`round_amount`, half-up to the cent,
-when a line's net and tax are computed; every total is a plain sum of rounded amounts, so
-totals never drift from their lines.
+Every amount in the project is a ``Money`` (django-money) backed by ``Decimal`` with the
+currency's minor unit (two decimal places for every currency the operator bills in).
+Amounts are rounded once, by :func:`round_amount`, half-up to the minor unit, when a line's
+net and tax are computed; every total is a plain sum of rounded amounts, so totals never
+drift from their lines. Sums in the database go through :class:`MoneySum`, exact on
+PostgreSQL and on the embedded SQLite alike. Amounts are shown by :func:`format_money`
+(plain text: PDFs, e-mails) and :func:`money_html` (pages), never by ``str(Money)``.
 """
 
+import re
 from decimal import ROUND_HALF_UP, Decimal
 
+from babel.numbers import format_currency, get_currency_precision
 from django.conf import settings
+from django.db.models import DecimalField, Sum
+from django.utils.html import format_html
 from djmoney.models.fields import MoneyField
 from djmoney.money import Money
 
-CENT = Decimal("0.01")
+from coworking.l10n import cldr_locale
+
 MAX_DIGITS = 14
 DECIMAL_PLACES = 2
+CENT = Decimal(1).scaleb(-DECIMAL_PLACES)
 CURRENCY_CHOICES = [(code, code) for code in settings.CURRENCIES]
+# Amounts are stored with DECIMAL_PLACES: a currency with a finer minor unit cannot be billed.
+assert all(get_currency_precision(code) <= DECIMAL_PLACES for code in settings.CURRENCIES)
 
 
 def money_field(verbose_name: str, **kwargs) -> MoneyField:
@@ -30,11 +42,18 @@ def money_field(verbose_name: str, **kwargs) -> MoneyField:
     )
 
 
-def round_amount(value: Decimal) -> Decimal:
-    """The one rounding rule: half-up to the cent."""
+def minor_unit(currency: str | None) -> Decimal:
+    """The smallest amount of ``currency`` (its CLDR digits): ``0.01`` for EUR."""
+    if currency is None:
+        return CENT
+    return Decimal(1).scaleb(-get_currency_precision(str(currency)))
+
+
+def round_amount(value: Decimal, *, currency: str | None = None) -> Decimal:
+    """The one rounding rule: half-up to the currency's minor unit (the cent by default)."""
     if isinstance(value, float):
         raise TypeError("Money is never a float; pass a Decimal.")
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+    return Decimal(value).quantize(minor_unit(currency), rounding=ROUND_HALF_UP)
 
 
 def zero(currency: str) -> Money:
@@ -49,3 +68,70 @@ def money_sum(amounts, *, currency: str) -> Money:
             raise ValueError(f"Cannot add {amount.currency} to a {currency} total.")
         total += amount.amount
     return Money(total, currency)
+
+
+class MoneySum(Sum):
+    """``Sum`` of a money column, exact on every database, as a ``Decimal`` in cents.
+
+    PostgreSQL sums ``numeric`` exactly. SQLite (the embedded default) keeps decimals as
+    binary floats and sums them in floating point, so a sum can come back as
+    ``988.570000000000`` or a balance as ``3.69E-13``: there each amount is summed as whole
+    cents, an exact integer sum, and turned back into a ``Decimal`` here.
+    """
+
+    def __init__(self, expression, **extra):
+        extra.setdefault(
+            "output_field", DecimalField(max_digits=MAX_DIGITS + 6, decimal_places=DECIMAL_PLACES)
+        )
+        super().__init__(expression, **extra)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # The stored value has at most DECIMAL_PLACES decimals: ROUND(x * 100) is exact.
+        scale = 10**DECIMAL_PLACES
+        template = f"%(function)s(%(distinct)sCAST(ROUND((%(expressions)s) * {scale}) AS INTEGER))"
+        return super().as_sql(compiler, connection, template=template, **extra_context)
+
+    def convert_value(self, value, expression, connection):
+        if value is None:
+            return None
+        if connection.vendor == "sqlite":
+            return Decimal(int(value)).scaleb(-DECIMAL_PLACES)
+        return Decimal(value).quantize(CENT)
+
+
+def format_money(
+    value: Money | Decimal, currency: str | None = None, *, language: str | None = None
+) -> str:
+    """The one way an amount is written: rounded to the currency's minor unit (the one
+    rounding rule), with the currency's symbol and the thousands separators of the language
+    (the active one by default; CLDR conventions, ``coworking.l10n``), and non-breaking
+    spaces only, so the amount never wraps: ``€1,975.63``, ``-£12.00``, ``1 975,63 €``.
+    """
+    if isinstance(value, Money):
+        value, currency = value.amount, str(value.currency)
+    if currency is None:
+        raise ValueError("An amount without a currency cannot be formatted.")
+    text = format_currency(
+        round_amount(value, currency=currency),
+        currency,
+        locale=cldr_locale(language),
+        currency_digits=True,
+    )
+    # CLDR separates a letter symbol from the digits (``CHF 12.00``); Babel does not.
+    text = _LETTER_NEXT_TO_DIGIT.sub("\u00a0", text)
+    return text.replace(" ", "\u00a0")
+
+
+_LETTER_NEXT_TO_DIGIT = re.compile(r"(?<=[A-Za-z])(?=-?\d)|(?<=\d)(?=[A-Za-z])")
+
+
+def money_html(value: Money | Decimal, currency: str | None = None) -> str:
+    """:func:`format_money` for a page: one element that never wraps (a minus sign included),
+    with the currency and the exact amount as data for scripts and tests."""
+    if isinstance(value, Money):
+        currency = str(value.currency)
+    return format_html(
+        '<span class="money" style="white-space: nowrap" data-currency="{}">{}</span>',
+        currency,
+        format_money(value, currency),
+    )

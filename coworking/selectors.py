@@ -7,10 +7,11 @@ API looks objects up inside these querysets, so what is not visible is a 404, ne
 it does not reveal that another customer's document exists.
 """
 
-from django.db.models import QuerySet, Sum
+from django.db.models import QuerySet
 from djmoney.money import Money
 
 from coworking.models import Customer, LedgerEntry
+from coworking.money import MoneySum
 
 
 def customer_balance(*, customer: Customer) -> dict[str, Money]:
@@ -21,7 +22,7 @@ def customer_balance(*, customer: Customer) -> dict[str, Money]:
     rows = (
         LedgerEntry.objects.filter(customer=customer)
         .values_list("amount_currency")
-        .annotate(total=Sum("amount"))
+        .annotate(total=MoneySum("amount"))
         .order_by("amount_currency")
     )
     return {currency: Money(total, currency) for currency, total in rows}

@@ -162,9 +162,12 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # --- Languages and time -----------------------------------------------------------------------
+# The admin speaks the browser's language among LANGUAGES; English is written the European
+# way (day-month-year, 24-hour clock: coworking/formats/, coworking/l10n.py).
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("fr", "Français")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["coworking.formats"]
 TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "Europe/Amsterdam")
 USE_I18N = True
 USE_TZ = True

@@ -29,7 +29,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from coworking.admin import ReadOnlyAdminMixin
+from coworking.admin import ReadOnlyAdminMixin, money_display
 from coworking.errors import ApplicationError
 from credits.documents import credit_notes_render_pdfs
 from credits.downloads import credit_note_pdf_response
@@ -79,9 +79,13 @@ ADMIN_RENDER_LIMIT = 50
 
 class CreditNoteLineInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = CreditNoteLine
-    fields = ["position", "description", "quantity", "unit_price", "tax_rate", "net", "tax"]
+    fields = ["position", "description", "quantity", "unit_price_display", "tax_rate"]
+    fields += ["net_display", "tax_display"]
     readonly_fields = fields
     extra = 0
+    unit_price_display = money_display("unit_price", _("unit price"))
+    net_display = money_display("net", _("net"))
+    tax_display = money_display("tax", _("tax"))
 
 
 @admin.register(CreditNote)
@@ -96,10 +100,8 @@ class CreditNoteAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "number",
         "invoice_number",
         "customer",
-        "location",
         "issue_date",
-        "total",
-        "pdf_status",
+        "total_display",
         "pdf_link",
     ]
     list_filter = ["location", "issue_date", "pdf_status"]
@@ -122,9 +124,9 @@ class CreditNoteAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                     "invoice_number",
                     "invoice_issue_date",
                     "currency",
-                    "net_total",
-                    "tax_total",
-                    "total",
+                    "net_total_display",
+                    "tax_total_display",
+                    "total_display",
                     "reason",
                     "created_by",
                     "channel",
@@ -148,9 +150,14 @@ class CreditNoteAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         ),
     ]
 
+    net_total_display = money_display("net_total", _("net total"))
+    tax_total_display = money_display("tax_total", _("tax total"))
+    total_display = money_display("total", _("total"))
+
     # The PDF lives in private storage without a URL: it is only served by ``pdf_view``.
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields if f.name != "pdf_file"] + ["pdf_link"]
+        fields = [f.name for f in self.model._meta.fields if f.name != "pdf_file"]
+        return [*fields, "pdf_link", "net_total_display", "tax_total_display", "total_display"]
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name

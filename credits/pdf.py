@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 from babel.dates import format_date
-from babel.numbers import format_currency, format_decimal, format_percent
+from babel.numbers import format_decimal, format_percent
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -43,6 +43,8 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from coworking.errors import StateConflict
+from coworking.l10n import cldr_locale
+from coworking.money import format_money
 from credits.models import CreditNote
 from invoicing.models import Invoice
 
@@ -114,18 +116,18 @@ def _page_counter_css(label: str) -> str:
 
 
 class Formatter:
-    """Dates, numbers and money in the CLDR format of one language."""
+    """Dates, numbers and money in the CLDR format of one language (``coworking.l10n``);
+    amounts the project's one way (``coworking.money.format_money``)."""
 
     def __init__(self, language: str):
-        self.locale = translation.to_locale(language)
+        self.language = language
+        self.locale = cldr_locale(language)
 
     def date(self, value: datetime.date) -> str:
         return format_date(value, format="long", locale=self.locale)
 
     def money(self, value: Money | Decimal, currency: str | None = None) -> str:
-        if isinstance(value, Money):
-            value, currency = value.amount, str(value.currency)
-        return format_currency(value, currency, locale=self.locale)
+        return format_money(value, currency, language=self.language)
 
     def quantity(self, value: Decimal) -> str:
         return format_decimal(value, format="#,##0.###", locale=self.locale)

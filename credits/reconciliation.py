@@ -8,9 +8,10 @@ from collections import defaultdict
 from collections.abc import Callable
 from decimal import Decimal
 
-from django.db.models import Count, F, Max, Min, Q, Sum
+from django.db.models import Count, F, Max, Min, Q
 
 from coworking.models import LedgerEntry, Location
+from coworking.money import MoneySum, format_money
 from coworking.numbering import DocumentType, last_number
 from credits.models import CancellationEvent, CreditNote, CreditNoteLine
 from invoicing.models import Invoice, InvoiceLine, Payment
@@ -95,40 +96,52 @@ def check_credit_note_totals() -> list[str]:
         "invoice__total",
     ).filter(~Q(currency=F("invoice__currency")) | ~Q(total=-F("invoice__total"))):
         breaches.append(
-            f"Credit note {number} ({cn_total} {cn_currency}) does not cancel invoice "
-            f"{invoice_number} ({inv_total} {inv_currency}) exactly."
+            f"Credit note {number} ({format_money(cn_total, cn_currency)}) does not cancel "
+            f"invoice {invoice_number} ({format_money(inv_total, inv_currency)}) exactly."
         )
     invoice_rates = defaultdict(lambda: [ZERO, ZERO])
-    for invoice_id, rate, net, tax in (
+    currencies = {}
+    for invoice_id, currency, rate, net, tax in (
         InvoiceLine.objects.filter(invoice__state=Invoice.State.CANCELLED)
-        .values_list("invoice_id", "tax_rate")
-        .annotate(Sum("net"), Sum("tax"))
+        .values_list("invoice_id", "invoice__currency", "tax_rate")
+        .annotate(MoneySum("net"), MoneySum("tax"))
+        .order_by()
     ):
         invoice_rates[(invoice_id, rate)] = [net, tax]
+        currencies[invoice_id] = currency
     note_rates = defaultdict(lambda: [ZERO, ZERO])
-    for invoice_id, rate, net, tax in CreditNoteLine.objects.values_list(
-        "credit_note__invoice_id", "tax_rate"
-    ).annotate(Sum("net"), Sum("tax")):
+    for invoice_id, currency, rate, net, tax in (
+        CreditNoteLine.objects.values_list(
+            "credit_note__invoice_id", "credit_note__currency", "tax_rate"
+        )
+        .annotate(MoneySum("net"), MoneySum("tax"))
+        .order_by()
+    ):
         note_rates[(invoice_id, rate)] = [-net, -tax]
+        currencies.setdefault(invoice_id, currency)
     for key in sorted(set(invoice_rates) | set(note_rates), key=str):
         if invoice_rates[key] != note_rates[key]:
             invoice_id, rate = key
+            currency = currencies[invoice_id]
+            invoice_net, invoice_tax = (format_money(a, currency) for a in invoice_rates[key])
+            note_net, note_tax = (format_money(a, currency) for a in note_rates[key])
             breaches.append(
-                f"Invoice id {invoice_id} at {rate}%: invoice net/tax {invoice_rates[key]} but "
-                f"credit note mirrors {note_rates[key]}."
+                f"Invoice id {invoice_id} at {rate}%: invoice net/tax {invoice_net}/"
+                f"{invoice_tax} but credit note mirrors {note_net}/{note_tax}."
             )
     return breaches
 
 
 def check_paid_amounts() -> list[str]:
-    paid = dict(Payment.objects.values_list("invoice_id").annotate(Sum("amount")).order_by())
+    paid = dict(Payment.objects.values_list("invoice_id").annotate(MoneySum("amount")).order_by())
     breaches = []
-    for pk, number, amount_paid in Invoice.objects.exclude(state=Invoice.State.DRAFT).values_list(
-        "pk", "number", "amount_paid"
-    ):
+    for pk, number, currency, amount_paid in Invoice.objects.exclude(
+        state=Invoice.State.DRAFT
+    ).values_list("pk", "number", "currency", "amount_paid"):
         if paid.get(pk, ZERO) != amount_paid:
             breaches.append(
-                f"Invoice {number}: paid {amount_paid} but its payments add up to {paid.get(pk, ZERO)}."
+                f"Invoice {number}: paid {format_money(amount_paid, currency)} but its payments "
+                f"add up to {format_money(paid.get(pk, ZERO), currency)}."
             )
     return breaches
 
@@ -139,25 +152,27 @@ def check_ledger_balances() -> list[str]:
     for customer_id, currency, total in (
         Invoice.objects.exclude(state=Invoice.State.DRAFT)
         .values_list("customer_id", "currency")
-        .annotate(Sum("total"))
+        .annotate(MoneySum("total"))
         .order_by()
     ):
         expected[(customer_id, currency)] += total
     for customer_id, currency, total in (
         Payment.objects.exclude(method=Payment.Method.ACCOUNT_CREDIT)
         .values_list("invoice__customer_id", "amount_currency")
-        .annotate(Sum("amount"))
+        .annotate(MoneySum("amount"))
         .order_by()
     ):
         expected[(customer_id, currency)] -= total
     for customer_id, currency, total in (
-        CreditNote.objects.values_list("customer_id", "currency").annotate(Sum("total")).order_by()
+        CreditNote.objects.values_list("customer_id", "currency")
+        .annotate(MoneySum("total"))
+        .order_by()
     ):
         expected[(customer_id, currency)] += total  # credit note totals are negative
     actual: dict[tuple[int, str], Decimal] = defaultdict(lambda: ZERO)
     for customer_id, currency, total in (
         LedgerEntry.objects.values_list("customer_id", "amount_currency")
-        .annotate(Sum("amount"))
+        .annotate(MoneySum("amount"))
         .order_by()
     ):
         actual[(customer_id, currency)] = total
@@ -165,8 +180,9 @@ def check_ledger_balances() -> list[str]:
     for key in sorted(set(expected) | set(actual)):
         if expected[key] != actual[key]:
             breaches.append(
-                f"Customer id {key[0]} in {key[1]}: ledger balance {actual[key]} but documents "
-                f"say {expected[key]}."
+                f"Customer id {key[0]} in {key[1]}: ledger balance "
+                f"{format_money(actual[key], key[1])} but documents say "
+                f"{format_money(expected[key], key[1])}."
             )
     entries = LedgerEntry.objects.aggregate(
         invoices=Count("id", filter=Q(kind=LedgerEntry.Kind.INVOICE)),

@@ -3,9 +3,10 @@ and how a bulk cancellation is going."""
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet
 from djmoney.money import Money
 
+from coworking.money import MoneySum
 from coworking.selectors import portal_customer
 from credits.models import BulkCancellation, BulkCancellationItem, CreditNote
 from credits.policies import CANCELLABLE_STATES, cancel_refusal
@@ -54,8 +55,8 @@ def invoice_cancellation_preview(
         .values("currency")
         .annotate(
             n=Count("id"),
-            total_sum=Sum("total"),
-            paid_sum=Sum("amount_paid"),
+            total_sum=MoneySum("total"),
+            paid_sum=MoneySum("amount_paid"),
             n_paid=Count("id", filter=Q(amount_paid__gt=0)),
         )
     )

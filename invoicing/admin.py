@@ -5,17 +5,24 @@ Cancelling is the credits app's: ``credits.admin`` extends ``InvoiceAdmin`` with
 workflow and registers the extended admin in its place.
 """
 
+from decimal import Decimal, InvalidOperation
+
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.paginator import Paginator
 from django.db import connection
+from django.db.models import Case, DecimalField, F, Q, Value, When
 from django.http import HttpResponseRedirect
+from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from coworking.admin import ReadOnlyAdminMixin
+from coworking.admin import InputFilter, ReadOnlyAdminMixin, money_display
 from coworking.errors import ApplicationError
+from coworking.money import MAX_DIGITS, money_html
 from invoicing.models import Invoice, InvoiceLine, Payment
 from invoicing.services import (
     LineInput,
@@ -55,14 +62,23 @@ class InvoiceLineInline(admin.TabularInline):
 
     model = InvoiceLine
     extra = 0
-    fields = ["position", "description", "quantity", "unit_price", "tax_rate", "net", "tax"]
-    readonly_fields = ["position", "net", "tax"]
+    fields = ["position", "description", "quantity", "unit_price", "tax_rate"]
+    fields += ["net_display", "tax_display"]
+    readonly_fields = ["position", "net_display", "tax_display"]
+    frozen_fields = ["position", "description", "quantity", "unit_price_display", "tax_rate"]
+    frozen_fields += ["net_display", "tax_display"]
+    unit_price_display = money_display("unit_price", _("unit price"))
+    net_display = money_display("net", _("net"))
+    tax_display = money_display("tax", _("tax"))
 
     def _frozen(self, obj) -> bool:
         return obj is not None and obj.state != Invoice.State.DRAFT
 
+    def get_fields(self, request, obj=None):
+        return self.frozen_fields if self._frozen(obj) else self.fields
+
     def get_readonly_fields(self, request, obj=None):
-        return self.fields if self._frozen(obj) else self.readonly_fields
+        return self.frozen_fields if self._frozen(obj) else self.readonly_fields
 
     def has_add_permission(self, request, obj=None):
         return not self._frozen(obj) and super().has_add_permission(request, obj)
@@ -74,22 +90,90 @@ class InvoiceLineInline(admin.TabularInline):
 class PaymentInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Payment
     extra = 0
-    fields = ["received_on", "amount", "method", "reference"]
+    fields = ["received_on", "amount_display", "method", "reference"]
     readonly_fields = fields
+    amount_display = money_display("amount", _("amount"))
+
+
+OPEN_STATES = (Invoice.State.ISSUED, Invoice.State.PARTIALLY_PAID)
+
+
+class CustomerFilter(InputFilter):
+    """Invoices of customers whose billing name or e-mail contains the text typed."""
+
+    title = _("customer")
+    parameter_name = "customer"
+
+    def queryset(self, request, queryset):
+        text = (self.value() or "").strip()
+        if not text:
+            return queryset
+        return queryset.filter(
+            Q(customer__billing_name__icontains=text) | Q(customer__billing_email__icontains=text)
+        )
+
+
+class AmountDueAtLeastFilter(InputFilter):
+    """Invoices with at least the amount typed still due (in their own currency)."""
+
+    title = _("amount due at least")
+    parameter_name = "due_from"
+
+    def queryset(self, request, queryset):
+        text = (self.value() or "").strip().replace(",", "")
+        if not text:
+            return queryset
+        try:
+            amount = Decimal(text)
+        except InvalidOperation:
+            raise IncorrectLookupParameters(f"{text!r} is not an amount") from None
+        if not amount.is_finite():
+            raise IncorrectLookupParameters(f"{text!r} is not an amount")
+        return queryset.filter(state__in=OPEN_STATES, amount_due_value__gte=amount)
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    """Overdue: the due date has passed and money is still due."""
+
+    title = _("payment")
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Overdue")), ("no", _("Not overdue"))]
+
+    def queryset(self, request, queryset):
+        overdue = Q(state__in=OPEN_STATES, due_date__lt=timezone.localdate())
+        if self.value() == "yes":
+            return queryset.filter(overdue)
+        if self.value() == "no":
+            return queryset.exclude(overdue)
+        return queryset
 
 
 @admin.register(Invoice)
 class InvoiceAdmin(admin.ModelAdmin):
+    """Invoices. The list fits a 1280-pixel screen: number, customer, dates, total, amount
+    due and state (and, in ``credits.admin``, the row action); the location is in the number's
+    prefix and in the filters."""
+
     list_display = [
         "number_column",
         "customer",
-        "location",
         "issue_date",
-        "total",
-        "amount_paid",
+        "due_date",
+        "total_column",
+        "amount_due_column",
         "state",
     ]
-    list_filter = ["state", "location", "currency", "issue_date"]
+    list_filter = [
+        "state",
+        OverdueFilter,
+        CustomerFilter,
+        "location",
+        AmountDueAtLeastFilter,
+        "currency",
+        "issue_date",
+    ]
     list_select_related = ["customer", "location"]
     search_fields = ["number", "customer__billing_name", "customer__billing_email"]
     date_hierarchy = "issue_date"
@@ -103,15 +187,65 @@ class InvoiceAdmin(admin.ModelAdmin):
 
     # --- list -----------------------------------------------------------------------------
 
+    def get_queryset(self, request):
+        # What is still due, for the amount-due column's ordering and filter.
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                amount_due_value=Case(
+                    When(state__in=OPEN_STATES, then=F("total") - F("amount_paid")),
+                    default=Value(Decimal("0.00")),
+                    output_field=DecimalField(max_digits=MAX_DIGITS, decimal_places=2),
+                )
+            )
+        )
+
     @admin.display(description=_("invoice"), ordering="number")
     def number_column(self, obj):
         return str(obj)
 
+    @admin.display(description=_("total"), ordering="total")
+    def total_column(self, obj):
+        """A draft's total is computed from its current lines: marked as such."""
+        if obj.state == Invoice.State.DRAFT:
+            return format_html(
+                '{} <span class="draft-mark" title="{}">{}</span>',
+                money_html(obj.total),
+                _("Computed from the draft's lines; final when issued."),
+                _("draft"),
+            )
+        return money_html(obj.total)
+
+    @admin.display(description=_("amount due"), ordering="amount_due_value")
+    def amount_due_column(self, obj):
+        if obj.state == Invoice.State.DRAFT:
+            return "-"
+        return money_html(obj.amount_due)
+
     # --- detail -----------------------------------------------------------------------------
 
+    net_total_display = money_display("net_total", _("net total"))
+    tax_total_display = money_display("tax_total", _("tax total"))
+    total_display = money_display("total", _("total"))
+    amount_paid_display = money_display("amount_paid", _("paid"))
+    amount_due_display = money_display("amount_due", _("amount due"), ordering="")
+
+    @admin.display(description=_("totals"))
+    def draft_totals(self, obj):
+        return format_html(
+            "{} + {} = <strong>{}</strong> ({})",
+            money_html(obj.net_total),
+            money_html(obj.tax_total),
+            money_html(obj.total),
+            _("net + tax = total, computed from the draft's lines; final when issued"),
+        )
+
     def get_fields(self, request, obj=None):
-        if obj is None or obj.state == Invoice.State.DRAFT:
+        if obj is None:
             return ["location", "customer", "currency"]
+        if obj.state == Invoice.State.DRAFT:
+            return ["location", "customer", "currency", "draft_totals"]
         return [
             "number",
             "state",
@@ -120,10 +254,11 @@ class InvoiceAdmin(admin.ModelAdmin):
             "currency",
             "issue_date",
             "due_date",
-            "net_total",
-            "tax_total",
-            "total",
-            "amount_paid",
+            "net_total_display",
+            "tax_total_display",
+            "total_display",
+            "amount_paid_display",
+            "amount_due_display",
             "cancelled_at",
             "cancelled_by",
             "cancellation_channel",
@@ -131,8 +266,10 @@ class InvoiceAdmin(admin.ModelAdmin):
         ]
 
     def get_readonly_fields(self, request, obj=None):
-        if obj is None or obj.state == Invoice.State.DRAFT:
+        if obj is None:
             return []
+        if obj.state == Invoice.State.DRAFT:
+            return ["draft_totals"]
         return self.get_fields(request, obj)
 
     def has_delete_permission(self, request, obj=None):
@@ -222,15 +359,20 @@ class PaymentAdmin(admin.ModelAdmin):
     """Payments are recorded through ``payment_record`` and never edited afterwards."""
 
     form = PaymentForm
-    list_display = ["invoice", "amount", "method", "received_on", "reference"]
+    list_display = ["invoice", "amount_display", "method", "received_on", "reference"]
     list_filter = ["method", "received_on"]
     list_select_related = ["invoice"]
     search_fields = ["invoice__number", "reference"]
     raw_id_fields = ["invoice"]
     fields = ["invoice", "amount", "method", "received_on", "reference"]
+    recorded_fields = ["invoice", "amount_display", "method", "received_on", "reference"]
+    amount_display = money_display("amount", _("amount"))
+
+    def get_fields(self, request, obj=None):
+        return self.recorded_fields if obj is not None else self.fields
 
     def get_readonly_fields(self, request, obj=None):
-        return self.fields if obj is not None else []
+        return self.recorded_fields if obj is not None else []
 
     def has_change_permission(self, request, obj=None):
         return obj is None and super().has_change_permission(request, obj)

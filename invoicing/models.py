@@ -20,7 +20,7 @@ from djmoney.money import Money
 
 from coworking.documents.models import Document, DocumentLine
 from coworking.models import Customer, Location
-from coworking.money import money_field
+from coworking.money import format_money, money_field
 from coworking.triggers import any_changed, append_only, changed_except
 
 FROZEN_INVOICE_FIELDS = (
@@ -261,4 +261,4 @@ class Payment(models.Model):
         triggers = append_only("payment")
 
     def __str__(self) -> str:
-        return f"{self.amount} ({self.get_method_display()})"
+        return f"{format_money(self.amount)} ({self.get_method_display()})"

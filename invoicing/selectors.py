@@ -2,10 +2,11 @@
 
 from decimal import Decimal
 
-from django.db.models import QuerySet, Sum
+from django.db.models import QuerySet
 from djmoney.money import Money
 
 from coworking.models import Customer
+from coworking.money import MoneySum
 from coworking.selectors import portal_customer
 from invoicing.models import Invoice, Payment
 
@@ -20,12 +21,12 @@ def available_credit(*, customer: Customer, currency: str) -> Money:
     """
     freed = Invoice.objects.filter(
         customer=customer, currency=currency, state=Invoice.State.CANCELLED
-    ).aggregate(total=Sum("amount_paid"))["total"] or Decimal("0")
+    ).aggregate(total=MoneySum("amount_paid"))["total"] or Decimal("0")
     spent = Payment.objects.filter(
         invoice__customer=customer,
         amount_currency=currency,
         method=Payment.Method.ACCOUNT_CREDIT,
-    ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
+    ).aggregate(total=MoneySum("amount"))["total"] or Decimal("0")
     return Money(freed - spent, currency)
 
 

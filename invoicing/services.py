@@ -119,11 +119,19 @@ def _build_lines(*, lines: Sequence[LineInput], currency: str) -> list[InvoiceLi
     return built
 
 
+def _set_totals(*, invoice: Invoice, lines: Sequence[InvoiceLine]) -> None:
+    """Net, tax and total of ``invoice`` as the plain sums of its rounded lines."""
+    invoice.net_total = money_sum((line.net for line in lines), currency=invoice.currency)
+    invoice.tax_total = money_sum((line.tax for line in lines), currency=invoice.currency)
+    invoice.total = invoice.net_total + invoice.tax_total
+
+
 @transaction.atomic
 def invoice_create_draft(
     *, customer: Customer, lines: Sequence[LineInput], currency: str | None = None
 ) -> Invoice:
-    """Create a draft invoice with its lines (amounts computed and rounded here).
+    """Create a draft invoice with its lines (amounts computed and rounded here); the draft's
+    totals are those of its lines, so lists and the API show what it will be issued at.
 
     Raises ``InvoiceHasNoLines``, ``InvalidInvoiceLine`` or ``CurrencyMismatch``; on any of
     them nothing is written.
@@ -134,11 +142,9 @@ def invoice_create_draft(
         location=customer.location,
         customer=customer,
         currency=currency,
-        net_total=Money(0, currency),
-        tax_total=Money(0, currency),
-        total=Money(0, currency),
         amount_paid=Money(0, currency),
     )
+    _set_totals(invoice=invoice, lines=built)
     invoice.full_clean(validate_unique=False, validate_constraints=False)
     invoice.save()
     for line in built:
@@ -171,9 +177,7 @@ def invoice_issue(
         raise InvoiceHasNoLines()
     currency = invoice.currency
     issue_date = issue_date or timezone.localdate()
-    invoice.net_total = money_sum((line.net for line in lines), currency=currency)
-    invoice.tax_total = money_sum((line.tax for line in lines), currency=currency)
-    invoice.total = invoice.net_total + invoice.tax_total
+    _set_totals(invoice=invoice, lines=lines)
     invoice.issue_date = issue_date
     invoice.due_date = issue_date + datetime.timedelta(days=payment_term_days)
     invoice.issued_at = timezone.now()
@@ -286,7 +290,8 @@ def payment_record(
 
 @transaction.atomic
 def invoice_draft_set_lines(*, invoice: Invoice, lines: Sequence[LineInput]) -> Invoice:
-    """Replace the lines of a draft (amounts recomputed). Raises ``InvoiceNotDraft``."""
+    """Replace the lines of a draft (amounts and the draft's totals recomputed). Raises
+    ``InvoiceNotDraft``."""
     invoice = invoice_lock(invoice_id=invoice.pk)
     if invoice.state != Invoice.State.DRAFT:
         raise InvoiceNotDraft()
@@ -295,4 +300,7 @@ def invoice_draft_set_lines(*, invoice: Invoice, lines: Sequence[LineInput]) -> 
     for line in built:
         line.invoice = invoice
     InvoiceLine.objects.bulk_create(built)
+    _set_totals(invoice=invoice, lines=built)
+    totals = ("net_total", "tax_total", "total")
+    invoice.save(update_fields=[*totals, *(f"{name}_currency" for name in totals)])
     return invoice

@@ -123,6 +123,16 @@ def pdf_text(data: bytes) -> str:
     return result.stdout.decode()
 
 
+# --- Pages: amounts as shown -----------------------------------------------------------------
+
+
+def money_amounts(html: str) -> list[tuple[str, str]]:
+    """``(currency, text)`` of every amount a page shows (``coworking.money.money_html``)."""
+    import re
+
+    return re.findall(r'<span class="money"[^>]*data-currency="(\w+)">([^<]*)</span>', html)
+
+
 # --- Clients of the REST API and their users ------------------------------------------------
 
 

@@ -49,8 +49,8 @@ def test_balance_per_currency_and_ledger_pages_newest_first(client, customer):
     with CaptureQueriesContext(connection) as second_queries:
         second = client.get(url, {"ledger_page": 2}).content.decode()
 
-    assert re.search(r'data-currency="EUR">-501.65 EUR</span>', first)
-    assert re.search(r'data-currency="GBP">50.00 GBP</span>', first)
+    assert re.search(r'data-currency="EUR"><span class="money"[^>]*>-€501.65</span>', first)
+    assert re.search(r'data-currency="GBP"><span class="money"[^>]*>£50.00</span>', first)
     assert entry_ids(first) == newest_first[:LEDGER_PAGE_SIZE]
     assert entry_ids(second) == newest_first[LEDGER_PAGE_SIZE:]
     assert "Page 1 of 2 (30 entries)" in first and "?ledger_page=2" in first

@@ -126,8 +126,12 @@ def test_lists_are_scoped_to_the_member(world, api_client):
 
 def test_staff_list_includes_drafts_and_every_customer(world, api_client):
     invoices = api_client(staff_user(cancel=False)).get("/api/v1/invoices?page_size=200").json()
-    ids = {row["id"] for row in invoices["results"]}
-    assert {world["alice_draft"].pk, world["bob_invoice"].pk, world["alice_invoice"].pk} <= ids
+    rows = {row["id"]: row for row in invoices["results"]}
+    assert {world["alice_draft"].pk, world["bob_invoice"].pk, world["alice_invoice"].pk} <= set(rows)
+    # A draft shows the totals of its lines, marked as not final.
+    draft, issued = rows[world["alice_draft"].pk], rows[world["alice_invoice"].pk]
+    assert (draft["total"], draft["totals_final"]) == ("501.65", False)
+    assert (issued["total"], issued["totals_final"]) == ("501.65", True)
 
 
 def test_member_cannot_see_their_own_draft(world, api_client):

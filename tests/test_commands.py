@@ -66,7 +66,7 @@ def test_reconcile_reports_a_breach_and_exits_non_zero(capsys):
     with pytest.raises(CommandError, match="2 of 5 invariants are broken"):
         call_command("reconcile")
     out = capsys.readouterr().out
-    assert f"Invoice {invoice.number}: paid 0.00 but its payments add up to 5.00" in out
+    assert f"Invoice {invoice.number}: paid €0.00 but its payments add up to €5.00" in out
     assert "FAIL  ledger balance" in out
 
 

@@ -99,7 +99,7 @@ def test_pdf_in_english_for_an_english_customer():
     text = normalise(pdf_text(credit_note_pdf_bytes(credit_note=note)))
 
     assert "Credit note" in text and note.number in text
-    assert f"Cancels invoice {note.invoice_number} of March 5, 2026" in text
+    assert f"Cancels invoice {note.invoice_number} of 5 March 2026" in text
     assert "Total (EUR) -€2,929.00 -€601.65 -€3,530.65" in text
     assert "Reason" not in text  # no reason given, no reason section
     assert "Page 1 of 1" in text

@@ -46,6 +46,12 @@ class InvoiceSerializer(serializers.ModelSerializer):
     amount_due = AmountField()
     location_name = serializers.CharField(source="location.name", read_only=True)
     customer_name = serializers.CharField(source="customer.billing_name", read_only=True)
+    totals_final = serializers.SerializerMethodField(
+        help_text=_(
+            "False for a draft: its totals are computed from its current lines and may "
+            "change until it is issued."
+        )
+    )
     credit_note = serializers.SerializerMethodField(
         help_text=_("The credit note that cancelled this invoice, if any.")
     )
@@ -71,6 +77,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
             "total",
             "amount_paid",
             "amount_due",
+            "totals_final",
             "cancelled_at",
             "credit_note",
             "pdf_url",
@@ -98,6 +105,9 @@ class InvoiceSerializer(serializers.ModelSerializer):
             "number": note.number,
             "url": absolute(self.context.get("request"), "api:creditnote-detail", note.pk),
         }
+
+    def get_totals_final(self, invoice) -> bool:
+        return invoice.state != Invoice.State.DRAFT
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, invoice) -> str:
