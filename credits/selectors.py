@@ -6,7 +6,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 from djmoney.money import Money
 
-from credits.models import BulkCancellation, BulkCancellationItem
+from credits.models import BulkCancellation, BulkCancellationItem, CreditNote
 from invoicing.models import Invoice
 
 
@@ -108,3 +108,8 @@ def bulk_cancellation_results(
         .select_related("invoice__customer", "credit_note")
         .order_by("pk")
     )
+
+
+def credit_notes_with_failed_pdf() -> QuerySet[CreditNote]:
+    """Credit notes whose PDF failed for good (retries exhausted), oldest first."""
+    return CreditNote.objects.filter(pdf_status=CreditNote.PdfStatus.FAILED).order_by("pk")
