@@ -58,6 +58,19 @@ def test_readyz_is_503_naming_the_document_storage_when_it_cannot_write(
     assert body["database"] == "OK" and body["broker"] == "OK"
 
 
+@pytest.mark.django_db
+def test_readyz_answers_a_browser_and_a_terminal_too(client):
+    page = client.get("/readyz", HTTP_ACCEPT="text/html")
+    text = client.get("/readyz", HTTP_ACCEPT="text/plain")
+
+    assert page.status_code == 200 and b"broker" in page.content
+    assert text.status_code == 200 and text.content.decode().splitlines() == [
+        "database: OK",
+        "broker: OK",
+        "documents: OK",
+    ]
+
+
 def test_probes_are_not_redirected_to_https(client, settings):
     settings.SECURE_SSL_REDIRECT = True
 
