@@ -81,7 +81,7 @@ def test_staff_cancel_two_ticked_invoices_then_one_from_its_row_link(live_server
     expect(rows.nth(0)).to_contain_text(first.number)
     expect(rows.nth(0)).to_contain_text("Grace Hopper")
     expect(rows.nth(1)).to_contain_text(second.number)
-    expect(page.locator('#totals tr[data-currency="EUR"]')).to_contain_text("1003.30")
+    expect(page.locator('#totals tr[data-currency="EUR"]')).to_contain_text("€1,003.30")
     expect(page.locator("a.cancel-link")).to_have_text("Back")
     page.fill("#id_reason", "Booked twice")
     page.screenshot(path=ARTIFACTS / "admin-cancel-confirmation.png", full_page=True)
