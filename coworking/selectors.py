@@ -1,9 +1,12 @@
-"""Reads of customer accounts."""
+"""Reads of customer accounts and reference data."""
+
+import datetime
+from decimal import Decimal
 
 from django.db.models import QuerySet, Sum
 from djmoney.money import Money
 
-from coworking.models import Customer, LedgerEntry
+from coworking.models import Customer, ExchangeRate, LedgerEntry
 
 
 def customer_balance(*, customer: Customer) -> dict[str, Money]:
@@ -28,3 +31,14 @@ def customer_ledger(*, customer: Customer, currency: str | None = None) -> Query
     if currency:
         entries = entries.filter(amount_currency=currency)
     return entries.order_by("-created_at", "-id")
+
+
+def exchange_rate_on(*, currency: str, vat_currency: str, date: datetime.date) -> Decimal | None:
+    """The latest recorded rate from ``currency`` to ``vat_currency`` on or before ``date``
+    (``None`` when there is none): the rate an invoice issued that day states its VAT at."""
+    return (
+        ExchangeRate.objects.filter(currency=currency, vat_currency=vat_currency, date__lte=date)
+        .order_by("-date")
+        .values_list("rate", flat=True)
+        .first()
+    )

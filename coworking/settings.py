@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "djmoney",
+    "django_countries",
     "sequences.apps.SequencesConfig",
     "pgtrigger",
     "rest_framework",
@@ -179,6 +180,8 @@ CELERY_BEAT_SCHEDULE["credits.render_missing_pdfs"] = {
 CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS, "socket_timeout": 3}
 # WeasyPrint logs every rendering step at INFO; keep its warnings only.
 LOGGING.setdefault("loggers", {})["weasyprint.progress"] = {"level": "WARNING"}
+# The factur-x package logs each XML it builds or checks at INFO; keep its warnings only.
+LOGGING["loggers"]["factur-x"] = {"level": "WARNING"}
 
 # Admin bulk cancel: selections larger than this run as a Celery task with a progress page.
 ADMIN_BULK_CANCEL_ASYNC_THRESHOLD = int(os.environ.get("ADMIN_BULK_CANCEL_ASYNC_THRESHOLD", "200"))

@@ -18,7 +18,8 @@ from django.utils.translation import gettext_lazy as _
 
 from coworking.models import Customer, Location
 from coworking.money import CURRENCY_CHOICES, DECIMAL_PLACES, money_field
-from coworking.triggers import any_changed, append_only
+from coworking.triggers import any_changed, append_only, dates_follow_numbers
+from coworking.vat import VatLineFields, line_constraints
 from invoicing.models import Channel, Invoice
 
 FROZEN_CREDIT_NOTE_FIELDS = (
@@ -41,6 +42,10 @@ FROZEN_CREDIT_NOTE_FIELDS = (
     "tax_total_currency",
     "total",
     "total_currency",
+    "buyer_reference",
+    "vat_currency",
+    "vat_exchange_rate",
+    "tax_total_vat_currency",
 )
 
 
@@ -85,6 +90,23 @@ class CreditNote(models.Model):
     )
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
     created_at = models.DateTimeField(_("issued at"), auto_now_add=True)
+    buyer_reference = models.CharField(
+        _("buyer reference"), max_length=100, blank=True, help_text=_("The invoice's.")
+    )
+    vat_currency = models.CharField(
+        _("VAT currency"), max_length=3, choices=CURRENCY_CHOICES, blank=True
+    )
+    vat_exchange_rate = models.DecimalField(
+        _("exchange rate to the VAT currency"),
+        max_digits=18,
+        decimal_places=8,
+        null=True,
+        blank=True,
+        help_text=_("The invoice's rate: a credit note reverses VAT at the rate it was charged."),
+    )
+    tax_total_vat_currency = models.DecimalField(
+        _("VAT in the VAT currency"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
 
     pdf_status = models.CharField(
         _("PDF status"), max_length=10, choices=PdfStatus.choices, default=PdfStatus.PENDING
@@ -130,6 +152,24 @@ class CreditNote(models.Model):
                 | ~Q(pdf_status="ready"),
                 name="credit_note_ready_pdf_has_hash",
             ),
+            models.CheckConstraint(
+                condition=Q(
+                    vat_currency="",
+                    vat_exchange_rate__isnull=True,
+                    tax_total_vat_currency__isnull=True,
+                )
+                | Q(
+                    vat_currency=F("currency"),
+                    vat_exchange_rate__isnull=True,
+                    tax_total_vat_currency__isnull=True,
+                )
+                | (
+                    ~Q(vat_currency="")
+                    & ~Q(vat_currency=F("currency"))
+                    & Q(vat_exchange_rate__gt=0, tax_total_vat_currency__lte=0)
+                ),
+                name="credit_note_vat_currency_rate",
+            ),
         ]
         triggers = [
             pgtrigger.Protect(name="no_delete", operation=pgtrigger.Delete),
@@ -138,6 +178,7 @@ class CreditNote(models.Model):
                 operation=pgtrigger.Update,
                 condition=any_changed(*FROZEN_CREDIT_NOTE_FIELDS),
             ),
+            dates_follow_numbers(table="credits_creditnote", document="credit note"),
         ]
 
     def __str__(self) -> str:
@@ -148,7 +189,10 @@ class CreditNote(models.Model):
         return f"{self.number}.pdf"
 
 
-class CreditNoteLine(models.Model):
+class CreditNoteLine(VatLineFields):
+    """A credited line: the invoice line's description, price, VAT category, exemption
+    reason and service period, with quantity, net and tax reversed."""
+
     credit_note = models.ForeignKey(CreditNote, on_delete=models.PROTECT, related_name="lines")
     position = models.PositiveSmallIntegerField(_("position"))
     description = models.CharField(_("description"), max_length=200)
@@ -172,6 +216,7 @@ class CreditNoteLine(models.Model):
                 condition=Q(unit_price_currency=F("net_currency"), tax_currency=F("net_currency")),
                 name="credit_note_line_single_currency",
             ),
+            *line_constraints("credit_note_line"),
         ]
         triggers = append_only("credit_note_line")
 

@@ -26,6 +26,7 @@ from djmoney.money import Money
 
 from coworking.errors import ApplicationError
 from coworking.models import LedgerEntry
+from coworking.money import round_amount
 from coworking.numbering import DocumentType, format_number, next_number
 from coworking.services import ledger_post
 from credits.errors import InvalidCancellation, InvoiceAlreadyCancelled, InvoiceIsDraft
@@ -111,12 +112,16 @@ class _LockedInvoice:
     tax_total: Decimal
     total: Decimal
     amount_paid: Decimal
+    buyer_reference: str
+    vat_currency: str
+    vat_exchange_rate: Decimal | None
     credit_note_prefix: str
 
 
 _LOCKED_COLUMNS = (
     "id", "state", "location_id", "customer_id", "number", "issue_date", "currency",
-    "net_total", "tax_total", "total", "amount_paid", "location__credit_note_prefix",
+    "net_total", "tax_total", "total", "amount_paid", "buyer_reference", "vat_currency",
+    "vat_exchange_rate", "location__credit_note_prefix",
 )  # fmt: skip
 
 
@@ -143,7 +148,11 @@ def _mirror_lines(*, invoice_id: int, credit_note_id: int) -> None:
     INSERT ... SELECT: the lines never travel to Python, whatever their number. (The ORM
     cannot say INSERT ... SELECT; the column names still come from the models.)"""
     line, mirror = InvoiceLine._meta, CreditNoteLine._meta
-    same = ["position", "description", "unit_price", "unit_price_currency", "tax_rate"]
+    same = [
+        "position", "description", "unit_price", "unit_price_currency", "tax_rate",
+        "vat_category", "vat_exemption_reason", "vat_exemption_reason_code",
+        "period_start", "period_end",
+    ]  # fmt: skip
     negated = ["quantity", "net", "tax"]
     currencies = ["net_currency", "tax_currency"]
     columns = [mirror.get_field("credit_note").column] + [
@@ -199,6 +208,14 @@ def _cancel_locked(*, invoice_id, actor, reason: str, channel: str) -> CreditNot
         reason=reason,
         created_by=actor,
         channel=channel,
+        buyer_reference=invoice.buyer_reference,
+        vat_currency=invoice.vat_currency,
+        vat_exchange_rate=invoice.vat_exchange_rate,
+        tax_total_vat_currency=(
+            None
+            if invoice.vat_exchange_rate is None
+            else -round_amount(invoice.tax_total * invoice.vat_exchange_rate)
+        ),
     )
     _mirror_lines(invoice_id=invoice.id, credit_note_id=credit_note.pk)
     ledger_post(

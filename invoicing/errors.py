@@ -38,3 +38,32 @@ class InvalidPayment(InvalidInput):
 class PaymentExceedsAmountDue(InvalidInput):
     code = "payment_exceeds_amount_due"
     default_message = _("The payment is larger than the amount due.")
+
+
+class InvoiceIsDraft(StateConflict):
+    code = "invoice_is_draft"
+    default_message = _("The invoice is a draft: issue it first.")
+
+
+class InvoiceDateOutOfOrder(InvalidInput):
+    """A later number of a series never has an earlier date (French numbering rules)."""
+
+    code = "invoice_date_out_of_order"
+    default_message = _("The issue date is before the date of the previous invoice number.")
+
+
+class ReverseChargeWithoutVatId(InvalidInput):
+    code = "reverse_charge_needs_vat_id"
+    default_message = _("A reverse-charge invoice needs the customer's VAT id.")
+
+
+class ExchangeRateMissing(InvalidInput):
+    code = "exchange_rate_missing"
+    default_message = _("No exchange rate to the location's VAT currency for the issue date.")
+
+
+class PartyDetailsMissing(InvalidInput):
+    """The location or the customer lacks what every invoice must state."""
+
+    code = "party_details_missing"
+    default_message = _("The location or the customer lacks details every invoice states.")

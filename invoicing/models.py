@@ -19,7 +19,8 @@ from djmoney.money import Money
 
 from coworking.models import Customer, Location
 from coworking.money import CURRENCY_CHOICES, DECIMAL_PLACES, money_field
-from coworking.triggers import any_changed, append_only
+from coworking.triggers import any_changed, append_only, dates_follow_numbers
+from coworking.vat import VatLineFields, line_constraints
 
 FROZEN_INVOICE_FIELDS = (
     "location",
@@ -35,6 +36,11 @@ FROZEN_INVOICE_FIELDS = (
     "tax_total_currency",
     "total",
     "total_currency",
+    "buyer_reference",
+    "order_reference",
+    "vat_currency",
+    "vat_exchange_rate",
+    "tax_total_vat_currency",
 )
 
 
@@ -89,6 +95,34 @@ class Invoice(models.Model):
         _("cancelled through"), max_length=20, choices=Channel.choices, blank=True
     )
     cancellation_reason = models.TextField(_("cancellation reason"), blank=True)
+    buyer_reference = models.CharField(
+        _("buyer reference"),
+        max_length=100,
+        blank=True,
+        help_text=_("The customer's reference for this invoice (EN 16931 BT-10); at issue, "
+                    "the customer's default, else the invoice number."),
+    )
+    order_reference = models.CharField(
+        _("purchase order"), max_length=100, blank=True, help_text=_("EN 16931 BT-13.")
+    )
+    vat_currency = models.CharField(
+        _("VAT currency"),
+        max_length=3,
+        choices=CURRENCY_CHOICES,
+        blank=True,
+        help_text=_("The location's VAT currency at issue (blank before issue)."),
+    )
+    vat_exchange_rate = models.DecimalField(
+        _("exchange rate to the VAT currency"),
+        max_digits=18,
+        decimal_places=8,
+        null=True,
+        blank=True,
+        help_text=_("Units of the VAT currency for one unit of the invoice currency, at issue."),
+    )
+    tax_total_vat_currency = models.DecimalField(
+        _("VAT in the VAT currency"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
 
     class Meta:
         ordering = ["-issue_date", "-id"]
@@ -161,6 +195,24 @@ class Invoice(models.Model):
                 condition=Q(due_date__isnull=True) | Q(due_date__gte=F("issue_date")),
                 name="invoice_due_after_issue",
             ),
+            models.CheckConstraint(
+                condition=Q(
+                    vat_currency="",
+                    vat_exchange_rate__isnull=True,
+                    tax_total_vat_currency__isnull=True,
+                )
+                | Q(
+                    vat_currency=F("currency"),
+                    vat_exchange_rate__isnull=True,
+                    tax_total_vat_currency__isnull=True,
+                )
+                | (
+                    ~Q(vat_currency="")
+                    & ~Q(vat_currency=F("currency"))
+                    & Q(vat_exchange_rate__gt=0, tax_total_vat_currency__gte=0)
+                ),
+                name="invoice_vat_currency_rate",
+            ),
         ]
         triggers = [
             pgtrigger.Protect(
@@ -185,6 +237,7 @@ class Invoice(models.Model):
                 operation=pgtrigger.Update,
                 condition=pgtrigger.Q(new__amount_paid__lt=pgtrigger.F("old__amount_paid")),
             ),
+            dates_follow_numbers(table="invoicing_invoice", document="invoice"),
         ]
 
     def __str__(self) -> str:
@@ -201,7 +254,11 @@ class Invoice(models.Model):
         return self.total - self.amount_paid
 
 
-class InvoiceLine(models.Model):
+class InvoiceLine(VatLineFields):
+    """One line: what was sold, at which price and VAT rate, its VAT category (with the
+    exemption reason where the category needs one) and, for services billed per period,
+    the period it covers."""
+
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
     position = models.PositiveSmallIntegerField(_("position"))
     description = models.CharField(_("description"), max_length=200)
@@ -228,6 +285,7 @@ class InvoiceLine(models.Model):
                 condition=Q(unit_price_currency=F("net_currency"), tax_currency=F("net_currency")),
                 name="invoice_line_single_currency",
             ),
+            *line_constraints("invoice_line"),
         ]
         triggers = [
             # Lines of an issued invoice are as frozen as the invoice itself.

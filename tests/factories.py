@@ -50,9 +50,13 @@ class LocationFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Space {n}")
     legal_name = factory.LazyAttribute(lambda o: f"{o.name} Coworking B.V.")
-    address = "Herengracht 100\n1015 BS Amsterdam"
+    street_line1 = "Herengracht 100"
+    postcode = "1015 BS"
+    city = "Amsterdam"
+    country = "NL"
     tax_id = factory.Sequence(lambda n: f"NL{n:09d}B01")
     default_currency = "EUR"
+    vat_currency = factory.LazyAttribute(lambda o: o.default_currency)
     default_tax_rate = Decimal("21.00")
     invoice_prefix = factory.Sequence(lambda n: f"I{n}")
     credit_note_prefix = factory.Sequence(lambda n: f"C{n}")
@@ -65,7 +69,10 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     location = factory.SubFactory(LocationFactory)
     billing_name = factory.Sequence(lambda n: f"Member {n}")
     billing_email = factory.LazyAttribute(lambda o: f"member{o.billing_name[7:]}@example.com")
-    billing_address = "1 Example Street"
+    street_line1 = "1 Example Street"
+    postcode = "1011 AB"
+    city = "Amsterdam"
+    country = "NL"
 
 
 def lines(*specs, currency: str = "EUR") -> list[LineInput]:
@@ -95,11 +102,15 @@ def draft_invoice(*, customer=None, specs=DEFAULT_LINES, currency=None):
     )
 
 
+TEST_EXCHANGE_RATE = Decimal("1.1725")  # any rate: for invoices outside the VAT currency
+
+
 def issued_invoice(*, customer=None, specs=DEFAULT_LINES, currency=None, paid=None, **kwargs):
     """An issued invoice; ``paid`` ("all" or a Decimal string) records a payment too."""
-    invoice = invoice_issue(
-        invoice=draft_invoice(customer=customer, specs=specs, currency=currency), **kwargs
-    )
+    draft = draft_invoice(customer=customer, specs=specs, currency=currency)
+    if draft.currency != draft.location.vat_currency:
+        kwargs.setdefault("exchange_rate", TEST_EXCHANGE_RATE)
+    invoice = invoice_issue(invoice=draft, **kwargs)
     if paid:
         amount = invoice.amount_due if paid == "all" else Money(Decimal(paid), invoice.currency)
         payment_record(invoice=invoice, amount=amount)

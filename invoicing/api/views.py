@@ -12,9 +12,10 @@ from rest_framework.exceptions import APIException
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from coworking.api.einvoice import einvoice_schema, requested_syntax, xml_attachment
 from coworking.api.idempotency import IDEMPOTENCY_KEY_HEADER, idempotent
 from coworking.api.pagination import StandardPagination
-from coworking.api.renderers import PDFRenderer
+from coworking.api.renderers import PDFRenderer, XMLRenderer
 from coworking.api.schema import problem_responses
 from coworking.api.scoping import visible_invoices
 from coworking.api.throttling import ScopedThrottle
@@ -29,6 +30,7 @@ from invoicing.api.serializers import (
     InvoiceFilterSerializer,
     InvoiceSerializer,
 )
+from invoicing.einvoice import invoice_einvoice
 from invoicing.models import Channel, Invoice
 from invoicing.services import invoice_lock
 
@@ -62,7 +64,7 @@ class InvoiceViewSet(viewsets.ReadOnlyModelViewSet):
         if self.action == "cancel":  # only the id is needed: the service locks and reads
             return invoices.only("pk")
         invoices = invoices.select_related("location", "customer", "credit_note")
-        if self.action == "retrieve":
+        if self.action in ("retrieve", "einvoice"):
             invoices = invoices.prefetch_related("lines", "payments")
         return invoices.order_by("-issue_date", "-id")
 
@@ -111,6 +113,17 @@ class InvoiceViewSet(viewsets.ReadOnlyModelViewSet):
         response = HttpResponse(invoice_pdf_bytes(invoice=invoice), content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{invoice.number}.pdf"'
         return response
+
+    @einvoice_schema(
+        summary="Download the invoice as an e-invoice (EN 16931 XML)",
+        conflict=gettext_lazy("A draft has no e-invoice (`invoice_is_draft`)."),
+    )
+    @action(detail=True, methods=["get"], renderer_classes=[XMLRenderer, JSONRenderer])
+    def einvoice(self, request, pk=None):
+        invoice = self.get_object()
+        syntax = requested_syntax(request)
+        xml = invoice_einvoice(invoice=invoice, syntax=syntax)
+        return xml_attachment(xml, number=invoice.number, syntax=syntax)
 
     @extend_schema(
         summary="Cancel an invoice: issues a credit note",
