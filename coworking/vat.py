@@ -17,8 +17,10 @@ The database holds the per-line rules as check constraints (``line_constraints``
 from decimal import Decimal
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+
+from coworking.money import CURRENCY_CHOICES
 
 
 class VatCategory(models.TextChoices):
@@ -33,9 +35,9 @@ class VatCategory(models.TextChoices):
 NEEDS_REASON = (VatCategory.EXEMPT, VatCategory.REVERSE_CHARGE, VatCategory.OUTSIDE_SCOPE)
 ZERO_RATE_CATEGORIES = (VatCategory.ZERO_RATED, *NEEDS_REASON)
 
-# The exemption reason a line gets when it is left blank and the category has a standard
-# wording (code from the CEF VATEX list, BT-121). An exempt line (E) always needs its own
-# reason: the article that exempts it depends on the service.
+# The exemption reason code (CEF VATEX list, BT-121) of the categories that have a single
+# one, and the wording a line gets when none is given. An exempt line (E) always needs its
+# own reason: the article that exempts it depends on the service.
 DEFAULT_REASONS = {
     VatCategory.REVERSE_CHARGE: ("VATEX-EU-AE", "Reverse charge"),
     VatCategory.OUTSIDE_SCOPE: ("VATEX-EU-O", "Not subject to VAT"),
@@ -117,3 +119,48 @@ class VatLineFields(models.Model):
 
     class Meta:
         abstract = True
+
+
+class VatCurrencyFields(models.Model):
+    """The VAT currency of a document and, when the document is in another currency, the
+    exchange rate it was issued at and its VAT converted (EN 16931 BT-6, BT-111; VAT
+    Directive Art. 230). Blank on documents issued before these fields existed."""
+
+    vat_currency = models.CharField(
+        _("VAT currency"),
+        max_length=3,
+        choices=CURRENCY_CHOICES,
+        blank=True,
+        help_text=_("The location's VAT currency at issue."),
+    )
+    vat_exchange_rate = models.DecimalField(
+        _("exchange rate to the VAT currency"),
+        max_digits=18,
+        decimal_places=8,
+        null=True,
+        blank=True,
+        help_text=_("Units of the VAT currency for one unit of the document's currency."),
+    )
+    tax_total_vat_currency = models.DecimalField(
+        _("VAT in the VAT currency"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+
+    class Meta:
+        abstract = True
+
+    @staticmethod
+    def vat_currency_constraint(prefix: str, *, credited: bool) -> models.CheckConstraint:
+        """A rate and a converted VAT exactly when the VAT currency is another one; the
+        converted VAT has the sign of the document's amounts (negative on credit notes)."""
+        none = {"vat_exchange_rate__isnull": True, "tax_total_vat_currency__isnull": True}
+        converted = {"tax_total_vat_currency__lte" if credited else "tax_total_vat_currency__gte": 0}
+        return models.CheckConstraint(
+            condition=Q(vat_currency="", **none)
+            | Q(vat_currency=F("currency"), **none)
+            | (
+                ~Q(vat_currency="")
+                & ~Q(vat_currency=F("currency"))
+                & Q(vat_exchange_rate__gt=0, **converted)
+            ),
+            name=f"{prefix}_vat_currency_rate",
+        )

@@ -8,9 +8,11 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from coworking.einvoice.admin import EInvoiceDownloads
 from coworking.errors import ApplicationError
 from credits.documents import credit_notes_render_pdfs
 from credits.downloads import credit_note_pdf_response
+from credits.einvoice import credit_note_einvoice
 from credits.models import CancellationEvent, CreditNote, CreditNoteLine
 
 ADMIN_RENDER_LIMIT = 50
@@ -18,7 +20,10 @@ ADMIN_RENDER_LIMIT = 50
 
 class CreditNoteLineInline(admin.TabularInline):
     model = CreditNoteLine
-    fields = ["position", "description", "quantity", "unit_price", "tax_rate", "net", "tax"]
+    fields = [
+        "position", "description", "quantity", "unit_price", "tax_rate", "net", "tax",
+        "vat_category", "vat_exemption_reason", "period_start", "period_end",
+    ]  # fmt: skip
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -28,7 +33,7 @@ class CreditNoteLineInline(admin.TabularInline):
 
 
 @admin.register(CreditNote)
-class CreditNoteAdmin(admin.ModelAdmin):
+class CreditNoteAdmin(EInvoiceDownloads, admin.ModelAdmin):
     """Read-only: credit notes are issued by the cancel operation only.
 
     Staff who may view credit notes download the PDF (``<id>/pdf/``) and run "Render
@@ -58,6 +63,7 @@ class CreditNoteAdmin(admin.ModelAdmin):
             {
                 "fields": [
                     "number",
+                    "einvoice_links",
                     "issue_date",
                     "location",
                     "customer",
@@ -72,6 +78,10 @@ class CreditNoteAdmin(admin.ModelAdmin):
                     "created_by",
                     "channel",
                     "created_at",
+                    "buyer_reference",
+                    "vat_currency",
+                    "vat_exchange_rate",
+                    "tax_total_vat_currency",
                 ]
             },
         ),
@@ -93,7 +103,8 @@ class CreditNoteAdmin(admin.ModelAdmin):
 
     # The PDF lives in private storage without a URL: it is only served by ``pdf_view``.
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields if f.name != "pdf_file"] + ["pdf_link"]
+        fields = [f.name for f in self.model._meta.fields if f.name != "pdf_file"]
+        return [*fields, "pdf_link", "einvoice_links"]
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
@@ -105,6 +116,9 @@ class CreditNoteAdmin(admin.ModelAdmin):
             ),
             *super().get_urls(),
         ]
+
+    def einvoice_xml(self, obj, syntax):
+        return credit_note_einvoice(credit_note=obj, syntax=syntax)
 
     def pdf_view(self, request, object_id):
         """Serve the stored PDF as an attachment to staff who may view the credit note."""

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from coworking.models import Customer, Location
 from coworking.money import CURRENCY_CHOICES, DECIMAL_PLACES, money_field
 from coworking.triggers import any_changed, append_only, dates_follow_numbers
-from coworking.vat import VatLineFields, line_constraints
+from coworking.vat import VatCurrencyFields, VatLineFields, line_constraints
 from invoicing.models import Channel, Invoice
 
 FROZEN_CREDIT_NOTE_FIELDS = (
@@ -55,7 +55,10 @@ def private_documents_storage():
     return storages["documents"]
 
 
-class CreditNote(models.Model):
+class CreditNote(VatCurrencyFields):
+    """A credit note; its VAT currency and exchange rate are its invoice's (VAT is reversed
+    at the rate it was charged)."""
+
     class PdfStatus(models.TextChoices):
         PENDING = "pending", _("PDF pending")
         READY = "ready", _("PDF ready")
@@ -92,20 +95,6 @@ class CreditNote(models.Model):
     created_at = models.DateTimeField(_("issued at"), auto_now_add=True)
     buyer_reference = models.CharField(
         _("buyer reference"), max_length=100, blank=True, help_text=_("The invoice's.")
-    )
-    vat_currency = models.CharField(
-        _("VAT currency"), max_length=3, choices=CURRENCY_CHOICES, blank=True
-    )
-    vat_exchange_rate = models.DecimalField(
-        _("exchange rate to the VAT currency"),
-        max_digits=18,
-        decimal_places=8,
-        null=True,
-        blank=True,
-        help_text=_("The invoice's rate: a credit note reverses VAT at the rate it was charged."),
-    )
-    tax_total_vat_currency = models.DecimalField(
-        _("VAT in the VAT currency"), max_digits=14, decimal_places=2, null=True, blank=True
     )
 
     pdf_status = models.CharField(
@@ -152,24 +141,7 @@ class CreditNote(models.Model):
                 | ~Q(pdf_status="ready"),
                 name="credit_note_ready_pdf_has_hash",
             ),
-            models.CheckConstraint(
-                condition=Q(
-                    vat_currency="",
-                    vat_exchange_rate__isnull=True,
-                    tax_total_vat_currency__isnull=True,
-                )
-                | Q(
-                    vat_currency=F("currency"),
-                    vat_exchange_rate__isnull=True,
-                    tax_total_vat_currency__isnull=True,
-                )
-                | (
-                    ~Q(vat_currency="")
-                    & ~Q(vat_currency=F("currency"))
-                    & Q(vat_exchange_rate__gt=0, tax_total_vat_currency__lte=0)
-                ),
-                name="credit_note_vat_currency_rate",
-            ),
+            VatCurrencyFields.vat_currency_constraint("credit_note", credited=True),
         ]
         triggers = [
             pgtrigger.Protect(name="no_delete", operation=pgtrigger.Delete),

@@ -20,7 +20,7 @@ from djmoney.money import Money
 from coworking.models import Customer, Location
 from coworking.money import CURRENCY_CHOICES, DECIMAL_PLACES, money_field
 from coworking.triggers import any_changed, append_only, dates_follow_numbers
-from coworking.vat import VatLineFields, line_constraints
+from coworking.vat import VatCurrencyFields, VatLineFields, line_constraints
 
 FROZEN_INVOICE_FIELDS = (
     "location",
@@ -54,7 +54,7 @@ class Channel(models.TextChoices):
     SYSTEM = "system", _("System")
 
 
-class Invoice(models.Model):
+class Invoice(VatCurrencyFields):
     class State(models.TextChoices):
         DRAFT = "draft", _("Draft")
         ISSUED = "issued", _("Issued")
@@ -104,24 +104,6 @@ class Invoice(models.Model):
     )
     order_reference = models.CharField(
         _("purchase order"), max_length=100, blank=True, help_text=_("EN 16931 BT-13.")
-    )
-    vat_currency = models.CharField(
-        _("VAT currency"),
-        max_length=3,
-        choices=CURRENCY_CHOICES,
-        blank=True,
-        help_text=_("The location's VAT currency at issue (blank before issue)."),
-    )
-    vat_exchange_rate = models.DecimalField(
-        _("exchange rate to the VAT currency"),
-        max_digits=18,
-        decimal_places=8,
-        null=True,
-        blank=True,
-        help_text=_("Units of the VAT currency for one unit of the invoice currency, at issue."),
-    )
-    tax_total_vat_currency = models.DecimalField(
-        _("VAT in the VAT currency"), max_digits=14, decimal_places=2, null=True, blank=True
     )
 
     class Meta:
@@ -195,24 +177,7 @@ class Invoice(models.Model):
                 condition=Q(due_date__isnull=True) | Q(due_date__gte=F("issue_date")),
                 name="invoice_due_after_issue",
             ),
-            models.CheckConstraint(
-                condition=Q(
-                    vat_currency="",
-                    vat_exchange_rate__isnull=True,
-                    tax_total_vat_currency__isnull=True,
-                )
-                | Q(
-                    vat_currency=F("currency"),
-                    vat_exchange_rate__isnull=True,
-                    tax_total_vat_currency__isnull=True,
-                )
-                | (
-                    ~Q(vat_currency="")
-                    & ~Q(vat_currency=F("currency"))
-                    & Q(vat_exchange_rate__gt=0, tax_total_vat_currency__gte=0)
-                ),
-                name="invoice_vat_currency_rate",
-            ),
+            VatCurrencyFields.vat_currency_constraint("invoice", credited=False),
         ]
         triggers = [
             pgtrigger.Protect(

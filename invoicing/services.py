@@ -151,8 +151,9 @@ def _vat_fields(line: LineInput, *, position: int, tax_rate: Decimal) -> dict:
     )
     reason = (line.vat_exemption_reason or "").strip()
     code = (line.vat_exemption_reason_code or "").strip()
-    if category in DEFAULT_REASONS and not reason and not code:
-        code, reason = DEFAULT_REASONS[category]
+    if category in DEFAULT_REASONS:  # one code fits them all; a text if none is given
+        default_code, default_text = DEFAULT_REASONS[category]
+        code, reason = code or default_code, reason or default_text
     problem = category_rule_error(category=category, rate=tax_rate, reason=reason)
     if problem is None and code and category not in NEEDS_REASON:
         problem = _("a reason code is only for exempt, reverse-charge or outside-scope lines")

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from djmoney.money import Money
 
-from coworking.models import Customer, Location
+from coworking.models import Customer, ExchangeRate, Location
 from invoicing.services import LineInput, invoice_create_draft, invoice_issue, payment_record
 
 
@@ -62,6 +62,26 @@ class LocationFactory(factory.django.DjangoModelFactory):
     credit_note_prefix = factory.Sequence(lambda n: f"C{n}")
 
 
+def french_location(**kwargs):
+    """A French location with what French documents state (SIREN, SIRET, RCS, legal form,
+    share capital)."""
+    defaults = {
+        "legal_name": "Marais Coworking SAS",
+        "street_line1": "12 rue des Archives",
+        "postcode": "75004",
+        "city": "Paris",
+        "country": "FR",
+        "tax_id": "FR11123456782",
+        "registration_id": "123456782",
+        "siret": "12345678200002",
+        "rcs_city": "Paris",
+        "legal_form": "SAS",
+        "share_capital": Decimal("50000.00"),
+        "default_tax_rate": Decimal("20.00"),
+    }
+    return LocationFactory(**{**defaults, **kwargs})
+
+
 class CustomerFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Customer
@@ -76,16 +96,29 @@ class CustomerFactory(factory.django.DjangoModelFactory):
 
 
 def lines(*specs, currency: str = "EUR") -> list[LineInput]:
-    """``lines(("Desk", "1", "190.00", "21"), ...)`` → LineInputs with Decimals and Money."""
-    return [
-        LineInput(
+    """``lines(("Desk", "1", "190.00", "21"), line(...), ...)`` → LineInputs with Decimals
+    and Money, in ``currency``."""
+    return [spec(currency) if callable(spec) else line(*spec)(currency) for spec in specs]
+
+
+def line(description, quantity, price, rate, *, category=None, reason="", code="", period=None):
+    """One line spec with a VAT category, exemption reason (and code) and service period;
+    the currency comes from the invoice."""
+
+    def build(currency: str) -> LineInput:
+        return LineInput(
             description=description,
             quantity=Decimal(quantity),
             unit_price=Money(Decimal(price), currency),
             tax_rate=Decimal(rate),
+            vat_category=category,
+            vat_exemption_reason=reason,
+            vat_exemption_reason_code=code,
+            period_start=period[0] if period else None,
+            period_end=period[1] if period else None,
         )
-        for description, quantity, price, rate in specs
-    ]
+
+    return build
 
 
 DEFAULT_LINES = (
@@ -94,21 +127,38 @@ DEFAULT_LINES = (
 )
 
 
-def draft_invoice(*, customer=None, specs=DEFAULT_LINES, currency=None):
+def draft_invoice(*, customer=None, specs=DEFAULT_LINES, currency=None, **references):
     customer = customer or CustomerFactory()
     currency = currency or customer.location.default_currency
     return invoice_create_draft(
-        customer=customer, lines=lines(*specs, currency=currency), currency=currency
+        customer=customer, lines=lines(*specs, currency=currency), currency=currency, **references
     )
 
 
 TEST_EXCHANGE_RATE = Decimal("1.1725")  # any rate: for invoices outside the VAT currency
 
 
-def issued_invoice(*, customer=None, specs=DEFAULT_LINES, currency=None, paid=None, **kwargs):
-    """An issued invoice; ``paid`` ("all" or a Decimal string) records a payment too."""
-    draft = draft_invoice(customer=customer, specs=specs, currency=currency)
-    if draft.currency != draft.location.vat_currency:
+def issued_invoice(
+    *,
+    customer=None,
+    specs=DEFAULT_LINES,
+    currency=None,
+    paid=None,
+    buyer_reference="",
+    order_reference="",
+    **kwargs,
+):
+    """An issued invoice; ``paid`` ("all" or a Decimal string) records a payment too.
+    Outside its location's VAT currency it is issued at ``TEST_EXCHANGE_RATE`` unless an
+    ``exchange_rate`` (or a recorded ``ExchangeRate``) says otherwise."""
+    draft = draft_invoice(
+        customer=customer,
+        specs=specs,
+        currency=currency,
+        buyer_reference=buyer_reference,
+        order_reference=order_reference,
+    )
+    if draft.currency != draft.location.vat_currency and not ExchangeRate.objects.exists():
         kwargs.setdefault("exchange_rate", TEST_EXCHANGE_RATE)
     invoice = invoice_issue(invoice=draft, **kwargs)
     if paid:

@@ -1,7 +1,6 @@
-"""What the invoice and credit-note e-invoice endpoints share: the ``syntax`` parameter,
-the documented responses and the XML attachment."""
+"""What the invoice and credit-note e-invoice endpoints share: the ``syntax`` parameter
+and the documented responses."""
 
-from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -9,7 +8,6 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from coworking.api.schema import problem_responses
 from coworking.einvoice import check_syntax
 from coworking.einvoice.document import Syntax
-from coworking.einvoice.syntax import file_name
 
 SYNTAX_PARAMETER = OpenApiParameter(
     "syntax",
@@ -44,8 +42,3 @@ def requested_syntax(request) -> str:
     """The ``syntax`` query parameter. Raises ``UnknownSyntax`` (422)."""
     return check_syntax(request.query_params.get("syntax", ""))
 
-
-def xml_attachment(xml: bytes, *, number: str, syntax: str) -> HttpResponse:
-    response = HttpResponse(xml, content_type="application/xml")
-    response["Content-Disposition"] = f'attachment; filename="{file_name(number, syntax=syntax)}"'
-    return response

@@ -15,13 +15,8 @@ class PDFRenderer(BaseRenderer):
         return data
 
 
-class XMLRenderer(BaseRenderer):
+class XMLRenderer(PDFRenderer):
     """Lets ``Accept: application/xml`` through for e-invoices; the views return the bytes."""
 
     media_type = "application/xml"
     format = "xml"
-    charset = None
-    render_style = "binary"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return data

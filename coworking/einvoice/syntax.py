@@ -11,6 +11,7 @@ The output is canonical for a given document: same document, same bytes.
 
 from decimal import Decimal
 
+from django.http import HttpResponse
 from facturx import generate_cii_xml, generate_ubl_xml
 from lxml import etree
 
@@ -156,3 +157,10 @@ def render(document: Document, *, syntax: str) -> bytes:
 def file_name(document_number: str, *, syntax: str) -> str:
     """``AMS-2026-000042-ubl.xml``: the number and the syntax."""
     return f"{document_number}-{syntax}.xml"
+
+
+def xml_attachment(xml: bytes, *, number: str, syntax: str) -> HttpResponse:
+    """The XML as a download named after the document's number (API and admin)."""
+    response = HttpResponse(xml, content_type="application/xml")
+    response["Content-Disposition"] = f'attachment; filename="{file_name(number, syntax=syntax)}"'
+    return response

@@ -7,11 +7,12 @@ from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.renderers import JSONRenderer
 
-from coworking.api.einvoice import einvoice_schema, requested_syntax, xml_attachment
+from coworking.api.einvoice import einvoice_schema, requested_syntax
 from coworking.api.pagination import StandardPagination
 from coworking.api.renderers import PDFRenderer, XMLRenderer
 from coworking.api.schema import problem_responses
 from coworking.api.scoping import visible_credit_notes
+from coworking.einvoice.syntax import xml_attachment
 from credits.api.serializers import CreditNoteDetailSerializer, CreditNoteSerializer
 from credits.downloads import credit_note_pdf_response
 from credits.einvoice import credit_note_einvoice

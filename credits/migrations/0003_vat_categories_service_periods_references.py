@@ -33,12 +33,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='creditnote',
             name='vat_currency',
-            field=models.CharField(blank=True, choices=[('EUR', 'EUR'), ('GBP', 'GBP'), ('USD', 'USD'), ('CHF', 'CHF')], max_length=3, verbose_name='VAT currency'),
+            field=models.CharField(blank=True, choices=[('EUR', 'EUR'), ('GBP', 'GBP'), ('USD', 'USD'), ('CHF', 'CHF')], help_text="The location's VAT currency at issue.", max_length=3, verbose_name='VAT currency'),
         ),
         migrations.AddField(
             model_name='creditnote',
             name='vat_exchange_rate',
-            field=models.DecimalField(blank=True, decimal_places=8, help_text="The invoice's rate: a credit note reverses VAT at the rate it was charged.", max_digits=18, null=True, verbose_name='exchange rate to the VAT currency'),
+            field=models.DecimalField(blank=True, decimal_places=8, help_text="Units of the VAT currency for one unit of the document's currency.", max_digits=18, null=True, verbose_name='exchange rate to the VAT currency'),
         ),
         migrations.AddField(
             model_name='creditnoteline',

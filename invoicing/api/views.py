@@ -12,13 +12,14 @@ from rest_framework.exceptions import APIException
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from coworking.api.einvoice import einvoice_schema, requested_syntax, xml_attachment
+from coworking.api.einvoice import einvoice_schema, requested_syntax
 from coworking.api.idempotency import IDEMPOTENCY_KEY_HEADER, idempotent
 from coworking.api.pagination import StandardPagination
 from coworking.api.renderers import PDFRenderer, XMLRenderer
 from coworking.api.schema import problem_responses
 from coworking.api.scoping import visible_invoices
 from coworking.api.throttling import ScopedThrottle
+from coworking.einvoice.syntax import xml_attachment
 from credits.api.serializers import CreditNoteDetailSerializer
 from credits.errors import InvoiceIsDraft
 from credits.models import CreditNote

@@ -37,12 +37,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='invoice',
             name='vat_currency',
-            field=models.CharField(blank=True, choices=[('EUR', 'EUR'), ('GBP', 'GBP'), ('USD', 'USD'), ('CHF', 'CHF')], help_text="The location's VAT currency at issue (blank before issue).", max_length=3, verbose_name='VAT currency'),
+            field=models.CharField(blank=True, choices=[('EUR', 'EUR'), ('GBP', 'GBP'), ('USD', 'USD'), ('CHF', 'CHF')], help_text="The location's VAT currency at issue.", max_length=3, verbose_name='VAT currency'),
         ),
         migrations.AddField(
             model_name='invoice',
             name='vat_exchange_rate',
-            field=models.DecimalField(blank=True, decimal_places=8, help_text='Units of the VAT currency for one unit of the invoice currency, at issue.', max_digits=18, null=True, verbose_name='exchange rate to the VAT currency'),
+            field=models.DecimalField(blank=True, decimal_places=8, help_text="Units of the VAT currency for one unit of the document's currency.", max_digits=18, null=True, verbose_name='exchange rate to the VAT currency'),
         ),
         migrations.AddField(
             model_name='invoiceline',
