@@ -22,6 +22,16 @@ def append_only(model_label: str) -> list[pgtrigger.Protect]:
     ]
 
 
+def changed_except(*columns: str) -> str:
+    """SQL for a trigger condition: true when an UPDATE changes any column but ``columns``
+    (so columns added later are covered without listing them)."""
+    names = ", ".join(f"'{column}'" for column in columns)
+    return (
+        f"(to_jsonb(OLD) - ARRAY[{names}]::text[]) "
+        f"IS DISTINCT FROM (to_jsonb(NEW) - ARRAY[{names}]::text[])"
+    )
+
+
 def dates_follow_numbers(*, table: str, document: str) -> pgtrigger.Trigger:
     """Refuse a numbered row whose date is before its predecessor's or after its
     successor's in its location's series: a later number never has an earlier date.

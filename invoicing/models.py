@@ -4,22 +4,24 @@ An invoice is a draft (no number, editable, deletable) until it is issued; then 
 number from its location's gapless series and its amounts are frozen. The database holds
 those rules: check constraints tie state, number and paid amount together, and triggers
 refuse DELETE of issued invoices, UPDATE of their identifying fields and amounts, any
-change to the lines of an issued invoice, and any change once cancelled. The only fields
-that move after issue are the state, the paid amount and the cancellation record, through
-the services in ``invoicing.services`` and ``credits.services``.
+change to the lines of an issued invoice, and any change once cancelled but to the stored
+PDF's bookkeeping. The only fields that move after issue are the state, the paid amount and
+the cancellation record, through the services in ``invoicing.services`` and
+``credits.services``, and the PDF's bookkeeping (``coworking.documents``): the PDF shows the
+invoice as issued, so it is rendered once and never changes with later payments.
 """
 
 import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Round
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
+from coworking.documents.models import Document, DocumentLine
 from coworking.models import Customer, Location
-from coworking.money import CURRENCY_CHOICES, DECIMAL_PLACES, money_field
-from coworking.triggers import any_changed, append_only, dates_follow_numbers
+from coworking.money import money_field
+from coworking.triggers import any_changed, append_only, changed_except, dates_follow_numbers
 from coworking.vat import VatCurrencyFields, VatLineFields, line_constraints
 
 FROZEN_INVOICE_FIELDS = (
@@ -54,7 +56,7 @@ class Channel(models.TextChoices):
     SYSTEM = "system", _("System")
 
 
-class Invoice(VatCurrencyFields):
+class Invoice(VatCurrencyFields, Document):
     class State(models.TextChoices):
         DRAFT = "draft", _("Draft")
         ISSUED = "issued", _("Issued")
@@ -62,7 +64,8 @@ class Invoice(VatCurrencyFields):
         PAID = "paid", _("Paid")
         CANCELLED = "cancelled", _("Cancelled")
 
-    CANCELLABLE_STATES = (State.ISSUED, State.PARTIALLY_PAID, State.PAID)
+    PDF_KIND = "invoice"
+    PDF_SWEEP_SINCE = "issued_at"
 
     location = models.ForeignKey(
         Location, on_delete=models.PROTECT, related_name="invoices", verbose_name=_("location")
@@ -73,12 +76,8 @@ class Invoice(VatCurrencyFields):
     state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.DRAFT)
     sequence_number = models.PositiveIntegerField(_("sequence number"), null=True, blank=True)
     number = models.CharField(_("number"), max_length=32, blank=True, default="")
-    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
     issue_date = models.DateField(_("issue date"), null=True, blank=True)
     due_date = models.DateField(_("due date"), null=True, blank=True)
-    net_total = money_field(_("net total"))
-    tax_total = money_field(_("tax total"))
-    total = money_field(_("total"))
     amount_paid = money_field(_("paid"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
@@ -106,14 +105,21 @@ class Invoice(VatCurrencyFields):
         _("purchase order"), max_length=100, blank=True, help_text=_("EN 16931 BT-13.")
     )
 
-    class Meta:
+    class Meta(Document.Meta):
         ordering = ["-issue_date", "-id"]
         permissions = [("cancel_invoice", "Can cancel invoices (issues a credit note)")]
         indexes = [
             models.Index(fields=["state", "-issue_date"]),
             models.Index(fields=["customer", "currency", "state"]),
+            # The PDF sweep's query: few rows, however many invoices there are.
+            models.Index(
+                fields=["issued_at"],
+                condition=Q(pdf_status="pending") & ~Q(state="draft"),
+                name="invoice_pdf_pending",
+            ),
         ]
         constraints = [
+            *Document.Meta.constraints,
             models.UniqueConstraint(
                 fields=["location", "sequence_number"], name="invoice_number_unique_per_location"
             ),
@@ -137,21 +143,10 @@ class Invoice(VatCurrencyFields):
                 name="invoice_number_iff_issued",
             ),
             models.CheckConstraint(
-                condition=Q(
-                    net_total_currency=F("currency"),
-                    tax_total_currency=F("currency"),
-                    total_currency=F("currency"),
-                    amount_paid_currency=F("currency"),
-                ),
-                name="invoice_single_currency",
+                condition=Q(amount_paid_currency=F("currency")), name="invoice_paid_in_currency"
             ),
             models.CheckConstraint(
-                condition=Q(
-                    total=Round(F("net_total") + F("tax_total"), DECIMAL_PLACES),
-                    net_total__gte=0,
-                    tax_total__gte=0,
-                ),
-                name="invoice_total_is_net_plus_tax",
+                condition=Q(net_total__gte=0, tax_total__gte=0), name="invoice_not_negative"
             ),
             models.CheckConstraint(
                 condition=Q(amount_paid__gte=0, amount_paid__lte=F("total")),
@@ -194,7 +189,7 @@ class Invoice(VatCurrencyFields):
                 name="cancelled_final",
                 operation=pgtrigger.Update,
                 condition=pgtrigger.Condition(
-                    "OLD.state = 'cancelled' AND OLD.* IS DISTINCT FROM NEW.*"
+                    f"OLD.state = 'cancelled' AND {changed_except(*Document.PDF_FIELDS)}"
                 ),
             ),
             pgtrigger.Protect(
@@ -209,46 +204,28 @@ class Invoice(VatCurrencyFields):
         return self.number or _("Draft #%(id)s") % {"id": self.pk}
 
     @property
-    def is_cancellable(self) -> bool:
-        return self.state in self.CANCELLABLE_STATES
-
-    @property
     def amount_due(self) -> Money:
         if self.state in (self.State.DRAFT, self.State.CANCELLED):
             return Money(0, self.currency)
         return self.total - self.amount_paid
 
 
-class InvoiceLine(VatLineFields):
+class InvoiceLine(VatLineFields, DocumentLine):
     """One line: what was sold, at which price and VAT rate, its VAT category (with the
     exemption reason where the category needs one) and, for services billed per period,
     the period it covers."""
 
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
-    position = models.PositiveSmallIntegerField(_("position"))
-    description = models.CharField(_("description"), max_length=200)
-    quantity = models.DecimalField(_("quantity"), max_digits=10, decimal_places=3)
-    unit_price = money_field(_("unit price"))
-    tax_rate = models.DecimalField(_("tax rate (%)"), max_digits=5, decimal_places=2)
-    net = money_field(_("net"))
-    tax = money_field(_("tax"))
 
-    class Meta:
-        ordering = ["position", "id"]
+    class Meta(DocumentLine.Meta):
         constraints = [
+            *DocumentLine.Meta.constraints,
             models.UniqueConstraint(fields=["invoice", "position"], name="invoice_line_position"),
             models.CheckConstraint(
                 condition=Q(quantity__gt=0), name="invoice_line_quantity_positive"
             ),
             models.CheckConstraint(
                 condition=Q(unit_price__gte=0), name="invoice_line_price_not_negative"
-            ),
-            models.CheckConstraint(
-                condition=Q(tax_rate__gte=0, tax_rate__lt=100), name="invoice_line_tax_rate_range"
-            ),
-            models.CheckConstraint(
-                condition=Q(unit_price_currency=F("net_currency"), tax_currency=F("net_currency")),
-                name="invoice_line_single_currency",
             ),
             *line_constraints("invoice_line"),
         ]
@@ -276,13 +253,6 @@ class InvoiceLine(VatLineFields):
                 ),
             ),
         ]
-
-    def __str__(self) -> str:
-        return self.description
-
-    @property
-    def gross(self) -> Money:
-        return self.net + self.tax
 
 
 class Payment(models.Model):

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from djmoney.money import Money
 
 from coworking.errors import CurrencyMismatch
+from coworking.events import EventType, announce
 from coworking.models import Customer, LedgerEntry, Location
 from coworking.money import money_sum, round_amount
 from coworking.numbering import DocumentType, format_number, next_number
@@ -264,7 +265,8 @@ def invoice_issue(
     before the issue date; the rate is kept on the invoice. The buyer reference is the
     draft's, else the customer's, else the invoice number (Peppol asks for one).
     Account credit the customer holds in the invoice's currency is applied at once (an
-    ``account_credit`` payment up to the total), so the amount due drops by it.
+    ``account_credit`` payment up to the total), so the amount due drops by it. Announces
+    ``invoice.issued``.
 
     Raises ``InvoiceNotFound``, ``InvoiceNotDraft``, ``InvoiceHasNoLines``,
     ``PartyDetailsMissing`` (the location or customer lacks what the invoice must state),
@@ -319,6 +321,7 @@ def invoice_issue(
             reference=_("Account credit"),
         )
         _settle(invoice=invoice, amount=applied)
+    announce(type=EventType.INVOICE_ISSUED, instance=invoice)
     return invoice
 
 
@@ -448,9 +451,10 @@ def payment_record(
 ) -> Payment:
     """Record money received against an issued invoice and credit the customer's ledger.
 
-    The invoice moves to partially paid or paid. Raises ``InvoiceNotFound``,
-    ``InvoiceNotPayable`` (draft, cancelled or already paid), ``CurrencyMismatch``,
-    ``InvalidPayment`` or ``PaymentExceedsAmountDue``; nothing is written then.
+    The invoice moves to partially paid or paid; announces ``payment.recorded``. Raises
+    ``InvoiceNotFound``, ``InvoiceNotPayable`` (draft, cancelled or already paid),
+    ``CurrencyMismatch``, ``InvalidPayment`` or ``PaymentExceedsAmountDue``; nothing is
+    written then.
     """
     invoice = invoice_lock(invoice_id=invoice.pk)
     payment_check(invoice=invoice, amount=amount, method=method)
@@ -470,6 +474,7 @@ def payment_record(
         payment=payment,
     )
     _settle(invoice=invoice, amount=amount)
+    announce(type=EventType.PAYMENT_RECORDED, instance=payment)
     return payment
 
 

@@ -5,6 +5,8 @@ import os
 import pytest
 from django.conf import settings
 
+# --- The services the tests run on: PostgreSQL and Redis ----------------------------------
+
 
 def pytest_configure(config):
     engine = settings.DATABASES["default"]["ENGINE"]
@@ -38,6 +40,22 @@ def pytest_configure(config):
         pytest.exit("The tests need Redis: set REDIS_URL (make test does).", returncode=2)
 
 
+def wait_until(predicate, *, timeout: float = 20.0, interval: float = 0.05):
+    """Poll ``predicate`` until it is truthy; fail the test after ``timeout`` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval)
+    pytest.fail(f"Condition not met within {timeout}s: {predicate}")
+
+
+# --- Celery -----------------------------------------------------------------------------------
+
+
 @pytest.fixture
 def celery_worker(transactional_db):
     """A real Celery worker (solo pool, in a thread) consuming from the Redis broker.
@@ -54,29 +72,17 @@ def celery_worker(transactional_db):
         yield worker
 
 
-def wait_until(predicate, *, timeout: float = 20.0, interval: float = 0.05):
-    """Poll ``predicate`` until it is truthy; fail the test after ``timeout`` seconds."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(interval)
-    pytest.fail(f"Condition not met within {timeout}s: {predicate}")
-
-
-# --- Credit-note PDFs ------------------------------------------------------------------------
+# --- Files: private documents, static files, PDF text ---------------------------------------
 
 
 @pytest.fixture(autouse=True)
 def private_documents(settings, tmp_path, monkeypatch):
-    """Point the private "documents" storage (and the credit-note PDF field) at a tmp dir,
+    """Point the private "documents" storage (and the documents' PDF fields) at a tmp dir,
     for every test, so PDFs rendered by a worker never land in var/private."""
     from django.core.files.storage import FileSystemStorage
 
     from credits.models import CreditNote
+    from invoicing.models import Invoice
 
     root = tmp_path / "private-documents"
     settings.PRIVATE_DOCUMENTS_ROOT = root
@@ -89,8 +95,19 @@ def private_documents(settings, tmp_path, monkeypatch):
     }
     # The field resolved its storage when the model was defined: swap the instance too.
     storage = FileSystemStorage(location=root, base_url=None)
-    monkeypatch.setattr(CreditNote._meta.get_field("pdf_file"), "storage", storage)
+    for model in (Invoice, CreditNote):
+        monkeypatch.setattr(model._meta.get_field("pdf_file"), "storage", storage)
     return root
+
+
+@pytest.fixture(autouse=True)
+def plain_static_files(settings):
+    """Static files by their plain names: the production storage (WhiteNoise's manifest of
+    hashed names) needs ``collectstatic``, which only the production smoke test runs."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 
 
 def pdf_text(data: bytes) -> str:
@@ -106,7 +123,9 @@ def pdf_text(data: bytes) -> str:
     return result.stdout.decode()
 
 
-# --- REST API (issue 6) ---------------------------------------------------------------------
+# --- Clients of the REST API and their users ------------------------------------------------
+
+
 @pytest.fixture
 def reset_throttles():
     """Forget the API's throttle counters (they live in the shared Redis cache, keyed by

@@ -3,6 +3,7 @@
 
 import pgtrigger.compiler
 import pgtrigger.migrations
+from django.conf import settings
 from django.db import migrations, models
 
 from coworking.migration_ops import vat_categories_from_rates
@@ -11,8 +12,10 @@ from coworking.migration_ops import vat_categories_from_rates
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('credits', '0002_bulk_cancellation'),
-        ('invoicing', '0002_vat_categories_service_periods_references'),
+        ('coworking', '0006_drop_free_text_addresses'),
+        ('credits', '0003_document_base'),
+        ('invoicing', '0002_document_base'),
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [

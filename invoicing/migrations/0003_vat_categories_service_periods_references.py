@@ -3,6 +3,7 @@
 
 import pgtrigger.compiler
 import pgtrigger.migrations
+from django.conf import settings
 from django.db import migrations, models
 
 from coworking.migration_ops import vat_categories_from_rates
@@ -11,7 +12,9 @@ from coworking.migration_ops import vat_categories_from_rates
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('invoicing', '0001_initial'),
+        ('coworking', '0006_drop_free_text_addresses'),
+        ('invoicing', '0002_document_base'),
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
