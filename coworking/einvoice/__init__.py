@@ -13,11 +13,12 @@ credits → invoicing → coworking).
 from django.utils.translation import gettext_lazy as _
 
 from coworking.einvoice.document import Syntax
+from coworking.error_codes import CoworkingErrorCode as Code
 from coworking.errors import InvalidInput
 
 
 class UnknownSyntax(InvalidInput):
-    code = "einvoice_syntax_unknown"
+    code = Code.EINVOICE_SYNTAX_UNKNOWN
     default_message = _("Unknown e-invoice syntax: use ubl or cii.")
 
 
