@@ -30,9 +30,11 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from coworking.admin import ReadOnlyAdminMixin, money_display
+from coworking.einvoice.admin import EInvoiceDownloads
 from coworking.errors import ApplicationError
 from credits.documents import credit_notes_render_pdfs
 from credits.downloads import credit_note_pdf_response
+from credits.einvoice import credit_note_einvoice
 from credits.models import (
     BulkCancellation,
     BulkCancellationItem,
@@ -79,8 +81,10 @@ ADMIN_RENDER_LIMIT = 50
 
 class CreditNoteLineInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = CreditNoteLine
-    fields = ["position", "description", "quantity", "unit_price_display", "tax_rate"]
-    fields += ["net_display", "tax_display"]
+    fields = [
+        "position", "description", "quantity", "unit_price_display", "tax_rate", "net_display",
+        "tax_display", "vat_category", "vat_exemption_reason", "period_start", "period_end",
+    ]  # fmt: skip
     readonly_fields = fields
     extra = 0
     unit_price_display = money_display("unit_price", _("unit price"))
@@ -89,7 +93,7 @@ class CreditNoteLineInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(CreditNote)
-class CreditNoteAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class CreditNoteAdmin(EInvoiceDownloads, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: credit notes are issued by the cancel operation only.
 
     Staff who may view credit notes download the PDF (``<id>/pdf/``) and run "Render
@@ -117,6 +121,7 @@ class CreditNoteAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             {
                 "fields": [
                     "number",
+                    "einvoice_links",
                     "issue_date",
                     "location",
                     "customer",
@@ -131,6 +136,10 @@ class CreditNoteAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                     "created_by",
                     "channel",
                     "created_at",
+                    "buyer_reference",
+                    "vat_currency",
+                    "vat_exchange_rate",
+                    "tax_total_vat_currency",
                 ]
             },
         ),
@@ -157,7 +166,14 @@ class CreditNoteAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     # The PDF lives in private storage without a URL: it is only served by ``pdf_view``.
     def get_readonly_fields(self, request, obj=None):
         fields = [f.name for f in self.model._meta.fields if f.name != "pdf_file"]
-        return [*fields, "pdf_link", "net_total_display", "tax_total_display", "total_display"]
+        return [
+            *fields,
+            "pdf_link",
+            "einvoice_links",
+            "net_total_display",
+            "tax_total_display",
+            "total_display",
+        ]
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
@@ -169,6 +185,9 @@ class CreditNoteAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             ),
             *super().get_urls(),
         ]
+
+    def einvoice_xml(self, obj, syntax):
+        return credit_note_einvoice(credit_note=obj, syntax=syntax)
 
     def pdf_view(self, request, object_id):
         """Serve the stored PDF as an attachment to staff who may view the credit note."""

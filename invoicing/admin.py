@@ -21,8 +21,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from coworking.admin import InputFilter, ReadOnlyAdminMixin, money_display
+from coworking.einvoice.admin import EInvoiceDownloads
 from coworking.errors import ApplicationError
 from coworking.money import MAX_DIGITS, money_html
+from invoicing.einvoice import invoice_einvoice
 from invoicing.models import Invoice, InvoiceLine, Payment
 from invoicing.services import (
     LineInput,
@@ -62,11 +64,16 @@ class InvoiceLineInline(admin.TabularInline):
 
     model = InvoiceLine
     extra = 0
-    fields = ["position", "description", "quantity", "unit_price", "tax_rate"]
-    fields += ["net_display", "tax_display"]
+    fields = [
+        "position", "description", "quantity", "unit_price", "tax_rate", "net_display",
+        "tax_display", "vat_category", "vat_exemption_reason", "vat_exemption_reason_code",
+        "period_start", "period_end",
+    ]  # fmt: skip
     readonly_fields = ["position", "net_display", "tax_display"]
-    frozen_fields = ["position", "description", "quantity", "unit_price_display", "tax_rate"]
-    frozen_fields += ["net_display", "tax_display"]
+    # Issued: every field read-only, the unit price shown as money too.
+    frozen_fields = [
+        "unit_price_display" if name == "unit_price" else name for name in fields
+    ]
     unit_price_display = money_display("unit_price", _("unit price"))
     net_display = money_display("net", _("net"))
     tax_display = money_display("tax", _("tax"))
@@ -151,7 +158,7 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(admin.ModelAdmin):
+class InvoiceAdmin(EInvoiceDownloads, admin.ModelAdmin):
     """Invoices. The list fits a 1280-pixel screen: number, customer, dates, total, amount
     due and state (and, in ``credits.admin``, the row action); the location is in the number's
     prefix and in the filters."""
@@ -242,12 +249,14 @@ class InvoiceAdmin(admin.ModelAdmin):
         )
 
     def get_fields(self, request, obj=None):
+        draft_fields = ["location", "customer", "currency", "buyer_reference", "order_reference"]
         if obj is None:
-            return ["location", "customer", "currency"]
+            return draft_fields
         if obj.state == Invoice.State.DRAFT:
-            return ["location", "customer", "currency", "draft_totals"]
+            return [*draft_fields, "draft_totals"]
         return [
             "number",
+            "einvoice_links",
             "state",
             "location",
             "customer",
@@ -263,7 +272,18 @@ class InvoiceAdmin(admin.ModelAdmin):
             "cancelled_by",
             "cancellation_channel",
             "cancellation_reason",
+            "buyer_reference",
+            "order_reference",
+            "vat_currency",
+            "vat_exchange_rate",
+            "tax_total_vat_currency",
         ]
+
+    def einvoice_xml(self, obj, syntax):
+        return invoice_einvoice(invoice=obj, syntax=syntax)
+
+    def has_einvoice(self, obj) -> bool:
+        return obj.state != Invoice.State.DRAFT
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
@@ -302,6 +322,11 @@ class InvoiceAdmin(admin.ModelAdmin):
                 quantity=f.cleaned_data["quantity"],
                 unit_price=f.cleaned_data["unit_price"],
                 tax_rate=f.cleaned_data["tax_rate"],
+                vat_category=f.cleaned_data.get("vat_category") or None,
+                vat_exemption_reason=f.cleaned_data.get("vat_exemption_reason", ""),
+                vat_exemption_reason_code=f.cleaned_data.get("vat_exemption_reason_code", ""),
+                period_start=f.cleaned_data.get("period_start"),
+                period_end=f.cleaned_data.get("period_end"),
             )
             for f in formset.forms
             if f.cleaned_data and not f.cleaned_data.get("DELETE")
