@@ -262,3 +262,37 @@ CELERY_BEAT_SCHEDULE["purge-idempotency-keys"] = {
     "schedule": 3600.0,
 }
 # --- end of REST API ------------------------------------------------------------------------
+
+# --- Webhooks (webhooks/) ------------------------------------------------------------------
+# Events are written with their change (a transactional outbox) and delivered by Celery to
+# the endpoints registered in the admin, signed per the Standard Webhooks specification.
+INSTALLED_APPS += ["webhooks"]
+# Where deliveries may go: https only (unless DEBUG), never loopback/private/link-local
+# addresses. Loopback may be allowed for tests and the demo (`make run` allows it).
+WEBHOOKS_REQUIRE_HTTPS = env_bool("WEBHOOKS_REQUIRE_HTTPS", not DEBUG)
+WEBHOOKS_ALLOW_LOOPBACK = env_bool("WEBHOOKS_ALLOW_LOOPBACK", False)
+WEBHOOKS_TIMEOUT = float(os.environ.get("WEBHOOKS_TIMEOUT", "10"))  # seconds, connect and answer
+WEBHOOKS_RESPONSE_MAX_BYTES = 64 * 1024  # read at most this much of an answer
+WEBHOOKS_RESPONSE_EXCERPT_BYTES = 2048  # and keep this much of it with the attempt
+# Seconds between attempts (7 attempts over about 18 hours), each ±20%; then `failed`.
+WEBHOOKS_RETRY_SCHEDULE = tuple(
+    float(delay)
+    for delay in os.environ.get("WEBHOOKS_RETRY_SCHEDULE", "5,300,1800,7200,18000,36000").split(",")
+)
+WEBHOOKS_RETRY_JITTER = 0.2
+# Retries due within this many seconds are queued with a countdown; later ones are queued by
+# the sweep when due (a Redis broker redelivers unacknowledged countdowns after its
+# visibility timeout, one hour by default, so long countdowns would run twice).
+WEBHOOKS_QUEUE_RETRIES_UP_TO = 600
+WEBHOOKS_LEASE_MARGIN = float(os.environ.get("WEBHOOKS_LEASE_MARGIN", "30"))
+WEBHOOKS_DISABLE_AFTER = float(os.environ.get("WEBHOOKS_DISABLE_AFTER", str(5 * 24 * 3600)))
+WEBHOOKS_SECRET_OVERLAP = float(os.environ.get("WEBHOOKS_SECRET_OVERLAP", str(24 * 3600)))
+WEBHOOKS_SWEEP_INTERVAL = 30.0
+WEBHOOKS_SWEEP_AFTER = 60  # an event not dispatched this many seconds after its commit
+WEBHOOKS_REQUEUE_AFTER = 600  # a queued delivery nobody picked up for this long
+WEBHOOKS_API_VERSION = SPECTACULAR_SETTINGS["VERSION"]
+CELERY_BEAT_SCHEDULE["webhooks.sweep"] = {
+    "task": "webhooks.sweep",
+    "schedule": WEBHOOKS_SWEEP_INTERVAL,
+    "options": {"expires": WEBHOOKS_SWEEP_INTERVAL - 5},
+}

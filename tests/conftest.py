@@ -1,6 +1,7 @@
 """Test set-up: PostgreSQL and Redis only, never SQLite or mocks of them."""
 
 import os
+from contextlib import contextmanager
 
 import pytest
 from django.conf import settings
@@ -52,6 +53,26 @@ def celery_worker(transactional_db):
     app.control.purge()
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as worker:
         yield worker
+
+
+@contextmanager
+def broker_unreachable(url="redis://127.0.0.1:1/0"):
+    """Point the Celery app's publishing side at ``url`` (by default a port where nothing
+    listens), as if the broker were down."""
+    from coworking.celery import app
+
+    def reset_pools():
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    original = app.conf.broker_url
+    app.conf.broker_url = url
+    reset_pools()
+    try:
+        yield
+    finally:
+        app.conf.broker_url = original
+        reset_pools()
 
 
 def wait_until(predicate, *, timeout: float = 20.0, interval: float = 0.05):
@@ -140,3 +161,36 @@ def fast_password_hasher(settings):
     """MD5 instead of PBKDF2 for users made in the test: each ``UserFactory`` otherwise
     costs a few hundred milliseconds. The API test modules use it autouse."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# --- Webhooks --------------------------------------------------------------------------------
+@pytest.fixture
+def webhook_settings(settings):
+    """Loopback receivers over plain http, and retries a fifth of a second apart."""
+    settings.WEBHOOKS_ALLOW_LOOPBACK = True
+    settings.WEBHOOKS_REQUIRE_HTTPS = False
+    settings.WEBHOOKS_RETRY_SCHEDULE = (0.2,) * 6
+    settings.WEBHOOKS_RETRY_JITTER = 0
+    settings.WEBHOOKS_TIMEOUT = 5
+    return settings
+
+
+@pytest.fixture
+def receiver(webhook_settings):
+    """A real receiver on 127.0.0.1 that verifies every signature (tests/webhook_receiver.py)."""
+    from tests.webhook_receiver import Receiver
+
+    with Receiver() as running:
+        yield running
+
+
+@pytest.fixture
+def endpoint(receiver):
+    """An endpoint for every event type, pointing at ``receiver``, which knows its secret.
+    (The test brings the database: ``celery_worker`` or a ``django_db`` mark.)"""
+    from coworking.events import EventType
+    from webhooks.services import endpoint_create
+
+    created, secret = endpoint_create(url=f"{receiver.url}/hooks", event_types=EventType.values)
+    receiver.secrets.append(secret)
+    return created
