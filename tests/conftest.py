@@ -6,6 +6,8 @@ from contextlib import contextmanager
 import pytest
 from django.conf import settings
 
+# --- The services the tests run on: PostgreSQL and Redis ----------------------------------
+
 
 def pytest_configure(config):
     engine = settings.DATABASES["default"]["ENGINE"]
@@ -37,6 +39,22 @@ def pytest_configure(config):
         )
     if not os.environ.get("REDIS_URL"):
         pytest.exit("The tests need Redis: set REDIS_URL (make test does).", returncode=2)
+
+
+def wait_until(predicate, *, timeout: float = 20.0, interval: float = 0.05):
+    """Poll ``predicate`` until it is truthy; fail the test after ``timeout`` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval)
+    pytest.fail(f"Condition not met within {timeout}s: {predicate}")
+
+
+# --- Celery -----------------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -75,20 +93,7 @@ def broker_unreachable(url="redis://127.0.0.1:1/0"):
         reset_pools()
 
 
-def wait_until(predicate, *, timeout: float = 20.0, interval: float = 0.05):
-    """Poll ``predicate`` until it is truthy; fail the test after ``timeout`` seconds."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(interval)
-    pytest.fail(f"Condition not met within {timeout}s: {predicate}")
-
-
-# --- Credit-note PDFs ------------------------------------------------------------------------
+# --- Files: private documents, static files, PDF text ---------------------------------------
 
 
 @pytest.fixture(autouse=True)
@@ -114,6 +119,16 @@ def private_documents(settings, tmp_path, monkeypatch):
     return root
 
 
+@pytest.fixture(autouse=True)
+def plain_static_files(settings):
+    """Static files by their plain names: the production storage (WhiteNoise's manifest of
+    hashed names) needs ``collectstatic``, which only the production smoke test runs."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
 def pdf_text(data: bytes) -> str:
     """The text of a PDF laid out as on the page (poppler's ``pdftotext -layout``)."""
     import subprocess
@@ -127,7 +142,9 @@ def pdf_text(data: bytes) -> str:
     return result.stdout.decode()
 
 
-# --- REST API (issue 6) ---------------------------------------------------------------------
+# --- Clients of the REST API and their users ------------------------------------------------
+
+
 @pytest.fixture
 def reset_throttles():
     """Forget the API's throttle counters (they live in the shared Redis cache, keyed by
@@ -185,12 +202,23 @@ def receiver(webhook_settings):
 
 
 @pytest.fixture
-def endpoint(receiver):
-    """An endpoint for every event type, pointing at ``receiver``, which knows its secret.
-    (The test brings the database: ``celery_worker`` or a ``django_db`` mark.)"""
-    from coworking.events import EventType
+def endpoint_for(receiver):
+    """``endpoint_for(*event_types)`` → an endpoint for those types pointing at ``receiver``,
+    which knows its secret. (The test brings the database: ``celery_worker`` or a
+    ``django_db`` mark.)"""
     from webhooks.services import endpoint_create
 
-    created, secret = endpoint_create(url=f"{receiver.url}/hooks", event_types=EventType.values)
-    receiver.secrets.append(secret)
-    return created
+    def make(*event_types):
+        created, secret = endpoint_create(url=f"{receiver.url}/hooks", event_types=event_types)
+        receiver.secrets.append(secret)
+        return created
+
+    return make
+
+
+@pytest.fixture
+def endpoint(endpoint_for):
+    """An endpoint for ``invoice.cancelled`` only, pointing at ``receiver``."""
+    from coworking.events import EventType
+
+    return endpoint_for(EventType.INVOICE_CANCELLED)

@@ -8,12 +8,15 @@ import subprocess
 import sys
 import time
 
+import pytest
 import redis
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
-from coworking.events import EventType, announce
+import credits.services
+from coworking.events import EventType
+from credits.services import invoice_cancel
+from invoicing.models import Channel, Invoice
 from tests.conftest import broker_unreachable, wait_until
 from tests.factories import issued_invoice
 from tests.webhook_receiver import HANG
@@ -24,17 +27,10 @@ from webhooks.tasks import sweep
 
 
 def cancelled_event(invoice=None) -> Event:
-    """Announce an invoice.cancelled in a committed transaction; return its outbox row."""
+    """Cancel an invoice; return the outbox row of its ``invoice.cancelled``."""
     invoice = invoice or issued_invoice()
-    with transaction.atomic():
-        announce(type=EventType.INVOICE_CANCELLED, instance=invoice)
-    return Event.objects.filter(invoice=invoice, type=EventType.INVOICE_CANCELLED).latest(
-        "sequence"
-    )
-
-
-def delivery_of(event) -> Delivery:
-    return wait_until(lambda: Delivery.objects.filter(event=event).first())
+    invoice_cancel(invoice=invoice, actor=None, channel=Channel.CLI)
+    return Event.objects.get(invoice=invoice, type=EventType.INVOICE_CANCELLED)
 
 
 def finished(event) -> Delivery:
@@ -44,34 +40,57 @@ def finished(event) -> Delivery:
     )
 
 
-def test_an_event_is_delivered_once_signed_with_its_id(celery_worker, receiver, endpoint):
+def test_a_cancel_delivers_one_invoice_cancelled_and_one_credit_note_issued(
+    celery_worker, receiver, endpoint_for
+):
+    endpoint_for(EventType.INVOICE_CANCELLED, EventType.CREDIT_NOTE_ISSUED)
     event = cancelled_event()
+    note_event = Event.objects.get(invoice=event.invoice_id, type=EventType.CREDIT_NOTE_ISSUED)
 
-    delivery = finished(event)
-    assert delivery.status == Delivery.Status.DELIVERED
-    (got,) = receiver.of_type("invoice.cancelled")
-    assert got.verified and got.webhook_id == str(event.pk) == got.body["id"]
+    for each in (event, note_event):
+        assert finished(each).status == Delivery.Status.DELIVERED
+    cancelled, issued = (
+        receiver.of_type("invoice.cancelled"),
+        receiver.of_type("credit_note.issued"),
+    )
+    assert [item.webhook_id for item in cancelled] == [str(event.pk)]
+    assert [item.webhook_id for item in issued] == [str(note_event.pk)]
+    assert all(item.verified for item in receiver.received)
+    got = cancelled[0]
+    assert got.body["id"] == str(event.pk) and got.body["data"]["state"] == "cancelled"
     assert got.headers["webhook-signature"].startswith("v1,")
     assert got.headers["content-type"] == "application/json"
-    assert got.body["data"]["id"] == event.invoice_id
-    (attempt,) = delivery.attempts.all()
+    assert issued[0].body["data"]["invoice"] == event.invoice_id
+    assert issued[0].body["sequence"] == got.body["sequence"] + 1  # announced in that order
+    (attempt,) = Delivery.objects.get(event=event).attempts.all()
     assert (attempt.number, attempt.status_code, attempt.succeeded) == (1, 200, True)
     assert attempt.duration_ms is not None and attempt.response_excerpt == "answer 200"
 
 
-def test_a_rolled_back_change_stores_and_sends_nothing(celery_worker, receiver, endpoint):
-    invoice = issued_invoice()
-    try:
-        with transaction.atomic():
-            announce(type=EventType.INVOICE_CANCELLED, instance=invoice)
-            raise RuntimeError("forced rollback")
-    except RuntimeError:
-        pass
+def test_a_cancel_rolled_back_after_announcing_stores_and_sends_nothing(
+    celery_worker, receiver, endpoint_for, monkeypatch
+):
+    invoice = issued_invoice()  # its invoice.issued predates the endpoint: not sent
+    endpoint_for(*EventType.values)
+    real_announce = credits.services.announce
+
+    def announce_then_fail(**kwargs):
+        real_announce(**kwargs)
+        if kwargs["type"] == EventType.CREDIT_NOTE_ISSUED:
+            raise RuntimeError("forced rollback after both events were written")
+
+    monkeypatch.setattr(credits.services, "announce", announce_then_fail)
+    with pytest.raises(RuntimeError):
+        invoice_cancel(invoice=invoice, actor=None, channel=Channel.CLI)
+    monkeypatch.undo()
+
     marker = cancelled_event()  # queued behind anything the rollback could have queued
     finished(marker)
-
-    assert not Event.objects.filter(invoice=invoice).exists()
-    assert receiver.ids("invoice.cancelled") == {str(marker.pk)}
+    assert list(Event.objects.filter(invoice=invoice).values_list("type", flat=True)) == [
+        EventType.INVOICE_ISSUED
+    ]
+    assert Invoice.objects.get(pk=invoice.pk).state == Invoice.State.ISSUED
+    assert {item.body["invoice_id"] for item in receiver.received} == {marker.invoice_id}
 
 
 def test_500_twice_then_200_is_delivered_on_the_third_attempt(celery_worker, receiver, endpoint):

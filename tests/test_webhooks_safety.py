@@ -87,7 +87,7 @@ def test_loopback_only_when_the_setting_allows_it_and_plain_http_outside_product
 def test_event_types_must_be_known_and_not_empty():
     with pytest.raises(InvalidEndpoint, match="at least one"):
         endpoint_create(url="https://93.184.216.34/", event_types=[])
-    with pytest.raises(InvalidEndpoint, match="invoice.exploded"):
+    with pytest.raises(InvalidEndpoint, match=r"invoice\.exploded"):
         endpoint_create(url="https://93.184.216.34/", event_types=["invoice.exploded"])
     endpoint, _secret = endpoint_create(
         url="https://93.184.216.34/", event_types=["invoice.issued"]

@@ -34,6 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from standardwebhooks.webhooks import Webhook
 
+from coworking.celery import enqueue
 from webhooks.errors import DeliveryNotFound, UnsafeEndpointUrl
 from webhooks.models import Attempt, Delivery, Endpoint
 from webhooks.safety import Target, endpoint_url_check
@@ -286,14 +287,14 @@ def queue_deliveries(*, delivery_ids, countdown: float | None = None) -> int:
     many were queued."""
     from webhooks.tasks import deliver
 
-    refused = []
-    for delivery_id in delivery_ids:
-        try:
-            deliver.apply_async((delivery_id,), countdown=countdown)
-        except Exception:
-            refused.append(delivery_id)
+    refused = [
+        delivery_id
+        for delivery_id in delivery_ids
+        if not enqueue(
+            deliver, delivery_id, countdown=countdown, if_down="The webhooks sweep will queue it."
+        )
+    ]
     if refused:
-        logger.warning("Could not queue %s webhook deliveries; the sweep will.", len(refused))
         Delivery.objects.filter(pk__in=refused).update(queued_at=None)
     return len(delivery_ids) - len(refused)
 

@@ -25,6 +25,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from coworking import events
+from coworking.celery import enqueue
 from coworking.events import EventType
 from webhooks.models import Delivery, Endpoint, Event, EventStream
 from webhooks.payloads import EVENTS, render_body
@@ -89,14 +90,7 @@ def queue_dispatch(*, event_id: uuid.UUID) -> bool:
     """Hand the event to the broker; ``False`` (logged) if it is down: the sweep catches up."""
     from webhooks.tasks import dispatch_event
 
-    try:
-        dispatch_event.delay(str(event_id))
-    except Exception:
-        logger.warning(
-            "Could not queue webhook event %s; the sweep will dispatch it.", event_id, exc_info=True
-        )
-        return False
-    return True
+    return enqueue(dispatch_event, str(event_id), if_down="The webhooks sweep will dispatch it.")
 
 
 def event_dispatch(*, event_id: uuid.UUID | str) -> list[int]:
