@@ -4,6 +4,7 @@ would, and records what it got."""
 
 import json
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -18,6 +19,7 @@ class Received:
     verified: bool  # the signature matched one of the receiver's secrets
     body: dict
     headers: dict
+    received_at: float  # time.time()
 
     @property
     def type(self) -> str:
@@ -81,7 +83,9 @@ class Receiver:
         lowered = {key.lower(): value for key, value in headers.items()}
         with self._lock:
             self.received.append(
-                Received(lowered.get("webhook-id", ""), verified, json.loads(data), lowered)
+                Received(
+                    lowered.get("webhook-id", ""), verified, json.loads(data), lowered, time.time()
+                )
             )
             return self.script.pop(0) if self.script else self.default
 

@@ -143,30 +143,39 @@ def _webhook(event_type: str, envelope: type[EventEnvelope], description: str) -
     )
 
 
+INVOICE_ISSUED_WEBHOOK = _webhook(
+    EventType.INVOICE_ISSUED,
+    InvoiceIssuedEvent,
+    "An invoice was issued (numbered); data is the invoice.",
+)
+INVOICE_CANCELLED_WEBHOOK = _webhook(
+    EventType.INVOICE_CANCELLED,
+    InvoiceCancelledEvent,
+    "An invoice was cancelled; data is the invoice. A credit_note.issued follows.",
+)
+CREDIT_NOTE_ISSUED_WEBHOOK = _webhook(
+    EventType.CREDIT_NOTE_ISSUED,
+    CreditNoteIssuedEvent,
+    "A credit note was issued; data is the credit note (its PDF is still pending).",
+)
+CREDIT_NOTE_PDF_READY_WEBHOOK = _webhook(
+    EventType.CREDIT_NOTE_PDF_READY,
+    CreditNotePdfReadyEvent,
+    "A credit note's PDF was rendered and stored; data.pdf_url downloads it.",
+)
+PAYMENT_RECORDED_WEBHOOK = _webhook(
+    EventType.PAYMENT_RECORDED,
+    PaymentRecordedEvent,
+    "A payment was recorded against invoice_id; data is the payment.",
+)
+# drf-spectacular's WEBHOOKS setting takes import paths.
 WEBHOOKS = [
-    _webhook(
-        EventType.INVOICE_ISSUED,
-        InvoiceIssuedEvent,
-        "An invoice was issued (numbered); data is the invoice.",
-    ),
-    _webhook(
-        EventType.INVOICE_CANCELLED,
-        InvoiceCancelledEvent,
-        "An invoice was cancelled; data is the invoice. A credit_note.issued follows.",
-    ),
-    _webhook(
-        EventType.CREDIT_NOTE_ISSUED,
-        CreditNoteIssuedEvent,
-        "A credit note was issued; data is the credit note (its PDF is still pending).",
-    ),
-    _webhook(
-        EventType.CREDIT_NOTE_PDF_READY,
-        CreditNotePdfReadyEvent,
-        "A credit note's PDF was rendered and stored; data.pdf_url downloads it.",
-    ),
-    _webhook(
-        EventType.PAYMENT_RECORDED,
-        PaymentRecordedEvent,
-        "A payment was recorded against invoice_id; data is the payment.",
-    ),
+    f"{__name__}.{name}"
+    for name in (
+        "INVOICE_ISSUED_WEBHOOK",
+        "INVOICE_CANCELLED_WEBHOOK",
+        "CREDIT_NOTE_ISSUED_WEBHOOK",
+        "CREDIT_NOTE_PDF_READY_WEBHOOK",
+        "PAYMENT_RECORDED_WEBHOOK",
+    )
 ]

@@ -27,7 +27,9 @@ def generate_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
-def _clean(*, url: str, description: str, event_types) -> tuple[str, str, list[str]]:
+def endpoint_check(*, url: str, description: str, event_types) -> tuple[str, str, list[str]]:
+    """The endpoint's fields as they would be saved (trimmed, types sorted); raises
+    ``UnsafeEndpointUrl`` or ``InvalidEndpoint`` with the reason. Writes nothing."""
     url = (url or "").strip()
     if len(url) > Endpoint._meta.get_field("url").max_length:
         raise InvalidEndpoint(_("The URL is too long."))
@@ -57,7 +59,7 @@ def endpoint_create(
     Raises ``UnsafeEndpointUrl`` (not https where required, private address, unresolvable)
     or ``InvalidEndpoint`` with nothing written.
     """
-    url, description, event_types = _clean(
+    url, description, event_types = endpoint_check(
         url=url, description=description, event_types=event_types
     )
     secret = generate_secret()
@@ -76,7 +78,7 @@ def endpoint_update(
 ) -> Endpoint:
     """Change an endpoint. Activating it again clears an automatic disabling and its run
     of failures; its pending deliveries then go out. Raises like ``endpoint_create``."""
-    url, description, event_types = _clean(
+    url, description, event_types = endpoint_check(
         url=url, description=description, event_types=event_types
     )
     with transaction.atomic():
