@@ -20,3 +20,13 @@ def append_only(model_label: str) -> list[pgtrigger.Protect]:
         pgtrigger.Protect(name=f"{model_label}_no_update", operation=pgtrigger.Update),
         pgtrigger.Protect(name=f"{model_label}_no_delete", operation=pgtrigger.Delete),
     ]
+
+
+def changed_except(*columns: str) -> str:
+    """SQL for a trigger condition: true when an UPDATE changes any column but ``columns``
+    (so columns added later are covered without listing them)."""
+    names = ", ".join(f"'{column}'" for column in columns)
+    return (
+        f"(to_jsonb(OLD) - ARRAY[{names}]::text[]) "
+        f"IS DISTINCT FROM (to_jsonb(NEW) - ARRAY[{names}]::text[])"
+    )
