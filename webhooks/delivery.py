@@ -287,6 +287,11 @@ def queue_deliveries(*, delivery_ids, countdown: float | None = None) -> int:
     many were queued."""
     from webhooks.tasks import deliver
 
+    if countdown and settings.CELERY_TASK_ALWAYS_EAGER:
+        # In-process tasks (the embedded demo) would retry at once, not later: leave it to a
+        # worker's sweep.
+        Delivery.objects.filter(pk__in=delivery_ids).update(queued_at=None)
+        return 0
     refused = [
         delivery_id
         for delivery_id in delivery_ids

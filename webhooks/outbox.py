@@ -22,6 +22,7 @@ import uuid
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from coworking import events
@@ -63,25 +64,35 @@ def _insert_sql() -> str:
     )
 
 
+def _insert_portable(fields: dict) -> None:
+    stream, created = EventStream.objects.get_or_create(
+        invoice_id=fields["invoice_id"], defaults={"last_sequence": 1}
+    )
+    if not created:
+        EventStream.objects.filter(pk=stream.pk).update(last_sequence=F("last_sequence") + 1)
+        stream.refresh_from_db()
+    Event.objects.create(**fields, sequence=stream.last_sequence)
+
+
 def event_record(event: events.Event) -> uuid.UUID:
     """Write the outbox row of ``event`` in the current transaction; queue its dispatch for
     after the commit. Returns the event id (also the deliveries' ``webhook-id``)."""
     subject, _envelope = EVENTS[event.type]
     event_id = uuid.uuid4()
     invoice_id = subject.invoice_id_of(event.instance)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _insert_sql(),
-            [
-                invoice_id,
-                event_id,
-                event.type,
-                invoice_id,
-                subject.object_type,
-                event.instance.pk,
-                timezone.now(),
-            ],
-        )
+    fields = {
+        "id": event_id,
+        "type": event.type,
+        "invoice_id": invoice_id,
+        "object_type": subject.object_type,
+        "object_id": event.instance.pk,
+        "created_at": timezone.now(),
+    }
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_insert_sql(), [invoice_id, *fields.values()])
+    else:  # the embedded demo (SQLite): the same in two statements
+        _insert_portable(fields)
     transaction.on_commit(functools.partial(queue_dispatch, event_id=event_id), robust=True)
     return event_id
 

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from coworking.events import EventType
 from webhooks.errors import InvalidEndpoint
-from webhooks.models import Endpoint
+from webhooks.models import Delivery, Endpoint
 from webhooks.safety import endpoint_url_check
 
 DESCRIPTION_MAX_LENGTH = 200
@@ -77,7 +77,8 @@ def endpoint_update(
     *, endpoint: Endpoint, url: str, description: str, event_types, is_active: bool
 ) -> Endpoint:
     """Change an endpoint. Activating it again clears an automatic disabling and its run
-    of failures; its pending deliveries then go out. Raises like ``endpoint_create``."""
+    of failures; its pending deliveries go out with the next sweep. Raises like
+    ``endpoint_create``."""
     url, description, event_types = endpoint_check(
         url=url, description=description, event_types=event_types
     )
@@ -85,11 +86,14 @@ def endpoint_update(
         endpoint = Endpoint.objects.select_for_update().get(pk=endpoint.pk)
         fields = {"url": url, "description": description, "event_types": event_types}
         fields["is_active"] = is_active
-        if is_active and not endpoint.is_active:
+        reactivated = is_active and not endpoint.is_active
+        if reactivated:
             fields.update(disabled_at=None, failing_since=None)
         for name, value in fields.items():
             setattr(endpoint, name, value)
         endpoint.save(update_fields=list(fields))
+        if reactivated:  # its waiting deliveries go out with the next sweep
+            endpoint.deliveries.filter(status=Delivery.Status.PENDING).update(queued_at=None)
     return endpoint
 
 
