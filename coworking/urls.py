@@ -6,6 +6,5 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("api/v1/webhooks/", include("webhooks.api.urls")),
     path("api/v1/", include("coworking.api.urls")),
 ]

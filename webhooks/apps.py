@@ -7,8 +7,4 @@ class WebhooksConfig(AppConfig):
     verbose_name = _("Webhooks")
 
     def ready(self):
-        # Subscribing here keeps the dependency pointing from webhooks to the services that
-        # announce, never the other way round.
-        from webhooks import outbox
-
-        outbox.subscribe_to_events()
+        from webhooks import subscribers  # noqa: F401  (registers the event subscribers)

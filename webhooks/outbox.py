@@ -1,7 +1,7 @@
 """The transactional outbox: record each event with its change, dispatch it after commit.
 
-``event_record`` subscribes to every ``coworking.events`` type *in* the announcing
-transaction and writes one ``Event`` row with the next sequence number of its invoice, in
+``event_record`` is subscribed to every ``coworking.events`` type *in* the announcing
+transaction (``webhooks.subscribers``) and writes one ``Event`` row with the next sequence number of its invoice, in
 one statement; nothing else happens before commit (the body is not rendered there: that
 would triple the cancel's time, see docs/benchmarks.md). After commit the event is handed
 to the broker; ``event_dispatch`` (a Celery task) renders its body once and creates its
@@ -27,18 +27,12 @@ from django.utils import timezone
 
 from coworking import events
 from coworking.celery import enqueue
-from coworking.events import EventType
 from webhooks.models import Delivery, Endpoint, Event, EventStream
 from webhooks.payloads import EVENTS, render_body
 
 logger = logging.getLogger(__name__)
 
 DISPATCH_BATCH = 500
-
-
-def subscribe_to_events() -> None:
-    """Register ``event_record`` for every event type, inside the announcing transaction."""
-    events.subscribe(*EventType.values, in_transaction=True)(event_record)
 
 
 @functools.cache
