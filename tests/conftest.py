@@ -74,7 +74,7 @@ def celery_worker(transactional_db):
 
 
 @contextmanager
-def broker_unreachable(url="redis://127.0.0.1:1/0"):
+def broker_unreachable(url: str = "redis://127.0.0.1:1/0"):
     """Point the Celery app's publishing side at ``url`` (by default a port where nothing
     listens), as if the broker were down."""
     from coworking.celery import app
