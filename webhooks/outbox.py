@@ -1,9 +1,9 @@
 """The transactional outbox: record each event with its change, dispatch it after commit.
 
 ``event_record`` is subscribed to every ``coworking.events`` type *in* the announcing
-transaction (``webhooks.subscribers``) and writes one ``Event`` row with the next sequence number of its invoice, in
-one statement; nothing else happens before commit (the body is not rendered there: that
-would triple the cancel's time, see docs/benchmarks.md). After commit the event is handed
+transaction (``webhooks.subscribers``) and writes one ``Event`` row with the next sequence
+number of its invoice, in one statement; nothing else happens before commit (the body is not
+rendered there: that would about triple the cancel's time, see docs/benchmarks.md). After commit the event is handed
 to the broker; ``event_dispatch`` (a Celery task) renders its body once and creates its
 deliveries. If the broker was down at commit, ``events_dispatch_missing`` (the beat sweep)
 does it later. A rolled-back change leaves neither the row nor the task.
