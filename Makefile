@@ -14,7 +14,7 @@ TEST_ENV := DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
 	REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')}
 
-.PHONY: install run test lint reconcile bench bench-pdf bench-api bench-webhooks
+.PHONY: install run test lint reconcile bench bench-pdf bench-api bench-einvoice bench-webhooks
 
 # --- Set-up -----------------------------------------------------------------------------------
 $(VENV)/.installed: pyproject.toml
@@ -74,3 +74,8 @@ bench-api: install
 bench-webhooks: install
 	DATABASE_URL=$(BENCH_WEBHOOKS_DATABASE_URL) REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 		$(PY) bench/webhooks.py $(BENCH_ARGS)
+
+# E-invoices: building and validating one document (bench/einvoice.py), on a database of its own.
+BENCH_EINVOICE_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cw_bench_einvoice
+bench-einvoice: install
+	DATABASE_URL=$(BENCH_EINVOICE_DATABASE_URL) $(PY) bench/einvoice.py

@@ -60,15 +60,22 @@ def make_location(prefix: str):
     location = Location.objects.create(
         name=f"Bench {prefix}",
         legal_name=f"Bench {prefix} B.V.",
-        address="Bench street 1",
+        street_line1="Bench street 1",
+        postcode="1015 BS",
+        city="Amsterdam",
+        country="NL",
         tax_id=f"NL{prefix}",
         default_currency="EUR",
+        vat_currency="EUR",
         default_tax_rate=Decimal("21"),
         invoice_prefix=prefix,
         credit_note_prefix=f"{prefix}CN",
     )
     return Customer.objects.create(
-        location=location, billing_name=f"Bench customer {prefix}", billing_email="b@example.com"
+        location=location,
+        billing_name=f"Bench customer {prefix}",
+        billing_email="b@example.com",
+        country="NL",
     )
 
 
