@@ -28,17 +28,22 @@ install: $(VENV)/.installed
 # --- Running the app --------------------------------------------------------------------------
 # Embedded without DATABASE_URL (SQLite, tasks in-process); with REDIS_URL a Celery worker and
 # beat run beside the server.
+# On PostgreSQL the database is created first when the server allows it. The server (and the
+# worker) run in the background of one shell that stops them all when make is stopped
+# (Ctrl-C, or `kill` of make: make passes SIGTERM on); beat keeps its schedule in var/.
 run: install
+	$(DEV_ENV) $(PY) manage.py ensure_database
 	$(DEV_ENV) $(PY) manage.py migrate --noinput
-	$(DEV_ENV) $(PY) manage.py seed_demo
-	@if [ -n "$$REDIS_URL" ]; then \
+	$(DEV_ENV) PORT=$(PORT) $(PY) manage.py seed_demo
+	@pids=""; \
+	trap 'kill $$pids 2>/dev/null' EXIT INT TERM; \
+	if [ -n "$$REDIS_URL" ]; then \
 		echo "Starting a Celery worker (with beat) on $$REDIS_URL"; \
-		$(DEV_ENV) $(VENV)/bin/celery -A coworking worker -B --loglevel=INFO & worker=$$!; \
-		trap 'kill $$worker' EXIT INT TERM; \
-		$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:$(PORT); \
-	else \
-		$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:$(PORT); \
-	fi
+		$(DEV_ENV) $(VENV)/bin/celery -A coworking worker -B -s var/celerybeat-schedule \
+			--loglevel=INFO & pids="$$!"; \
+	fi; \
+	$(DEV_ENV) $(PY) manage.py runserver --noreload 127.0.0.1:$(PORT) & pids="$$pids $$!"; \
+	wait $$!
 
 reconcile: install
 	$(DEV_ENV) $(PY) manage.py reconcile

@@ -4,11 +4,14 @@ from django.core.paginator import Paginator
 from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+from djmoney.money import Money
+from sequences.models import Sequence
 
 from coworking.models import Customer, ExchangeRate, LedgerEntry, Location
 from coworking.money import money_html
-from coworking.selectors import customer_balance, customer_ledger
+from coworking.selectors import customer_balance, customer_ledger, location_has_documents
 
 # The product, not "Django administration", in the header and every page title. No "View
 # site" link: there is no public site (the API documents itself at /api/v1/docs/). No
@@ -59,7 +62,15 @@ class InputFilter(admin.SimpleListFilter):
         }
 
 
-class ReadOnlyAdminMixin:
+class ListTitleMixin:
+    """A list is titled by what it lists ("Invoices"), not "Select invoice to change"."""
+
+    def changelist_view(self, request, extra_context=None):
+        title = capfirst(self.opts.verbose_name_plural)
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})
+
+
+class ReadOnlyAdminMixin(ListTitleMixin):
     """For a model admin or inline of records only services write (credit notes, audit
     events, payments once recorded): staff see them and never add, change or delete one
     through the admin."""
@@ -74,8 +85,20 @@ class ReadOnlyAdminMixin:
         return False
 
 
+class SequenceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The counters of the number series (django-sequences), read-only: a counter changed by
+    hand would leave a gap or a duplicate in a location's numbers."""
+
+    list_display = ["name", "last"]
+    search_fields = ["name"]
+
+
+admin.site.unregister(Sequence)  # django-sequences' own admin lets a superuser edit counters
+admin.site.register(Sequence, SequenceAdmin)
+
+
 @admin.register(Location)
-class LocationAdmin(admin.ModelAdmin):
+class LocationAdmin(ListTitleMixin, admin.ModelAdmin):
     list_display = [
         "name",
         "legal_name",
@@ -118,9 +141,15 @@ class LocationAdmin(admin.ModelAdmin):
         ),
     ]  # fmt: skip
 
+    def get_readonly_fields(self, request, obj=None):
+        # A prefix printed on a document never changes: its numbers must stay unique.
+        if obj is not None and location_has_documents(location=obj):
+            return ["invoice_prefix", "credit_note_prefix"]
+        return []
+
 
 @admin.register(ExchangeRate)
-class ExchangeRateAdmin(admin.ModelAdmin):
+class ExchangeRateAdmin(ListTitleMixin, admin.ModelAdmin):
     """Rates for stating the VAT of invoices outside their location's VAT currency."""
 
     list_display = ["date", "currency", "vat_currency", "rate", "source"]
@@ -132,8 +161,9 @@ LEDGER_PAGE_SIZE = 25
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
-    """Customers, with their balance per currency and their ledger, newest first.
+class CustomerAdmin(ListTitleMixin, admin.ModelAdmin):
+    """Customers, with their balance per currency and their ledger by document date, newest
+    first, with the running balance after each entry.
 
     The ledger is a paginated section of the change page (``?ledger_page=N``) rather than
     an inline: an inline would load every entry of a long-standing customer at once.
@@ -213,6 +243,7 @@ class CustomerAdmin(admin.ModelAdmin):
             document, url = entry.invoice, "admin:invoicing_invoice_change"
         return {
             "entry": entry,
+            "balance": Money(entry.running_balance, entry.amount_currency),
             "document": str(document),
             "document_url": reverse(url, args=[document.pk]),
             "invoice": str(entry.invoice) if entry.payment_id else "",

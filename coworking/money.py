@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from babel.numbers import format_currency, get_currency_precision
 from django.conf import settings
-from django.db.models import DecimalField, Sum
+from django.db.models import DecimalField, Sum, Window
 from django.utils.html import format_html
 from djmoney.models.fields import MoneyField
 from djmoney.money import Money
@@ -93,6 +93,17 @@ class MoneySum(Sum):
         if connection.vendor == "sqlite":
             return Decimal(int(value)).scaleb(-DECIMAL_PLACES)
         return Decimal(value).quantize(CENT)
+
+
+class MoneyRunningSum(Window):
+    """A running :class:`MoneySum` (a window), as exact: ``MoneyRunningSum("amount",
+    partition_by=[...], order_by=[...])`` is the balance after each row."""
+
+    def __init__(self, expression, **window):
+        super().__init__(MoneySum(expression), **window)
+
+    def convert_value(self, value, expression, connection):
+        return self.source_expression.convert_value(value, expression, connection)
 
 
 def format_money(

@@ -11,11 +11,12 @@ import datetime
 from collections.abc import Callable
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
+from django.db.models.functions import Coalesce
 from djmoney.money import Money
 
-from coworking.models import Customer, ExchangeRate, LedgerEntry
-from coworking.money import MoneySum
+from coworking.models import Customer, ExchangeRate, LedgerEntry, Location
+from coworking.money import MoneyRunningSum, MoneySum
 
 
 def customer_balance(*, customer: Customer) -> dict[str, Money]:
@@ -33,13 +34,34 @@ def customer_balance(*, customer: Customer) -> dict[str, Money]:
 
 
 def customer_ledger(*, customer: Customer, currency: str | None = None) -> QuerySet[LedgerEntry]:
-    """The customer's entries, newest first, with their source documents joined."""
-    entries = LedgerEntry.objects.filter(customer=customer).select_related(
-        "invoice", "payment", "credit_note"
+    """The customer's entries as an account statement reads them: by the date of their
+    document (invoice date, payment received on, credit note date), newest first, each with
+    that ``document_date`` and the ``running_balance`` of its currency after it; the source
+    documents joined. The running balance is computed by the database over every entry,
+    so any page of the list shows the right figures."""
+    document_date = Coalesce(
+        F("payment__received_on"), F("credit_note__issue_date"), F("invoice__issue_date")
+    )
+    entries = (
+        LedgerEntry.objects.filter(customer=customer)
+        .select_related("invoice", "payment", "credit_note")
+        .annotate(document_date=document_date)
+        .annotate(
+            running_balance=MoneyRunningSum(
+                "amount",
+                partition_by=[F("amount_currency")],
+                order_by=[F("document_date").asc(), F("created_at").asc(), F("id").asc()],
+            )
+        )
     )
     if currency:
         entries = entries.filter(amount_currency=currency)
-    return entries.order_by("-created_at", "-id")
+    return entries.order_by("-document_date", "-created_at", "-id")
+
+
+def location_has_documents(*, location: Location) -> bool:
+    """Whether a numbered invoice or credit note carries the location's prefixes."""
+    return location.invoices.exclude(number="").exists() or location.credit_notes.exists()
 
 
 def portal_customer(*, user) -> Customer | None:

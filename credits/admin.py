@@ -14,6 +14,8 @@ above ``settings.ADMIN_BULK_CANCEL_ASYNC_THRESHOLD`` run as a Celery task instea
 progress page backed by the database (``credits.models.BulkCancellation``).
 """
 
+from urllib.parse import urlencode
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -46,6 +48,7 @@ from credits.policies import CANCEL_PERMISSION, cancel_refusal
 from credits.selectors import (
     bulk_cancellation_progress,
     bulk_cancellation_results,
+    bulk_cancellation_stalled,
     invoice_cancellation_preview,
 )
 from credits.services import (
@@ -322,7 +325,7 @@ class CancellableInvoiceAdmin(InvoiceAdmin):
         # the credit note on cancelled ones. Others see only the credit notes.
         columns = list(super().get_list_display(request))
         if self.has_cancel_permission(request):
-            columns[columns.index("credit_note_column")] = "actions_column"
+            columns[columns.index("credit_note_column")] = self._actions_column(request)
         return columns
 
     @admin.display(description=_("credit note"))
@@ -335,15 +338,23 @@ class CancellableInvoiceAdmin(InvoiceAdmin):
             obj.credit_note_number,
         )
 
-    @admin.display(description=_("actions"))
-    def actions_column(self, obj):
-        if cancel_refusal(invoice=obj) is None:
-            return format_html(
-                '<a class="cancel-invoice-link" href="{}">{}</a>',
-                reverse("admin:invoicing_invoice_cancel", args=[obj.pk]),
-                gettext("Cancel invoice"),
-            )
-        return self.credit_note_column(obj)
+    def _actions_column(self, request):
+        """The row action column of this request's list: its cancel link carries the list's
+        filters, search and page, so the user comes back to the same list afterwards."""
+        shown = request.GET.urlencode()
+        query = "?" + urlencode({"_changelist_filters": shown}) if shown else ""
+
+        @admin.display(description=_("actions"))
+        def actions_column(obj):
+            if cancel_refusal(invoice=obj) is None:
+                return format_html(
+                    '<a class="cancel-invoice-link" href="{}">{}</a>',
+                    reverse("admin:invoicing_invoice_cancel", args=[obj.pk]) + query,
+                    gettext("Cancel invoice"),
+                )
+            return self.credit_note_column(obj)
+
+        return actions_column
 
     # --- detail -----------------------------------------------------------------------------
 
@@ -414,8 +425,9 @@ class CancellableInvoiceAdmin(InvoiceAdmin):
         origin = "change" if origin == "change" else "changelist"
         if origin == "change":
             next_url = reverse("admin:invoicing_invoice_change", args=[invoice.pk])
-        else:
-            next_url = reverse("admin:invoicing_invoice_changelist")
+        else:  # back to the list as it was: same filters, search and page
+            shown = request.GET.get("_changelist_filters", "")
+            next_url = reverse("admin:invoicing_invoice_changelist") + (f"?{shown}" if shown else "")
         form = CancelInvoicesForm(request.POST if request.method == "POST" else None)
         if request.method == "POST" and request.POST.get("post") and form.is_valid():
             response = self._cancel_invoices(
@@ -445,9 +457,10 @@ class CancellableInvoiceAdmin(InvoiceAdmin):
             "action": action,
             "origin": origin,
             "select_across": select_across,
-            "selected_ids": (
-                [] if select_across or not action else invoices.values_list("pk", flat=True)
-            ),
+            # The ticked rows as posted: with "Select all N" they are the page's rows and
+            # ``select_across`` widens the action to the whole list again on Continue (Django
+            # refuses an action posted without any ticked row).
+            "selected_ids": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME) if action else [],
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             "in_background": selected > settings.ADMIN_BULK_CANCEL_ASYNC_THRESHOLD,
             "back_url": back_url,
@@ -469,11 +482,12 @@ class CancellableInvoiceAdmin(InvoiceAdmin):
         if not in_background:
             self._report(request, outcome)
             return None
-        self.message_user(
-            request,
-            gettext("Cancelling %(count)d invoices in the background.") % {"count": outcome.total},
-            messages.INFO,
-        )
+        outcome.refresh_from_db(fields=["status"])
+        if outcome.status == BulkCancellation.Status.DONE:  # tasks ran in-process (embedded)
+            text = gettext("Cancelled the %(count)d selected invoices: results below.")
+        else:
+            text = gettext("Cancelling %(count)d invoices in the background.")
+        self.message_user(request, text % {"count": outcome.total}, messages.INFO)
         return HttpResponseRedirect(
             reverse("admin:invoicing_invoice_bulk_cancellation", args=[outcome.pk])
         )
@@ -481,7 +495,10 @@ class CancellableInvoiceAdmin(InvoiceAdmin):
     def _report(self, request, results):
         """One success message (count and credit note numbers, linked when few) and one
         warning per invoice skipped or failed."""
-        credit_notes = [r.credit_note for r in results if r.credit_note is not None]
+        credit_notes = sorted(
+            (r.credit_note for r in results if r.credit_note is not None),
+            key=lambda note: (note.location_id, note.sequence_number),
+        )
         if credit_notes:
             if len(credit_notes) <= LINKED_CREDIT_NOTES_MAX:
                 numbers = format_html_join(
@@ -569,7 +586,9 @@ class CancellableInvoiceAdmin(InvoiceAdmin):
             "progress_url": reverse(
                 "admin:invoicing_invoice_bulk_cancellation_progress", args=[bulk.pk]
             ),
-            "can_requeue": self.has_cancel_permission(request),
+            "can_requeue": (
+                self.has_cancel_permission(request) and bulk_cancellation_stalled(bulk=bulk)
+            ),
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, self.bulk_progress_template, context)

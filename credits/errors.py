@@ -20,7 +20,7 @@ __all__ = [
 class InvoiceAlreadyCancelled(StateConflict):
     code = Code.INVOICE_ALREADY_CANCELLED
     default_message = _("The invoice is already cancelled.")
-    skip_reason = _("already cancelled")
+    skip_reason = _("Already cancelled")
 
 
 class InvoicePaid(StateConflict):

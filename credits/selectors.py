@@ -3,7 +3,9 @@ and how a bulk cancellation is going."""
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, QuerySet
+from django.conf import settings
+from django.db.models import Count, Max, Q, QuerySet
+from django.utils import timezone
 from djmoney.money import Money
 
 from coworking.money import MoneySum
@@ -61,7 +63,9 @@ def invoice_cancellation_preview(
         )
     )
     sums = list(sums)
-    to_cancel = list(cancellable.select_related("customer").order_by("number", "pk")[:limit])
+    to_cancel = list(
+        cancellable.select_related("customer", "location").order_by("number", "pk")[:limit]
+    )
     skipped = list(skippable.select_related("customer").order_by("state", "number", "pk")[:limit])
     return CancellationPreview(
         to_cancel=to_cancel,
@@ -99,6 +103,20 @@ def bulk_cancellation_progress(*, bulk: BulkCancellation) -> BulkProgress:
         failed=Count("id", filter=Q(outcome=Outcome.FAILED)),
     )
     return BulkProgress(total=bulk.total, **counts)
+
+
+def bulk_cancellation_stalled(*, bulk: BulkCancellation) -> bool:
+    """Whether an unfinished bulk cancellation has not moved for
+    ``BULK_CANCELLATION_REQUEUE_AFTER`` seconds (no worker took it, or its worker died): only
+    then is queueing it again worth offering."""
+    if bulk.status == BulkCancellation.Status.DONE:
+        return False
+    last_processed = BulkCancellationItem.objects.filter(bulk=bulk).aggregate(
+        last=Max("processed_at")
+    )["last"]
+    last_move = max(t for t in (bulk.created_at, bulk.started_at, last_processed) if t)
+    quiet_for = timezone.now() - last_move
+    return quiet_for.total_seconds() > settings.BULK_CANCELLATION_REQUEUE_AFTER
 
 
 def bulk_cancellation_results(

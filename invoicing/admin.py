@@ -6,21 +6,26 @@ workflow and registers the extended admin in its place.
 """
 
 from decimal import Decimal, InvalidOperation
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Case, DecimalField, F, Q, Value, When
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import redirect
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from coworking.admin import InputFilter, ReadOnlyAdminMixin, money_display
+from coworking.admin import InputFilter, ListTitleMixin, ReadOnlyAdminMixin, money_display
 from coworking.einvoice.admin import EInvoiceDownloads
 from coworking.errors import ApplicationError
 from coworking.money import MAX_DIGITS, money_html
@@ -158,7 +163,7 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(EInvoiceDownloads, admin.ModelAdmin):
+class InvoiceAdmin(ListTitleMixin, EInvoiceDownloads, admin.ModelAdmin):
     """Invoices. The list fits a 1280-pixel screen: number, customer, dates, total, amount
     due and state (and, in ``credits.admin``, the row action); the location is in the number's
     prefix and in the filters."""
@@ -338,7 +343,59 @@ class InvoiceAdmin(EInvoiceDownloads, admin.ModelAdmin):
                 self.message_user(request, error.message, messages.ERROR)
         return None
 
+    # --- the invoice page's everyday actions ------------------------------------------------
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The invoice page offers what is done next: **Issue** on a draft, and on an issued
+        invoice its PDF and **Record payment** (the payment form opens on its number)."""
+        obj = self.get_object(request, unquote(object_id))
+        extra_context = dict(extra_context or {})
+        if obj is not None and obj.state == Invoice.State.DRAFT:
+            if super().has_change_permission(request, obj):
+                extra_context["issue_url"] = reverse("admin:invoicing_invoice_issue", args=[obj.pk])
+        elif obj is not None:
+            extra_context["pdf_url"] = reverse("api:invoice-pdf", kwargs={"pk": obj.pk})
+            if obj.state in OPEN_STATES and request.user.has_perm("invoicing.add_payment"):
+                extra_context["record_payment_url"] = (
+                    reverse("admin:invoicing_payment_add") + "?" + urlencode({"invoice": obj.number})
+                )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/issue/",
+                self.admin_site.admin_view(self.issue_view),
+                name="invoicing_invoice_issue",
+            ),
+            *super().get_urls(),
+        ]
+
+    def issue_view(self, request, object_id):
+        """POST: issue this draft (``invoice_issue``) and show its page, numbered."""
+        invoice = self.get_object(request, unquote(object_id))
+        if invoice is None:
+            raise Http404(_("No such invoice."))
+        if request.method != "POST" or not super().has_change_permission(request, invoice):
+            raise PermissionDenied
+        try:
+            invoice = invoice_issue(invoice=invoice)
+        except ApplicationError as error:
+            self.message_user(request, error.message, messages.ERROR)
+        else:
+            self.message_user(
+                request, _("Issued invoice %(number)s.") % {"number": invoice.number}
+            )
+        return redirect(reverse("admin:invoicing_invoice_change", args=[invoice.pk]))
+
     # --- actions ----------------------------------------------------------------------------
+
+    def get_actions(self, request):
+        # Only drafts can be deleted: "Delete selected" is offered on the list of drafts alone.
+        actions = super().get_actions(request)
+        if request.GET.get("state__exact") != Invoice.State.DRAFT:
+            actions.pop("delete_selected", None)
+        return actions
 
     @admin.action(description=_("Issue selected drafts"), permissions=["change"])
     def issue_selected(self, request, queryset):
@@ -358,8 +415,16 @@ class InvoiceAdmin(EInvoiceDownloads, admin.ModelAdmin):
 
 
 class PaymentForm(forms.ModelForm):
-    """Applies the service's own payment rules, so a refusal is a form error, not a crash."""
+    """Applies the service's own payment rules, so a refusal is a form error, not a crash.
+    The invoice is given by its number, as printed on it and on the bank transfer."""
 
+    invoice = forms.ModelChoiceField(
+        queryset=Invoice.objects.exclude(number=""),
+        to_field_name="number",
+        widget=forms.TextInput(attrs={"placeholder": "AMS-2026-000042", "size": 24}),
+        label=_("Invoice number"),
+        error_messages={"invalid_choice": _("No issued invoice has this number.")},
+    )
     method = forms.ChoiceField(
         choices=[c for c in Payment.Method.choices if c[0] != Payment.Method.ACCOUNT_CREDIT]
     )
@@ -380,7 +445,7 @@ class PaymentForm(forms.ModelForm):
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(ListTitleMixin, admin.ModelAdmin):
     """Payments are recorded through ``payment_record`` and never edited afterwards."""
 
     form = PaymentForm
@@ -388,7 +453,6 @@ class PaymentAdmin(admin.ModelAdmin):
     list_filter = ["method", "received_on"]
     list_select_related = ["invoice"]
     search_fields = ["invoice__number", "reference"]
-    raw_id_fields = ["invoice"]
     fields = ["invoice", "amount", "method", "received_on", "reference"]
     recorded_fields = ["invoice", "amount_display", "method", "received_on", "reference"]
     amount_display = money_display("amount", _("amount"))

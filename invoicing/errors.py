@@ -9,7 +9,7 @@ from invoicing.error_codes import InvoicingErrorCode as Code
 class InvoiceNotFound(NotFound):
     code = Code.INVOICE_NOT_FOUND
     default_message = _("No such invoice.")
-    skip_reason = _("no longer exists")
+    skip_reason = _("No longer exists")
 
 
 class InvoiceIsDraft(StateConflict):
@@ -17,7 +17,7 @@ class InvoiceIsDraft(StateConflict):
 
     code = Code.INVOICE_IS_DRAFT
     default_message = _("A draft invoice cannot be cancelled: delete the draft instead.")
-    skip_reason = _("draft: delete it instead of cancelling")
+    skip_reason = _("Draft: delete it instead of cancelling")
 
 
 class InvoiceNotDraft(StateConflict):

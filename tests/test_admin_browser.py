@@ -1,11 +1,17 @@
 """End to end in a real browser: Debian's Chromium driven by Playwright against the live
-server. Log in, tick two invoices, choose "Cancel invoice", check the confirmation page,
-Continue, read the credit note numbers in the success message; then the row link on a
-third invoice. Screenshots go to ``test-artifacts/``."""
+server, at 1280 pixels wide. Log in, tick invoices, choose "Cancel invoice", check the
+confirmation page, Continue, read the credit note numbers in the success message; the row
+link on another invoice; "Select all N" across pages; every amount on the lists, the
+confirmation page and the customer page written the one way. Screenshots go to
+``test-artifacts/``. ``test_admin_browser_embedded.py`` runs the same amount checks on the
+embedded default (SQLite)."""
 
+import re
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from django.contrib import admin
 from django.db import connections
 
 from credits.models import CreditNote
@@ -24,32 +30,83 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+WIDTH = 1280
+# An amount as the one formatting rule writes it in English (the issue's pattern), and the
+# currency's decimals after the point.
+AMOUNT = re.compile(r"^-?[€£$]?[\d,.\u00a0\u202f ]+")
+DECIMALS = {"EUR": 2, "GBP": 2, "USD": 2}
 
 
-@pytest.fixture
-def page(live_server, monkeypatch):
+def assert_amounts_formatted(page, *, where: str) -> int:
+    """Every amount on the page matches ``AMOUNT`` with exactly its currency's decimals, and
+    no unformatted long decimal (``988.570000000000``) is left anywhere in the text."""
+    page.wait_for_load_state()
+    amounts = page.locator(".money")
+    amounts.first.wait_for(state="attached")
+    count = amounts.count()
+    assert count, f"no amount on {where}"
+    for index in range(count):
+        element = amounts.nth(index)
+        text, currency = element.text_content(), element.get_attribute("data-currency")
+        assert AMOUNT.match(text), f"{where}: {text!r} is not an amount as the rule writes it"
+        decimals = re.search(r"\.(\d+)\D*$", text)
+        assert decimals and len(decimals.group(1)) == DECIMALS[currency], f"{where}: {text!r}"
+    body = page.locator("body").inner_text()
+    assert not re.search(r"\d\.\d{3,}", body), f"{where}: an unrounded amount is shown"
+    return count
+
+
+def assert_no_horizontal_scrolling(page, selector: str) -> None:
+    """``selector`` (the row action) is on screen at 1280 pixels without any scrolling."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= WIDTH
+    assert page.evaluate(
+        "(() => { const r = document.querySelector('.results');"
+        " return r.scrollWidth <= r.clientWidth; })()"
+    ), "the list scrolls sideways"
+    box = page.locator(selector).first.bounding_box()
+    assert box and box["x"] >= 0 and box["x"] + box["width"] <= WIDTH
+
+
+@contextmanager
+def chromium_page(*, timeout_ms: int = 15_000):
+    """A page of headless Chromium, 1280 pixels wide."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `apt-get install -y chromium` (.ci/run does it).")
     from playwright.sync_api import sync_playwright
 
-    # Playwright's sync API runs an event loop in this thread; the ORM calls of the test
-    # itself are still plain synchronous calls, made between browser steps.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
         )
-        context = browser.new_context(viewport={"width": 1440, "height": 900})
-        context.set_default_timeout(15_000)
+        context = browser.new_context(viewport={"width": WIDTH, "height": 900})
+        context.set_default_timeout(timeout_ms)
         try:
             yield context.new_page()
         finally:
             context.close()
             browser.close()
-            # With an event loop running, Django keys its connections by context, not
-            # thread: close the ones opened in here, or they outlive the test database.
-            connections.close_all()
+
+
+@pytest.fixture
+def page(live_server, monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; the ORM calls of the test
+    # itself are still plain synchronous calls, made between browser steps.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    try:
+        with chromium_page() as page:
+            yield page
+    finally:
+        # With an event loop running, Django keys its connections by context, not thread:
+        # close the ones opened in here, or they outlive the test database.
+        connections.close_all()
+
+
+def log_in(page, live_server, username="finance"):
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/invoicing/invoice/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "password")
+    page.click("input[type=submit]")
 
 
 def test_staff_cancel_two_ticked_invoices_then_one_from_its_row_link(live_server, page):
@@ -60,11 +117,10 @@ def test_staff_cancel_two_ticked_invoices_then_one_from_its_row_link(live_server
     first, second, third = (issued_invoice(customer=customer) for _ in range(3))
     staff_user(cancel=True, username="finance")
 
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/invoicing/invoice/")
-    page.fill("#id_username", "finance")
-    page.fill("#id_password", "password")
-    page.click("input[type=submit]")
+    log_in(page, live_server)
     expect(page).to_have_url(f"{live_server.url}/admin/invoicing/invoice/")
+    assert_amounts_formatted(page, where="the invoice list")
+    assert_no_horizontal_scrolling(page, "a.cancel-invoice-link")
 
     # Tick two invoices and choose the action.
     for invoice in (first, second):
@@ -84,6 +140,7 @@ def test_staff_cancel_two_ticked_invoices_then_one_from_its_row_link(live_server
     expect(page.locator('#totals tr[data-currency="EUR"]')).to_contain_text("€1,003.30")
     expect(page.locator("a.cancel-link")).to_have_text("Back")
     page.fill("#id_reason", "Booked twice")
+    assert_amounts_formatted(page, where="the confirmation page")
     page.screenshot(path=ARTIFACTS / "admin-cancel-confirmation.png", full_page=True)
 
     page.click('input[type=submit][value="Continue"]')
@@ -124,10 +181,7 @@ def test_progress_page_shows_results_as_they_arrive(live_server, page):
     bulk = bulk_cancellation_start(
         invoice_ids=[invoice.pk for invoice in invoices], actor=None, reason="Closing"
     )  # no worker in this test: it stays queued until we run it below
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/invoicing/invoice/")
-    page.fill("#id_username", "finance")
-    page.fill("#id_password", "password")
-    page.click("input[type=submit]")
+    log_in(page, live_server)
 
     page.goto(f"{live_server.url}/admin/invoicing/invoice/bulk-cancellations/{bulk.pk}/")
     expect(page.locator("#bulk-status")).to_have_text("Waiting for a worker")
@@ -148,3 +202,59 @@ def test_progress_page_shows_results_as_they_arrive(live_server, page):
     page.screenshot(path=ARTIFACTS / "admin-bulk-progress.png", full_page=True)
     page.reload()  # everything comes from the database: same page after a reload
     expect(page.locator("#bulk-results tbody tr.outcome-cancelled")).to_have_count(3)
+
+
+def test_select_all_across_pages_then_cancel(live_server, page, monkeypatch):
+    """The header checkbox, then "Select all 7 invoices" (5 on the page), then Cancel
+    invoice: the confirmation lists all 7 and Continue cancels all 7."""
+    from playwright.sync_api import expect
+
+    monkeypatch.setattr(admin.site._registry[Invoice], "list_per_page", 5)
+    customer = CustomerFactory(billing_name="Grace Hopper")
+    invoices = [issued_invoice(customer=customer) for _ in range(6)]
+    invoices.append(issued_invoice(customer=customer, paid="100.00"))
+    staff_user(cancel=True, username="finance")
+    log_in(page, live_server)
+
+    page.check("#action-toggle")
+    page.click("text=Select all 7 invoices")
+    page.select_option('select[name="action"]', "cancel_selected")
+    page.click('button[name="index"]')
+
+    expect(page.locator("#invoices-to-cancel tbody tr")).to_have_count(7)
+    expect(page.locator("#paid-warning")).to_contain_text("€100.00")
+    assert_amounts_formatted(page, where="the confirmation of a select-all")
+    page.screenshot(path=ARTIFACTS / "admin-select-all-confirmation.png", full_page=True)
+    page.click('input[type=submit][value="Continue"]')
+
+    expect(page.locator(".messagelist .success")).to_contain_text("Cancelled 7 invoices")
+    assert Invoice.objects.filter(state=Invoice.State.CANCELLED).count() == 7
+    assert {note.invoice_id for note in CreditNote.objects.all()} == {i.pk for i in invoices}
+
+
+def test_customer_page_amounts_and_a_filtered_list_kept_after_a_row_cancel(live_server, page):
+    from playwright.sync_api import expect
+
+    location = LocationFactory(invoice_prefix="AMS", credit_note_prefix="AMSCN")
+    grace = CustomerFactory(location=location, billing_name="Grace Hopper")
+    other = CustomerFactory(location=location, billing_name="Alan Turing")
+    kept = issued_invoice(customer=grace, paid="all")
+    target = issued_invoice(customer=grace)
+    issued_invoice(customer=other)
+    staff_user(cancel=True, username="finance")
+    log_in(page, live_server)
+
+    page.fill("#filter-customer input[name=customer]", "Grace")
+    page.press("#filter-customer input[name=customer]", "Enter")
+    expect(page.locator("#result_list tbody tr")).to_have_count(2)
+    filtered = page.url
+    page.click(f'a.cancel-invoice-link[href*="/invoicing/invoice/{target.pk}/cancel/"]')
+    page.click('input[type=submit][value="Continue"]')
+    expect(page.locator(".messagelist .success")).to_contain_text("Cancelled 1 invoice")
+    assert page.url == filtered  # back on the same filtered list
+    expect(page.locator("#result_list tbody tr")).to_have_count(2)
+
+    page.goto(f"{live_server.url}/admin/coworking/customer/{grace.pk}/change/")
+    assert assert_amounts_formatted(page, where="the customer page") >= 4
+    page.screenshot(path=ARTIFACTS / "admin-customer.png", full_page=True)
+    assert kept.state == Invoice.State.PAID

@@ -6,12 +6,15 @@ selections with skips, Back, double submit, permissions (403), totals per curren
 paid-becomes-credit warning, isolation of failures, and the banner once cancelled.
 """
 
+import datetime
 import re
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.contrib.messages import constants
 from django.urls import reverse
+from django.utils import timezone
 from djmoney.money import Money
 
 import credits.services
@@ -163,8 +166,8 @@ def test_mixed_selection_lists_skips_with_reasons_and_warns_about_paid_amounts(
     skipped = html[html.index('id="invoices-skipped"') :]
     for invoice in (issued, paid, part_paid):
         assert f'data-invoice="{invoice.pk}"' in to_cancel
-    assert f'data-invoice="{draft.pk}"' in skipped and "draft: delete it instead" in skipped
-    assert f'data-invoice="{cancelled.pk}"' in skipped and "already cancelled" in skipped
+    assert f'data-invoice="{draft.pk}"' in skipped and "Draft: delete it instead" in skipped
+    assert f'data-invoice="{cancelled.pk}"' in skipped and "Already cancelled" in skipped
     warning = html[html.index('id="paid-warning"') :]
     assert "2 invoices have already been paid in part or in full" in warning
     assert "does not refund anything" in warning
@@ -177,8 +180,8 @@ def test_mixed_selection_lists_skips_with_reasons_and_warns_about_paid_amounts(
     assert received[0][0] == constants.SUCCESS
     assert received[0][1].startswith("Cancelled 3 invoices;")
     assert received[1:] == [
-        (constants.WARNING, f"Skipped {draft}: draft: delete it instead of cancelling."),
-        (constants.WARNING, f"Skipped {cancelled.number}: already cancelled."),
+        (constants.WARNING, f"Skipped {draft}: Draft: delete it instead of cancelling."),
+        (constants.WARNING, f"Skipped {cancelled.number}: Already cancelled."),
     ]
     assert CreditNote.objects.count() == 4
     # Paid amounts stay on the account as credit: −(501.65 + 100.00) after all the notes.
@@ -208,8 +211,8 @@ def test_double_submit_cancels_once_and_reports_the_second_as_skipped(client, st
     assert CreditNote.objects.count() == 2
     assert LedgerEntry.objects.filter(kind=LedgerEntry.Kind.CREDIT_NOTE).count() == 2
     assert messages_of(response) == [
-        (constants.WARNING, f"Skipped {first.number}: already cancelled."),
-        (constants.WARNING, f"Skipped {second.number}: already cancelled."),
+        (constants.WARNING, f"Skipped {first.number}: Already cancelled."),
+        (constants.WARNING, f"Skipped {second.number}: Already cancelled."),
     ]
 
 
@@ -271,11 +274,15 @@ def test_select_across_cancels_everything_the_filter_matches(client, staff, cust
     data["_selected_action"] = [str(mine[0].pk)]  # the page's ticks; select_across wins
 
     html = client.post(url, data).content.decode()
+    # The confirmation posts back the flag and the page's ticks (Django refuses an action
+    # posted without any), as the browser's form does on Continue.
     assert 'name="select_across" value="1"' in html
-    assert 'name="_selected_action"' not in html
+    assert html.count('name="_selected_action"') == 1
+    assert f'name="_selected_action" value="{mine[0].pk}"' in html
     assert all(invoice.number in html for invoice in mine) and theirs.number not in html
+    continue_data = {key: value for key, value in data.items() if key != "index"}
 
-    client.post(url, {**data, "post": "yes"})
+    client.post(url, {**continue_data, "post": "yes"})
 
     assert {note.invoice_id for note in CreditNote.objects.all()} == {i.pk for i in mine}
 
@@ -313,7 +320,7 @@ def test_row_link_on_an_invoice_that_cannot_be_cancelled_offers_only_back(client
 
     html = client.get(cancel_url(invoice)).content.decode()
 
-    assert "Nothing to cancel" in html and "draft: delete it instead" in html
+    assert "Nothing to cancel" in html and "Draft: delete it instead" in html
     assert 'value="Continue"' not in html
 
 
@@ -416,7 +423,7 @@ def test_large_selection_goes_to_the_background_with_a_progress_page(
     assert CreditNote.objects.count() == 3
     page = client.get(progress_url).content.decode()
     assert 'id="bulk-done">4</strong> / <span id="bulk-total">4</span>' in page
-    assert page.count('class="outcome-cancelled"') == 3 and "draft: delete it instead" in page
+    assert page.count('class="outcome-cancelled"') == 3 and "Draft: delete it instead" in page
     data = client.get(
         reverse("admin:invoicing_invoice_bulk_cancellation_progress", args=[bulk.pk])
     ).json()
@@ -445,7 +452,10 @@ def test_a_bulk_cancellation_left_queued_can_be_queued_again_by_who_may_cancel(c
     assert client.post(url).status_code == 403
 
     client.force_login(staff_user(cancel=True))
-    assert 'id="bulk-requeue"' in client.get(url).content.decode()
+    assert 'id="bulk-requeue"' not in client.get(url).content.decode()  # just started
+    a_while_ago = timezone.now() - datetime.timedelta(seconds=settings.BULK_CANCELLATION_REQUEUE_AFTER + 1)
+    BulkCancellation.objects.filter(pk=bulk.pk).update(created_at=a_while_ago)
+    assert 'id="bulk-requeue"' in client.get(url).content.decode()  # nothing moved since
     response = client.post(url, follow=True)  # sends the task to the Redis broker again
     assert messages_of(response) == [(constants.INFO, "Queued again.")]
 

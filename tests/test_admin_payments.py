@@ -21,9 +21,9 @@ def post_payment(client, invoice, amount, method="bank_transfer"):
     return client.post(
         "/admin/invoicing/payment/add/",
         {
-            "invoice": invoice.pk,
+            "invoice": invoice if isinstance(invoice, str) else invoice.number,
             "amount_0": amount,
-            "amount_1": invoice.currency,
+            "amount_1": "EUR",
             "method": method,
             "received_on": "2026-11-20",
             "reference": "BANK-1",
@@ -59,3 +59,32 @@ def test_refused_payments_show_the_reason_and_write_nothing(
     assert message in response.content.decode()
     assert not Payment.objects.exists()
     assert Invoice.objects.get(pk=invoice.pk).state == Invoice.State.ISSUED
+
+
+def test_the_invoice_is_chosen_by_its_number(admin_client_user):
+    response = post_payment(admin_client_user, "NOPE-2026-000001", "10.00")
+    assert response.status_code == 200
+    assert "No issued invoice has this number." in response.content.decode()
+    assert not Payment.objects.exists()
+
+
+def test_record_payment_from_the_invoice_page_opens_the_form_on_its_number(admin_client_user):
+    invoice = issued_invoice(specs=[("Desk", "1", "100.00", "0")])
+    page = admin_client_user.get(f"/admin/invoicing/invoice/{invoice.pk}/change/").content.decode()
+    assert f"/admin/invoicing/payment/add/?invoice={invoice.number}" in page
+    assert f"/api/v1/invoices/{invoice.pk}/pdf" in page
+    form = admin_client_user.get(f"/admin/invoicing/payment/add/?invoice={invoice.number}")
+    assert f'value="{invoice.number}"' in form.content.decode()
+
+
+def test_issue_a_draft_from_its_page(admin_client_user):
+    from tests.factories import draft_invoice
+
+    draft = draft_invoice()
+    page = admin_client_user.get(f"/admin/invoicing/invoice/{draft.pk}/change/").content.decode()
+    assert f"/admin/invoicing/invoice/{draft.pk}/issue/" in page
+    assert admin_client_user.get(f"/admin/invoicing/invoice/{draft.pk}/issue/").status_code == 403
+    response = admin_client_user.post(f"/admin/invoicing/invoice/{draft.pk}/issue/", follow=True)
+    draft.refresh_from_db()
+    assert draft.state == Invoice.State.ISSUED and draft.number
+    assert f"Issued invoice {draft.number}." in response.content.decode()

@@ -111,6 +111,68 @@ def test_demo_login_and_invoice_list_over_real_http(live_server):
     body = response.read().decode()
     assert response.status == 200
     assert response.url.endswith("/admin/invoicing/invoice/")
-    assert "Select invoice to change" in body
+    assert "<h1>Invoices</h1>" in body
     first_number = Invoice.objects.exclude(number="").order_by("-issue_date", "-id").first().number
     assert first_number in body
+
+
+def test_ensure_database_creates_a_missing_postgresql_database_once():
+    """``make run`` on a database that does not exist yet: created, then left alone."""
+    import os
+    import subprocess
+    import sys
+    import uuid
+
+    import psycopg2
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    name = f"cw_ensure_{uuid.uuid4().hex[:8]}"
+    server = dict(user=db["USER"], host=db["HOST"] or None, port=db["PORT"] or None)
+    url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{name}"
+    env = {**os.environ, "DATABASE_URL": url}
+
+    def ensure():
+        return subprocess.run(
+            [sys.executable, "manage.py", "ensure_database"],
+            env=env,
+            capture_output=True,
+            text=True,
+            cwd=settings.BASE_DIR,
+            timeout=120,
+        )
+
+    try:
+        first, second = ensure(), ensure()
+        assert first.returncode == 0 and f"Created the PostgreSQL database '{name}'" in first.stdout
+        assert second.returncode == 0 and second.stdout == ""
+        psycopg2.connect(dbname=name, **server).close()
+    finally:
+        admin = psycopg2.connect(dbname="postgres", **server)
+        admin.autocommit = True
+        with admin.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.close()
+
+
+def test_ensure_database_stops_with_one_sentence_when_it_cannot_create_it():
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    url = f"postgres://no_such_role@{db['HOST']}:{db['PORT']}/cw_never_created"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "ensure_database"],
+        env={**os.environ, "DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+        cwd=settings.BASE_DIR,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().startswith("CommandError: ")
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -11,6 +11,7 @@ the recorded exchange rate).
 """
 
 import datetime
+import os
 import random
 from dataclasses import dataclass
 from decimal import Decimal
@@ -219,7 +220,7 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             self.style.WARNING(
-                f"Demo login: http://127.0.0.1:8000/admin/  user '{user.username}' password 'admin' "
+                f"Demo login: http://127.0.0.1:{os.environ.get('PORT', '8000')}/admin/  user '{user.username}' password 'admin' "
                 "(demo only; change it anywhere real)."
             )
         )

@@ -20,6 +20,6 @@ def draft_totals(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("invoicing", "0003_vat_categories_service_periods_references")]
+    dependencies = [("invoicing", "0004_parties_as_issued")]
 
     operations = [migrations.RunPython(draft_totals, migrations.RunPython.noop)]
