@@ -36,7 +36,9 @@ def cancelled_event(invoice=None) -> Event:
 def finished(event) -> Delivery:
     """Wait until the event's delivery is delivered or failed; return it."""
     return wait_until(
-        lambda: Delivery.objects.filter(event=event).exclude(status=Delivery.Status.PENDING).first(),
+        lambda: (
+            Delivery.objects.filter(event=event).exclude(status=Delivery.Status.PENDING).first()
+        ),
         timeout=60,  # bounded, generous for a loaded CI machine
     )
 
