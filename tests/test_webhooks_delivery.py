@@ -36,7 +36,10 @@ def cancelled_event(invoice=None) -> Event:
 def finished(event) -> Delivery:
     """Wait until the event's delivery is delivered or failed; return it."""
     return wait_until(
-        lambda: Delivery.objects.filter(event=event).exclude(status=Delivery.Status.PENDING).first()
+        lambda: (
+            Delivery.objects.filter(event=event).exclude(status=Delivery.Status.PENDING).first()
+        ),
+        timeout=60,  # bounded, generous for a loaded CI machine
     )
 
 
@@ -187,7 +190,7 @@ def test_a_worker_killed_mid_delivery_is_replaced_and_the_event_delivered_with_i
         stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        wait_until(lambda: receiver.received, timeout=30)
+        wait_until(lambda: receiver.received, timeout=120)  # a worker process starting up
         worker.send_signal(signal.SIGKILL)
     finally:
         worker.kill()
