@@ -191,12 +191,15 @@ ADMIN_BULK_CANCEL_ASYNC_THRESHOLD = int(os.environ.get("ADMIN_BULK_CANCEL_ASYNC_
 INSTALLED_APPS += ["rest_framework.authtoken", "drf_spectacular_sidecar"]
 
 # Throttle counters (and any other cache use) are shared by all web processes through Redis.
+# The cache only protects (throttles fail open when it is down): short socket timeouts bound
+# what a hung Redis costs a request.
 CACHES = {
     "default": (
         {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "cw",
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
         }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}

@@ -8,13 +8,21 @@ problem), ``status`` (the HTTP status), ``detail`` (this occurrence, for people)
 Business errors (``coworking.errors.ApplicationError``) are mapped by category:
 ``InvalidInput`` → 422, ``StateConflict`` → 409, ``NotFound`` → 404, ``NotAllowed`` → 403.
 DRF's own errors keep their status, except validation errors, which are 422 like every
-other invalid input (400 stays for a body that cannot be parsed at all).
+other invalid input (400 stays for a body that cannot be parsed at all). Work that fails
+because the database or the broker is unavailable (connection lost or refused, a lock or
+statement timeout) is a 503 ``service_unavailable`` with ``Retry-After``, logged; nothing
+else that escapes is answered here (Django's ``handler500``,
+``coworking.error_pages.server_error``, renders it as a problem too).
 """
+
+import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
+from kombu.exceptions import OperationalError as BrokerUnavailable
 from rest_framework import exceptions, serializers, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -22,7 +30,13 @@ from rest_framework.settings import api_settings
 
 from coworking.errors import ApplicationError, InvalidInput, NotAllowed, NotFound, StateConflict
 
+logger = logging.getLogger(__name__)
+
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+# A dependency the work needs is down or overloaded: the client should retry later.
+DEPENDENCY_UNAVAILABLE = (OperationalError, InterfaceError, BrokerUnavailable)
+RETRY_AFTER_SECONDS = 5
 PROBLEM_TYPE_PREFIX = "urn:coworking:problem:"
 
 TITLES = {
@@ -37,6 +51,7 @@ TITLES = {
     415: _("Unsupported media type"),
     422: _("Invalid input"),
     429: _("Too many requests"),
+    500: _("Server error"),
     503: _("Service unavailable"),
 }
 
@@ -85,6 +100,15 @@ def problem(*, status_code: int, code: str, detail: str, errors: list | None = N
     if errors is not None:
         body["errors"] = errors
     return body
+
+
+def unavailable_problem() -> tuple[int, dict]:
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    return status_code, problem(
+        status_code=status_code,
+        code="service_unavailable",
+        detail=_("A service this request needs is unavailable; retry in a moment."),
+    )
 
 
 def use_problem_renderer(request) -> None:
@@ -154,6 +178,10 @@ def problem_exception_handler(exc, context):
         body = problem(
             status_code=status_code, code="bad_request", detail=_("The request is not valid.")
         )
+    elif isinstance(exc, DEPENDENCY_UNAVAILABLE):
+        logger.error("A dependency is unavailable: %s", exc, exc_info=exc)
+        status_code, body = unavailable_problem()
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     elif isinstance(exc, exceptions.ValidationError):
         status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
         errors = field_errors(exc.detail)
