@@ -2,11 +2,20 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/coworking
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+# Local development runs with DEBUG on (a random secret key kept in var/); production never
+# does (see the README's production section).
+DEV_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-1}
+# The suite runs as production does (DEBUG off), with a throw-away secret key.
+TEST_ENV := DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
+	REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')}
 
-.PHONY: install run test lint bench reconcile
+.PHONY: install run test lint reconcile bench bench-pdf bench-api
 
+# --- Set-up -----------------------------------------------------------------------------------
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
@@ -15,44 +24,45 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+# --- Running the app --------------------------------------------------------------------------
+# Embedded without DATABASE_URL (SQLite, tasks in-process); with REDIS_URL a Celery worker and
+# beat run beside the server.
 run: install
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo
+	$(DEV_ENV) $(PY) manage.py migrate --noinput
+	$(DEV_ENV) $(PY) manage.py seed_demo
 	@if [ -n "$$REDIS_URL" ]; then \
 		echo "Starting a Celery worker (with beat) on $$REDIS_URL"; \
-		$(VENV)/bin/celery -A coworking worker -B --loglevel=INFO & worker=$$!; \
+		$(DEV_ENV) $(VENV)/bin/celery -A coworking worker -B --loglevel=INFO & worker=$$!; \
 		trap 'kill $$worker' EXIT INT TERM; \
-		$(PY) manage.py runserver 127.0.0.1:8000; \
+		$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:$(PORT); \
 	else \
-		$(PY) manage.py runserver 127.0.0.1:8000; \
+		$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:$(PORT); \
 	fi
 
+reconcile: install
+	$(DEV_ENV) $(PY) manage.py reconcile
+
+# --- Checks -----------------------------------------------------------------------------------
 test: install
-	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
-		$(PY) -m pytest $(PYTEST_ARGS)
+	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
 
+# --- Benchmarks (bench/, results in docs/benchmarks.md); each uses a database of its own -----
+BENCH_PDF_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cw_bench_pdf
+
+# The cancel service against a hand-written psycopg baseline.
 bench: install
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)_bench} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 		$(PY) bench/cancel.py
 
-reconcile: install
-	$(PY) manage.py reconcile
-
-# --- Credit-note PDF benchmark (bench/pdf.py; its own database, created and migrated) ----------
-BENCH_PDF_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cw_bench_pdf
-
-.PHONY: bench-pdf
+# Credit-note PDF rendering time per document.
 bench-pdf: install
 	BENCH_PDF_DATABASE_URL=$(BENCH_PDF_DATABASE_URL) $(PY) bench/pdf.py
 
-
-# --- REST API (issue 6) ---------------------------------------------------------------------
-.PHONY: bench-api
-# The REST API under gunicorn on 127.0.0.1: cancel latency/throughput vs the service, lists.
-# Uses (and recreates) its own database, cw_bench_api, on the server of DATABASE_URL.
+# The REST API under gunicorn on 127.0.0.1 (gunicorn.conf.py): cancel latency/throughput vs
+# the service, lists. Recreates its own database, cw_bench_api, on the server of DATABASE_URL.
 bench-api: install
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 		$(PY) bench/api.py $(BENCH_ARGS)

@@ -1,6 +1,7 @@
 """Shared bench set-up: a dedicated PostgreSQL database, migrated and emptied."""
 
 import os
+import secrets
 import sys
 from pathlib import Path
 
@@ -16,6 +17,7 @@ def django_on_bench_database(default_name: str) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coworking.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ.setdefault("DJANGO_DEBUG", "0")
+    os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))  # throw-away
     import dj_database_url
     import psycopg2
 

@@ -27,6 +27,7 @@ import json
 import os
 import platform
 import queue
+import secrets
 import socket
 import statistics
 import subprocess
@@ -328,6 +329,7 @@ def main() -> None:
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
     os.environ["DJANGO_DEBUG"] = "0"
+    os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))  # throw-away
     os.environ["DJANGO_ALLOWED_HOSTS"] = "127.0.0.1,localhost"
     os.environ["API_CANCEL_THROTTLE_RATE"] = "1000000/minute"  # measure, don't throttle
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coworking.settings")

@@ -18,6 +18,7 @@ cancel). Nothing is published to a broker and no PDF is stored: only rendering i
 import multiprocessing
 import os
 import platform
+import secrets
 import statistics
 import sys
 import time
@@ -37,6 +38,7 @@ def setup_django() -> None:
     os.environ["REDIS_URL"] = ""  # in-memory broker: the cancel's queued task goes nowhere
     os.environ["CELERY_TASK_ALWAYS_EAGER"] = "0"
     os.environ["LOG_LEVEL"] = "ERROR"
+    os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))  # throw-away
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coworking.settings")
     import django
 

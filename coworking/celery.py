@@ -1,5 +1,7 @@
-"""The Celery app; tasks are discovered in each app's ``tasks.py``."""
+"""The Celery app (tasks are discovered in each app's ``tasks.py``) and ``enqueue``, the one
+way code outside a task hands work to the queue."""
 
+import logging
 import os
 
 from celery import Celery
@@ -9,3 +11,22 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coworking.settings")
 app = Celery("coworking")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+logger = logging.getLogger(__name__)
+
+
+def enqueue(task, *args, if_down: str = "") -> bool:
+    """Send ``task(*args)`` to the queue; ``False`` (and a warning) if the broker is down.
+
+    Work is always queued after the change it follows has committed, so a broker outage
+    never undoes the change: it only delays the work until whatever catches up (a sweep,
+    a person) runs it. ``if_down`` says what that is, for the log line.
+    """
+    try:
+        task.delay(*args)
+    except Exception:
+        logger.warning(
+            "Could not queue %s%r. %s", task.name, tuple(args), if_down, exc_info=True
+        )
+        return False
+    return True

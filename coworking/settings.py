@@ -1,11 +1,16 @@
-"""Settings come from the environment so every process is configured the same way.
+"""Settings come from the environment so every process (web, worker, beat) is configured the
+same way. One block per concern; each block reads its own environment variables.
 
-Without ``DATABASE_URL`` the app runs embedded (SQLite, Celery tasks run in-process);
-with ``DATABASE_URL``/``REDIS_URL`` it uses PostgreSQL and a Redis broker. Tests always
-use PostgreSQL (see ``tests/conftest.py``).
+Defaults are safe: ``DEBUG`` is off unless ``DJANGO_DEBUG=1`` (``make run`` sets it), and with
+``DEBUG`` off the process refuses to start without ``DJANGO_SECRET_KEY``. Without
+``DATABASE_URL`` the app runs embedded (SQLite in ``var/``, Celery tasks run in-process);
+with ``DATABASE_URL``/``REDIS_URL`` it uses PostgreSQL and a Redis broker. The production
+environment is documented in the README; tests always use PostgreSQL (``tests/conftest.py``).
 """
 
 import os
+import secrets
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -20,16 +25,58 @@ def env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-DEBUG = env_bool("DJANGO_DEBUG", True)
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me")
-ALLOWED_HOSTS = [
-    h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h
-]
-CSRF_TRUSTED_ORIGINS = [
-    o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o
-]
+def env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
 
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+# --- Security: debug, secret key, hosts, HTTPS ------------------------------------------------
+DEBUG = env_bool("DJANGO_DEBUG", False)
+
+
+def _development_secret_key() -> str:
+    """DEBUG only: a random key kept in var/ (so sessions survive runserver's reloads); no key
+    is ever published."""
+    path = BASE_DIR / "var" / "dev-secret-key"
+    if not path.exists():
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        sys.exit(
+            "DJANGO_SECRET_KEY is not set: set it to a long random string (e.g. the output of "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`), or set "
+            "DJANGO_DEBUG=1 for local development."
+        )
+    SECRET_KEY = _development_secret_key()
+
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+
+# Served over HTTPS (DJANGO_HTTPS=1): secure cookies, redirect to https, HSTS. Behind a proxy
+# or load balancer that terminates TLS, DJANGO_SECURE_PROXY_SSL_HEADER=1 trusts its
+# X-Forwarded-Proto header (only set it when the proxy always sets that header).
+HTTPS = env_bool("DJANGO_HTTPS", False)
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", HTTPS)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]  # probes come over plain HTTP
+SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31_536_000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", HTTPS)
+if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Applications, middleware, templates ------------------------------------------------------
 INSTALLED_APPS = [
+    "whitenoise.runserver_nostatic",  # runserver serves static files as gunicorn does
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -40,14 +87,19 @@ INSTALLED_APPS = [
     "sequences.apps.SequencesConfig",
     "pgtrigger",
     "rest_framework",
+    "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "health_check",
     "coworking",
     "invoicing",
     "credits",
 ]
 
 MIDDLEWARE = [
+    "coworking.health.HealthProbeMiddleware",  # first: probes skip host checks and redirects
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -75,124 +127,25 @@ TEMPLATES = [
     },
 ]
 
+# --- Database ---------------------------------------------------------------------------------
 if not os.environ.get("DATABASE_URL"):
     # Embedded default for a first run: SQLite in var/ (created here so it just works).
     (BASE_DIR / "var").mkdir(exist_ok=True)
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
+        # Persistent connections (seconds; gunicorn.conf.py's workers keep them), checked
+        # before reuse so a restarted PostgreSQL costs one failed request at most.
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+        conn_health_checks=True,
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-]
-
-LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English"), ("fr", "Français")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
-TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "Europe/Amsterdam")
-USE_I18N = True
-USE_TZ = True
-
-STATIC_URL = "static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
-
-# Issued documents (PDFs) are private: they live outside MEDIA_ROOT and are only served
-# through views that check ownership. Point the "documents" storage at an object store
-# (django-storages) in production; the code only uses the storage API.
-PRIVATE_DOCUMENTS_ROOT = Path(
-    os.environ.get("PRIVATE_DOCUMENTS_ROOT", BASE_DIR / "var" / "private")
-)
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "documents": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": PRIVATE_DOCUMENTS_ROOT, "base_url": None},
-    },
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-}
-MEDIA_ROOT = BASE_DIR / "var" / "media"
-
-# Money: the currencies the operator bills in. Amounts are stored with 2 decimals.
-CURRENCIES = ("EUR", "GBP", "USD", "CHF")
-DEFAULT_CURRENCY = None
-
-# Celery: a Redis broker when REDIS_URL is set; otherwise tasks run in-process.
-REDIS_URL = os.environ.get("REDIS_URL", "")
-CELERY_BROKER_URL = REDIS_URL or "memory://"
-CELERY_RESULT_BACKEND = None
-CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
-CELERY_TASK_EAGER_PROPAGATES = False
-CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# A cancel must not hang when the broker is down: fail fast, the sweep catches up.
-CELERY_BROKER_CONNECTION_TIMEOUT = 2
-CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0, "socket_connect_timeout": 2}
-CELERY_TASK_PUBLISH_RETRY = False
-CELERY_BEAT_SCHEDULE = {}
-
-# Development default: e-mails (with their PDFs) are written to var/mail/ for a look.
-EMAIL_BACKEND = os.environ.get(
-    "DJANGO_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend"
-)
-EMAIL_FILE_PATH = os.environ.get("DJANGO_EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
-DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "billing@example.com")
-
-REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-}
-SPECTACULAR_SETTINGS = {
-    "TITLE": "Coworking back-office API",
-    "VERSION": "1.0.0",
-    "SERVE_INCLUDE_SCHEMA": False,
-}
-
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-}
-
-# --- Credit-note PDFs and e-mail (credits.tasks) ---------------------------------------------
-# A failed render is retried with exponential backoff (seconds, doubled each retry, capped),
-# then the note is marked `failed` with the reason. The sweep renders every PDF still pending
-# a minute after its note was issued (broker down at cancel time, lost task).
-CREDIT_NOTE_PDF_MAX_RETRIES = int(os.environ.get("CREDIT_NOTE_PDF_MAX_RETRIES", "4"))
-CREDIT_NOTE_PDF_RETRY_BACKOFF = float(os.environ.get("CREDIT_NOTE_PDF_RETRY_BACKOFF", "10"))
-CREDIT_NOTE_PDF_RETRY_BACKOFF_MAX = 600
-CREDIT_NOTE_PDF_RETRY_JITTER = True
-CREDIT_NOTE_PDF_SWEEP_AFTER = 60  # seconds after the note was issued
-CREDIT_NOTE_EMAIL_MAX_RETRIES = int(os.environ.get("CREDIT_NOTE_EMAIL_MAX_RETRIES", "5"))
-CELERY_BEAT_SCHEDULE["credits.render_missing_pdfs"] = {
-    "task": "credits.render_missing_pdfs",
-    "schedule": 60.0,
-    "options": {"expires": 55},
-}
-# A broker that accepts the connection but never answers (overloaded, half-open) must not
-# hang the cancel either: bound the reads too (above kombu's 1 s BRPOP poll of the worker).
-CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS, "socket_timeout": 3}
-# WeasyPrint logs every rendering step at INFO; keep its warnings only.
-LOGGING.setdefault("loggers", {})["weasyprint.progress"] = {"level": "WARNING"}
-
-# Admin bulk cancel: selections larger than this run as a Celery task with a progress page.
-ADMIN_BULK_CANCEL_ASYNC_THRESHOLD = int(os.environ.get("ADMIN_BULK_CANCEL_ASYNC_THRESHOLD", "200"))
-
-
-# --- REST API (/api/v1/, issue 6) -----------------------------------------------------------
-# Portal clients authenticate with a token (`manage.py create_api_token USERNAME`); a browser
-# with its admin session can browse the API. Errors are application/problem+json (see
-# coworking/api/problems.py); the schema is at /api/v1/schema/, its docs at /api/v1/docs/.
-INSTALLED_APPS += ["rest_framework.authtoken", "drf_spectacular_sidecar"]
-
-# Throttle counters (and any other cache use) are shared by all web processes through Redis.
+# --- Cache (API throttle counters): shared by all web processes through Redis ---------------
 # The cache only protects (throttles fail open when it is down): short socket timeouts bound
 # what a hung Redis costs a request.
+REDIS_URL = os.environ.get("REDIS_URL", "")
 CACHES = {
     "default": (
         {
@@ -206,62 +159,201 @@ CACHES = {
     )
 }
 
-REST_FRAMEWORK.update(
-    {
-        "DEFAULT_AUTHENTICATION_CLASSES": [
-            "rest_framework.authentication.TokenAuthentication",
-            "rest_framework.authentication.SessionAuthentication",
-        ],
-        "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-        "DEFAULT_RENDERER_CLASSES": [
-            "rest_framework.renderers.JSONRenderer",
-            "rest_framework.renderers.BrowsableAPIRenderer",
-        ],
-        "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-        "DEFAULT_PAGINATION_CLASS": "coworking.api.pagination.StandardPagination",
-        "PAGE_SIZE": 50,
-        "DEFAULT_THROTTLE_CLASSES": [],
-        "DEFAULT_THROTTLE_RATES": {
-            "invoice_cancel": os.environ.get("API_CANCEL_THROTTLE_RATE", "30/minute"),
-        },
-        "EXCEPTION_HANDLER": "coworking.api.problems.problem_exception_handler",
-        "DEFAULT_SCHEMA_CLASS": "coworking.api.schema.ProblemAutoSchema",
-        "TEST_REQUEST_DEFAULT_FORMAT": "json",
-    }
-)
-SPECTACULAR_SETTINGS.update(
-    {
-        "DESCRIPTION": (
-            "The member portal and back-office API.\n\n"
-            "**Authentication**: `Authorization: Token <key>` (ask the operator for a token) "
-            "or the admin session cookie.\n\n"
-            "**Who sees what**: a member sees only their own customer's issued invoices, "
-            "credit notes, ledger and balance; staff see what their permissions allow. "
-            "Anything else is a 404, whether or not it exists.\n\n"
-            "**Pagination**: lists take `page` (from 1) and `page_size` (default 50, at most "
-            "200) and answer `count`, `next`, `previous`, `results`.\n\n"
-            "**Errors**: every 4xx is `application/problem+json` with `type`, `title`, "
-            "`status`, `detail` and a stable `code` (e.g. `invoice_already_cancelled`), plus "
-            "`errors` per field for invalid input (422).\n\n"
-            "**Idempotency**: POST endpoints take an `Idempotency-Key` header; keys are kept "
-            "for 24 hours.\n\n"
-            "**Throttling**: cancelling is limited per user (default 30 a minute, setting "
-            "`API_CANCEL_THROTTLE_RATE`; HTTP 429 with Retry-After)."
-        ),
-        "SCHEMA_PATH_PREFIX": r"/api/v1",
-        "COMPONENT_SPLIT_REQUEST": True,
-        "SWAGGER_UI_DIST": "SIDECAR",
-        "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-        "REDOC_DIST": "SIDECAR",
-        "ENUM_NAME_OVERRIDES": {
-            "ChannelEnum": "invoicing.models.Channel",
-            "CurrencyEnum": "coworking.money.CURRENCY_CHOICES",
-        },
-    }
-)
+# --- Authentication ---------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
 
-CELERY_BEAT_SCHEDULE["purge-idempotency-keys"] = {
-    "task": "coworking.purge_idempotency_keys",
-    "schedule": 3600.0,
+# --- Languages and time -----------------------------------------------------------------------
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("fr", "Français")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "Europe/Amsterdam")
+USE_I18N = True
+USE_TZ = True
+
+# --- Files: static files (WhiteNoise) and private documents -----------------------------------
+# `manage.py collectstatic` (run when the image is built) writes compressed copies with
+# content-hashed names to STATIC_ROOT; WhiteNoise serves them from every web process with
+# far-future cache headers. Issued documents (PDFs) are private: they live outside
+# MEDIA_ROOT and are only served through views that check ownership. Point the "documents"
+# storage at an object store (django-storages) in production; the code only uses the
+# storage API.
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "var" / "staticfiles"))
+MEDIA_ROOT = BASE_DIR / "var" / "media"
+PRIVATE_DOCUMENTS_ROOT = Path(
+    os.environ.get("PRIVATE_DOCUMENTS_ROOT", BASE_DIR / "var" / "private")
+)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "documents": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": PRIVATE_DOCUMENTS_ROOT, "base_url": None},
+    },
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-# --- end of REST API ------------------------------------------------------------------------
+
+# --- Money: the currencies the operator bills in (amounts are stored with 2 decimals) ---------
+CURRENCIES = ("EUR", "GBP", "USD", "CHF")
+DEFAULT_CURRENCY = None
+
+# --- Celery: broker, task behaviour, the one beat schedule ------------------------------------
+# A Redis broker when REDIS_URL is set; otherwise tasks run in-process.
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # keep LOGGING's format in workers too
+# A cancel must not hang when the broker is down: fail fast (connect and read timeouts; the
+# read timeout stays above kombu's 1 s BRPOP poll of the worker), the sweeps catch up.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "max_retries": 0,
+    "socket_connect_timeout": 2,
+    "socket_timeout": 3,
+}
+CELERY_TASK_PUBLISH_RETRY = False
+# Run by exactly one `celery beat` process (docker-compose.yml's `beat` service).
+CELERY_BEAT_SCHEDULE = {
+    # PDFs never queued (broker down at cancel time) or lost.
+    "credits.render_missing_pdfs": {
+        "task": "credits.render_missing_pdfs",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    # Bulk cancellations whose task was never queued (broker down when they started).
+    "credits.requeue_bulk_cancellations": {
+        "task": "credits.requeue_bulk_cancellations",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    # PDFs that failed for good need a person: a warning in the logs every hour.
+    "credits.warn_failed_pdfs": {
+        "task": "credits.warn_failed_pdfs",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
+    "coworking.purge_idempotency_keys": {
+        "task": "coworking.purge_idempotency_keys",
+        "schedule": 3600.0,
+    },
+}
+
+# --- E-mail -----------------------------------------------------------------------------------
+# SMTP (DJANGO_EMAIL_HOST ...) unless DEBUG, where e-mails (with their PDFs) are written to
+# var/mail/ for a look.
+EMAIL_BACKEND = os.environ.get(
+    "DJANGO_EMAIL_BACKEND",
+    "django.core.mail.backends.filebased.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_FILE_PATH = os.environ.get("DJANGO_EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
+EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("DJANGO_EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("DJANGO_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "billing@example.com")
+
+# --- Credit notes: PDFs, e-mails, bulk cancellations ------------------------------------------
+# A failed render is retried with exponential backoff (seconds, doubled each retry, capped),
+# then the note is marked `failed` with the reason. The sweep renders every PDF still pending
+# a minute after its note was issued (broker down at cancel time, lost task).
+CREDIT_NOTE_PDF_MAX_RETRIES = env_int("CREDIT_NOTE_PDF_MAX_RETRIES", 4)
+CREDIT_NOTE_PDF_RETRY_BACKOFF = float(os.environ.get("CREDIT_NOTE_PDF_RETRY_BACKOFF", "10"))
+CREDIT_NOTE_PDF_RETRY_BACKOFF_MAX = 600
+CREDIT_NOTE_PDF_RETRY_JITTER = True
+CREDIT_NOTE_PDF_SWEEP_AFTER = 60  # seconds after the note was issued
+CREDIT_NOTE_EMAIL_MAX_RETRIES = env_int("CREDIT_NOTE_EMAIL_MAX_RETRIES", 5)
+# Admin bulk cancel: selections larger than this run as a Celery task with a progress page;
+# one still `queued` this many seconds after it started is queued again by beat.
+ADMIN_BULK_CANCEL_ASYNC_THRESHOLD = env_int("ADMIN_BULK_CANCEL_ASYNC_THRESHOLD", 200)
+BULK_CANCELLATION_REQUEUE_AFTER = 60
+
+# --- REST API (/api/v1/) ----------------------------------------------------------------------
+# Portal clients authenticate with a token (`manage.py create_api_token USERNAME`); a browser
+# with its admin session can browse the API. Errors are application/problem+json (see
+# coworking/api/problems.py); the schema is at /api/v1/schema/, its docs at /api/v1/docs/.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "coworking.api.pagination.StandardPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_THROTTLE_CLASSES": [],
+    "DEFAULT_THROTTLE_RATES": {
+        "invoice_cancel": os.environ.get("API_CANCEL_THROTTLE_RATE", "30/minute"),
+    },
+    "EXCEPTION_HANDLER": "coworking.api.problems.problem_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "coworking.api.schema.ProblemAutoSchema",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Coworking back-office API",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "DESCRIPTION": (
+        "The member portal and back-office API.\n\n"
+        "**Authentication**: `Authorization: Token <key>` (ask the operator for a token) "
+        "or the admin session cookie.\n\n"
+        "**Who sees what**: a member sees only their own customer's issued invoices, "
+        "credit notes, ledger and balance; staff see what their permissions allow. "
+        "Anything else is a 404, whether or not it exists.\n\n"
+        "**Pagination**: lists take `page` (from 1) and `page_size` (default 50, at most "
+        "200) and answer `count`, `next`, `previous`, `results`.\n\n"
+        "**Errors**: every 4xx is `application/problem+json` with `type`, `title`, "
+        "`status`, `detail` and a stable `code` (e.g. `invoice_already_cancelled`), plus "
+        "`errors` per field for invalid input (422).\n\n"
+        "**Idempotency**: POST endpoints take an `Idempotency-Key` header; keys are kept "
+        "for 24 hours.\n\n"
+        "**Throttling**: cancelling is limited per user (default 30 a minute, setting "
+        "`API_CANCEL_THROTTLE_RATE`; HTTP 429 with Retry-After)."
+    ),
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "ChannelEnum": "invoicing.models.Channel",
+        "CurrencyEnum": "coworking.money.CURRENCY_CHOICES",
+    },
+}
+
+# --- Logging ----------------------------------------------------------------------------------
+# One line per record on stderr. LOG_FORMAT=json (the default with DEBUG off) writes JSON
+# objects with the structured fields the code passes in `extra` (invoice, credit_note, actor,
+# channel, duration_ms, ...); LOG_FORMAT=text writes plain lines for a terminal.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text" if DEBUG else "json")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # WeasyPrint logs every rendering step at INFO; keep its warnings only.
+        "weasyprint.progress": {"level": "WARNING"},
+    },
+}

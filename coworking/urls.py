@@ -1,3 +1,6 @@
+"""URLs. The health probes ``/healthz`` and ``/readyz`` are answered before routing, by
+``coworking.health.HealthProbeMiddleware``."""
+
 from django.contrib import admin
 from django.urls import include, path
 

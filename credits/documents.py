@@ -22,6 +22,8 @@ from django.utils import timezone, translation
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
+from coworking.celery import enqueue
+from coworking.events import EventType, announce
 from credits.models import CreditNote
 
 logger = logging.getLogger(__name__)
@@ -43,8 +45,8 @@ def credit_note_render_pdf(*, credit_note: CreditNote | int, force: bool = False
     file already stored and records the same SHA-256. The file goes to the private
     "documents" storage through the storage API (no public URL). The rendering runs outside
     any transaction; recording it locks the note's row briefly, so concurrent renders of one
-    note (task, sweep, admin) record one result. When the note's location e-mails its
-    documents and the note has not been e-mailed, the e-mail is queued after commit.
+    note (task, sweep, admin) record one result, and announce ``credit_note.pdf_ready``
+    (after which ``credits.subscribers`` queues the e-mail where the location wants it).
 
     Raises ``CreditNote.DoesNotExist``, ``credits.pdf.PdfRenderError`` and whatever the
     storage raises; the note is then unchanged (callers record the failure with
@@ -86,10 +88,7 @@ def credit_note_render_pdf(*, credit_note: CreditNote | int, force: bool = False
                 "pdf_rendered_at",
             ]
         )
-        if note.location.email_documents and note.emailed_at is None:
-            transaction.on_commit(
-                lambda: queue_credit_note_email(credit_note_id=credit_note_id), robust=True
-            )
+        announce(type=EventType.CREDIT_NOTE_PDF_READY, instance=note)
     return note
 
 
@@ -233,11 +232,4 @@ def queue_credit_note_email(*, credit_note_id: int) -> None:
     """Hand the e-mail to the task queue; if the broker is down the sweep queues it later."""
     from credits.tasks import send_credit_note_email
 
-    try:
-        send_credit_note_email.delay(credit_note_id)
-    except Exception:
-        logger.warning(
-            "Could not queue the e-mail of credit note %s; the sweep will retry.",
-            credit_note_id,
-            exc_info=True,
-        )
+    enqueue(send_credit_note_email, credit_note_id, if_down="The sweep will queue it again.")

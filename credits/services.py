@@ -11,20 +11,19 @@ it once per invoice, each in its own transaction. PDFs and e-mails are in
 ``credits.documents``.
 """
 
-import datetime
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-from djmoney.money import Money
 
+from coworking.celery import enqueue
 from coworking.errors import ApplicationError
+from coworking.events import EventType, announce
 from coworking.models import LedgerEntry
 from coworking.numbering import DocumentType, format_number, next_number
 from coworking.services import ledger_post
@@ -38,13 +37,23 @@ from credits.models import (
 )
 from invoicing.errors import InvoiceNotFound
 from invoicing.models import Channel, Invoice, InvoiceLine
+from invoicing.services import invoice_lock
 
 logger = logging.getLogger(__name__)
 
 REASON_MAX_LENGTH = 1000
 
 
-def _check_cancellable(invoice: "_LockedInvoice") -> None:
+_CANCELLATION_FIELDS = [
+    "state",
+    "cancelled_at",
+    "cancelled_by",
+    "cancellation_channel",
+    "cancellation_reason",
+]
+
+
+def _check_cancellable(invoice: Invoice) -> None:
     if invoice.state == Invoice.State.DRAFT:
         raise InvoiceIsDraft(
             _("Invoice draft #%(id)s is a draft: delete the draft instead of cancelling it.")
@@ -79,63 +88,25 @@ def invoice_cancel(
     credit on the customer's ledger (this is not a refund). Calling it again for the same
     invoice, at the same time or later, raises ``InvoiceAlreadyCancelled`` and writes
     nothing. Raises ``InvoiceNotFound``, ``InvoiceIsDraft``, ``InvoiceAlreadyCancelled`` or
-    ``InvalidCancellation`` (bad reason or channel) with nothing written.
+    ``InvalidCancellation`` (bad reason or channel) with nothing written. Announces
+    ``invoice.cancelled`` and ``credit_note.issued`` in its transaction (the PDF is queued
+    after commit by ``credits.subscribers``).
     """
     if channel not in Channel.values:
         raise InvalidCancellation(_("Unknown channel: %(channel)s.") % {"channel": channel})
     reason = _clean_reason(reason)
     invoice_id = invoice.pk if isinstance(invoice, Invoice) else invoice
     with transaction.atomic():
-        credit_note = _cancel_locked(
+        invoice, credit_note = _cancel_locked(
             invoice_id=invoice_id, actor=actor, reason=reason, channel=channel
         )
-        transaction.on_commit(
-            lambda: queue_credit_note_pdf(credit_note_id=credit_note.pk), robust=True
+        announce(
+            type=EventType.INVOICE_CANCELLED, instance=invoice, actor=actor, channel=channel
+        )
+        announce(
+            type=EventType.CREDIT_NOTE_ISSUED, instance=credit_note, actor=actor, channel=channel
         )
     return credit_note
-
-
-@dataclass(frozen=True)
-class _LockedInvoice:
-    """The locked invoice row as plain values: the hot path of bulk cancels builds no
-    model instances it does not write."""
-
-    id: int
-    state: str
-    location_id: int
-    customer_id: int
-    number: str
-    issue_date: datetime.date | None
-    currency: str
-    net_total: Decimal
-    tax_total: Decimal
-    total: Decimal
-    amount_paid: Decimal
-    credit_note_prefix: str
-
-
-_LOCKED_COLUMNS = (
-    "id", "state", "location_id", "customer_id", "number", "issue_date", "currency",
-    "net_total", "tax_total", "total", "amount_paid", "location__credit_note_prefix",
-)  # fmt: skip
-
-
-def _lock_invoice(*, invoice_id) -> _LockedInvoice:
-    """Lock the invoice row (only that row) and read it, with its location's credit-note
-    prefix, in one query. PostgreSQL re-reads a row it had to wait for, so the state seen
-    here is the one the previous holder of the lock committed."""
-    try:
-        row = (
-            Invoice.objects.select_for_update(of=("self",))
-            .filter(pk=invoice_id)
-            .values_list(*_LOCKED_COLUMNS)
-            .first()
-        )
-    except (ValueError, TypeError):
-        row = None
-    if row is None:
-        raise InvoiceNotFound()
-    return _LockedInvoice(*row)
 
 
 def _mirror_lines(*, invoice_id: int, credit_note_id: int) -> None:
@@ -164,80 +135,64 @@ def _mirror_lines(*, invoice_id: int, credit_note_id: int) -> None:
         )
 
 
-def _cancel_locked(*, invoice_id, actor, reason: str, channel: str) -> CreditNote:
+def _cancel_locked(*, invoice_id, actor, reason: str, channel: str) -> tuple[Invoice, CreditNote]:
     started_at = timezone.now()
-    invoice = _lock_invoice(invoice_id=invoice_id)
+    invoice = invoice_lock(invoice_id=invoice_id, related=("location",))
     _check_cancellable(invoice)
-    currency = invoice.currency
-    Invoice.objects.filter(pk=invoice.id).update(
-        state=Invoice.State.CANCELLED,
-        cancelled_at=started_at,
-        cancelled_by=actor,
-        cancellation_channel=channel,
-        cancellation_reason=reason,
-    )
+    previous_state = invoice.state
+    invoice.state = Invoice.State.CANCELLED
+    invoice.cancelled_at = started_at
+    invoice.cancelled_by = actor
+    invoice.cancellation_channel = channel
+    invoice.cancellation_reason = reason
+    invoice.save(update_fields=_CANCELLATION_FIELDS)
 
     issue_date = timezone.localdate()
     sequence_number = next_number(
         location_id=invoice.location_id, document_type=DocumentType.CREDIT_NOTE
     )
     credit_note = CreditNote.objects.create(
-        location_id=invoice.location_id,
+        location=invoice.location,
         customer_id=invoice.customer_id,
-        invoice_id=invoice.id,
+        invoice=invoice,
         invoice_number=invoice.number,
         invoice_issue_date=invoice.issue_date,
         sequence_number=sequence_number,
         number=format_number(
-            prefix=invoice.credit_note_prefix, year=issue_date.year, number=sequence_number
+            prefix=invoice.location.credit_note_prefix,
+            year=issue_date.year,
+            number=sequence_number,
         ),
         issue_date=issue_date,
-        currency=currency,
-        net_total=Money(-invoice.net_total, currency),
-        tax_total=Money(-invoice.tax_total, currency),
-        total=Money(-invoice.total, currency),
+        currency=invoice.currency,
+        net_total=-invoice.net_total,
+        tax_total=-invoice.tax_total,
+        total=-invoice.total,
         reason=reason,
         created_by=actor,
         channel=channel,
     )
-    _mirror_lines(invoice_id=invoice.id, credit_note_id=credit_note.pk)
+    _mirror_lines(invoice_id=invoice.pk, credit_note_id=credit_note.pk)
     ledger_post(
         customer_id=invoice.customer_id,
         kind=LedgerEntry.Kind.CREDIT_NOTE,
-        amount=Money(credit_note.total.amount, currency),
+        amount=credit_note.total,
         description=_("Credit note %(credit_note)s cancelling %(invoice)s")
         % {"credit_note": credit_note.number, "invoice": invoice.number},
-        invoice_id=invoice.id,
+        invoice_id=invoice.pk,
         credit_note=credit_note,
     )
     CancellationEvent.objects.create(
-        invoice_id=invoice.id,
+        invoice=invoice,
         credit_note=credit_note,
         actor=actor,
         channel=channel,
         reason=reason,
-        previous_state=invoice.state,
-        amount_paid=Money(invoice.amount_paid, currency),
+        previous_state=previous_state,
+        amount_paid=invoice.amount_paid,
         started_at=started_at,
     )
-    return credit_note
-
-
-def queue_credit_note_pdf(*, credit_note_id: int) -> None:
-    """Hand the PDF to the task queue; if the broker is down the note stays ``pending``.
-
-    The periodic sweep (``credits.tasks.render_missing_pdfs``) renders what was not queued.
-    """
-    from credits.tasks import render_credit_note_pdf
-
-    try:
-        render_credit_note_pdf.delay(credit_note_id)
-    except Exception:
-        logger.warning(
-            "Could not queue the PDF of credit note %s; the sweep will render it.",
-            credit_note_id,
-            exc_info=True,
-        )
+    return invoice, credit_note
 
 
 # --- Cancelling many invoices (admin bulk action, background bulk cancellations) -------------
@@ -356,12 +311,7 @@ def queue_bulk_cancellation(*, bulk_id: int) -> bool:
     is down, leaving it ``queued``."""
     from credits.tasks import run_bulk_cancellation
 
-    try:
-        run_bulk_cancellation.delay(bulk_id)
-    except Exception:
-        logger.warning("Could not queue bulk cancellation %s.", bulk_id, exc_info=True)
-        return False
-    return True
+    return enqueue(run_bulk_cancellation, bulk_id, if_down="It stays queued.")
 
 
 def bulk_cancellation_run(*, bulk_id: int) -> BulkCancellation:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from djmoney.money import Money
 
 from coworking.errors import CurrencyMismatch
+from coworking.events import EventType, announce
 from coworking.models import Customer, LedgerEntry
 from coworking.money import money_sum, round_amount
 from coworking.numbering import DocumentType, format_number, next_number
@@ -156,8 +157,9 @@ def invoice_issue(
     """Number a draft from its location's series, freeze it and debit the customer.
 
     Account credit the customer holds in the invoice's currency is applied at once (an
-    ``account_credit`` payment up to the total), so the amount due drops by it.
-    Raises ``InvoiceNotFound``, ``InvoiceNotDraft`` or ``InvoiceHasNoLines``.
+    ``account_credit`` payment up to the total), so the amount due drops by it. Announces
+    ``invoice.issued``. Raises ``InvoiceNotFound``, ``InvoiceNotDraft`` or
+    ``InvoiceHasNoLines``.
     """
     # The customer lock serialises credit application for one customer.
     Customer.objects.select_for_update().filter(pk=invoice.customer_id).first()
@@ -203,6 +205,7 @@ def invoice_issue(
             reference=_("Account credit"),
         )
         _settle(invoice=invoice, amount=applied)
+    announce(type=EventType.INVOICE_ISSUED, instance=invoice)
     return invoice
 
 
@@ -254,9 +257,10 @@ def payment_record(
 ) -> Payment:
     """Record money received against an issued invoice and credit the customer's ledger.
 
-    The invoice moves to partially paid or paid. Raises ``InvoiceNotFound``,
-    ``InvoiceNotPayable`` (draft, cancelled or already paid), ``CurrencyMismatch``,
-    ``InvalidPayment`` or ``PaymentExceedsAmountDue``; nothing is written then.
+    The invoice moves to partially paid or paid; announces ``payment.recorded``. Raises
+    ``InvoiceNotFound``, ``InvoiceNotPayable`` (draft, cancelled or already paid),
+    ``CurrencyMismatch``, ``InvalidPayment`` or ``PaymentExceedsAmountDue``; nothing is
+    written then.
     """
     invoice = invoice_lock(invoice_id=invoice.pk)
     payment_check(invoice=invoice, amount=amount, method=method)
@@ -276,6 +280,7 @@ def payment_record(
         payment=payment,
     )
     _settle(invoice=invoice, amount=amount)
+    announce(type=EventType.PAYMENT_RECORDED, instance=payment)
     return payment
 
 

@@ -5,6 +5,8 @@ import os
 import pytest
 from django.conf import settings
 
+# --- The services the tests run on: PostgreSQL and Redis ----------------------------------
+
 
 def pytest_configure(config):
     engine = settings.DATABASES["default"]["ENGINE"]
@@ -38,6 +40,22 @@ def pytest_configure(config):
         pytest.exit("The tests need Redis: set REDIS_URL (make test does).", returncode=2)
 
 
+def wait_until(predicate, *, timeout: float = 20.0, interval: float = 0.05):
+    """Poll ``predicate`` until it is truthy; fail the test after ``timeout`` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval)
+    pytest.fail(f"Condition not met within {timeout}s: {predicate}")
+
+
+# --- Database guards: the test teardown passes them, reconcile tests may break them --------
+
+
 @pytest.fixture(autouse=True, scope="session")
 def flush_past_the_truncate_guards():
     """Tests that commit (``transactional_db``) are cleaned up by Django's ``flush``, a
@@ -68,6 +86,9 @@ def database_breach(db):
     transaction.set_rollback(True)
 
 
+# --- Celery -----------------------------------------------------------------------------------
+
+
 @pytest.fixture
 def celery_worker(transactional_db):
     """A real Celery worker (solo pool, in a thread) consuming from the Redis broker.
@@ -84,20 +105,7 @@ def celery_worker(transactional_db):
         yield worker
 
 
-def wait_until(predicate, *, timeout: float = 20.0, interval: float = 0.05):
-    """Poll ``predicate`` until it is truthy; fail the test after ``timeout`` seconds."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(interval)
-    pytest.fail(f"Condition not met within {timeout}s: {predicate}")
-
-
-# --- Credit-note PDFs ------------------------------------------------------------------------
+# --- Files: private documents, static files, PDF text ---------------------------------------
 
 
 @pytest.fixture(autouse=True)
@@ -123,6 +131,16 @@ def private_documents(settings, tmp_path, monkeypatch):
     return root
 
 
+@pytest.fixture(autouse=True)
+def plain_static_files(settings):
+    """Static files by their plain names: the production storage (WhiteNoise's manifest of
+    hashed names) needs ``collectstatic``, which only the production smoke test runs."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
 def pdf_text(data: bytes) -> str:
     """The text of a PDF laid out as on the page (poppler's ``pdftotext -layout``)."""
     import subprocess
@@ -136,7 +154,9 @@ def pdf_text(data: bytes) -> str:
     return result.stdout.decode()
 
 
-# --- REST API (issue 6) ---------------------------------------------------------------------
+# --- Clients of the REST API and their users ------------------------------------------------
+
+
 @pytest.fixture
 def reset_throttles():
     """Forget the API's throttle counters (they live in the shared Redis cache, keyed by

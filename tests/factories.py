@@ -68,6 +68,16 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     billing_address = "1 Example Street"
 
 
+def portal_member(*, location=None, members_may_cancel: bool | None = None, **kwargs):
+    """A customer with a portal user (``customer.portal_user``); optionally sets the
+    location's ``members_may_cancel`` policy."""
+    location = location or LocationFactory()
+    if members_may_cancel is not None and location.members_may_cancel != members_may_cancel:
+        location.members_may_cancel = members_may_cancel
+        location.save(update_fields=["members_may_cancel"])
+    return CustomerFactory(location=location, portal_user=UserFactory(), **kwargs)
+
+
 def lines(*specs, currency: str = "EUR") -> list[LineInput]:
     """``lines(("Desk", "1", "190.00", "21"), ...)`` → LineInputs with Decimals and Money."""
     return [
@@ -105,14 +115,3 @@ def issued_invoice(*, customer=None, specs=DEFAULT_LINES, currency=None, paid=No
         payment_record(invoice=invoice, amount=amount)
         invoice.refresh_from_db()
     return invoice
-
-
-# --- REST API (issue 6) ---------------------------------------------------------------------
-def portal_member(*, location=None, members_may_cancel: bool | None = None, **kwargs):
-    """A customer with a portal user (``customer.portal_user``); optionally sets the
-    location's ``members_may_cancel`` policy."""
-    location = location or LocationFactory()
-    if members_may_cancel is not None and location.members_may_cancel != members_may_cancel:
-        location.members_may_cancel = members_may_cancel
-        location.save(update_fields=["members_may_cancel"])
-    return CustomerFactory(location=location, portal_user=UserFactory(), **kwargs)

@@ -59,3 +59,116 @@ def test_unknown_event_types_are_refused():
         events.announce(type="invoice.exploded", instance=None)
     with pytest.raises(ValueError):
         events.subscribe("invoice.exploded")
+
+
+# --- What the services announce -------------------------------------------------------------
+
+
+@pytest.fixture
+def announced(monkeypatch):
+    """Every event announced, as (type, instance, whether its change is already written in
+    the announcing transaction); the apps' own subscribers stay registered."""
+    copy = events.defaultdict(list, {k: list(v) for k, v in events._subscribers.items()})
+    monkeypatch.setattr(events, "_subscribers", copy)
+    seen = []
+
+    @events.subscribe(*EventType.values, in_transaction=True)
+    def record(event):
+        instance = event.instance
+        written = type(instance).objects.filter(pk=instance.pk).exists()
+        seen.append((event.type, instance, written, transaction.get_connection().in_atomic_block))
+
+    return seen
+
+
+@pytest.mark.django_db
+def test_issuing_and_paying_announce_inside_their_transaction(announced):
+    from djmoney.money import Money
+
+    from invoicing.models import Invoice, Payment
+    from invoicing.services import invoice_issue, payment_record
+    from tests.factories import draft_invoice
+
+    invoice = invoice_issue(invoice=draft_invoice())
+    payment = payment_record(invoice=invoice, amount=Money("10.00", invoice.currency))
+
+    assert [(t, written, atomic) for t, _i, written, atomic in announced] == [
+        (EventType.INVOICE_ISSUED, True, True),
+        (EventType.PAYMENT_RECORDED, True, True),
+    ]
+    issued, paid = announced[0][1], announced[1][1]
+    assert isinstance(issued, Invoice) and issued.number == invoice.number
+    assert isinstance(paid, Payment) and paid.pk == payment.pk
+
+
+@pytest.mark.django_db
+def test_cancelling_announces_the_cancelled_invoice_and_the_new_credit_note(announced):
+    from credits.models import CreditNote
+    from credits.services import invoice_cancel
+    from invoicing.models import Channel, Invoice
+    from tests.factories import issued_invoice, staff_user
+
+    invoice = issued_invoice()
+    staff = staff_user()
+    announced.clear()
+
+    note = invoice_cancel(invoice=invoice, actor=staff, channel=Channel.ADMIN)
+
+    assert [(t, written, atomic) for t, _i, written, atomic in announced] == [
+        (EventType.INVOICE_CANCELLED, True, True),
+        (EventType.CREDIT_NOTE_ISSUED, True, True),
+    ]
+    cancelled, issued = announced[0][1], announced[1][1]
+    assert isinstance(cancelled, Invoice) and cancelled.pk == invoice.pk
+    assert cancelled.state == Invoice.State.CANCELLED and cancelled.cancelled_by == staff
+    assert isinstance(issued, CreditNote) and issued.pk == note.pk and issued.number
+
+
+@pytest.mark.django_db
+def test_a_refused_operation_announces_nothing(announced):
+    from credits.errors import InvoiceIsDraft
+    from credits.services import invoice_cancel
+    from invoicing.models import Channel
+    from tests.factories import draft_invoice
+
+    draft = draft_invoice()
+    with pytest.raises(InvoiceIsDraft):
+        invoice_cancel(invoice=draft, actor=None, channel=Channel.CLI)
+    assert announced == []
+
+
+@pytest.mark.django_db
+def test_storing_a_pdf_announces_it_ready(announced):
+    from credits.documents import credit_note_render_pdf
+    from credits.models import CreditNote
+    from credits.services import invoice_cancel
+    from invoicing.models import Channel
+    from tests.factories import issued_invoice
+
+    note = invoice_cancel(invoice=issued_invoice(), actor=None, channel=Channel.CLI)
+    announced.clear()
+
+    credit_note_render_pdf(credit_note=note)
+
+    assert [(t, written) for t, _i, written, _a in announced] == [
+        (EventType.CREDIT_NOTE_PDF_READY, True)
+    ]
+    ready = announced[0][1]
+    assert isinstance(ready, CreditNote) and ready.pdf_status == CreditNote.PdfStatus.READY
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_commit_a_new_credit_note_is_queued_for_its_pdf(monkeypatch):
+    """The cancel does not call the queue itself: credits' subscriber does, after commit."""
+    from credits import subscribers
+    from credits.services import invoice_cancel
+    from invoicing.models import Channel
+    from tests.factories import issued_invoice
+
+    queued = []
+    monkeypatch.setattr(subscribers, "enqueue", lambda task, *args, **kw: queued.append(args))
+    invoice = issued_invoice()
+    with transaction.atomic():
+        note = invoice_cancel(invoice=invoice, actor=None, channel=Channel.CLI)
+        assert queued == []
+    assert queued == [(note.pk,)]
