@@ -84,3 +84,13 @@ def numbers_used_by(*, series_prefix: str, table: str) -> migrations.RunPython:
     """
     drop = f"DROP TRIGGER {name} ON sequences_sequence; DROP FUNCTION {name}();"
     return postgres_sql(create, drop)
+
+
+def changed_except(*columns: str) -> str:
+    """SQL for a trigger condition: true when an UPDATE changes any column but ``columns``
+    (so columns added later are covered without listing them)."""
+    names = ", ".join(f"'{column}'" for column in columns)
+    return (
+        f"(to_jsonb(OLD) - ARRAY[{names}]::text[]) "
+        f"IS DISTINCT FROM (to_jsonb(NEW) - ARRAY[{names}]::text[])"
+    )

@@ -13,12 +13,12 @@ import pgtrigger
 from django.conf import settings
 from django.contrib.postgres.functions import TransactionNow
 from django.db import models
-from django.db.models import F, Q
-from django.db.models.functions import Round
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from coworking.documents.models import Document, DocumentLine
 from coworking.models import Customer, Location
-from coworking.money import CURRENCY_CHOICES, DECIMAL_PLACES, money_field
+from coworking.money import money_field
 from coworking.triggers import REFUSED, any_changed, append_only, no_truncate
 from invoicing.models import Channel, Invoice
 
@@ -45,17 +45,9 @@ FROZEN_CREDIT_NOTE_FIELDS = (
 )
 
 
-def private_documents_storage():
-    from django.core.files.storage import storages
-
-    return storages["documents"]
-
-
-class CreditNote(models.Model):
-    class PdfStatus(models.TextChoices):
-        PENDING = "pending", _("PDF pending")
-        READY = "ready", _("PDF ready")
-        FAILED = "failed", _("PDF failed")
+class CreditNote(Document):
+    PDF_KIND = "credit-note"
+    PDF_SWEEP_SINCE = "created_at"
 
     location = models.ForeignKey(
         Location, on_delete=models.PROTECT, related_name="credit_notes", verbose_name=_("location")
@@ -71,10 +63,6 @@ class CreditNote(models.Model):
     sequence_number = models.PositiveIntegerField(_("sequence number"))
     number = models.CharField(_("number"), max_length=32, unique=True)
     issue_date = models.DateField(_("issue date"))
-    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
-    net_total = money_field(_("net total"))
-    tax_total = money_field(_("tax total"))
-    total = money_field(_("total"))
     reason = models.TextField(_("reason"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -88,50 +76,22 @@ class CreditNote(models.Model):
     # The start of the issuing transaction, set by the database: its lines may be written
     # only while that transaction lasts (see CreditNoteLine's trigger).
     created_at = models.DateTimeField(_("issued at"), db_default=TransactionNow())
-
-    pdf_status = models.CharField(
-        _("PDF status"), max_length=10, choices=PdfStatus.choices, default=PdfStatus.PENDING
-    )
-    pdf_file = models.FileField(
-        _("PDF"), storage=private_documents_storage, upload_to="credit-notes/", blank=True
-    )
-    pdf_sha256 = models.CharField(_("PDF SHA-256"), max_length=64, blank=True)
-    pdf_size = models.PositiveIntegerField(_("PDF size (bytes)"), null=True, blank=True)
-    pdf_error = models.TextField(_("PDF error"), blank=True)
-    pdf_rendered_at = models.DateTimeField(_("PDF rendered at"), null=True, blank=True)
     emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
 
-    class Meta:
+    class Meta(Document.Meta):
         ordering = ["-issue_date", "-sequence_number"]
         indexes = [
             models.Index(fields=["pdf_status", "created_at"]),
             models.Index(fields=["customer", "-issue_date"]),
         ]
         constraints = [
+            *Document.Meta.constraints,
             models.UniqueConstraint(
                 fields=["location", "sequence_number"],
                 name="credit_note_number_unique_per_location",
             ),
             models.CheckConstraint(
-                condition=Q(
-                    net_total_currency=F("currency"),
-                    tax_total_currency=F("currency"),
-                    total_currency=F("currency"),
-                ),
-                name="credit_note_single_currency",
-            ),
-            models.CheckConstraint(
-                condition=Q(
-                    total=Round(F("net_total") + F("tax_total"), DECIMAL_PLACES),
-                    net_total__lte=0,
-                    tax_total__lte=0,
-                ),
-                name="credit_note_total_is_net_plus_tax",
-            ),
-            models.CheckConstraint(
-                condition=Q(pdf_status="ready", pdf_sha256__regex=r"^[0-9a-f]{64}$")
-                | ~Q(pdf_status="ready"),
-                name="credit_note_ready_pdf_has_hash",
+                condition=Q(net_total__lte=0, tax_total__lte=0), name="credit_note_not_positive"
             ),
         ]
         triggers = [
@@ -147,34 +107,19 @@ class CreditNote(models.Model):
     def __str__(self) -> str:
         return self.number
 
-    @property
-    def pdf_filename(self) -> str:
-        return f"{self.number}.pdf"
 
-
-class CreditNoteLine(models.Model):
+class CreditNoteLine(DocumentLine):
     credit_note = models.ForeignKey(CreditNote, on_delete=models.PROTECT, related_name="lines")
-    position = models.PositiveSmallIntegerField(_("position"))
-    description = models.CharField(_("description"), max_length=200)
-    quantity = models.DecimalField(_("quantity"), max_digits=10, decimal_places=3)
-    unit_price = money_field(_("unit price"))
-    tax_rate = models.DecimalField(_("tax rate (%)"), max_digits=5, decimal_places=2)
-    net = money_field(_("net"))
-    tax = money_field(_("tax"))
 
-    class Meta:
-        ordering = ["position", "id"]
+    class Meta(DocumentLine.Meta):
         constraints = [
+            *DocumentLine.Meta.constraints,
             models.UniqueConstraint(
                 fields=["credit_note", "position"], name="credit_note_line_position"
             ),
             models.CheckConstraint(
                 condition=Q(quantity__lt=0, net__lte=0, tax__lte=0),
                 name="credit_note_line_reversed_sign",
-            ),
-            models.CheckConstraint(
-                condition=Q(unit_price_currency=F("net_currency"), tax_currency=F("net_currency")),
-                name="credit_note_line_single_currency",
             ),
         ]
         triggers = [
@@ -201,13 +146,6 @@ class CreditNoteLine(models.Model):
                 """,
             ),
         ]
-
-    def __str__(self) -> str:
-        return self.description
-
-    @property
-    def gross(self):
-        return self.net + self.tax
 
 
 class CancellationEvent(models.Model):

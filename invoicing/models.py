@@ -4,25 +4,27 @@ An invoice is a draft (no number, editable, deletable) until it is issued; then 
 number from its location's gapless series and its amounts are frozen. The database holds
 those rules: check constraints tie state, number and paid amount together, and triggers
 refuse DELETE of issued invoices, UPDATE of their identifying fields and amounts, any
-change to the lines of an issued invoice, any change once cancelled, and TRUNCATE. The only
-fields that move after issue are the state, the paid amount and the cancellation record,
-through the services in ``invoicing.services`` and ``credits.services``; checks deferred to
-commit make sure they move only with what justifies them: the paid amount is the sum of the
-payments (each on the ledger), and a cancelled invoice is credited in full (a trigger of
-the credits app).
+change to the lines of an issued invoice, any change once cancelled but to the stored
+PDF's bookkeeping, and TRUNCATE. The only fields that move after issue are the state, the
+paid amount and the cancellation record, through the services in ``invoicing.services`` and
+``credits.services``, and the PDF's bookkeeping (``coworking.documents``): the PDF shows the
+invoice as issued, so it is rendered once and never changes with later payments. Checks
+deferred to commit make sure the state moves only with what justifies it: the paid amount is
+the sum of the payments (each on the ledger), and a cancelled invoice is credited in full (a
+trigger of the credits app).
 """
 
 import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Round
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
+from coworking.documents.models import Document, DocumentLine
 from coworking.models import Customer, Location
-from coworking.money import CURRENCY_CHOICES, DECIMAL_PLACES, money_field
-from coworking.triggers import REFUSED, any_changed, append_only, no_truncate
+from coworking.money import money_field
+from coworking.triggers import REFUSED, any_changed, append_only, changed_except, no_truncate
 
 FROZEN_INVOICE_FIELDS = (
     "location",
@@ -66,7 +68,7 @@ class Channel(models.TextChoices):
     SYSTEM = "system", _("System")
 
 
-class Invoice(models.Model):
+class Invoice(Document):
     class State(models.TextChoices):
         DRAFT = "draft", _("Draft")
         ISSUED = "issued", _("Issued")
@@ -75,6 +77,8 @@ class Invoice(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
 
     CANCELLABLE_STATES = (State.ISSUED, State.PARTIALLY_PAID, State.PAID)
+    PDF_KIND = "invoice"
+    PDF_SWEEP_SINCE = "issued_at"
 
     location = models.ForeignKey(
         Location, on_delete=models.PROTECT, related_name="invoices", verbose_name=_("location")
@@ -85,12 +89,8 @@ class Invoice(models.Model):
     state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.DRAFT)
     sequence_number = models.PositiveIntegerField(_("sequence number"), null=True, blank=True)
     number = models.CharField(_("number"), max_length=32, blank=True, default="")
-    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
     issue_date = models.DateField(_("issue date"), null=True, blank=True)
     due_date = models.DateField(_("due date"), null=True, blank=True)
-    net_total = money_field(_("net total"))
-    tax_total = money_field(_("tax total"))
-    total = money_field(_("total"))
     amount_paid = money_field(_("paid"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
@@ -108,14 +108,21 @@ class Invoice(models.Model):
     )
     cancellation_reason = models.TextField(_("cancellation reason"), blank=True)
 
-    class Meta:
+    class Meta(Document.Meta):
         ordering = ["-issue_date", "-id"]
         permissions = [("cancel_invoice", "Can cancel invoices (issues a credit note)")]
         indexes = [
             models.Index(fields=["state", "-issue_date"]),
             models.Index(fields=["customer", "currency", "state"]),
+            # The PDF sweep's query: few rows, however many invoices there are.
+            models.Index(
+                fields=["issued_at"],
+                condition=Q(pdf_status="pending") & ~Q(state="draft"),
+                name="invoice_pdf_pending",
+            ),
         ]
         constraints = [
+            *Document.Meta.constraints,
             models.UniqueConstraint(
                 fields=["location", "sequence_number"], name="invoice_number_unique_per_location"
             ),
@@ -139,21 +146,10 @@ class Invoice(models.Model):
                 name="invoice_number_iff_issued",
             ),
             models.CheckConstraint(
-                condition=Q(
-                    net_total_currency=F("currency"),
-                    tax_total_currency=F("currency"),
-                    total_currency=F("currency"),
-                    amount_paid_currency=F("currency"),
-                ),
-                name="invoice_single_currency",
+                condition=Q(amount_paid_currency=F("currency")), name="invoice_paid_in_currency"
             ),
             models.CheckConstraint(
-                condition=Q(
-                    total=Round(F("net_total") + F("tax_total"), DECIMAL_PLACES),
-                    net_total__gte=0,
-                    tax_total__gte=0,
-                ),
-                name="invoice_total_is_net_plus_tax",
+                condition=Q(net_total__gte=0, tax_total__gte=0), name="invoice_not_negative"
             ),
             models.CheckConstraint(
                 condition=Q(amount_paid__gte=0, amount_paid__lte=F("total")),
@@ -200,7 +196,7 @@ class Invoice(models.Model):
                 name="cancelled_final",
                 operation=pgtrigger.Update,
                 condition=pgtrigger.Condition(
-                    "OLD.state = 'cancelled' AND OLD.* IS DISTINCT FROM NEW.*"
+                    f"OLD.state = 'cancelled' AND {changed_except(*Document.PDF_FIELDS)}"
                 ),
             ),
             pgtrigger.Protect(
@@ -213,7 +209,7 @@ class Invoice(models.Model):
             # its credit notes: a trigger in the credits app.
             pgtrigger.Trigger(
                 name="paid_is_sum_of_payments",
-                operation=pgtrigger.Insert | pgtrigger.Update,
+                operation=pgtrigger.Insert | pgtrigger.UpdateOf("state", "amount_paid"),
                 when=pgtrigger.After,
                 timing=pgtrigger.Deferred,
                 func=_PAID_IS_SUM_OF_PAYMENTS.format(invoice_id="NEW.id") + "RETURN NULL;",
@@ -235,32 +231,18 @@ class Invoice(models.Model):
         return self.total - self.amount_paid
 
 
-class InvoiceLine(models.Model):
+class InvoiceLine(DocumentLine):
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
-    position = models.PositiveSmallIntegerField(_("position"))
-    description = models.CharField(_("description"), max_length=200)
-    quantity = models.DecimalField(_("quantity"), max_digits=10, decimal_places=3)
-    unit_price = money_field(_("unit price"))
-    tax_rate = models.DecimalField(_("tax rate (%)"), max_digits=5, decimal_places=2)
-    net = money_field(_("net"))
-    tax = money_field(_("tax"))
 
-    class Meta:
-        ordering = ["position", "id"]
+    class Meta(DocumentLine.Meta):
         constraints = [
+            *DocumentLine.Meta.constraints,
             models.UniqueConstraint(fields=["invoice", "position"], name="invoice_line_position"),
             models.CheckConstraint(
                 condition=Q(quantity__gt=0), name="invoice_line_quantity_positive"
             ),
             models.CheckConstraint(
                 condition=Q(unit_price__gte=0), name="invoice_line_price_not_negative"
-            ),
-            models.CheckConstraint(
-                condition=Q(tax_rate__gte=0, tax_rate__lt=100), name="invoice_line_tax_rate_range"
-            ),
-            models.CheckConstraint(
-                condition=Q(unit_price_currency=F("net_currency"), tax_currency=F("net_currency")),
-                name="invoice_line_single_currency",
             ),
         ]
         triggers = [
@@ -288,13 +270,6 @@ class InvoiceLine(models.Model):
             ),
             no_truncate("invoice_line"),
         ]
-
-    def __str__(self) -> str:
-        return self.description
-
-    @property
-    def gross(self) -> Money:
-        return self.net + self.tax
 
 
 class Payment(models.Model):

@@ -110,11 +110,12 @@ def celery_worker(transactional_db):
 
 @pytest.fixture(autouse=True)
 def private_documents(settings, tmp_path, monkeypatch):
-    """Point the private "documents" storage (and the credit-note PDF field) at a tmp dir,
+    """Point the private "documents" storage (and the documents' PDF fields) at a tmp dir,
     for every test, so PDFs rendered by a worker never land in var/private."""
     from django.core.files.storage import FileSystemStorage
 
     from credits.models import CreditNote
+    from invoicing.models import Invoice
 
     root = tmp_path / "private-documents"
     settings.PRIVATE_DOCUMENTS_ROOT = root
@@ -127,7 +128,8 @@ def private_documents(settings, tmp_path, monkeypatch):
     }
     # The field resolved its storage when the model was defined: swap the instance too.
     storage = FileSystemStorage(location=root, base_url=None)
-    monkeypatch.setattr(CreditNote._meta.get_field("pdf_file"), "storage", storage)
+    for model in (Invoice, CreditNote):
+        monkeypatch.setattr(model._meta.get_field("pdf_file"), "storage", storage)
     return root
 
 

@@ -81,12 +81,17 @@ def test_credit_notes_their_lines_events_and_cancelled_invoices_are_frozen(cance
     assert refused(sql, {"cn": credit_note.pk, "invoice": invoice.pk})
 
 
-def test_pdf_bookkeeping_of_a_credit_note_may_be_updated(cancelled):
-    _, credit_note = cancelled
+@pytest.mark.parametrize("table", ["credits_creditnote", "invoicing_invoice"])
+def test_pdf_bookkeeping_of_issued_and_cancelled_documents_may_be_updated(cancelled, table):
+    invoice, credit_note = cancelled
+    pk = credit_note.pk if table == "credits_creditnote" else invoice.pk
     assert not refused(
-        "UPDATE credits_creditnote SET pdf_status = 'failed', pdf_error = 'x' WHERE id = %s",
-        [credit_note.pk],
+        f"UPDATE {table} SET pdf_status = 'ready', pdf_sha256 = repeat('a', 64), "
+        "pdf_file = 'x.pdf', pdf_size = 1, pdf_error = '', pdf_rendered_at = now() WHERE id = %s",
+        [pk],
     )
+    # ... but a ready PDF without its hash is refused, like any other inconsistent row.
+    assert refused(f"UPDATE {table} SET pdf_sha256 = '' WHERE id = %s", [pk])
 
 
 def test_drafts_stay_editable_and_deletable():
@@ -98,6 +103,38 @@ def test_drafts_stay_editable_and_deletable():
     assert not refused("DELETE FROM invoicing_invoiceline WHERE invoice_id = %s", [invoice.pk])
     assert not refused("DELETE FROM invoicing_invoice WHERE id = %s", [invoice.pk])
     assert not Invoice.objects.filter(pk=invoice.pk).exists()
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        # Totals in another currency than the document's.
+        "UPDATE {table} SET total_currency = 'GBP' WHERE id = %s",
+        # A total that is not net + tax.
+        "UPDATE {table} SET total = total + 1 WHERE id = %s",
+        # A line in two currencies, or at an impossible tax rate.
+        "UPDATE {lines} SET tax_currency = 'GBP' WHERE {parent} = %s",
+        "UPDATE {lines} SET tax_rate = 100 WHERE {parent} = %s",
+    ],
+)
+@pytest.mark.parametrize("document", ["invoice", "credit_note"])
+def test_shared_document_constraints_hold_on_both_documents(sql, document):
+    """The constraints of the abstract document and line hold on both tables: on a draft
+    (no trigger stands in the way there), and on a credit note with its triggers off."""
+    if document == "invoice":
+        pk, table, lines, parent = draft_invoice().pk, "invoicing_invoice", "invoicing_invoiceline", "invoice_id"
+        with connection.cursor() as cursor:  # a draft's totals are 0; give it real ones
+            cursor.execute(
+                "UPDATE invoicing_invoice SET net_total = 10, tax_total = 2, total = 12 WHERE id = %s",
+                [pk],
+            )
+    else:
+        invoice = issued_invoice()
+        pk = invoice_cancel(invoice=invoice, actor=None, channel=Channel.CLI).pk
+        table, lines, parent = "credits_creditnote", "credits_creditnoteline", "credit_note_id"
+        with connection.cursor() as cursor:  # triggers off (this test's transaction only)
+            cursor.execute("SET LOCAL session_replication_role = replica")
+    assert refused(sql.format(table=table, lines=lines, parent=parent), [pk])
 
 
 def test_constraints_refuse_inconsistent_rows():

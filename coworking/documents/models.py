@@ -1,0 +1,145 @@
+"""The abstract documents: what invoices and credit notes (and their lines) share.
+
+A ``Document`` is in one currency and its total is its net plus its tax, to the cent: check
+constraints hold both, named after the concrete model (``invoice_single_currency``,
+``creditnote_single_currency``, ...). Its PDF is rendered once, stored in the private
+"documents" storage and recorded with its SHA-256 and size; a ``ready`` PDF always has its
+hash (a constraint too). The PDF bookkeeping (``PDF_FIELDS``) is the only part of an issued
+document that may still change: the concrete models' immutability triggers leave it out.
+
+Signs differ (an invoice is positive, a credit note negative), so each concrete model adds
+its own sign constraints; numbering and parties stay on the concrete models too, whose
+related names differ.
+"""
+
+from typing import ClassVar
+
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Round
+from django.utils.text import get_valid_filename
+from django.utils.translation import gettext_lazy as _
+from djmoney.money import Money
+
+from coworking.money import CURRENCY_CHOICES, DECIMAL_PLACES, money_field
+
+
+class PdfStatus(models.TextChoices):
+    PENDING = "pending", _("PDF pending")
+    READY = "ready", _("PDF ready")
+    FAILED = "failed", _("PDF failed")
+
+
+PDF_FIELDS = ("pdf_status", "pdf_file", "pdf_sha256", "pdf_size", "pdf_error", "pdf_rendered_at")
+
+
+def private_documents_storage():
+    """The "documents" storage (``settings.STORAGES``): private, never under public media."""
+    from django.core.files.storage import storages
+
+    return storages["documents"]
+
+
+def pdf_upload_to(instance: "Document", filename: str) -> str:
+    return f"{instance.PDF_KIND}s/{filename}"
+
+
+class Document(models.Model):
+    """An issued financial document: its money totals and its stored PDF (abstract).
+
+    Concrete models set ``PDF_KIND`` (``invoice``, ``credit-note``: the PDF's identifier and,
+    plural, its storage folder) and ``PDF_SWEEP_SINCE`` (the field from which a pending PDF
+    counts as late).
+    """
+
+    PdfStatus = PdfStatus
+    PDF_FIELDS = PDF_FIELDS
+    PDF_KIND: ClassVar[str]
+    PDF_SWEEP_SINCE: ClassVar[str]
+
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
+    net_total = money_field(_("net total"))
+    tax_total = money_field(_("tax total"))
+    total = money_field(_("total"))
+
+    pdf_status = models.CharField(
+        _("PDF status"), max_length=10, choices=PdfStatus.choices, default=PdfStatus.PENDING
+    )
+    pdf_file = models.FileField(
+        _("PDF"), storage=private_documents_storage, upload_to=pdf_upload_to, blank=True
+    )
+    pdf_sha256 = models.CharField(_("PDF SHA-256"), max_length=64, blank=True)
+    pdf_size = models.PositiveIntegerField(_("PDF size (bytes)"), null=True, blank=True)
+    pdf_error = models.TextField(_("PDF error"), blank=True)
+    pdf_rendered_at = models.DateTimeField(_("PDF rendered at"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    net_total_currency=F("currency"),
+                    tax_total_currency=F("currency"),
+                    total_currency=F("currency"),
+                ),
+                name="%(class)s_single_currency",
+            ),
+            models.CheckConstraint(
+                condition=Q(total=Round(F("net_total") + F("tax_total"), DECIMAL_PLACES)),
+                name="%(class)s_total_is_net_plus_tax",
+            ),
+            models.CheckConstraint(
+                condition=Q(pdf_status="ready", pdf_sha256__regex=r"^[0-9a-f]{64}$")
+                | ~Q(pdf_status="ready"),
+                name="%(class)s_ready_pdf_has_hash",
+            ),
+        ]
+
+    @property
+    def pdf_filename(self) -> str:
+        """The name a download is offered under."""
+        return f"{self.number}.pdf"
+
+    @property
+    def pdf_identifier(self) -> str:
+        """Seeds the PDF's file identifier: the same document always gets the same one."""
+        return f"{self.PDF_KIND}/{self.number}"
+
+    def pdf_storage_name(self, *, sha256: str) -> str:
+        """Where the PDF with this content is stored: its hash is in the name, so a
+        re-render with other bytes never overwrites the file a download may be reading."""
+        number = get_valid_filename(self.number)
+        return f"{self.PDF_KIND}s/{self.issue_date.year}/{number}-{sha256[:16]}.pdf"
+
+
+class DocumentLine(models.Model):
+    """One line of a document (abstract): its net is quantity × unit price and its tax is
+    net × rate, each rounded once (``invoicing.calculations``), all in one currency."""
+
+    position = models.PositiveSmallIntegerField(_("position"))
+    description = models.CharField(_("description"), max_length=200)
+    quantity = models.DecimalField(_("quantity"), max_digits=10, decimal_places=3)
+    unit_price = money_field(_("unit price"))
+    tax_rate = models.DecimalField(_("tax rate (%)"), max_digits=5, decimal_places=2)
+    net = money_field(_("net"))
+    tax = money_field(_("tax"))
+
+    class Meta:
+        abstract = True
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(unit_price_currency=F("net_currency"), tax_currency=F("net_currency")),
+                name="%(class)s_single_currency",
+            ),
+            models.CheckConstraint(
+                condition=Q(tax_rate__gte=0, tax_rate__lt=100), name="%(class)s_tax_rate_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.description
+
+    @property
+    def gross(self) -> Money:
+        return self.net + self.tax
