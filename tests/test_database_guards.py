@@ -8,7 +8,7 @@ from coworking.numbering import DocumentType, last_number, sequence_name
 from credits.services import invoice_cancel
 from invoicing.models import Channel, Invoice
 from invoicing.services import payment_record
-from tests.factories import UserFactory, draft_invoice, issued_invoice
+from tests.factories import draft_invoice, issued_invoice, staff_user
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +30,7 @@ def refused(sql: str, params=()) -> bool:
 @pytest.fixture
 def cancelled():
     invoice = issued_invoice(paid="all")
-    credit_note = invoice_cancel(invoice=invoice, actor=UserFactory(), channel=Channel.CLI)
+    credit_note = invoice_cancel(invoice=invoice, actor=staff_user(), channel=Channel.CLI)
     return invoice, credit_note
 
 
