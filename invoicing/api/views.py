@@ -6,9 +6,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import status, viewsets
+from rest_framework import viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException
 from rest_framework.renderers import JSONRenderer
 
 from coworking.api.pagination import StandardPagination
@@ -19,15 +18,9 @@ from invoicing.api.serializers import (
     InvoiceFilterSerializer,
     InvoiceSerializer,
 )
-from invoicing.errors import InvoiceIsDraft
+from invoicing.errors import InvoiceIsDraft, PdfUnavailable
 from invoicing.models import Invoice
 from invoicing.selectors import visible_invoices
-
-
-class PdfUnavailable(APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_code = "pdf_unavailable"
-    default_detail = gettext_lazy("Invoice PDFs cannot be rendered on this server.")
 
 
 @extend_schema_view(
