@@ -11,15 +11,16 @@ import sys
 
 from django.http import HttpResponse, JsonResponse
 from django.utils.html import escape
-from django.utils.translation import gettext as _
 
 from coworking.api.problems import (
     DEPENDENCY_UNAVAILABLE,
     PROBLEM_MEDIA_TYPE,
+    PROTOCOL_PROBLEMS,
     RETRY_AFTER_SECONDS,
     problem,
     unavailable_problem,
 )
+from coworking.error_codes import CoworkingErrorCode as Code
 
 API_PREFIX = "/api/"
 
@@ -30,12 +31,8 @@ def server_error(request):
     if unavailable:
         status_code, body = unavailable_problem()
     else:
-        status_code = 500
-        body = problem(
-            status_code=status_code,
-            code="server_error",
-            detail=_("Something went wrong on our side; it has been logged."),
-        )
+        status_code, detail = PROTOCOL_PROBLEMS[Code.SERVER_ERROR]
+        body = problem(status_code=status_code, code=Code.SERVER_ERROR, detail=detail)
     if request.path.startswith(API_PREFIX):
         response = JsonResponse(body, status=status_code, content_type=PROBLEM_MEDIA_TYPE)
     else:

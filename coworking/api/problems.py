@@ -11,7 +11,7 @@ Business errors (``coworking.errors.ApplicationError``) are mapped by category:
 DRF's own errors keep their status, except validation errors, which are 422 like every
 other invalid input (400 stays for a body that cannot be parsed at all). Work that fails
 because the database or the broker is unavailable (connection lost or refused, a lock or
-statement timeout) is a 503 ``service_unavailable`` with ``Retry-After``, logged; nothing
+statement timeout) is a 503 ``unavailable`` with ``Retry-After``, logged; nothing
 else that escapes is answered here (Django's ``handler500``,
 ``coworking.error_pages.server_error``, renders it as a problem too).
 """
@@ -80,6 +80,10 @@ PROTOCOL_PROBLEMS = {
     Code.REQUEST_TOO_LARGE: (
         status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         _("The request body is too large."),
+    ),
+    Code.SERVER_ERROR: (
+        status.HTTP_500_INTERNAL_SERVER_ERROR,
+        _("Something went wrong on our side; it has been logged."),
     ),
     **{
         Code(drf_error.default_code): (drf_error.status_code, drf_error.default_detail)
@@ -163,11 +167,10 @@ def problem(*, status_code: int, code: str, detail: str, errors: list | None = N
 
 
 def unavailable_problem() -> tuple[int, dict]:
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    """The problem of work whose database or broker is down: ``Unavailable``'s."""
+    status_code = application_error_status(Unavailable)
     return status_code, problem(
-        status_code=status_code,
-        code="service_unavailable",
-        detail=_("A service this request needs is unavailable; retry in a moment."),
+        status_code=status_code, code=Unavailable.code, detail=Unavailable.default_message
     )
 
 
