@@ -13,7 +13,7 @@ TEST_ENV := DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
 	REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')}
 
-.PHONY: install run test lint reconcile bench bench-pdf bench-api
+.PHONY: install run test lint reconcile bench bench-pdf bench-api bench-einvoice
 
 # --- Set-up -----------------------------------------------------------------------------------
 $(VENV)/.installed: pyproject.toml
@@ -67,3 +67,8 @@ bench-pdf: install
 bench-api: install
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 		$(PY) bench/api.py $(BENCH_ARGS)
+
+# E-invoices: building and validating one document (bench/einvoice.py), on a database of its own.
+BENCH_EINVOICE_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cw_bench_einvoice
+bench-einvoice: install
+	DATABASE_URL=$(BENCH_EINVOICE_DATABASE_URL) $(PY) bench/einvoice.py

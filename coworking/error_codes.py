@@ -24,6 +24,8 @@ class CoworkingErrorCode(StrEnum):
     IDEMPOTENCY_KEY_INVALID = "idempotency_key_invalid"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     IDEMPOTENCY_KEY_IN_USE = "idempotency_key_in_use"
+    # E-invoices.
+    EINVOICE_SYNTAX_UNKNOWN = "einvoice_syntax_unknown"
     # The API's protocol errors: the problem handler's own, and DRF's exceptions' codes.
     BAD_REQUEST = "bad_request"
     REQUEST_TOO_LARGE = "request_too_large"

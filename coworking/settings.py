@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "djmoney",
+    "django_countries",
     "sequences.apps.SequencesConfig",
     "pgtrigger",
     "rest_framework",
@@ -355,5 +356,7 @@ LOGGING = {
     "loggers": {
         # WeasyPrint logs every rendering step at INFO; keep its warnings only.
         "weasyprint.progress": {"level": "WARNING"},
+        # The factur-x package logs each XML it builds or checks at INFO.
+        "factur-x": {"level": "WARNING"},
     },
 }

@@ -19,7 +19,8 @@ from django.utils.translation import gettext_lazy as _
 from coworking.documents.models import Document, DocumentLine
 from coworking.models import Customer, Location
 from coworking.money import money_field
-from coworking.triggers import REFUSED, any_changed, append_only, no_truncate
+from coworking.triggers import REFUSED, any_changed, append_only, dates_follow_numbers, no_truncate
+from coworking.vat import VatCurrencyFields, VatLineFields, line_constraints
 from invoicing.models import Channel, Invoice
 
 FROZEN_CREDIT_NOTE_FIELDS = (
@@ -42,10 +43,17 @@ FROZEN_CREDIT_NOTE_FIELDS = (
     "tax_total_currency",
     "total",
     "total_currency",
+    "buyer_reference",
+    "vat_currency",
+    "vat_exchange_rate",
+    "tax_total_vat_currency",
 )
 
 
-class CreditNote(Document):
+class CreditNote(VatCurrencyFields, Document):
+    """A credit note; its VAT currency and exchange rate are its invoice's (VAT is reversed
+    at the rate it was charged)."""
+
     PDF_KIND = "credit-note"
     PDF_SWEEP_SINCE = "created_at"
 
@@ -76,6 +84,9 @@ class CreditNote(Document):
     # The start of the issuing transaction, set by the database: its lines may be written
     # only while that transaction lasts (see CreditNoteLine's trigger).
     created_at = models.DateTimeField(_("issued at"), db_default=TransactionNow())
+    buyer_reference = models.CharField(
+        _("buyer reference"), max_length=100, blank=True, help_text=_("The invoice's.")
+    )
     emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
 
     class Meta(Document.Meta):
@@ -93,6 +104,7 @@ class CreditNote(Document):
             models.CheckConstraint(
                 condition=Q(net_total__lte=0, tax_total__lte=0), name="credit_note_not_positive"
             ),
+            VatCurrencyFields.vat_currency_constraint("credit_note", credited=True),
         ]
         triggers = [
             pgtrigger.Protect(name="no_delete", operation=pgtrigger.Delete),
@@ -102,13 +114,18 @@ class CreditNote(Document):
                 condition=any_changed(*FROZEN_CREDIT_NOTE_FIELDS),
             ),
             no_truncate("credit_note"),
+            dates_follow_numbers(table="credits_creditnote", document="credit note"),
         ]
 
     def __str__(self) -> str:
         return self.number
 
 
-class CreditNoteLine(DocumentLine):
+
+class CreditNoteLine(VatLineFields, DocumentLine):
+    """A credited line: the invoice line's description, price, VAT category, exemption
+    reason and service period, with quantity, net and tax reversed."""
+
     credit_note = models.ForeignKey(CreditNote, on_delete=models.PROTECT, related_name="lines")
 
     class Meta(DocumentLine.Meta):
@@ -121,6 +138,7 @@ class CreditNoteLine(DocumentLine):
                 condition=Q(quantity__lt=0, net__lte=0, tax__lte=0),
                 name="credit_note_line_reversed_sign",
             ),
+            *line_constraints("credit_note_line"),
         ]
         triggers = [
             *append_only("credit_note_line"),
