@@ -53,6 +53,8 @@ FROZEN_INVOICE_FIELDS = (
     "vat_currency",
     "vat_exchange_rate",
     "tax_total_vat_currency",
+    "seller",
+    "buyer",
 )
 
 # A constraint trigger's body (checked at commit, once every row of the transaction is
