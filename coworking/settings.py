@@ -136,10 +136,11 @@ if not os.environ.get("DATABASE_URL"):
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}",
-        # Persistent connections (seconds; gunicorn.conf.py's workers keep them), checked
-        # before reuse so a restarted PostgreSQL costs one failed request at most.
+        # Persistent connections (seconds; each gunicorn thread keeps its own). Checking one
+        # before each request's first query costs a round trip per request, so it is off by
+        # default: after a PostgreSQL restart each thread fails one request, then reconnects.
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
-        conn_health_checks=True,
+        conn_health_checks=env_bool("DATABASE_CONN_HEALTH_CHECKS", False),
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -46,6 +46,8 @@ FROZEN_CREDIT_NOTE_FIELDS = (
     "vat_currency",
     "vat_exchange_rate",
     "tax_total_vat_currency",
+    "seller",
+    "buyer",
 )
 
 
