@@ -19,7 +19,8 @@ XMP_EXTENSION = Path(settings.BASE_DIR) / "static" / "documents" / "factur-x.xmp
 
 
 def weasyprint_options(*, cii: bytes, issue_date: datetime.date) -> dict:
-    """``write_pdf`` keyword arguments that make the PDF a Factur-X of ``cii``."""
+    """``write_pdf`` keyword arguments that make the PDF a Factur-X of ``cii``, for one
+    render (WeasyPrint reads an attachment's source once: call it again for the next)."""
     stamp = datetime.datetime.combine(issue_date, datetime.time(), tzinfo=datetime.UTC)
     attachment = Attachment(
         string=cii,
