@@ -20,6 +20,6 @@ def draft_totals(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("invoicing", "0004_parties_as_issued")]
+    dependencies = [("invoicing", "0005_payment_and_truncate_guards")]
 
     operations = [migrations.RunPython(draft_totals, migrations.RunPython.noop)]
