@@ -3,8 +3,9 @@ command-line exits.
 
 Each concrete error has a stable ``code`` (part of the API contract) and a human sentence.
 The category base classes tell the surfaces how to report it: a conflict with the current
-state (HTTP 409), invalid input (422), something that does not exist (404) or an action the
-user may not take (403).
+state (HTTP 409), invalid input (422), something that does not exist (404), an action the
+user may not take (403) or something temporarily unavailable that the system is repairing
+(503).
 """
 
 from django.utils.translation import gettext_lazy as _
@@ -38,6 +39,13 @@ class NotFound(ApplicationError):
 class NotAllowed(ApplicationError):
     code = "not_allowed"
     default_message = _("You are not allowed to do this.")
+
+
+class Unavailable(ApplicationError):
+    """Not the caller's fault and not for long: something the system repairs by itself."""
+
+    code = "unavailable"
+    default_message = _("This is not available right now; try again in a minute.")
 
 
 class CurrencyMismatch(InvalidInput):

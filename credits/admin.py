@@ -9,8 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from coworking.errors import ApplicationError
-from credits.documents import credit_notes_render_pdfs
-from credits.downloads import credit_note_pdf_response
+from credits.documents import credit_note_pdf_response, credit_notes_render_pdfs
 from credits.models import CancellationEvent, CreditNote, CreditNoteLine
 
 ADMIN_RENDER_LIMIT = 50

@@ -88,7 +88,7 @@ def test_broker_down_at_cancel_leaves_the_note_pending_until_the_sweep(
     assert status_of(note) == CreditNote.PdfStatus.PENDING
     assert credit_notes_render_missing().rendered == []  # younger than a minute: not yet
 
-    settings.CREDIT_NOTE_PDF_SWEEP_AFTER = 0  # as if the minute had passed
+    settings.DOCUMENT_PDF_SWEEP_AFTER = 0  # as if the minute had passed
     request.getfixturevalue("celery_worker")
     render_missing_pdfs.delay()  # what Celery beat sends every minute
 
@@ -100,9 +100,9 @@ def test_broker_down_at_cancel_leaves_the_note_pending_until_the_sweep(
 def test_a_failing_render_is_retried_then_failed_with_its_reason_and_recovers(
     celery_worker, private_documents, settings, monkeypatch, client
 ):
-    settings.CREDIT_NOTE_PDF_MAX_RETRIES = 2
-    settings.CREDIT_NOTE_PDF_RETRY_BACKOFF = 0.05
-    settings.CREDIT_NOTE_PDF_RETRY_JITTER = False
+    settings.DOCUMENT_PDF_MAX_RETRIES = 2
+    settings.DOCUMENT_PDF_RETRY_BACKOFF = 0.05
+    settings.DOCUMENT_PDF_RETRY_JITTER = False
     attempts, broken = [], [True]
     original = credits.pdf.credit_note_pdf_bytes
 

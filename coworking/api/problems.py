@@ -6,7 +6,8 @@ problem), ``status`` (the HTTP status), ``detail`` (this occurrence, for people)
 ``errors``: one entry per invalid field with its message and code.
 
 Business errors (``coworking.errors.ApplicationError``) are mapped by category:
-``InvalidInput`` → 422, ``StateConflict`` → 409, ``NotFound`` → 404, ``NotAllowed`` → 403.
+``InvalidInput`` → 422, ``StateConflict`` → 409, ``NotFound`` → 404, ``NotAllowed`` → 403,
+``Unavailable`` → 503.
 DRF's own errors keep their status, except validation errors, which are 422 like every
 other invalid input (400 stays for a body that cannot be parsed at all).
 """
@@ -20,7 +21,14 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from coworking.errors import ApplicationError, InvalidInput, NotAllowed, NotFound, StateConflict
+from coworking.errors import (
+    ApplicationError,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    StateConflict,
+    Unavailable,
+)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "urn:coworking:problem:"
@@ -45,6 +53,7 @@ CATEGORY_STATUS = (
     (StateConflict, status.HTTP_409_CONFLICT),
     (NotFound, status.HTTP_404_NOT_FOUND),
     (NotAllowed, status.HTTP_403_FORBIDDEN),
+    (Unavailable, status.HTTP_503_SERVICE_UNAVAILABLE),
 )
 
 

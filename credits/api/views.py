@@ -12,7 +12,7 @@ from coworking.api.renderers import PDFRenderer
 from coworking.api.schema import problem_responses
 from coworking.api.scoping import visible_credit_notes
 from credits.api.serializers import CreditNoteDetailSerializer, CreditNoteSerializer
-from credits.downloads import credit_note_pdf_response
+from credits.documents import credit_note_pdf_response
 
 
 @extend_schema_view(
@@ -47,8 +47,13 @@ class CreditNoteViewSet(viewsets.ReadOnlyModelViewSet):
             ),
             **problem_responses(
                 409,
+                503,
                 _409=gettext_lazy(
                     "The PDF is not rendered yet (`pdf_not_ready`): retry in a minute."
+                ),
+                _503=gettext_lazy(
+                    "The stored file was lost and is being rendered again (`pdf_unavailable`): "
+                    "retry in a minute."
                 ),
             ),
         },

@@ -1,14 +1,12 @@
 """Invoice endpoints: list, detail, PDF and cancel. Thin: scope, parse, call, render."""
 
 from django.db import transaction
-from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
@@ -29,14 +27,9 @@ from invoicing.api.serializers import (
     InvoiceFilterSerializer,
     InvoiceSerializer,
 )
+from invoicing.documents import invoice_pdf_response
 from invoicing.models import Channel, Invoice
 from invoicing.services import invoice_lock
-
-
-class PdfUnavailable(APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_code = "pdf_unavailable"
-    default_detail = gettext_lazy("Invoice PDFs cannot be rendered on this server.")
 
 
 @extend_schema_view(
@@ -88,12 +81,25 @@ class InvoiceViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         summary="Download the invoice PDF",
+        description=gettext_lazy(
+            "The invoice as issued, rendered once after issue and stored: later payments or a "
+            "cancellation do not change it (the credit note is a document of its own)."
+        ),
         responses={
             (200, "application/pdf"): OpenApiResponse(
                 OpenApiTypes.BINARY, description=gettext_lazy("The PDF, as an attachment.")
             ),
             **problem_responses(
-                409, 503, _409=gettext_lazy("A draft has no PDF (`invoice_is_draft`).")
+                409,
+                503,
+                _409=gettext_lazy(
+                    "A draft has no PDF (`invoice_is_draft`); the PDF is not rendered yet "
+                    "(`pdf_not_ready`): retry in a minute."
+                ),
+                _503=gettext_lazy(
+                    "The stored file was lost and is being rendered again (`pdf_unavailable`): "
+                    "retry in a minute."
+                ),
             ),
         },
     )
@@ -102,15 +108,7 @@ class InvoiceViewSet(viewsets.ReadOnlyModelViewSet):
         invoice = self.get_object()
         if invoice.state == Invoice.State.DRAFT:
             raise InvoiceIsDraft(_("A draft invoice has no PDF: issue it first."))
-        try:
-            from credits.pdf import invoice_pdf_bytes
-        except ImportError as error:
-            if error.name != "credits.pdf":
-                raise
-            raise PdfUnavailable() from None
-        response = HttpResponse(invoice_pdf_bytes(invoice=invoice), content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="{invoice.number}.pdf"'
-        return response
+        return invoice_pdf_response(invoice=invoice)
 
     @extend_schema(
         summary="Cancel an invoice: issues a credit note",
