@@ -48,6 +48,7 @@ test: install
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 # --- Benchmarks (bench/, results in docs/benchmarks.md); each uses a database of its own -----
 BENCH_PDF_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cw_bench_pdf

@@ -10,6 +10,21 @@ from coworking.models import Customer, LedgerEntry, Location
 from coworking.selectors import customer_balance, customer_ledger
 
 
+class ReadOnlyAdminMixin:
+    """For a model admin or inline of records only services write (credit notes, audit
+    events, payments once recorded): staff see them and never add, change or delete one
+    through the admin."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Location)
 class LocationAdmin(admin.ModelAdmin):
     list_display = [

@@ -25,8 +25,6 @@ def enqueue(task, *args, if_down: str = "") -> bool:
     try:
         task.delay(*args)
     except Exception:
-        logger.warning(
-            "Could not queue %s%r. %s", task.name, tuple(args), if_down, exc_info=True
-        )
+        logger.warning("Could not queue %s%r. %s", task.name, tuple(args), if_down, exc_info=True)
         return False
     return True

@@ -14,6 +14,9 @@ from django.utils.translation import gettext_lazy as _
 class ApplicationError(Exception):
     code = "application_error"
     default_message = _("The operation could not be completed.")
+    # Set on refusals that mean "nothing to do" rather than "something went wrong": the
+    # short text a bulk run reports for an item it skips.
+    skip_reason = ""
 
     def __init__(self, message: str | None = None, **extra):
         self.message = str(message or self.default_message)

@@ -1,4 +1,11 @@
-"""Reads of customer accounts."""
+"""Reads of customer accounts, and who sees which customer.
+
+Visibility, the same rule for every model (each app's ``visible_*`` selector): a user with
+the model's ``view`` permission (staff) sees every row; a portal user
+(``Customer.portal_user``) sees only their own customer's; anybody else sees nothing. The
+API looks objects up inside these querysets, so what is not visible is a 404, never a 403:
+it does not reveal that another customer's document exists.
+"""
 
 from django.db.models import QuerySet, Sum
 from djmoney.money import Money
@@ -28,3 +35,24 @@ def customer_ledger(*, customer: Customer, currency: str | None = None) -> Query
     if currency:
         entries = entries.filter(amount_currency=currency)
     return entries.order_by("-created_at", "-id")
+
+
+def portal_customer(*, user) -> Customer | None:
+    """The customer whose portal user ``user`` is, or ``None``."""
+    if not user.is_authenticated:
+        return None
+    try:
+        return user.customer
+    except Customer.DoesNotExist:
+        return None
+
+
+def visible_customers(*, user) -> QuerySet[Customer]:
+    """Customers whose ledger and balance ``user`` may see."""
+    customers = Customer.objects.all()
+    if user.has_perm("coworking.view_customer"):
+        return customers
+    customer = portal_customer(user=user)
+    if customer is None:
+        return customers.none()
+    return customers.filter(pk=customer.pk)

@@ -2,10 +2,11 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from coworking.errors import InvalidInput, StateConflict
-from invoicing.errors import InvoiceNotFound
+from coworking.errors import InvalidInput, NotAllowed, StateConflict
+from invoicing.errors import InvoiceIsDraft, InvoiceNotFound
 
 __all__ = [
+    "CancelNotAllowed",
     "InvalidCancellation",
     "InvoiceAlreadyCancelled",
     "InvoiceIsDraft",
@@ -17,11 +18,7 @@ __all__ = [
 class InvoiceAlreadyCancelled(StateConflict):
     code = "invoice_already_cancelled"
     default_message = _("The invoice is already cancelled.")
-
-
-class InvoiceIsDraft(StateConflict):
-    code = "invoice_is_draft"
-    default_message = _("A draft invoice cannot be cancelled: delete the draft instead.")
+    skip_reason = _("already cancelled")
 
 
 class InvoicePaid(StateConflict):
@@ -29,6 +26,10 @@ class InvoicePaid(StateConflict):
 
     code = "invoice_paid"
     default_message = _("The invoice has payments; only staff can cancel it.")
+
+
+class CancelNotAllowed(NotAllowed):
+    code = "cancel_not_allowed"
 
 
 class InvalidCancellation(InvalidInput):

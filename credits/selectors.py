@@ -1,22 +1,27 @@
-"""Reads for cancelling: what a selection would cancel, and how a bulk cancellation is going."""
+"""Reads of credits: the credit notes a user may see, what cancelling a selection would do,
+and how a bulk cancellation is going."""
 
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q, QuerySet, Sum
-from django.utils.translation import gettext as _
 from djmoney.money import Money
 
-from credits.models import BulkCancellation, BulkCancellationItem
+from coworking.selectors import portal_customer
+from credits.models import BulkCancellation, BulkCancellationItem, CreditNote
+from credits.policies import CANCELLABLE_STATES, cancel_refusal
 from invoicing.models import Invoice
 
 
-def invoice_skip_reason(*, invoice: Invoice) -> str:
-    """Why an invoice of a selection would not be cancelled ("" when it would be)."""
-    if invoice.state == Invoice.State.DRAFT:
-        return _("draft: delete it instead of cancelling")
-    if invoice.state == Invoice.State.CANCELLED:
-        return _("already cancelled")
-    return ""
+def visible_credit_notes(*, user) -> QuerySet[CreditNote]:
+    """Credit notes ``user`` may see: all of them with ``credits.view_creditnote`` (staff),
+    their own customer's for a portal user, none for anybody else."""
+    notes = CreditNote.objects.all()
+    if user.has_perm("credits.view_creditnote"):
+        return notes
+    customer = portal_customer(user=user)
+    if customer is None:
+        return notes.none()
+    return notes.filter(customer=customer)
 
 
 @dataclass(frozen=True)
@@ -31,10 +36,6 @@ class CancellationPreview:
     paid: list[Money] = field(default_factory=list)  # becomes account credit, per currency
     paid_count: int = 0
 
-    @property
-    def truncated(self) -> bool:
-        return len(self.to_cancel) < self.to_cancel_count or len(self.skipped) < self.skipped_count
-
 
 def invoice_cancellation_preview(
     *, invoices: QuerySet[Invoice], limit: int = 500
@@ -46,8 +47,8 @@ def invoice_cancellation_preview(
     when the lists are cut at ``limit``. A constant number of queries.
     """
     selection = Invoice.objects.filter(pk__in=invoices.order_by().values("pk"))
-    cancellable = selection.filter(state__in=Invoice.CANCELLABLE_STATES)
-    skippable = selection.exclude(state__in=Invoice.CANCELLABLE_STATES)
+    cancellable = selection.filter(state__in=CANCELLABLE_STATES)
+    skippable = selection.exclude(state__in=CANCELLABLE_STATES)
     sums = (
         cancellable.order_by("currency")
         .values("currency")
@@ -64,7 +65,9 @@ def invoice_cancellation_preview(
     return CancellationPreview(
         to_cancel=to_cancel,
         to_cancel_count=sum(row["n"] for row in sums),
-        skipped=[(invoice, invoice_skip_reason(invoice=invoice)) for invoice in skipped],
+        skipped=[
+            (invoice, str(cancel_refusal(invoice=invoice).skip_reason)) for invoice in skipped
+        ],
         skipped_count=skippable.count() if len(skipped) == limit else len(skipped),
         totals=[Money(row["total_sum"], row["currency"]) for row in sums],
         paid=[Money(row["paid_sum"], row["currency"]) for row in sums if row["n_paid"]],

@@ -19,7 +19,6 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 
 from coworking.celery import enqueue
 from coworking.errors import ApplicationError
@@ -27,7 +26,7 @@ from coworking.events import EventType, announce
 from coworking.models import LedgerEntry
 from coworking.numbering import DocumentType, format_number, next_number
 from coworking.services import ledger_post
-from credits.errors import InvalidCancellation, InvoiceAlreadyCancelled, InvoiceIsDraft
+from credits.errors import InvalidCancellation
 from credits.models import (
     BulkCancellation,
     BulkCancellationItem,
@@ -35,7 +34,7 @@ from credits.models import (
     CreditNote,
     CreditNoteLine,
 )
-from invoicing.errors import InvoiceNotFound
+from credits.policies import cancel_refusal, may_cancel
 from invoicing.models import Channel, Invoice, InvoiceLine
 from invoicing.services import invoice_lock
 
@@ -53,19 +52,11 @@ _CANCELLATION_FIELDS = [
 ]
 
 
-def _check_cancellable(invoice: Invoice) -> None:
-    if invoice.state == Invoice.State.DRAFT:
-        raise InvoiceIsDraft(
-            _("Invoice draft #%(id)s is a draft: delete the draft instead of cancelling it.")
-            % {"id": invoice.id}
-        )
-    if invoice.state == Invoice.State.CANCELLED:
-        raise InvoiceAlreadyCancelled(
-            _("Invoice %(number)s is already cancelled.") % {"number": invoice.number}
-        )
-
-
-def _clean_reason(reason: str | None) -> str:
+def _clean_request(*, reason: str | None, channel: str) -> str:
+    """The reason, stripped; raises ``InvalidCancellation`` for an unknown channel or a
+    reason longer than ``REASON_MAX_LENGTH``."""
+    if channel not in Channel.values:
+        raise InvalidCancellation(_("Unknown channel: %(channel)s.") % {"channel": channel})
     reason = (reason or "").strip()
     if len(reason) > REASON_MAX_LENGTH:
         raise InvalidCancellation(
@@ -85,24 +76,22 @@ def invoice_cancel(
     """Cancel an issued, partially paid or paid invoice; return its new credit note.
 
     The credit note is always for the full total; what had been paid stays as account
-    credit on the customer's ledger (this is not a refund). Calling it again for the same
-    invoice, at the same time or later, raises ``InvoiceAlreadyCancelled`` and writes
-    nothing. Raises ``InvoiceNotFound``, ``InvoiceIsDraft``, ``InvoiceAlreadyCancelled`` or
-    ``InvalidCancellation`` (bad reason or channel) with nothing written. Announces
-    ``invoice.cancelled`` and ``credit_note.issued`` in its transaction (the PDF is queued
-    after commit by ``credits.subscribers``).
+    credit on the customer's ledger (this is not a refund). Who may cancel is checked here,
+    on the locked invoice (``credits.policies.may_cancel``: ``actor`` through ``channel``;
+    no actor is the system itself). Calling it again for the same invoice, at the same time
+    or later, raises ``InvoiceAlreadyCancelled`` and writes nothing. Raises
+    ``InvoiceNotFound``, ``CancelNotAllowed``, ``InvoicePaid`` (members), ``InvoiceIsDraft``,
+    ``InvoiceAlreadyCancelled`` or ``InvalidCancellation`` (bad reason or channel) with
+    nothing written. Announces ``invoice.cancelled`` and ``credit_note.issued`` in its
+    transaction (``credits.subscribers`` queues the PDF after commit).
     """
-    if channel not in Channel.values:
-        raise InvalidCancellation(_("Unknown channel: %(channel)s.") % {"channel": channel})
-    reason = _clean_reason(reason)
+    reason = _clean_request(reason=reason, channel=channel)
     invoice_id = invoice.pk if isinstance(invoice, Invoice) else invoice
     with transaction.atomic():
         invoice, credit_note = _cancel_locked(
             invoice_id=invoice_id, actor=actor, reason=reason, channel=channel
         )
-        announce(
-            type=EventType.INVOICE_CANCELLED, instance=invoice, actor=actor, channel=channel
-        )
+        announce(type=EventType.INVOICE_CANCELLED, instance=invoice, actor=actor, channel=channel)
         announce(
             type=EventType.CREDIT_NOTE_ISSUED, instance=credit_note, actor=actor, channel=channel
         )
@@ -138,7 +127,10 @@ def _mirror_lines(*, invoice_id: int, credit_note_id: int) -> None:
 def _cancel_locked(*, invoice_id, actor, reason: str, channel: str) -> tuple[Invoice, CreditNote]:
     started_at = timezone.now()
     invoice = invoice_lock(invoice_id=invoice_id, related=("location",))
-    _check_cancellable(invoice)
+    may_cancel(actor=actor, channel=channel, invoice=invoice)
+    refusal = cancel_refusal(invoice=invoice)
+    if refusal is not None:
+        raise refusal
     previous_state = invoice.state
     invoice.state = Invoice.State.CANCELLED
     invoice.cancelled_at = started_at
@@ -209,14 +201,6 @@ class CancellationResult:
     message: str = ""
 
 
-# Refusals that mean "nothing to do" rather than "something went wrong".
-_SKIP_REASONS = {
-    InvoiceAlreadyCancelled: _lazy("already cancelled"),
-    InvoiceIsDraft: _lazy("draft: delete it instead of cancelling"),
-    InvoiceNotFound: _lazy("no longer exists"),
-}
-
-
 def _cancel_one(
     *, invoice_id: int, invoice_label: str, actor, reason: str, channel: str
 ) -> CancellationResult:
@@ -231,11 +215,10 @@ def _cancel_one(
             invoice=invoice_id, actor=actor, reason=reason, channel=channel
         )
     except ApplicationError as error:
-        for error_class, short_reason in _SKIP_REASONS.items():
-            if isinstance(error, error_class):
-                return CancellationResult(
-                    invoice_id, invoice_label, Outcome.SKIPPED, message=str(short_reason)
-                )
+        if error.skip_reason:
+            return CancellationResult(
+                invoice_id, invoice_label, Outcome.SKIPPED, message=str(error.skip_reason)
+            )
         return CancellationResult(invoice_id, invoice_label, Outcome.FAILED, message=error.message)
     except Exception:
         # A bug or a database refusal: log it with its traceback, report it, carry on.
@@ -261,7 +244,7 @@ def invoices_cancel_each(
     inside a transaction, each invoice gets a savepoint instead, and the caller's commit
     decides for all of them.
     """
-    reason = _clean_reason(reason)
+    reason = _clean_request(reason=reason, channel=channel)
     ids = sorted(set(invoice_ids))
     labels = {invoice.pk: str(invoice) for invoice in Invoice.objects.filter(pk__in=ids)}
     return [
@@ -286,9 +269,7 @@ def bulk_cancellation_start(
     Raises ``InvalidCancellation`` (bad reason or channel, nothing selected) with nothing
     written.
     """
-    if channel not in Channel.values:
-        raise InvalidCancellation(_("Unknown channel: %(channel)s.") % {"channel": channel})
-    reason = _clean_reason(reason)
+    reason = _clean_request(reason=reason, channel=channel)
     ids = list(
         Invoice.objects.filter(pk__in=set(invoice_ids)).order_by("pk").values_list("pk", flat=True)
     )

@@ -8,6 +8,15 @@ from coworking.errors import InvalidInput, NotFound, StateConflict
 class InvoiceNotFound(NotFound):
     code = "invoice_not_found"
     default_message = _("No such invoice.")
+    skip_reason = _("no longer exists")
+
+
+class InvoiceIsDraft(StateConflict):
+    """A draft has no number, no PDF and nothing to credit: it is deleted, not cancelled."""
+
+    code = "invoice_is_draft"
+    default_message = _("A draft invoice cannot be cancelled: delete the draft instead.")
+    skip_reason = _("draft: delete it instead of cancelling")
 
 
 class InvoiceNotDraft(StateConflict):

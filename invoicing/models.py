@@ -58,7 +58,6 @@ class Invoice(Document):
         PAID = "paid", _("Paid")
         CANCELLED = "cancelled", _("Cancelled")
 
-    CANCELLABLE_STATES = (State.ISSUED, State.PARTIALLY_PAID, State.PAID)
     PDF_KIND = "invoice"
     PDF_SWEEP_SINCE = "issued_at"
 
@@ -185,10 +184,6 @@ class Invoice(Document):
 
     def __str__(self) -> str:
         return self.number or _("Draft #%(id)s") % {"id": self.pk}
-
-    @property
-    def is_cancellable(self) -> bool:
-        return self.state in self.CANCELLABLE_STATES
 
     @property
     def amount_due(self) -> Money:

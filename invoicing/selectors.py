@@ -1,11 +1,12 @@
-"""Reads of invoices and of the credit a customer can spend."""
+"""Reads of invoices: which ones a user may see, and the credit a customer can spend."""
 
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 from djmoney.money import Money
 
 from coworking.models import Customer
+from coworking.selectors import portal_customer
 from invoicing.models import Invoice, Payment
 
 
@@ -26,3 +27,16 @@ def available_credit(*, customer: Customer, currency: str) -> Money:
         method=Payment.Method.ACCOUNT_CREDIT,
     ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
     return Money(freed - spent, currency)
+
+
+def visible_invoices(*, user) -> QuerySet[Invoice]:
+    """Invoices ``user`` may see: all of them, drafts included, with
+    ``invoicing.view_invoice`` (staff); their own customer's issued ones for a portal user;
+    none for anybody else."""
+    invoices = Invoice.objects.all()
+    if user.has_perm("invoicing.view_invoice"):
+        return invoices
+    customer = portal_customer(user=user)
+    if customer is None:
+        return invoices.none()
+    return invoices.filter(customer=customer).exclude(state=Invoice.State.DRAFT)

@@ -17,7 +17,7 @@ from invoicing.calculations import totals_by_rate
 from invoicing.errors import InvoiceNotFound
 from invoicing.models import Channel, Invoice, Payment
 from invoicing.selectors import available_credit
-from tests.factories import CustomerFactory, UserFactory, draft_invoice, issued_invoice
+from tests.factories import CustomerFactory, draft_invoice, issued_invoice, staff_user
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +42,7 @@ def snapshot():
 def test_cancel_issues_a_mirrored_credit_note_and_credits_the_ledger():
     customer = CustomerFactory(location__credit_note_prefix="CN")
     invoice = issued_invoice(customer=customer, specs=SPECS)
-    staff = UserFactory()
+    staff = staff_user()
 
     note = invoice_cancel(invoice=invoice, actor=staff, reason=" Double booking ", channel="admin")
 

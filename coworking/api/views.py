@@ -12,14 +12,18 @@ from rest_framework.views import APIView
 
 from coworking.api.pagination import StandardPagination
 from coworking.api.problems import PROBLEM_MEDIA_TYPE, problem
-from coworking.api.scoping import portal_customer, visible_customers
 from coworking.api.serializers import (
     BalanceSerializer,
     LedgerEntrySerializer,
     LedgerFilterSerializer,
     MeSerializer,
 )
-from coworking.selectors import customer_balance, customer_ledger
+from coworking.selectors import (
+    customer_balance,
+    customer_ledger,
+    portal_customer,
+    visible_customers,
+)
 
 
 class CustomerAccountViewSet(viewsets.GenericViewSet):

@@ -1,11 +1,15 @@
-"""Credit-note representations of the API (read-only)."""
+"""Credit-note representations of the API (read-only) and the body of a cancel request."""
 
+from collections.abc import Mapping
+
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from coworking.api.fields import AmountField
 from credits.models import CreditNote, CreditNoteLine
+from credits.services import REASON_MAX_LENGTH
 from invoicing.api.serializers import InvoiceLineSerializer, absolute
 
 
@@ -69,3 +73,33 @@ class CreditNoteDetailSerializer(CreditNoteSerializer):
     class Meta(CreditNoteSerializer.Meta):
         fields = [*CreditNoteSerializer.Meta.fields, "lines"]
         read_only_fields = fields
+
+
+class StrictCharField(serializers.CharField):
+    """A string, and only a string: numbers and booleans are refused, not converted."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class CancelRequestSerializer(serializers.Serializer):
+    """The body of ``POST /invoices/{id}/cancel``; unknown fields are refused."""
+
+    reason = StrictCharField(
+        required=False,
+        allow_blank=True,
+        max_length=REASON_MAX_LENGTH,
+        default="",
+        help_text=_("Why the invoice is cancelled; printed on the credit note."),
+    )
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {str(name): [_("Unknown field.")] for name in unknown}, code="unknown_field"
+                )
+        return super().to_internal_value(data)

@@ -1,7 +1,5 @@
 """Invoice representations of the API (read-only) and the query filters of the list."""
 
-from collections.abc import Mapping
-
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -166,33 +164,3 @@ class InvoiceFilterSerializer(serializers.Serializer):
                 code="invalid_range",
             )
         return attrs
-
-
-class StrictCharField(serializers.CharField):
-    """A string, and only a string: numbers and booleans are refused, not converted."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class CancelRequestSerializer(serializers.Serializer):
-    """The body of ``POST /invoices/{id}/cancel``; unknown fields are refused."""
-
-    reason = StrictCharField(
-        required=False,
-        allow_blank=True,
-        max_length=1000,
-        default="",
-        help_text=_("Why the invoice is cancelled; printed on the credit note."),
-    )
-
-    def to_internal_value(self, data):
-        if isinstance(data, Mapping):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError(
-                    {str(name): [_("Unknown field.")] for name in unknown}, code="unknown_field"
-                )
-        return super().to_internal_value(data)
