@@ -189,7 +189,7 @@ STORAGES = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": PRIVATE_DOCUMENTS_ROOT, "base_url": None},
     },
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "coworking.storage.StaticFilesStorage"},
 }
 
 # --- Money: the currencies the operator bills in (amounts are stored with 2 decimals) ---------

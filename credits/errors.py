@@ -3,6 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from coworking.errors import InvalidInput, NotAllowed, StateConflict
+from credits.error_codes import CreditsErrorCode as Code
 from invoicing.errors import InvoiceIsDraft, InvoiceNotFound
 
 __all__ = [
@@ -16,7 +17,7 @@ __all__ = [
 
 
 class InvoiceAlreadyCancelled(StateConflict):
-    code = "invoice_already_cancelled"
+    code = Code.INVOICE_ALREADY_CANCELLED
     default_message = _("The invoice is already cancelled.")
     skip_reason = _("already cancelled")
 
@@ -24,14 +25,16 @@ class InvoiceAlreadyCancelled(StateConflict):
 class InvoicePaid(StateConflict):
     """For policies that only allow cancelling unpaid invoices (e.g. members in the portal)."""
 
-    code = "invoice_paid"
+    code = Code.INVOICE_PAID
     default_message = _("The invoice has payments; only staff can cancel it.")
 
 
 class CancelNotAllowed(NotAllowed):
-    code = "cancel_not_allowed"
+    code = Code.CANCEL_NOT_ALLOWED
+    default_message = _("You are not allowed to cancel invoices.")
 
 
 class InvalidCancellation(InvalidInput):
-    code = "cancellation_invalid"
+    code = Code.CANCELLATION_INVALID
     default_message = _("The cancellation request is not valid.")
+

@@ -11,10 +11,13 @@ it once per invoice, each in its own transaction. PDFs and e-mails are in
 ``credits.documents``.
 """
 
+import datetime
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 from django.utils import timezone
@@ -87,6 +90,7 @@ def invoice_cancel(
     """
     reason = _clean_request(reason=reason, channel=channel)
     invoice_id = invoice.pk if isinstance(invoice, Invoice) else invoice
+    started = time.perf_counter()
     with transaction.atomic():
         invoice, credit_note = _cancel_locked(
             invoice_id=invoice_id, actor=actor, reason=reason, channel=channel
@@ -95,6 +99,19 @@ def invoice_cancel(
         announce(
             type=EventType.CREDIT_NOTE_ISSUED, instance=credit_note, actor=actor, channel=channel
         )
+    logger.info(
+        "Invoice %s cancelled by credit note %s.",
+        invoice.number,
+        credit_note.number,
+        extra={
+            "event": EventType.INVOICE_CANCELLED.value,
+            "invoice": invoice.number,
+            "credit_note": credit_note.number,
+            "actor": actor.get_username() if actor else None,
+            "channel": channel,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+        },
+    )
     return credit_note
 
 
@@ -292,7 +309,66 @@ def queue_bulk_cancellation(*, bulk_id: int) -> bool:
     is down, leaving it ``queued``."""
     from credits.tasks import run_bulk_cancellation
 
-    return enqueue(run_bulk_cancellation, bulk_id, if_down="It stays queued.")
+    return enqueue(
+        run_bulk_cancellation, bulk_id, if_down="Beat's requeue_bulk_cancellations retries it."
+    )
+
+
+def bulk_cancellations_requeue() -> list[int]:
+    """Queue again every bulk cancellation still ``queued`` a while
+    (``BULK_CANCELLATION_REQUEUE_AFTER`` seconds) after it was started: its task never
+    reached the broker, or was lost. Returns the ids queued. A task still waiting behind
+    others may be queued twice; running a bulk twice is safe (``bulk_cancellation_run``).
+    """
+    cutoff = timezone.now() - datetime.timedelta(seconds=settings.BULK_CANCELLATION_REQUEUE_AFTER)
+    stale = BulkCancellation.objects.filter(
+        status=BulkCancellation.Status.QUEUED, created_at__lt=cutoff
+    ).order_by("pk")
+    return [
+        bulk_id
+        for bulk_id in stale.values_list("pk", flat=True)
+        if queue_bulk_cancellation(bulk_id=bulk_id)
+    ]
+
+
+class _BulkProgress:
+    """The log lines of one runner's share of a bulk cancellation: when it starts, every
+    ``EVERY`` invoices, and when it ends (counts per outcome, duration)."""
+
+    EVERY = 100
+
+    def __init__(self, bulk: BulkCancellation):
+        self.bulk, self.started = bulk, time.perf_counter()
+        Outcome = BulkCancellationItem.Outcome
+        self.counts = dict.fromkeys([Outcome.CANCELLED, Outcome.SKIPPED, Outcome.FAILED], 0)
+        self._log("started", "Bulk cancellation %s started (%s invoices).", bulk.pk, bulk.total)
+
+    def processed(self, outcome: str) -> None:
+        self.counts[outcome] += 1
+        done = sum(self.counts.values())
+        if done % self.EVERY == 0:
+            message = "Bulk cancellation %s: %s of %s invoices processed."
+            self._log("progress", message, self.bulk.pk, done, self.bulk.total)
+
+    def finished(self) -> None:
+        message = "Bulk cancellation %s: runner done (%s cancelled, %s skipped, %s failed)."
+        self._log("finished", message, self.bulk.pk, *self.counts.values())
+
+    def _log(self, stage: str, message: str, *args) -> None:
+        created_by = self.bulk.created_by
+        logger.info(
+            message,
+            *args,
+            extra={
+                "event": f"bulk_cancellation.{stage}",
+                "bulk_cancellation": self.bulk.pk,
+                "total": self.bulk.total,
+                **{str(outcome): count for outcome, count in self.counts.items()},
+                "actor": created_by.get_username() if created_by else None,
+                "channel": self.bulk.channel,
+                "duration_ms": round((time.perf_counter() - self.started) * 1000, 1),
+            },
+        )
 
 
 def bulk_cancellation_run(*, bulk_id: int) -> BulkCancellation:
@@ -311,6 +387,7 @@ def bulk_cancellation_run(*, bulk_id: int) -> BulkCancellation:
         status=BulkCancellation.Status.RUNNING, started_at=timezone.now()
     )
     pending = BulkCancellationItem.objects.filter(bulk_id=bulk_id, outcome=Outcome.PENDING)
+    progress = _BulkProgress(bulk)
     while True:
         with transaction.atomic():
             item = (
@@ -333,6 +410,8 @@ def bulk_cancellation_run(*, bulk_id: int) -> BulkCancellation:
             item.message = result.message
             item.processed_at = timezone.now()
             item.save(update_fields=["outcome", "credit_note", "message", "processed_at"])
+        progress.processed(result.outcome)
+    progress.finished()
     if not pending.exists():
         BulkCancellation.objects.filter(pk=bulk_id).exclude(
             status=BulkCancellation.Status.DONE

@@ -8,6 +8,12 @@
   never queued (broker down at cancel time) or lost.
 - ``send_credit_note_email`` sends the PDF to the customer once, when the location e-mails
   its documents; retried with backoff when the mail server fails.
+- ``requeue_bulk_cancellations`` (every minute) queues again the bulk cancellations left
+  ``queued`` (broker down when they started); ``warn_failed_pdfs`` (hourly) logs a warning
+  while PDFs that failed for good wait for a person.
+
+Each render logs one structured line (``credit_note.pdf_ready`` or ``credit_note.pdf_failed``
+with the credit note, its invoice, the attempt and the duration).
 """
 
 import logging
@@ -18,6 +24,8 @@ from django.conf import settings
 from coworking.documents.tasks import retry_countdown, run_render_task, run_sweep
 from credits import documents
 from credits.models import CreditNote
+from credits.selectors import credit_notes_with_failed_pdf
+from credits.services import bulk_cancellations_requeue
 
 logger = logging.getLogger(__name__)
 
@@ -27,19 +35,21 @@ def render_credit_note_pdf(self, credit_note_id: int, force: bool = False) -> st
     """Render and store the PDF of one credit note; retried, then ``failed`` with the reason."""
     return run_render_task(
         self,
-        kind="credit note",
+        event="credit_note",
         document_id=credit_note_id,
         render=lambda: documents.credit_note_render_pdf(credit_note=credit_note_id, force=force),
         record_failure=lambda reason, final: documents.credit_note_pdf_failed(
             credit_note=credit_note_id, error=reason, final=final
         ),
+        describe=lambda note: {"credit_note": note.number, "invoice": note.invoice_number},
+        log=logger,
     )
 
 
 @shared_task(name="credits.render_missing_pdfs")
 def render_missing_pdfs() -> dict:
     """The sweep: render every PDF still pending a minute after its credit note was issued."""
-    return run_sweep(documents.credit_notes_render_missing, kind="credit note")
+    return run_sweep(documents.credit_notes_render_missing, kind="credit note", log=logger)
 
 
 @shared_task(bind=True, name="credits.send_credit_note_email", max_retries=None)
@@ -72,3 +82,38 @@ def run_bulk_cancellation(bulk_id: int) -> None:
         logger.warning("Bulk cancellation %s does not exist; nothing to do.", bulk_id)
         return
     logger.info("Bulk cancellation %s: %s.", bulk_id, bulk.status)
+
+
+@shared_task(name="credits.requeue_bulk_cancellations")
+def requeue_bulk_cancellations() -> list[int]:
+    """Queue again the bulk cancellations whose task never reached the broker."""
+    requeued = bulk_cancellations_requeue()
+    if requeued:
+        logger.warning(
+            "Queued again %s bulk cancellation(s) left queued: %s.",
+            len(requeued),
+            requeued,
+            extra={"event": "bulk_cancellation.requeued", "bulk_cancellations": requeued},
+        )
+    return requeued
+
+
+@shared_task(name="credits.warn_failed_pdfs")
+def warn_failed_pdfs() -> int:
+    """Warn while credit-note PDFs that failed for good wait for a person (the admin action
+    "Render missing PDFs" renders them again once the cause is fixed)."""
+    failed = credit_notes_with_failed_pdf()
+    count = failed.count()
+    if count:
+        numbers = list(failed.values_list("number", flat=True)[:20])
+        logger.warning(
+            "%s credit note PDF(s) failed and need attention, e.g. %s.",
+            count,
+            ", ".join(numbers),
+            extra={
+                "event": "credit_note.pdf_failed_pending",
+                "count": count,
+                "credit_notes": numbers,
+            },
+        )
+    return count

@@ -30,7 +30,7 @@ def invoice_render_pdf(*, invoice: Invoice | int, force: bool = False) -> Invoic
 
     Idempotent (a ``ready`` PDF is left alone unless ``force``) and reproducible (a forced
     re-render records the same file and SHA-256). Raises ``Invoice.DoesNotExist``,
-    ``ValueError`` for a draft, ``PdfRenderError`` and whatever the storage raises; the
+    ``InvoiceIsDraft`` for a draft, ``PdfRenderError`` and whatever the storage raises; the
     invoice is then unchanged (callers record the failure with ``invoice_pdf_failed``).
     """
     from invoicing import pdf

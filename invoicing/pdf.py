@@ -29,6 +29,7 @@ from coworking.documents.rendering import (
     render_pdf,
 )
 from invoicing.calculations import totals_by_rate
+from invoicing.errors import InvoiceIsDraft
 from invoicing.models import Invoice, Payment
 
 
@@ -124,10 +125,10 @@ def credit_applied_at_issue(invoice: Invoice) -> Decimal:
 
 def invoice_pdf_bytes(*, invoice: Invoice) -> bytes:
     """The PDF of an issued invoice as issued, as bytes; nothing is stored. Same invoice →
-    same bytes, whatever happened to it since. Raises ``ValueError`` for a draft and
+    same bytes, whatever happened to it since. Raises ``InvoiceIsDraft`` for a draft and
     ``PdfRenderError`` when the document cannot be rendered."""
     if invoice.state == Invoice.State.DRAFT:
-        raise ValueError(f"Draft #{invoice.pk} has no PDF: issue it first.")
+        raise InvoiceIsDraft(_("A draft invoice has no PDF: issue it first."))
     credit, currency = credit_applied_at_issue(invoice), invoice.currency
 
     def extra_context(fmt: Formatter) -> dict:

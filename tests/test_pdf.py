@@ -27,6 +27,7 @@ from credits.documents import (
 from credits.models import CreditNote
 from credits.pdf import credit_note_pdf_bytes
 from credits.services import invoice_cancel
+from invoicing.errors import InvoiceIsDraft
 from invoicing.models import Channel
 from invoicing.pdf import invoice_pdf_bytes
 from invoicing.services import payment_record
@@ -229,7 +230,7 @@ def test_invoice_pdf_shares_the_layout_and_shows_the_invoice_as_issued():
 
 
 def test_a_draft_invoice_has_no_pdf():
-    with pytest.raises(ValueError, match="issue it first"):
+    with pytest.raises(InvoiceIsDraft):
         invoice_pdf_bytes(invoice=draft_invoice())
 
 

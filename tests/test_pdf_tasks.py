@@ -1,43 +1,23 @@
 """Credit-note PDFs through the real Redis broker and a real Celery worker: rendering after
 the cancel commits, the broker being down at cancel time, worker failures, e-mail once."""
 
+import hashlib
 import socket
 import time
-from contextlib import contextmanager
 
 from django.core import mail
 from django.urls import reverse
 
 import credits.pdf
-from coworking.celery import app
 from credits.documents import credit_notes_render_missing
 from credits.models import CreditNote
 from credits.services import invoice_cancel
 from credits.tasks import render_credit_note_pdf, render_missing_pdfs, send_credit_note_email
 from invoicing.models import Channel, Invoice
-from tests.conftest import wait_until
+from invoicing.services import payment_record
+from invoicing.tasks import render_invoice_pdf
+from tests.conftest import broker_unreachable, wait_until
 from tests.factories import CustomerFactory, issued_invoice, staff_user
-
-UNREACHABLE_BROKER = "redis://127.0.0.1:1/0"
-
-
-@contextmanager
-def broker_unreachable(url=UNREACHABLE_BROKER):
-    """Point the Celery app's publishing side at ``url`` (by default a port where nothing
-    listens)."""
-
-    def reset_pools():
-        app._pool = None
-        app.amqp._producer_pool = None
-
-    original = app.conf.broker_url
-    app.conf.broker_url = url
-    reset_pools()
-    try:
-        yield
-    finally:
-        app.conf.broker_url = original
-        reset_pools()
 
 
 def status_of(note):
@@ -147,3 +127,24 @@ def test_a_broker_that_never_answers_does_not_hang_the_cancel(transactional_db):
     assert elapsed < 10
     assert Invoice.objects.get(pk=invoice.pk).state == Invoice.State.CANCELLED
     assert status_of(note) == CreditNote.PdfStatus.PENDING
+
+
+def test_an_issued_invoice_gets_its_pdf_from_the_worker_and_keeps_it(
+    celery_worker, private_documents
+):
+    """``invoice.issued`` queues the render after commit; the stored PDF is the invoice as
+    issued, so paying it later changes nothing in storage."""
+    invoice = issued_invoice()
+
+    wait_until(lambda: Invoice.objects.get(pk=invoice.pk).pdf_status == Invoice.PdfStatus.READY)
+    stored = Invoice.objects.get(pk=invoice.pk)
+    data = (private_documents / stored.pdf_file.name).read_bytes()
+    assert hashlib.sha256(data).hexdigest() == stored.pdf_sha256 and stored.pdf_size == len(data)
+    assert stored.pdf_file.name.startswith(f"invoices/{stored.issue_date.year}/{stored.number}-")
+
+    payment_record(invoice=stored, amount=stored.amount_due)
+    render_invoice_pdf.delay(invoice.pk, True)  # forced: renders again, same bytes
+    wait_until(lambda: Invoice.objects.get(pk=invoice.pk).pdf_rendered_at > stored.pdf_rendered_at)
+    again = Invoice.objects.get(pk=invoice.pk)
+    assert (again.pdf_sha256, again.pdf_file.name) == (stored.pdf_sha256, stored.pdf_file.name)
+    assert len(list(private_documents.rglob("invoices/**/*.pdf"))) == 1

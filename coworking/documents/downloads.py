@@ -15,20 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from coworking.documents.models import Document, PdfStatus
 from coworking.documents.storage import document_pdf_lost, stored_pdf_bytes
-from coworking.errors import StateConflict, Unavailable
-
-
-class PdfNotReady(StateConflict):
-    code = "pdf_not_ready"
-    default_message = _("The PDF of this document is not ready yet; try again in a minute.")
-
-
-class PdfUnavailable(Unavailable):
-    code = "pdf_unavailable"
-    default_message = _(
-        "The PDF of this document cannot be served right now; it is being rendered again. "
-        "Try again in a minute."
-    )
+from coworking.errors import PdfNotReady, PdfUnavailable
 
 
 def document_pdf_response(

@@ -1,0 +1,14 @@
+"""The stable error codes of invoicing; see ``coworking.error_codes``."""
+
+from enum import StrEnum
+
+
+class InvoicingErrorCode(StrEnum):
+    INVOICE_NOT_FOUND = "invoice_not_found"
+    INVOICE_IS_DRAFT = "invoice_is_draft"
+    INVOICE_NOT_DRAFT = "invoice_not_draft"
+    INVOICE_HAS_NO_LINES = "invoice_has_no_lines"
+    INVOICE_LINE_INVALID = "invoice_line_invalid"
+    INVOICE_NOT_PAYABLE = "invoice_not_payable"
+    PAYMENT_INVALID = "payment_invalid"
+    PAYMENT_EXCEEDS_AMOUNT_DUE = "payment_exceeds_amount_due"
