@@ -27,6 +27,8 @@ class CoworkingErrorCode(StrEnum):
     # Documents: a stored PDF not rendered yet, or lost and being rendered again.
     PDF_NOT_READY = "pdf_not_ready"
     PDF_UNAVAILABLE = "pdf_unavailable"
+    # E-invoices.
+    EINVOICE_SYNTAX_UNKNOWN = "einvoice_syntax_unknown"
     # The API's protocol errors: the problem handler's own, and DRF's exceptions' codes.
     BAD_REQUEST = "bad_request"
     REQUEST_TOO_LARGE = "request_too_large"

@@ -18,7 +18,8 @@ from django.utils.translation import gettext_lazy as _
 from coworking.documents.models import Document, DocumentLine
 from coworking.models import Customer, Location
 from coworking.money import money_field
-from coworking.triggers import any_changed, append_only
+from coworking.triggers import any_changed, append_only, dates_follow_numbers
+from coworking.vat import VatCurrencyFields, VatLineFields, line_constraints
 from invoicing.models import Channel, Invoice
 
 FROZEN_CREDIT_NOTE_FIELDS = (
@@ -41,10 +42,17 @@ FROZEN_CREDIT_NOTE_FIELDS = (
     "tax_total_currency",
     "total",
     "total_currency",
+    "buyer_reference",
+    "vat_currency",
+    "vat_exchange_rate",
+    "tax_total_vat_currency",
 )
 
 
-class CreditNote(Document):
+class CreditNote(VatCurrencyFields, Document):
+    """A credit note; its VAT currency and exchange rate are its invoice's (VAT is reversed
+    at the rate it was charged)."""
+
     PDF_KIND = "credit-note"
     PDF_SWEEP_SINCE = "created_at"
 
@@ -73,6 +81,9 @@ class CreditNote(Document):
     )
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
     created_at = models.DateTimeField(_("issued at"), auto_now_add=True)
+    buyer_reference = models.CharField(
+        _("buyer reference"), max_length=100, blank=True, help_text=_("The invoice's.")
+    )
     emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
 
     class Meta(Document.Meta):
@@ -90,6 +101,7 @@ class CreditNote(Document):
             models.CheckConstraint(
                 condition=Q(net_total__lte=0, tax_total__lte=0), name="credit_note_not_positive"
             ),
+            VatCurrencyFields.vat_currency_constraint("credit_note", credited=True),
         ]
         triggers = [
             pgtrigger.Protect(name="no_delete", operation=pgtrigger.Delete),
@@ -98,13 +110,18 @@ class CreditNote(Document):
                 operation=pgtrigger.Update,
                 condition=any_changed(*FROZEN_CREDIT_NOTE_FIELDS),
             ),
+            dates_follow_numbers(table="credits_creditnote", document="credit note"),
         ]
 
     def __str__(self) -> str:
         return self.number
 
 
-class CreditNoteLine(DocumentLine):
+
+class CreditNoteLine(VatLineFields, DocumentLine):
+    """A credited line: the invoice line's description, price, VAT category, exemption
+    reason and service period, with quantity, net and tax reversed."""
+
     credit_note = models.ForeignKey(CreditNote, on_delete=models.PROTECT, related_name="lines")
 
     class Meta(DocumentLine.Meta):
@@ -117,6 +134,7 @@ class CreditNoteLine(DocumentLine):
                 condition=Q(quantity__lt=0, net__lte=0, tax__lte=0),
                 name="credit_note_line_reversed_sign",
             ),
+            *line_constraints("credit_note_line"),
         ]
         triggers = append_only("credit_note_line")
 

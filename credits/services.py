@@ -27,6 +27,7 @@ from coworking.celery import enqueue
 from coworking.errors import ApplicationError
 from coworking.events import EventType, announce
 from coworking.models import LedgerEntry
+from coworking.money import round_amount
 from coworking.numbering import DocumentType, format_number, next_number
 from coworking.services import ledger_post
 from credits.errors import InvalidCancellation
@@ -120,7 +121,11 @@ def _mirror_lines(*, invoice_id: int, credit_note_id: int) -> None:
     INSERT ... SELECT: the lines never travel to Python, whatever their number. (The ORM
     cannot say INSERT ... SELECT; the column names still come from the models.)"""
     line, mirror = InvoiceLine._meta, CreditNoteLine._meta
-    same = ["position", "description", "unit_price", "unit_price_currency", "tax_rate"]
+    same = [
+        "position", "description", "unit_price", "unit_price_currency", "tax_rate",
+        "vat_category", "vat_exemption_reason", "vat_exemption_reason_code",
+        "period_start", "period_end",
+    ]  # fmt: skip
     negated = ["quantity", "net", "tax"]
     currencies = ["net_currency", "tax_currency"]
     columns = [mirror.get_field("credit_note").column] + [
@@ -180,6 +185,14 @@ def _cancel_locked(*, invoice_id, actor, reason: str, channel: str) -> tuple[Inv
         reason=reason,
         created_by=actor,
         channel=channel,
+        buyer_reference=invoice.buyer_reference,
+        vat_currency=invoice.vat_currency,
+        vat_exchange_rate=invoice.vat_exchange_rate,
+        tax_total_vat_currency=(
+            None
+            if invoice.vat_exchange_rate is None
+            else -round_amount(invoice.tax_total.amount * invoice.vat_exchange_rate)
+        ),
     )
     _mirror_lines(invoice_id=invoice.pk, credit_note_id=credit_note.pk)
     ledger_post(

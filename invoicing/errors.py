@@ -49,3 +49,26 @@ class PaymentExceedsAmountDue(InvalidInput):
     code = Code.PAYMENT_EXCEEDS_AMOUNT_DUE
     default_message = _("The payment is larger than the amount due.")
 
+
+class InvoiceDateOutOfOrder(InvalidInput):
+    """A later number of a series never has an earlier date (French numbering rules)."""
+
+    code = Code.INVOICE_DATE_OUT_OF_ORDER
+    default_message = _("The issue date is before the date of the previous invoice number.")
+
+
+class ReverseChargeWithoutVatId(InvalidInput):
+    code = Code.REVERSE_CHARGE_NEEDS_VAT_ID
+    default_message = _("A reverse-charge invoice needs the customer's VAT id.")
+
+
+class ExchangeRateMissing(InvalidInput):
+    code = Code.EXCHANGE_RATE_MISSING
+    default_message = _("No exchange rate to the location's VAT currency for the issue date.")
+
+
+class PartyDetailsMissing(InvalidInput):
+    """The location or the customer lacks what every invoice must state."""
+
+    code = Code.PARTY_DETAILS_MISSING
+    default_message = _("The location or the customer lacks details every invoice states.")

@@ -21,7 +21,8 @@ from djmoney.money import Money
 from coworking.documents.models import Document, DocumentLine
 from coworking.models import Customer, Location
 from coworking.money import money_field
-from coworking.triggers import any_changed, append_only, changed_except
+from coworking.triggers import any_changed, append_only, changed_except, dates_follow_numbers
+from coworking.vat import VatCurrencyFields, VatLineFields, line_constraints
 
 FROZEN_INVOICE_FIELDS = (
     "location",
@@ -37,6 +38,11 @@ FROZEN_INVOICE_FIELDS = (
     "tax_total_currency",
     "total",
     "total_currency",
+    "buyer_reference",
+    "order_reference",
+    "vat_currency",
+    "vat_exchange_rate",
+    "tax_total_vat_currency",
 )
 
 
@@ -50,7 +56,7 @@ class Channel(models.TextChoices):
     SYSTEM = "system", _("System")
 
 
-class Invoice(Document):
+class Invoice(VatCurrencyFields, Document):
     class State(models.TextChoices):
         DRAFT = "draft", _("Draft")
         ISSUED = "issued", _("Issued")
@@ -88,6 +94,16 @@ class Invoice(Document):
         _("cancelled through"), max_length=20, choices=Channel.choices, blank=True
     )
     cancellation_reason = models.TextField(_("cancellation reason"), blank=True)
+    buyer_reference = models.CharField(
+        _("buyer reference"),
+        max_length=100,
+        blank=True,
+        help_text=_("The customer's reference for this invoice (EN 16931 BT-10); at issue, "
+                    "the customer's default, else the invoice number."),
+    )
+    order_reference = models.CharField(
+        _("purchase order"), max_length=100, blank=True, help_text=_("EN 16931 BT-13.")
+    )
 
     class Meta(Document.Meta):
         ordering = ["-issue_date", "-id"]
@@ -156,6 +172,7 @@ class Invoice(Document):
                 condition=Q(due_date__isnull=True) | Q(due_date__gte=F("issue_date")),
                 name="invoice_due_after_issue",
             ),
+            VatCurrencyFields.vat_currency_constraint("invoice", credited=False),
         ]
         triggers = [
             pgtrigger.Protect(
@@ -180,6 +197,7 @@ class Invoice(Document):
                 operation=pgtrigger.Update,
                 condition=pgtrigger.Q(new__amount_paid__lt=pgtrigger.F("old__amount_paid")),
             ),
+            dates_follow_numbers(table="invoicing_invoice", document="invoice"),
         ]
 
     def __str__(self) -> str:
@@ -192,7 +210,11 @@ class Invoice(Document):
         return self.total - self.amount_paid
 
 
-class InvoiceLine(DocumentLine):
+class InvoiceLine(VatLineFields, DocumentLine):
+    """One line: what was sold, at which price and VAT rate, its VAT category (with the
+    exemption reason where the category needs one) and, for services billed per period,
+    the period it covers."""
+
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
 
     class Meta(DocumentLine.Meta):
@@ -205,6 +227,7 @@ class InvoiceLine(DocumentLine):
             models.CheckConstraint(
                 condition=Q(unit_price__gte=0), name="invoice_line_price_not_negative"
             ),
+            *line_constraints("invoice_line"),
         ]
         triggers = [
             # Lines of an issued invoice are as frozen as the invoice itself.

@@ -1,5 +1,6 @@
 """Random sequences of issue / pay / cancel keep every invariant after every step."""
 
+import datetime
 from decimal import Decimal
 
 import pytest
@@ -9,6 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from coworking.errors import ApplicationError
+from coworking.models import ExchangeRate
 from coworking.selectors import customer_balance
 from credits.reconciliation import reconcile
 from credits.services import invoice_cancel
@@ -29,6 +31,13 @@ class Ledger(RuleBasedStateMachine):
     @initialize()
     def setup(self):
         location = LocationFactory()
+        # GBP invoices state their VAT in the location's EUR too, at the recorded rate.
+        ExchangeRate.objects.get_or_create(
+            currency="GBP",
+            vat_currency="EUR",
+            date=datetime.date(2000, 1, 1),
+            defaults={"rate": Decimal("1.17")},
+        )
         self.customers = CustomerFactory.create_batch(2, location=location)
         self.invoices: list[int] = []
 

@@ -9,15 +9,18 @@ from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.renderers import JSONRenderer
 
+from coworking.api.einvoice import einvoice_schema, requested_syntax
 from coworking.api.pagination import StandardPagination
-from coworking.api.renderers import PDFRenderer
+from coworking.api.renderers import PDFRenderer, XMLRenderer
 from coworking.api.schema import problem_responses
+from coworking.einvoice.syntax import xml_attachment
 from invoicing.api.serializers import (
     InvoiceDetailSerializer,
     InvoiceFilterSerializer,
     InvoiceSerializer,
 )
 from invoicing.documents import invoice_pdf_response
+from invoicing.einvoice import invoice_einvoice
 from invoicing.errors import InvoiceIsDraft
 from invoicing.models import Invoice
 from invoicing.selectors import visible_invoices
@@ -43,7 +46,7 @@ class InvoiceViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         invoices = visible_invoices(user=self.request.user)
         invoices = invoices.select_related("location", "customer", "credit_note")
-        if self.action == "retrieve":
+        if self.action in ("retrieve", "einvoice"):
             invoices = invoices.prefetch_related("lines", "payments")
         return invoices.order_by("-issue_date", "-id")
 
@@ -97,3 +100,14 @@ class InvoiceViewSet(viewsets.ReadOnlyModelViewSet):
         if invoice.state == Invoice.State.DRAFT:
             raise InvoiceIsDraft(_("A draft invoice has no PDF: issue it first."))
         return invoice_pdf_response(invoice=invoice)
+
+    @einvoice_schema(
+        summary="Download the invoice as an e-invoice (EN 16931 XML)",
+        conflict=gettext_lazy("A draft has no e-invoice (`invoice_is_draft`)."),
+    )
+    @action(detail=True, methods=["get"], renderer_classes=[XMLRenderer, JSONRenderer])
+    def einvoice(self, request, pk=None):
+        invoice = self.get_object()
+        syntax = requested_syntax(request)
+        xml = invoice_einvoice(invoice=invoice, syntax=syntax)
+        return xml_attachment(xml, number=invoice.number, syntax=syntax)
