@@ -14,6 +14,8 @@ then the queries per cancel for 1 and 50 lines, and the throughput of the servic
 """
 
 import argparse
+import functools
+import json
 import statistics
 import threading
 import time
@@ -31,6 +33,8 @@ from django.utils import timezone  # noqa: E402
 from coworking import events  # noqa: E402
 from coworking.celery import app as celery_app  # noqa: E402
 from coworking.celery import enqueue  # noqa: E402
+from coworking.einvoice import parties  # noqa: E402
+from coworking.models import Customer, Location  # noqa: E402
 from coworking.money import round_amount  # noqa: E402
 from coworking.numbering import DocumentType, format_number, sequence_name  # noqa: E402
 from credits.models import CreditNote  # noqa: E402
@@ -43,6 +47,18 @@ from webhooks.payloads import render_body  # noqa: E402
 from webhooks.tasks import dispatch_event  # noqa: E402
 
 
+@functools.cache
+def _party_snapshots(*, location_id: int, customer_id: int) -> tuple[str, str]:
+    """The seller and buyer JSON the credit note freezes (the service builds them from the
+    rows its lock query joins; the baseline from the same rows, read once per party)."""
+    location = Location.objects.get(pk=location_id)
+    customer = Customer.objects.get(pk=customer_id)
+    return (
+        json.dumps(parties.snapshot(parties.seller(location))),
+        json.dumps(parties.snapshot(parties.buyer(customer))),
+    )
+
+
 def baseline_cancel(conn, invoice_id: int) -> None:
     """The same SQL work as the service, written by hand with psycopg2."""
     now = timezone.now()
@@ -53,6 +69,7 @@ def baseline_cancel(conn, invoice_id: int) -> None:
             "i.net_total, i.tax_total, i.total, i.amount_paid, i.buyer_reference, "
             "i.vat_currency, i.vat_exchange_rate, l.credit_note_prefix "
             "FROM invoicing_invoice i JOIN coworking_location l ON l.id = i.location_id "
+            "JOIN coworking_customer c ON c.id = i.customer_id "
             "WHERE i.id = %s FOR UPDATE OF i",
             [invoice_id],
         )
@@ -90,9 +107,10 @@ def baseline_cancel(conn, invoice_id: int) -> None:
             "invoice_issue_date, sequence_number, number, issue_date, currency, net_total, "
             "net_total_currency, tax_total, tax_total_currency, total, total_currency, reason, "
             "created_by_id, channel, created_at, pdf_status, pdf_file, pdf_sha256, pdf_error, "
-            "buyer_reference, vat_currency, vat_exchange_rate, tax_total_vat_currency) "
+            "buyer_reference, vat_currency, vat_exchange_rate, tax_total_vat_currency, seller, "
+            "buyer) "
             "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,'',NULL,'cli',%s,'pending','','',"
-            "'',%s,%s,%s,%s) "
+            "'',%s,%s,%s,%s,%s,%s) "
             "RETURNING id",
             [
                 location_id,
@@ -115,6 +133,7 @@ def baseline_cancel(conn, invoice_id: int) -> None:
                 vat_currency,
                 rate,
                 None if rate is None else -round_amount(tax * rate),
+                *_party_snapshots(location_id=location_id, customer_id=customer_id),
             ],
         )
         note_id = cur.fetchone()[0]

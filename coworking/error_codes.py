@@ -32,6 +32,7 @@ class CoworkingErrorCode(StrEnum):
     # The API's protocol errors: the problem handler's own, and DRF's exceptions' codes.
     BAD_REQUEST = "bad_request"
     REQUEST_TOO_LARGE = "request_too_large"
+    SERVER_ERROR = "server_error"
     PARSE_ERROR = "parse_error"
     NOT_AUTHENTICATED = "not_authenticated"
     AUTHENTICATION_FAILED = "authentication_failed"

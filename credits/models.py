@@ -4,13 +4,14 @@ A credit note cancels all of one invoice: it mirrors each invoice line with the 
 reversed (negative quantity, net, tax and gross; same description, unit price and tax
 rate), so its totals per tax rate are the invoice's to the cent, in the same currency. It
 takes its number from its location's credit-note series. One invoice has at most one
-credit note (a unique constraint); the database refuses DELETE of credit notes and lines,
-UPDATE of lines, and UPDATE of anything on a credit note but its PDF and e-mail
-bookkeeping.
+credit note (a unique constraint); the database refuses DELETE and TRUNCATE of credit
+notes and lines, UPDATE of lines, UPDATE of anything on a credit note but its PDF and
+e-mail bookkeeping, and lines added after the transaction that issued the note.
 """
 
 import pgtrigger
 from django.conf import settings
+from django.contrib.postgres.functions import TransactionNow
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -18,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from coworking.documents.models import Document, DocumentLine
 from coworking.models import Customer, Location
 from coworking.money import money_field
-from coworking.triggers import any_changed, append_only, dates_follow_numbers
+from coworking.triggers import REFUSED, any_changed, append_only, dates_follow_numbers, no_truncate
 from coworking.vat import VatCurrencyFields, VatLineFields, line_constraints
 from invoicing.models import Channel, Invoice
 
@@ -46,6 +47,8 @@ FROZEN_CREDIT_NOTE_FIELDS = (
     "vat_currency",
     "vat_exchange_rate",
     "tax_total_vat_currency",
+    "seller",
+    "buyer",
 )
 
 
@@ -80,7 +83,9 @@ class CreditNote(VatCurrencyFields, Document):
         verbose_name=_("issued by"),
     )
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
-    created_at = models.DateTimeField(_("issued at"), auto_now_add=True)
+    # The start of the issuing transaction, set by the database: its lines may be written
+    # only while that transaction lasts (see CreditNoteLine's trigger).
+    created_at = models.DateTimeField(_("issued at"), db_default=TransactionNow())
     buyer_reference = models.CharField(
         _("buyer reference"), max_length=100, blank=True, help_text=_("The invoice's.")
     )
@@ -110,6 +115,7 @@ class CreditNote(VatCurrencyFields, Document):
                 operation=pgtrigger.Update,
                 condition=any_changed(*FROZEN_CREDIT_NOTE_FIELDS),
             ),
+            no_truncate("credit_note"),
             dates_follow_numbers(table="credits_creditnote", document="credit note"),
         ]
 
@@ -136,7 +142,30 @@ class CreditNoteLine(VatLineFields, DocumentLine):
             ),
             *line_constraints("credit_note_line"),
         ]
-        triggers = append_only("credit_note_line")
+        triggers = [
+            *append_only("credit_note_line"),
+            # A note's lines are written by the transaction that issues it, never later:
+            # its created_at is that transaction's start (transaction_timestamp()).
+            pgtrigger.Trigger(
+                name="credit_note_line_only_at_issue",
+                operation=pgtrigger.Insert,
+                level=pgtrigger.Statement,
+                when=pgtrigger.After,
+                referencing=pgtrigger.Referencing(new="new_lines"),
+                func=f"""
+                    IF EXISTS (
+                        SELECT 1 FROM new_lines line
+                        LEFT JOIN {CreditNote._meta.db_table} note
+                            ON note.id = line.credit_note_id
+                        WHERE note.created_at IS DISTINCT FROM transaction_timestamp()
+                    ) THEN
+                        RAISE EXCEPTION 'Lines can only be added to a credit note while it is issued'
+                            USING ERRCODE = '{REFUSED}';
+                    END IF;
+                    RETURN NULL;
+                """,
+            ),
+        ]
 
 
 class CancellationEvent(models.Model):

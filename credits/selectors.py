@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q, QuerySet, Sum
 from djmoney.money import Money
 
-from coworking.selectors import portal_customer
+from coworking.selectors import visible_to
 from credits.models import BulkCancellation, BulkCancellationItem, CreditNote
 from credits.policies import CANCELLABLE_STATES, cancel_refusal
 from invoicing.models import Invoice
@@ -16,12 +16,12 @@ def visible_credit_notes(*, user) -> QuerySet[CreditNote]:
     """Credit notes ``user`` may see: all of them with ``credits.view_creditnote`` (staff),
     their own customer's for a portal user, none for anybody else."""
     notes = CreditNote.objects.all()
-    if user.has_perm("credits.view_creditnote"):
-        return notes
-    customer = portal_customer(user=user)
-    if customer is None:
-        return notes.none()
-    return notes.filter(customer=customer)
+    return visible_to(
+        user=user,
+        rows=notes,
+        permission="credits.view_creditnote",
+        own=lambda customer: notes.filter(customer=customer),
+    )
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from coworking.celery import enqueue
+from coworking.einvoice import parties
 from coworking.errors import ApplicationError
 from coworking.events import EventType, announce
 from coworking.models import LedgerEntry
@@ -148,7 +149,7 @@ def _mirror_lines(*, invoice_id: int, credit_note_id: int) -> None:
 
 def _cancel_locked(*, invoice_id, actor, reason: str, channel: str) -> tuple[Invoice, CreditNote]:
     started_at = timezone.now()
-    invoice = invoice_lock(invoice_id=invoice_id, related=("location",))
+    invoice = invoice_lock(invoice_id=invoice_id, related=("location", "customer"))
     may_cancel(actor=actor, channel=channel, invoice=invoice)
     refusal = cancel_refusal(invoice=invoice)
     if refusal is not None:
@@ -186,6 +187,8 @@ def _cancel_locked(*, invoice_id, actor, reason: str, channel: str) -> tuple[Inv
         created_by=actor,
         channel=channel,
         buyer_reference=invoice.buyer_reference,
+        seller=parties.snapshot(parties.seller(invoice.location)),
+        buyer=parties.snapshot(parties.buyer(invoice.customer)),
         vat_currency=invoice.vat_currency,
         vat_exchange_rate=invoice.vat_exchange_rate,
         tax_total_vat_currency=(

@@ -4,11 +4,14 @@ An invoice is a draft (no number, editable, deletable) until it is issued; then 
 number from its location's gapless series and its amounts are frozen. The database holds
 those rules: check constraints tie state, number and paid amount together, and triggers
 refuse DELETE of issued invoices, UPDATE of their identifying fields and amounts, any
-change to the lines of an issued invoice, and any change once cancelled but to the stored
-PDF's bookkeeping. The only fields that move after issue are the state, the paid amount and
-the cancellation record, through the services in ``invoicing.services`` and
+change to the lines of an issued invoice, any change once cancelled but to the stored
+PDF's bookkeeping, and TRUNCATE. The only fields that move after issue are the state, the
+paid amount and the cancellation record, through the services in ``invoicing.services`` and
 ``credits.services``, and the PDF's bookkeeping (``coworking.documents``): the PDF shows the
-invoice as issued, so it is rendered once and never changes with later payments.
+invoice as issued, so it is rendered once and never changes with later payments. Checks
+deferred to commit make sure the state moves only with what justifies it: the paid amount is
+the sum of the payments (each on the ledger), and a cancelled invoice is credited in full (a
+trigger of the credits app).
 """
 
 import pgtrigger
@@ -21,7 +24,14 @@ from djmoney.money import Money
 from coworking.documents.models import Document, DocumentLine
 from coworking.models import Customer, Location
 from coworking.money import money_field
-from coworking.triggers import any_changed, append_only, changed_except, dates_follow_numbers
+from coworking.triggers import (
+    REFUSED,
+    any_changed,
+    append_only,
+    changed_except,
+    dates_follow_numbers,
+    no_truncate,
+)
 from coworking.vat import VatCurrencyFields, VatLineFields, line_constraints
 
 FROZEN_INVOICE_FIELDS = (
@@ -43,7 +53,24 @@ FROZEN_INVOICE_FIELDS = (
     "vat_currency",
     "vat_exchange_rate",
     "tax_total_vat_currency",
+    "seller",
+    "buyer",
 )
+
+# A constraint trigger's body (checked at commit, once every row of the transaction is
+# written): the paid amount of invoice ``{invoice_id}`` is the sum of its payments.
+_PAID_IS_SUM_OF_PAYMENTS = f"""
+    IF EXISTS (
+        SELECT 1 FROM invoicing_invoice invoice
+        WHERE invoice.id = {{invoice_id}} AND invoice.amount_paid <> (
+            SELECT COALESCE(SUM(payment.amount), 0) FROM invoicing_payment payment
+            WHERE payment.invoice_id = invoice.id
+        )
+    ) THEN
+        RAISE EXCEPTION 'The paid amount of invoice % is not the sum of its payments',
+            {{invoice_id}} USING ERRCODE = '{REFUSED}';
+    END IF;
+"""
 
 
 class Channel(models.TextChoices):
@@ -169,6 +196,11 @@ class Invoice(VatCurrencyFields, Document):
                 name="invoice_cancelled_iff_cancelled_at",
             ),
             models.CheckConstraint(
+                condition=Q(state="cancelled")
+                | Q(cancelled_by__isnull=True, cancellation_channel="", cancellation_reason=""),
+                name="invoice_cancellation_record_only_when_cancelled",
+            ),
+            models.CheckConstraint(
                 condition=Q(due_date__isnull=True) | Q(due_date__gte=F("issue_date")),
                 name="invoice_due_after_issue",
             ),
@@ -197,6 +229,17 @@ class Invoice(VatCurrencyFields, Document):
                 operation=pgtrigger.Update,
                 condition=pgtrigger.Q(new__amount_paid__lt=pgtrigger.F("old__amount_paid")),
             ),
+            # Paid or partially paid only with the payments to show for it (the state
+            # follows the paid amount by the check constraint above). Cancelled only with
+            # its credit notes: a trigger in the credits app.
+            pgtrigger.Trigger(
+                name="paid_is_sum_of_payments",
+                operation=pgtrigger.Insert | pgtrigger.UpdateOf("state", "amount_paid"),
+                when=pgtrigger.After,
+                timing=pgtrigger.Deferred,
+                func=_PAID_IS_SUM_OF_PAYMENTS.format(invoice_id="NEW.id") + "RETURN NULL;",
+            ),
+            no_truncate("invoice"),
             dates_follow_numbers(table="invoicing_invoice", document="invoice"),
         ]
 
@@ -252,6 +295,7 @@ class InvoiceLine(VatLineFields, DocumentLine):
                     """
                 ),
             ),
+            no_truncate("invoice_line"),
         ]
 
 
@@ -281,7 +325,27 @@ class Payment(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
         ]
-        triggers = append_only("payment")
+        triggers = [
+            *append_only("payment"),
+            # At commit: the invoice's paid amount counts this payment, and money received
+            # is on the customer's ledger (account credit is already there).
+            pgtrigger.Trigger(
+                name="payment_paid_and_posted",
+                operation=pgtrigger.Insert,
+                when=pgtrigger.After,
+                timing=pgtrigger.Deferred,
+                func=_PAID_IS_SUM_OF_PAYMENTS.format(invoice_id="NEW.invoice_id")
+                + f"""
+                    IF NEW.method <> 'account_credit' AND NOT EXISTS (
+                        SELECT 1 FROM coworking_ledgerentry WHERE payment_id = NEW.id
+                    ) THEN
+                        RAISE EXCEPTION 'Payment % is not on the customer ledger', NEW.id
+                            USING ERRCODE = '{REFUSED}';
+                    END IF;
+                    RETURN NULL;
+                """,
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.amount} ({self.get_method_display()})"

@@ -18,8 +18,8 @@ What it guarantees, for every kind of document:
   formats of a language (Babel); callers render their template under
   ``translation.override(document_language(customer))``.
 
-``render_pdf`` takes a ``variant`` (WeasyPrint's ``pdf_variant``, e.g. ``"pdf/a-3b"``) and
-``attachments`` (embedded files), so an archival variant with an embedded XML invoice goes
+``render_pdf`` passes WeasyPrint options through (``pdf_variant``, ``attachments``,
+``xmp_metadata``), so an archival variant with an embedded XML invoice (Factur-X) goes
 through the same renderer.
 """
 
@@ -31,7 +31,6 @@ import gc
 import hashlib
 import mimetypes
 import threading
-from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -44,7 +43,7 @@ from django.conf import settings
 from django.utils import translation
 from djmoney.money import Money
 from fontTools.ttLib import TTFont
-from weasyprint import CSS, HTML, Attachment
+from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
@@ -192,19 +191,14 @@ def _cyclic_gc_paused():
             gc.enable()
 
 
-def render_pdf(
-    *,
-    html: str,
-    identifier: str,
-    variant: str | None = None,
-    attachments: Sequence[Attachment] = (),
-) -> bytes:
+def render_pdf(*, html: str, identifier: str, **options) -> bytes:
     """Render an HTML document of ``templates/documents`` to PDF bytes, offline.
 
     ``identifier`` (e.g. ``credit-note/CN-2026-000007``) seeds the PDF file identifier;
     the dates come from the ``dcterms.created``/``dcterms.modified`` meta elements of the
-    HTML. ``variant`` and ``attachments`` are WeasyPrint's ``pdf_variant`` and
-    ``attachments``. Raises ``PdfRenderError``.
+    HTML. ``options`` go to WeasyPrint's ``write_pdf`` (e.g. ``pdf_variant="pdf/a-3b"``,
+    ``attachments``, ``xmp_metadata``: ``coworking.einvoice.facturx.weasyprint_options``).
+    Raises ``PdfRenderError``.
     """
     fetcher = LocalOnlyURLFetcher()
     try:
@@ -215,9 +209,8 @@ def render_pdf(
                 stylesheets=[stylesheet],
                 font_config=font_config,
                 pdf_identifier=hashlib.md5(identifier.encode(), usedforsecurity=False).hexdigest(),
-                pdf_variant=variant,
-                attachments=list(attachments) or None,
                 uncompressed_pdf=False,
+                **options,
             )
     except FatalURLFetchingError as error:
         raise PdfRenderError(str(error)) from None

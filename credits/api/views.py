@@ -1,6 +1,7 @@
 """Credit-note endpoints (list, detail, PDF download) and cancelling an invoice
 (``POST /invoices/{id}/cancel``). Thin: scope, parse, call, render."""
 
+from django.db.models import prefetch_related_objects
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
@@ -23,7 +24,6 @@ from credits.api.serializers import (
 )
 from credits.documents import credit_note_pdf_response
 from credits.einvoice import credit_note_einvoice
-from credits.models import CreditNote
 from credits.selectors import visible_credit_notes
 from credits.services import REASON_MAX_LENGTH, invoice_cancel
 from invoicing.models import Channel
@@ -148,6 +148,7 @@ class InvoiceCancelViewSet(viewsets.GenericViewSet):
             reason=body.validated_data["reason"],
             channel=Channel.API,
         )
-        credit_note = CreditNote.objects.prefetch_related("lines").get(pk=credit_note.pk)
+        # The service's note is complete but for its lines (written by INSERT ... SELECT).
+        prefetch_related_objects([credit_note], "lines")
         data = CreditNoteDetailSerializer(credit_note, context=self.get_serializer_context()).data
         return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})
