@@ -133,4 +133,4 @@ def test_amounts_are_exact_and_formatted_on_the_embedded_default(embedded, page)
 
     result = manage("reconcile", check=False)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "All 5 invariants hold" in result.stdout
+    assert re.search(r"All \d+ invariants hold", result.stdout)
