@@ -1,7 +1,7 @@
 """The credit note's PDF: its context and template, rendered by ``coworking.documents``.
 
 It shares the invoice's layout (``invoicing.pdf.document_pdf_bytes``) and adds the invoice it
-cancels and the reason. Nothing here writes to the database or to storage:
+cancels and the reason, and embeds the note's CII (Factur-X). Nothing here writes to the database or to storage:
 ``credits.documents`` stores the bytes.
 """
 
@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from coworking.documents.rendering import Formatter
+from credits.einvoice import credit_note_einvoice
 from credits.models import CreditNote
 from invoicing.pdf import document_pdf_bytes
 
@@ -31,4 +32,5 @@ def credit_note_pdf_bytes(*, credit_note: CreditNote) -> bytes:
         title=_lazy("Credit note"),
         template="documents/credit_note.html",
         extra_context=extra_context,
+        cii=credit_note_einvoice(credit_note=credit_note, syntax="cii"),
     )

@@ -28,7 +28,9 @@ from coworking.documents.rendering import (
     page_counter_css,
     render_pdf,
 )
+from coworking.einvoice.facturx import weasyprint_options
 from invoicing.calculations import totals_by_rate
+from invoicing.einvoice import invoice_einvoice
 from invoicing.errors import InvoiceIsDraft
 from invoicing.models import Invoice, Payment
 
@@ -101,17 +103,25 @@ def document_context(*, document, title: str, fmt: Formatter) -> dict:
 
 
 def document_pdf_bytes(
-    *, document, title, template: str, extra_context: Callable[[Formatter], dict]
+    *, document, title, template: str, extra_context: Callable[[Formatter], dict], cii: bytes
 ) -> bytes:
     """Render ``template`` for ``document`` in its customer's language: the shared context,
-    plus ``extra_context(fmt)``, the document's own. ``title`` is translated then."""
+    plus ``extra_context(fmt)``, the document's own. ``title`` is translated then.
+
+    The PDF is a Factur-X (PDF/A-3b carrying ``cii``, the document's CII, as
+    ``factur-x.xml``): the stored PDF is also the structured e-invoice, and the XML in it is
+    the one the API serves."""
     language = document_language(document.customer)
     with translation.override(language):
         fmt = Formatter(language)
         context = document_context(document=document, title=str(title), fmt=fmt)
         context.update(extra_context(fmt))
         html = render_to_string(template, context)
-    return render_pdf(html=html, identifier=document.pdf_identifier)
+    return render_pdf(
+        html=html,
+        identifier=document.pdf_identifier,
+        **weasyprint_options(cii=cii, issue_date=document.issue_date),
+    )
 
 
 def credit_applied_at_issue(invoice: Invoice) -> Decimal:
@@ -143,4 +153,5 @@ def invoice_pdf_bytes(*, invoice: Invoice) -> bytes:
         title=_lazy("Invoice"),
         template="documents/invoice.html",
         extra_context=extra_context,
+        cii=invoice_einvoice(invoice=invoice, syntax="cii"),
     )
