@@ -15,7 +15,7 @@ from coworking.api.idempotency import IDEMPOTENCY_KEY_HEADER, idempotent
 from coworking.api.pagination import StandardPagination
 from coworking.api.renderers import PDFRenderer, XMLRenderer
 from coworking.api.schema import problem_responses
-from coworking.api.throttling import ScopedThrottle
+from coworking.api.throttling import DocumentDownloadThrottle, ReadThrottle, ScopedThrottle
 from coworking.einvoice.syntax import xml_attachment
 from credits.api.serializers import (
     CancelRequestSerializer,
@@ -68,12 +68,22 @@ class CreditNoteViewSet(viewsets.ReadOnlyModelViewSet):
             ),
         },
     )
-    @action(detail=True, methods=["get"], renderer_classes=[PDFRenderer, JSONRenderer])
+    @action(
+        detail=True,
+        methods=["get"],
+        renderer_classes=[PDFRenderer, JSONRenderer],
+        throttle_classes=[ReadThrottle, DocumentDownloadThrottle],
+    )
     def pdf(self, request, pk=None):
         return credit_note_pdf_response(credit_note=self.get_object())
 
     @einvoice_schema(summary="Download the credit note as an e-invoice (EN 16931 XML)")
-    @action(detail=True, methods=["get"], renderer_classes=[XMLRenderer, JSONRenderer])
+    @action(
+        detail=True,
+        methods=["get"],
+        renderer_classes=[XMLRenderer, JSONRenderer],
+        throttle_classes=[ReadThrottle, DocumentDownloadThrottle],
+    )
     def einvoice(self, request, pk=None):
         note = self.get_object()
         syntax = requested_syntax(request)
