@@ -78,7 +78,7 @@ if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", False):
 # --- Applications, middleware, templates ------------------------------------------------------
 INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",  # runserver serves static files as gunicorn does
-    "django.contrib.admin",
+    "coworking.admin_site.AdminConfig",  # Django's admin with the project's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -101,6 +101,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "coworking.health.HealthProbeMiddleware",  # first: probes skip host checks and redirects
+    "coworking.middleware.RejectNulCharactersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
