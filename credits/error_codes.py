@@ -8,4 +8,3 @@ class CreditsErrorCode(StrEnum):
     INVOICE_PAID = "invoice_paid"
     CANCEL_NOT_ALLOWED = "cancel_not_allowed"
     CANCELLATION_INVALID = "cancellation_invalid"
-    PDF_NOT_READY = "pdf_not_ready"

@@ -13,7 +13,6 @@ __all__ = [
     "InvoiceIsDraft",
     "InvoiceNotFound",
     "InvoicePaid",
-    "PdfNotReady",
 ]
 
 
@@ -39,7 +38,3 @@ class InvalidCancellation(InvalidInput):
     code = Code.CANCELLATION_INVALID
     default_message = _("The cancellation request is not valid.")
 
-
-class PdfNotReady(StateConflict):
-    code = Code.PDF_NOT_READY
-    default_message = _("The PDF of this document is not ready yet; try again in a minute.")

@@ -1,7 +1,9 @@
 """Checks of every invariant in DESIGN.md over the whole database.
 
 Each check returns a list of human-readable breaches (empty when it holds). They read
-aggregates grouped in SQL, so they stay usable on hundreds of thousands of documents.
+aggregates grouped in SQL, so they stay usable on hundreds of thousands of documents; the
+stored-PDF check alone reads every stored file (to hash it), so it takes as long as reading
+them does.
 """
 
 from collections import defaultdict
@@ -10,6 +12,7 @@ from decimal import Decimal
 
 from django.db.models import Count, F, Max, Min, Q, Sum
 
+from coworking.documents.storage import stored_pdf_breaches
 from coworking.models import LedgerEntry, Location
 from coworking.numbering import DocumentType, last_number
 from credits.models import CancellationEvent, CreditNote, CreditNoteLine
@@ -189,12 +192,21 @@ def check_ledger_balances() -> list[str]:
     return breaches
 
 
+def check_stored_pdfs() -> list[str]:
+    """Every ready PDF's file is in storage with the recorded SHA-256 (reads each file)."""
+    return [
+        *stored_pdf_breaches(queryset=Invoice.objects.all()),
+        *stored_pdf_breaches(queryset=CreditNote.objects.all()),
+    ]
+
+
 CHECKS: dict[str, Callable[[], list[str]]] = {
     "gapless numbering": check_gapless_numbers,
     "one credit note per cancelled invoice": check_one_credit_note_per_cancelled_invoice,
     "credit note = invoice per tax rate": check_credit_note_totals,
     "paid amounts = payments": check_paid_amounts,
     "ledger balance = invoices − payments − credit notes": check_ledger_balances,
+    "stored PDFs match their SHA-256": check_stored_pdfs,
 }
 
 

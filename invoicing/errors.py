@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from coworking.errors import InvalidInput, NotFound, StateConflict, Unavailable
+from coworking.errors import InvalidInput, NotFound, StateConflict
 from invoicing.error_codes import InvoicingErrorCode as Code
 
 
@@ -48,11 +48,6 @@ class InvalidPayment(InvalidInput):
 class PaymentExceedsAmountDue(InvalidInput):
     code = Code.PAYMENT_EXCEEDS_AMOUNT_DUE
     default_message = _("The payment is larger than the amount due.")
-
-
-class PdfUnavailable(Unavailable):
-    code = Code.PDF_UNAVAILABLE
-    default_message = _("Invoice PDFs cannot be rendered on this server.")
 
 
 class InvoiceDateOutOfOrder(InvalidInput):
