@@ -265,7 +265,8 @@ def invoice_pdf_bytes(*, invoice: Invoice) -> bytes:
         context["due_date"] = fmt.date(invoice.due_date)
         context["amount_paid"] = fmt.money(invoice.amount_paid)
         context["amount_due"] = fmt.money(invoice.amount_due)
-        credit_note = CreditNote.objects.filter(invoice=invoice).only("number", "issue_date")
+        credit_note = CreditNote.objects.filter(invoice=invoice, cancels_invoice=True)
+        credit_note = credit_note.only("number", "issue_date")
         credit_note = credit_note.first()
         if invoice.state == Invoice.State.CANCELLED and credit_note is not None:
             context["cancelled_by"] = _("Cancelled by credit note %(number)s of %(date)s") % {

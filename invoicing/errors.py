@@ -47,3 +47,8 @@ class InvalidPayment(InvalidInput):
 class PaymentExceedsAmountDue(InvalidInput):
     code = "payment_exceeds_amount_due"
     default_message = _("The payment is larger than the amount due.")
+
+
+class PaymentExceedsAvailableCredit(InvalidInput):
+    code = "payment_exceeds_available_credit"
+    default_message = _("The customer does not hold that much account credit.")

@@ -2,13 +2,19 @@
 
 An invoice is a draft (no number, editable, deletable) until it is issued; then it has a
 number from its location's gapless series and its amounts are frozen. The database holds
-those rules: check constraints tie state, number and paid amount together, and triggers
+those rules: check constraints tie state, number, paid and credited amounts together, and triggers
 refuse DELETE of issued invoices, UPDATE of their identifying fields and amounts, any
 change to the lines of an issued invoice, and any change once cancelled but to the stored
-PDF's bookkeeping. The only fields that move after issue are the state, the paid amount and
-the cancellation record, through the services in ``invoicing.services`` and
-``credits.services``, and the PDF's bookkeeping (``coworking.documents``): the PDF shows the
-invoice as issued, so it is rendered once and never changes with later payments.
+PDF's bookkeeping. The only fields that move after issue are the state, the paid and
+credited amounts (both only grow) and the cancellation record, through the services in
+``invoicing.services`` and ``credits.services``, and the PDF's bookkeeping
+(``coworking.documents``): the PDF shows the invoice as issued, so it is rendered once and
+never changes with later payments.
+
+Amount due = total − paid − credited, never below zero: a credit note first reduces what is
+still due, and what it credits beyond that (the invoice was paid) is allocated by the credits
+app. An invoice credited in full, by one credit note or by several, is cancelled: the state
+``cancelled`` and "credited = total" go together (a check constraint).
 """
 
 import pgtrigger
@@ -73,6 +79,8 @@ class Invoice(Document):
     issue_date = models.DateField(_("issue date"), null=True, blank=True)
     due_date = models.DateField(_("due date"), null=True, blank=True)
     amount_paid = money_field(_("paid"))
+    # The sum of the totals of its credit notes (positive), kept by ``credits.services``.
+    amount_credited = money_field(_("credited"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
@@ -91,7 +99,10 @@ class Invoice(Document):
 
     class Meta(Document.Meta):
         ordering = ["-issue_date", "-id"]
-        permissions = [("cancel_invoice", "Can cancel invoices (issues a credit note)")]
+        permissions = [
+            ("cancel_invoice", "Can cancel invoices (issues a credit note)"),
+            ("issue_credit_note", "Can credit part of an invoice (issues a credit note)"),
+        ]
         indexes = [
             models.Index(fields=["state", "-issue_date"]),
             models.Index(fields=["customer", "currency", "state"]),
@@ -137,13 +148,40 @@ class Invoice(Document):
                 name="invoice_paid_within_total",
             ),
             models.CheckConstraint(
+                condition=Q(amount_credited_currency=F("currency")),
+                name="invoice_credited_in_currency",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_credited__gte=0, amount_credited__lte=F("total")),
+                name="invoice_credited_within_total",
+            ),
+            # What is left to pay is total − credited − paid: paid when nothing is left.
+            models.CheckConstraint(
                 condition=(
-                    Q(state__in=["draft", "issued"], amount_paid=0)
-                    | Q(state="partially_paid", amount_paid__gt=0, amount_paid__lt=F("total"))
-                    | Q(state="paid", amount_paid=F("total"))
+                    Q(state="draft", amount_paid=0, amount_credited=0)
+                    | Q(state="issued", amount_paid=0)
+                    | Q(
+                        state="partially_paid",
+                        amount_paid__gt=0,
+                        amount_paid__lt=F("total") - F("amount_credited"),
+                    )
+                    | Q(
+                        state="paid",
+                        amount_paid__gt=0,
+                        amount_paid__gte=F("total") - F("amount_credited"),
+                    )
                     | Q(state="cancelled")
                 ),
                 name="invoice_state_matches_paid",
+            ),
+            # Fully credited counts as cancelled, and cancelled means fully credited.
+            models.CheckConstraint(
+                condition=Q(state="cancelled", amount_credited=F("total"))
+                | (
+                    ~Q(state="cancelled")
+                    & (Q(amount_credited__lt=F("total")) | Q(amount_credited=0))
+                ),
+                name="invoice_cancelled_iff_fully_credited",
             ),
             models.CheckConstraint(
                 condition=(
@@ -180,6 +218,11 @@ class Invoice(Document):
                 operation=pgtrigger.Update,
                 condition=pgtrigger.Q(new__amount_paid__lt=pgtrigger.F("old__amount_paid")),
             ),
+            pgtrigger.Protect(
+                name="credited_never_decreases",
+                operation=pgtrigger.Update,
+                condition=pgtrigger.Q(new__amount_credited__lt=pgtrigger.F("old__amount_credited")),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -187,9 +230,26 @@ class Invoice(Document):
 
     @property
     def amount_due(self) -> Money:
+        """Total − paid − credited, never below zero (nothing is due on a draft)."""
         if self.state in (self.State.DRAFT, self.State.CANCELLED):
             return Money(0, self.currency)
-        return self.total - self.amount_paid
+        return max(self.total - self.amount_paid - self.amount_credited, Money(0, self.currency))
+
+    @property
+    def amount_creditable(self) -> Money:
+        """What credit notes may still credit: total − credited (nothing on a draft)."""
+        if self.state == self.State.DRAFT:
+            return Money(0, self.currency)
+        return self.total - self.amount_credited
+
+    def settled_state(self) -> str:
+        """The state its paid and credited amounts call for, short of cancelled: ``issued``
+        (nothing paid), ``paid`` (nothing left to pay) or ``partially_paid``."""
+        if self.amount_paid.amount == 0:
+            return self.State.ISSUED
+        if self.amount_paid + self.amount_credited >= self.total:
+            return self.State.PAID
+        return self.State.PARTIALLY_PAID
 
 
 class InvoiceLine(DocumentLine):

@@ -29,6 +29,7 @@ from invoicing.errors import (
     InvoiceNotFound,
     InvoiceNotPayable,
     PaymentExceedsAmountDue,
+    PaymentExceedsAvailableCredit,
 )
 from invoicing.models import Invoice, InvoiceLine, Payment
 from invoicing.selectors import available_credit
@@ -138,6 +139,7 @@ def invoice_create_draft(
         tax_total=Money(0, currency),
         total=Money(0, currency),
         amount_paid=Money(0, currency),
+        amount_credited=Money(0, currency),
     )
     invoice.full_clean(validate_unique=False, validate_constraints=False)
     invoice.save()
@@ -211,9 +213,7 @@ def invoice_issue(
 
 def _settle(*, invoice: Invoice, amount: Money) -> None:
     invoice.amount_paid = invoice.amount_paid + amount
-    invoice.state = (
-        Invoice.State.PAID if invoice.amount_paid == invoice.total else Invoice.State.PARTIALLY_PAID
-    )
+    invoice.state = invoice.settled_state()
     invoice.save(update_fields=["amount_paid", "amount_paid_currency", "state"])
 
 
@@ -221,11 +221,12 @@ def payment_check(*, invoice: Invoice, amount: Money, method: str) -> None:
     """Raise the error ``payment_record`` would raise for this payment; write nothing.
 
     Forms call it for an early, friendly message; ``payment_record`` calls it again on the
-    locked invoice, which is the check that counts.
+    locked invoice (and, for account credit, the locked customer), which is the check that
+    counts.
     """
     if not isinstance(amount, Money):
         raise InvalidPayment(_("The amount must be Money."))
-    if method not in Payment.Method.values or method == Payment.Method.ACCOUNT_CREDIT:
+    if method not in Payment.Method.values:
         raise InvalidPayment(_("Unknown payment method: %(method)s.") % {"method": method})
     if amount.amount <= 0 or round_amount(amount.amount) != amount.amount:
         raise InvalidPayment(_("The amount must be positive and in whole cents."))
@@ -244,6 +245,13 @@ def payment_check(*, invoice: Invoice, amount: Money, method: str) -> None:
             _("%(amount)s is more than the %(due)s due on invoice %(number)s.")
             % {"amount": amount, "due": invoice.amount_due, "number": invoice.number}
         )
+    if method == Payment.Method.ACCOUNT_CREDIT:
+        credit = available_credit(customer=invoice.customer, currency=invoice.currency)
+        if amount > credit:
+            raise PaymentExceedsAvailableCredit(
+                _("%(amount)s is more than the %(credit)s of account credit available.")
+                % {"amount": amount, "credit": credit}
+            )
 
 
 @transaction.atomic
@@ -255,13 +263,21 @@ def payment_record(
     received_on: datetime.date | None = None,
     reference: str = "",
 ) -> Payment:
-    """Record money received against an issued invoice and credit the customer's ledger.
+    """Record money received against an issued invoice, or apply account credit to it.
 
-    The invoice moves to partially paid or paid; announces ``payment.recorded``. Raises
-    ``InvoiceNotFound``, ``InvoiceNotPayable`` (draft, cancelled or already paid),
-    ``CurrencyMismatch``, ``InvalidPayment`` or ``PaymentExceedsAmountDue``; nothing is
-    written then.
+    Money received is credited to the customer's ledger. Account credit (``method``
+    ``account_credit``) moves no value, so it posts no ledger entry; it is never more than
+    the credit available in the invoice's currency, read under the customer's row lock, so
+    two staff applying the same credit at once cannot spend it twice. The invoice moves to
+    partially paid or paid; announces ``payment.recorded``. Raises ``InvoiceNotFound``,
+    ``InvoiceNotPayable`` (draft, cancelled or already paid), ``CurrencyMismatch``,
+    ``InvalidPayment``, ``PaymentExceedsAmountDue`` or ``PaymentExceedsAvailableCredit``;
+    nothing is written then.
     """
+    from_credit = method == Payment.Method.ACCOUNT_CREDIT
+    if from_credit:
+        # The customer lock first, as invoice_issue takes it: it serialises spending credit.
+        _lock_customer_of(invoice_id=invoice.pk)
     invoice = invoice_lock(invoice_id=invoice.pk)
     payment_check(invoice=invoice, amount=amount, method=method)
     payment = Payment.objects.create(
@@ -269,19 +285,25 @@ def payment_record(
         amount=amount,
         method=method,
         received_on=received_on or timezone.localdate(),
-        reference=reference[:100],
+        reference=(reference or (_("Account credit") if from_credit else ""))[:100],
     )
-    ledger_post(
-        customer_id=invoice.customer_id,
-        kind=LedgerEntry.Kind.PAYMENT,
-        amount=-amount,
-        description=_("Payment for %(number)s") % {"number": invoice.number},
-        invoice_id=invoice.pk,
-        payment=payment,
-    )
+    if not from_credit:
+        ledger_post(
+            customer_id=invoice.customer_id,
+            kind=LedgerEntry.Kind.PAYMENT,
+            amount=-amount,
+            description=_("Payment for %(number)s") % {"number": invoice.number},
+            invoice_id=invoice.pk,
+            payment=payment,
+        )
     _settle(invoice=invoice, amount=amount)
     announce(type=EventType.PAYMENT_RECORDED, instance=payment)
     return payment
+
+
+def _lock_customer_of(*, invoice_id: int) -> None:
+    customer_ids = Invoice.objects.filter(pk=invoice_id).values("customer_id")
+    list(Customer.objects.select_for_update().filter(pk__in=customer_ids).values_list("pk"))
 
 
 @transaction.atomic
