@@ -103,9 +103,13 @@ def seed(*, cancels: int, list_invoices: int):
     location = Location.objects.create(
         name="Bench Space",
         legal_name="Bench Space B.V.",
-        address="Loopback 1",
+        street_line1="Loopback 1",
+        postcode="1015 BS",
+        city="Amsterdam",
+        country="NL",
         tax_id="NL000000000B01",
         default_currency="EUR",
+        vat_currency="EUR",
         default_tax_rate=Decimal("21"),
         invoice_prefix="BINV",
         credit_note_prefix="BCN",
@@ -119,7 +123,10 @@ def seed(*, cancels: int, list_invoices: int):
     )
     customers = [
         Customer.objects.create(
-            location=location, billing_name=f"Bench member {n}", billing_email=f"m{n}@example.com"
+            location=location,
+            billing_name=f"Bench member {n}",
+            billing_email=f"m{n}@example.com",
+            country="NL",
         )
         for n in range(20)
     ]
@@ -127,6 +134,7 @@ def seed(*, cancels: int, list_invoices: int):
         location=location,
         billing_name="Bench list member",
         billing_email="list@example.com",
+        country="NL",
         portal_user=users.create_user("bench-member"),
     )
     lines = [

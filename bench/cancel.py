@@ -32,6 +32,7 @@ from coworking import events  # noqa: E402
 from coworking.celery import app as celery_app  # noqa: E402
 from coworking.celery import enqueue  # noqa: E402
 from coworking.models import Customer, Location  # noqa: E402
+from coworking.money import round_amount  # noqa: E402
 from coworking.numbering import DocumentType, format_number, sequence_name  # noqa: E402
 from credits.models import CreditNote  # noqa: E402
 from credits.reconciliation import reconcile  # noqa: E402
@@ -46,15 +47,22 @@ def make_location(prefix: str) -> Customer:
     location = Location.objects.create(
         name=f"Bench {prefix}",
         legal_name=f"Bench {prefix} B.V.",
-        address="Bench street 1",
+        street_line1="Bench street 1",
+        postcode="1015 BS",
+        city="Amsterdam",
+        country="NL",
         tax_id=f"NL{prefix}",
         default_currency="EUR",
+        vat_currency="EUR",
         default_tax_rate=Decimal("21"),
         invoice_prefix=prefix,
         credit_note_prefix=f"{prefix}CN",
     )
     return Customer.objects.create(
-        location=location, billing_name=f"Bench customer {prefix}", billing_email="b@example.com"
+        location=location,
+        billing_name=f"Bench customer {prefix}",
+        billing_email="b@example.com",
+        country="NL",
     )
 
 
@@ -81,7 +89,8 @@ def baseline_cancel(conn, invoice_id: int) -> None:
     with conn.cursor() as cur:
         cur.execute(
             "SELECT i.state, i.location_id, i.customer_id, i.number, i.issue_date, i.currency, "
-            "i.net_total, i.tax_total, i.total, i.amount_paid, l.credit_note_prefix "
+            "i.net_total, i.tax_total, i.total, i.amount_paid, i.buyer_reference, "
+            "i.vat_currency, i.vat_exchange_rate, l.credit_note_prefix "
             "FROM invoicing_invoice i JOIN coworking_location l ON l.id = i.location_id "
             "WHERE i.id = %s FOR UPDATE OF i",
             [invoice_id],
@@ -97,6 +106,9 @@ def baseline_cancel(conn, invoice_id: int) -> None:
             tax,
             total,
             paid,
+            buyer_reference,
+            vat_currency,
+            rate,
             prefix,
         ) = cur.fetchone()
         assert state not in ("draft", "cancelled")
@@ -116,8 +128,10 @@ def baseline_cancel(conn, invoice_id: int) -> None:
             "INSERT INTO credits_creditnote (location_id, customer_id, invoice_id, invoice_number, "
             "invoice_issue_date, sequence_number, number, issue_date, currency, net_total, "
             "net_total_currency, tax_total, tax_total_currency, total, total_currency, reason, "
-            "created_by_id, channel, created_at, pdf_status, pdf_file, pdf_sha256, pdf_error) "
-            "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,'',NULL,'cli',%s,'pending','','','') "
+            "created_by_id, channel, created_at, pdf_status, pdf_file, pdf_sha256, pdf_error, "
+            "buyer_reference, vat_currency, vat_exchange_rate, tax_total_vat_currency) "
+            "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,'',NULL,'cli',%s,'pending','','',"
+            "'',%s,%s,%s,%s) "
             "RETURNING id",
             [
                 location_id,
@@ -136,14 +150,21 @@ def baseline_cancel(conn, invoice_id: int) -> None:
                 -total,
                 currency,
                 now,
+                buyer_reference,
+                vat_currency,
+                rate,
+                None if rate is None else -round_amount(tax * rate),
             ],
         )
         note_id = cur.fetchone()[0]
         cur.execute(
             "INSERT INTO credits_creditnoteline (credit_note_id, position, description, "
             "unit_price, unit_price_currency, tax_rate, quantity, net, tax, net_currency, "
-            "tax_currency) SELECT %s, position, description, unit_price, unit_price_currency, "
-            "tax_rate, -quantity, -net, -tax, net_currency, tax_currency "
+            "tax_currency, vat_category, vat_exemption_reason, vat_exemption_reason_code, "
+            "period_start, period_end) SELECT %s, position, description, unit_price, "
+            "unit_price_currency, tax_rate, -quantity, -net, -tax, net_currency, tax_currency, "
+            "vat_category, vat_exemption_reason, vat_exemption_reason_code, period_start, "
+            "period_end "
             "FROM invoicing_invoiceline WHERE invoice_id = %s",
             [note_id, invoice_id],
         )

@@ -6,7 +6,7 @@ from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from coworking.models import Customer, LedgerEntry, Location
+from coworking.models import Customer, ExchangeRate, LedgerEntry, Location
 from coworking.selectors import customer_balance, customer_ledger
 
 
@@ -35,6 +35,48 @@ class LocationAdmin(admin.ModelAdmin):
         "credit_note_prefix",
     ]
     search_fields = ["name", "legal_name", "tax_id"]
+    fieldsets = [
+        (None, {"fields": ["name", "legal_name"]}),
+        (
+            _("Address"),
+            {"fields": ["street_line1", "street_line2", "street_line3", "postcode", "city", "country"]},
+        ),
+        (
+            _("Identifiers printed on documents"),
+            {
+                "fields": ["tax_id", "registration_id", "legal_form"],
+                "description": _("Every invoice states the VAT id; the legal registration id "
+                                 "too (and alone on invoices outside the scope of VAT)."),
+            },
+        ),
+        (
+            _("France"),
+            {
+                "fields": ["siret", "rcs_city", "share_capital"],
+                "description": _("Required when the location is in France: the registration id "
+                                 "is then its SIREN."),
+            },
+        ),
+        (_("E-invoicing (Peppol)"), {"fields": ["electronic_address_scheme", "electronic_address"]}),
+        (
+            _("Billing"),
+            {
+                "fields": [
+                    "default_currency", "vat_currency", "default_tax_rate", "invoice_prefix",
+                    "credit_note_prefix", "email_documents", "members_may_cancel",
+                ]
+            },
+        ),
+    ]  # fmt: skip
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(admin.ModelAdmin):
+    """Rates for stating the VAT of invoices outside their location's VAT currency."""
+
+    list_display = ["date", "currency", "vat_currency", "rate", "source"]
+    list_filter = ["currency", "vat_currency"]
+    date_hierarchy = "date"
 
 
 LEDGER_PAGE_SIZE = 25
@@ -55,6 +97,25 @@ class CustomerAdmin(admin.ModelAdmin):
     raw_id_fields = ["portal_user"]
     readonly_fields = ["balance"]
     change_form_template = "admin/coworking/customer/change_form.html"
+    fieldsets = [
+        (None, {"fields": ["location", "kind", "billing_name", "billing_email", "language",
+                           "portal_user", "balance"]}),
+        (
+            _("Billing address"),
+            {
+                "fields": ["street_line1", "street_line2", "street_line3", "postcode", "city", "country"],
+                "description": _("The country at least; a company's full address."),
+            },
+        ),
+        (
+            _("Identifiers and references"),
+            {
+                "fields": ["tax_id", "registration_id", "buyer_reference"],
+                "description": _("The VAT id is required for reverse-charge invoices."),
+            },
+        ),
+        (_("E-invoicing (Peppol)"), {"fields": ["electronic_address_scheme", "electronic_address"]}),
+    ]  # fmt: skip
 
     @admin.display(description=_("balance (negative = credit held)"))
     def balance(self, obj):

@@ -1,17 +1,20 @@
 """One small hierarchy of business errors, mapped once to admin messages, API problems and
 command-line exits.
 
-Each concrete error has a stable ``code`` (part of the API contract) and a human sentence.
-The category base classes tell the surfaces how to report it: a conflict with the current
-state (HTTP 409), invalid input (422), something that does not exist (404) or an action the
-user may not take (403).
+Each concrete error has a stable ``code`` from its app's ``error_codes`` (part of the API
+contract) and a human sentence. The category base classes tell the surfaces how to report
+it: a conflict with the current state (HTTP 409), invalid input (422), something that does
+not exist (404), an action the user may not take (403) or a dependency that is not
+available (503). Each app's errors live in its ``errors.py``.
 """
 
 from django.utils.translation import gettext_lazy as _
 
+from coworking.error_codes import CoworkingErrorCode as Code
+
 
 class ApplicationError(Exception):
-    code = "application_error"
+    code = Code.APPLICATION_ERROR
     default_message = _("The operation could not be completed.")
     # Set on refusals that mean "nothing to do" rather than "something went wrong": the
     # short text a bulk run reports for an item it skips.
@@ -24,25 +27,51 @@ class ApplicationError(Exception):
 
 
 class InvalidInput(ApplicationError):
-    code = "invalid_input"
+    code = Code.INVALID_INPUT
     default_message = _("The input is not valid.")
 
 
 class StateConflict(ApplicationError):
-    code = "state_conflict"
+    code = Code.STATE_CONFLICT
     default_message = _("The document is not in a state that allows this.")
 
 
 class NotFound(ApplicationError):
-    code = "not_found"
+    code = Code.NOT_FOUND
     default_message = _("Not found.")
 
 
 class NotAllowed(ApplicationError):
-    code = "not_allowed"
+    code = Code.NOT_ALLOWED
     default_message = _("You are not allowed to do this.")
 
 
+class Unavailable(ApplicationError):
+    code = Code.UNAVAILABLE
+    default_message = _("A service this needs is not available; try again later.")
+
+
 class CurrencyMismatch(InvalidInput):
-    code = "currency_mismatch"
+    code = Code.CURRENCY_MISMATCH
     default_message = _("Amounts in different currencies cannot be combined.")
+
+
+class IdempotencyKeyInvalid(InvalidInput):
+    code = Code.IDEMPOTENCY_KEY_INVALID
+    default_message = _(
+        "The Idempotency-Key header must be 1 to 255 printable ASCII characters, e.g. a UUID."
+    )
+
+
+class IdempotencyKeyReused(InvalidInput):
+    code = Code.IDEMPOTENCY_KEY_REUSED
+    default_message = _(
+        "This Idempotency-Key was already used for a different request; use a new key."
+    )
+
+
+class IdempotencyKeyInUse(StateConflict):
+    code = Code.IDEMPOTENCY_KEY_IN_USE
+    default_message = _(
+        "A request with this Idempotency-Key is still being processed; retry in a moment."
+    )

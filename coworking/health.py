@@ -90,6 +90,9 @@ class HealthProbeMiddleware:
 
     def __call__(self, request):
         probe = PROBES.get(request.path_info)
-        if probe is not None and request.method in ("GET", "HEAD"):
-            return probe(request)
-        return self.get_response(request)
+        if probe is None or request.method not in ("GET", "HEAD"):
+            return self.get_response(request)
+        response = probe(request)
+        if hasattr(response, "render"):  # the HTML page (a browser's Accept): no handler here
+            response.render()
+        return response

@@ -28,36 +28,14 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
-from coworking.errors import InvalidInput, StateConflict
+from coworking.errors import IdempotencyKeyInUse, IdempotencyKeyInvalid, IdempotencyKeyReused
 from coworking.models import IdempotencyKey
 
 KEY_TTL = datetime.timedelta(hours=24)
 STALE_AFTER = datetime.timedelta(minutes=5)
 KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
 _KEY_RE = re.compile(KEY_PATTERN)
-
-
-class IdempotencyKeyInvalid(InvalidInput):
-    code = "idempotency_key_invalid"
-    default_message = _(
-        "The Idempotency-Key header must be 1 to 255 printable ASCII characters, e.g. a UUID."
-    )
-
-
-class IdempotencyKeyReused(InvalidInput):
-    code = "idempotency_key_reused"
-    default_message = _(
-        "This Idempotency-Key was already used for a different request; use a new key."
-    )
-
-
-class IdempotencyKeyInUse(StateConflict):
-    code = "idempotency_key_in_use"
-    default_message = _(
-        "A request with this Idempotency-Key is still being processed; retry in a moment."
-    )
 
 
 @dataclass(frozen=True)

@@ -8,23 +8,101 @@ a selector, never a stored running total. The database refuses UPDATE and DELETE
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from coworking.addresses import PostalAddress, country_code_constraint
+from coworking.identifiers import (
+    ELECTRONIC_ADDRESS_SCHEMES,
+    legal_registration_scheme,
+    siren_error,
+    siret_error,
+    vat_id_error,
+)
 from coworking.money import CURRENCY_CHOICES, money_field
 from coworking.triggers import append_only
 
 
-class Location(models.Model):
-    """A legal entity that issues documents; each has its own number series."""
+class ElectronicAddress(models.Model):
+    """Where a party receives e-invoices (EN 16931 BT-34/BT-49): a Peppol participant id
+    with its scheme (EAS code), e.g. ``0208`` + ``0123456789`` for a Belgian company."""
+
+    electronic_address_scheme = models.CharField(
+        _("e-invoicing address scheme"),
+        max_length=4,
+        blank=True,
+        choices=ELECTRONIC_ADDRESS_SCHEMES,
+        help_text=_("The Peppol EAS code of the address, e.g. 0208 (BE), 0106 (NL KvK)."),
+    )
+    electronic_address = models.CharField(
+        _("e-invoicing address"),
+        max_length=100,
+        blank=True,
+        help_text=_("The Peppol participant identifier, without its scheme."),
+    )
+
+    class Meta:
+        abstract = True
+
+    @staticmethod
+    def electronic_address_constraint(prefix: str) -> models.CheckConstraint:
+        return models.CheckConstraint(
+            condition=Q(electronic_address_scheme="", electronic_address="")
+            | (~Q(electronic_address_scheme="") & ~Q(electronic_address="")),
+            name=f"{prefix}_electronic_address_with_scheme",
+        )
+
+
+class Location(PostalAddress, ElectronicAddress):
+    """A legal entity that issues documents; each has its own number series.
+
+    What its documents must state: a full postal address with its country, its VAT id
+    (``tax_id``), its legal registration id (e.g. KvK number, company number, SIREN) and,
+    when it is French, its SIRET, RCS city, legal form and share capital (Code de
+    commerce, R123-237). ``vat_currency`` is the currency its VAT returns are in: an
+    invoice in another currency also states its VAT in it (VAT Directive Art. 230).
+    """
 
     name = models.CharField(_("name"), max_length=100)
     legal_name = models.CharField(_("legal name"), max_length=200)
-    address = models.TextField(_("address"))
-    tax_id = models.CharField(_("tax id"), max_length=40)
+    tax_id = models.CharField(_("VAT id"), max_length=40)
+    registration_id = models.CharField(
+        _("legal registration id"),
+        max_length=40,
+        blank=True,
+        help_text=_("Company register number (KvK, Companies House, SIREN in France…)."),
+    )
+    siret = models.CharField(
+        _("SIRET"), max_length=14, blank=True, help_text=_("France: the establishment's SIRET.")
+    )
+    rcs_city = models.CharField(
+        _("RCS city"),
+        max_length=60,
+        blank=True,
+        help_text=_("France: the city of the trade register (RCS) the company is entered in."),
+    )
+    legal_form = models.CharField(
+        _("legal form"), max_length=60, blank=True, help_text=_("E.g. SAS, B.V., Ltd.")
+    )
+    share_capital = models.DecimalField(
+        _("share capital"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("In the location's VAT currency; printed on French documents."),
+    )
     default_currency = models.CharField(
         _("default currency"), max_length=3, choices=CURRENCY_CHOICES
+    )
+    vat_currency = models.CharField(
+        _("VAT currency"),
+        max_length=3,
+        choices=CURRENCY_CHOICES,
+        help_text=_("The currency of the VAT returns; invoices in another one also state "
+                    "their VAT in it, at the exchange rate of their issue date."),
     )
     default_tax_rate = models.DecimalField(
         _("default tax rate (%)"), max_digits=5, decimal_places=2, default=0
@@ -55,14 +133,71 @@ class Location(models.Model):
                 condition=Q(default_tax_rate__gte=0, default_tax_rate__lt=100),
                 name="location_tax_rate_range",
             ),
+            country_code_constraint("location"),
+            models.CheckConstraint(
+                condition=Q(share_capital__isnull=True) | Q(share_capital__gte=0),
+                name="location_share_capital_not_negative",
+            ),
+            ElectronicAddress.electronic_address_constraint("location"),
         ]
 
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def address(self) -> str:
+        """The printed postal address."""
+        return self.postal_address()
 
-class Customer(models.Model):
-    """A member or a company billed by one location."""
+    @property
+    def is_french(self) -> bool:
+        return str(self.country) == "FR"
+
+    @property
+    def registration_scheme(self) -> str:
+        """The ISO 6523 scheme of ``registration_id`` where one is known (SIREN: 0002)."""
+        return legal_registration_scheme(str(self.country))
+
+    def missing_for_documents(self) -> list[str]:
+        """Labels of what documents need and this location lacks (empty when complete)."""
+        required = ["street_line1", "postcode", "city", "country", "tax_id"]
+        if self.is_french:
+            required += ["registration_id", "siret", "rcs_city", "legal_form", "share_capital"]
+        return [
+            str(self._meta.get_field(name).verbose_name)
+            for name in required
+            if getattr(self, name) in (None, "")
+        ]
+
+    def clean(self):
+        errors = {}
+        if error := vat_id_error(self.tax_id):
+            errors["tax_id"] = error
+        if self.is_french:
+            for name in ("registration_id", "siret", "rcs_city", "legal_form", "share_capital"):
+                if getattr(self, name) in (None, ""):
+                    errors[name] = _("Required for a French company.")
+            if self.registration_id and (error := siren_error(self.registration_id)):
+                errors["registration_id"] = error
+            if self.siret and (error := siret_error(self.siret, siren_number=self.registration_id)):
+                errors["siret"] = error
+        try:
+            self.clean_address(complete=True)
+        except ValidationError as error:
+            errors.update(error.message_dict)
+        if errors:
+            raise ValidationError(errors)
+
+
+class Customer(PostalAddress, ElectronicAddress):
+    """A member or a company billed by one location.
+
+    The billing address needs at least its country (EN 16931 BT-55); street, postcode and
+    city where the country's post uses them are asked by the admin form. ``tax_id`` is
+    the customer's VAT id, required for reverse-charge lines. ``buyer_reference`` is what
+    the customer asks to be quoted on its invoices (purchase order, cost centre,
+    Leitweg-ID); invoices carry it unless they are given their own.
+    """
 
     class Kind(models.TextChoices):
         MEMBER = "member", _("Member")
@@ -74,8 +209,19 @@ class Customer(models.Model):
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.MEMBER)
     billing_name = models.CharField(_("billing name"), max_length=200)
     billing_email = models.EmailField(_("billing e-mail"))
-    billing_address = models.TextField(_("billing address"), blank=True)
-    tax_id = models.CharField(_("tax id"), max_length=40, blank=True)
+    tax_id = models.CharField(_("VAT id"), max_length=40, blank=True)
+    registration_id = models.CharField(
+        _("legal registration id"),
+        max_length=40,
+        blank=True,
+        help_text=_("Company register number (SIREN for a French company)."),
+    )
+    buyer_reference = models.CharField(
+        _("buyer reference"),
+        max_length=100,
+        blank=True,
+        help_text=_("Quoted on every invoice unless the invoice has its own (e.g. a PO)."),
+    )
     language = models.CharField(
         _("language"), max_length=8, choices=settings.LANGUAGES, default="en"
     )
@@ -91,9 +237,64 @@ class Customer(models.Model):
     class Meta:
         ordering = ["billing_name"]
         indexes = [models.Index(fields=["location", "billing_name"])]
+        constraints = [
+            country_code_constraint("customer"),
+            ElectronicAddress.electronic_address_constraint("customer"),
+        ]
 
     def __str__(self) -> str:
         return self.billing_name
+
+    @property
+    def billing_address(self) -> str:
+        """The printed billing address."""
+        return self.postal_address()
+
+    def clean(self):
+        errors = {}
+        if not self.country:
+            errors["country"] = _("Every invoice states the customer's country.")
+        if self.tax_id and (error := vat_id_error(self.tax_id)):
+            errors["tax_id"] = error
+        try:
+            self.clean_address(complete=self.kind == self.Kind.COMPANY)
+        except ValidationError as error:
+            errors.update(error.message_dict)
+        if errors:
+            raise ValidationError(errors)
+
+
+class ExchangeRate(models.Model):
+    """A rate staff record (e.g. the ECB's of the day) for stating the VAT of an invoice
+    in its location's VAT currency; an invoice takes the latest one on or before its
+    issue date and keeps it."""
+
+    currency = models.CharField(_("from currency"), max_length=3, choices=CURRENCY_CHOICES)
+    vat_currency = models.CharField(_("to currency"), max_length=3, choices=CURRENCY_CHOICES)
+    date = models.DateField(_("date"))
+    rate = models.DecimalField(
+        _("rate"),
+        max_digits=18,
+        decimal_places=8,
+        help_text=_("Units of the “to” currency for one unit of the “from” currency."),
+    )
+    source = models.CharField(_("source"), max_length=100, blank=True, help_text=_("E.g. ECB."))
+
+    class Meta:
+        ordering = ["-date", "currency", "vat_currency"]
+        verbose_name = _("exchange rate")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["currency", "vat_currency", "date"], name="exchange_rate_once_a_day"
+            ),
+            models.CheckConstraint(
+                condition=~Q(currency=models.F("vat_currency")) & Q(rate__gt=0),
+                name="exchange_rate_between_currencies",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"1 {self.currency} = {self.rate.normalize()} {self.vat_currency} ({self.date})"
 
 
 class LedgerEntry(models.Model):

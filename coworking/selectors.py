@@ -1,4 +1,4 @@
-"""Reads of customer accounts, and who sees which customer.
+"""Reads of customer accounts and reference data, and who sees which customer.
 
 Visibility, the same rule for every model (each app's ``visible_*`` selector): a user with
 the model's ``view`` permission (staff) sees every row; a portal user
@@ -7,10 +7,13 @@ API looks objects up inside these querysets, so what is not visible is a 404, ne
 it does not reveal that another customer's document exists.
 """
 
+import datetime
+from decimal import Decimal
+
 from django.db.models import QuerySet, Sum
 from djmoney.money import Money
 
-from coworking.models import Customer, LedgerEntry
+from coworking.models import Customer, ExchangeRate, LedgerEntry
 
 
 def customer_balance(*, customer: Customer) -> dict[str, Money]:
@@ -56,3 +59,14 @@ def visible_customers(*, user) -> QuerySet[Customer]:
     if customer is None:
         return customers.none()
     return customers.filter(pk=customer.pk)
+
+
+def exchange_rate_on(*, currency: str, vat_currency: str, date: datetime.date) -> Decimal | None:
+    """The latest recorded rate from ``currency`` to ``vat_currency`` on or before ``date``
+    (``None`` when there is none): the rate an invoice issued that day states its VAT at."""
+    return (
+        ExchangeRate.objects.filter(currency=currency, vat_currency=vat_currency, date__lte=date)
+        .order_by("-date")
+        .values_list("rate", flat=True)
+        .first()
+    )

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "djmoney",
+    "django_countries",
     "sequences.apps.SequencesConfig",
     "pgtrigger",
     "rest_framework",
@@ -189,7 +190,7 @@ STORAGES = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": PRIVATE_DOCUMENTS_ROOT, "base_url": None},
     },
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "coworking.storage.StaticFilesStorage"},
 }
 
 # --- Money: the currencies the operator bills in (amounts are stored with 2 decimals) ---------
@@ -352,5 +353,7 @@ LOGGING = {
     "loggers": {
         # WeasyPrint logs every rendering step at INFO; keep its warnings only.
         "weasyprint.progress": {"level": "WARNING"},
+        # The factur-x package logs each XML it builds or checks at INFO.
+        "factur-x": {"level": "WARNING"},
     },
 }

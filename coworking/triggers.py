@@ -30,3 +30,38 @@ def changed_except(*columns: str) -> str:
         f"(to_jsonb(OLD) - ARRAY[{names}]::text[]) "
         f"IS DISTINCT FROM (to_jsonb(NEW) - ARRAY[{names}]::text[])"
     )
+
+
+def dates_follow_numbers(*, table: str, document: str) -> pgtrigger.Trigger:
+    """Refuse a numbered row whose date is before its predecessor's or after its
+    successor's in its location's series: a later number never has an earlier date.
+
+    Only the neighbours are read (two index lookups), so the series stays in date order by
+    induction whatever its length.
+    """
+    return pgtrigger.Trigger(
+        name="dates_follow_numbers",
+        operation=pgtrigger.Insert | pgtrigger.Update,
+        when=pgtrigger.Before,
+        func=pgtrigger.Func(
+            f"""
+            IF NEW.sequence_number IS NULL OR NEW.issue_date IS NULL THEN RETURN NEW; END IF;
+            IF TG_OP = 'UPDATE'
+                AND OLD.sequence_number IS NOT DISTINCT FROM NEW.sequence_number
+                AND OLD.issue_date IS NOT DISTINCT FROM NEW.issue_date THEN
+                RETURN NEW;
+            END IF;
+            IF EXISTS (
+                SELECT 1 FROM {table}
+                WHERE location_id = NEW.location_id AND (
+                    (sequence_number = NEW.sequence_number - 1 AND issue_date > NEW.issue_date)
+                    OR (sequence_number = NEW.sequence_number + 1 AND issue_date < NEW.issue_date)
+                )
+            ) THEN
+                RAISE EXCEPTION 'A {document} number cannot have an earlier date than the number before it'
+                    USING ERRCODE = 'check_violation';
+            END IF;
+            RETURN NEW;
+            """
+        ),
+    )

@@ -30,9 +30,11 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from coworking.admin import ReadOnlyAdminMixin
+from coworking.einvoice.admin import EInvoiceDownloads
 from coworking.errors import ApplicationError
 from credits.documents import credit_notes_render_pdfs
 from credits.downloads import credit_note_pdf_response
+from credits.einvoice import credit_note_einvoice
 from credits.models import (
     BulkCancellation,
     BulkCancellationItem,
@@ -79,13 +81,16 @@ ADMIN_RENDER_LIMIT = 50
 
 class CreditNoteLineInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = CreditNoteLine
-    fields = ["position", "description", "quantity", "unit_price", "tax_rate", "net", "tax"]
+    fields = [
+        "position", "description", "quantity", "unit_price", "tax_rate", "net", "tax",
+        "vat_category", "vat_exemption_reason", "period_start", "period_end",
+    ]  # fmt: skip
     readonly_fields = fields
     extra = 0
 
 
 @admin.register(CreditNote)
-class CreditNoteAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class CreditNoteAdmin(EInvoiceDownloads, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: credit notes are issued by the cancel operation only.
 
     Staff who may view credit notes download the PDF (``<id>/pdf/``) and run "Render
@@ -115,6 +120,7 @@ class CreditNoteAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             {
                 "fields": [
                     "number",
+                    "einvoice_links",
                     "issue_date",
                     "location",
                     "customer",
@@ -129,6 +135,10 @@ class CreditNoteAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                     "created_by",
                     "channel",
                     "created_at",
+                    "buyer_reference",
+                    "vat_currency",
+                    "vat_exchange_rate",
+                    "tax_total_vat_currency",
                 ]
             },
         ),
@@ -150,7 +160,8 @@ class CreditNoteAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     # The PDF lives in private storage without a URL: it is only served by ``pdf_view``.
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields if f.name != "pdf_file"] + ["pdf_link"]
+        fields = [f.name for f in self.model._meta.fields if f.name != "pdf_file"]
+        return [*fields, "pdf_link", "einvoice_links"]
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
@@ -162,6 +173,9 @@ class CreditNoteAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             ),
             *super().get_urls(),
         ]
+
+    def einvoice_xml(self, obj, syntax):
+        return credit_note_einvoice(credit_note=obj, syntax=syntax)
 
     def pdf_view(self, request, object_id):
         """Serve the stored PDF as an attachment to staff who may view the credit note."""

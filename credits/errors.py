@@ -3,6 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from coworking.errors import InvalidInput, NotAllowed, StateConflict
+from credits.error_codes import CreditsErrorCode as Code
 from invoicing.errors import InvoiceIsDraft, InvoiceNotFound
 
 __all__ = [
@@ -20,13 +21,14 @@ __all__ = [
     "InvoiceNotFound",
     "InvoicePaid",
     "NothingLeftToCredit",
+    "PdfNotReady",
     "RefundExceedsCredit",
     "TaxRateNotOnInvoice",
 ]
 
 
 class InvoiceAlreadyCancelled(StateConflict):
-    code = "invoice_already_cancelled"
+    code = Code.INVOICE_ALREADY_CANCELLED
     default_message = _("The invoice is already cancelled.")
     skip_reason = _("already cancelled")
 
@@ -34,16 +36,17 @@ class InvoiceAlreadyCancelled(StateConflict):
 class InvoicePaid(StateConflict):
     """For policies that only allow cancelling unpaid invoices (e.g. members in the portal)."""
 
-    code = "invoice_paid"
+    code = Code.INVOICE_PAID
     default_message = _("The invoice has payments; only staff can cancel it.")
 
 
 class CancelNotAllowed(NotAllowed):
-    code = "cancel_not_allowed"
+    code = Code.CANCEL_NOT_ALLOWED
+    default_message = _("You are not allowed to cancel invoices.")
 
 
 class InvalidCancellation(InvalidInput):
-    code = "cancellation_invalid"
+    code = Code.CANCELLATION_INVALID
     default_message = _("The cancellation request is not valid.")
 
 
@@ -53,13 +56,13 @@ class InvalidCancellation(InvalidInput):
 class NothingLeftToCredit(StateConflict):
     """The invoice, or the line asked for, is already credited in full."""
 
-    code = "nothing_left_to_credit"
+    code = Code.NOTHING_LEFT_TO_CREDIT
     default_message = _("Nothing is left to credit on this invoice.")
     skip_reason = _("nothing left to credit")
 
 
 class CreditNotAllowed(NotAllowed):
-    code = "credit_not_allowed"
+    code = Code.CREDIT_NOT_ALLOWED
     default_message = _("You are not allowed to issue credit notes.")
 
 
@@ -67,27 +70,27 @@ class InvalidCreditNote(InvalidInput):
     """A malformed request: no lines and no amount, a zero or negative quantity, a line
     listed twice, an unknown reason code, an amount not in whole cents..."""
 
-    code = "credit_note_invalid"
+    code = Code.CREDIT_NOTE_INVALID
     default_message = _("The credit note request is not valid.")
 
 
 class CreditLineNotOnInvoice(InvalidInput):
-    code = "credit_line_not_on_invoice"
+    code = Code.CREDIT_LINE_NOT_ON_INVOICE
     default_message = _("That line is not a line of this invoice.")
 
 
 class TaxRateNotOnInvoice(InvalidInput):
-    code = "tax_rate_not_on_invoice"
+    code = Code.TAX_RATE_NOT_ON_INVOICE
     default_message = _("An amount can only be credited at a tax rate of the invoice.")
 
 
 class CreditExceedsLine(InvalidInput):
-    code = "credit_exceeds_line"
+    code = Code.CREDIT_EXCEEDS_LINE
     default_message = _("That is more than is left to credit on the line.")
 
 
 class CreditExceedsRate(InvalidInput):
-    code = "credit_exceeds_rate"
+    code = Code.CREDIT_EXCEEDS_RATE
     default_message = _("That is more than is left to credit at this tax rate.")
 
 
@@ -95,17 +98,22 @@ class InvalidAllocation(InvalidInput):
     """Refund and settled-outside parts that are negative, not in the invoice's currency, or
     more than the credit beyond what was due."""
 
-    code = "credit_allocation_invalid"
+    code = Code.CREDIT_ALLOCATION_INVALID
     default_message = _(
         "The refund and settled-outside amounts cannot exceed the credit beyond what is due."
     )
 
 
 class RefundExceedsCredit(InvalidInput):
-    code = "refund_exceeds_available_credit"
+    code = Code.REFUND_EXCEEDS_AVAILABLE_CREDIT
     default_message = _("The customer does not hold that much account credit.")
 
 
 class InvalidRefund(InvalidInput):
-    code = "refund_invalid"
+    code = Code.REFUND_INVALID
     default_message = _("The refund is not valid.")
+
+
+class PdfNotReady(StateConflict):
+    code = Code.PDF_NOT_READY
+    default_message = _("The PDF of this document is not ready yet; try again in a minute.")

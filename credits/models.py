@@ -27,7 +27,8 @@ from django.utils.translation import gettext_lazy as _
 from coworking.documents.models import Document, DocumentLine
 from coworking.models import Customer, Location
 from coworking.money import money_field
-from coworking.triggers import any_changed, append_only
+from coworking.triggers import any_changed, append_only, dates_follow_numbers
+from coworking.vat import VatCurrencyFields, VatLineFields, line_constraints
 from invoicing.models import Channel, Invoice, InvoiceLine
 
 # Set once when the note is written and never changed.
@@ -59,6 +60,10 @@ FROZEN_CREDIT_NOTE_FIELDS = (
     "refund_amount_currency",
     "settled_outside_amount",
     "settled_outside_amount_currency",
+    "buyer_reference",
+    "vat_currency",
+    "vat_exchange_rate",
+    "tax_total_vat_currency",
 )
 # Set once, when the note takes its number (the last write of the issuing transaction).
 NUMBER_FIELDS = ("sequence_number", "number")
@@ -72,7 +77,10 @@ class ReasonCode(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-class CreditNote(Document):
+class CreditNote(VatCurrencyFields, Document):
+    """A credit note; its VAT currency and exchange rate are its invoice's (VAT is reversed
+    at the rate it was charged)."""
+
     PDF_KIND = "credit-note"
     PDF_SWEEP_SINCE = "created_at"
 
@@ -116,6 +124,9 @@ class CreditNote(Document):
     )
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
     created_at = models.DateTimeField(_("issued at"), auto_now_add=True)
+    buyer_reference = models.CharField(
+        _("buyer reference"), max_length=100, blank=True, help_text=_("The invoice's.")
+    )
     emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
 
     class Meta(Document.Meta):
@@ -162,6 +173,7 @@ class CreditNote(Document):
                 ),
                 name="credit_note_allocation_adds_up",
             ),
+            VatCurrencyFields.vat_currency_constraint("credit_note", credited=True),
         ]
         triggers = [
             pgtrigger.Protect(name="no_delete", operation=pgtrigger.Delete),
@@ -171,15 +183,18 @@ class CreditNote(Document):
                 condition=any_changed(*FROZEN_CREDIT_NOTE_FIELDS)
                 | (pgtrigger.Q(old__sequence_number__isnull=False) & any_changed(*NUMBER_FIELDS)),
             ),
+            dates_follow_numbers(table="credits_creditnote", document="credit note"),
         ]
 
     def __str__(self) -> str:
         return self.number
 
 
-class CreditNoteLine(DocumentLine):
-    """The credited part of one invoice line (``invoice_line``), or a free amount at a tax
-    rate of the invoice (no ``invoice_line``: quantity −1, the amount as unit price)."""
+class CreditNoteLine(VatLineFields, DocumentLine):
+    """A credited line: the credited part of one invoice line (``invoice_line``: its
+    description, price, VAT category, exemption reason and service period, with quantity, net
+    and tax reversed), or a free amount at a tax rate of the invoice (no ``invoice_line``:
+    quantity −1, the amount as unit price)."""
 
     credit_note = models.ForeignKey(CreditNote, on_delete=models.PROTECT, related_name="lines")
     invoice_line = models.ForeignKey(
@@ -201,6 +216,7 @@ class CreditNoteLine(DocumentLine):
                 condition=Q(quantity__lt=0, net__lte=0, tax__lte=0),
                 name="credit_note_line_reversed_sign",
             ),
+            *line_constraints("credit_note_line"),
         ]
         triggers = append_only("credit_note_line")
 

@@ -36,14 +36,13 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from djmoney.money import Money
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-from coworking.errors import StateConflict
 from credits.models import CreditNote
+from invoicing.errors import InvoiceIsDraft
 from invoicing.models import Invoice
 
 STATIC_DIR = Path(settings.BASE_DIR) / "static"
@@ -53,11 +52,6 @@ GENERATOR = "Coworking back-office"
 
 class PdfRenderError(Exception):
     """The document could not be rendered (a refused resource, a template error...)."""
-
-
-class DocumentNotIssued(StateConflict):
-    code = "document_not_issued"
-    default_message = gettext_lazy("A draft has no PDF: issue the invoice first.")
 
 
 class _ResourceRefused(FatalURLFetchingError):
@@ -246,11 +240,11 @@ def invoice_pdf_bytes(*, invoice: Invoice) -> bytes:
     """The PDF of an issued (or cancelled) invoice, rendered on the fly; nothing is stored.
 
     Shares the credit note's layout; a cancelled invoice names its credit note. Same
-    invoice in the same state → same bytes. Raises ``DocumentNotIssued`` for a draft and
+    invoice in the same state → same bytes. Raises ``InvoiceIsDraft`` for a draft and
     ``PdfRenderError`` when the document cannot be rendered.
     """
     if invoice.state == Invoice.State.DRAFT:
-        raise DocumentNotIssued()
+        raise InvoiceIsDraft(_("A draft invoice has no PDF: issue it first."))
     language = document_language(invoice.customer)
     with translation.override(language):
         fmt = Formatter(language)

@@ -15,6 +15,13 @@ from credits.policies import CANCELLABLE_STATES, cancel_refusal
 from invoicing.models import Invoice, InvoiceLine
 
 ZERO = Decimal("0.00")
+VAT_LINE_FIELDS = (
+    "vat_category",
+    "vat_exemption_reason",
+    "vat_exemption_reason_code",
+    "period_start",
+    "period_end",
+)
 
 
 def visible_credit_notes(*, user) -> QuerySet[CreditNote]:
@@ -50,6 +57,7 @@ class CreditableLine:
     credited_quantity: Decimal
     credited_net: Decimal
     credited_tax: Decimal
+    vat: dict  # VAT category, exemption reason and code, service period (copied when credited)
 
     @property
     def remaining_quantity(self) -> Decimal:
@@ -117,9 +125,20 @@ def invoice_creditable(*, invoice: Invoice) -> Creditable:
             credited_quantity=-row["credited_quantity"],
             credited_net=-row["credited_net"],
             credited_tax=-row["credited_tax"],
+            vat={name: row[name] for name in VAT_LINE_FIELDS},
         )
         for row in InvoiceLine.objects.filter(invoice_id=invoice.pk)
-        .values("id", "position", "description", "quantity", "unit_price", "tax_rate", "net", "tax")
+        .values(
+            "id",
+            "position",
+            "description",
+            "quantity",
+            "unit_price",
+            "tax_rate",
+            "net",
+            "tax",
+            *VAT_LINE_FIELDS,
+        )
         .annotate(
             credited_quantity=Coalesce(Sum("credit_lines__quantity"), Decimal("0")),
             credited_net=Coalesce(Sum("credit_lines__net"), ZERO),
@@ -245,3 +264,8 @@ def bulk_cancellation_results(
         .select_related("invoice__customer", "credit_note")
         .order_by("pk")
     )
+
+
+def credit_notes_with_failed_pdf() -> QuerySet[CreditNote]:
+    """Credit notes whose PDF failed for good (retries exhausted), oldest first."""
+    return CreditNote.objects.filter(pdf_status=CreditNote.PdfStatus.FAILED).order_by("pk")

@@ -25,11 +25,14 @@ per invoice, each in its own transaction. A refund of available account credit i
 ``refund_record``. PDFs and e-mails are in ``credits.documents``.
 """
 
+import datetime
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 from django.utils import timezone
@@ -293,6 +296,7 @@ class _Part:
     tax_rate: Decimal
     net: Decimal
     tax: Decimal
+    vat: dict  # the VAT category, exemption reason and service period of the credited line
 
 
 def _issue(
@@ -307,6 +311,7 @@ def _issue(
     channel: str,
     allocation: Allocation,
 ) -> CreditNote:
+    started = time.perf_counter()
     with transaction.atomic():
         started_at = timezone.now()
         invoice = invoice_lock(invoice_id=invoice_id, related=("location",))
@@ -340,6 +345,25 @@ def _issue(
         announce(
             type=EventType.CREDIT_NOTE_ISSUED, instance=credit_note, actor=actor, channel=channel
         )
+    logger.info(
+        "Invoice %s cancelled by credit note %s."
+        if credit_note.cancels_invoice
+        else "Invoice %s credited in part by credit note %s.",
+        invoice.number,
+        credit_note.number,
+        extra={
+            "event": (
+                EventType.INVOICE_CANCELLED
+                if credit_note.cancels_invoice
+                else EventType.CREDIT_NOTE_ISSUED
+            ).value,
+            "invoice": invoice.number,
+            "credit_note": credit_note.number,
+            "actor": actor.get_username() if actor else None,
+            "channel": channel,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+        },
+    )
     return credit_note
 
 
@@ -370,6 +394,7 @@ def _everything_left(creditable: Creditable) -> list[_Part]:
                     tax_rate=rate.rate,
                     net=rate.remaining_net,
                     tax=rate.remaining_tax,
+                    vat=_rate_vat(creditable, rate.rate),
                 )
             )
     return sorted(
@@ -391,7 +416,15 @@ def _line_part(line: CreditableLine, *, quantity: Decimal, net: Decimal, tax: De
         tax_rate=line.tax_rate,
         net=net,
         tax=tax,
+        vat=line.vat,
     )
+
+
+def _rate_vat(creditable: Creditable, rate: Decimal) -> dict:
+    """For a free amount at ``rate``: the VAT category (and exemption reason) of the
+    invoice's first line at that rate, without a service period."""
+    line = next(line for line in creditable.lines if tax_rate_key(line.tax_rate) == rate)
+    return {**line.vat, "period_start": None, "period_end": None}
 
 
 def _requested_parts(
@@ -448,7 +481,7 @@ def _requested_parts(
         parts.append(_line_part(line, quantity=request.quantity, net=net, tax=tax))
     parts.sort(key=lambda part: _position(creditable, part))
     if amount is not None:
-        parts.append(_amount_part(invoice, amount=amount, left=left))
+        parts.append(_amount_part(creditable, amount=amount, left=left))
     if sum(part.net + part.tax for part in parts) <= 0:
         raise InvalidCreditNote(_("The credit note would credit nothing."))
     return parts
@@ -466,7 +499,8 @@ def _part_amounts(line: CreditableLine, *, quantity: Decimal) -> tuple[Decimal, 
     return net, tax
 
 
-def _amount_part(invoice: Invoice, *, amount: AmountCredit, left: dict) -> _Part:
+def _amount_part(creditable: Creditable, *, amount: AmountCredit, left: dict) -> _Part:
+    invoice = creditable.invoice
     if str(amount.value.currency) != invoice.currency:
         raise CurrencyMismatch(
             _("The amount is in %(amount)s but invoice %(number)s is in %(invoice)s.")
@@ -509,6 +543,7 @@ def _amount_part(invoice: Invoice, *, amount: AmountCredit, left: dict) -> _Part
         tax_rate=rate,
         net=net,
         tax=tax,
+        vat=_rate_vat(creditable, rate),
     )
 
 
@@ -601,6 +636,14 @@ def _write(
         cancels_invoice=cancels,
         created_by=actor,
         channel=channel,
+        buyer_reference=invoice.buyer_reference,
+        vat_currency=invoice.vat_currency,
+        vat_exchange_rate=invoice.vat_exchange_rate,
+        tax_total_vat_currency=(
+            None
+            if invoice.vat_exchange_rate is None
+            else -round_amount(invoice.tax_total.amount * invoice.vat_exchange_rate)
+        ),
     )
     CreditNoteLine.objects.bulk_create(
         [
@@ -614,6 +657,7 @@ def _write(
                 tax_rate=part.tax_rate,
                 net=Money(-part.net, currency),
                 tax=Money(-part.tax, currency),
+                **part.vat,
             )
             for position, part in enumerate(parts, start=1)
         ]
@@ -863,7 +907,66 @@ def queue_bulk_cancellation(*, bulk_id: int) -> bool:
     is down, leaving it ``queued``."""
     from credits.tasks import run_bulk_cancellation
 
-    return enqueue(run_bulk_cancellation, bulk_id, if_down="It stays queued.")
+    return enqueue(
+        run_bulk_cancellation, bulk_id, if_down="Beat's requeue_bulk_cancellations retries it."
+    )
+
+
+def bulk_cancellations_requeue() -> list[int]:
+    """Queue again every bulk cancellation still ``queued`` a while
+    (``BULK_CANCELLATION_REQUEUE_AFTER`` seconds) after it was started: its task never
+    reached the broker, or was lost. Returns the ids queued. A task still waiting behind
+    others may be queued twice; running a bulk twice is safe (``bulk_cancellation_run``).
+    """
+    cutoff = timezone.now() - datetime.timedelta(seconds=settings.BULK_CANCELLATION_REQUEUE_AFTER)
+    stale = BulkCancellation.objects.filter(
+        status=BulkCancellation.Status.QUEUED, created_at__lt=cutoff
+    ).order_by("pk")
+    return [
+        bulk_id
+        for bulk_id in stale.values_list("pk", flat=True)
+        if queue_bulk_cancellation(bulk_id=bulk_id)
+    ]
+
+
+class _BulkProgress:
+    """The log lines of one runner's share of a bulk cancellation: when it starts, every
+    ``EVERY`` invoices, and when it ends (counts per outcome, duration)."""
+
+    EVERY = 100
+
+    def __init__(self, bulk: BulkCancellation):
+        self.bulk, self.started = bulk, time.perf_counter()
+        Outcome = BulkCancellationItem.Outcome
+        self.counts = dict.fromkeys([Outcome.CANCELLED, Outcome.SKIPPED, Outcome.FAILED], 0)
+        self._log("started", "Bulk cancellation %s started (%s invoices).", bulk.pk, bulk.total)
+
+    def processed(self, outcome: str) -> None:
+        self.counts[outcome] += 1
+        done = sum(self.counts.values())
+        if done % self.EVERY == 0:
+            message = "Bulk cancellation %s: %s of %s invoices processed."
+            self._log("progress", message, self.bulk.pk, done, self.bulk.total)
+
+    def finished(self) -> None:
+        message = "Bulk cancellation %s: runner done (%s cancelled, %s skipped, %s failed)."
+        self._log("finished", message, self.bulk.pk, *self.counts.values())
+
+    def _log(self, stage: str, message: str, *args) -> None:
+        created_by = self.bulk.created_by
+        logger.info(
+            message,
+            *args,
+            extra={
+                "event": f"bulk_cancellation.{stage}",
+                "bulk_cancellation": self.bulk.pk,
+                "total": self.bulk.total,
+                **{str(outcome): count for outcome, count in self.counts.items()},
+                "actor": created_by.get_username() if created_by else None,
+                "channel": self.bulk.channel,
+                "duration_ms": round((time.perf_counter() - self.started) * 1000, 1),
+            },
+        )
 
 
 def bulk_cancellation_run(*, bulk_id: int) -> BulkCancellation:
@@ -882,6 +985,7 @@ def bulk_cancellation_run(*, bulk_id: int) -> BulkCancellation:
         status=BulkCancellation.Status.RUNNING, started_at=timezone.now()
     )
     pending = BulkCancellationItem.objects.filter(bulk_id=bulk_id, outcome=Outcome.PENDING)
+    progress = _BulkProgress(bulk)
     while True:
         with transaction.atomic():
             item = (
@@ -904,6 +1008,8 @@ def bulk_cancellation_run(*, bulk_id: int) -> BulkCancellation:
             item.message = result.message
             item.processed_at = timezone.now()
             item.save(update_fields=["outcome", "credit_note", "message", "processed_at"])
+        progress.processed(result.outcome)
+    progress.finished()
     if not pending.exists():
         BulkCancellation.objects.filter(pk=bulk_id).exclude(
             status=BulkCancellation.Status.DONE

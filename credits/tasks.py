@@ -8,16 +8,25 @@
   never queued (broker down at cancel time) or lost.
 - ``send_credit_note_email`` sends the PDF to the customer once, when the location e-mails
   its documents; retried with backoff when the mail server fails.
+- ``requeue_bulk_cancellations`` (every minute) queues again the bulk cancellations left
+  ``queued`` (broker down when they started); ``warn_failed_pdfs`` (hourly) logs a warning
+  while PDFs that failed for good wait for a person.
+
+Each render logs one structured line (``credit_note.pdf_ready`` or ``credit_note.pdf_failed``
+with the credit note, its invoice, the attempt and the duration).
 """
 
 import logging
 import random
+import time
 
 from celery import shared_task
 from django.conf import settings
 
 from credits import documents
 from credits.models import CreditNote
+from credits.selectors import credit_notes_with_failed_pdf
+from credits.services import bulk_cancellations_requeue
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +43,7 @@ def _countdown(retries: int) -> float:
 @shared_task(bind=True, name="credits.render_credit_note_pdf", max_retries=None)
 def render_credit_note_pdf(self, credit_note_id: int, force: bool = False) -> str | None:
     """Render and store the PDF of one credit note; retried, then ``failed`` with the reason."""
+    started = time.perf_counter()
     try:
         note = documents.credit_note_render_pdf(credit_note=credit_note_id, force=force)
     except CreditNote.DoesNotExist:
@@ -50,6 +60,14 @@ def render_credit_note_pdf(self, credit_note_id: int, force: bool = False) -> st
             max_retries + 1,
             reason,
             exc_info=final,
+            extra={
+                "event": "credit_note.pdf_failed",
+                "credit_note_id": credit_note_id,
+                "attempt": attempt + 1,
+                "final": final,
+                "error": reason,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+            },
         )
         documents.credit_note_pdf_failed(credit_note=credit_note_id, error=reason, final=final)
         if final:
@@ -57,6 +75,20 @@ def render_credit_note_pdf(self, credit_note_id: int, force: bool = False) -> st
         raise self.retry(
             exc=error, countdown=_countdown(attempt), max_retries=max_retries
         ) from error
+    logger.info(
+        "PDF of credit note %s ready (%s bytes).",
+        note.number,
+        note.pdf_size,
+        extra={
+            "event": "credit_note.pdf_ready",
+            "credit_note": note.number,
+            "invoice": note.invoice_number,
+            "attempt": self.request.retries + 1,
+            "bytes": note.pdf_size,
+            "sha256": note.pdf_sha256,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+        },
+    )
     return note.pdf_sha256
 
 
@@ -101,3 +133,38 @@ def run_bulk_cancellation(bulk_id: int) -> None:
         logger.warning("Bulk cancellation %s does not exist; nothing to do.", bulk_id)
         return
     logger.info("Bulk cancellation %s: %s.", bulk_id, bulk.status)
+
+
+@shared_task(name="credits.requeue_bulk_cancellations")
+def requeue_bulk_cancellations() -> list[int]:
+    """Queue again the bulk cancellations whose task never reached the broker."""
+    requeued = bulk_cancellations_requeue()
+    if requeued:
+        logger.warning(
+            "Queued again %s bulk cancellation(s) left queued: %s.",
+            len(requeued),
+            requeued,
+            extra={"event": "bulk_cancellation.requeued", "bulk_cancellations": requeued},
+        )
+    return requeued
+
+
+@shared_task(name="credits.warn_failed_pdfs")
+def warn_failed_pdfs() -> int:
+    """Warn while credit-note PDFs that failed for good wait for a person (the admin action
+    "Render missing PDFs" renders them again once the cause is fixed)."""
+    failed = credit_notes_with_failed_pdf()
+    count = failed.count()
+    if count:
+        numbers = list(failed.values_list("number", flat=True)[:20])
+        logger.warning(
+            "%s credit note PDF(s) failed and need attention, e.g. %s.",
+            count,
+            ", ".join(numbers),
+            extra={
+                "event": "credit_note.pdf_failed_pending",
+                "count": count,
+                "credit_notes": numbers,
+            },
+        )
+    return count

@@ -15,7 +15,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from coworking.admin import ReadOnlyAdminMixin
+from coworking.einvoice.admin import EInvoiceDownloads
 from coworking.errors import ApplicationError
+from invoicing.einvoice import invoice_einvoice
 from invoicing.models import Invoice, InvoiceLine, Payment
 from invoicing.services import (
     LineInput,
@@ -55,7 +57,11 @@ class InvoiceLineInline(admin.TabularInline):
 
     model = InvoiceLine
     extra = 0
-    fields = ["position", "description", "quantity", "unit_price", "tax_rate", "net", "tax"]
+    fields = [
+        "position", "description", "quantity", "unit_price", "tax_rate", "net", "tax",
+        "vat_category", "vat_exemption_reason", "vat_exemption_reason_code",
+        "period_start", "period_end",
+    ]  # fmt: skip
     readonly_fields = ["position", "net", "tax"]
 
     def _frozen(self, obj) -> bool:
@@ -79,7 +85,7 @@ class PaymentInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(admin.ModelAdmin):
+class InvoiceAdmin(EInvoiceDownloads, admin.ModelAdmin):
     list_display = [
         "number_column",
         "customer",
@@ -111,9 +117,10 @@ class InvoiceAdmin(admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None or obj.state == Invoice.State.DRAFT:
-            return ["location", "customer", "currency"]
+            return ["location", "customer", "currency", "buyer_reference", "order_reference"]
         return [
             "number",
+            "einvoice_links",
             "state",
             "location",
             "customer",
@@ -128,7 +135,18 @@ class InvoiceAdmin(admin.ModelAdmin):
             "cancelled_by",
             "cancellation_channel",
             "cancellation_reason",
+            "buyer_reference",
+            "order_reference",
+            "vat_currency",
+            "vat_exchange_rate",
+            "tax_total_vat_currency",
         ]
+
+    def einvoice_xml(self, obj, syntax):
+        return invoice_einvoice(invoice=obj, syntax=syntax)
+
+    def has_einvoice(self, obj) -> bool:
+        return obj.state != Invoice.State.DRAFT
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None or obj.state == Invoice.State.DRAFT:
@@ -165,6 +183,11 @@ class InvoiceAdmin(admin.ModelAdmin):
                 quantity=f.cleaned_data["quantity"],
                 unit_price=f.cleaned_data["unit_price"],
                 tax_rate=f.cleaned_data["tax_rate"],
+                vat_category=f.cleaned_data.get("vat_category") or None,
+                vat_exemption_reason=f.cleaned_data.get("vat_exemption_reason", ""),
+                vat_exemption_reason_code=f.cleaned_data.get("vat_exemption_reason_code", ""),
+                period_start=f.cleaned_data.get("period_start"),
+                period_end=f.cleaned_data.get("period_end"),
             )
             for f in formset.forms
             if f.cleaned_data and not f.cleaned_data.get("DELETE")

@@ -2,11 +2,12 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from coworking.errors import InvalidInput, NotFound, StateConflict
+from coworking.errors import InvalidInput, NotFound, StateConflict, Unavailable
+from invoicing.error_codes import InvoicingErrorCode as Code
 
 
 class InvoiceNotFound(NotFound):
-    code = "invoice_not_found"
+    code = Code.INVOICE_NOT_FOUND
     default_message = _("No such invoice.")
     skip_reason = _("no longer exists")
 
@@ -14,41 +15,70 @@ class InvoiceNotFound(NotFound):
 class InvoiceIsDraft(StateConflict):
     """A draft has no number, no PDF and nothing to credit: it is deleted, not cancelled."""
 
-    code = "invoice_is_draft"
+    code = Code.INVOICE_IS_DRAFT
     default_message = _("A draft invoice cannot be cancelled: delete the draft instead.")
     skip_reason = _("draft: delete it instead of cancelling")
 
 
 class InvoiceNotDraft(StateConflict):
-    code = "invoice_not_draft"
+    code = Code.INVOICE_NOT_DRAFT
     default_message = _("Only a draft invoice can be issued or edited.")
 
 
 class InvoiceHasNoLines(InvalidInput):
-    code = "invoice_has_no_lines"
+    code = Code.INVOICE_HAS_NO_LINES
     default_message = _("An invoice needs at least one line.")
 
 
 class InvalidInvoiceLine(InvalidInput):
-    code = "invoice_line_invalid"
+    code = Code.INVOICE_LINE_INVALID
     default_message = _("An invoice line is not valid.")
 
 
 class InvoiceNotPayable(StateConflict):
-    code = "invoice_not_payable"
+    code = Code.INVOICE_NOT_PAYABLE
     default_message = _("Payments can only be recorded against issued, unpaid invoices.")
 
 
 class InvalidPayment(InvalidInput):
-    code = "payment_invalid"
+    code = Code.PAYMENT_INVALID
     default_message = _("The payment is not valid.")
 
 
 class PaymentExceedsAmountDue(InvalidInput):
-    code = "payment_exceeds_amount_due"
+    code = Code.PAYMENT_EXCEEDS_AMOUNT_DUE
     default_message = _("The payment is larger than the amount due.")
 
 
 class PaymentExceedsAvailableCredit(InvalidInput):
-    code = "payment_exceeds_available_credit"
+    code = Code.PAYMENT_EXCEEDS_AVAILABLE_CREDIT
     default_message = _("The customer does not hold that much account credit.")
+
+
+class PdfUnavailable(Unavailable):
+    code = Code.PDF_UNAVAILABLE
+    default_message = _("Invoice PDFs cannot be rendered on this server.")
+
+
+class InvoiceDateOutOfOrder(InvalidInput):
+    """A later number of a series never has an earlier date (French numbering rules)."""
+
+    code = Code.INVOICE_DATE_OUT_OF_ORDER
+    default_message = _("The issue date is before the date of the previous invoice number.")
+
+
+class ReverseChargeWithoutVatId(InvalidInput):
+    code = Code.REVERSE_CHARGE_NEEDS_VAT_ID
+    default_message = _("A reverse-charge invoice needs the customer's VAT id.")
+
+
+class ExchangeRateMissing(InvalidInput):
+    code = Code.EXCHANGE_RATE_MISSING
+    default_message = _("No exchange rate to the location's VAT currency for the issue date.")
+
+
+class PartyDetailsMissing(InvalidInput):
+    """The location or the customer lacks what every invoice must state."""
+
+    code = Code.PARTY_DETAILS_MISSING
+    default_message = _("The location or the customer lacks details every invoice states.")

@@ -27,7 +27,8 @@ from djmoney.money import Money
 from coworking.documents.models import Document, DocumentLine
 from coworking.models import Customer, Location
 from coworking.money import money_field
-from coworking.triggers import any_changed, append_only, changed_except
+from coworking.triggers import any_changed, append_only, changed_except, dates_follow_numbers
+from coworking.vat import VatCurrencyFields, VatLineFields, line_constraints
 
 FROZEN_INVOICE_FIELDS = (
     "location",
@@ -43,6 +44,11 @@ FROZEN_INVOICE_FIELDS = (
     "tax_total_currency",
     "total",
     "total_currency",
+    "buyer_reference",
+    "order_reference",
+    "vat_currency",
+    "vat_exchange_rate",
+    "tax_total_vat_currency",
 )
 
 
@@ -56,7 +62,7 @@ class Channel(models.TextChoices):
     SYSTEM = "system", _("System")
 
 
-class Invoice(Document):
+class Invoice(VatCurrencyFields, Document):
     class State(models.TextChoices):
         DRAFT = "draft", _("Draft")
         ISSUED = "issued", _("Issued")
@@ -96,6 +102,18 @@ class Invoice(Document):
         _("cancelled through"), max_length=20, choices=Channel.choices, blank=True
     )
     cancellation_reason = models.TextField(_("cancellation reason"), blank=True)
+    buyer_reference = models.CharField(
+        _("buyer reference"),
+        max_length=100,
+        blank=True,
+        help_text=_(
+            "The customer's reference for this invoice (EN 16931 BT-10); at issue, "
+            "the customer's default, else the invoice number."
+        ),
+    )
+    order_reference = models.CharField(
+        _("purchase order"), max_length=100, blank=True, help_text=_("EN 16931 BT-13.")
+    )
 
     class Meta(Document.Meta):
         ordering = ["-issue_date", "-id"]
@@ -194,6 +212,7 @@ class Invoice(Document):
                 condition=Q(due_date__isnull=True) | Q(due_date__gte=F("issue_date")),
                 name="invoice_due_after_issue",
             ),
+            VatCurrencyFields.vat_currency_constraint("invoice", credited=False),
         ]
         triggers = [
             pgtrigger.Protect(
@@ -223,6 +242,7 @@ class Invoice(Document):
                 operation=pgtrigger.Update,
                 condition=pgtrigger.Q(new__amount_credited__lt=pgtrigger.F("old__amount_credited")),
             ),
+            dates_follow_numbers(table="invoicing_invoice", document="invoice"),
         ]
 
     def __str__(self) -> str:
@@ -252,7 +272,11 @@ class Invoice(Document):
         return self.State.PARTIALLY_PAID
 
 
-class InvoiceLine(DocumentLine):
+class InvoiceLine(VatLineFields, DocumentLine):
+    """One line: what was sold, at which price and VAT rate, its VAT category (with the
+    exemption reason where the category needs one) and, for services billed per period,
+    the period it covers."""
+
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
 
     class Meta(DocumentLine.Meta):
@@ -265,6 +289,7 @@ class InvoiceLine(DocumentLine):
             models.CheckConstraint(
                 condition=Q(unit_price__gte=0), name="invoice_line_price_not_negative"
             ),
+            *line_constraints("invoice_line"),
         ]
         triggers = [
             # Lines of an issued invoice are as frozen as the invoice itself.

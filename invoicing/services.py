@@ -16,33 +16,57 @@ from djmoney.money import Money
 
 from coworking.errors import CurrencyMismatch
 from coworking.events import EventType, announce
-from coworking.models import Customer, LedgerEntry
+from coworking.models import Customer, LedgerEntry, Location
 from coworking.money import money_sum, round_amount
 from coworking.numbering import DocumentType, format_number, next_number
+from coworking.selectors import exchange_rate_on
 from coworking.services import ledger_post
+from coworking.vat import (
+    DEFAULT_REASONS,
+    EXEMPTION_REASON_CODES,
+    EXEMPTION_REASON_MAX_LENGTH,
+    NEEDS_REASON,
+    VatCategory,
+    category_rule_error,
+)
 from invoicing.calculations import line_amounts
 from invoicing.errors import (
+    ExchangeRateMissing,
     InvalidInvoiceLine,
     InvalidPayment,
+    InvoiceDateOutOfOrder,
     InvoiceHasNoLines,
     InvoiceNotDraft,
     InvoiceNotFound,
     InvoiceNotPayable,
+    PartyDetailsMissing,
     PaymentExceedsAmountDue,
     PaymentExceedsAvailableCredit,
+    ReverseChargeWithoutVatId,
 )
 from invoicing.models import Invoice, InvoiceLine, Payment
 from invoicing.selectors import available_credit
 
 DEFAULT_PAYMENT_TERM_DAYS = 14
+REFERENCE_MAX_LENGTH = 100
 
 
 @dataclass(frozen=True)
 class LineInput:
+    """One line to bill. ``vat_category`` defaults to standard rated (S) above 0 % and
+    zero rated (Z) at 0 %; reverse charge (AE) and outside scope (O) get their standard
+    exemption wording when none is given; an exempt line (E) needs its reason. A
+    service billed per period gives both ends of it."""
+
     description: str
     quantity: Decimal
     unit_price: Money
     tax_rate: Decimal
+    vat_category: str | None = None
+    vat_exemption_reason: str = ""
+    vat_exemption_reason_code: str = ""
+    period_start: datetime.date | None = None
+    period_end: datetime.date | None = None
 
 
 def invoice_lock(*, invoice_id: int, related: Sequence[str] = ()) -> Invoice:
@@ -115,14 +139,90 @@ def _build_lines(*, lines: Sequence[LineInput], currency: str) -> list[InvoiceLi
                 tax_rate=tax_rate,
                 net=Money(amounts.net, currency),
                 tax=Money(amounts.tax, currency),
+                **_vat_fields(line, position=position, tax_rate=tax_rate),
             )
         )
+    _check_categories_together(built)
     return built
+
+
+def _vat_fields(line: LineInput, *, position: int, tax_rate: Decimal) -> dict:
+    """The line's VAT category, exemption reason and service period, checked."""
+    category = line.vat_category or (
+        VatCategory.STANDARD if tax_rate > 0 else VatCategory.ZERO_RATED
+    )
+    reason = (line.vat_exemption_reason or "").strip()
+    code = (line.vat_exemption_reason_code or "").strip()
+    if category in DEFAULT_REASONS:  # one code fits them all; a text if none is given
+        default_code, default_text = DEFAULT_REASONS[category]
+        code, reason = code or default_code, reason or default_text
+    problem = category_rule_error(category=category, rate=tax_rate, reason=reason)
+    if problem is None and code and category not in NEEDS_REASON:
+        problem = _("a reason code is only for exempt, reverse-charge or outside-scope lines")
+    if problem is None and code and code not in dict(EXEMPTION_REASON_CODES):
+        problem = _("unknown exemption reason code %(code)s") % {"code": code}
+    if problem is None and len(reason) > EXEMPTION_REASON_MAX_LENGTH:
+        problem = _("the exemption reason is longer than %(max)s characters") % {
+            "max": EXEMPTION_REASON_MAX_LENGTH
+        }
+    start, end = line.period_start, line.period_end
+    if problem is None and (start is None) != (end is None):
+        problem = _("a service period needs both its first and its last day")
+    if problem is None and start is not None and end < start:
+        problem = _("the service period ends before it starts")
+    if problem is not None:
+        raise InvalidInvoiceLine(
+            _("Line %(n)s: %(problem)s.") % {"n": position, "problem": problem}
+        )
+    return {
+        "vat_category": category,
+        "vat_exemption_reason": reason,
+        "vat_exemption_reason_code": code,
+        "period_start": start,
+        "period_end": end,
+    }
+
+
+def _check_categories_together(lines: Sequence[InvoiceLine]) -> None:
+    """Rules across lines (EN 16931 states one exemption reason per category, BR-O-11..14
+    keep outside-scope lines on their own document)."""
+    categories = {line.vat_category for line in lines}
+    if VatCategory.OUTSIDE_SCOPE in categories and len(categories) > 1:
+        raise InvalidInvoiceLine(_("Lines outside the scope of VAT go on an invoice of their own."))
+    for category in categories & set(NEEDS_REASON):
+        reasons = {
+            (line.vat_exemption_reason, line.vat_exemption_reason_code)
+            for line in lines
+            if line.vat_category == category
+        }
+        if len(reasons) > 1:
+            raise InvalidInvoiceLine(
+                _(
+                    "The lines that are “%(category)s” give different exemption reasons; an "
+                    "invoice states one reason per category."
+                )
+                % {"category": VatCategory(category).label}
+            )
+
+
+def _clean_reference(value: str, *, label: str) -> str:
+    value = (value or "").strip()
+    if len(value) > REFERENCE_MAX_LENGTH:
+        raise InvalidInvoiceLine(
+            _("The %(label)s is longer than %(max)s characters.")
+            % {"label": label, "max": REFERENCE_MAX_LENGTH}
+        )
+    return value
 
 
 @transaction.atomic
 def invoice_create_draft(
-    *, customer: Customer, lines: Sequence[LineInput], currency: str | None = None
+    *,
+    customer: Customer,
+    lines: Sequence[LineInput],
+    currency: str | None = None,
+    buyer_reference: str = "",
+    order_reference: str = "",
 ) -> Invoice:
     """Create a draft invoice with its lines (amounts computed and rounded here).
 
@@ -135,6 +235,8 @@ def invoice_create_draft(
         location=customer.location,
         customer=customer,
         currency=currency,
+        buyer_reference=_clean_reference(buyer_reference, label=_("buyer reference")),
+        order_reference=_clean_reference(order_reference, label=_("purchase order")),
         net_total=Money(0, currency),
         tax_total=Money(0, currency),
         total=Money(0, currency),
@@ -155,22 +257,34 @@ def invoice_issue(
     invoice: Invoice,
     issue_date: datetime.date | None = None,
     payment_term_days: int = DEFAULT_PAYMENT_TERM_DAYS,
+    exchange_rate: Decimal | None = None,
 ) -> Invoice:
     """Number a draft from its location's series, freeze it and debit the customer.
 
+    The number's date is never before the previous number's (a series is in date order).
+    An invoice in another currency than its location's VAT currency states its VAT in that
+    currency too, at ``exchange_rate`` or else the latest ``ExchangeRate`` recorded on or
+    before the issue date; the rate is kept on the invoice. The buyer reference is the
+    draft's, else the customer's, else the invoice number (Peppol asks for one).
     Account credit the customer holds in the invoice's currency is applied at once (an
     ``account_credit`` payment up to the total), so the amount due drops by it. Announces
-    ``invoice.issued``. Raises ``InvoiceNotFound``, ``InvoiceNotDraft`` or
-    ``InvoiceHasNoLines``.
+    ``invoice.issued``.
+
+    Raises ``InvoiceNotFound``, ``InvoiceNotDraft``, ``InvoiceHasNoLines``,
+    ``PartyDetailsMissing`` (the location or customer lacks what the invoice must state),
+    ``ReverseChargeWithoutVatId``, ``ExchangeRateMissing`` or ``InvoiceDateOutOfOrder``;
+    nothing is written then and the number is not used.
     """
     # The customer lock serialises credit application for one customer.
     Customer.objects.select_for_update().filter(pk=invoice.customer_id).first()
-    invoice = invoice_lock(invoice_id=invoice.pk)
+    invoice = invoice_lock(invoice_id=invoice.pk, related=("location", "customer"))
     if invoice.state != Invoice.State.DRAFT:
         raise InvoiceNotDraft(_("Invoice %(number)s is already issued.") % {"number": invoice})
     lines = list(invoice.lines.all())
     if not lines:
         raise InvoiceHasNoLines()
+    location, customer = invoice.location, invoice.customer
+    _check_parties(location=location, customer=customer, lines=lines)
     currency = invoice.currency
     issue_date = issue_date or timezone.localdate()
     invoice.net_total = money_sum((line.net for line in lines), currency=currency)
@@ -180,13 +294,15 @@ def invoice_issue(
     invoice.due_date = issue_date + datetime.timedelta(days=payment_term_days)
     invoice.issued_at = timezone.now()
     invoice.state = Invoice.State.ISSUED
-    location = invoice.location
+    _set_vat_currency(invoice, location=location, exchange_rate=exchange_rate)
     invoice.sequence_number = next_number(
         location_id=location.pk, document_type=DocumentType.INVOICE
     )
     invoice.number = format_number(
         prefix=location.invoice_prefix, year=issue_date.year, number=invoice.sequence_number
     )
+    _check_date_follows_previous(invoice)
+    invoice.buyer_reference = invoice.buyer_reference or customer.buyer_reference or invoice.number
     invoice.full_clean(validate_unique=False, validate_constraints=False)
     invoice.save()
     ledger_post(
@@ -209,6 +325,92 @@ def invoice_issue(
         _settle(invoice=invoice, amount=applied)
     announce(type=EventType.INVOICE_ISSUED, instance=invoice)
     return invoice
+
+
+def _check_parties(*, location: Location, customer: Customer, lines: Sequence[InvoiceLine]):
+    missing = location.missing_for_documents()
+    if missing:
+        raise PartyDetailsMissing(
+            _("Location %(location)s lacks what every invoice states: %(missing)s.")
+            % {"location": location, "missing": ", ".join(missing)}
+        )
+    if not customer.country:
+        raise PartyDetailsMissing(
+            _("Customer %(customer)s has no country; every invoice states it.")
+            % {"customer": customer}
+        )
+    categories = {line.vat_category for line in lines}
+    if VatCategory.REVERSE_CHARGE in categories and not customer.tax_id.strip():
+        raise ReverseChargeWithoutVatId(
+            _(
+                "Customer %(customer)s has no VAT id: a reverse-charge invoice must state it. "
+                "Add it to the customer, or bill the lines with VAT."
+            )
+            % {"customer": customer}
+        )
+    if VatCategory.OUTSIDE_SCOPE in categories and not location.registration_id:
+        raise PartyDetailsMissing(
+            _(
+                "An invoice outside the scope of VAT states no VAT id, so location "
+                "%(location)s needs its legal registration id."
+            )
+            % {"location": location}
+        )
+
+
+def _set_vat_currency(invoice: Invoice, *, location: Location, exchange_rate) -> None:
+    invoice.vat_currency = location.vat_currency
+    if invoice.vat_currency == invoice.currency:
+        invoice.vat_exchange_rate = invoice.tax_total_vat_currency = None
+        return
+    rate = exchange_rate
+    if rate is None:
+        rate = exchange_rate_on(
+            currency=invoice.currency, vat_currency=invoice.vat_currency, date=invoice.issue_date
+        )
+    if rate is None:
+        raise ExchangeRateMissing(
+            _(
+                "Invoice in %(currency)s from a location that pays VAT in %(vat_currency)s: no "
+                "%(currency)s→%(vat_currency)s exchange rate on or before %(date)s. Record one "
+                "(Coworking → Exchange rates) and issue again."
+            )
+            % {
+                "currency": invoice.currency,
+                "vat_currency": invoice.vat_currency,
+                "date": invoice.issue_date.isoformat(),
+            }
+        )
+    rate = _decimal(rate, field=_("Exchange rate"))
+    if rate <= 0:
+        raise ExchangeRateMissing(_("The exchange rate must be positive."))
+    invoice.vat_exchange_rate = rate
+    invoice.tax_total_vat_currency = round_amount(invoice.tax_total.amount * rate)
+
+
+def _check_date_follows_previous(invoice: Invoice) -> None:
+    """Under the series' counter lock, compare with the previous number of the series (the
+    database checks the same in a trigger; this is the friendly message)."""
+    previous = (
+        Invoice.objects.filter(
+            location_id=invoice.location_id, sequence_number=invoice.sequence_number - 1
+        )
+        .values_list("number", "issue_date")
+        .first()
+    )
+    if previous is not None and previous[1] > invoice.issue_date:
+        raise InvoiceDateOutOfOrder(
+            _(
+                "Invoice date %(date)s is before %(previous_date)s, the date of %(previous)s, "
+                "the previous number of this series: a later number cannot have an earlier "
+                "date. Issue it on or after %(previous_date)s."
+            )
+            % {
+                "date": invoice.issue_date.isoformat(),
+                "previous": previous[0],
+                "previous_date": previous[1].isoformat(),
+            }
+        )
 
 
 def _settle(*, invoice: Invoice, amount: Money) -> None:

@@ -1,6 +1,7 @@
 """Test set-up: PostgreSQL and Redis only, never SQLite or mocks of them."""
 
 import os
+from contextlib import contextmanager
 
 import pytest
 from django.conf import settings
@@ -70,6 +71,26 @@ def celery_worker(transactional_db):
     app.control.purge()
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as worker:
         yield worker
+
+
+@contextmanager
+def broker_unreachable(url: str = "redis://127.0.0.1:1/0"):
+    """Point the Celery app's publishing side at ``url`` (by default a port where nothing
+    listens), as if the broker were down."""
+    from coworking.celery import app
+
+    def reset_pools():
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    original = app.conf.broker_url
+    app.conf.broker_url = url
+    reset_pools()
+    try:
+        yield
+    finally:
+        app.conf.broker_url = original
+        reset_pools()
 
 
 # --- Files: private documents, static files, PDF text ---------------------------------------

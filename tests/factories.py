@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from djmoney.money import Money
 
-from coworking.models import Customer, Location
+from coworking.models import Customer, ExchangeRate, Location
 from invoicing.services import LineInput, invoice_create_draft, invoice_issue, payment_record
 
 
@@ -53,12 +53,36 @@ class LocationFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Space {n}")
     legal_name = factory.LazyAttribute(lambda o: f"{o.name} Coworking B.V.")
-    address = "Herengracht 100\n1015 BS Amsterdam"
+    street_line1 = "Herengracht 100"
+    postcode = "1015 BS"
+    city = "Amsterdam"
+    country = "NL"
     tax_id = factory.Sequence(lambda n: f"NL{n:09d}B01")
     default_currency = "EUR"
+    vat_currency = factory.LazyAttribute(lambda o: o.default_currency)
     default_tax_rate = Decimal("21.00")
     invoice_prefix = factory.Sequence(lambda n: f"I{n}")
     credit_note_prefix = factory.Sequence(lambda n: f"C{n}")
+
+
+def french_location(**kwargs):
+    """A French location with what French documents state (SIREN, SIRET, RCS, legal form,
+    share capital)."""
+    defaults = {
+        "legal_name": "Marais Coworking SAS",
+        "street_line1": "12 rue des Archives",
+        "postcode": "75004",
+        "city": "Paris",
+        "country": "FR",
+        "tax_id": "FR11123456782",
+        "registration_id": "123456782",
+        "siret": "12345678200002",
+        "rcs_city": "Paris",
+        "legal_form": "SAS",
+        "share_capital": Decimal("50000.00"),
+        "default_tax_rate": Decimal("20.00"),
+    }
+    return LocationFactory(**{**defaults, **kwargs})
 
 
 class CustomerFactory(factory.django.DjangoModelFactory):
@@ -68,7 +92,10 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     location = factory.SubFactory(LocationFactory)
     billing_name = factory.Sequence(lambda n: f"Member {n}")
     billing_email = factory.LazyAttribute(lambda o: f"member{o.billing_name[7:]}@example.com")
-    billing_address = "1 Example Street"
+    street_line1 = "1 Example Street"
+    postcode = "1011 AB"
+    city = "Amsterdam"
+    country = "NL"
 
 
 def portal_member(*, location=None, members_may_cancel: bool | None = None, **kwargs):
@@ -82,16 +109,29 @@ def portal_member(*, location=None, members_may_cancel: bool | None = None, **kw
 
 
 def lines(*specs, currency: str = "EUR") -> list[LineInput]:
-    """``lines(("Desk", "1", "190.00", "21"), ...)`` → LineInputs with Decimals and Money."""
-    return [
-        LineInput(
+    """``lines(("Desk", "1", "190.00", "21"), line(...), ...)`` → LineInputs with Decimals
+    and Money, in ``currency``."""
+    return [spec(currency) if callable(spec) else line(*spec)(currency) for spec in specs]
+
+
+def line(description, quantity, price, rate, *, category=None, reason="", code="", period=None):
+    """One line spec with a VAT category, exemption reason (and code) and service period;
+    the currency comes from the invoice."""
+
+    def build(currency: str) -> LineInput:
+        return LineInput(
             description=description,
             quantity=Decimal(quantity),
             unit_price=Money(Decimal(price), currency),
             tax_rate=Decimal(rate),
+            vat_category=category,
+            vat_exemption_reason=reason,
+            vat_exemption_reason_code=code,
+            period_start=period[0] if period else None,
+            period_end=period[1] if period else None,
         )
-        for description, quantity, price, rate in specs
-    ]
+
+    return build
 
 
 DEFAULT_LINES = (
@@ -100,19 +140,40 @@ DEFAULT_LINES = (
 )
 
 
-def draft_invoice(*, customer=None, specs=DEFAULT_LINES, currency=None):
+def draft_invoice(*, customer=None, specs=DEFAULT_LINES, currency=None, **references):
     customer = customer or CustomerFactory()
     currency = currency or customer.location.default_currency
     return invoice_create_draft(
-        customer=customer, lines=lines(*specs, currency=currency), currency=currency
+        customer=customer, lines=lines(*specs, currency=currency), currency=currency, **references
     )
 
 
-def issued_invoice(*, customer=None, specs=DEFAULT_LINES, currency=None, paid=None, **kwargs):
-    """An issued invoice; ``paid`` ("all" or a Decimal string) records a payment too."""
-    invoice = invoice_issue(
-        invoice=draft_invoice(customer=customer, specs=specs, currency=currency), **kwargs
+TEST_EXCHANGE_RATE = Decimal("1.1725")  # any rate: for invoices outside the VAT currency
+
+
+def issued_invoice(
+    *,
+    customer=None,
+    specs=DEFAULT_LINES,
+    currency=None,
+    paid=None,
+    buyer_reference="",
+    order_reference="",
+    **kwargs,
+):
+    """An issued invoice; ``paid`` ("all" or a Decimal string) records a payment too.
+    Outside its location's VAT currency it is issued at ``TEST_EXCHANGE_RATE`` unless an
+    ``exchange_rate`` (or a recorded ``ExchangeRate``) says otherwise."""
+    draft = draft_invoice(
+        customer=customer,
+        specs=specs,
+        currency=currency,
+        buyer_reference=buyer_reference,
+        order_reference=order_reference,
     )
+    if draft.currency != draft.location.vat_currency and not ExchangeRate.objects.exists():
+        kwargs.setdefault("exchange_rate", TEST_EXCHANGE_RATE)
+    invoice = invoice_issue(invoice=draft, **kwargs)
     if paid:
         amount = invoice.amount_due if paid == "all" else Money(Decimal(paid), invoice.currency)
         payment_record(invoice=invoice, amount=amount)

@@ -83,7 +83,7 @@ def test_reconcile_finds_a_gap_in_the_numbers(capsys):
 def test_seed_demo_then_reconcile_is_clean(capsys):
     call_command("seed_demo", "--invoices", "80")
     out = capsys.readouterr().out
-    assert "Seeded 2 locations, 50 customers, 80 invoices" in out
+    assert "Seeded 3 locations, 64 customers, 80 invoices" in out
     assert Invoice.objects.filter(state="cancelled").exists()
     assert Invoice.objects.filter(state="partially_paid").exists()
     call_command("reconcile")

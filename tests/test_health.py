@@ -4,27 +4,7 @@ import json
 
 import pytest
 
-from coworking.celery import app
-
-
-@pytest.fixture
-def broker_url():
-    """Point the Celery app at another broker for one test, then back."""
-    original = app.conf.broker_url
-
-    def point(url: str) -> None:
-        app.conf.broker_url = url
-
-    yield point
-    app.conf.broker_url = original
-
-
-def closed_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]  # closed again when the block ends
+from tests.conftest import broker_unreachable
 
 
 def readiness(client):
@@ -48,10 +28,9 @@ def test_readyz_checks_the_database_the_broker_and_the_document_storage(client):
 
 
 @pytest.mark.django_db
-def test_readyz_is_503_naming_the_broker_when_it_is_down(client, broker_url):
-    broker_url(f"redis://127.0.0.1:{closed_port()}/0")
-
-    status, body = readiness(client)
+def test_readyz_is_503_naming_the_broker_when_it_is_down(client):
+    with broker_unreachable():
+        status, body = readiness(client)
 
     assert status == 503
     assert body["broker"].startswith("Unavailable")
@@ -77,6 +56,19 @@ def test_readyz_is_503_naming_the_document_storage_when_it_cannot_write(
     assert status == 503
     assert body["documents"] != "OK"
     assert body["database"] == "OK" and body["broker"] == "OK"
+
+
+@pytest.mark.django_db
+def test_readyz_answers_a_browser_and_a_terminal_too(client):
+    page = client.get("/readyz", HTTP_ACCEPT="text/html")
+    text = client.get("/readyz", HTTP_ACCEPT="text/plain")
+
+    assert page.status_code == 200 and b"broker" in page.content
+    assert text.status_code == 200 and text.content.decode().splitlines() == [
+        "database: OK",
+        "broker: OK",
+        "documents: OK",
+    ]
 
 
 def test_probes_are_not_redirected_to_https(client, settings):

@@ -1,6 +1,7 @@
 """Random sequences of issue / pay / credit part / cancel / refund / apply credit keep every
 invariant after every step."""
 
+import datetime
 from decimal import Decimal
 
 import pytest
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from coworking.errors import ApplicationError
+from coworking.models import ExchangeRate
 from coworking.selectors import customer_balance
 from credits.models import CreditNote, Refund
 from credits.reconciliation import reconcile
@@ -38,6 +40,13 @@ class Ledger(RuleBasedStateMachine):
     @initialize()
     def setup(self):
         location = LocationFactory()
+        # GBP invoices state their VAT in the location's EUR too, at the recorded rate.
+        ExchangeRate.objects.get_or_create(
+            currency="GBP",
+            vat_currency="EUR",
+            date=datetime.date(2000, 1, 1),
+            defaults={"rate": Decimal("1.17")},
+        )
         self.customers = CustomerFactory.create_batch(2, location=location)
         self.invoices: list[int] = []
 

@@ -20,7 +20,6 @@ from credits.documents import (
 )
 from credits.models import CreditNote
 from credits.pdf import (
-    DocumentNotIssued,
     LocalOnlyURLFetcher,
     PdfRenderError,
     credit_note_pdf_bytes,
@@ -29,6 +28,7 @@ from credits.pdf import (
     reset_render_cache,
 )
 from credits.services import invoice_cancel
+from invoicing.errors import InvoiceIsDraft
 from invoicing.models import Channel
 from tests.conftest import pdf_text
 from tests.factories import CustomerFactory, UserFactory, draft_invoice, issued_invoice, staff_user
@@ -225,7 +225,7 @@ def test_invoice_pdf_shares_the_layout():
 
 
 def test_a_draft_invoice_has_no_pdf():
-    with pytest.raises(DocumentNotIssued):
+    with pytest.raises(InvoiceIsDraft):
         invoice_pdf_bytes(invoice=draft_invoice())
 
 

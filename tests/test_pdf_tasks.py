@@ -3,41 +3,18 @@ the cancel commits, the broker being down at cancel time, worker failures, e-mai
 
 import socket
 import time
-from contextlib import contextmanager
 
 from django.core import mail
 from django.urls import reverse
 
 import credits.pdf
-from coworking.celery import app
 from credits.documents import credit_notes_render_missing
 from credits.models import CreditNote
 from credits.services import invoice_cancel
 from credits.tasks import render_credit_note_pdf, render_missing_pdfs, send_credit_note_email
 from invoicing.models import Channel, Invoice
-from tests.conftest import wait_until
+from tests.conftest import broker_unreachable, wait_until
 from tests.factories import CustomerFactory, issued_invoice, staff_user
-
-UNREACHABLE_BROKER = "redis://127.0.0.1:1/0"
-
-
-@contextmanager
-def broker_unreachable(url=UNREACHABLE_BROKER):
-    """Point the Celery app's publishing side at ``url`` (by default a port where nothing
-    listens)."""
-
-    def reset_pools():
-        app._pool = None
-        app.amqp._producer_pool = None
-
-    original = app.conf.broker_url
-    app.conf.broker_url = url
-    reset_pools()
-    try:
-        yield
-    finally:
-        app.conf.broker_url = original
-        reset_pools()
 
 
 def status_of(note):

@@ -6,7 +6,8 @@ problem), ``status`` (the HTTP status), ``detail`` (this occurrence, for people)
 ``errors``: one entry per invalid field with its message and code.
 
 Business errors (``coworking.errors.ApplicationError``) are mapped by category:
-``InvalidInput`` → 422, ``StateConflict`` → 409, ``NotFound`` → 404, ``NotAllowed`` → 403.
+``InvalidInput`` → 422, ``StateConflict`` → 409, ``NotFound`` → 404, ``NotAllowed`` → 403,
+``Unavailable`` → 503.
 DRF's own errors keep their status, except validation errors, which are 422 like every
 other invalid input (400 stays for a body that cannot be parsed at all).
 """
@@ -14,13 +15,22 @@ other invalid input (400 stays for a body that cannot be parsed at all).
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404
+from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, serializers, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from coworking.errors import ApplicationError, InvalidInput, NotAllowed, NotFound, StateConflict
+from coworking.error_codes import CoworkingErrorCode as Code
+from coworking.errors import (
+    ApplicationError,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    StateConflict,
+    Unavailable,
+)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "urn:coworking:problem:"
@@ -45,7 +55,59 @@ CATEGORY_STATUS = (
     (StateConflict, status.HTTP_409_CONFLICT),
     (NotFound, status.HTTP_404_NOT_FOUND),
     (NotAllowed, status.HTTP_403_FORBIDDEN),
+    (Unavailable, status.HTTP_503_SERVICE_UNAVAILABLE),
 )
+
+
+# The problems the handler makes of anything that is not an ``ApplicationError``.
+PROTOCOL_PROBLEMS = {
+    Code.BAD_REQUEST: (status.HTTP_400_BAD_REQUEST, _("The request is not valid.")),
+    Code.REQUEST_TOO_LARGE: (
+        status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        _("The request body is too large."),
+    ),
+    **{
+        Code(drf_error.default_code): (drf_error.status_code, drf_error.default_detail)
+        for drf_error in (
+            exceptions.ParseError,
+            exceptions.AuthenticationFailed,
+            exceptions.NotAuthenticated,
+            exceptions.PermissionDenied,
+            exceptions.NotFound,
+            exceptions.MethodNotAllowed,
+            exceptions.NotAcceptable,
+            exceptions.UnsupportedMediaType,
+            exceptions.Throttled,
+        )
+    },
+}
+
+
+def application_error_status(error: type[ApplicationError]) -> int:
+    return next(
+        (code for category, code in CATEGORY_STATUS if issubclass(error, category)),
+        status.HTTP_400_BAD_REQUEST,
+    )
+
+
+def error_catalogue() -> dict[str, tuple[int, str]]:
+    """Every ``code`` a problem can carry, with its HTTP status and meaning: the protocol
+    problems above and the code of every ``ApplicationError`` of every app (each app's
+    ``errors`` module is loaded first). Documented in the OpenAPI schema."""
+    autodiscover_modules("errors")
+    catalogue = {str(code): problem for code, problem in PROTOCOL_PROBLEMS.items()}
+    pending = [ApplicationError]
+    while pending:
+        error = pending.pop()
+        pending.extend(error.__subclasses__())
+        catalogue.setdefault(
+            str(error.code), (application_error_status(error), str(error.default_message))
+        )
+    return dict(sorted(catalogue.items()))
+
+
+class ErrorCodeField(serializers.CharField):
+    """A problem's ``code``; its schema lists every code (``coworking.api.schema``)."""
 
 
 class ProblemJSONRenderer(JSONRenderer):
@@ -66,9 +128,7 @@ class ProblemSerializer(serializers.Serializer):
     title = serializers.CharField(help_text=_("A short summary of the kind of problem."))
     status = serializers.IntegerField(help_text=_("The HTTP status code."))
     detail = serializers.CharField(help_text=_("What went wrong this time, for people."))
-    code = serializers.CharField(
-        help_text=_("Stable machine-readable code, e.g. invoice_already_cancelled.")
-    )
+    code = ErrorCodeField()  # its description lists every code
     errors = FieldErrorSerializer(
         many=True, required=False, help_text=_("Validation errors, one per invalid field.")
     )
@@ -137,22 +197,21 @@ def problem_exception_handler(exc, context):
     request = context.get("request")
     headers = {}
     if isinstance(exc, ApplicationError):
-        status_code = next(
-            (code for category, code in CATEGORY_STATUS if isinstance(exc, category)),
-            status.HTTP_400_BAD_REQUEST,
-        )
+        status_code = application_error_status(type(exc))
         body = problem(status_code=status_code, code=exc.code, detail=exc.message)
     elif isinstance(exc, RequestDataTooBig):
         status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
         body = problem(
             status_code=status_code,
-            code="request_too_large",
-            detail=_("The request body is too large."),
+            code=Code.REQUEST_TOO_LARGE,
+            detail=PROTOCOL_PROBLEMS[Code.REQUEST_TOO_LARGE][1],
         )
     elif isinstance(exc, SuspiciousOperation):
         status_code = status.HTTP_400_BAD_REQUEST
         body = problem(
-            status_code=status_code, code="bad_request", detail=_("The request is not valid.")
+            status_code=status_code,
+            code=Code.BAD_REQUEST,
+            detail=PROTOCOL_PROBLEMS[Code.BAD_REQUEST][1],
         )
     elif isinstance(exc, exceptions.ValidationError):
         status_code = status.HTTP_422_UNPROCESSABLE_ENTITY

@@ -13,3 +13,10 @@ class PDFRenderer(BaseRenderer):
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
         return data
+
+
+class XMLRenderer(PDFRenderer):
+    """Lets ``Accept: application/xml`` through for e-invoices; the views return the bytes."""
+
+    media_type = "application/xml"
+    format = "xml"

@@ -3,14 +3,17 @@
 ``ProblemAutoSchema`` adds the error responses every operation can give (401, 403, 404,
 406; 422 when it takes parameters or a body; 400 and 415 when it takes a body; 429 when it
 is throttled), each as ``application/problem+json``. Operation-specific errors (409s) are
-declared with ``problem_responses`` in ``@extend_schema``.
+declared with ``problem_responses`` in ``@extend_schema``. A problem's ``code`` is documented
+as the list of every code the API can answer, with its status and meaning
+(``coworking.api.problems.error_catalogue``).
 """
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 
-from coworking.api.problems import PROBLEM_MEDIA_TYPE, ProblemSerializer
+from coworking.api.problems import PROBLEM_MEDIA_TYPE, ProblemSerializer, error_catalogue
 
 DESCRIPTIONS = {
     400: _("The body could not be parsed (`parse_error`)."),
@@ -62,3 +65,20 @@ class ProblemAutoSchema(AutoSchema):
                 )
         operation["responses"] = dict(sorted(responses.items()))
         return operation
+
+
+class ErrorCodeFieldExtension(OpenApiSerializerFieldExtension):
+    """A problem's ``code``: an enum of every code, each explained in the description."""
+
+    target_class = "coworking.api.problems.ErrorCodeField"
+
+    def map_serializer_field(self, auto_schema, direction):
+        catalogue = error_catalogue()
+        lines = [
+            f"- `{code}` ({status}): {meaning}" for code, (status, meaning) in catalogue.items()
+        ]
+        return {
+            "type": "string",
+            "enum": list(catalogue),
+            "description": "\n".join([str(_("Stable machine-readable code, one of:")), "", *lines]),
+        }

@@ -18,6 +18,7 @@ from coworking.api.serializers import (
     LedgerFilterSerializer,
     MeSerializer,
 )
+from coworking.error_codes import CoworkingErrorCode
 from coworking.selectors import (
     customer_balance,
     customer_ledger,
@@ -100,5 +101,7 @@ class MeView(APIView):
 @csrf_exempt
 def not_found(request, *args, **kwargs):
     """Any other path under the API: a 404 problem rather than Django's HTML page."""
-    body = problem(status_code=404, code="not_found", detail=_("There is no such endpoint."))
+    body = problem(
+        status_code=404, code=CoworkingErrorCode.NOT_FOUND, detail=_("There is no such endpoint.")
+    )
     return JsonResponse(body, status=404, content_type=PROBLEM_MEDIA_TYPE)

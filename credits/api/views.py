@@ -9,17 +9,20 @@ from rest_framework.decorators import action
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from coworking.api.einvoice import einvoice_schema, requested_syntax
 from coworking.api.idempotency import IDEMPOTENCY_KEY_HEADER, idempotent
 from coworking.api.pagination import StandardPagination
-from coworking.api.renderers import PDFRenderer
+from coworking.api.renderers import PDFRenderer, XMLRenderer
 from coworking.api.schema import problem_responses
 from coworking.api.throttling import ScopedThrottle
+from coworking.einvoice.syntax import xml_attachment
 from credits.api.serializers import (
     CancelRequestSerializer,
     CreditNoteDetailSerializer,
     CreditNoteSerializer,
 )
 from credits.downloads import credit_note_pdf_response
+from credits.einvoice import credit_note_einvoice
 from credits.models import CreditNote
 from credits.selectors import visible_credit_notes
 from credits.services import REASON_MAX_LENGTH, invoice_cancel
@@ -42,8 +45,8 @@ class CreditNoteViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         notes = visible_credit_notes(user=self.request.user)
-        if self.action == "retrieve":
-            notes = notes.prefetch_related("lines")
+        if self.action in ("retrieve", "einvoice"):
+            notes = notes.select_related("location", "customer").prefetch_related("lines")
         return notes.order_by("-issue_date", "-sequence_number", "-id")
 
     def get_serializer_class(self):
@@ -68,6 +71,14 @@ class CreditNoteViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"], renderer_classes=[PDFRenderer, JSONRenderer])
     def pdf(self, request, pk=None):
         return credit_note_pdf_response(credit_note=self.get_object())
+
+    @einvoice_schema(summary="Download the credit note as an e-invoice (EN 16931 XML)")
+    @action(detail=True, methods=["get"], renderer_classes=[XMLRenderer, JSONRenderer])
+    def einvoice(self, request, pk=None):
+        note = self.get_object()
+        syntax = requested_syntax(request)
+        xml = credit_note_einvoice(credit_note=note, syntax=syntax)
+        return xml_attachment(xml, number=note.number, syntax=syntax)
 
 
 class InvoiceCancelViewSet(viewsets.GenericViewSet):

@@ -6,28 +6,24 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import status, viewsets
+from rest_framework import viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException
 from rest_framework.renderers import JSONRenderer
 
+from coworking.api.einvoice import einvoice_schema, requested_syntax
 from coworking.api.pagination import StandardPagination
-from coworking.api.renderers import PDFRenderer
+from coworking.api.renderers import PDFRenderer, XMLRenderer
 from coworking.api.schema import problem_responses
+from coworking.einvoice.syntax import xml_attachment
 from invoicing.api.serializers import (
     InvoiceDetailSerializer,
     InvoiceFilterSerializer,
     InvoiceSerializer,
 )
-from invoicing.errors import InvoiceIsDraft
+from invoicing.einvoice import invoice_einvoice
+from invoicing.errors import InvoiceIsDraft, PdfUnavailable
 from invoicing.models import Invoice
 from invoicing.selectors import visible_invoices
-
-
-class PdfUnavailable(APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_code = "pdf_unavailable"
-    default_detail = gettext_lazy("Invoice PDFs cannot be rendered on this server.")
 
 
 @extend_schema_view(
@@ -49,10 +45,8 @@ class InvoiceViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         invoices = visible_invoices(user=self.request.user)
-        invoices = invoices.select_related("location", "customer").prefetch_related(
-            "credit_notes"
-        )
-        if self.action == "retrieve":
+        invoices = invoices.select_related("location", "customer").prefetch_related("credit_notes")
+        if self.action in ("retrieve", "einvoice"):
             invoices = invoices.prefetch_related("lines", "payments")
         return invoices.order_by("-issue_date", "-id")
 
@@ -101,3 +95,14 @@ class InvoiceViewSet(viewsets.ReadOnlyModelViewSet):
         response = HttpResponse(invoice_pdf_bytes(invoice=invoice), content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{invoice.number}.pdf"'
         return response
+
+    @einvoice_schema(
+        summary="Download the invoice as an e-invoice (EN 16931 XML)",
+        conflict=gettext_lazy("A draft has no e-invoice (`invoice_is_draft`)."),
+    )
+    @action(detail=True, methods=["get"], renderer_classes=[XMLRenderer, JSONRenderer])
+    def einvoice(self, request, pk=None):
+        invoice = self.get_object()
+        syntax = requested_syntax(request)
+        xml = invoice_einvoice(invoice=invoice, syntax=syntax)
+        return xml_attachment(xml, number=invoice.number, syntax=syntax)

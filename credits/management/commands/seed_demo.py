@@ -1,30 +1,85 @@
-"""Seed a realistic demo operator; does nothing if one is already there."""
+"""Seed a realistic demo operator; does nothing if one is already there.
+
+Three locations (Amsterdam in EUR, London in GBP, Paris in EUR with the French legal
+details), members and companies with structured addresses (some members with only their
+country, the minimum a document needs), and a few hundred invoices in every state. The
+VAT shapes an operator meets are all there: standard-rated memberships billed per month
+(with their service period), several rates on one invoice, zero-rated printed matter in
+London, exempt office letting in Amsterdam, reverse-charge services to businesses in other
+EU countries, and invoices in US dollars from Amsterdam (their VAT also stated in euros at
+the recorded exchange rate).
+"""
 
 import datetime
 import random
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from djmoney.money import Money
+from stdnum.util import get_cc_module
 
-from coworking.models import Customer, Location
+from coworking.models import Customer, ExchangeRate, Location
 from credits.services import invoice_cancel
 from invoicing.models import Channel, Invoice, Payment
 from invoicing.services import LineInput, invoice_create_draft, invoice_issue, payment_record
 
+
+@dataclass(frozen=True)
+class Product:
+    description: str
+    quantity: Decimal
+    price: Decimal
+    monthly: bool = False  # billed for a calendar month: the line carries its period
+    category: str = ""  # "" = the location's standard rate
+    reason: str = ""
+    reason_code: str = ""
+
+
 PRODUCTS = [
-    ("Hot desk membership", Decimal("1"), Decimal("190.00")),
-    ("Dedicated desk membership", Decimal("1"), Decimal("320.00")),
-    ("Private office (4 desks)", Decimal("1"), Decimal("1450.00")),
-    ("Meeting room booking (hours)", Decimal("3"), Decimal("35.00")),
-    ("Meeting room booking (hours)", Decimal("1.5"), Decimal("42.50")),
-    ("Day pass", Decimal("5"), Decimal("25.00")),
-    ("Day pass", Decimal("1"), Decimal("29.00")),
-    ("Locker rental", Decimal("1"), Decimal("15.00")),
-    ("Printing credits", Decimal("200"), Decimal("0.07")),
+    Product("Hot desk membership", Decimal("1"), Decimal("190.00"), monthly=True),
+    Product("Dedicated desk membership", Decimal("1"), Decimal("320.00"), monthly=True),
+    Product("Private office (4 desks)", Decimal("1"), Decimal("1450.00"), monthly=True),
+    Product("Meeting room booking (hours)", Decimal("3"), Decimal("35.00")),
+    Product("Meeting room booking (hours)", Decimal("1.5"), Decimal("42.50")),
+    Product("Day pass", Decimal("5"), Decimal("25.00")),
+    Product("Day pass", Decimal("1"), Decimal("29.00")),
+    Product("Locker rental", Decimal("1"), Decimal("15.00"), monthly=True),
+    Product("Printing credits", Decimal("200"), Decimal("0.07")),
 ]
+# Reduced rates where a location has one (several rates on one invoice).
+REDUCED_RATES = {"NL": Decimal("9.00"), "FR": Decimal("10.00"), "GB": Decimal("5.00")}
+REDUCED = Product("Coffee and lunch (catering)", Decimal("4"), Decimal("12.50"), category="reduced")
+ZERO_RATED = Product(
+    "Printed member handbooks", Decimal("10"), Decimal("8.00"), category="Z"
+)  # zero-rated printed matter (UK)
+EXEMPT = Product(
+    "Office letting, unfurnished (annex)",
+    Decimal("1"),
+    Decimal("900.00"),
+    monthly=True,
+    category="E",
+    reason="Exempt: letting of immovable property (Art. 135(1)(l) Directive 2006/112/EC)",
+    reason_code="VATEX-EU-135-1",
+)
+REVERSE_CHARGE = Product(
+    "Event organisation and hosting services",
+    Decimal("1"),
+    Decimal("2400.00"),
+    category="AE",
+    reason="Reverse charge: VAT due by the customer (Art. 196 Directive 2006/112/EC)",
+    reason_code="VATEX-EU-AE",
+)
+# Businesses in other EU countries, billed for services under the reverse charge.
+EU_BUSINESSES = [
+    ("Müller Consulting GmbH", "DE", "Friedrichstraße 68", "10117", "Berlin"),
+    ("Brasserie Lambic SRL", "BE", "Rue Neuve 12", "1000", "Bruxelles"),
+    ("Atelier Rivoli SAS", "FR", "45 rue de Rivoli", "75001", "Paris"),
+    ("Grachten Media B.V.", "NL", "Prinsengracht 263", "1016 GV", "Amsterdam"),
+]
+USD_SHARE = 0.4  # of the invoices to Amsterdam's companies
 FIRST = [
     "Ada",
     "Ben",
@@ -48,6 +103,35 @@ FIRST = [
     "Tess",
 ]
 LAST = ["Meyer", "Jansen", "Dubois", "Patel", "Kaya", "Walsh", "Berg", "Laurent", "Silva", "Novak"]
+STREETS = {
+    "NL": ("Keizersgracht", "1015 CJ", "Amsterdam"),
+    "GB": ("Old Street", "EC1V 9HX", "London"),
+    "FR": ("rue Oberkampf", "75011", "Paris"),
+}
+VAT_ID_SHAPES = {  # prefix, number of random digits, suffix
+    "NL": ("NL", 9, "B01"),
+    "GB": ("GB", 9, ""),
+    "DE": ("DE", 9, ""),
+    "BE": ("BE0", 9, ""),
+    "FR": ("FR", 11, ""),
+}
+
+
+def valid_vat_id(country: str, rng: random.Random) -> str:
+    """A VAT id with valid check digits (python-stdnum), drawn at random."""
+    prefix, digits, suffix = VAT_ID_SHAPES[country]
+    module = get_cc_module(country.lower(), "vat")
+    while True:
+        candidate = f"{prefix}{rng.randrange(10 ** (digits - 1), 10**digits)}{suffix}"
+        if module.is_valid(candidate):
+            return candidate
+
+
+def month_of(day: datetime.date) -> tuple[datetime.date, datetime.date]:
+    start = day.replace(day=1)
+    end = (start + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
+    return start, end
+
 COMPANIES = [
     "Brightpath Studio",
     "Northwind Labs",
@@ -62,9 +146,13 @@ COMPANIES = [
 ]
 
 
+ELECTRONIC_ADDRESS_SCHEMES = {"NL": "9944", "BE": "9925", "DE": "9930", "FR": "9957", "GB": "9932"}
+
+
 class Command(BaseCommand):
     help = (
-        "Create a demo operator: 2 locations, ~50 customers, a few hundred invoices, admin/admin."
+        "Create a demo operator: 3 locations (one French), ~60 customers, a few hundred "
+        "invoices in every VAT shape and state, admin/admin."
     )
 
     def add_arguments(self, parser):
@@ -77,29 +165,28 @@ class Command(BaseCommand):
             self._ensure_admin()
             return
         rng = random.Random(seed)
+        today = datetime.date.today()
+        first_day = today - datetime.timedelta(days=300)
         with transaction.atomic():
             locations = self._locations()
             customers = self._customers(rng, locations)
-        today = datetime.date.today()
+            self._exchange_rates(rng, first_day=first_day, last_day=today)
         counts = {state: 0 for state in Invoice.State.values}
         for i in range(invoices):
             customer = rng.choice(customers)
-            location = customer.location
-            lines = [
-                LineInput(
-                    description=description,
-                    quantity=quantity,
-                    unit_price=Money(price, location.default_currency),
-                    tax_rate=location.default_tax_rate,
-                )
-                for description, quantity, price in rng.sample(PRODUCTS, rng.randint(1, 4))
-            ]
-            invoice = invoice_create_draft(customer=customer, lines=lines)
+            issue_date = today - datetime.timedelta(days=int((invoices - i) * 300 / invoices))
+            currency = customer.location.default_currency
+            if str(customer.location.country) == "NL" and customer.kind == Customer.Kind.COMPANY:
+                currency = "USD" if rng.random() < USD_SHARE else currency
+            invoice = invoice_create_draft(
+                customer=customer,
+                lines=self._lines(rng, customer=customer, day=issue_date, currency=currency),
+                currency=currency,
+            )
             roll = rng.random()
             if roll < 0.08:
                 counts["draft"] += 1
                 continue
-            issue_date = today - datetime.timedelta(days=int((invoices - i) * 300 / invoices))
             invoice = invoice_issue(invoice=invoice, issue_date=issue_date)
             if invoice.state == Invoice.State.ISSUED and roll < 0.60:
                 payment_record(
@@ -148,14 +235,68 @@ class Command(BaseCommand):
             user.save()
         return user
 
+    def _lines(self, rng, *, customer: Customer, day: datetime.date, currency: str):
+        """What one invoice bills, by the customer's situation (see the module docstring)."""
+        location = customer.location
+        country = str(location.country)
+        products = rng.sample(PRODUCTS, rng.randint(1, 3))
+        if str(customer.country) != country and customer.tax_id:
+            products = [REVERSE_CHARGE, *products[:1]]
+        if rng.random() < 0.3:
+            products.append(REDUCED)
+        if country == "GB" and rng.random() < 0.25:
+            products.append(ZERO_RATED)
+        if country == "NL" and customer.kind == Customer.Kind.COMPANY and rng.random() < 0.2:
+            products.append(EXEMPT)
+        lines = []
+        for product in products:
+            category, rate = product.category, location.default_tax_rate
+            if category == "reduced":
+                category, rate = "", REDUCED_RATES[country]
+            elif category:
+                rate = Decimal("0")
+            start, end = month_of(day) if product.monthly else (None, None)
+            lines.append(
+                LineInput(
+                    description=product.description,
+                    quantity=product.quantity,
+                    unit_price=Money(product.price, currency),
+                    tax_rate=rate,
+                    vat_category=category or None,
+                    vat_exemption_reason=product.reason,
+                    vat_exemption_reason_code=product.reason_code,
+                    period_start=start,
+                    period_end=end,
+                )
+            )
+        return lines
+
+    def _exchange_rates(self, rng, *, first_day: datetime.date, last_day: datetime.date):
+        """A USD→EUR rate a week (as staff would record the ECB's)."""
+        day, rate = first_day - datetime.timedelta(days=7), Decimal("0.9200")
+        while day <= last_day:
+            ExchangeRate.objects.create(
+                currency="USD", vat_currency="EUR", date=day, rate=rate, source="ECB (demo)"
+            )
+            rate = (rate + Decimal(rng.randint(-80, 80)) / 10000).quantize(Decimal("0.0001"))
+            day += datetime.timedelta(days=7)
+
     def _locations(self):
         return [
             Location.objects.create(
                 name="Amsterdam Canal House",
                 legal_name="Canal House Coworking B.V.",
-                address="Herengracht 100\n1015 BS Amsterdam\nNetherlands",
-                tax_id="NL123456789B01",
+                street_line1="Herengracht 100",
+                postcode="1015 BS",
+                city="Amsterdam",
+                country="NL",
+                tax_id="NL004495445B01",
+                registration_id="12345678",
+                legal_form="B.V.",
+                electronic_address_scheme="0106",
+                electronic_address="12345678",
                 default_currency="EUR",
+                vat_currency="EUR",
                 default_tax_rate=Decimal("21.00"),
                 invoice_prefix="AMS",
                 credit_note_prefix="AMSCN",
@@ -164,28 +305,70 @@ class Command(BaseCommand):
             Location.objects.create(
                 name="London Shoreditch",
                 legal_name="Shoreditch Desks Ltd",
-                address="12 Rivington Street\nLondon EC2A 3DU\nUnited Kingdom",
-                tax_id="GB123456789",
+                street_line1="12 Rivington Street",
+                postcode="EC2A 3DU",
+                city="London",
+                country="GB",
+                tax_id="GB980780684",
+                registration_id="01234567",
+                legal_form="Ltd",
+                electronic_address_scheme="9932",
+                electronic_address="GB980780684",
                 default_currency="GBP",
+                vat_currency="GBP",
                 default_tax_rate=Decimal("20.00"),
                 invoice_prefix="LDN",
                 credit_note_prefix="LDNCN",
+            ),
+            Location.objects.create(
+                name="Paris Marais",
+                legal_name="Marais Coworking SAS",
+                street_line1="12 rue des Archives",
+                postcode="75004",
+                city="Paris",
+                country="FR",
+                tax_id="FR11123456782",
+                registration_id="123456782",
+                siret="12345678200002",
+                rcs_city="Paris",
+                legal_form="SAS",
+                share_capital=Decimal("50000.00"),
+                electronic_address_scheme="0009",
+                electronic_address="12345678200002",
+                default_currency="EUR",
+                vat_currency="EUR",
+                default_tax_rate=Decimal("20.00"),
+                invoice_prefix="PAR",
+                credit_note_prefix="PARCN",
             ),
         ]
 
     def _customers(self, rng, locations):
         customers = []
-        for n in range(50):
-            location = locations[n % 2]
+        for n in range(60):
+            location = locations[n % len(locations)]
+            country = str(location.country)
+            street, postcode, city = STREETS[country]
+            address = {
+                "street_line1": f"{rng.randint(1, 200)} {street}",
+                "postcode": postcode,
+                "city": city,
+                "country": country,
+            }
+            details = {}
             if n % 5 == 0:
                 name = COMPANIES[(n // 5) % len(COMPANIES)]
-                kind, tax_id = (
-                    Customer.Kind.COMPANY,
-                    f"{location.tax_id[:2]}{rng.randint(10**8, 10**9)}",
-                )
+                kind, tax_id = Customer.Kind.COMPANY, valid_vat_id(country, rng)
+                details = {
+                    "electronic_address_scheme": ELECTRONIC_ADDRESS_SCHEMES[country],
+                    "electronic_address": tax_id,
+                    "buyer_reference": f"CC-{rng.randint(1000, 9999)}" if n % 10 == 0 else "",
+                }
             else:
                 name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
                 kind, tax_id = Customer.Kind.MEMBER, ""
+                if n % 4 == 1:  # the minimum a document needs: the country
+                    address = {"country": country}
             customers.append(
                 Customer.objects.create(
                     location=location,
@@ -193,8 +376,32 @@ class Command(BaseCommand):
                     billing_name=name,
                     tax_id=tax_id,
                     billing_email=f"{name.lower().replace(' ', '.').replace('&', 'and')}{n}@example.com",
-                    billing_address=f"{rng.randint(1, 200)} Example Street",
-                    language="fr" if n % 7 == 0 else "en",
+                    language="fr" if country == "FR" or n % 7 == 0 else "en",
+                    **address,
+                    **details,
+                )
+            )
+        eu_locations = [location for location in locations if str(location.country) != "GB"]
+        for n, (name, country, street, postcode, city) in enumerate(EU_BUSINESSES):
+            # Each is billed by a location in another EU country: reverse charge.
+            location = next(
+                loc for loc in eu_locations[n % 2 :] + eu_locations if str(loc.country) != country
+            )
+            tax_id = valid_vat_id(country, rng)
+            customers.append(
+                Customer.objects.create(
+                    location=location,
+                    kind=Customer.Kind.COMPANY,
+                    billing_name=name,
+                    tax_id=tax_id,
+                    billing_email=f"accounts{n}@{name.split()[0].lower()}.example",
+                    street_line1=street,
+                    postcode=postcode,
+                    city=city,
+                    country=country,
+                    electronic_address_scheme=ELECTRONIC_ADDRESS_SCHEMES[country],
+                    electronic_address=tax_id,
+                    language="fr" if country in ("FR", "BE") else "en",
                 )
             )
         return customers

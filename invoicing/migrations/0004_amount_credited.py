@@ -26,7 +26,7 @@ def fill_credited_amounts(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('invoicing', '0002_document_base'),
+        ('invoicing', '0003_vat_categories_service_periods_references'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

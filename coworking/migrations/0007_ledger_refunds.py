@@ -7,8 +7,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('coworking', '0003_idempotency_key'),
-        ('credits', '0004_partial_credit_notes'),
+        ('coworking', '0006_drop_free_text_addresses'),
+        ('credits', '0005_partial_credit_notes'),
     ]
 
     operations = [

@@ -1,0 +1,153 @@
+"""An EN 16931 document as plain values: what an invoice or credit note states, in the
+terms of the norm, whatever the syntax it is written in.
+
+``invoicing.einvoice`` and ``credits.einvoice`` fill it from the database;
+``coworking.einvoice.syntax`` writes it as CII or UBL. Amounts are positive ``Decimal``s in
+the document's currency (a credit note states what it credits; its type says it credits).
+"""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from coworking.vat import VatCategory
+
+
+class Syntax(models.TextChoices):
+    CII = "cii", _("CII (Factur-X, EN 16931 profile)")
+    UBL = "ubl", _("UBL 2.1 (Peppol BIS Billing 3.0)")
+
+
+class TypeCode(models.TextChoices):
+    """UNTDID 1001 document types (BT-3)."""
+
+    INVOICE = "380", _("Commercial invoice")
+    CREDIT_NOTE = "381", _("Credit note")
+
+
+@dataclass(frozen=True)
+class Party:
+    """Seller (BG-4) or buyer (BG-7)."""
+
+    name: str
+    country: str
+    street_lines: tuple[str, ...] = ()
+    postcode: str = ""
+    city: str = ""
+    trading_name: str = ""
+    vat_id: str = ""
+    registration_id: str = ""
+    registration_scheme: str = ""
+    legal_info: str = ""  # BT-33, seller only: legal form, share capital, register
+    electronic_address: str = ""
+    electronic_address_scheme: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class Line:
+    """One invoice or credit-note line (BG-25); quantity and net positive."""
+
+    position: int
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    net: Decimal
+    tax: Decimal
+    vat_category: str
+    vat_rate: Decimal
+    exemption_reason: str = ""
+    exemption_reason_code: str = ""
+    period_start: datetime.date | None = None
+    period_end: datetime.date | None = None
+
+    @classmethod
+    def of(cls, line) -> "Line":
+        """From an invoice or credit-note line (credited amounts are stored negative)."""
+        return cls(
+            position=line.position,
+            description=line.description,
+            quantity=abs(line.quantity),
+            unit_price=line.unit_price.amount,
+            net=abs(line.net.amount),
+            tax=abs(line.tax.amount),
+            vat_category=line.vat_category,
+            vat_rate=line.tax_rate,
+            exemption_reason=line.vat_exemption_reason,
+            exemption_reason_code=line.vat_exemption_reason_code,
+            period_start=line.period_start,
+            period_end=line.period_end,
+        )
+
+
+@dataclass(frozen=True)
+class VatBreakdown:
+    """One VAT breakdown (BG-23): a category, and for standard rate one rate."""
+
+    category: str
+    rate: Decimal
+    taxable: Decimal
+    tax: Decimal
+    exemption_reason: str = ""
+    exemption_reason_code: str = ""
+
+
+@dataclass(frozen=True)
+class Document:
+    type_code: str
+    number: str
+    issue_date: datetime.date
+    currency: str
+    seller: Party
+    buyer: Party
+    lines: tuple[Line, ...]
+    net_total: Decimal
+    tax_total: Decimal
+    total: Decimal
+    due_date: datetime.date | None = None
+    payment_terms: str = ""
+    buyer_reference: str = ""
+    order_reference: str = ""
+    vat_currency: str = ""  # BT-6, only when it differs from the document's currency
+    tax_total_vat_currency: Decimal | None = None  # BT-111
+    preceding_invoice: tuple[str, datetime.date] | None = None  # BT-25, BT-26
+    note: str = ""
+
+    @property
+    def is_credit_note(self) -> bool:
+        return self.type_code == TypeCode.CREDIT_NOTE
+
+    @property
+    def outside_scope(self) -> bool:
+        """Every line is outside the scope of VAT: no VAT id is stated (BR-O-02)."""
+        return all(line.vat_category == VatCategory.OUTSIDE_SCOPE for line in self.lines)
+
+    def vat_breakdown(self) -> list[VatBreakdown]:
+        """BG-23: one entry per category and rate, summing the lines' net and tax; the
+        exemption reason of the category (issuing checked there is one per category)."""
+        groups: dict[tuple[str, Decimal], list[Line]] = defaultdict(list)
+        for line in self.lines:
+            groups[(line.vat_category, line.vat_rate)].append(line)
+        return [
+            VatBreakdown(
+                category=category,
+                rate=rate,
+                taxable=sum((line.net for line in lines), Decimal("0.00")),
+                tax=sum((line.tax for line in lines), Decimal("0.00")),
+                exemption_reason=lines[0].exemption_reason,
+                exemption_reason_code=lines[0].exemption_reason_code,
+            )
+            for (category, rate), lines in sorted(groups.items(), key=_breakdown_order)
+        ]
+
+
+_CATEGORY_ORDER = {code: n for n, code in enumerate(VatCategory.values)}
+
+
+def _breakdown_order(item):
+    (category, rate), _lines = item
+    return (_CATEGORY_ORDER.get(category, 99), -rate)

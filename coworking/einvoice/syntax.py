@@ -1,0 +1,166 @@
+"""Writing a ``Document`` as CII (Factur-X, EN 16931 profile) or UBL 2.1 (Peppol BIS
+Billing 3.0).
+
+Both syntaxes come from one mapping to EN 16931's business terms (``business_terms``: a
+dict keyed by BT/BG numbers), handed to the ``factur-x`` package's generators, which build
+the XML trees with lxml. Two touches follow on the tree: the UBL gets Peppol's
+specification identifier (BT-24; the package writes the bare EN 16931 one), and empty
+elements the package marks ``xsi:nil`` are left plain (the CII schema refuses ``nil``).
+The output is canonical for a given document: same document, same bytes.
+"""
+
+from decimal import Decimal
+
+from django.http import HttpResponse
+from facturx import generate_cii_xml, generate_ubl_xml
+from lxml import etree
+
+from coworking.einvoice.document import Document, Line, Party, Syntax, VatBreakdown
+from coworking.vat import VatCategory
+
+EN16931 = "urn:cen.eu:en16931:2017"
+PEPPOL_BIS_BILLING = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
+PEPPOL_PROCESS = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
+UNIT_ONE = "C62"  # UN/ECE rec. 20: "one" (a unit, a desk-month, an hour booked as sold)
+XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
+UBL_CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
+
+
+def _amount(value: Decimal) -> str:
+    return f"{value:.2f}"
+
+
+def _number(value: Decimal) -> str:
+    """A quantity, price or rate without trailing zeros (``1.500`` → ``1.5``)."""
+    return format(Decimal(value).normalize(), "f")
+
+
+def _party(party: Party, *, state_vat_ids: bool) -> dict:
+    terms = {"name": party.name, "country_code": party.country}
+    optional = {
+        "biz_name": party.trading_name,
+        "postcode": party.postcode,
+        "city": party.city,
+        "legal_identifier": party.registration_id,
+        "legal_identifier_schemeid": party.registration_scheme if party.registration_id else "",
+        "legal_info": party.legal_info,
+        "vat_identifier": party.vat_id if state_vat_ids else "",
+        "einvoicing_addr": party.electronic_address,
+        "einvoicing_addr_schemeid": party.electronic_address_scheme,
+    }
+    for number, line in enumerate(party.street_lines[:3], start=1):
+        optional[f"addr_l{number}"] = line
+    if party.email:
+        optional["contacts"] = [{"email": party.email}]
+    terms.update({key: value for key, value in optional.items() if value})
+    return terms
+
+
+def _rate_terms(category: str, rate: Decimal, key: str) -> dict:
+    # Outside the scope of VAT has no rate at all (BR-O-05, BR-O-09).
+    return {} if category == VatCategory.OUTSIDE_SCOPE else {key: _number(rate)}
+
+
+def _breakdown(entry: VatBreakdown) -> dict:
+    terms = {
+        "BT-116": _amount(entry.taxable),
+        "BT-117": _amount(entry.tax),
+        "BT-118": entry.category,
+        **_rate_terms(entry.category, entry.rate, "BT-119"),
+    }
+    if entry.exemption_reason:
+        terms["BT-120"] = entry.exemption_reason
+    if entry.exemption_reason_code:
+        terms["BT-121"] = entry.exemption_reason_code
+    return terms
+
+
+def _line(line: Line) -> dict:
+    terms = {
+        "BT-126": str(line.position),
+        "BT-129": _number(line.quantity),
+        "BT-130": UNIT_ONE,
+        "BT-131": _amount(line.net),
+        "BT-146": _number(line.unit_price),
+        "BT-151": line.vat_category,
+        **_rate_terms(line.vat_category, line.vat_rate, "BT-152"),
+        "BT-153": line.description,
+    }
+    if line.period_start is not None:
+        terms["BT-134"], terms["BT-135"] = line.period_start, line.period_end
+    return terms
+
+
+def business_terms(document: Document) -> dict:
+    """The document as EN 16931 business terms, in the ``factur-x`` package's format."""
+    state_vat_ids = not document.outside_scope
+    terms: dict = {
+        "BT-1": document.number,
+        "BT-2": document.issue_date,
+        "BT-3": document.type_code,
+        "BT-5": document.currency,
+        "BG-4": _party(document.seller, state_vat_ids=state_vat_ids),
+        "BG-7": _party(document.buyer, state_vat_ids=state_vat_ids),
+        "BG-23": [_breakdown(entry) for entry in document.vat_breakdown()],
+        "BG-25": [_line(line) for line in document.lines],
+        "BT-106": _amount(sum((line.net for line in document.lines), Decimal("0.00"))),
+        "BT-109": _amount(document.net_total),
+        "BT-110": _amount(document.tax_total),
+        "BT-112": _amount(document.total),
+        "BT-115": _amount(document.total),
+    }
+    optional = {
+        "BT-9": document.due_date,
+        "BT-10": document.buyer_reference,
+        "BT-13": document.order_reference,
+        "BT-20": document.payment_terms,
+    }
+    terms.update({key: value for key, value in optional.items() if value})
+    if document.vat_currency and document.vat_currency != document.currency:
+        terms["BT-6"] = document.vat_currency
+        terms["BT-111"] = _amount(document.tax_total_vat_currency)
+    if document.preceding_invoice is not None:
+        number, date = document.preceding_invoice
+        terms["BG-3"] = [{"BT-25": number, "BT-26": date}]
+    if document.note:
+        terms["BG-1"] = [{"BT-22": document.note}]
+    return terms
+
+
+def _tidy(xml: bytes, *, customization_id: str | None = None) -> bytes:
+    root = etree.fromstring(xml)
+    for element in root.iter():
+        element.attrib.pop(XSI_NIL, None)
+    if customization_id:
+        root.find(f"{{{UBL_CBC}}}CustomizationID").text = customization_id
+    etree.cleanup_namespaces(root)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def render(document: Document, *, syntax: str) -> bytes:
+    """The document's XML in ``syntax`` (``Syntax.CII`` or ``Syntax.UBL``), UTF-8 bytes.
+    (The generators edit the dict they are given, so each call builds its own.)
+
+    Raises ``ValueError`` for an unknown syntax or a document the generators refuse.
+    """
+    terms = business_terms(document)
+    if syntax == Syntax.CII:
+        xml = generate_cii_xml(terms, level="en16931", check_xsd=False, check_schematron=False)
+        return _tidy(xml)
+    if syntax == Syntax.UBL:
+        terms["BT-23"] = PEPPOL_PROCESS
+        xml = generate_ubl_xml(terms, level="en16931", check_xsd=False, check_schematron=False)
+        return _tidy(xml, customization_id=PEPPOL_BIS_BILLING)
+    raise ValueError(f"Unknown e-invoice syntax {syntax!r}; expected one of {Syntax.values}.")
+
+
+def file_name(document_number: str, *, syntax: str) -> str:
+    """``AMS-2026-000042-ubl.xml``: the number and the syntax."""
+    return f"{document_number}-{syntax}.xml"
+
+
+def xml_attachment(xml: bytes, *, number: str, syntax: str) -> HttpResponse:
+    """The XML as a download named after the document's number (API and admin)."""
+    response = HttpResponse(xml, content_type="application/xml")
+    response["Content-Disposition"] = f'attachment; filename="{file_name(number, syntax=syntax)}"'
+    return response

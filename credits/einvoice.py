@@ -1,0 +1,94 @@
+"""Credit notes as e-invoices (EN 16931, type 381), in CII or UBL: see
+``coworking.einvoice``. Amounts are stated positive; the note refers to the invoice it
+corrects (BT-25, BT-26)."""
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+
+from coworking.einvoice import check_syntax, parties
+from coworking.einvoice.document import Document, Line, Syntax, TypeCode
+from coworking.einvoice.syntax import render
+from coworking.einvoice.validation import Report, validate
+from credits.models import CreditNote
+from invoicing.einvoice import invoice_document
+from invoicing.models import Invoice
+
+
+def credit_note_document(*, credit_note: CreditNote) -> Document:
+    """What a credit note states, as an EN 16931 document."""
+    vat_currency = (
+        credit_note.vat_currency if credit_note.vat_currency != credit_note.currency else ""
+    )
+    tax_vat_currency = credit_note.tax_total_vat_currency
+    return Document(
+        type_code=TypeCode.CREDIT_NOTE,
+        number=credit_note.number,
+        issue_date=credit_note.issue_date,
+        currency=credit_note.currency,
+        seller=parties.seller(credit_note.location),
+        buyer=parties.buyer(credit_note.customer),
+        lines=tuple(Line.of(line) for line in credit_note.lines.all()),
+        net_total=-credit_note.net_total.amount,
+        tax_total=-credit_note.tax_total.amount,
+        total=-credit_note.total.amount,
+        payment_terms=_("Credited to the customer's account."),
+        buyer_reference=credit_note.buyer_reference or credit_note.invoice_number,
+        vat_currency=vat_currency,
+        tax_total_vat_currency=(
+            -tax_vat_currency if vat_currency and tax_vat_currency is not None else None
+        ),
+        preceding_invoice=(credit_note.invoice_number, credit_note.invoice_issue_date),
+    )
+
+
+def credit_note_einvoice(*, credit_note: CreditNote, syntax: str) -> bytes:
+    """The credit note's XML in ``syntax`` (``cii`` or ``ubl``). Raises ``UnknownSyntax``."""
+    check_syntax(syntax)
+    return render(credit_note_document(credit_note=credit_note), syntax=syntax)
+
+
+@dataclass(frozen=True)
+class EInvoiceCheck:
+    """The validation of one document in one syntax."""
+
+    kind: str  # "invoice" or "credit note"
+    number: str
+    syntax: str
+    report: Report
+
+
+def einvoices_check(*, syntaxes: Sequence[str] = tuple(Syntax.values)) -> Iterator[EInvoiceCheck]:
+    """Build and validate every issued invoice and every credit note in each syntax,
+    invoices first, in number order. A document that cannot even be built is reported
+    as a schema error rather than stopping the run."""
+    invoices = (
+        Invoice.objects.exclude(state=Invoice.State.DRAFT)
+        .select_related("location", "customer")
+        .prefetch_related("lines")
+        .order_by("location_id", "sequence_number")
+    )
+    notes = (
+        CreditNote.objects.select_related("location", "customer")
+        .prefetch_related("lines")
+        .order_by("location_id", "sequence_number")
+    )
+    documents = [
+        *(
+            (_("invoice"), invoice.number, lambda i=invoice: invoice_document(invoice=i))
+            for invoice in invoices.iterator(chunk_size=500)
+        ),
+        *(
+            (_("credit note"), note.number, lambda n=note: credit_note_document(credit_note=n))
+            for note in notes.iterator(chunk_size=500)
+        ),
+    ]
+    for kind, number, build in documents:
+        for syntax in syntaxes:
+            check_syntax(syntax)
+            try:
+                report = validate(render(build(), syntax=syntax))
+            except Exception as error:
+                report = Report(syntax=syntax, schema_errors=[f"{type(error).__name__}: {error}"])
+            yield EInvoiceCheck(kind=kind, number=number, syntax=syntax, report=report)

@@ -1,0 +1,47 @@
+"""Invoices as e-invoices (EN 16931, type 380), in CII or UBL: see ``coworking.einvoice``."""
+
+from django.utils.translation import gettext as _
+
+from coworking.einvoice import check_syntax, parties
+from coworking.einvoice.document import Document, Line, TypeCode
+from coworking.einvoice.syntax import render
+from invoicing.errors import InvoiceIsDraft
+from invoicing.models import Invoice
+
+
+def invoice_document(*, invoice: Invoice) -> Document:
+    """What an issued invoice states, as an EN 16931 document. Raises ``InvoiceIsDraft``.
+
+    A cancelled invoice is still the invoice that was issued (its credit note is the
+    document that cancels it). Payments are not part of it: the legal document does not
+    change when the customer pays.
+    """
+    if invoice.state == Invoice.State.DRAFT:
+        raise InvoiceIsDraft(
+            _("Invoice draft #%(id)s has no e-invoice: issue it first.") % {"id": invoice.pk}
+        )
+    vat_currency = invoice.vat_currency if invoice.vat_currency != invoice.currency else ""
+    return Document(
+        type_code=TypeCode.INVOICE,
+        number=invoice.number,
+        issue_date=invoice.issue_date,
+        currency=invoice.currency,
+        seller=parties.seller(invoice.location),
+        buyer=parties.buyer(invoice.customer),
+        lines=tuple(Line.of(line) for line in invoice.lines.all()),
+        net_total=invoice.net_total.amount,
+        tax_total=invoice.tax_total.amount,
+        total=invoice.total.amount,
+        due_date=invoice.due_date,
+        buyer_reference=invoice.buyer_reference,
+        order_reference=invoice.order_reference,
+        vat_currency=vat_currency,
+        tax_total_vat_currency=invoice.tax_total_vat_currency if vat_currency else None,
+    )
+
+
+def invoice_einvoice(*, invoice: Invoice, syntax: str) -> bytes:
+    """The invoice's XML in ``syntax`` (``cii`` or ``ubl``). Raises ``UnknownSyntax`` or
+    ``InvoiceIsDraft``."""
+    check_syntax(syntax)
+    return render(invoice_document(invoice=invoice), syntax=syntax)

@@ -1,0 +1,21 @@
+"""The stable error codes of invoicing; see ``coworking.error_codes``."""
+
+from enum import StrEnum
+
+
+class InvoicingErrorCode(StrEnum):
+    INVOICE_NOT_FOUND = "invoice_not_found"
+    INVOICE_IS_DRAFT = "invoice_is_draft"
+    INVOICE_NOT_DRAFT = "invoice_not_draft"
+    INVOICE_HAS_NO_LINES = "invoice_has_no_lines"
+    INVOICE_LINE_INVALID = "invoice_line_invalid"
+    INVOICE_NOT_PAYABLE = "invoice_not_payable"
+    PAYMENT_INVALID = "payment_invalid"
+    PAYMENT_EXCEEDS_AMOUNT_DUE = "payment_exceeds_amount_due"
+    PAYMENT_EXCEEDS_AVAILABLE_CREDIT = "payment_exceeds_available_credit"
+    PDF_UNAVAILABLE = "pdf_unavailable"
+    # Issuing what an invoice must state (EN 16931, VAT Directive Art. 226).
+    INVOICE_DATE_OUT_OF_ORDER = "invoice_date_out_of_order"
+    REVERSE_CHARGE_NEEDS_VAT_ID = "reverse_charge_needs_vat_id"
+    EXCHANGE_RATE_MISSING = "exchange_rate_missing"
+    PARTY_DETAILS_MISSING = "party_details_missing"

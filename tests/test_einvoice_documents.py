@@ -1,0 +1,362 @@
+"""Every document shape the product makes, as CII and as UBL, passes the official EN 16931
+rules with no fatal finding, and states what the database holds (read back by the
+``factur-x`` package's parser, the same business terms from either syntax)."""
+
+import datetime
+import json
+import os
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+from facturx import parse_ubl_cii_xml
+
+from coworking.einvoice import UnknownSyntax
+from coworking.einvoice.document import Syntax
+from coworking.einvoice.syntax import render
+from coworking.einvoice.validation import ARTEFACTS, validate
+from coworking.models import Customer, ExchangeRate
+from credits.einvoice import credit_note_document, credit_note_einvoice
+from credits.services import invoice_cancel
+from invoicing.einvoice import invoice_document, invoice_einvoice
+from invoicing.errors import InvoiceIsDraft
+from invoicing.models import Channel
+from tests.factories import (
+    CustomerFactory,
+    LocationFactory,
+    draft_invoice,
+    french_location,
+    issued_invoice,
+    line,
+)
+
+pytestmark = pytest.mark.django_db
+
+REVERSE = "Reverse charge (Art. 196 Directive 2006/112/EC)"
+EXEMPT = "Exempt: letting of immovable property (Art. 135(1)(l) Directive 2006/112/EC)"
+
+
+def eu_business(location, **kwargs):
+    return CustomerFactory(
+        location=location,
+        kind="company",
+        billing_name="Müller Consulting GmbH",
+        tax_id="DE136695976",
+        street_line1="Friedrichstraße 68",
+        postcode="10117",
+        city="Berlin",
+        country="DE",
+        **kwargs,
+    )
+
+
+def one_rate():
+    return issued_invoice(specs=[("Dedicated desk", "1", "320.00", "21")])
+
+
+def several_rates():
+    return issued_invoice()  # 21 % and 9 %
+
+
+def zero_rated():
+    return issued_invoice(
+        specs=[
+            line("Printed handbooks", "10", "8.00", "0", category="Z"),
+            ("Desk", "1", "190", "21"),
+        ]
+    )
+
+
+def exempt():
+    return issued_invoice(
+        specs=[
+            line("Office letting", "1", "900.00", "0", category="E", reason=EXEMPT),
+            ("Meeting room (hours)", "2", "35.00", "21"),
+        ]
+    )
+
+
+def reverse_charge_to_an_eu_business():
+    location = LocationFactory()
+    return issued_invoice(
+        customer=eu_business(location),
+        specs=[line("Event hosting", "1", "2400.00", "0", category="AE", reason=REVERSE)],
+    )
+
+
+def outside_scope():
+    location = LocationFactory(registration_id="12345678")
+    return issued_invoice(
+        customer=CustomerFactory(location=location),
+        specs=[line("Deposit for the keys", "1", "50.00", "0", category="O")],
+    )
+
+
+def gbp_location():
+    location = LocationFactory(
+        street_line1="12 Rivington Street",
+        postcode="EC2A 3DU",
+        city="London",
+        country="GB",
+        tax_id="GB980780684",
+        default_currency="GBP",
+        default_tax_rate=Decimal("20"),
+    )
+    return issued_invoice(
+        customer=CustomerFactory(location=location, country="GB", postcode="EC1V 9HX"),
+        specs=[("Hot desk", "1", "190.00", "20")],
+    )
+
+
+def usd_from_a_euro_location():
+    customer = CustomerFactory()
+    ExchangeRate.objects.create(
+        currency="USD", vat_currency="EUR", date=datetime.date(2026, 1, 1), rate=Decimal("0.9213")
+    )
+    return issued_invoice(customer=customer, currency="USD", issue_date=datetime.date(2026, 3, 2))
+
+
+def customer_with_the_minimum_address():
+    location = LocationFactory()
+    customer = CustomerFactory(
+        location=location, street_line1="", postcode="", city="", country="BE"
+    )
+    return issued_invoice(customer=customer, specs=[("Day pass", "1", "29.00", "21")])
+
+
+def french_location_with_service_periods():
+    location = french_location()
+    customer = CustomerFactory(
+        location=location, street_line1="3 place du Marché", postcode="69001", city="Lyon",
+        country="FR", language="fr",
+    )  # fmt: skip
+    march = (datetime.date(2026, 3, 1), datetime.date(2026, 3, 31))
+    return issued_invoice(
+        customer=customer,
+        specs=[
+            line("Poste dédié", "1", "320.00", "20", period=march),
+            line("Salle de réunion (heures)", "3", "35.00", "20"),
+            line("Café et déjeuner", "4", "12.50", "10"),
+        ],
+        issue_date=datetime.date(2026, 3, 2),
+    )
+
+
+SHAPES = {
+    "one rate": one_rate,
+    "several rates": several_rates,
+    "zero rated": zero_rated,
+    "exempt": exempt,
+    "reverse charge to an EU business": reverse_charge_to_an_eu_business,
+    "outside the scope of VAT": outside_scope,
+    "in GBP": gbp_location,
+    "in USD from a location paying VAT in EUR": usd_from_a_euro_location,
+    "customer with only a country": customer_with_the_minimum_address,
+    "French location, service periods, two rates": french_location_with_service_periods,
+}
+
+
+def valid_terms(xml: bytes) -> dict:
+    """The business terms of a document that passes the rules (else the findings)."""
+    report = validate(xml)
+    assert report.valid, report.problems()
+    return parse_ubl_cii_xml(xml)
+
+
+@pytest.mark.parametrize("syntax", Syntax.values)
+@pytest.mark.parametrize("shape", SHAPES)
+def test_every_shape_validates_as_invoice_and_as_credit_note(shape, syntax):
+    invoice = SHAPES[shape]()
+
+    terms = valid_terms(invoice_einvoice(invoice=invoice, syntax=syntax))
+    assert terms["BT-3"] == "380" and terms["BT-1"] == invoice.number
+    assert Decimal(terms["BT-112"]) == invoice.total.amount
+    assert Decimal(terms["BT-110"]) == invoice.tax_total.amount
+    assert terms["BT-10"], "Peppol asks for a buyer or an order reference"
+
+    note = invoice_cancel(invoice=invoice, actor=None, reason="Booked twice", channel=Channel.CLI)
+    terms = valid_terms(credit_note_einvoice(credit_note=note, syntax=syntax))
+    assert terms["BT-3"] == "381" and terms["BT-1"] == note.number
+    assert terms["BG-3"] == [{"BT-25": invoice.number, "BT-26": invoice.issue_date}]
+    assert Decimal(terms["BT-112"]) == invoice.total.amount  # positive: the type credits
+    assert all(Decimal(line["BT-131"]) >= 0 for line in terms["BG-25"])
+    assert all(Decimal(line["BT-129"]) > 0 for line in terms["BG-25"])
+
+
+@pytest.mark.parametrize("syntax", Syntax.values)
+def test_reverse_charge_states_the_reason_and_both_vat_ids(syntax):
+    invoice = reverse_charge_to_an_eu_business()
+    terms = valid_terms(invoice_einvoice(invoice=invoice, syntax=syntax))
+    assert terms["BG-23"] == [
+        {"BT-116": "2400.00", "BT-117": "0.00", "BT-118": "AE", "BT-119": "0",
+         "BT-120": REVERSE, "BT-121": "VATEX-EU-AE"}
+    ]  # fmt: skip
+    assert terms["BG-7"]["vat_identifier"] == "DE136695976"
+    assert terms["BG-4"]["vat_identifier"] == invoice.location.tax_id
+
+
+@pytest.mark.parametrize("syntax", Syntax.values)
+def test_outside_scope_states_no_rate_and_no_vat_id(syntax):
+    terms = valid_terms(invoice_einvoice(invoice=outside_scope(), syntax=syntax))
+    assert terms["BG-23"][0]["BT-118"] == "O" and "BT-119" not in terms["BG-23"][0]
+    assert "vat_identifier" not in terms["BG-4"] and "vat_identifier" not in terms["BG-7"]
+    assert terms["BG-4"]["legal_identifier"] == "12345678"
+
+
+@pytest.mark.parametrize("syntax", Syntax.values)
+def test_foreign_currency_states_the_vat_in_the_vat_currency(syntax):
+    invoice = usd_from_a_euro_location()
+    assert invoice.vat_exchange_rate == Decimal("0.9213")
+    terms = valid_terms(invoice_einvoice(invoice=invoice, syntax=syntax))
+    assert terms["BT-5"] == "USD" and terms["BT-6"] == "EUR"
+    expected = (invoice.tax_total.amount * Decimal("0.9213")).quantize(Decimal("0.01"))
+    assert Decimal(terms["BT-111"]) == expected == invoice.tax_total_vat_currency
+
+
+@pytest.mark.parametrize("syntax", Syntax.values)
+def test_minimum_address_is_the_country(syntax):
+    terms = valid_terms(
+        invoice_einvoice(invoice=customer_with_the_minimum_address(), syntax=syntax)
+    )
+    address = {k: v for k, v in terms["BG-7"].items() if k in ("addr_l1", "city", "postcode")}
+    assert terms["BG-7"]["country_code"] == "BE" and address == {}
+
+
+@pytest.mark.parametrize("syntax", Syntax.values)
+def test_french_seller_legal_mentions_and_service_period(syntax):
+    terms = valid_terms(
+        invoice_einvoice(invoice=french_location_with_service_periods(), syntax=syntax)
+    )
+    seller = terms["BG-4"]
+    assert seller["legal_identifier"] == "123456782" and seller["country_code"] == "FR"
+    assert "SAS au capital de" in seller["legal_info"]
+    assert "RCS Paris 123 456 782" in seller["legal_info"]
+    assert "SIRET 12345678200002" in seller["legal_info"]
+    desk = terms["BG-25"][0]
+    assert (desk["BT-134"], desk["BT-135"]) == (
+        datetime.date(2026, 3, 1),
+        datetime.date(2026, 3, 31),
+    )
+    assert sorted(entry["BT-119"] for entry in terms["BG-23"]) == ["10", "20"]
+
+
+def test_both_syntaxes_state_the_same_business_terms():
+    invoice = french_location_with_service_periods()
+    cii, ubl = (
+        parse_ubl_cii_xml(invoice_einvoice(invoice=invoice, syntax=s)) for s in ("cii", "ubl")
+    )
+    for terms in (cii, ubl):
+        terms.pop("BT-23", None)
+        terms.pop("BT-24")
+    assert cii == ubl
+
+
+def test_ubl_is_peppol_bis_billing_3():
+    terms = parse_ubl_cii_xml(invoice_einvoice(invoice=one_rate(), syntax="ubl"))
+    assert (
+        terms["BT-24"]
+        == "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
+    )
+    assert terms["BT-23"] == "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
+
+
+def test_buyer_reference_is_the_drafts_else_the_customers_else_the_number():
+    mine = issued_invoice(buyer_reference="PO-778")
+    assert mine.buyer_reference == "PO-778"
+    customer = CustomerFactory(buyer_reference="Cost centre 4100")
+    assert issued_invoice(customer=customer).buyer_reference == "Cost centre 4100"
+    plain = issued_invoice()
+    assert plain.buyer_reference == plain.number
+    terms = parse_ubl_cii_xml(invoice_einvoice(invoice=mine, syntax="ubl"))
+    assert terms["BT-10"] == "PO-778"
+
+
+def test_same_document_same_bytes():
+    invoice = several_rates()
+    for syntax in Syntax.values:
+        assert invoice_einvoice(invoice=invoice, syntax=syntax) == invoice_einvoice(
+            invoice=invoice, syntax=syntax
+        )
+
+
+def test_the_rules_catch_a_broken_document():
+    """The validation can fail: a document without its number breaks BR-02."""
+    document = invoice_document(invoice=one_rate())
+    broken = render(document.__class__(**{**document.__dict__, "number": " "}), syntax="ubl")
+    report = validate(broken)
+    assert not report.valid
+    assert "BR-02" in {finding.rule for finding in report.fatal}
+
+
+def test_a_schema_error_is_reported():
+    xml = invoice_einvoice(invoice=one_rate(), syntax="cii")
+    report = validate(xml.replace(b"<ram:TypeCode>380</ram:TypeCode>", b"<ram:Nonsense/>", 1))
+    assert not report.valid and report.schema_errors
+
+
+def test_a_draft_has_no_einvoice_and_an_unknown_syntax_is_refused():
+    with pytest.raises(InvoiceIsDraft):
+        invoice_einvoice(invoice=draft_invoice(), syntax="ubl")
+    with pytest.raises(UnknownSyntax):
+        invoice_einvoice(invoice=one_rate(), syntax="pdf")
+
+
+def test_a_credit_note_keeps_the_invoices_reference_rate_and_vat_currency():
+    invoice = usd_from_a_euro_location()
+    note = invoice_cancel(invoice=invoice, actor=None, channel=Channel.CLI)
+    assert note.buyer_reference == invoice.buyer_reference
+    assert (note.vat_currency, note.vat_exchange_rate) == ("EUR", Decimal("0.9213"))
+    assert note.tax_total_vat_currency == -invoice.tax_total_vat_currency
+    document = credit_note_document(credit_note=note)
+    assert document.tax_total_vat_currency == invoice.tax_total_vat_currency
+
+
+def test_validate_einvoices_command_passes_on_the_demo_and_fails_on_a_broken_document():
+    call_command("seed_demo", "--invoices", "40")
+    call_command("validate_einvoices")
+    customer = Customer.objects.filter(invoices__state="issued").first()
+    with connection.cursor() as cursor:  # a customer migrated without a country
+        cursor.execute("UPDATE coworking_customer SET country = '' WHERE id = %s", [customer.pk])
+    with pytest.raises(CommandError, match="with fatal findings"):
+        call_command("validate_einvoices", "--syntax", "ubl")
+
+
+SHARED_VALIDATOR = Path(
+    os.environ.get(
+        "EN16931_VALIDATOR", Path(settings.BASE_DIR).parent / "shared" / "einvoice" / "validate.py"
+    )
+)
+
+
+@pytest.mark.skipif(not SHARED_VALIDATOR.exists(), reason="no shared/einvoice/validate.py here")
+def test_the_shared_validator_agrees_on_every_shape(tmp_path):
+    """``shared/einvoice/validate.py`` (run as a script) finds no fatal error either, and
+    the artefacts this repository ships are the same files."""
+    for name in ("EN16931-CII-validation.xslt", "EN16931-UBL-validation.xslt"):
+        shipped = (ARTEFACTS / name).read_bytes()
+        assert shipped == (SHARED_VALIDATOR.parent / name).read_bytes()
+    files = []
+    for n, make in enumerate(SHAPES.values()):
+        invoice = make()
+        note = invoice_cancel(invoice=invoice, actor=None, channel=Channel.CLI)
+        for syntax in Syntax.values:
+            for document, xml in (
+                (f"{n}-invoice", invoice_einvoice(invoice=invoice, syntax=syntax)),
+                (f"{n}-note", credit_note_einvoice(credit_note=note, syntax=syntax)),
+            ):
+                path = tmp_path / f"{document}-{syntax}.xml"
+                path.write_bytes(xml)
+                files.append(str(path))
+    result = subprocess.run(
+        [sys.executable, str(SHARED_VALIDATOR), "--json", *files], capture_output=True, text=True
+    )
+    reports = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(reports) == len(files) == 4 * len(SHAPES)
+    assert [r["file"] for r in reports if not r["valid"]] == [], result.stdout
+    assert result.returncode == 0
