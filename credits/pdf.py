@@ -227,10 +227,19 @@ def credit_note_pdf_bytes(*, credit_note: CreditNote) -> bytes:
             fmt=fmt,
             language=language,
         )
-        context["cancels"] = _("Cancels invoice %(number)s of %(date)s") % {
+        # A note for the whole invoice cancels it; any other (a part, or what earlier notes
+        # left) corrects it, and shows only the lines it credits.
+        full = credit_note.total == -credit_note.invoice.total
+        reference = (
+            _("Cancels invoice %(number)s of %(date)s")
+            if full
+            else _("Corrects invoice %(number)s of %(date)s")
+        )
+        context["cancels"] = reference % {
             "number": credit_note.invoice_number,
             "date": fmt.date(credit_note.invoice_issue_date),
         }
+        context["full"] = full
         context["reason"] = credit_note.reason
         html = render_to_string("documents/credit_note.html", context)
     return render_pdf(html=html, identifier=f"credit-note/{credit_note.number}")

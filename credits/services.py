@@ -11,7 +11,8 @@ cancelled. Both are ``_issue``, which runs in one transaction:
 3. write everything: the invoice's credited amount and state, the credit note (still
    without its number) and its lines, the ledger entries (the credit; a refund or a
    settlement outside when staff chose one), and the cancellation record when the invoice
-   is now credited in full;
+   is now credited in full; then have the database check the credit limits (constraint
+   triggers deferred to commit, run at this point instead);
 4. last, take the next number of the location's credit-note series and set it on the note.
    The counter row stays locked until commit, so numbers are gapless; taking it last keeps
    that per-location serial section down to two short statements and the commit;
@@ -697,8 +698,26 @@ def _write(
             amount_paid=amount_paid,
             started_at=started_at,
         )
+    _check_credit_limits()
     _number(credit_note=credit_note, prefix=invoice.location.credit_note_prefix)
     return credit_note
+
+
+# The constraint trigger that holds the over-credit rule (migration 0006), deferred to commit.
+CREDIT_LIMIT_TRIGGER = "credits_credit_within_invoice"
+
+
+def _check_credit_limits() -> None:
+    """Have the database check the credit limits now, before the number is taken, rather
+    than at commit, when the location's counter would be held while they run; then defer
+    them again for whatever else the transaction writes."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SET CONSTRAINTS {CREDIT_LIMIT_TRIGGER} IMMEDIATE; "
+            f"SET CONSTRAINTS {CREDIT_LIMIT_TRIGGER} DEFERRED"
+        )
 
 
 def _number(*, credit_note: CreditNote, prefix: str) -> None:

@@ -4,6 +4,7 @@ import http.cookiejar
 import re
 import urllib.parse
 import urllib.request
+from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -115,3 +116,43 @@ def test_demo_login_and_invoice_list_over_real_http(live_server):
     assert "Select invoice to change" in body
     first_number = Invoice.objects.exclude(number="").order_by("-issue_date", "-id").first().number
     assert first_number in body
+
+
+def test_credit_invoice_credits_lines_by_position_and_an_amount(capsys):
+    invoice = issued_invoice(specs=[("Day pass", "5", "25.00", "21"), ("Desk", "1", "300", "9")])
+    call_command(
+        "credit_invoice",
+        invoice.number,
+        "--line",
+        "1:2",
+        "--amount",
+        "10.00@9",
+        "--reason",
+        "Unused passes",
+        "--code",
+        "service_not_used",
+    )
+    note = CreditNote.objects.get(invoice=invoice)
+    assert f"credit note {note.number} for" in capsys.readouterr().out
+    assert (note.reason_code, note.channel, note.total.amount) == (
+        "service_not_used",
+        "cli",
+        Decimal("-71.40"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--line", "9:1"], "no line at position"),
+        (["--line", "1:x"], "is not a number"),
+        (["--line", "1:6"], "credit_exceeds_line"),
+        (["--amount", "5@20"], "tax_rate_not_on_invoice"),
+        ([], "credit_note_invalid"),
+    ],
+)
+def test_credit_invoice_refuses_bad_input_with_a_sentence(arguments, message):
+    invoice = issued_invoice(specs=[("Day pass", "5", "25.00", "21")])
+    with pytest.raises(CommandError, match=message):
+        call_command("credit_invoice", invoice.number, *arguments)
+    assert not CreditNote.objects.exists()
