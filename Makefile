@@ -6,14 +6,15 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/coworking
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 # Local development runs with DEBUG on (a random secret key kept in var/); production never
-# does (see the README's production section).
-DEV_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-1}
+# does (see the README's production section). The demo may send webhooks to a receiver on
+# this machine (loopback), which production refuses.
+DEV_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-1} WEBHOOKS_ALLOW_LOOPBACK=$${WEBHOOKS_ALLOW_LOOPBACK:-1}
 # The suite runs as production does (DEBUG off), with a throw-away secret key.
 TEST_ENV := DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
 	REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')}
 
-.PHONY: install run test lint reconcile bench bench-serial bench-pdf bench-api
+.PHONY: install run test lint reconcile bench bench-serial bench-pdf bench-api bench-einvoice bench-webhooks
 
 # --- Set-up -----------------------------------------------------------------------------------
 $(VENV)/.installed: pyproject.toml
@@ -52,6 +53,7 @@ lint: install
 
 # --- Benchmarks (bench/, results in docs/benchmarks.md); each uses a database of its own -----
 BENCH_PDF_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cw_bench_pdf
+BENCH_WEBHOOKS_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cw_bench_webhooks
 
 # The cancel service against a hand-written psycopg baseline.
 bench: install
@@ -72,3 +74,13 @@ bench-serial: install
 bench-api: install
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 		$(PY) bench/api.py $(BENCH_ARGS)
+
+# Webhook delivery: a burst of cancels while Celery workers deliver to a local receiver.
+bench-webhooks: install
+	DATABASE_URL=$(BENCH_WEBHOOKS_DATABASE_URL) REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+		$(PY) bench/webhooks.py $(BENCH_ARGS)
+
+# E-invoices: building and validating one document (bench/einvoice.py), on a database of its own.
+BENCH_EINVOICE_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cw_bench_einvoice
+bench-einvoice: install
+	DATABASE_URL=$(BENCH_EINVOICE_DATABASE_URL) $(PY) bench/einvoice.py

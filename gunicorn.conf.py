@@ -23,7 +23,7 @@ preload_app = True
 # Recycle workers now and then, staggered, so none grows without bound.
 max_requests = 5000
 max_requests_jitter = 500
-accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None  # empty: no access log
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # The heartbeat files of the workers live in memory, not on the container's disk.

@@ -46,3 +46,57 @@ def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
     return ordered[index]
+
+
+LINES = 5
+
+
+def make_location(prefix: str):
+    """A location and one customer of it (returned), for a series of bench invoices."""
+    from decimal import Decimal
+
+    from coworking.models import Customer, Location
+
+    location = Location.objects.create(
+        name=f"Bench {prefix}",
+        legal_name=f"Bench {prefix} B.V.",
+        street_line1="Bench street 1",
+        postcode="1015 BS",
+        city="Amsterdam",
+        country="NL",
+        tax_id=f"NL{prefix}",
+        default_currency="EUR",
+        vat_currency="EUR",
+        default_tax_rate=Decimal("21"),
+        invoice_prefix=prefix,
+        credit_note_prefix=f"{prefix}CN",
+    )
+    return Customer.objects.create(
+        location=location,
+        billing_name=f"Bench customer {prefix}",
+        billing_email="b@example.com",
+        country="NL",
+    )
+
+
+def seed(customer, n: int, lines: int = LINES) -> list[int]:
+    """Issue ``n`` invoices of ``lines`` lines for ``customer`` through the services; their ids."""
+    from decimal import Decimal
+
+    from djmoney.money import Money
+
+    from invoicing.services import LineInput, invoice_create_draft, invoice_issue
+
+    specs = [
+        LineInput(
+            description=f"Line {i}",
+            quantity=Decimal("1.5"),
+            unit_price=Money(Decimal("19.99") + i, "EUR"),
+            tax_rate=Decimal("21") if i % 2 else Decimal("9"),
+        )
+        for i in range(lines)
+    ]
+    return [
+        invoice_issue(invoice=invoice_create_draft(customer=customer, lines=specs)).pk
+        for _ in range(n)
+    ]

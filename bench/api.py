@@ -13,6 +13,10 @@ What it does, in order (all on this machine, loopback only, every loop bounded):
    ``POST /api/v1/invoices/{id}/cancel`` over distinct invoices with 1 and 8 concurrent
    clients: latency p50/p95 and throughput, and the ratio to the service-level time (the
    HTTP + DRF overhead: auth, throttle, scoping, policy, serialising the credit note).
+   Twice, side by side: *before*, gunicorn's sync workers with a new TCP connection per
+   request (what the project ran until the production image), and *production*,
+   ``gunicorn.conf.py`` (gthread workers with keep-alive) with clients that keep their
+   connection open, as a portal backend or a load balancer does.
 4. Times the list endpoints (50 a page) and counts their SQL queries per request
    in-process with Django's test client (the same code path), for two pages and two data
    sizes, to show the count is constant.
@@ -206,30 +210,67 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+class Client:
+    """One HTTP client: a new connection per request, or one kept alive (and re-opened if
+    the server closed it)."""
+
+    def __init__(self, port: int, *, keep_alive: bool):
+        self.port, self.keep_alive, self.connection = port, keep_alive, None
+
+    def request(self, method: str, path: str, token: str, body: bytes | None = None):
+        headers = {"Authorization": f"Token {token}", "Accept": "application/json"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        if self.connection is None:
+            self.connection = http.client.HTTPConnection(
+                "127.0.0.1", self.port, timeout=REQUEST_TIMEOUT
+            )
+        try:
+            self.connection.request(method, path, body=body, headers=headers)
+            response = self.connection.getresponse()
+            content = response.read()
+        except Exception:
+            self.close()
+            raise
+        if response.will_close or not self.keep_alive:
+            self.close()
+        return response.status, content
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
+
 def request(port: int, method: str, path: str, token: str, body: bytes | None = None):
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
-    headers = {"Authorization": f"Token {token}", "Accept": "application/json"}
-    if body is not None:
-        headers["Content-Type"] = "application/json"
-    try:
-        connection.request(method, path, body=body, headers=headers)
-        response = connection.getresponse()
-        return response.status, response.read()
-    finally:
-        connection.close()
+    return Client(port, keep_alive=False).request(method, path, token, body)
 
 
-def start_gunicorn(*, port: int, workers: int, env: dict) -> subprocess.Popen:
+# The web tier as measured: the old command line, and the production config file.
+SERVERS = {
+    "before": {
+        "label": "sync workers, new connection per request",
+        "args": ["--config", "/dev/null", "--worker-class", "sync", "--workers", "4"],
+        "keep_alive": False,
+    },
+    "production": {
+        "label": "gunicorn.conf.py (gthread, keep-alive), clients keep their connection",
+        "args": [],
+        "keep_alive": True,
+    },
+}
+
+
+def start_gunicorn(*, port: int, env: dict, args: list[str]) -> subprocess.Popen:
     process = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "gunicorn",
             "coworking.wsgi:application",
+            *args,
             "--bind",
             f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
             "--log-level",
             "warning",
         ],
@@ -251,7 +292,9 @@ def start_gunicorn(*, port: int, workers: int, env: dict) -> subprocess.Popen:
     raise SystemExit("gunicorn did not answer within 30 s")
 
 
-def run_http_cancels(port: int, token: str, invoice_ids: list[int], *, clients: int) -> dict:
+def run_http_cancels(
+    port: int, token: str, invoice_ids: list[int], *, clients: int, keep_alive: bool
+) -> dict:
     work: queue.Queue = queue.Queue()
     for invoice_id in invoice_ids:
         work.put(invoice_id)
@@ -261,14 +304,16 @@ def run_http_cancels(port: int, token: str, invoice_ids: list[int], *, clients: 
     body = json.dumps({"reason": "bench"}).encode()
 
     def client():
+        http_client = Client(port, keep_alive=keep_alive)
         while True:
             try:
                 invoice_id = work.get_nowait()
             except queue.Empty:
+                http_client.close()
                 return
             start = time.perf_counter()
-            status, content = request(
-                port, "POST", f"/api/v1/invoices/{invoice_id}/cancel", token, body
+            status, content = http_client.request(
+                "POST", f"/api/v1/invoices/{invoice_id}/cancel", token, body
             )
             elapsed = time.perf_counter() - start
             with lock:
@@ -288,16 +333,20 @@ def run_http_cancels(port: int, token: str, invoice_ids: list[int], *, clients: 
     return summary(latencies, time.perf_counter() - started)
 
 
-def run_http_gets(port: int, token: str, paths: list[str], *, repeat: int) -> dict:
+def run_http_gets(
+    port: int, token: str, paths: list[str], *, repeat: int, keep_alive: bool = True
+) -> dict:
     latencies = []
+    http_client = Client(port, keep_alive=keep_alive)
     started = time.perf_counter()
     for _round in range(repeat):
         for path in paths:
             start = time.perf_counter()
-            status, content = request(port, "GET", path, token)
+            status, content = http_client.request("GET", path, token)
             latencies.append(time.perf_counter() - start)
             if status != 200:
                 raise SystemExit(f"GET {path} answered {status}: {content[:200]}")
+    http_client.close()
     return summary(latencies, time.perf_counter() - started)
 
 
@@ -321,7 +370,6 @@ def main() -> None:
     parser.add_argument("--cancels", type=int, default=200, help="cancels per run (default 200)")
     parser.add_argument("--list-invoices", type=int, default=500)
     parser.add_argument("--list-requests", type=int, default=20, help="rounds over the pages")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
     parser.add_argument(
         "--conn-max-age",
         type=int,
@@ -340,6 +388,7 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))  # throw-away
     os.environ["DJANGO_ALLOWED_HOSTS"] = "127.0.0.1,localhost"
     os.environ["API_CANCEL_THROTTLE_RATE"] = "1000000/minute"  # measure, don't throttle
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coworking.settings")
     recreate_database(url)
 
@@ -350,20 +399,17 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     t0 = time.perf_counter()
-    data = seed(cancels=args.cancels * 4, list_invoices=args.list_invoices)
-    seed_seconds = time.perf_counter() - t0
-    ids = data["to_cancel"]
     n = args.cancels
-    shares = {
-        "service_1": ids[0:n],
-        "service_8": ids[n : 2 * n],
-        "http_1": ids[2 * n : 3 * n],
-        "http_8": ids[3 * n : 4 * n],
-    }
+    data = seed(cancels=n * (2 + 2 * len(SERVERS)), list_invoices=args.list_invoices)
+    seed_seconds = time.perf_counter() - t0
+    ids = iter(data["to_cancel"])
+
+    def share() -> list[int]:
+        return [next(ids) for _ in range(n)]
 
     results = {}
-    results["service_1"] = run_service(shares["service_1"], actor=data["staff"], threads=1)
-    results["service_8"] = run_service(shares["service_8"], actor=data["staff"], threads=8)
+    results["service_1"] = run_service(share(), actor=data["staff"], threads=1)
+    results["service_8"] = run_service(share(), actor=data["staff"], threads=8)
 
     member = data["member"]
     invoice_pages = range(1, min(5, -(-args.list_invoices // 50)) + 1)
@@ -381,29 +427,41 @@ def main() -> None:
         count_queries("/api/v1/invoices?page_size=10", data["member_token"])
     ]
 
-    port = free_port()
-    env = {**os.environ, "DATABASE_CONN_MAX_AGE": str(args.conn_max_age)}
-    server = start_gunicorn(port=port, workers=args.workers, env=env)
-    try:
-        token = data["staff_token"]
-        # Warm every worker (imports, connections) before measuring.
-        run_http_gets(port, token, ["/api/v1/me"], repeat=args.workers * 4)
-        results["http_1"] = run_http_cancels(port, token, shares["http_1"], clients=1)
-        results["http_8"] = run_http_cancels(port, token, shares["http_8"], clients=8)
-        lists = {
-            name: run_http_gets(port, data["member_token"], paths, repeat=args.list_requests)
-            for name, paths in list_paths.items()
-        }
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    env = {
+        **os.environ,
+        "DATABASE_CONN_MAX_AGE": str(args.conn_max_age),
+        "GUNICORN_ACCESS_LOG": "",
+    }
+    token = data["staff_token"]
+    lists = {}
+    for name, server_config in SERVERS.items():
+        port = free_port()
+        server = start_gunicorn(port=port, env=env, args=server_config["args"])
+        keep_alive = server_config["keep_alive"]
+        try:
+            # Warm every worker (imports, connections) before measuring.
+            run_http_gets(port, token, ["/api/v1/me"], repeat=16, keep_alive=False)
+            for clients in (1, 8):
+                results[f"{name}_{clients}"] = run_http_cancels(
+                    port, token, share(), clients=clients, keep_alive=keep_alive
+                )
+            if name == "production":
+                lists = {
+                    list_name: run_http_gets(
+                        port, data["member_token"], paths, repeat=args.list_requests
+                    )
+                    for list_name, paths in list_paths.items()
+                }
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
 
     from coworking.celery import app
 
     purged = app.control.purge()  # the PDF renders the cancels queued (throw-away data)
 
     def row(label, r, base=None):
-        ratio = f"{r['p50_ms'] / base['p50_ms']:.1f}x" if base else "1.0x"
+        ratio = f"{r['p50_ms'] / base['p50_ms']:.2f}x" if base else "1.00x"
         return (
             f"| {label} | {r['n']} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | "
             f"{r['per_s']:.0f} | {ratio} |"
@@ -412,10 +470,10 @@ def main() -> None:
     cpu = platform.processor() or platform.machine()
     print(
         f"Machine: {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}; "
-        f"gunicorn {args.workers} sync workers on 127.0.0.1 (DATABASE_CONN_MAX_AGE="
-        f"{args.conn_max_age}), PostgreSQL and Redis on loopback; load average before the "
-        f"run: {load_before}. Seeded {len(ids) + args.list_invoices} invoices in "
-        f"{seed_seconds:.1f} s; purged {purged} queued PDF tasks afterwards.\n"
+        f"gunicorn on 127.0.0.1 (DATABASE_CONN_MAX_AGE={args.conn_max_age}), PostgreSQL and "
+        f"Redis on loopback; load average before the run: {load_before}. Seeded "
+        f"{len(data['to_cancel']) + args.list_invoices} invoices in {seed_seconds:.1f} s; "
+        f"purged {purged} queued PDF tasks afterwards.\n"
     )
     print(
         "Cancel over distinct invoices (3 lines each, 20 customers of one location, so the "
@@ -423,17 +481,15 @@ def main() -> None:
     )
     print("| run | cancels | p50 ms | p95 ms | cancels/s | p50 vs service |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
-    print(row("service `invoice_cancel`, 1 thread", results["service_1"]))
-    print(row("HTTP `POST …/cancel`, 1 client", results["http_1"], results["service_1"]))
-    print(row("service `invoice_cancel`, 8 threads", results["service_8"]))
-    print(row("HTTP `POST …/cancel`, 8 clients", results["http_8"], results["service_8"]))
+    for clients in (1, 8):
+        unit = "thread" if clients == 1 else "threads"
+        service = results[f"service_{clients}"]
+        print(row(f"service `invoice_cancel`, {clients} {unit}", service))
+        for name, server_config in SERVERS.items():
+            label = f"HTTP, {clients} client{'s' if clients > 1 else ''}: {server_config['label']}"
+            print(row(label, results[f"{name}_{clients}"], service))
     print()
-    print(
-        f"Throughput ratio HTTP/service: 1 client "
-        f"{results['http_1']['per_s'] / results['service_1']['per_s']:.2f}, 8 clients "
-        f"{results['http_8']['per_s'] / results['service_8']['per_s']:.2f}.\n"
-    )
-    print(f"Lists (member with {args.list_invoices} invoices, 50 a page, 1 client):\n")
+    print(f"Lists (member with {args.list_invoices} invoices, 50 a page, 1 keep-alive client):\n")
     print("| endpoint | requests | p50 ms | p95 ms | SQL queries per request (per page) |")
     print("| --- | ---: | ---: | ---: | --- |")
     for name, r in lists.items():

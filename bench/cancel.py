@@ -7,17 +7,20 @@ in one run (alternating invoice by invoice so both see the same machine state):
   (b) a hand-written psycopg2 baseline doing the same SQL work in one transaction each
       (lock + read the invoice, update it, bump the counter, insert the note, mirror the
       lines with INSERT ... SELECT, ledger entry, audit event);
+  (c) ``invoice_cancel`` without the webhook outbox (its in-transaction subscriber
+      removed), so (a) - (c) is what the outbox adds to one cancel (its two event rows);
 then the queries per cancel for 1 and 50 lines, and the throughput of the service with
 4 concurrent workers over a bulk of distinct invoices. Ends with ``reconcile``.
 """
 
 import argparse
+import functools
+import json
 import statistics
 import threading
 import time
-from decimal import Decimal
 
-from _setup import django_on_bench_database, percentile
+from _setup import LINES, django_on_bench_database, make_location, percentile, seed
 
 django_on_bench_database("coworking_bench")
 
@@ -26,11 +29,11 @@ from django.conf import settings  # noqa: E402
 from django.db import connection, connections  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
-from djmoney.money import Money  # noqa: E402
 
 from coworking import events  # noqa: E402
 from coworking.celery import app as celery_app  # noqa: E402
 from coworking.celery import enqueue  # noqa: E402
+from coworking.einvoice import parties  # noqa: E402
 from coworking.models import Customer, Location  # noqa: E402
 from coworking.money import round_amount  # noqa: E402
 from coworking.numbering import DocumentType, format_number, sequence_name  # noqa: E402
@@ -38,48 +41,22 @@ from credits.models import CreditNote  # noqa: E402
 from credits.reconciliation import reconcile  # noqa: E402
 from credits.services import invoice_cancel  # noqa: E402
 from credits.tasks import render_credit_note_pdf  # noqa: E402
-from invoicing.services import LineInput, invoice_create_draft, invoice_issue  # noqa: E402
+from webhooks import outbox  # noqa: E402
+from webhooks.models import Event  # noqa: E402
+from webhooks.payloads import render_body  # noqa: E402
+from webhooks.tasks import dispatch_event  # noqa: E402
 
-LINES = 5
 
-
-def make_location(prefix: str) -> Customer:
-    location = Location.objects.create(
-        name=f"Bench {prefix}",
-        legal_name=f"Bench {prefix} B.V.",
-        street_line1="Bench street 1",
-        postcode="1015 BS",
-        city="Amsterdam",
-        country="NL",
-        tax_id=f"NL{prefix}",
-        default_currency="EUR",
-        vat_currency="EUR",
-        default_tax_rate=Decimal("21"),
-        invoice_prefix=prefix,
-        credit_note_prefix=f"{prefix}CN",
+@functools.cache
+def _party_snapshots(*, location_id: int, customer_id: int) -> tuple[str, str]:
+    """The seller and buyer JSON the credit note freezes (the service builds them from the
+    rows its lock query joins; the baseline from the same rows, read once per party)."""
+    location = Location.objects.get(pk=location_id)
+    customer = Customer.objects.get(pk=customer_id)
+    return (
+        json.dumps(parties.snapshot(parties.seller(location))),
+        json.dumps(parties.snapshot(parties.buyer(customer))),
     )
-    return Customer.objects.create(
-        location=location,
-        billing_name=f"Bench customer {prefix}",
-        billing_email="b@example.com",
-        country="NL",
-    )
-
-
-def seed(customer: Customer, n: int, lines: int = LINES) -> list[int]:
-    specs = [
-        LineInput(
-            description=f"Line {i}",
-            quantity=Decimal("1.5"),
-            unit_price=Money(Decimal("19.99") + i, "EUR"),
-            tax_rate=Decimal("21") if i % 2 else Decimal("9"),
-        )
-        for i in range(lines)
-    ]
-    return [
-        invoice_issue(invoice=invoice_create_draft(customer=customer, lines=specs)).pk
-        for _ in range(n)
-    ]
 
 
 def baseline_cancel(conn, invoice_id: int) -> None:
@@ -92,6 +69,7 @@ def baseline_cancel(conn, invoice_id: int) -> None:
             "i.net_total, i.tax_total, i.total, i.amount_paid, i.buyer_reference, "
             "i.vat_currency, i.vat_exchange_rate, l.credit_note_prefix "
             "FROM invoicing_invoice i JOIN coworking_location l ON l.id = i.location_id "
+            "JOIN coworking_customer c ON c.id = i.customer_id "
             "WHERE i.id = %s FOR UPDATE OF i",
             [invoice_id],
         )
@@ -129,9 +107,10 @@ def baseline_cancel(conn, invoice_id: int) -> None:
             "invoice_issue_date, sequence_number, number, issue_date, currency, net_total, "
             "net_total_currency, tax_total, tax_total_currency, total, total_currency, reason, "
             "created_by_id, channel, created_at, pdf_status, pdf_file, pdf_sha256, pdf_error, "
-            "buyer_reference, vat_currency, vat_exchange_rate, tax_total_vat_currency) "
+            "buyer_reference, vat_currency, vat_exchange_rate, tax_total_vat_currency, seller, "
+            "buyer) "
             "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,'',NULL,'cli',%s,'pending','','',"
-            "'',%s,%s,%s,%s) "
+            "'',%s,%s,%s,%s,%s,%s) "
             "RETURNING id",
             [
                 location_id,
@@ -154,6 +133,7 @@ def baseline_cancel(conn, invoice_id: int) -> None:
                 vat_currency,
                 rate,
                 None if rate is None else -round_amount(tax * rate),
+                *_party_snapshots(location_id=location_id, customer_id=customer_id),
             ],
         )
         note_id = cur.fetchone()[0]
@@ -198,40 +178,64 @@ def main() -> None:
     n = args.n
 
     t0 = time.perf_counter()
-    service_customer, baseline_customer, bulk_customer = (
+    service_customer, baseline_customer, bulk_customer, bare_customer = (
         make_location("SVC"),
         make_location("RAW"),
         make_location("BLK"),
+        make_location("BARE"),
     )
+    # After-commit work (queueing PDFs and webhook dispatches) is timed on its own below, since
+    # the baseline does the SQL work only: the subscribers run in the transaction only, and the
+    # outbox's after-commit hand-off to the broker does nothing.
+    all_subscribers = dict(events._subscribers)
+    events._subscribers.clear()
+    for event_type, handlers in all_subscribers.items():
+        events._subscribers[event_type] = [h for h in handlers if h[1]]  # in-transaction
+    in_transaction = dict(events._subscribers)
+    queue_dispatch, outbox.queue_dispatch = outbox.queue_dispatch, lambda **kwargs: True
     service_ids = seed(service_customer, n)
     baseline_ids = seed(baseline_customer, n)
+    bare_ids = seed(bare_customer, n)
     bulk_ids = seed(bulk_customer, n)
-    print(f"seeded {3 * n} invoices of {LINES} lines in {time.perf_counter() - t0:.1f}s")
+    print(f"seeded {4 * n} invoices of {LINES} lines in {time.perf_counter() - t0:.1f}s")
 
-    # (a) is the cancel transaction: the after-commit enqueue of the PDF task (a subscriber
-    # of credit_note.issued) is timed on its own below, since the baseline does the SQL
-    # work only.
-    after_commit = events._subscribers[events.EventType.CREDIT_NOTE_ISSUED]
-    events._subscribers[events.EventType.CREDIT_NOTE_ISSUED] = []
+    # (a) the service with the outbox, (b) the baseline, (c) the service without the outbox
+    # (no subscriber at all), alternating invoice by invoice.
     db = settings.DATABASES["default"]
     raw = psycopg2.connect(dbname=db["NAME"], user=db["USER"], host=db["HOST"], port=db["PORT"])
-    service_times, baseline_times = [], []
-    for service_id, baseline_id in zip(service_ids, baseline_ids, strict=True):
+    service_times, baseline_times, bare_times = [], [], []
+    for service_id, baseline_id, bare_id in zip(service_ids, baseline_ids, bare_ids, strict=True):
         start = time.perf_counter()
         invoice_cancel(invoice=service_id, actor=None, channel="cli")
         service_times.append(time.perf_counter() - start)
         start = time.perf_counter()
         baseline_cancel(raw, baseline_id)
         baseline_times.append(time.perf_counter() - start)
+        events._subscribers.clear()
+        start = time.perf_counter()
+        invoice_cancel(invoice=bare_id, actor=None, channel="cli")
+        bare_times.append(time.perf_counter() - start)
+        events._subscribers.update(in_transaction)
     raw.close()
-    events._subscribers[events.EventType.CREDIT_NOTE_ISSUED] = after_commit
-    enqueue_times = []
+    events._subscribers.clear()
+    events._subscribers.update(all_subscribers)
+    outbox.queue_dispatch = queue_dispatch
+    enqueue_times, dispatch_times, render_times = [], [], []
     for note_id in CreditNote.objects.filter(invoice_id__in=service_ids[:200]).values_list(
         "pk", flat=True
     ):
         start = time.perf_counter()
         enqueue(render_credit_note_pdf, note_id)
         enqueue_times.append(time.perf_counter() - start)
+    for event in Event.objects.filter(invoice_id__in=service_ids[:200]).exclude(
+        type=events.EventType.INVOICE_ISSUED
+    ):
+        start = time.perf_counter()
+        enqueue(dispatch_event, str(event.pk))
+        dispatch_times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        render_body(event=event)
+        render_times.append(time.perf_counter() - start)
     celery_app.control.purge()
 
     def row(label, times):
@@ -246,10 +250,22 @@ def main() -> None:
     print(f"\nper-invoice cancel time, {n} invoices of {LINES} lines, one transaction each:")
     print(row("service transaction", service_times))
     print(row("psycopg2 baseline", baseline_times))
-    print(row("after-commit enqueue", enqueue_times) + "  (Celery publish to Redis)")
+    print(row("service, no outbox", bare_times))
+    print(row("after-commit enqueue", enqueue_times) + "  (Celery publish to Redis, PDF)")
+    print(row("webhook dispatch", dispatch_times) + "  (the same, per event; 2 per cancel)")
     print(
         f"  ratio service/baseline: median {ratio_median:.2f}x, p95 {ratio_p95:.2f}x "
         f"(bar: <= 2.0) -> {'OK' if ratio_median <= 2.0 else 'OVER'}"
+    )
+    added = statistics.median(service_times) - statistics.median(bare_times)
+    share = added / statistics.median(bare_times)
+    print(
+        f"  webhook outbox (2 event rows) adds {added * 1000:.2f} ms to the median cancel = "
+        f"{share:.1%} (target < 10%) -> {'OK' if share < 0.10 else 'OVER'}"
+    )
+    print(
+        row("  (body render, each)", render_times)
+        + "  (after commit; in the transaction it would add this twice)"
     )
 
     counts = {}

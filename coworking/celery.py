@@ -15,15 +15,16 @@ app.autodiscover_tasks()
 logger = logging.getLogger(__name__)
 
 
-def enqueue(task, *args, if_down: str = "") -> bool:
-    """Send ``task(*args)`` to the queue; ``False`` (and a warning) if the broker is down.
+def enqueue(task, *args, if_down: str = "", countdown: float | None = None) -> bool:
+    """Send ``task(*args)`` to the queue (to run ``countdown`` seconds from now, if given);
+    ``False`` (and a warning) if the broker is down.
 
     Work is always queued after the change it follows has committed, so a broker outage
     never undoes the change: it only delays the work until whatever catches up (a sweep,
     a person) runs it. ``if_down`` says what that is, for the log line.
     """
     try:
-        task.delay(*args)
+        task.apply_async(args, countdown=countdown)
     except Exception:
         logger.warning("Could not queue %s%r. %s", task.name, tuple(args), if_down, exc_info=True)
         return False

@@ -37,10 +37,6 @@ def round_amount(value: Decimal) -> Decimal:
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def zero(currency: str) -> Money:
-    return Money(Decimal("0.00"), currency)
-
-
 def money_sum(amounts, *, currency: str) -> Money:
     """Sum ``Money`` values that must all be in ``currency``; mixing raises ``ValueError``."""
     total = Decimal("0.00")

@@ -8,6 +8,7 @@ it does not reveal that another customer's document exists.
 """
 
 import datetime
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.db.models import QuerySet, Sum
@@ -50,15 +51,28 @@ def portal_customer(*, user) -> Customer | None:
         return None
 
 
+def visible_to(
+    *, user, rows: QuerySet, permission: str, own: Callable[[Customer], QuerySet]
+) -> QuerySet:
+    """The visibility rule above: ``rows`` for a user with ``permission``, ``own(customer)``
+    for a portal user, no row for anybody else."""
+    if user.has_perm(permission):
+        return rows
+    customer = portal_customer(user=user)
+    if customer is None:
+        return rows.none()
+    return own(customer)
+
+
 def visible_customers(*, user) -> QuerySet[Customer]:
     """Customers whose ledger and balance ``user`` may see."""
     customers = Customer.objects.all()
-    if user.has_perm("coworking.view_customer"):
-        return customers
-    customer = portal_customer(user=user)
-    if customer is None:
-        return customers.none()
-    return customers.filter(pk=customer.pk)
+    return visible_to(
+        user=user,
+        rows=customers,
+        permission="coworking.view_customer",
+        own=lambda customer: customers.filter(pk=customer.pk),
+    )
 
 
 def exchange_rate_on(*, currency: str, vat_currency: str, date: datetime.date) -> Decimal | None:

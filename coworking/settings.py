@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "coworking",
     "invoicing",
     "credits",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -135,10 +136,11 @@ if not os.environ.get("DATABASE_URL"):
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}",
-        # Persistent connections (seconds; gunicorn.conf.py's workers keep them), checked
-        # before reuse so a restarted PostgreSQL costs one failed request at most.
+        # Persistent connections (seconds; each gunicorn thread keeps its own). Checking one
+        # before each request's first query costs a round trip per request, so it is off by
+        # default: after a PostgreSQL restart each thread fails one request, then reconnects.
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
-        conn_health_checks=True,
+        conn_health_checks=env_bool("DATABASE_CONN_HEALTH_CHECKS", False),
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -240,6 +242,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "coworking.purge_idempotency_keys",
         "schedule": 3600.0,
     },
+    # Webhook events never queued (broker down at commit), deliveries due or lost.
+    "webhooks.sweep": {
+        "task": "webhooks.sweep",
+        "schedule": 30.0,
+        "options": {"expires": 25},
+    },
 }
 
 # --- E-mail -----------------------------------------------------------------------------------
@@ -274,6 +282,32 @@ CREDIT_NOTE_EMAIL_MAX_RETRIES = env_int("CREDIT_NOTE_EMAIL_MAX_RETRIES", 5)
 # one still `queued` this many seconds after it started is queued again by beat.
 ADMIN_BULK_CANCEL_ASYNC_THRESHOLD = env_int("ADMIN_BULK_CANCEL_ASYNC_THRESHOLD", 200)
 BULK_CANCELLATION_REQUEUE_AFTER = 60
+
+# --- Webhooks: the event outbox and its signed deliveries (webhooks/) -------------------------
+# Where deliveries may go: https only (unless DEBUG), never to loopback, private or link-local
+# addresses. WEBHOOKS_ALLOW_LOOPBACK=1 lets loopback through for tests and the demo.
+WEBHOOKS_REQUIRE_HTTPS = env_bool("WEBHOOKS_REQUIRE_HTTPS", not DEBUG)
+WEBHOOKS_ALLOW_LOOPBACK = env_bool("WEBHOOKS_ALLOW_LOOPBACK", False)
+WEBHOOKS_TIMEOUT = float(os.environ.get("WEBHOOKS_TIMEOUT", "10"))  # seconds to connect, to answer
+WEBHOOKS_RESPONSE_MAX_BYTES = 64 * 1024  # read at most this much of an answer
+WEBHOOKS_RESPONSE_EXCERPT_BYTES = 2048  # and keep this much of it with the attempt
+# Seconds between attempts (7 attempts over about 18 hours), each ±20%; then `failed`.
+WEBHOOKS_RETRY_SCHEDULE = tuple(
+    float(delay) for delay in env_list("WEBHOOKS_RETRY_SCHEDULE", "5,300,1800,7200,18000,36000")
+)
+WEBHOOKS_RETRY_JITTER = 0.2
+# Retries due within this many seconds are queued with a countdown; later ones are queued by
+# the sweep when due (Redis hands an unacknowledged countdown out again after its visibility
+# timeout, one hour by default, so a longer countdown would run twice).
+WEBHOOKS_QUEUE_RETRIES_UP_TO = 600
+# A worker holds a delivery for WEBHOOKS_TIMEOUT + this; then the sweep takes it back.
+WEBHOOKS_LEASE_MARGIN = float(os.environ.get("WEBHOOKS_LEASE_MARGIN", "30"))
+# An endpoint failing continuously this long (seconds; default 5 days) is disabled.
+WEBHOOKS_DISABLE_AFTER = float(os.environ.get("WEBHOOKS_DISABLE_AFTER", str(5 * 24 * 3600)))
+# After a rotation the previous secret signs too for this long (seconds; default a day).
+WEBHOOKS_SECRET_OVERLAP = float(os.environ.get("WEBHOOKS_SECRET_OVERLAP", str(24 * 3600)))
+WEBHOOKS_SWEEP_AFTER = 60  # the sweep dispatches events still undispatched this long after
+WEBHOOKS_REQUEUE_AFTER = 600  # and queues again deliveries queued this long ago, not picked up
 
 # --- REST API (/api/v1/) ----------------------------------------------------------------------
 # Portal clients authenticate with a token (`manage.py create_api_token USERNAME`); a browser
@@ -331,6 +365,8 @@ SPECTACULAR_SETTINGS = {
         "CurrencyEnum": "coworking.money.CURRENCY_CHOICES",
     },
 }
+
+WEBHOOKS_API_VERSION = SPECTACULAR_SETTINGS["VERSION"]  # of the representations in webhooks
 
 # --- Logging ----------------------------------------------------------------------------------
 # One line per record on stderr. LOG_FORMAT=json (the default with DEBUG off) writes JSON

@@ -451,31 +451,24 @@ class CancellableInvoiceAdmin(InvoiceAdmin):
     def _cancel_invoices(self, request, *, ids, reason, channel):
         """Cancel now and report in messages (returns ``None``), or, for a large selection,
         start a background bulk cancellation and redirect to its progress page."""
-        if len(ids) > settings.ADMIN_BULK_CANCEL_ASYNC_THRESHOLD:
-            try:
-                bulk = bulk_cancellation_start(
-                    invoice_ids=ids, actor=request.user, reason=reason, channel=channel
-                )
-            except ApplicationError as error:
-                self.message_user(request, error.message, messages.ERROR)
-                return None
-            self.message_user(
-                request,
-                gettext("Cancelling %(count)d invoices in the background.") % {"count": bulk.total},
-                messages.INFO,
-            )
-            return HttpResponseRedirect(
-                reverse("admin:invoicing_invoice_bulk_cancellation", args=[bulk.pk])
-            )
+        in_background = len(ids) > settings.ADMIN_BULK_CANCEL_ASYNC_THRESHOLD
+        cancel = bulk_cancellation_start if in_background else invoices_cancel_each
         try:
-            results = invoices_cancel_each(
-                invoice_ids=ids, actor=request.user, reason=reason, channel=channel
-            )
+            outcome = cancel(invoice_ids=ids, actor=request.user, reason=reason, channel=channel)
         except ApplicationError as error:
             self.message_user(request, error.message, messages.ERROR)
             return None
-        self._report(request, results)
-        return None
+        if not in_background:
+            self._report(request, outcome)
+            return None
+        self.message_user(
+            request,
+            gettext("Cancelling %(count)d invoices in the background.") % {"count": outcome.total},
+            messages.INFO,
+        )
+        return HttpResponseRedirect(
+            reverse("admin:invoicing_invoice_bulk_cancellation", args=[outcome.pk])
+        )
 
     def _report(self, request, results):
         """One success message (count and credit note numbers, linked when few) and one

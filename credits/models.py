@@ -7,7 +7,7 @@ same description, unit price and tax rate), or a free amount at a tax rate of th
 more than it per line (quantity, net, tax), per tax rate and in total, and an invoice whose
 notes credit it in full is cancelled. ``credits.services.credit_note_issue`` writes them;
 the database holds the same rules in constraint triggers deferred to commit (migration
-``0006_credit_within_invoice``), the way django-hordak checks the legs of a transaction.
+``0007_credit_within_invoice``), the way django-hordak checks the legs of a transaction.
 
 What a note credits first reduces what is still due on its invoice; the rest (the invoice
 was paid) is allocated, as staff choose, to account credit, a refund or a settlement
@@ -66,6 +66,8 @@ FROZEN_CREDIT_NOTE_FIELDS = (
     "vat_currency",
     "vat_exchange_rate",
     "tax_total_vat_currency",
+    "seller",
+    "buyer",
 )
 # Set once, when the note takes its number (the last write of the issuing transaction).
 NUMBER_FIELDS = ("sequence_number", "number")

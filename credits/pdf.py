@@ -317,8 +317,3 @@ def render_pdf(*, html: str, identifier: str) -> bytes:
         )
     except FatalURLFetchingError as error:
         raise PdfRenderError(str(error)) from None
-
-
-def bare_html_pdf_bytes() -> bytes:
-    """A minimal HTML page through WeasyPrint with default settings: the benchmark baseline."""
-    return HTML(string="<!doctype html><title>x</title><p>Hello</p>").write_pdf()

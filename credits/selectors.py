@@ -9,7 +9,7 @@ from django.db.models.functions import Coalesce
 from djmoney.money import Money
 
 from coworking.money import CENT
-from coworking.selectors import portal_customer
+from coworking.selectors import visible_to
 from credits.models import BulkCancellation, BulkCancellationItem, CreditNote, CreditNoteLine
 from credits.policies import CANCELLABLE_STATES, cancel_refusal
 from invoicing.models import Invoice, InvoiceLine
@@ -28,12 +28,12 @@ def visible_credit_notes(*, user) -> QuerySet[CreditNote]:
     """Credit notes ``user`` may see: all of them with ``credits.view_creditnote`` (staff),
     their own customer's for a portal user, none for anybody else."""
     notes = CreditNote.objects.all()
-    if user.has_perm("credits.view_creditnote"):
-        return notes
-    customer = portal_customer(user=user)
-    if customer is None:
-        return notes.none()
-    return notes.filter(customer=customer)
+    return visible_to(
+        user=user,
+        rows=notes,
+        permission="credits.view_creditnote",
+        own=lambda customer: notes.filter(customer=customer),
+    )
 
 
 def tax_rate_key(rate) -> Decimal:

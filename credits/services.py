@@ -41,10 +41,11 @@ from django.utils.translation import gettext as _
 from djmoney.money import Money
 
 from coworking.celery import enqueue
+from coworking.einvoice import parties
 from coworking.errors import ApplicationError, CurrencyMismatch
 from coworking.events import EventType, announce
 from coworking.models import Customer, LedgerEntry
-from coworking.money import round_amount, zero
+from coworking.money import round_amount
 from coworking.numbering import DocumentType, format_number, next_number
 from coworking.services import ledger_post
 from credits.errors import (
@@ -315,7 +316,7 @@ def _issue(
     started = time.perf_counter()
     with transaction.atomic():
         started_at = timezone.now()
-        invoice = invoice_lock(invoice_id=invoice_id, related=("location",))
+        invoice = invoice_lock(invoice_id=invoice_id, related=("location", "customer"))
         if everything_left:
             may_cancel(actor=actor, channel=channel, invoice=invoice)
             refusal = cancel_refusal(invoice=invoice)
@@ -557,8 +558,8 @@ def _allocate(
     off_due = min(credited, invoice.amount_due)
     excess = credited - off_due
     refund, settled = (
-        allocation.refund or zero(currency),
-        allocation.settled_outside or zero(currency),
+        allocation.refund or Money(0, currency),
+        allocation.settled_outside or Money(0, currency),
     )
     for part in (refund, settled):
         if not isinstance(part, Money) or str(part.currency) != currency:
@@ -638,6 +639,8 @@ def _write(
         created_by=actor,
         channel=channel,
         buyer_reference=invoice.buyer_reference,
+        seller=parties.snapshot(parties.seller(invoice.location)),
+        buyer=parties.snapshot(parties.buyer(invoice.customer)),
         vat_currency=invoice.vat_currency,
         vat_exchange_rate=invoice.vat_exchange_rate,
         tax_total_vat_currency=(
@@ -703,7 +706,7 @@ def _write(
     return credit_note
 
 
-# The constraint trigger that holds the over-credit rule (migration 0006), deferred to commit.
+# The constraint trigger that holds the over-credit rule (migration 0007), deferred to commit.
 CREDIT_LIMIT_TRIGGER = "credits_credit_within_invoice"
 
 

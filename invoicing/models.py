@@ -49,6 +49,8 @@ FROZEN_INVOICE_FIELDS = (
     "vat_currency",
     "vat_exchange_rate",
     "tax_total_vat_currency",
+    "seller",
+    "buyer",
 )
 
 

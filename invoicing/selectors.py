@@ -7,7 +7,7 @@ from django.db.models.functions import Greatest
 from djmoney.money import Money
 
 from coworking.models import Customer, LedgerEntry
-from coworking.selectors import portal_customer
+from coworking.selectors import visible_to
 from invoicing.models import Invoice
 
 
@@ -42,9 +42,9 @@ def visible_invoices(*, user) -> QuerySet[Invoice]:
     ``invoicing.view_invoice`` (staff); their own customer's issued ones for a portal user;
     none for anybody else."""
     invoices = Invoice.objects.all()
-    if user.has_perm("invoicing.view_invoice"):
-        return invoices
-    customer = portal_customer(user=user)
-    if customer is None:
-        return invoices.none()
-    return invoices.filter(customer=customer).exclude(state=Invoice.State.DRAFT)
+    return visible_to(
+        user=user,
+        rows=invoices,
+        permission="invoicing.view_invoice",
+        own=lambda customer: invoices.filter(customer=customer).exclude(state=Invoice.State.DRAFT),
+    )

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from djmoney.money import Money
 
+from coworking.einvoice import parties
 from coworking.errors import CurrencyMismatch
 from coworking.events import EventType, announce
 from coworking.models import Customer, LedgerEntry, Location
@@ -265,7 +266,8 @@ def invoice_issue(
     An invoice in another currency than its location's VAT currency states its VAT in that
     currency too, at ``exchange_rate`` or else the latest ``ExchangeRate`` recorded on or
     before the issue date; the rate is kept on the invoice. The buyer reference is the
-    draft's, else the customer's, else the invoice number (Peppol asks for one).
+    draft's, else the customer's, else the invoice number (Peppol asks for one). The
+    seller's and buyer's details are frozen on the invoice as they are now.
     Account credit the customer holds in the invoice's currency is applied at once (an
     ``account_credit`` payment up to the total), so the amount due drops by it. Announces
     ``invoice.issued``.
@@ -303,6 +305,8 @@ def invoice_issue(
     )
     _check_date_follows_previous(invoice)
     invoice.buyer_reference = invoice.buyer_reference or customer.buyer_reference or invoice.number
+    invoice.seller = parties.snapshot(parties.seller(location))
+    invoice.buyer = parties.snapshot(parties.buyer(customer))
     invoice.full_clean(validate_unique=False, validate_constraints=False)
     invoice.save()
     ledger_post(

@@ -180,3 +180,47 @@ def fast_password_hasher(settings):
     """MD5 instead of PBKDF2 for users made in the test: each ``UserFactory`` otherwise
     costs a few hundred milliseconds. The API test modules use it autouse."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# --- Webhooks --------------------------------------------------------------------------------
+@pytest.fixture
+def webhook_settings(settings):
+    """Loopback receivers over plain http, and retries a fifth of a second apart."""
+    settings.WEBHOOKS_ALLOW_LOOPBACK = True
+    settings.WEBHOOKS_REQUIRE_HTTPS = False
+    settings.WEBHOOKS_RETRY_SCHEDULE = (0.2,) * 6
+    settings.WEBHOOKS_RETRY_JITTER = 0
+    settings.WEBHOOKS_TIMEOUT = 5
+    return settings
+
+
+@pytest.fixture
+def receiver(webhook_settings):
+    """A real receiver on 127.0.0.1 that verifies every signature (tests/webhook_receiver.py)."""
+    from tests.webhook_receiver import Receiver
+
+    with Receiver() as running:
+        yield running
+
+
+@pytest.fixture
+def endpoint_for(receiver):
+    """``endpoint_for(*event_types)`` → an endpoint for those types pointing at ``receiver``,
+    which knows its secret. (The test brings the database: ``celery_worker`` or a
+    ``django_db`` mark.)"""
+    from webhooks.services import endpoint_create
+
+    def make(*event_types):
+        created, secret = endpoint_create(url=f"{receiver.url}/hooks", event_types=event_types)
+        receiver.secrets.append(secret)
+        return created
+
+    return make
+
+
+@pytest.fixture
+def endpoint(endpoint_for):
+    """An endpoint for ``invoice.cancelled`` only, pointing at ``receiver``."""
+    from coworking.events import EventType
+
+    return endpoint_for(EventType.INVOICE_CANCELLED)

@@ -10,23 +10,24 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
+import pgtrigger
 import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
+from django.db import IntegrityError, InternalError, connection, transaction
 from facturx import parse_ubl_cii_xml
 
-from coworking.einvoice import UnknownSyntax
+from coworking.einvoice import UnknownSyntax, parties
 from coworking.einvoice.document import Syntax
 from coworking.einvoice.syntax import render
 from coworking.einvoice.validation import ARTEFACTS, validate
-from coworking.models import Customer, ExchangeRate
+from coworking.models import ExchangeRate
 from credits.einvoice import credit_note_document, credit_note_einvoice
 from credits.services import invoice_cancel
 from invoicing.einvoice import invoice_document, invoice_einvoice
 from invoicing.errors import InvoiceIsDraft
-from invoicing.models import Channel
+from invoicing.models import Channel, Invoice
 from tests.factories import (
     CustomerFactory,
     LocationFactory,
@@ -320,9 +321,15 @@ def test_a_credit_note_keeps_the_invoices_reference_rate_and_vat_currency():
 def test_validate_einvoices_command_passes_on_the_demo_and_fails_on_a_broken_document():
     call_command("seed_demo", "--invoices", "40")
     call_command("validate_einvoices")
-    customer = Customer.objects.filter(invoices__state="issued").first()
-    with connection.cursor() as cursor:  # a customer migrated without a country
-        cursor.execute("UPDATE coworking_customer SET country = '' WHERE id = %s", [customer.pk])
+    invoice = Invoice.objects.filter(state="issued").first()
+    # An invoice from before parties were frozen (read live) whose customer was migrated
+    # without a country: it states no buyer country (BR-11).
+    with pgtrigger.ignore("invoicing.Invoice:issued_frozen"):
+        Invoice.objects.filter(pk=invoice.pk).update(buyer={})
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE coworking_customer SET country = '' WHERE id = %s", [invoice.customer_id]
+        )
     with pytest.raises(CommandError, match="with fatal findings"):
         call_command("validate_einvoices", "--syntax", "ubl")
 
@@ -360,3 +367,46 @@ def test_the_shared_validator_agrees_on_every_shape(tmp_path):
     assert len(reports) == len(files) == 4 * len(SHAPES)
     assert [r["file"] for r in reports if not r["valid"]] == [], result.stdout
     assert result.returncode == 0
+
+
+def test_documents_keep_the_parties_as_issued():
+    invoice = issued_invoice(customer=CustomerFactory(tax_id="DE136695976", country="DE"))
+    as_issued = invoice_einvoice(invoice=invoice, syntax="ubl")
+    location, customer = invoice.location, invoice.customer
+    location.street_line1, location.legal_name = "Nieuwe Markt 1", "Renamed Coworking B.V."
+    location.save()
+    customer.billing_name, customer.tax_id = "Renamed GmbH", "DE999999999"
+    customer.save()
+
+    invoice = Invoice.objects.get(pk=invoice.pk)
+    assert invoice_einvoice(invoice=invoice, syntax="ubl") == as_issued
+    assert invoice.seller["name"] == "Space" + invoice.seller["name"][5:]  # the old name
+    assert invoice.buyer["vat_id"] == "DE136695976"
+
+    # A credit note is issued now: it states the parties as they are now.
+    note = invoice_cancel(invoice=invoice, actor=None, channel=Channel.CLI)
+    terms = valid_terms(credit_note_einvoice(credit_note=note, syntax="cii"))
+    assert terms["BG-4"]["name"] == "Renamed Coworking B.V."
+    assert terms["BG-4"]["addr_l1"] == "Nieuwe Markt 1"
+    assert (terms["BG-7"]["name"], terms["BG-7"]["vat_identifier"]) == (
+        "Renamed GmbH", "DE999999999",
+    )  # fmt: skip
+
+
+def test_the_database_refuses_to_change_the_parties_of_an_issued_document():
+    invoice = issued_invoice()
+    note = invoice_cancel(invoice=issued_invoice(), actor=None, channel=Channel.CLI)
+    for table, pk in (("invoicing_invoice", invoice.pk), ("credits_creditnote", note.pk)):
+        with (
+            pytest.raises((IntegrityError, InternalError)),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(f"UPDATE {table} SET seller = '{{}}'::jsonb WHERE id = %s", [pk])
+
+
+def test_documents_issued_before_parties_were_frozen_read_the_live_details():
+    invoice = issued_invoice()
+    legacy = Invoice(location=invoice.location, customer=invoice.customer, seller={}, buyer={})
+    assert parties.seller_of(legacy) == parties.seller(invoice.location)
+    assert parties.buyer_of(legacy).name == invoice.customer.billing_name

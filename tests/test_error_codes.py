@@ -38,8 +38,9 @@ def test_codes_are_unique_across_apps():
     from coworking.error_codes import CoworkingErrorCode
     from credits.error_codes import CreditsErrorCode
     from invoicing.error_codes import InvoicingErrorCode
+    from webhooks.error_codes import WebhooksErrorCode
 
-    lists = [CoworkingErrorCode, InvoicingErrorCode, CreditsErrorCode]
+    lists = [CoworkingErrorCode, InvoicingErrorCode, CreditsErrorCode, WebhooksErrorCode]
     assert sum(len(codes) for codes in lists) == len(all_error_codes())
 
 

@@ -39,6 +39,7 @@ def test_beat_runs_each_periodic_task_from_one_schedule():
         "credits.requeue_bulk_cancellations",
         "credits.warn_failed_pdfs",
         "coworking.purge_idempotency_keys",
+        "webhooks.sweep",
     }
 
 

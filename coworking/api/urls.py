@@ -1,7 +1,7 @@
 """``/api/v1/``: the endpoints of every app, the OpenAPI schema and its documentation.
 
 Each app's endpoints are included by module path: the project's URLs are where the apps
-meet, and ``coworking`` itself imports neither ``invoicing`` nor ``credits``.
+meet, and ``coworking`` itself imports none of ``invoicing``, ``credits``, ``webhooks``.
 """
 
 from django.urls import include, path, re_path
@@ -22,6 +22,7 @@ urlpatterns = [
     path("me", MeView.as_view(), name="me"),
     path("", include("invoicing.api.urls")),
     path("", include("credits.api.urls")),
+    path("webhooks/", include("webhooks.api.urls")),
     path("", include(router.urls)),
     re_path(r"^.*$", not_found),
 ]

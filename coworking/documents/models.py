@@ -62,6 +62,13 @@ class Document(models.Model):
     tax_total = money_field(_("tax total"))
     total = money_field(_("total"))
 
+    # The parties as they were when the document was issued (``coworking.einvoice.parties``:
+    # name, address, VAT and registration ids, legal mentions): what the document states
+    # never changes when a location moves or a customer edits its details. Empty on
+    # documents issued before they were recorded, which read the live details.
+    seller = models.JSONField(_("seller, as issued"), default=dict, blank=True)
+    buyer = models.JSONField(_("buyer, as issued"), default=dict, blank=True)
+
     pdf_status = models.CharField(
         _("PDF status"), max_length=10, choices=PdfStatus.choices, default=PdfStatus.PENDING
     )

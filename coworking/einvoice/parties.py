@@ -1,4 +1,7 @@
-"""The seller and the buyer of an e-invoice, from a location and a customer."""
+"""The seller and the buyer of a document: from a location and a customer when it is
+issued (``snapshot``), then as frozen on the document (``seller_of``, ``buyer_of``)."""
+
+import dataclasses
 
 from babel.numbers import format_currency
 
@@ -60,3 +63,27 @@ def buyer(customer: Customer) -> Party:
         electronic_address_scheme=scheme,
         email=customer.billing_email,
     )
+
+
+def snapshot(party: Party) -> dict:
+    """A party as the JSON a document keeps (``Document.seller``, ``Document.buyer``)."""
+    data = dataclasses.asdict(party)
+    data["street_lines"] = list(party.street_lines)
+    return data
+
+
+def _from_snapshot(data: dict) -> Party:
+    known = {field.name for field in dataclasses.fields(Party)}
+    values = {key: value for key, value in data.items() if key in known}
+    values["street_lines"] = tuple(values.get("street_lines") or ())
+    return Party(**values)
+
+
+def seller_of(document) -> Party:
+    """The seller as the document was issued with (live details for documents issued
+    before parties were frozen)."""
+    return _from_snapshot(document.seller) if document.seller else seller(document.location)
+
+
+def buyer_of(document) -> Party:
+    return _from_snapshot(document.buyer) if document.buyer else buyer(document.customer)

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('coworking', '0006_drop_free_text_addresses'),
-        ('credits', '0005_partial_credit_notes'),
+        ('credits', '0006_partial_credit_notes'),
     ]
 
     operations = [

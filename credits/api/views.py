@@ -2,6 +2,7 @@
 (``POST /invoices/{id}/cancel``) and crediting part of one (``POST /invoices/{id}/credit-notes``).
 Thin: scope, parse, call, render."""
 
+from django.db.models import prefetch_related_objects
 from django.utils.translation import gettext_lazy
 from djmoney.money import Money
 from drf_spectacular.types import OpenApiTypes
@@ -26,7 +27,6 @@ from credits.api.serializers import (
 )
 from credits.downloads import credit_note_pdf_response
 from credits.einvoice import credit_note_einvoice
-from credits.models import CreditNote
 from credits.selectors import visible_credit_notes
 from credits.services import (
     REASON_MAX_LENGTH,
@@ -154,7 +154,8 @@ class InvoiceCancelViewSet(viewsets.GenericViewSet):
             reason=body.validated_data["reason"],
             channel=Channel.API,
         )
-        credit_note = CreditNote.objects.prefetch_related("lines").get(pk=credit_note.pk)
+        # The service's note is complete but for its lines (written by INSERT ... SELECT).
+        prefetch_related_objects([credit_note], "lines")
         data = CreditNoteDetailSerializer(credit_note, context=self.get_serializer_context()).data
         return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})
 
@@ -243,6 +244,6 @@ class InvoiceCancelViewSet(viewsets.GenericViewSet):
                 settled_outside=money(data["settled_outside_amount"]),
             ),
         )
-        credit_note = CreditNote.objects.prefetch_related("lines").get(pk=credit_note.pk)
+        prefetch_related_objects([credit_note], "lines")
         data = CreditNoteDetailSerializer(credit_note, context=self.get_serializer_context()).data
         return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})

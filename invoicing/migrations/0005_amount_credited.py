@@ -26,7 +26,7 @@ def fill_credited_amounts(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('invoicing', '0003_vat_categories_service_periods_references'),
+        ('invoicing', '0004_parties_as_issued'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

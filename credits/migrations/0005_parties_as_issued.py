@@ -1,0 +1,33 @@
+# The seller and buyer as issued, frozen with the rest of the document (empty on older ones).
+
+import pgtrigger.compiler
+import pgtrigger.migrations
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ('credits', '0004_vat_categories_service_periods_references'),
+    ]
+
+    operations = [
+        pgtrigger.migrations.RemoveTrigger(
+            model_name='creditnote',
+            name='frozen',
+        ),
+        migrations.AddField(
+            model_name='creditnote',
+            name='buyer',
+            field=models.JSONField(blank=True, default=dict, verbose_name='buyer, as issued'),
+        ),
+        migrations.AddField(
+            model_name='creditnote',
+            name='seller',
+            field=models.JSONField(blank=True, default=dict, verbose_name='seller, as issued'),
+        ),
+        pgtrigger.migrations.AddTrigger(
+            model_name='creditnote',
+            trigger=pgtrigger.compiler.Trigger(name='frozen', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD."location_id" IS DISTINCT FROM (NEW."location_id") OR OLD."customer_id" IS DISTINCT FROM (NEW."customer_id") OR OLD."invoice_id" IS DISTINCT FROM (NEW."invoice_id") OR OLD."invoice_number" IS DISTINCT FROM (NEW."invoice_number") OR OLD."invoice_issue_date" IS DISTINCT FROM (NEW."invoice_issue_date") OR OLD."sequence_number" IS DISTINCT FROM (NEW."sequence_number") OR OLD."number" IS DISTINCT FROM (NEW."number") OR OLD."issue_date" IS DISTINCT FROM (NEW."issue_date") OR OLD."currency" IS DISTINCT FROM (NEW."currency") OR OLD."reason" IS DISTINCT FROM (NEW."reason") OR OLD."created_by_id" IS DISTINCT FROM (NEW."created_by_id") OR OLD."channel" IS DISTINCT FROM (NEW."channel") OR OLD."created_at" IS DISTINCT FROM (NEW."created_at") OR OLD."net_total" IS DISTINCT FROM (NEW."net_total") OR OLD."net_total_currency" IS DISTINCT FROM (NEW."net_total_currency") OR OLD."tax_total" IS DISTINCT FROM (NEW."tax_total") OR OLD."tax_total_currency" IS DISTINCT FROM (NEW."tax_total_currency") OR OLD."total" IS DISTINCT FROM (NEW."total") OR OLD."total_currency" IS DISTINCT FROM (NEW."total_currency") OR OLD."buyer_reference" IS DISTINCT FROM (NEW."buyer_reference") OR OLD."vat_currency" IS DISTINCT FROM (NEW."vat_currency") OR OLD."vat_exchange_rate" IS DISTINCT FROM (NEW."vat_exchange_rate") OR OLD."tax_total_vat_currency" IS DISTINCT FROM (NEW."tax_total_vat_currency") OR OLD."seller" IS DISTINCT FROM (NEW."seller") OR OLD."buyer" IS DISTINCT FROM (NEW."buyer"))', func="RAISE EXCEPTION 'pgtrigger: Cannot update rows from % table', TG_TABLE_NAME;", hash='25f613f7a9315e4452bcfb4d23f68219e43b862a', operation='UPDATE', pgid='pgtrigger_frozen_5bc4b', table='credits_creditnote', when='BEFORE')),
+        ),
+    ]

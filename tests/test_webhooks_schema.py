@@ -1,0 +1,51 @@
+"""The webhooks' OpenAPI 3.1 document: valid, one entry per event type, and every body a
+real receiver gets validates against it."""
+
+import pytest
+from django.test import Client
+from drf_spectacular.validation import validate_schema
+from jsonschema import Draft202012Validator
+
+from coworking.events import EventType
+from credits.services import invoice_cancel
+from invoicing.models import Channel
+from invoicing.services import payment_record
+from tests.conftest import wait_until
+from tests.factories import issued_invoice
+
+
+def schema_document() -> dict:
+    response = Client().get("/api/v1/webhooks/schema/?format=json")
+    assert response.status_code == 200
+    return response.json()
+
+
+@pytest.mark.django_db
+def test_the_document_is_valid_openapi_3_1_with_every_event_type():
+    document = schema_document()
+    validate_schema(document)
+    assert (document["openapi"] == "3.1.0" and "paths" not in document) or not document["paths"]
+    assert set(document["webhooks"]) == set(EventType.values)
+    body = document["webhooks"]["invoice.cancelled"]["post"]["requestBody"]
+    assert body["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/InvoiceCancelledEvent"
+    }
+
+
+def test_every_body_received_validates_against_its_schema(
+    celery_worker, receiver, endpoint_for, private_documents
+):
+    endpoint_for(*EventType.values)
+    paid = issued_invoice()
+    payment_record(invoice=paid, amount=paid.total)
+    invoice_cancel(invoice=issued_invoice(), actor=None, channel=Channel.CLI)
+
+    wait_until(
+        lambda: {item.type for item in receiver.received} >= set(EventType.values), timeout=60
+    )
+    document = schema_document()
+    for item in receiver.received:
+        envelope = document["webhooks"][item.type]["post"]["requestBody"]["content"]
+        pointer = envelope["application/json"]["schema"]["$ref"]
+        Draft202012Validator({**document, "$ref": pointer}).validate(item.body)
+        assert item.verified
