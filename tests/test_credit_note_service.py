@@ -423,4 +423,6 @@ def test_a_partial_credit_note_runs_the_same_constant_queries_as_a_cancel():
         cancels.append(len(queries))
     assert partial[0] == partial[1]
     assert cancels[0] == cancels[1]
-    assert abs(partial[0] - cancels[0]) <= 1  # the cancel also records its event
+    # The cancel also records its cancellation event and announces invoice.cancelled too
+    # (one more webhook outbox row).
+    assert 0 <= cancels[0] - partial[0] <= 2
