@@ -33,7 +33,7 @@ COPY . .
 # Static files collected at build time: compressed, with content-hashed names. The key only
 # lets settings load for this command; the running container must be given its own.
 RUN DJANGO_SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput -v0 \
-    && python -m compileall -q coworking invoicing credits
+    && python -m compileall -q /app
 
 # Never run as root. /data/private holds the PDFs (mount a volume, or use an object store).
 RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin app \

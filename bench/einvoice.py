@@ -7,7 +7,10 @@ For a 5-line and a 100-line invoice and the credit note of the 5-line one, in bo
   from the database (the document's queries included) to the XML bytes;
 - **validate**: ``coworking.einvoice.validation.validate`` on those bytes (the XSD and the
   official EN 16931 rules with Saxon-HE), with the one-off cost of the first call in a
-  process (compiling the stylesheet) reported apart.
+  process (compiling the stylesheet) reported apart;
+- **Factur-X PDF vs plain PDF**: the credit note's PDF as the renderer makes it, and the same
+  render made a Factur-X (PDF/A-3b with its CII attached, ``coworking.einvoice.facturx``),
+  interleaved round by round; the CII is built beforehand (its cost is the build above).
 
 The data lives in a database of its own (``BENCH_EINVOICE_DATABASE_URL``, default
 ``cw_bench_einvoice``), created, migrated and emptied by this script; documents are made through
@@ -28,6 +31,7 @@ django_on_bench_database("cw_bench_einvoice")
 from djmoney.money import Money  # noqa: E402
 
 from coworking.einvoice import validation  # noqa: E402
+from coworking.einvoice.facturx import weasyprint_options  # noqa: E402
 from coworking.models import Customer, Location  # noqa: E402
 from credits.einvoice import credit_note_einvoice  # noqa: E402
 from credits.services import invoice_cancel  # noqa: E402
@@ -72,6 +76,7 @@ def make_documents():
         "credit note, 5 lines": lambda syntax: credit_note_einvoice(
             credit_note=note, syntax=syntax
         ),
+        "note": note,
     }
 
 
@@ -97,6 +102,8 @@ def main() -> None:
     print("| document | syntax | XML size | build median / p95 (ms) | validate median / p95 (ms) |")
     print("| --- | --- | --- | --- | --- |")
     for name, build in documents.items():
+        if name == "note":
+            continue
         for syntax in ("cii", "ubl"):
             xml = build(syntax)
             assert validation.validate(xml).valid, name
@@ -112,6 +119,48 @@ def main() -> None:
         "First validation in a process (stylesheet compile included): "
         + ", ".join(f"{syntax} {ms:.0f} ms" for syntax, ms in first.items())
     )
+    facturx_against_plain(documents["note"])
+
+
+def facturx_against_plain(note) -> None:
+    """The renderer's own ``HTML.write_pdf`` call, with and without the Factur-X options
+    (injected around the call, so the renderer's code is measured as it is)."""
+    import weasyprint
+
+    from credits.pdf import credit_note_pdf_bytes
+
+    cii = credit_note_einvoice(credit_note=note, syntax="cii")
+    write_pdf = weasyprint.HTML.write_pdf
+
+    def factur_x():
+        options = weasyprint_options(cii=cii, issue_date=note.issue_date)  # one-shot source
+        weasyprint.HTML.write_pdf = lambda self, *a, **k: write_pdf(self, *a, **k, **options)
+        try:
+            return credit_note_pdf_bytes(credit_note=note)
+        finally:
+            weasyprint.HTML.write_pdf = write_pdf
+
+    plain_pdf, facturx_pdf = credit_note_pdf_bytes(credit_note=note), factur_x()
+    assert validation.validate(facturx_pdf).valid and facturx_pdf == factur_x()
+    for _ in range(WARM_UP):
+        credit_note_pdf_bytes(credit_note=note), factur_x()
+    plain, fx = [], []
+    for _ in range(ROUNDS // 2):
+        for render, times in ((lambda: credit_note_pdf_bytes(credit_note=note), plain),
+                              (factur_x, fx)):  # fmt: skip
+            start = time.perf_counter()
+            render()
+            times.append((time.perf_counter() - start) * 1000)
+    print()
+    print("| credit note PDF, 5 lines | size | render median / p95 (ms) |")
+    print("| --- | --- | --- |")
+    for label, data, times in (("plain", plain_pdf, plain), ("Factur-X", facturx_pdf, fx)):
+        print(
+            f"| {label} | {len(data) / 1024:.1f} KiB | "
+            f"{statistics.median(times):.1f} / {percentile(times, 0.95):.1f} |"
+        )
+    ratio = statistics.median(fx) / statistics.median(plain)
+    print(f"Factur-X / plain, median: {ratio:.2f}x")
 
 
 if __name__ == "__main__":

@@ -24,11 +24,15 @@ class CoworkingErrorCode(StrEnum):
     IDEMPOTENCY_KEY_INVALID = "idempotency_key_invalid"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     IDEMPOTENCY_KEY_IN_USE = "idempotency_key_in_use"
+    # Documents: a stored PDF not rendered yet, or lost and being rendered again.
+    PDF_NOT_READY = "pdf_not_ready"
+    PDF_UNAVAILABLE = "pdf_unavailable"
     # E-invoices.
     EINVOICE_SYNTAX_UNKNOWN = "einvoice_syntax_unknown"
     # The API's protocol errors: the problem handler's own, and DRF's exceptions' codes.
     BAD_REQUEST = "bad_request"
     REQUEST_TOO_LARGE = "request_too_large"
+    SERVER_ERROR = "server_error"
     PARSE_ERROR = "parse_error"
     NOT_AUTHENTICATED = "not_authenticated"
     AUTHENTICATION_FAILED = "authentication_failed"

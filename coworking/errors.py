@@ -56,6 +56,19 @@ class CurrencyMismatch(InvalidInput):
     default_message = _("Amounts in different currencies cannot be combined.")
 
 
+class PdfNotReady(StateConflict):
+    code = Code.PDF_NOT_READY
+    default_message = _("The PDF of this document is not ready yet; try again in a minute.")
+
+
+class PdfUnavailable(Unavailable):
+    code = Code.PDF_UNAVAILABLE
+    default_message = _(
+        "The PDF of this document cannot be served right now; it is being rendered again. "
+        "Try again in a minute."
+    )
+
+
 class IdempotencyKeyInvalid(InvalidInput):
     code = Code.IDEMPOTENCY_KEY_INVALID
     default_message = _(

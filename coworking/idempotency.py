@@ -51,12 +51,13 @@ def request_fingerprint(*, method: str, path: str, body: bytes) -> str:
     """SHA-256 of method, path and body; a JSON body is canonicalised first.
 
     Canonical JSON (sorted keys, no insignificant whitespace) means the same JSON document
-    sent with other formatting is the same request.
+    sent with other formatting is the same request. A body that is not JSON (or nests too
+    deeply to parse) is hashed as it is.
     """
     try:
         parsed = json.loads(body) if body else None
         canonical = json.dumps(parsed, sort_keys=True, separators=(",", ":")).encode()
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         canonical = body
     digest = hashlib.sha256()
     for part in (method.upper().encode(), path.encode(), canonical):

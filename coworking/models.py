@@ -7,11 +7,13 @@ a selector, never a stored running total. The database refuses UPDATE and DELETE
 (triggers below), and constraints tie each kind to its source document and its sign.
 """
 
+import pgtrigger
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from sequences.models import Sequence
 
 from coworking.addresses import PostalAddress, country_code_constraint
 from coworking.identifiers import (
@@ -22,7 +24,7 @@ from coworking.identifiers import (
     vat_id_error,
 )
 from coworking.money import CURRENCY_CHOICES, money_field
-from coworking.triggers import append_only
+from coworking.triggers import REFUSED, append_only, no_truncate
 
 
 class ElectronicAddress(models.Model):
@@ -434,3 +436,41 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class NumberSeries(Sequence):
+    """A gapless number series: django-sequences' counter row (see ``coworking.numbering``).
+
+    The database keeps the counter honest: a series starts at 1 and only ever grows by one
+    (an UPDATE that lowers, skips or renames it is refused, so is DELETE or TRUNCATE), and
+    the apps that number documents check at commit that each number taken is used by a
+    document written in the same transaction (triggers in the invoicing and credits
+    migrations). A lowered counter would hand out a number again: every later document of
+    the location would then fail on its unique number.
+    """
+
+    class Meta:
+        proxy = True
+        verbose_name = _("number series")
+        verbose_name_plural = _("number series")
+        triggers = [
+            pgtrigger.Protect(name="series_no_delete", operation=pgtrigger.Delete),
+            no_truncate("series"),
+            pgtrigger.Trigger(
+                name="series_grows_by_one",
+                operation=pgtrigger.Insert | pgtrigger.Update,
+                when=pgtrigger.Before,
+                func=f"""
+                    IF TG_OP = 'INSERT' THEN
+                        IF NEW.last <> 1 THEN
+                            RAISE EXCEPTION 'Number series % must start at 1, not %',
+                                NEW.name, NEW.last USING ERRCODE = '{REFUSED}';
+                        END IF;
+                    ELSIF NEW.name <> OLD.name OR NEW.last <> OLD.last + 1 THEN
+                        RAISE EXCEPTION 'Number series % may only grow by one (% to %)',
+                            OLD.name, OLD.last, NEW.last USING ERRCODE = '{REFUSED}';
+                    END IF;
+                    RETURN NEW;
+                """,
+            ),
+        ]

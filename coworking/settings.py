@@ -146,6 +146,8 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (API throttle counters): shared by all web processes through Redis ---------------
+# The cache only protects (throttles fail open when it is down): short socket timeouts bound
+# what a hung Redis costs a request.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CACHES = {
     "default": (
@@ -153,6 +155,7 @@ CACHES = {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "cw",
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
         }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
@@ -220,7 +223,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TASK_PUBLISH_RETRY = False
 # Run by exactly one `celery beat` process (docker-compose.yml's `beat` service).
 CELERY_BEAT_SCHEDULE = {
-    # PDFs never queued (broker down at cancel time) or lost.
+    # PDFs never queued (broker down at issue or cancel time) or lost.
+    "invoicing.render_missing_pdfs": {
+        "task": "invoicing.render_missing_pdfs",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     "credits.render_missing_pdfs": {
         "task": "credits.render_missing_pdfs",
         "schedule": 60.0,
@@ -268,15 +276,17 @@ EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "billing@example.com")
 
-# --- Credit notes: PDFs, e-mails, bulk cancellations ------------------------------------------
+# --- Documents: PDFs of invoices and credit notes (coworking.documents) -----------------------
 # A failed render is retried with exponential backoff (seconds, doubled each retry, capped),
-# then the note is marked `failed` with the reason. The sweep renders every PDF still pending
-# a minute after its note was issued (broker down at cancel time, lost task).
-CREDIT_NOTE_PDF_MAX_RETRIES = env_int("CREDIT_NOTE_PDF_MAX_RETRIES", 4)
-CREDIT_NOTE_PDF_RETRY_BACKOFF = float(os.environ.get("CREDIT_NOTE_PDF_RETRY_BACKOFF", "10"))
-CREDIT_NOTE_PDF_RETRY_BACKOFF_MAX = 600
-CREDIT_NOTE_PDF_RETRY_JITTER = True
-CREDIT_NOTE_PDF_SWEEP_AFTER = 60  # seconds after the note was issued
+# then the document is marked `failed` with the reason. The sweeps render every PDF still
+# pending a minute after its document was issued (broker down, lost task, lost file).
+DOCUMENT_PDF_MAX_RETRIES = env_int("DOCUMENT_PDF_MAX_RETRIES", 4)
+DOCUMENT_PDF_RETRY_BACKOFF = float(os.environ.get("DOCUMENT_PDF_RETRY_BACKOFF", "10"))
+DOCUMENT_PDF_RETRY_BACKOFF_MAX = 600
+DOCUMENT_PDF_RETRY_JITTER = True
+DOCUMENT_PDF_SWEEP_AFTER = 60  # seconds after the document was issued
+
+# --- Credit notes: e-mails, bulk cancellations ------------------------------------------------
 CREDIT_NOTE_EMAIL_MAX_RETRIES = env_int("CREDIT_NOTE_EMAIL_MAX_RETRIES", 5)
 # Admin bulk cancel: selections larger than this run as a Celery task with a progress page;
 # one still `queued` this many seconds after it started is queued again by beat.
@@ -323,7 +333,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["coworking.api.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "coworking.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": [],

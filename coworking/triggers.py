@@ -4,6 +4,10 @@ import functools
 import operator
 
 import pgtrigger
+from django.db import migrations
+
+# Raised by the project's own triggers: Django maps it to ``IntegrityError``.
+REFUSED = "integrity_constraint_violation"
 
 
 def any_changed(*fields: str) -> pgtrigger.Q:
@@ -14,12 +18,72 @@ def any_changed(*fields: str) -> pgtrigger.Q:
     )
 
 
-def append_only(model_label: str) -> list[pgtrigger.Protect]:
-    """Refuse every UPDATE and DELETE of rows of an append-only table."""
+def no_truncate(model_label: str) -> pgtrigger.Trigger:
+    """Refuse TRUNCATE of a table: it skips the row triggers that refuse DELETE, and
+    ``TRUNCATE ... CASCADE`` reaches every table that references it."""
+    return pgtrigger.Trigger(
+        name=f"{model_label}_no_truncate",
+        operation=pgtrigger.Truncate,
+        level=pgtrigger.Statement,
+        when=pgtrigger.Before,
+        func=(
+            "RAISE EXCEPTION 'The % table holds issued documents and cannot be truncated', "
+            f"TG_TABLE_NAME USING ERRCODE = '{REFUSED}'; RETURN NULL;"
+        ),
+    )
+
+
+def append_only(model_label: str) -> list[pgtrigger.Trigger]:
+    """Refuse every UPDATE, DELETE and TRUNCATE of rows of an append-only table."""
     return [
         pgtrigger.Protect(name=f"{model_label}_no_update", operation=pgtrigger.Update),
         pgtrigger.Protect(name=f"{model_label}_no_delete", operation=pgtrigger.Delete),
+        no_truncate(model_label),
     ]
+
+
+def postgres_sql(sql: str, reverse_sql: str) -> migrations.RunPython:
+    """A migration operation running raw SQL on PostgreSQL only (the embedded SQLite
+    default has no triggers), for the triggers pgtrigger cannot declare on a model: those
+    on another app's table."""
+
+    def run(sql_text):
+        def operation(apps, schema_editor):
+            if schema_editor.connection.vendor == "postgresql":
+                schema_editor.execute(sql_text, params=None)
+
+        return operation
+
+    return migrations.RunPython(run(sql), run(reverse_sql))
+
+
+def numbers_used_by(*, series_prefix: str, table: str) -> migrations.RunPython:
+    """A migration operation installing a check, deferred to commit, that every number taken
+    from a series named ``<series_prefix>:<location id>`` (django-sequences' counter row) is
+    the ``sequence_number`` of a row of ``table`` at that location: a number is taken only
+    by the transaction that writes its document, so a bare counter UPDATE cannot leave a
+    gap."""
+    name = f"{table}_number_in_use"
+    create = f"""
+        CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NOT EXISTS (
+                SELECT 1 FROM {table}
+                WHERE location_id = split_part(NEW.name, ':', 2)::bigint
+                    AND sequence_number = NEW.last
+            ) THEN
+                RAISE EXCEPTION 'Number % of series % was taken but no document has it',
+                    NEW.last, NEW.name USING ERRCODE = '{REFUSED}';
+            END IF;
+            RETURN NULL;
+        END $$;
+        CREATE CONSTRAINT TRIGGER {name}
+            AFTER INSERT OR UPDATE ON sequences_sequence DEFERRABLE INITIALLY DEFERRED
+            FOR EACH ROW WHEN (NEW.name LIKE '{series_prefix}:%')
+            EXECUTE FUNCTION {name}();
+    """
+    drop = f"DROP TRIGGER {name} ON sequences_sequence; DROP FUNCTION {name}();"
+    return postgres_sql(create, drop)
 
 
 def changed_except(*columns: str) -> str:

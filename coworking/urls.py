@@ -8,3 +8,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("coworking.api.urls")),
 ]
+
+handler500 = "coworking.error_pages.server_error"

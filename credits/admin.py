@@ -32,8 +32,7 @@ from django.utils.translation import gettext_lazy as _
 from coworking.admin import ReadOnlyAdminMixin
 from coworking.einvoice.admin import EInvoiceDownloads
 from coworking.errors import ApplicationError
-from credits.documents import credit_notes_render_pdfs
-from credits.downloads import credit_note_pdf_response
+from credits.documents import credit_note_pdf_response, credit_notes_render_pdfs
 from credits.einvoice import credit_note_einvoice
 from credits.models import (
     BulkCancellation,

@@ -1,169 +1,126 @@
 """Credit-note PDFs and their e-mail: render, store, record, send.
 
-The PDF of a credit note is rendered off the request path (``credits.tasks``), stored in
-the private "documents" storage under a name carrying its content hash, and recorded on
-the note (status, SHA-256, size). Rendering is idempotent and reproducible: a ready note
-is left alone unless forced, and a forced render of an unchanged note yields the same
-bytes, hence the same file. Notes whose PDF was never queued (broker down at cancel
-time) are picked up by ``credit_notes_render_missing`` (Celery beat, every minute).
+The PDF of a credit note is rendered by a worker after the note is issued
+(``credits.subscribers``, ``credits.tasks``), stored and recorded by
+``coworking.documents.storage`` (private storage, SHA-256, size); rendering a ready note
+again does nothing unless forced, and gives the same bytes. Notes whose PDF was never
+queued (broker down at cancel time) or whose file was lost are picked up by
+``credit_notes_render_missing`` (Celery beat, every minute).
 """
 
 import datetime
-import hashlib
 import logging
-from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.http import FileResponse
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
 from coworking.celery import enqueue
+from coworking.documents.downloads import document_pdf_response
+from coworking.documents.rendering import document_language
+from coworking.documents.storage import (
+    PDF_SWEEP_BATCH,
+    RenderReport,
+    document_pdf_failed,
+    document_pdf_lost,
+    document_render_pdf,
+    documents_missing_pdf,
+    documents_render_pdfs,
+    stored_pdf_bytes,
+    sweep_delay,
+)
 from coworking.events import EventType, announce
 from credits.models import CreditNote
 
 logger = logging.getLogger(__name__)
 
-PDF_SWEEP_BATCH = 200
 EMAIL_CATCH_UP_WINDOW = datetime.timedelta(days=2)
 
 
-def _pdf_storage_name(*, credit_note: CreditNote, sha256: str) -> str:
-    year = credit_note.issue_date.year
-    return f"credit-notes/{year}/{get_valid_filename(credit_note.number)}-{sha256[:16]}.pdf"
+def _announce_ready(note: CreditNote) -> None:
+    announce(type=EventType.CREDIT_NOTE_PDF_READY, instance=note)
 
 
 def credit_note_render_pdf(*, credit_note: CreditNote | int, force: bool = False) -> CreditNote:
     """Render, store and record the PDF of a credit note; return the note as stored.
 
-    Idempotent: a note whose PDF is ``ready`` is returned untouched unless ``force``.
-    Reproducible: the same note renders to the same bytes, so a forced re-render finds its
-    file already stored and records the same SHA-256. The file goes to the private
-    "documents" storage through the storage API (no public URL). The rendering runs outside
-    any transaction; recording it locks the note's row briefly, so concurrent renders of one
-    note (task, sweep, admin) record one result, and announce ``credit_note.pdf_ready``
-    (after which ``credits.subscribers`` queues the e-mail where the location wants it).
-
-    Raises ``CreditNote.DoesNotExist``, ``credits.pdf.PdfRenderError`` and whatever the
-    storage raises; the note is then unchanged (callers record the failure with
-    ``credit_note_pdf_failed``).
+    Idempotent (a ``ready`` note is left alone unless ``force``) and reproducible (a forced
+    re-render records the same file and SHA-256). Concurrent renders of one note record
+    one result, which announces ``credit_note.pdf_ready`` (``credits.subscribers`` then
+    queues the e-mail where the location wants it). Raises ``CreditNote.DoesNotExist``,
+    ``PdfRenderError`` and whatever the storage raises; the note is then unchanged (callers
+    record the failure with ``credit_note_pdf_failed``).
     """
-    from credits.pdf import credit_note_pdf_bytes
+    from credits import pdf
 
-    credit_note_id = credit_note.pk if isinstance(credit_note, CreditNote) else credit_note
-    note = CreditNote.objects.select_related("location", "customer").get(pk=credit_note_id)
-    if note.pdf_status == CreditNote.PdfStatus.READY and not force:
-        return note
-    data = credit_note_pdf_bytes(credit_note=note)
-    digest = hashlib.sha256(data).hexdigest()
-    with transaction.atomic():
-        note = (
-            CreditNote.objects.select_for_update(of=("self",))
-            .select_related("location")
-            .get(pk=credit_note_id)
-        )
-        if note.pdf_status == CreditNote.PdfStatus.READY and not force:
-            return note
-        storage = note.pdf_file.storage
-        name = _pdf_storage_name(credit_note=note, sha256=digest)
-        if not storage.exists(name):
-            name = storage.save(name, ContentFile(data))
-        note.pdf_file.name = name
-        note.pdf_status = CreditNote.PdfStatus.READY
-        note.pdf_sha256 = digest
-        note.pdf_size = len(data)
-        note.pdf_error = ""
-        note.pdf_rendered_at = timezone.now()
-        note.save(
-            update_fields=[
-                "pdf_file",
-                "pdf_status",
-                "pdf_sha256",
-                "pdf_size",
-                "pdf_error",
-                "pdf_rendered_at",
-            ]
-        )
-        announce(type=EventType.CREDIT_NOTE_PDF_READY, instance=note)
-    return note
+    return document_render_pdf(
+        model=CreditNote,
+        document=credit_note,
+        render=lambda note: pdf.credit_note_pdf_bytes(credit_note=note),
+        force=force,
+        on_ready=_announce_ready,
+    )
 
 
 def credit_note_pdf_failed(*, credit_note: CreditNote | int, error: str, final: bool) -> None:
-    """Record a failed render attempt: its reason always, status ``failed`` when ``final``.
-
-    A note whose PDF is already ``ready`` keeps it (a failed forced re-render does not
-    take away a good PDF); only the reason is recorded then.
-    """
-    credit_note_id = credit_note.pk if isinstance(credit_note, CreditNote) else credit_note
-    error = (error or _("Unknown error"))[:2000]
-    with transaction.atomic():
-        note = CreditNote.objects.select_for_update(of=("self",)).get(pk=credit_note_id)
-        note.pdf_error = error
-        fields = ["pdf_error"]
-        if final and note.pdf_status != CreditNote.PdfStatus.READY:
-            note.pdf_status = CreditNote.PdfStatus.FAILED
-            fields.append("pdf_status")
-        note.save(update_fields=fields)
+    """Record a failed render attempt: its reason always, status ``failed`` when ``final``
+    (a ``ready`` PDF is kept: a failed forced re-render does not take away a good one)."""
+    document_pdf_failed(model=CreditNote, document=credit_note, error=error, final=final)
 
 
-def _sweep_delay() -> datetime.timedelta:
-    return datetime.timedelta(seconds=settings.CREDIT_NOTE_PDF_SWEEP_AFTER)
+def queue_credit_note_pdf(*, credit_note_id: int) -> None:
+    """Hand the PDF to the task queue; if the broker is down the sweep renders it."""
+    from credits.tasks import render_credit_note_pdf
+
+    enqueue(render_credit_note_pdf, credit_note_id, if_down="The sweep will render it.")
+
+
+def credit_note_pdf_response(*, credit_note: CreditNote) -> FileResponse:
+    """The stored PDF as an attachment; callers check who may see the note first. Raises
+    ``PdfNotReady`` (409) while it is rendered, ``PdfUnavailable`` (503) when its file was
+    lost (a new render is queued)."""
+    return document_pdf_response(
+        document=credit_note, queue_render=lambda pk: queue_credit_note_pdf(credit_note_id=pk)
+    )
 
 
 def credit_notes_missing_pdf(*, older_than: datetime.timedelta | None = None):
     """Credit notes whose PDF is still ``pending`` ``older_than`` after their creation
-    (default: ``CREDIT_NOTE_PDF_SWEEP_AFTER`` seconds, a minute), oldest first.
-
-    Failed notes are not included: they wait for someone to read the reason and use the
-    admin action "Render missing PDFs".
-    """
-    older_than = _sweep_delay() if older_than is None else older_than
-    return CreditNote.objects.filter(
-        pdf_status=CreditNote.PdfStatus.PENDING, created_at__lte=timezone.now() - older_than
-    ).order_by("created_at", "pk")
-
-
-@dataclass(frozen=True)
-class RenderReport:
-    rendered: list[str]
-    failed: dict[str, str]
+    (default: ``DOCUMENT_PDF_SWEEP_AFTER`` seconds, a minute), oldest first. Failed notes
+    wait for someone to read the reason and use the admin action "Render missing PDFs"."""
+    return documents_missing_pdf(queryset=CreditNote.objects.all(), older_than=older_than)
 
 
 def credit_notes_render_pdfs(*, credit_notes, force: bool = False) -> RenderReport:
     """Render the PDF of each note in turn; a failure is recorded on its note (``failed``,
     with the reason) and does not stop the others. Returns the numbers rendered and failed.
     """
-    rendered, failed = [], {}
-    for note in credit_notes:
-        try:
-            credit_note_render_pdf(credit_note=note.pk, force=force)
-        except Exception as error:
-            logger.exception("Rendering the PDF of credit note %s failed.", note.number)
-            reason = f"{type(error).__name__}: {error}"
-            credit_note_pdf_failed(credit_note=note.pk, error=reason, final=True)
-            failed[note.number] = reason
-        else:
-            rendered.append(note.number)
-    return RenderReport(rendered=rendered, failed=failed)
+    return documents_render_pdfs(
+        documents=credit_notes,
+        render_one=lambda pk: credit_note_render_pdf(credit_note=pk, force=force),
+        record_failure=lambda pk, reason: credit_note_pdf_failed(
+            credit_note=pk, error=reason, final=True
+        ),
+    )
 
 
 def credit_notes_render_missing(
     *, older_than: datetime.timedelta | None = None, limit: int = PDF_SWEEP_BATCH
 ) -> RenderReport:
     """The sweep: render the PDFs still ``pending`` a minute after their note was issued
-    (``older_than``, default ``CREDIT_NOTE_PDF_SWEEP_AFTER``).
+    (``older_than``, default ``DOCUMENT_PDF_SWEEP_AFTER``).
 
-    Catches up what was never queued (broker down at cancel time) or lost (worker died).
-    At most ``limit`` notes per run, oldest first; the next run takes the rest. Also queues
-    the e-mails of notes rendered in the last two days that were not sent (the e-mail of
-    an older note is not sent late, so switching a location's e-mail on does not mail its
-    history).
+    Catches up what was never queued (broker down at cancel time) or lost (worker died,
+    stored file gone). At most ``limit`` notes per run, oldest first; the next run takes
+    the rest. Also queues the e-mails of notes rendered in the last two days that were not
+    sent (the e-mail of an older note is not sent late, so switching a location's e-mail
+    on does not mail its history).
     """
-    older_than = _sweep_delay() if older_than is None else older_than
+    older_than = sweep_delay() if older_than is None else older_than
     report = credit_notes_render_pdfs(
         credit_notes=list(credit_notes_missing_pdf(older_than=older_than)[:limit])
     )
@@ -187,12 +144,11 @@ def credit_note_send_email(*, credit_note: CreditNote | int) -> bool:
     sent, the location does not e-mail its documents, or the PDF is not ready yet (the
     render queues the e-mail when it is). The note's row is locked while sending and
     ``emailed_at`` is set in the same transaction, so concurrent or repeated calls send
-    once. Raises what the e-mail backend raises; nothing is recorded then, so a retry sends.
+    once. A stored file found lost is rendered again first (the render queues the e-mail).
+    Raises what the e-mail backend raises; nothing is recorded then, so a retry sends.
     (If the database fails after the mail server accepted the message, a retry sends it a
     second time: a duplicate is preferred to a credit note the customer never receives.)
     """
-    from credits.pdf import document_language
-
     credit_note_id = credit_note.pk if isinstance(credit_note, CreditNote) else credit_note
     with transaction.atomic():
         note = (
@@ -213,8 +169,11 @@ def credit_note_send_email(*, credit_note: CreditNote | int) -> bool:
                 "location": note.location.legal_name,
             }
             body = render_to_string("documents/credit_note_email.txt", context)
-        with note.pdf_file.open("rb") as pdf:
-            data = pdf.read()
+        data = stored_pdf_bytes(note)
+        if data is None:
+            if document_pdf_lost(document=note, reason=_("The stored PDF is missing or damaged.")):
+                transaction.on_commit(lambda: queue_credit_note_pdf(credit_note_id=note.pk))
+            return False
         message = EmailMessage(
             subject=subject,
             body=body,

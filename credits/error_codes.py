@@ -8,7 +8,6 @@ class CreditsErrorCode(StrEnum):
     INVOICE_PAID = "invoice_paid"
     CANCEL_NOT_ALLOWED = "cancel_not_allowed"
     CANCELLATION_INVALID = "cancellation_invalid"
-    PDF_NOT_READY = "pdf_not_ready"
     # Crediting part of an invoice, and refunds of account credit.
     NOTHING_LEFT_TO_CREDIT = "nothing_left_to_credit"
     CREDIT_NOT_ALLOWED = "credit_not_allowed"

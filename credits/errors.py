@@ -21,7 +21,6 @@ __all__ = [
     "InvoiceNotFound",
     "InvoicePaid",
     "NothingLeftToCredit",
-    "PdfNotReady",
     "RefundExceedsCredit",
     "TaxRateNotOnInvoice",
 ]
@@ -114,6 +113,3 @@ class InvalidRefund(InvalidInput):
     default_message = _("The refund is not valid.")
 
 
-class PdfNotReady(StateConflict):
-    code = Code.PDF_NOT_READY
-    default_message = _("The PDF of this document is not ready yet; try again in a minute.")

@@ -7,7 +7,7 @@ same description, unit price and tax rate), or a free amount at a tax rate of th
 more than it per line (quantity, net, tax), per tax rate and in total, and an invoice whose
 notes credit it in full is cancelled. ``credits.services.credit_note_issue`` writes them;
 the database holds the same rules in constraint triggers deferred to commit (migration
-``0007_credit_within_invoice``), the way django-hordak checks the legs of a transaction.
+``0008_credit_within_invoice``), the way django-hordak checks the legs of a transaction.
 
 What a note credits first reduces what is still due on its invoice; the rest (the invoice
 was paid) is allocated, as staff choose, to account credit, a refund or a settlement
@@ -15,13 +15,15 @@ outside the system: the four parts add up to the note (a check constraint). A ``
 money paid back to the customer, or credit settled outside, with its own ledger entry.
 
 Each note takes its number from its location's credit-note series. The database refuses
-DELETE of credit notes and lines, UPDATE of lines, and UPDATE of anything on a credit note
+DELETE and TRUNCATE of credit notes and lines, UPDATE of lines, lines added after the
+transaction that issued the note, and UPDATE of anything on a credit note
 but its PDF and e-mail bookkeeping, except setting its number once (it is written last, see
 ``credits.services``).
 """
 
 import pgtrigger
 from django.conf import settings
+from django.contrib.postgres.functions import TransactionNow
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -29,7 +31,7 @@ from django.utils.translation import gettext_lazy as _
 from coworking.documents.models import Document, DocumentLine
 from coworking.models import Customer, Location
 from coworking.money import money_field
-from coworking.triggers import any_changed, append_only, dates_follow_numbers
+from coworking.triggers import REFUSED, any_changed, append_only, dates_follow_numbers, no_truncate
 from coworking.vat import VatCurrencyFields, VatLineFields, line_constraints
 from invoicing.models import Channel, Invoice, InvoiceLine
 
@@ -127,7 +129,9 @@ class CreditNote(VatCurrencyFields, Document):
         verbose_name=_("issued by"),
     )
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
-    created_at = models.DateTimeField(_("issued at"), auto_now_add=True)
+    # The start of the issuing transaction, set by the database: its lines may be written
+    # only while that transaction lasts (see CreditNoteLine's trigger).
+    created_at = models.DateTimeField(_("issued at"), db_default=TransactionNow())
     buyer_reference = models.CharField(
         _("buyer reference"), max_length=100, blank=True, help_text=_("The invoice's.")
     )
@@ -187,6 +191,7 @@ class CreditNote(VatCurrencyFields, Document):
                 condition=any_changed(*FROZEN_CREDIT_NOTE_FIELDS)
                 | (pgtrigger.Q(old__sequence_number__isnull=False) & any_changed(*NUMBER_FIELDS)),
             ),
+            no_truncate("credit_note"),
             dates_follow_numbers(table="credits_creditnote", document="credit note"),
         ]
 
@@ -222,7 +227,30 @@ class CreditNoteLine(VatLineFields, DocumentLine):
             ),
             *line_constraints("credit_note_line"),
         ]
-        triggers = append_only("credit_note_line")
+        triggers = [
+            *append_only("credit_note_line"),
+            # A note's lines are written by the transaction that issues it, never later:
+            # its created_at is that transaction's start (transaction_timestamp()).
+            pgtrigger.Trigger(
+                name="credit_note_line_only_at_issue",
+                operation=pgtrigger.Insert,
+                level=pgtrigger.Statement,
+                when=pgtrigger.After,
+                referencing=pgtrigger.Referencing(new="new_lines"),
+                func=f"""
+                    IF EXISTS (
+                        SELECT 1 FROM new_lines line
+                        LEFT JOIN {CreditNote._meta.db_table} note
+                            ON note.id = line.credit_note_id
+                        WHERE note.created_at IS DISTINCT FROM transaction_timestamp()
+                    ) THEN
+                        RAISE EXCEPTION 'Lines can only be added to a credit note while it is issued'
+                            USING ERRCODE = '{REFUSED}';
+                    END IF;
+                    RETURN NULL;
+                """,
+            ),
+        ]
 
 
 class CancellationEvent(models.Model):

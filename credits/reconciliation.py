@@ -2,7 +2,9 @@
 database.
 
 Each check returns a list of human-readable breaches (empty when it holds). They read
-aggregates grouped in SQL, so they stay usable on hundreds of thousands of documents.
+aggregates grouped in SQL, so they stay usable on hundreds of thousands of documents; the
+stored-PDF check alone reads every stored file (to hash it), so it takes as long as reading
+them does.
 """
 
 from collections import defaultdict
@@ -12,6 +14,7 @@ from decimal import Decimal
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Max, Min, Q, Sum
 from django.db.models.functions import Coalesce, Greatest
 
+from coworking.documents.storage import stored_pdf_breaches
 from coworking.models import Customer, LedgerEntry, Location
 from coworking.numbering import DocumentType, last_number
 from credits.models import CancellationEvent, CreditNote, CreditNoteLine, Refund
@@ -356,6 +359,14 @@ def check_ledger_balances() -> list[str]:
     return breaches
 
 
+def check_stored_pdfs() -> list[str]:
+    """Every ready PDF's file is in storage with the recorded SHA-256 (reads each file)."""
+    return [
+        *stored_pdf_breaches(queryset=Invoice.objects.all()),
+        *stored_pdf_breaches(queryset=CreditNote.objects.all()),
+    ]
+
+
 CHECKS: dict[str, Callable[[], list[str]]] = {
     "gapless numbering": check_gapless_numbers,
     "cancelled = credited in full, one cancellation each": check_cancelled_invoices,
@@ -363,6 +374,7 @@ CHECKS: dict[str, Callable[[], list[str]]] = {
     "credit beyond what was due went where it says": check_credit_allocation,
     "paid amounts = payments": check_paid_amounts,
     "ledger balance = invoices − payments − credit notes + refunds": check_ledger_balances,
+    "stored PDFs match their SHA-256": check_stored_pdfs,
 }
 
 

@@ -706,7 +706,7 @@ def _write(
     return credit_note
 
 
-# The constraint trigger that holds the over-credit rule (migration 0007), deferred to commit.
+# The constraint trigger that holds the over-credit rule (migration 0008), deferred to commit.
 CREDIT_LIMIT_TRIGGER = "credits_credit_within_invoice"
 
 

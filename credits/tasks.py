@@ -1,8 +1,8 @@
 """Celery tasks of credit notes, treated as an API: they take ids and call services.
 
 - ``render_credit_note_pdf`` is queued after the cancel commits. A failed render is
-  retried with exponential backoff (``CREDIT_NOTE_PDF_RETRY_BACKOFF`` seconds, doubled each
-  time, with jitter) up to ``CREDIT_NOTE_PDF_MAX_RETRIES`` times; then the note is marked
+  retried with exponential backoff (``DOCUMENT_PDF_RETRY_BACKOFF`` seconds, doubled each
+  time, with jitter) up to ``DOCUMENT_PDF_MAX_RETRIES`` times; then the note is marked
   ``failed`` with the reason, which the admin shows. A run for a ready note does nothing.
 - ``render_missing_pdfs`` runs every minute (``CELERY_BEAT_SCHEDULE``) and renders what was
   never queued (broker down at cancel time) or lost.
@@ -17,12 +17,11 @@ with the credit note, its invoice, the attempt and the duration).
 """
 
 import logging
-import random
-import time
 
 from celery import shared_task
 from django.conf import settings
 
+from coworking.documents.tasks import retry_countdown, run_render_task, run_sweep
 from credits import documents
 from credits.models import CreditNote
 from credits.selectors import credit_notes_with_failed_pdf
@@ -31,76 +30,26 @@ from credits.services import bulk_cancellations_requeue
 logger = logging.getLogger(__name__)
 
 
-def _countdown(retries: int) -> float:
-    """Exponential backoff; jitter spreads the retries of notes that failed together."""
-    delay = min(
-        settings.CREDIT_NOTE_PDF_RETRY_BACKOFF * 2**retries,
-        settings.CREDIT_NOTE_PDF_RETRY_BACKOFF_MAX,
-    )
-    return random.uniform(delay / 2, delay) if settings.CREDIT_NOTE_PDF_RETRY_JITTER else delay
-
-
 @shared_task(bind=True, name="credits.render_credit_note_pdf", max_retries=None)
 def render_credit_note_pdf(self, credit_note_id: int, force: bool = False) -> str | None:
     """Render and store the PDF of one credit note; retried, then ``failed`` with the reason."""
-    started = time.perf_counter()
-    try:
-        note = documents.credit_note_render_pdf(credit_note=credit_note_id, force=force)
-    except CreditNote.DoesNotExist:
-        logger.warning("Credit note %s does not exist; nothing to render.", credit_note_id)
-        return None
-    except Exception as error:
-        attempt, max_retries = self.request.retries, settings.CREDIT_NOTE_PDF_MAX_RETRIES
-        final = attempt >= max_retries
-        reason = f"{type(error).__name__}: {error}"
-        logger.warning(
-            "Rendering the PDF of credit note %s failed (attempt %s of %s): %s",
-            credit_note_id,
-            attempt + 1,
-            max_retries + 1,
-            reason,
-            exc_info=final,
-            extra={
-                "event": "credit_note.pdf_failed",
-                "credit_note_id": credit_note_id,
-                "attempt": attempt + 1,
-                "final": final,
-                "error": reason,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-            },
-        )
-        documents.credit_note_pdf_failed(credit_note=credit_note_id, error=reason, final=final)
-        if final:
-            return None
-        raise self.retry(
-            exc=error, countdown=_countdown(attempt), max_retries=max_retries
-        ) from error
-    logger.info(
-        "PDF of credit note %s ready (%s bytes).",
-        note.number,
-        note.pdf_size,
-        extra={
-            "event": "credit_note.pdf_ready",
-            "credit_note": note.number,
-            "invoice": note.invoice_number,
-            "attempt": self.request.retries + 1,
-            "bytes": note.pdf_size,
-            "sha256": note.pdf_sha256,
-            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-        },
+    return run_render_task(
+        self,
+        event="credit_note",
+        document_id=credit_note_id,
+        render=lambda: documents.credit_note_render_pdf(credit_note=credit_note_id, force=force),
+        record_failure=lambda reason, final: documents.credit_note_pdf_failed(
+            credit_note=credit_note_id, error=reason, final=final
+        ),
+        describe=lambda note: {"credit_note": note.number, "invoice": note.invoice_number},
+        log=logger,
     )
-    return note.pdf_sha256
 
 
 @shared_task(name="credits.render_missing_pdfs")
 def render_missing_pdfs() -> dict:
     """The sweep: render every PDF still pending a minute after its credit note was issued."""
-    report = documents.credit_notes_render_missing()
-    if report.rendered or report.failed:
-        logger.info(
-            "Sweep rendered %s missing PDF(s); %s failed.", len(report.rendered), len(report.failed)
-        )
-    return {"rendered": report.rendered, "failed": report.failed}
+    return run_sweep(documents.credit_notes_render_missing, kind="credit note", log=logger)
 
 
 @shared_task(bind=True, name="credits.send_credit_note_email", max_retries=None)
@@ -117,7 +66,7 @@ def send_credit_note_email(self, credit_note_id: int) -> bool:
             logger.exception("E-mailing credit note %s failed; giving up.", credit_note_id)
             return False
         raise self.retry(
-            exc=error, countdown=_countdown(attempt), max_retries=max_retries
+            exc=error, countdown=retry_countdown(attempt), max_retries=max_retries
         ) from error
 
 

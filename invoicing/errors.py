@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from coworking.errors import InvalidInput, NotFound, StateConflict, Unavailable
+from coworking.errors import InvalidInput, NotFound, StateConflict
 from invoicing.error_codes import InvoicingErrorCode as Code
 
 
@@ -53,11 +53,6 @@ class PaymentExceedsAmountDue(InvalidInput):
 class PaymentExceedsAvailableCredit(InvalidInput):
     code = Code.PAYMENT_EXCEEDS_AVAILABLE_CREDIT
     default_message = _("The customer does not hold that much account credit.")
-
-
-class PdfUnavailable(Unavailable):
-    code = Code.PDF_UNAVAILABLE
-    default_message = _("Invoice PDFs cannot be rendered on this server.")
 
 
 class InvoiceDateOutOfOrder(InvalidInput):

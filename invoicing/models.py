@@ -5,7 +5,7 @@ number from its location's gapless series and its amounts are frozen. The databa
 those rules: check constraints tie state, number, paid and credited amounts together, and triggers
 refuse DELETE of issued invoices, UPDATE of their identifying fields and amounts, any
 change to the lines of an issued invoice, and any change once cancelled but to the stored
-PDF's bookkeeping. The only fields that move after issue are the state, the paid and
+PDF's bookkeeping, and TRUNCATE. The only fields that move after issue are the state, the paid and
 credited amounts (both only grow) and the cancellation record, through the services in
 ``invoicing.services`` and ``credits.services``, and the PDF's bookkeeping
 (``coworking.documents``): the PDF shows the invoice as issued, so it is rendered once and
@@ -14,7 +14,9 @@ never changes with later payments.
 Amount due = total − paid − credited, never below zero: a credit note first reduces what is
 still due, and what it credits beyond that (the invoice was paid) is allocated by the credits
 app. An invoice credited in full, by one credit note or by several, is cancelled: the state
-``cancelled`` and "credited = total" go together (a check constraint).
+``cancelled`` and "credited = total" go together (a check constraint). Checks deferred to commit make sure the state moves only with what justifies it: the paid
+amount is the sum of the payments (each on the ledger), and a cancelled invoice is credited
+in full (a trigger of the credits app).
 """
 
 import pgtrigger
@@ -27,7 +29,14 @@ from djmoney.money import Money
 from coworking.documents.models import Document, DocumentLine
 from coworking.models import Customer, Location
 from coworking.money import money_field
-from coworking.triggers import any_changed, append_only, changed_except, dates_follow_numbers
+from coworking.triggers import (
+    REFUSED,
+    any_changed,
+    append_only,
+    changed_except,
+    dates_follow_numbers,
+    no_truncate,
+)
 from coworking.vat import VatCurrencyFields, VatLineFields, line_constraints
 
 FROZEN_INVOICE_FIELDS = (
@@ -52,6 +61,21 @@ FROZEN_INVOICE_FIELDS = (
     "seller",
     "buyer",
 )
+
+# A constraint trigger's body (checked at commit, once every row of the transaction is
+# written): the paid amount of invoice ``{invoice_id}`` is the sum of its payments.
+_PAID_IS_SUM_OF_PAYMENTS = f"""
+    IF EXISTS (
+        SELECT 1 FROM invoicing_invoice invoice
+        WHERE invoice.id = {{invoice_id}} AND invoice.amount_paid <> (
+            SELECT COALESCE(SUM(payment.amount), 0) FROM invoicing_payment payment
+            WHERE payment.invoice_id = invoice.id
+        )
+    ) THEN
+        RAISE EXCEPTION 'The paid amount of invoice % is not the sum of its payments',
+            {{invoice_id}} USING ERRCODE = '{REFUSED}';
+    END IF;
+"""
 
 
 class Channel(models.TextChoices):
@@ -211,6 +235,11 @@ class Invoice(VatCurrencyFields, Document):
                 name="invoice_cancelled_iff_cancelled_at",
             ),
             models.CheckConstraint(
+                condition=Q(state="cancelled")
+                | Q(cancelled_by__isnull=True, cancellation_channel="", cancellation_reason=""),
+                name="invoice_cancellation_record_only_when_cancelled",
+            ),
+            models.CheckConstraint(
                 condition=Q(due_date__isnull=True) | Q(due_date__gte=F("issue_date")),
                 name="invoice_due_after_issue",
             ),
@@ -244,6 +273,17 @@ class Invoice(VatCurrencyFields, Document):
                 operation=pgtrigger.Update,
                 condition=pgtrigger.Q(new__amount_credited__lt=pgtrigger.F("old__amount_credited")),
             ),
+            # Paid or partially paid only with the payments to show for it (the state
+            # follows the paid amount by the check constraint above). Cancelled only with
+            # its credit notes: a trigger in the credits app.
+            pgtrigger.Trigger(
+                name="paid_is_sum_of_payments",
+                operation=pgtrigger.Insert | pgtrigger.UpdateOf("state", "amount_paid"),
+                when=pgtrigger.After,
+                timing=pgtrigger.Deferred,
+                func=_PAID_IS_SUM_OF_PAYMENTS.format(invoice_id="NEW.id") + "RETURN NULL;",
+            ),
+            no_truncate("invoice"),
             dates_follow_numbers(table="invoicing_invoice", document="invoice"),
         ]
 
@@ -316,6 +356,7 @@ class InvoiceLine(VatLineFields, DocumentLine):
                     """
                 ),
             ),
+            no_truncate("invoice_line"),
         ]
 
 
@@ -345,7 +386,27 @@ class Payment(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
         ]
-        triggers = append_only("payment")
+        triggers = [
+            *append_only("payment"),
+            # At commit: the invoice's paid amount counts this payment, and money received
+            # is on the customer's ledger (account credit is already there).
+            pgtrigger.Trigger(
+                name="payment_paid_and_posted",
+                operation=pgtrigger.Insert,
+                when=pgtrigger.After,
+                timing=pgtrigger.Deferred,
+                func=_PAID_IS_SUM_OF_PAYMENTS.format(invoice_id="NEW.invoice_id")
+                + f"""
+                    IF NEW.method <> 'account_credit' AND NOT EXISTS (
+                        SELECT 1 FROM coworking_ledgerentry WHERE payment_id = NEW.id
+                    ) THEN
+                        RAISE EXCEPTION 'Payment % is not on the customer ledger', NEW.id
+                            USING ERRCODE = '{REFUSED}';
+                    END IF;
+                    RETURN NULL;
+                """,
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.amount} ({self.get_method_display()})"

@@ -54,6 +54,39 @@ def wait_until(predicate, *, timeout: float = 20.0, interval: float = 0.05):
     pytest.fail(f"Condition not met within {timeout}s: {predicate}")
 
 
+# --- Database guards: the test teardown passes them, reconcile tests may break them --------
+
+
+@pytest.fixture(autouse=True, scope="session")
+def flush_past_the_truncate_guards():
+    """Tests that commit (``transactional_db``) are cleaned up by Django's ``flush``, a
+    TRUNCATE the database refuses on the tables of issued documents: the test teardown (and
+    only it) passes with ``pgtrigger.ignore``."""
+    import pgtrigger
+    from django.test import TransactionTestCase
+
+    original = TransactionTestCase._fixture_teardown
+
+    def teardown(self):
+        with pgtrigger.ignore():
+            original(self)
+
+    TransactionTestCase._fixture_teardown = teardown
+    yield
+    TransactionTestCase._fixture_teardown = original
+
+
+@pytest.fixture
+def database_breach(db):
+    """For tests of ``reconcile``, the second line of defence: the test breaks an invariant
+    with raw SQL that the database refuses at commit. Its transaction is rolled back without
+    running those deferred checks (Django's test teardown runs them otherwise)."""
+    from django.db import transaction
+
+    yield
+    transaction.set_rollback(True)
+
+
 # --- Celery -----------------------------------------------------------------------------------
 
 

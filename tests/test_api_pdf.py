@@ -1,13 +1,13 @@
 """PDF downloads through the API: only the owner (or staff) gets the bytes."""
 
 import hashlib
-import sys
 
 import pytest
 from django.core.files.base import ContentFile
 
 from credits.models import CreditNote
 from credits.services import invoice_cancel
+from invoicing.documents import invoice_render_pdf
 from tests.factories import draft_invoice, issued_invoice, portal_member, staff_user
 from tests.test_api_access import assert_problem
 
@@ -71,21 +71,26 @@ def test_staff_downloads_any_credit_note_pdf(api_client, ready_note):
     assert response.status_code == 200
 
 
-# --- invoice PDF (rendered on request by credits.pdf.invoice_pdf_bytes) ------------------------
+# --- invoice PDF (rendered once after issue, stored, served from storage) --------------------
 
 
 def invoice_pdf_url(invoice) -> str:
     return f"/api/v1/invoices/{invoice.pk}/pdf"
 
 
-def test_owner_downloads_the_invoice_pdf(api_client):
-    pytest.importorskip("credits.pdf")
-    invoice = issued_invoice(customer=portal_member())
+def test_owner_downloads_the_stored_invoice_pdf(api_client):
+    invoice = invoice_render_pdf(invoice=issued_invoice(customer=portal_member()))
     response = api_client(invoice.customer.portal_user).get(invoice_pdf_url(invoice))
-    assert response.status_code == 200, response.content
+    assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert f'filename="{invoice.number}.pdf"' in response["Content-Disposition"]
-    assert response.content.startswith(b"%PDF")
+    assert hashlib.sha256(b"".join(response.streaming_content)).hexdigest() == invoice.pdf_sha256
+
+
+def test_invoice_pdf_not_rendered_yet_is_409_not_ready(api_client):
+    invoice = issued_invoice(customer=portal_member())  # the render is queued after commit
+    response = api_client(invoice.customer.portal_user).get(invoice_pdf_url(invoice))
+    assert_problem(response, 409, "pdf_not_ready")
 
 
 def test_invoice_pdf_other_member_404_anonymous_401(api_client):
@@ -99,10 +104,3 @@ def test_draft_has_no_pdf(api_client):
     draft = draft_invoice()
     response = api_client(staff_user()).get(invoice_pdf_url(draft))
     assert_problem(response, 409, "invoice_is_draft")
-
-
-def test_invoice_pdf_without_a_renderer_is_503(api_client, monkeypatch):
-    monkeypatch.setitem(sys.modules, "credits.pdf", None)  # makes the import fail
-    invoice = issued_invoice(customer=portal_member())
-    response = api_client(invoice.customer.portal_user).get(invoice_pdf_url(invoice))
-    assert_problem(response, 503, "pdf_unavailable")

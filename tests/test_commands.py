@@ -54,7 +54,7 @@ def _cancelled_number():
     return invoice.number
 
 
-def test_reconcile_reports_a_breach_and_exits_non_zero(capsys):
+def test_reconcile_reports_a_breach_and_exits_non_zero(capsys, database_breach):
     invoice = issued_invoice()
     call_command("reconcile")
     assert f"All {len(CHECKS)} invariants hold" in capsys.readouterr().out
@@ -72,7 +72,7 @@ def test_reconcile_reports_a_breach_and_exits_non_zero(capsys):
     assert "FAIL  ledger balance" in out
 
 
-def test_reconcile_finds_a_gap_in_the_numbers(capsys):
+def test_reconcile_finds_a_gap_in_the_numbers(capsys, database_breach):
     issued_invoice()
     with connection.cursor() as cursor:
         cursor.execute("UPDATE sequences_sequence SET last = last + 1")

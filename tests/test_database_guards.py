@@ -3,9 +3,12 @@
 import pytest
 from django.db import IntegrityError, InternalError, connection, transaction
 
+from coworking.models import LedgerEntry
+from coworking.numbering import DocumentType, last_number, sequence_name
 from credits.services import invoice_cancel
 from invoicing.models import Channel, Invoice
-from tests.factories import draft_invoice, issued_invoice
+from invoicing.services import payment_record
+from tests.factories import draft_invoice, issued_invoice, staff_user
 
 pytestmark = pytest.mark.django_db
 
@@ -13,9 +16,12 @@ REFUSED = (InternalError, IntegrityError)
 
 
 def refused(sql: str, params=()) -> bool:
+    """Run ``sql`` in a savepoint and say whether the database refused it, counting the
+    checks it defers to commit (run at once here by ``SET CONSTRAINTS ALL IMMEDIATE``)."""
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql, params)
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     except REFUSED:
         return True
     return False
@@ -24,7 +30,7 @@ def refused(sql: str, params=()) -> bool:
 @pytest.fixture
 def cancelled():
     invoice = issued_invoice(paid="all")
-    credit_note = invoice_cancel(invoice=invoice, actor=None, channel=Channel.CLI)
+    credit_note = invoice_cancel(invoice=invoice, actor=staff_user(), channel=Channel.CLI)
     return invoice, credit_note
 
 
@@ -65,6 +71,9 @@ def test_issued_invoice_lines_payments_and_ledger_are_frozen(sql):
         "DELETE FROM credits_cancellationevent WHERE invoice_id = %(invoice)s",
         "UPDATE invoicing_invoice SET state = 'paid', cancelled_at = NULL WHERE id = %(invoice)s",
         "UPDATE invoicing_invoice SET cancellation_reason = 'x' WHERE id = %(invoice)s",
+        "UPDATE invoicing_invoice SET cancellation_channel = 'api' WHERE id = %(invoice)s",
+        "UPDATE invoicing_invoice SET cancelled_at = cancelled_at - interval '1 day' WHERE id = %(invoice)s",
+        "UPDATE invoicing_invoice SET cancelled_by_id = NULL WHERE id = %(invoice)s",
     ],
 )
 def test_credit_notes_their_lines_events_and_cancelled_invoices_are_frozen(cancelled, sql):
@@ -138,3 +147,138 @@ def test_constraints_refuse_inconsistent_rows():
         "VALUES (%s, 'invoice', -1, 'EUR', 'x', %s, now())",
         [invoice.customer_id, invoice.pk],
     )
+
+
+# --- The back doors found by the attack pass: each refused by the database itself ----------
+
+PROTECTED_TABLES = [
+    "invoicing_invoice",
+    "invoicing_invoiceline",
+    "invoicing_payment",
+    "credits_creditnote",
+    "credits_creditnoteline",
+    "credits_cancellationevent",
+    "coworking_ledgerentry",
+    "sequences_sequence",
+]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_truncate_is_refused():
+    """TRUNCATE skips the row triggers that refuse DELETE, and CASCADE reaches every table
+    that references the one named: each table of documents refuses it."""
+    invoice = issued_invoice(paid="10.00")
+    credit_note = invoice_cancel(invoice=invoice, actor=None, channel=Channel.CLI)
+    statements = [f"TRUNCATE {table} CASCADE" for table in PROTECTED_TABLES] + [
+        "TRUNCATE coworking_location CASCADE",
+        "TRUNCATE coworking_customer CASCADE",
+    ]
+    assert [sql for sql in statements if not refused(sql)] == []
+    assert Invoice.objects.filter(pk=invoice.pk).exists()
+    assert LedgerEntry.objects.filter(credit_note=credit_note).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_credit_note_lines_cannot_be_added_after_issue():
+    """The cancel writes the note's lines in its own transaction; once it has committed,
+    no transaction can add one (invoice lines were already frozen at issue)."""
+    invoice = issued_invoice()
+    credit_note = invoice_cancel(invoice=invoice, actor=None, channel=Channel.CLI)
+    lines_before = credit_note.lines.count()
+    assert refused(
+        "INSERT INTO credits_creditnoteline (credit_note_id, position, description, quantity, "
+        "unit_price, unit_price_currency, tax_rate, net, net_currency, tax, tax_currency) "
+        "VALUES (%s, 99, 'x', -1, 0, 'EUR', 0, 0, 'EUR', 0, 'EUR')",
+        [credit_note.pk],
+    )
+    assert refused(
+        "INSERT INTO credits_creditnoteline (credit_note_id, position, description, quantity, "
+        "unit_price, unit_price_currency, tax_rate, net, net_currency, tax, tax_currency) "
+        "SELECT credit_note_id, position + 100, description, quantity, unit_price, "
+        "unit_price_currency, tax_rate, net, net_currency, tax, tax_currency "
+        "FROM credits_creditnoteline WHERE credit_note_id = %s",
+        [credit_note.pk],
+    )
+    # Refreshing the note's row (its PDF bookkeeping may change) opens no door either.
+    assert refused(
+        "UPDATE credits_creditnote SET pdf_error = 'x' WHERE id = %(cn)s; "
+        "INSERT INTO credits_creditnoteline (credit_note_id, position, description, quantity, "
+        "unit_price, unit_price_currency, tax_rate, net, net_currency, tax, tax_currency) "
+        "VALUES (%(cn)s, 99, 'x', -1, 0, 'EUR', 0, 0, 'EUR', 0, 'EUR')",
+        {"cn": credit_note.pk},
+    )
+    assert credit_note.lines.count() == lines_before
+
+
+def _series(invoice) -> str:
+    return sequence_name(location_id=invoice.location_id, document_type=DocumentType.CREDIT_NOTE)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE sequences_sequence SET last = last - 1 WHERE name = %(series)s",
+        "UPDATE sequences_sequence SET last = 0 WHERE name = %(series)s",
+        "UPDATE sequences_sequence SET last = last + 2 WHERE name = %(series)s",
+        "UPDATE sequences_sequence SET name = 'credit_note:999999' WHERE name = %(series)s",
+        "DELETE FROM sequences_sequence WHERE name = %(series)s",
+        # One up is the right step, but a number taken without its credit note is a gap.
+        "UPDATE sequences_sequence SET last = last + 1 WHERE name = %(series)s",
+        "INSERT INTO sequences_sequence (name, last) VALUES ('credit_note:999999', 50)",
+        "INSERT INTO sequences_sequence (name, last) VALUES ('invoice:999999', 1)",
+    ],
+)
+def test_a_number_series_only_grows_by_one_with_its_document(cancelled, sql):
+    invoice, _credit_note = cancelled
+    assert refused(sql, {"series": _series(invoice)})
+    assert last_number(location_id=invoice.location_id, document_type=DocumentType.CREDIT_NOTE) == 1
+
+
+def test_a_refused_lowering_leaves_later_cancels_working(cancelled):
+    """Lowering the counter used to make every later cancel of the location fail on the
+    unique number (a 500 from the API); now the lowering itself is refused."""
+    invoice, credit_note = cancelled
+    assert refused(
+        "UPDATE sequences_sequence SET last = last - 1 WHERE name = %s", [_series(invoice)]
+    )
+    following = issued_invoice(customer=invoice.customer)
+    second = invoice_cancel(invoice=following, actor=None, channel=Channel.CLI)
+    assert second.sequence_number == credit_note.sequence_number + 1
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        # Paid without a payment (the paid amount follows the state by a check constraint).
+        "UPDATE invoicing_invoice SET state = 'paid', amount_paid = total WHERE id = %(invoice)s",
+        "UPDATE invoicing_invoice SET state = 'partially_paid', amount_paid = 1 WHERE id = %(invoice)s",
+        # A payment the invoice does not count, or counted but not on the ledger.
+        "INSERT INTO invoicing_payment (invoice_id, amount, amount_currency, method, received_on, "
+        "reference, created_at) VALUES (%(invoice)s, 1, 'EUR', 'cash', now(), '', now())",
+        "INSERT INTO invoicing_payment (invoice_id, amount, amount_currency, method, received_on, "
+        "reference, created_at) VALUES (%(invoice)s, 1, 'EUR', 'cash', now(), '', now()); "
+        "UPDATE invoicing_invoice SET state = 'partially_paid', amount_paid = 1 WHERE id = %(invoice)s",
+        # Cancelled without its credit note.
+        "UPDATE invoicing_invoice SET state = 'cancelled', cancelled_at = now() WHERE id = %(invoice)s",
+        # A cancellation record on an invoice that is not cancelled.
+        "UPDATE invoicing_invoice SET cancellation_reason = 'x' WHERE id = %(invoice)s",
+        "UPDATE invoicing_invoice SET cancellation_channel = 'api' WHERE id = %(invoice)s",
+    ],
+)
+def test_an_issued_invoice_changes_state_only_with_its_payments_or_credit_note(sql):
+    invoice = issued_invoice()
+    assert refused(sql, {"invoice": invoice.pk})
+    invoice.refresh_from_db()
+    assert (invoice.state, invoice.amount_paid.amount) == (Invoice.State.ISSUED, 0)
+
+
+def test_the_services_pass_every_deferred_check():
+    """Issuing, paying (partly, then the rest) and cancelling keep every check that the
+    database defers to commit."""
+    invoice = issued_invoice(paid="10.00")
+    payment_record(invoice=invoice, amount=invoice.amount_due)
+    invoice_cancel(invoice=invoice, actor=None, channel=Channel.CLI)
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    invoice.refresh_from_db()
+    assert invoice.state == Invoice.State.CANCELLED

@@ -35,6 +35,7 @@ def test_beat_runs_each_periodic_task_from_one_schedule():
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
 
     assert tasks == {
+        "invoicing.render_missing_pdfs",
         "credits.render_missing_pdfs",
         "credits.requeue_bulk_cancellations",
         "credits.warn_failed_pdfs",

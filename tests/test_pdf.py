@@ -13,23 +13,24 @@ from django.core import mail
 from django.urls import reverse
 from pypdf import PdfReader
 
+from coworking.documents.rendering import (
+    LocalOnlyURLFetcher,
+    PdfRenderError,
+    render_pdf,
+    reset_render_cache,
+)
 from credits.documents import (
     credit_note_pdf_failed,
     credit_note_render_pdf,
     credit_note_send_email,
 )
 from credits.models import CreditNote
-from credits.pdf import (
-    LocalOnlyURLFetcher,
-    PdfRenderError,
-    credit_note_pdf_bytes,
-    invoice_pdf_bytes,
-    render_pdf,
-    reset_render_cache,
-)
+from credits.pdf import credit_note_pdf_bytes
 from credits.services import LineCredit, credit_note_issue, invoice_cancel
 from invoicing.errors import InvoiceIsDraft
 from invoicing.models import Channel
+from invoicing.pdf import invoice_pdf_bytes
+from invoicing.services import payment_record
 from tests.conftest import pdf_text
 from tests.factories import CustomerFactory, UserFactory, draft_invoice, issued_invoice, staff_user
 
@@ -231,22 +232,26 @@ def test_customer_text_cannot_inject_markup_into_the_pdf():
     assert '<img src="http://127.0.0.1:9/x.png"> & co' in text
 
 
-def test_invoice_pdf_shares_the_layout():
+def test_invoice_pdf_shares_the_layout_and_shows_the_invoice_as_issued():
     customer = CustomerFactory(language="fr")
-    invoice = issued_invoice(customer=customer, specs=LINES, paid="1000.00")
+    earlier = issued_invoice(customer=customer, specs=[("Day pass", "1", "1000.00", "0")], paid="all")
+    invoice_cancel(invoice=earlier, actor=None, channel=Channel.SYSTEM)  # 1,000 € of credit
+    invoice = issued_invoice(customer=customer, specs=LINES)
 
-    text = normalise(pdf_text(invoice_pdf_bytes(invoice=invoice)))
+    data = invoice_pdf_bytes(invoice=invoice)
+    text = normalise(pdf_text(data))
 
     assert "Facture" in text and invoice.number in text
     assert "Private office -2" not in text and "Private office 2 1 250,00 € 21%" in text
     assert "Total (EUR) 2 929,00 € 601,65 € 3 530,65 €" in text
-    assert "Payé 1 000,00 €" in text and "Montant dû 2 530,65 €" in text
-    assert invoice_pdf_bytes(invoice=invoice) == invoice_pdf_bytes(invoice=invoice)
-
-    note = invoice_cancel(invoice=invoice, actor=None, channel=Channel.SYSTEM)
+    # Credit held from the cancelled (paid) invoice was applied when this one was issued.
+    assert "Crédit sur compte imputé -1 000,00 €" in text
+    assert "Montant dû 2 530,65 €" in text
+    # Paying or cancelling later changes the invoice, not the document that was issued.
+    payment_record(invoice=invoice, amount=invoice.amount_due)
+    invoice_cancel(invoice=invoice, actor=None, channel=Channel.SYSTEM)
     invoice.refresh_from_db()
-    text = normalise(pdf_text(invoice_pdf_bytes(invoice=invoice)))
-    assert f"Annulée par l'avoir {note.number}" in text
+    assert invoice_pdf_bytes(invoice=invoice) == data
 
 
 def test_a_draft_invoice_has_no_pdf():

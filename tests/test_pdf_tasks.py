@@ -1,6 +1,7 @@
 """Credit-note PDFs through the real Redis broker and a real Celery worker: rendering after
 the cancel commits, the broker being down at cancel time, worker failures, e-mail once."""
 
+import hashlib
 import socket
 import time
 
@@ -13,6 +14,8 @@ from credits.models import CreditNote
 from credits.services import invoice_cancel
 from credits.tasks import render_credit_note_pdf, render_missing_pdfs, send_credit_note_email
 from invoicing.models import Channel, Invoice
+from invoicing.services import payment_record
+from invoicing.tasks import render_invoice_pdf
 from tests.conftest import broker_unreachable, wait_until
 from tests.factories import CustomerFactory, issued_invoice, staff_user
 
@@ -65,7 +68,7 @@ def test_broker_down_at_cancel_leaves_the_note_pending_until_the_sweep(
     assert status_of(note) == CreditNote.PdfStatus.PENDING
     assert credit_notes_render_missing().rendered == []  # younger than a minute: not yet
 
-    settings.CREDIT_NOTE_PDF_SWEEP_AFTER = 0  # as if the minute had passed
+    settings.DOCUMENT_PDF_SWEEP_AFTER = 0  # as if the minute had passed
     request.getfixturevalue("celery_worker")
     render_missing_pdfs.delay()  # what Celery beat sends every minute
 
@@ -77,9 +80,9 @@ def test_broker_down_at_cancel_leaves_the_note_pending_until_the_sweep(
 def test_a_failing_render_is_retried_then_failed_with_its_reason_and_recovers(
     celery_worker, private_documents, settings, monkeypatch, client
 ):
-    settings.CREDIT_NOTE_PDF_MAX_RETRIES = 2
-    settings.CREDIT_NOTE_PDF_RETRY_BACKOFF = 0.05
-    settings.CREDIT_NOTE_PDF_RETRY_JITTER = False
+    settings.DOCUMENT_PDF_MAX_RETRIES = 2
+    settings.DOCUMENT_PDF_RETRY_BACKOFF = 0.05
+    settings.DOCUMENT_PDF_RETRY_JITTER = False
     attempts, broken = [], [True]
     original = credits.pdf.credit_note_pdf_bytes
 
@@ -124,3 +127,24 @@ def test_a_broker_that_never_answers_does_not_hang_the_cancel(transactional_db):
     assert elapsed < 10
     assert Invoice.objects.get(pk=invoice.pk).state == Invoice.State.CANCELLED
     assert status_of(note) == CreditNote.PdfStatus.PENDING
+
+
+def test_an_issued_invoice_gets_its_pdf_from_the_worker_and_keeps_it(
+    celery_worker, private_documents
+):
+    """``invoice.issued`` queues the render after commit; the stored PDF is the invoice as
+    issued, so paying it later changes nothing in storage."""
+    invoice = issued_invoice()
+
+    wait_until(lambda: Invoice.objects.get(pk=invoice.pk).pdf_status == Invoice.PdfStatus.READY)
+    stored = Invoice.objects.get(pk=invoice.pk)
+    data = (private_documents / stored.pdf_file.name).read_bytes()
+    assert hashlib.sha256(data).hexdigest() == stored.pdf_sha256 and stored.pdf_size == len(data)
+    assert stored.pdf_file.name.startswith(f"invoices/{stored.issue_date.year}/{stored.number}-")
+
+    payment_record(invoice=stored, amount=stored.amount_due)
+    render_invoice_pdf.delay(invoice.pk, True)  # forced: renders again, same bytes
+    wait_until(lambda: Invoice.objects.get(pk=invoice.pk).pdf_rendered_at > stored.pdf_rendered_at)
+    again = Invoice.objects.get(pk=invoice.pk)
+    assert (again.pdf_sha256, again.pdf_file.name) == (stored.pdf_sha256, stored.pdf_file.name)
+    assert len(list(private_documents.rglob("invoices/**/*.pdf"))) == 1

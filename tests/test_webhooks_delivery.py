@@ -36,7 +36,10 @@ def cancelled_event(invoice=None) -> Event:
 def finished(event) -> Delivery:
     """Wait until the event's delivery is delivered or failed; return it."""
     return wait_until(
-        lambda: Delivery.objects.filter(event=event).exclude(status=Delivery.Status.PENDING).first()
+        lambda: (
+            Delivery.objects.filter(event=event).exclude(status=Delivery.Status.PENDING).first()
+        ),
+        timeout=60,  # bounded, generous for a loaded CI machine
     )
 
 
@@ -187,7 +190,7 @@ def test_a_worker_killed_mid_delivery_is_replaced_and_the_event_delivered_with_i
         stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        wait_until(lambda: receiver.received, timeout=30)
+        wait_until(lambda: receiver.received, timeout=120)  # a worker process starting up
         worker.send_signal(signal.SIGKILL)
     finally:
         worker.kill()
@@ -264,3 +267,21 @@ def test_an_address_that_turned_private_is_refused_at_send_time(
     attempt = delivery.attempts.get()
     assert attempt.status_code is None and "loopback" in attempt.error
     assert receiver.received == []
+
+
+def test_a_slow_receiver_times_out_and_a_huge_answer_is_read_only_up_to_the_cap(
+    celery_worker, receiver, endpoint, webhook_settings
+):
+    webhook_settings.WEBHOOKS_TIMEOUT = 0.5
+    receiver.script = [HANG]  # the first request gets no answer in time
+    receiver.answer_body = b"x" * (5 * 1024 * 1024)  # then 5 MiB of answer
+    event = cancelled_event()
+
+    delivery = finished(event)
+    receiver.release()
+    assert delivery.status == Delivery.Status.DELIVERED
+    timed_out, answered = delivery.attempts.all()
+    assert timed_out.status_code is None and "timed out" in timed_out.error.lower()
+    assert timed_out.duration_ms < 3000
+    assert answered.status_code == 200
+    assert answered.response_excerpt == "x" * settings.WEBHOOKS_RESPONSE_EXCERPT_BYTES

@@ -35,6 +35,7 @@ class Receiver:
         self.secrets: list[str] = []
         self.script: list = []
         self.default = 200
+        self.answer_body = b""  # what to answer instead of "answer <status>"
         self.received: list[Received] = []
         self.released = threading.Event()
         self._lock = threading.Lock()
@@ -53,7 +54,7 @@ class Receiver:
                         self.send_header("Location", f"{receiver.url}/elsewhere")
                     self.send_header("Content-Type", "text/plain")
                     self.end_headers()
-                    self.wfile.write(f"answer {answer}".encode())
+                    self.wfile.write(receiver.answer_body or f"answer {answer}".encode())
                 except OSError:
                     pass  # the sender is gone (killed worker)
 

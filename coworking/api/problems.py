@@ -9,14 +9,22 @@ Business errors (``coworking.errors.ApplicationError``) are mapped by category:
 ``InvalidInput`` → 422, ``StateConflict`` → 409, ``NotFound`` → 404, ``NotAllowed`` → 403,
 ``Unavailable`` → 503.
 DRF's own errors keep their status, except validation errors, which are 422 like every
-other invalid input (400 stays for a body that cannot be parsed at all).
+other invalid input (400 stays for a body that cannot be parsed at all). Work that fails
+because the database or the broker is unavailable (connection lost or refused, a lock or
+statement timeout) is a 503 ``unavailable`` with ``Retry-After``, logged; nothing
+else that escapes is answered here (Django's ``handler500``,
+``coworking.error_pages.server_error``, renders it as a problem too).
 """
+
+import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext_lazy as _
+from kombu.exceptions import OperationalError as BrokerUnavailable
 from rest_framework import exceptions, serializers, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -32,7 +40,13 @@ from coworking.errors import (
     Unavailable,
 )
 
+logger = logging.getLogger(__name__)
+
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+# A dependency the work needs is down or overloaded: the client should retry later.
+DEPENDENCY_UNAVAILABLE = (OperationalError, InterfaceError, BrokerUnavailable)
+RETRY_AFTER_SECONDS = 5
 PROBLEM_TYPE_PREFIX = "urn:coworking:problem:"
 
 TITLES = {
@@ -47,6 +61,7 @@ TITLES = {
     415: _("Unsupported media type"),
     422: _("Invalid input"),
     429: _("Too many requests"),
+    500: _("Server error"),
     503: _("Service unavailable"),
 }
 
@@ -65,6 +80,10 @@ PROTOCOL_PROBLEMS = {
     Code.REQUEST_TOO_LARGE: (
         status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         _("The request body is too large."),
+    ),
+    Code.SERVER_ERROR: (
+        status.HTTP_500_INTERNAL_SERVER_ERROR,
+        _("Something went wrong on our side; it has been logged."),
     ),
     **{
         Code(drf_error.default_code): (drf_error.status_code, drf_error.default_detail)
@@ -147,6 +166,14 @@ def problem(*, status_code: int, code: str, detail: str, errors: list | None = N
     return body
 
 
+def unavailable_problem() -> tuple[int, dict]:
+    """The problem of work whose database or broker is down: ``Unavailable``'s."""
+    status_code = application_error_status(Unavailable)
+    return status_code, problem(
+        status_code=status_code, code=Unavailable.code, detail=Unavailable.default_message
+    )
+
+
 def use_problem_renderer(request) -> None:
     """Render this request's response as problem+json, whatever the client negotiated."""
     if request is not None:
@@ -213,6 +240,10 @@ def problem_exception_handler(exc, context):
             code=Code.BAD_REQUEST,
             detail=PROTOCOL_PROBLEMS[Code.BAD_REQUEST][1],
         )
+    elif isinstance(exc, DEPENDENCY_UNAVAILABLE):
+        logger.error("A dependency is unavailable: %s", exc, exc_info=exc)
+        status_code, body = unavailable_problem()
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     elif isinstance(exc, exceptions.ValidationError):
         status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
         errors = field_errors(exc.detail)

@@ -25,7 +25,7 @@ from credits.api.serializers import (
     CreditNoteRequestSerializer,
     CreditNoteSerializer,
 )
-from credits.downloads import credit_note_pdf_response
+from credits.documents import credit_note_pdf_response
 from credits.einvoice import credit_note_einvoice
 from credits.selectors import visible_credit_notes
 from credits.services import (
@@ -72,8 +72,13 @@ class CreditNoteViewSet(viewsets.ReadOnlyModelViewSet):
             ),
             **problem_responses(
                 409,
+                503,
                 _409=gettext_lazy(
                     "The PDF is not rendered yet (`pdf_not_ready`): retry in a minute."
+                ),
+                _503=gettext_lazy(
+                    "The stored file was lost and is being rendered again (`pdf_unavailable`): "
+                    "retry in a minute."
                 ),
             ),
         },

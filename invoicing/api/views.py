@@ -1,7 +1,6 @@
 """Invoice endpoints: list, detail and PDF. Thin: scope, parse, call, render. (Cancelling
 an invoice is the credits app's endpoint, ``credits.api.views``.)"""
 
-from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
@@ -20,8 +19,9 @@ from invoicing.api.serializers import (
     InvoiceFilterSerializer,
     InvoiceSerializer,
 )
+from invoicing.documents import invoice_pdf_response
 from invoicing.einvoice import invoice_einvoice
-from invoicing.errors import InvoiceIsDraft, PdfUnavailable
+from invoicing.errors import InvoiceIsDraft
 from invoicing.models import Invoice
 from invoicing.selectors import visible_invoices
 
@@ -72,12 +72,25 @@ class InvoiceViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         summary="Download the invoice PDF",
+        description=gettext_lazy(
+            "The invoice as issued, rendered once after issue and stored: later payments or a "
+            "cancellation do not change it (the credit note is a document of its own)."
+        ),
         responses={
             (200, "application/pdf"): OpenApiResponse(
                 OpenApiTypes.BINARY, description=gettext_lazy("The PDF, as an attachment.")
             ),
             **problem_responses(
-                409, 503, _409=gettext_lazy("A draft has no PDF (`invoice_is_draft`).")
+                409,
+                503,
+                _409=gettext_lazy(
+                    "A draft has no PDF (`invoice_is_draft`); the PDF is not rendered yet "
+                    "(`pdf_not_ready`): retry in a minute."
+                ),
+                _503=gettext_lazy(
+                    "The stored file was lost and is being rendered again (`pdf_unavailable`): "
+                    "retry in a minute."
+                ),
             ),
         },
     )
@@ -86,15 +99,7 @@ class InvoiceViewSet(viewsets.ReadOnlyModelViewSet):
         invoice = self.get_object()
         if invoice.state == Invoice.State.DRAFT:
             raise InvoiceIsDraft(_("A draft invoice has no PDF: issue it first."))
-        try:
-            from credits.pdf import invoice_pdf_bytes
-        except ImportError as error:
-            if error.name != "credits.pdf":
-                raise
-            raise PdfUnavailable() from None
-        response = HttpResponse(invoice_pdf_bytes(invoice=invoice), content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="{invoice.number}.pdf"'
-        return response
+        return invoice_pdf_response(invoice=invoice)
 
     @einvoice_schema(
         summary="Download the invoice as an e-invoice (EN 16931 XML)",

@@ -26,7 +26,7 @@ def fill_credited_amounts(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('invoicing', '0004_parties_as_issued'),
+        ('invoicing', '0005_payment_and_truncate_guards'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

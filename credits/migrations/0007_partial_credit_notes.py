@@ -53,8 +53,8 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('coworking', '0006_drop_free_text_addresses'),
-        ('credits', '0005_parties_as_issued'),
-        ('invoicing', '0005_amount_credited'),
+        ('credits', '0006_issue_time_guards'),
+        ('invoicing', '0006_amount_credited'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -245,5 +245,9 @@ class Migration(migrations.Migration):
         pgtrigger.migrations.AddTrigger(
             model_name='refund',
             trigger=pgtrigger.compiler.Trigger(name='refund_no_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot delete rows from % table', TG_TABLE_NAME;", hash='0837b168d23271d7c0681e176b5379c57c50a170', operation='DELETE', pgid='pgtrigger_refund_no_delete_54373', table='credits_refund', when='BEFORE')),
+        ),
+        pgtrigger.migrations.AddTrigger(
+            model_name='refund',
+            trigger=pgtrigger.compiler.Trigger(name='refund_no_truncate', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'The % table holds issued documents and cannot be truncated', TG_TABLE_NAME USING ERRCODE = 'integrity_constraint_violation'; RETURN NULL;", hash='6149633380aa9d6ad940e30642d671d7913af6c5', level='STATEMENT', operation='TRUNCATE', pgid='pgtrigger_refund_no_truncate_080e6', table='credits_refund', when='BEFORE')),
         ),
     ]

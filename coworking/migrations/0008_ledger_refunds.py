@@ -7,8 +7,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('coworking', '0006_drop_free_text_addresses'),
-        ('credits', '0006_partial_credit_notes'),
+        ('coworking', '0007_number_series_guards'),
+        ('credits', '0007_partial_credit_notes'),
     ]
 
     operations = [

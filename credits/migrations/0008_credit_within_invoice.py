@@ -145,8 +145,8 @@ def postgres_only(sql):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("credits", "0006_partial_credit_notes"),
-        ("invoicing", "0005_amount_credited"),
+        ("credits", "0007_partial_credit_notes"),
+        ("invoicing", "0006_amount_credited"),
     ]
 
     operations = [

@@ -1,0 +1,216 @@
+"""The one PDF renderer: HTML of ``templates/documents/`` to PDF bytes, by WeasyPrint.
+
+What it guarantees, for every kind of document:
+
+- **Offline.** Documents load one print stylesheet and the DejaVu fonts shipped in
+  ``static/``; the URL fetcher serves files under ``static/`` and refuses every other URL
+  (``http(s)``, ``data:``, files elsewhere), which stops the render with ``PdfRenderError``
+  rather than quietly degrading the document.
+- **Reproducible.** The same document gives the same bytes: the PDF's dates come from the
+  document (``dcterms.created``/``dcterms.modified`` meta elements), its file identifier is
+  derived from the document's identifier, and nothing else depends on the clock or on
+  randomness. The embedded fonts are subsets, made by HarfBuzz when the system has
+  ``libharfbuzz-subset0`` and by fontTools otherwise; fontTools would stamp the current time
+  into each subset, so the fonts keep their own timestamp here (``_keep_font_timestamps``).
+  Both ways are deterministic, but their bytes differ from each other: the system check
+  ``documents.W001`` warns on a machine without the HarfBuzz subsetter.
+- **In the customer's language.** ``Formatter`` gives dates, numbers and money in the CLDR
+  formats of a language (Babel); callers render their template under
+  ``translation.override(document_language(customer))``.
+
+``render_pdf`` passes WeasyPrint options through (``pdf_variant``, ``attachments``,
+``xmp_metadata``), so an archival variant with an embedded XML invoice (Factur-X) goes
+through the same renderer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import gc
+import hashlib
+import mimetypes
+import threading
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+import weasyprint.pdf.fonts
+from babel.dates import format_date
+from babel.numbers import format_currency, format_decimal, format_percent
+from django.conf import settings
+from django.utils import translation
+from djmoney.money import Money
+from fontTools.ttLib import TTFont
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
+
+STATIC_DIR = Path(settings.BASE_DIR) / "static"
+STYLESHEET = STATIC_DIR / "documents" / "print.css"
+GENERATOR = "Coworking back-office"
+
+
+class PdfRenderError(Exception):
+    """The document could not be rendered (a refused resource, a template error...)."""
+
+
+class _ResourceRefused(FatalURLFetchingError):
+    """Fatal for WeasyPrint: stops the render instead of skipping the resource."""
+
+
+class LocalOnlyURLFetcher(URLFetcher):
+    """Serves files under ``static/`` and refuses every other URL."""
+
+    def __init__(self, root: Path = STATIC_DIR):
+        super().__init__(allowed_protocols=("file",))
+        self.root = root.resolve()
+
+    def fetch(self, url, headers=None):
+        path = self.local_path(url)
+        if path is None:
+            raise _ResourceRefused(f"Refused to fetch {url!r}: documents only use local files.")
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(
+            url, body=path.read_bytes(), headers={"Content-Type": content_type}
+        )
+
+    def local_path(self, url: str) -> Path | None:
+        """The file ``url`` names if it is an existing file under the root, else ``None``."""
+        parts = urlsplit(url)
+        if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+            return None
+        path = Path(url2pathname(parts.path)).resolve()
+        if not path.is_relative_to(self.root) or not path.is_file():
+            return None
+        return path
+
+
+class _FontKeepingItsTimestamp(TTFont):
+    """fontTools' font, saved with its own ``head.modified`` instead of the current time."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("recalcTimestamp", False)
+        super().__init__(*args, **kwargs)
+
+
+def _keep_font_timestamps() -> None:
+    """Make WeasyPrint's fontTools subsetting (used without ``libharfbuzz-subset0``)
+    deterministic: it opens fonts through ``weasyprint.pdf.fonts.TTFont``."""
+    weasyprint.pdf.fonts.TTFont = _FontKeepingItsTimestamp
+
+
+_keep_font_timestamps()
+
+
+def harfbuzz_subsetter_available() -> bool:
+    """Whether WeasyPrint subsets fonts with HarfBuzz (else with fontTools)."""
+    return weasyprint.pdf.fonts.harfbuzz_subset is not None
+
+
+def css_string(text: str) -> str:
+    """``text`` as a quoted CSS string that cannot close the string or the style element."""
+    safe = " .,:;/()-_#"
+    return '"' + "".join(c if c.isalnum() or c in safe else f"\\{ord(c):06x} " for c in text) + '"'
+
+
+def page_counter_css(label: str) -> str:
+    """``"Page {page} of {pages}"`` → ``"Page " counter(page) " of " counter(pages)``."""
+    parts, rest = [], label
+    while rest:
+        positions = [(rest.find(key), key) for key in ("{page}", "{pages}") if key in rest]
+        if not positions:
+            parts.append(css_string(rest))
+            break
+        index, key = min(positions)
+        if index:
+            parts.append(css_string(rest[:index]))
+        parts.append(f"counter({key[1:-1]})")
+        rest = rest[index + len(key) :]
+    return " ".join(parts)
+
+
+class Formatter:
+    """Dates, numbers and money in the CLDR format of one language."""
+
+    def __init__(self, language: str):
+        self.locale = translation.to_locale(language)
+
+    def date(self, value: datetime.date) -> str:
+        return format_date(value, format="long", locale=self.locale)
+
+    def money(self, value: Money | Decimal, currency: str | None = None) -> str:
+        if isinstance(value, Money):
+            value, currency = value.amount, str(value.currency)
+        return format_currency(value, currency, locale=self.locale)
+
+    def quantity(self, value: Decimal) -> str:
+        return format_decimal(value, format="#,##0.###", locale=self.locale)
+
+    def percent(self, value: Decimal) -> str:
+        return format_percent(value / 100, locale=self.locale, decimal_quantization=False)
+
+
+def document_language(customer) -> str:
+    """The customer's language when the project has it, else the default language."""
+    available = {code for code, _name in settings.LANGUAGES}
+    return customer.language if customer.language in available else settings.LANGUAGE_CODE
+
+
+_render_cache = threading.local()
+
+
+def _stylesheet(fetcher: LocalOnlyURLFetcher) -> tuple[CSS, FontConfiguration]:
+    """The parsed print stylesheet and its loaded fonts, kept per thread: parsing them is
+    a sizeable part of a small document's render, and they never change at run time."""
+    if getattr(_render_cache, "stylesheet", None) is None:
+        font_config = FontConfiguration()
+        stylesheet = CSS(filename=STYLESHEET, url_fetcher=fetcher, font_config=font_config)
+        _render_cache.stylesheet = (stylesheet, font_config)
+    return _render_cache.stylesheet
+
+
+def reset_render_cache() -> None:
+    """Forget this thread's parsed stylesheet and fonts (the next render parses them again)."""
+    _render_cache.stylesheet = None
+
+
+@contextlib.contextmanager
+def _cyclic_gc_paused():
+    """A render allocates some hundred thousand short-lived objects, which makes Python's
+    cyclic collector run many full passes over everything the process holds (Django,
+    WeasyPrint, fonts): about a third of a long document's time (``docs/benchmarks.md``).
+    Pause it for the render; what the render left behind is collected when it resumes."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def render_pdf(*, html: str, identifier: str, **options) -> bytes:
+    """Render an HTML document of ``templates/documents`` to PDF bytes, offline.
+
+    ``identifier`` (e.g. ``credit-note/CN-2026-000007``) seeds the PDF file identifier;
+    the dates come from the ``dcterms.created``/``dcterms.modified`` meta elements of the
+    HTML. ``options`` go to WeasyPrint's ``write_pdf`` (e.g. ``pdf_variant="pdf/a-3b"``,
+    ``attachments``, ``xmp_metadata``: ``coworking.einvoice.facturx.weasyprint_options``).
+    Raises ``PdfRenderError``.
+    """
+    fetcher = LocalOnlyURLFetcher()
+    try:
+        stylesheet, font_config = _stylesheet(fetcher)
+        with _cyclic_gc_paused():
+            document = HTML(string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=fetcher)
+            return document.write_pdf(
+                stylesheets=[stylesheet],
+                font_config=font_config,
+                pdf_identifier=hashlib.md5(identifier.encode(), usedforsecurity=False).hexdigest(),
+                uncompressed_pdf=False,
+                **options,
+            )
+    except FatalURLFetchingError as error:
+        raise PdfRenderError(str(error)) from None

@@ -1,0 +1,39 @@
+"""Celery tasks of invoices, treated as an API: they take ids and call services.
+
+- ``render_invoice_pdf`` is queued after an invoice is issued; a failed render is retried
+  with backoff, then the invoice's PDF is marked ``failed`` with the reason
+  (``coworking.documents.tasks``). A run for a ready PDF does nothing.
+- ``render_missing_pdfs`` runs every minute (``CELERY_BEAT_SCHEDULE``) and renders what was
+  never queued (broker down at issue time) or lost.
+"""
+
+import logging
+
+from celery import shared_task
+
+from coworking.documents.tasks import run_render_task, run_sweep
+from invoicing import documents
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(bind=True, name="invoicing.render_invoice_pdf", max_retries=None)
+def render_invoice_pdf(self, invoice_id: int, force: bool = False) -> str | None:
+    """Render and store the PDF of one invoice; retried, then ``failed`` with the reason."""
+    return run_render_task(
+        self,
+        event="invoice",
+        document_id=invoice_id,
+        render=lambda: documents.invoice_render_pdf(invoice=invoice_id, force=force),
+        record_failure=lambda reason, final: documents.invoice_pdf_failed(
+            invoice=invoice_id, error=reason, final=final
+        ),
+        describe=lambda invoice: {"invoice": invoice.number},
+        log=logger,
+    )
+
+
+@shared_task(name="invoicing.render_missing_pdfs")
+def render_missing_pdfs() -> dict:
+    """The sweep: render every PDF still pending a minute after its invoice was issued."""
+    return run_sweep(documents.invoices_render_missing, kind="invoice", log=logger)

@@ -1,0 +1,66 @@
+"""Hostile or malformed input to the API: always a 4xx problem, nothing changed."""
+
+import pytest
+
+from coworking.api.parsers import MAX_DEPTH, nesting_depth
+from coworking.idempotency import request_fingerprint
+from invoicing.models import Invoice
+from tests.factories import issued_invoice, staff_user
+from tests.test_api_access import assert_problem
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hasher")]
+
+
+def nested_arrays(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+def nested_objects(depth: int) -> str:
+    return '{"a":' * depth + "1" + "}" * depth
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        nested_arrays(1000),  # 2 KB: beyond the interpreter's recursion limit
+        nested_objects(1000),
+        nested_arrays(100_000),
+        '{"reason": ' + nested_arrays(MAX_DEPTH) + "}",  # parsable, but too deep
+    ],
+    ids=["arrays-1000", "objects-1000", "arrays-100000", "just-too-deep"],
+)
+@pytest.mark.parametrize("key", [None, "deep-1"])
+def test_deeply_nested_json_is_a_400_problem(api_client, body, key):
+    invoice = issued_invoice()
+    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
+    response = api_client(staff_user()).post(
+        f"/api/v1/invoices/{invoice.pk}/cancel",
+        body,
+        content_type="application/json",
+        **headers,
+    )
+    assert_problem(response, 400, "parse_error")
+    assert Invoice.objects.get(pk=invoice.pk).state == Invoice.State.ISSUED
+
+
+def test_json_nested_within_the_limit_is_parsed(api_client):
+    invoice = issued_invoice()
+    body = '{"reason": "Booked twice", "extra": ' + nested_arrays(MAX_DEPTH - 1) + "}"
+    response = api_client(staff_user()).post(
+        f"/api/v1/invoices/{invoice.pk}/cancel", body, content_type="application/json"
+    )
+    assert_problem(response, 422, "invalid_input")  # parsed; the unknown field is refused
+
+
+def test_nesting_depth_counts_without_recursion():
+    assert nesting_depth("x") == 0
+    assert nesting_depth({"a": [1, {"b": []}]}) == 4
+    deep: list = []
+    for _ in range(100_000):
+        deep = [deep]
+    assert nesting_depth(deep) == MAX_DEPTH + 1  # stops counting past the limit
+
+
+def test_the_idempotency_fingerprint_takes_any_body():
+    body = nested_arrays(100_000).encode()
+    assert len(request_fingerprint(method="POST", path="/x", body=body)) == 64

@@ -1,0 +1,103 @@
+"""A dependency that only protects fails open; work whose dependency is down is a 503.
+
+The throttle counters live in Redis (which is also the broker): a Redis of the test's own
+is stopped or frozen in the middle of the test, and API cancels keep working. A database
+that goes away gives 503s (problem+json under the API), never a 500.
+"""
+
+import logging
+import time
+
+import pytest
+from django.conf import settings as django_settings
+from django.test import Client
+
+from credits.models import CreditNote
+from invoicing.models import Invoice
+from tests.factories import issued_invoice, staff_user
+from tests.faults import RedisServer, database_unreachable
+from tests.test_api_access import assert_problem
+from tests.test_pdf_tasks import broker_unreachable
+
+pytestmark = pytest.mark.usefixtures("fast_password_hasher")
+
+
+@pytest.fixture
+def own_redis(tmp_path, settings):
+    """A Redis of the test's own as the cache (throttle counters) and the broker."""
+    server = RedisServer(tmp_path).start()
+    cache = django_settings.CACHES["default"]
+    settings.CACHES = {"default": {**cache, "LOCATION": server.url}}
+    try:
+        with broker_unreachable(server.url):
+            yield server
+    finally:
+        server.stop()
+
+
+def cancel(client, invoice):
+    return client.post(f"/api/v1/invoices/{invoice.pk}/cancel", {}, format="json")
+
+
+def test_api_cancels_go_on_when_the_throttle_cache_goes_down(
+    transactional_db, own_redis, api_client, caplog
+):
+    client = api_client(staff_user())
+    before, after = issued_invoice(), issued_invoice()
+    assert cancel(client, before).status_code == 201  # counted in the test's Redis
+
+    own_redis.stop()
+    with caplog.at_level(logging.WARNING):
+        response = cancel(client, after)
+
+    assert response.status_code == 201, response.content
+    assert Invoice.objects.get(pk=after.pk).state == Invoice.State.CANCELLED
+    assert "cache is unavailable" in caplog.text  # failed open, and said so
+    # The broker was down too: the PDF waits for the sweep.
+    assert CreditNote.objects.get(invoice=after).pdf_status == CreditNote.PdfStatus.PENDING
+
+
+def test_a_hung_throttle_cache_delays_a_cancel_by_its_timeout_only(
+    transactional_db, own_redis, api_client
+):
+    client = api_client(staff_user())
+    invoice = issued_invoice()
+    own_redis.freeze()
+    with broker_unreachable():  # a refused broker: this test is about the cache
+        started = time.monotonic()
+        response = cancel(client, invoice)
+        elapsed = time.monotonic() - started
+    assert response.status_code == 201, response.content
+    assert elapsed < 3  # two cache timeouts of 0.25 s, and the cancel itself
+
+
+def test_the_throttle_still_limits_while_its_cache_is_up(
+    transactional_db, own_redis, api_client, settings
+):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"invoice_cancel": "1/minute"},
+    }
+    client = api_client(staff_user())
+    assert cancel(client, issued_invoice()).status_code == 201
+    assert_problem(cancel(client, issued_invoice()), 429, "throttled")
+
+
+def test_a_database_that_goes_away_is_a_503_never_a_500(transactional_db, api_client):
+    api = api_client(staff_user())
+    admin = Client(raise_request_exception=False)
+    admin.force_login(staff_user())
+    invoice = issued_invoice()
+
+    with database_unreachable():
+        api_response = api.get("/api/v1/me")
+        admin_response = admin.get("/admin/invoicing/invoice/")
+        api_cancel = cancel(api, invoice)
+
+    assert_problem(api_response, 503, "unavailable")
+    assert api_response["Retry-After"]
+    assert_problem(api_cancel, 503, "unavailable")
+    assert admin_response.status_code == 503
+    assert admin_response["Retry-After"]
+    assert "unavailable" in admin_response.content.decode()
+    assert Invoice.objects.get(pk=invoice.pk).state == Invoice.State.ISSUED

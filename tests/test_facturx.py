@@ -1,0 +1,76 @@
+"""Factur-X: WeasyPrint writes a PDF/A-3b carrying the document's CII as factur-x.xml, the
+same bytes every time, which the official rules accept through the PDF."""
+
+import io
+
+import pypdf
+import pytest
+from facturx import get_level
+from lxml import etree
+from weasyprint import HTML
+
+from coworking.einvoice.facturx import weasyprint_options
+from coworking.einvoice.validation import embedded_xml, validate
+from credits.einvoice import credit_note_einvoice
+from credits.services import invoice_cancel
+from invoicing.einvoice import invoice_einvoice
+from invoicing.models import Channel
+from tests.factories import issued_invoice
+
+pytestmark = pytest.mark.django_db
+
+PAGE = (
+    '<html><head><meta name="dcterms.created" content="{date}">'
+    '<meta name="dcterms.modified" content="{date}"><title>{number}</title></head>'
+    "<body><p>{number}</p></body></html>"
+)
+
+
+def factur_x(document, cii: bytes) -> bytes:
+    html = PAGE.format(date=document.issue_date.isoformat(), number=document.number)
+    return HTML(string=html).write_pdf(
+        pdf_identifier=document.number.encode().ljust(16, b"-")[:16],
+        **weasyprint_options(cii=cii, issue_date=document.issue_date),
+    )
+
+
+def test_the_pdf_carries_the_cii_the_api_serves_and_passes_the_rules():
+    invoice = issued_invoice()
+    note = invoice_cancel(invoice=invoice, actor=None, channel=Channel.CLI)
+    for document, cii in (
+        (invoice, invoice_einvoice(invoice=invoice, syntax="cii")),
+        (note, credit_note_einvoice(credit_note=note, syntax="cii")),
+    ):
+        pdf = factur_x(document, cii)
+        assert embedded_xml(pdf) == cii
+        assert get_level(etree.fromstring(embedded_xml(pdf))) == "en16931"
+        report = validate(pdf)
+        assert report.valid, report.problems()
+
+
+def test_the_pdf_is_pdf_a_3_with_the_xml_as_its_data_and_the_factur_x_metadata():
+    invoice = issued_invoice()
+    pdf = factur_x(invoice, invoice_einvoice(invoice=invoice, syntax="cii"))
+    root = pypdf.PdfReader(io.BytesIO(pdf)).trailer["/Root"]
+    attached = {
+        (reference.get_object()["/F"], reference.get_object()["/AFRelationship"])
+        for reference in root["/AF"]
+    }
+    assert attached == {("factur-x.xml", "/Data")}
+    xmp = root["/Metadata"].get_object().get_data()
+    assert b'pdfaid:part="3"' in xmp and b'pdfaid:conformance="B"' in xmp
+    assert b"<fx:ConformanceLevel>EN 16931</fx:ConformanceLevel>" in xmp
+    assert b"<fx:DocumentFileName>factur-x.xml</fx:DocumentFileName>" in xmp
+
+
+def test_same_document_same_bytes():
+    invoice = issued_invoice()
+    cii = invoice_einvoice(invoice=invoice, syntax="cii")
+    assert factur_x(invoice, cii) == factur_x(invoice, cii)
+
+
+def test_a_pdf_without_its_xml_is_refused_by_the_check():
+    invoice = issued_invoice()
+    plain = HTML(string=PAGE.format(date="2026-03-01", number=invoice.number)).write_pdf()
+    report = validate(plain)
+    assert not report.valid and "no embedded" in report.schema_errors[0]
