@@ -23,55 +23,21 @@ from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import django_on_bench_database
+from _setup import django_on_bench_database, make_location, seed
 
 django_on_bench_database("coworking_bench_serial")
 
 from django.db import connection, connections  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
-from djmoney.money import Money  # noqa: E402
 
 from coworking.celery import app as celery_app  # noqa: E402
-from coworking.models import Customer, Location  # noqa: E402
+from coworking.models import Customer  # noqa: E402
 from credits.models import CreditNote  # noqa: E402
 from credits.reconciliation import reconcile  # noqa: E402
 from credits.services import LineCredit, credit_note_issue, invoice_cancel  # noqa: E402
 from invoicing.models import Invoice  # noqa: E402
-from invoicing.services import LineInput, invoice_create_draft, invoice_issue  # noqa: E402
 
 PROCESSES = 4
-
-
-def customer() -> Customer:
-    location = Location.objects.create(
-        name="Bench serial",
-        legal_name="Bench serial B.V.",
-        address="Bench street 1",
-        tax_id="NL000000000B01",
-        default_currency="EUR",
-        default_tax_rate=Decimal("21"),
-        invoice_prefix="BS",
-        credit_note_prefix="BSCN",
-    )
-    return Customer.objects.create(
-        location=location, billing_name="Bench", billing_email="bench@example.com"
-    )
-
-
-def seed(owner: Customer, n: int, lines: int = 5) -> list[int]:
-    specs = [
-        LineInput(
-            description=f"Line {i}",
-            quantity=Decimal("3"),
-            unit_price=Money(Decimal("19.99") + i, "EUR"),
-            tax_rate=Decimal("21") if i % 2 else Decimal("9"),
-        )
-        for i in range(lines)
-    ]
-    return [
-        invoice_issue(invoice=invoice_create_draft(customer=owner, lines=specs)).pk
-        for _ in range(n)
-    ]
 
 
 def _work(kind: str, invoice_ids: list[int], start, done) -> None:
@@ -139,7 +105,7 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=400, help="credit notes per run (default 400)")
     parser.add_argument("--rounds", type=int, default=2, help="runs of each (default 2)")
     args = parser.parse_args()
-    owner = customer()
+    owner = make_location("BS")
     started = time.perf_counter()
     rounds = {kind: {1: [], PROCESSES: []} for kind in ("cancel", "partial")}
     ids = seed(owner, 4 * args.n * args.rounds)
