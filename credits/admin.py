@@ -350,12 +350,15 @@ class CancellableInvoiceAdmin(InvoiceAdmin):
                 extra_context["cancel_url"] = (
                     reverse("admin:invoicing_invoice_cancel", args=[obj.pk]) + "?origin=change"
                 )
+            notes = list(
+                CreditNote.objects.filter(invoice_id=obj.pk)
+                .only("pk", "number", "issue_date", "total", "total_currency", "cancels_invoice")
+                .order_by("pk")
+            )
+            extra_context["credit_notes"] = notes
+            extra_context["creditable"] = obj.amount_creditable
             if obj.state == Invoice.State.CANCELLED:
-                extra_context["credit_note"] = (
-                    CreditNote.objects.filter(invoice_id=obj.pk, cancels_invoice=True)
-                    .only("pk", "number", "issue_date")
-                    .first()
-                )
+                extra_context["credit_note"] = next((n for n in notes if n.cancels_invoice), None)
         return super().change_view(request, object_id, form_url, extra_context)
 
     # --- cancelling -------------------------------------------------------------------------
