@@ -46,7 +46,7 @@ class InvoiceViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         invoices = visible_invoices(user=self.request.user)
-        invoices = invoices.select_related("location", "customer", "credit_note")
+        invoices = invoices.select_related("location", "customer").prefetch_related("credit_notes")
         if self.action in ("retrieve", "einvoice"):
             invoices = invoices.prefetch_related("lines", "payments")
         return invoices.order_by("-issue_date", "-id")
