@@ -21,14 +21,24 @@ def credit_note_pdf_bytes(*, credit_note: CreditNote) -> bytes:
     Raises ``PdfRenderError`` when the document cannot be rendered.
     """
 
+    # A note for the whole invoice cancels it; any other (a part, or what earlier notes left)
+    # corrects it, and shows only the lines it credits.
+    full = credit_note.total == -credit_note.invoice.total
+
     def extra_context(fmt: Formatter) -> dict:
-        cancels = _("Cancels invoice %(number)s of %(date)s") % {
+        reference = (
+            _("Cancels invoice %(number)s of %(date)s")
+            if full
+            else _("Corrects invoice %(number)s of %(date)s")
+        )
+        cancels = reference % {
             "number": credit_note.invoice_number,
             "date": fmt.date(credit_note.invoice_issue_date),
         }
         # The reason recorded at cancel is internal (staff notes): the customer reads the
         # reference to the invoice, and the credit sentence only when something was paid.
-        return {"cancels": cancels, "paid": credit_note.invoice.amount_paid.amount > 0}
+        paid = credit_note.invoice.amount_paid.amount > 0
+        return {"cancels": cancels, "full": full, "paid": paid}
 
     return document_pdf_bytes(
         document=credit_note,

@@ -221,9 +221,8 @@ class InvoiceAdmin(EInvoiceDownloads, admin.ModelAdmin):
 class PaymentForm(forms.ModelForm):
     """Applies the service's own payment rules, so a refusal is a form error, not a crash."""
 
-    method = forms.ChoiceField(
-        choices=[c for c in Payment.Method.choices if c[0] != Payment.Method.ACCOUNT_CREDIT]
-    )
+    # "Account credit" applies credit the customer holds (never more than held or due).
+    method = forms.ChoiceField(choices=Payment.Method.choices)
 
     class Meta:
         model = Payment

@@ -26,7 +26,7 @@ from credits.documents import (
 )
 from credits.models import CreditNote
 from credits.pdf import credit_note_pdf_bytes
-from credits.services import invoice_cancel
+from credits.services import LineCredit, credit_note_issue, invoice_cancel
 from invoicing.errors import InvoiceIsDraft
 from invoicing.models import Channel
 from invoicing.pdf import invoice_pdf_bytes
@@ -106,6 +106,31 @@ def test_pdf_in_english_for_an_english_customer():
     assert "Total (EUR) -€2,929.00 -€601.65 -€3,530.65" in text
     assert "Reason" not in text  # no reason given, no reason section
     assert "Page 1 of 1" in text
+
+
+def test_a_partial_note_shows_only_its_lines_and_corrects_the_invoice():
+    customer = CustomerFactory(language="en", tax_id="FR40123456789")
+    invoice = issued_invoice(customer=customer, specs=LINES, issue_date=datetime.date(2026, 3, 5))
+    office = invoice.lines.get(position=3)
+    note = credit_note_issue(
+        invoice=invoice,
+        lines=[LineCredit(office.pk, Decimal("1"))],
+        reason="One office unused",
+        actor=None,
+        channel=Channel.ADMIN,
+    )
+
+    text = normalise(pdf_text(credit_note_pdf_bytes(credit_note=note)))
+
+    assert f"Corrects invoice {invoice.number} of March 5, 2026" in text
+    assert "Cancels invoice" not in text
+    assert "Private office -1 €1,250.00 21% -€1,250.00 -€262.50 -€1,512.50" in text
+    assert "Dedicated desk" not in text and "Printing" not in text
+    assert "Total (EUR) -€1,250.00 -€262.50 -€1,512.50" in text
+    # The cancel that follows credits what is left: it corrects too (it is not the whole).
+    last = invoice_cancel(invoice=invoice, actor=None, channel=Channel.ADMIN)
+    text = normalise(pdf_text(credit_note_pdf_bytes(credit_note=last)))
+    assert f"Corrects invoice {invoice.number}" in text and "Dedicated desk" in text
 
 
 def test_tax_table_sums_to_the_grand_total():
