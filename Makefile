@@ -14,7 +14,7 @@ TEST_ENV := DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
 	REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')}
 
-.PHONY: install run test lint reconcile bench bench-pdf bench-api bench-einvoice bench-webhooks
+.PHONY: install run test lint reconcile bench bench-serial bench-pdf bench-api bench-einvoice bench-webhooks
 
 # --- Set-up -----------------------------------------------------------------------------------
 $(VENV)/.installed: pyproject.toml
@@ -68,6 +68,11 @@ bench: install
 # Credit-note PDF rendering time per document.
 bench-pdf: install
 	BENCH_PDF_DATABASE_URL=$(BENCH_PDF_DATABASE_URL) $(PY) bench/pdf.py
+
+# One location's serial section: 1 vs 4 processes cancelling / crediting part of invoices.
+bench-serial: install
+	DATABASE_URL=$${BENCH_SERIAL_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/cw_bench_serial} \
+		REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} $(PY) bench/serial.py $(BENCH_ARGS)
 
 # The REST API under gunicorn on 127.0.0.1 (gunicorn.conf.py): cancel latency/throughput vs
 # the service, lists. Recreates its own database, cw_bench_api, on the server of DATABASE_URL.

@@ -9,8 +9,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def django_on_bench_database(default_name: str) -> None:
-    """Point Django at ``DATABASE_URL`` (default: a ``default_name`` database), create,
-    migrate and flush it. Refuses SQLite: the numbers are about PostgreSQL."""
+    """Point Django at ``DATABASE_URL`` (default: a ``default_name`` database), create it
+    afresh and migrate it. Refuses SQLite: the numbers are about PostgreSQL."""
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{default_name}")
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -29,9 +29,9 @@ def django_on_bench_database(default_name: str) -> None:
     )
     admin.autocommit = True
     with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]])
-        if not cursor.fetchone():
-            cursor.execute(f'CREATE DATABASE "{config["NAME"]}"')
+        # A fresh database each run: the document tables refuse TRUNCATE (so no flush).
+        cursor.execute(f'DROP DATABASE IF EXISTS "{config["NAME"]}" WITH (FORCE)')
+        cursor.execute(f'CREATE DATABASE "{config["NAME"]}"')
     admin.close()
 
     import django
@@ -39,7 +39,6 @@ def django_on_bench_database(default_name: str) -> None:
 
     django.setup()
     call_command("migrate", verbosity=0)
-    call_command("flush", interactive=False, verbosity=0)
 
 
 def percentile(values: list[float], fraction: float) -> float:

@@ -12,8 +12,10 @@ The rules (the API contract, see the ``Idempotency-Key`` header in the OpenAPI s
   gets that response replayed, byte for byte; with another request it gets
   ``idempotency_key_reused`` (422); while the first is still running it gets
   ``idempotency_key_in_use`` (409).
-- Server errors (5xx, unhandled exceptions) are not stored: the claim is released so the
-  client can retry with the same key.
+- Errors that did no work are not stored: server errors (5xx, unhandled exceptions) and
+  errors about the request itself (unparsable body, wrong media type, invalid fields,
+  unknown id). The claim is released so the client can retry, corrected, with the same key.
+  A refusal by the operation (e.g. ``invoice_already_cancelled``) is its outcome: stored.
 - Keys expire 24 hours after they were claimed: an expired key is claimed afresh, and the
   periodic task ``coworking.purge_idempotency_keys`` deletes expired rows. A claim left
   ``in_progress`` by a process that died is taken over after ``STALE_AFTER``.
@@ -151,7 +153,7 @@ def idempotency_key_complete(
 
 
 def idempotency_key_release(*, claim: IdempotencyKey) -> None:
-    """Forget an unfinished claim (the request failed with a server error): retry allowed."""
+    """Forget an unfinished claim (the request did no work): a retry runs afresh."""
     IdempotencyKey.objects.filter(pk=claim.pk, status=IdempotencyKey.Status.IN_PROGRESS).delete()
 
 

@@ -1,8 +1,8 @@
 """Locations, customers and the customer ledger.
 
 The ledger is append-only: one signed entry per event that changes what a customer owes,
-in the currency of its source document (positive = debit, the customer owes more; negative
-= credit). A customer's balance per currency is always the sum of its entries, computed by
+in the currency of its source document (positive = debit, the customer owes more: an invoice,
+account credit refunded or settled outside; negative = credit: a payment, a credit note). A customer's balance per currency is always the sum of its entries, computed by
 a selector, never a stored running total. The database refuses UPDATE and DELETE of entries
 (triggers below), and constraints tie each kind to its source document and its sign.
 """
@@ -306,6 +306,8 @@ class LedgerEntry(models.Model):
         INVOICE = "invoice", _("Invoice issued")
         PAYMENT = "payment", _("Payment received")
         CREDIT_NOTE = "credit_note", _("Credit note issued")
+        REFUND = "refund", _("Credit refunded")
+        SETTLED_OUTSIDE = "settled_outside", _("Credit settled outside")
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="ledger_entries")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
@@ -332,6 +334,13 @@ class LedgerEntry(models.Model):
         blank=True,
         related_name="ledger_entry",
     )
+    refund = models.OneToOneField(
+        "credits.Refund",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ledger_entry",
+    )
     created_at = models.DateTimeField(_("posted at"), auto_now_add=True)
 
     class Meta:
@@ -347,6 +356,7 @@ class LedgerEntry(models.Model):
                         invoice__isnull=False,
                         payment__isnull=True,
                         credit_note__isnull=True,
+                        refund__isnull=True,
                     )
                     | Q(
                         kind="payment",
@@ -354,6 +364,7 @@ class LedgerEntry(models.Model):
                         invoice__isnull=False,
                         payment__isnull=False,
                         credit_note__isnull=True,
+                        refund__isnull=True,
                     )
                     | Q(
                         kind="credit_note",
@@ -361,6 +372,16 @@ class LedgerEntry(models.Model):
                         invoice__isnull=False,
                         payment__isnull=True,
                         credit_note__isnull=False,
+                        refund__isnull=True,
+                    )
+                    # A refund of a credit note's excess names its invoice; a later refund
+                    # of account credit has none.
+                    | Q(
+                        kind__in=["refund", "settled_outside"],
+                        amount__gt=0,
+                        payment__isnull=True,
+                        credit_note__isnull=True,
+                        refund__isnull=False,
                     )
                 ),
                 name="ledger_kind_source_and_sign",

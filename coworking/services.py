@@ -12,9 +12,10 @@ def ledger_post(
     kind: str,
     amount: Money,
     description: str,
-    invoice_id: int,
+    invoice_id: int | None,
     payment=None,
     credit_note=None,
+    refund=None,
 ) -> LedgerEntry:
     """Append one entry; the sign and source rules are database constraints."""
     if not connection.in_atomic_block:
@@ -27,4 +28,5 @@ def ledger_post(
         invoice_id=invoice_id,
         payment=payment,
         credit_note=credit_note,
+        refund=refund,
     )

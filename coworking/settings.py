@@ -8,6 +8,7 @@ with ``DATABASE_URL``/``REDIS_URL`` it uses PostgreSQL and a Redis broker. The p
 environment is documented in the README; tests always use PostgreSQL (``tests/conftest.py``).
 """
 
+import datetime
 import os
 import secrets
 import sys
@@ -77,7 +78,7 @@ if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", False):
 # --- Applications, middleware, templates ------------------------------------------------------
 INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",  # runserver serves static files as gunicorn does
-    "django.contrib.admin",
+    "coworking.admin_site.AdminConfig",  # Django's admin with the project's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -100,6 +101,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "coworking.health.HealthProbeMiddleware",  # first: probes skip host checks and redirects
+    "coworking.middleware.RejectNulCharactersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -163,8 +165,31 @@ CACHES = {
 }
 
 # --- Authentication ---------------------------------------------------------------------------
+# Staff log in to the admin with a password. django-axes counts failed logins per username and
+# address in the database (every web process sees them): after AXES_FAILURE_LIMIT failures
+# that username is locked out from that address (HTTP 429) for AXES_COOLOFF_MINUTES; a
+# success resets the count. Behind a proxy, the address is the proxy's unless
+# AXES_IPWARE_PROXY_COUNT / AXES_IPWARE_META_PRECEDENCE_ORDER say where the client's is.
+INSTALLED_APPS += ["axes"]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last, as django-axes requires
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Django's full set: not like the username or e-mail, at least 12 characters, not one of the
+# 20,000 most common passwords, not all digits.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
 # --- Languages and time -----------------------------------------------------------------------
@@ -339,8 +364,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["coworking.api.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "coworking.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_THROTTLE_CLASSES": [],
+    "DEFAULT_THROTTLE_CLASSES": ["coworking.api.throttling.ReadThrottle"],
     "DEFAULT_THROTTLE_RATES": {
+        "read": os.environ.get("API_READ_THROTTLE_RATE", "600/minute"),
+        "document_download": os.environ.get("API_DOCUMENT_THROTTLE_RATE", "30/minute"),
         "invoice_cancel": os.environ.get("API_CANCEL_THROTTLE_RATE", "30/minute"),
     },
     "EXCEPTION_HANDLER": "coworking.api.problems.problem_exception_handler",
@@ -365,8 +392,10 @@ SPECTACULAR_SETTINGS = {
         "`errors` per field for invalid input (422).\n\n"
         "**Idempotency**: POST endpoints take an `Idempotency-Key` header; keys are kept "
         "for 24 hours.\n\n"
-        "**Throttling**: cancelling is limited per user (default 30 a minute, setting "
-        "`API_CANCEL_THROTTLE_RATE`; HTTP 429 with Retry-After)."
+        "**Throttling**, per user (HTTP 429 with Retry-After): reads (default 600 a "
+        "minute, setting `API_READ_THROTTLE_RATE`), PDF downloads besides (default 30 a "
+        "minute, `API_DOCUMENT_THROTTLE_RATE`), cancelling (default 30 a minute, "
+        "`API_CANCEL_THROTTLE_RATE`)."
     ),
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,

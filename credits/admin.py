@@ -22,7 +22,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import F
+from django.db.models import F, FilteredRelation, Q
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -315,7 +315,11 @@ class CancellableInvoiceAdmin(InvoiceAdmin):
             super()
             .get_queryset(request)
             .annotate(
-                credit_note_pk=F("credit_note__pk"), credit_note_number=F("credit_note__number")
+                cancelling_note=FilteredRelation(
+                    "credit_notes", condition=Q(credit_notes__cancels_invoice=True)
+                ),
+                credit_note_pk=F("cancelling_note__pk"),
+                credit_note_number=F("cancelling_note__number"),
             )
         )
 
@@ -369,12 +373,15 @@ class CancellableInvoiceAdmin(InvoiceAdmin):
                 extra_context["cancel_url"] = (
                     reverse("admin:invoicing_invoice_cancel", args=[obj.pk]) + "?origin=change"
                 )
+            notes = list(
+                CreditNote.objects.filter(invoice_id=obj.pk)
+                .only("pk", "number", "issue_date", "total", "total_currency", "cancels_invoice")
+                .order_by("pk")
+            )
+            extra_context["credit_notes"] = notes
+            extra_context["creditable"] = obj.amount_creditable
             if obj.state == Invoice.State.CANCELLED:
-                extra_context["credit_note"] = (
-                    CreditNote.objects.filter(invoice_id=obj.pk)
-                    .only("pk", "number", "issue_date")
-                    .first()
-                )
+                extra_context["credit_note"] = next((n for n in notes if n.cancels_invoice), None)
         return super().change_view(request, object_id, form_url, extra_context)
 
     # --- cancelling -------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Typed errors of the cancel operation; stable codes are part of the API contract."""
+"""Typed errors of cancelling and crediting; stable codes are part of the API contract."""
 
 from django.utils.translation import gettext_lazy as _
 
@@ -8,11 +8,21 @@ from invoicing.errors import InvoiceIsDraft, InvoiceNotFound
 
 __all__ = [
     "CancelNotAllowed",
+    "CreditExceedsLine",
+    "CreditExceedsRate",
+    "CreditLineNotOnInvoice",
+    "CreditNotAllowed",
+    "InvalidAllocation",
     "InvalidCancellation",
+    "InvalidCreditNote",
+    "InvalidRefund",
     "InvoiceAlreadyCancelled",
     "InvoiceIsDraft",
     "InvoiceNotFound",
     "InvoicePaid",
+    "NothingLeftToCredit",
+    "RefundExceedsCredit",
+    "TaxRateNotOnInvoice",
 ]
 
 
@@ -37,4 +47,69 @@ class CancelNotAllowed(NotAllowed):
 class InvalidCancellation(InvalidInput):
     code = Code.CANCELLATION_INVALID
     default_message = _("The cancellation request is not valid.")
+
+
+# --- Crediting part of an invoice -------------------------------------------------------------
+
+
+class NothingLeftToCredit(StateConflict):
+    """The invoice, or the line asked for, is already credited in full."""
+
+    code = Code.NOTHING_LEFT_TO_CREDIT
+    default_message = _("Nothing is left to credit on this invoice.")
+    skip_reason = _("nothing left to credit")
+
+
+class CreditNotAllowed(NotAllowed):
+    code = Code.CREDIT_NOT_ALLOWED
+    default_message = _("You are not allowed to issue credit notes.")
+
+
+class InvalidCreditNote(InvalidInput):
+    """A malformed request: no lines and no amount, a zero or negative quantity, a line
+    listed twice, an unknown reason code, an amount not in whole cents..."""
+
+    code = Code.CREDIT_NOTE_INVALID
+    default_message = _("The credit note request is not valid.")
+
+
+class CreditLineNotOnInvoice(InvalidInput):
+    code = Code.CREDIT_LINE_NOT_ON_INVOICE
+    default_message = _("That line is not a line of this invoice.")
+
+
+class TaxRateNotOnInvoice(InvalidInput):
+    code = Code.TAX_RATE_NOT_ON_INVOICE
+    default_message = _("An amount can only be credited at a tax rate of the invoice.")
+
+
+class CreditExceedsLine(InvalidInput):
+    code = Code.CREDIT_EXCEEDS_LINE
+    default_message = _("That is more than is left to credit on the line.")
+
+
+class CreditExceedsRate(InvalidInput):
+    code = Code.CREDIT_EXCEEDS_RATE
+    default_message = _("That is more than is left to credit at this tax rate.")
+
+
+class InvalidAllocation(InvalidInput):
+    """Refund and settled-outside parts that are negative, not in the invoice's currency, or
+    more than the credit beyond what was due."""
+
+    code = Code.CREDIT_ALLOCATION_INVALID
+    default_message = _(
+        "The refund and settled-outside amounts cannot exceed the credit beyond what is due."
+    )
+
+
+class RefundExceedsCredit(InvalidInput):
+    code = Code.REFUND_EXCEEDS_AVAILABLE_CREDIT
+    default_message = _("The customer does not hold that much account credit.")
+
+
+class InvalidRefund(InvalidInput):
+    code = Code.REFUND_INVALID
+    default_message = _("The refund is not valid.")
+
 

@@ -1,19 +1,31 @@
-"""Credit notes and the record of each cancellation.
+"""Credit notes, refunds and the record of each cancellation.
 
-A credit note cancels all of one invoice: it mirrors each invoice line with the sign
-reversed (negative quantity, net, tax and gross; same description, unit price and tax
-rate), so its totals per tax rate are the invoice's to the cent, in the same currency. It
-takes its number from its location's credit-note series. One invoice has at most one
-credit note (a unique constraint); the database refuses DELETE and TRUNCATE of credit
-notes and lines, UPDATE of lines, UPDATE of anything on a credit note but its PDF and
-e-mail bookkeeping, and lines added after the transaction that issued the note.
+A credit note credits all or part of one invoice: each of its lines is the credited part of
+an invoice line (``invoice_line``) with the sign reversed (negative quantity, net and tax;
+same description, unit price and tax rate), or a free amount at a tax rate of the invoice
+(no ``invoice_line``). An invoice may have several credit notes; together they never credit
+more than it per line (quantity, net, tax), per tax rate and in total, and an invoice whose
+notes credit it in full is cancelled. ``credits.services.credit_note_issue`` writes them;
+the database holds the same rules in constraint triggers deferred to commit (migration
+``0008_credit_within_invoice``), the way django-hordak checks the legs of a transaction.
+
+What a note credits first reduces what is still due on its invoice; the rest (the invoice
+was paid) is allocated, as staff choose, to account credit, a refund or a settlement
+outside the system: the four parts add up to the note (a check constraint). A ``Refund`` is
+money paid back to the customer, or credit settled outside, with its own ledger entry.
+
+Each note takes its number from its location's credit-note series. The database refuses
+DELETE and TRUNCATE of credit notes and lines, UPDATE of lines, lines added after the
+transaction that issued the note, and UPDATE of anything on a credit note
+but its PDF and e-mail bookkeeping, except setting its number once (it is written last, see
+``credits.services``).
 """
 
 import pgtrigger
 from django.conf import settings
 from django.contrib.postgres.functions import TransactionNow
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from coworking.documents.models import Document, DocumentLine
@@ -21,19 +33,20 @@ from coworking.models import Customer, Location
 from coworking.money import money_field
 from coworking.triggers import REFUSED, any_changed, append_only, dates_follow_numbers, no_truncate
 from coworking.vat import VatCurrencyFields, VatLineFields, line_constraints
-from invoicing.models import Channel, Invoice
+from invoicing.models import Channel, Invoice, InvoiceLine
 
+# Set once when the note is written and never changed.
 FROZEN_CREDIT_NOTE_FIELDS = (
     "location",
     "customer",
     "invoice",
     "invoice_number",
     "invoice_issue_date",
-    "sequence_number",
-    "number",
     "issue_date",
     "currency",
     "reason",
+    "reason_code",
+    "cancels_invoice",
     "created_by",
     "channel",
     "created_at",
@@ -43,6 +56,14 @@ FROZEN_CREDIT_NOTE_FIELDS = (
     "tax_total_currency",
     "total",
     "total_currency",
+    "amount_off_due",
+    "amount_off_due_currency",
+    "account_credit_amount",
+    "account_credit_amount_currency",
+    "refund_amount",
+    "refund_amount_currency",
+    "settled_outside_amount",
+    "settled_outside_amount_currency",
     "buyer_reference",
     "vat_currency",
     "vat_exchange_rate",
@@ -50,6 +71,16 @@ FROZEN_CREDIT_NOTE_FIELDS = (
     "seller",
     "buyer",
 )
+# Set once, when the note takes its number (the last write of the issuing transaction).
+NUMBER_FIELDS = ("sequence_number", "number")
+
+
+class ReasonCode(models.TextChoices):
+    DUPLICATE = "duplicate", _("Duplicate")
+    SERVICE_NOT_USED = "service_not_used", _("Service not used")
+    GOODWILL = "goodwill", _("Goodwill")
+    BILLING_ERROR = "billing_error", _("Billing error")
+    OTHER = "other", _("Other")
 
 
 class CreditNote(VatCurrencyFields, Document):
@@ -65,15 +96,30 @@ class CreditNote(VatCurrencyFields, Document):
     customer = models.ForeignKey(
         Customer, on_delete=models.PROTECT, related_name="credit_notes", verbose_name=_("customer")
     )
-    invoice = models.OneToOneField(
-        Invoice, on_delete=models.PROTECT, related_name="credit_note", verbose_name=_("invoice")
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="credit_notes", verbose_name=_("invoice")
     )
     invoice_number = models.CharField(_("invoice number"), max_length=32)
     invoice_issue_date = models.DateField(_("invoice date"))
-    sequence_number = models.PositiveIntegerField(_("sequence number"))
-    number = models.CharField(_("number"), max_length=32, unique=True)
+    # Empty only inside the issuing transaction, until the note takes its number.
+    sequence_number = models.PositiveIntegerField(_("sequence number"), null=True, blank=True)
+    number = models.CharField(_("number"), max_length=32, blank=True, default="")
     issue_date = models.DateField(_("issue date"))
     reason = models.TextField(_("reason"), blank=True)
+    reason_code = models.CharField(
+        _("reason code"), max_length=20, choices=ReasonCode.choices, default=ReasonCode.OTHER
+    )
+    cancels_invoice = models.BooleanField(
+        _("cancels the invoice"),
+        default=False,
+        help_text=_("This note credited what was left of the invoice, which is now cancelled."),
+    )
+    # Where the credit went (positive amounts adding up to minus the total): off what was
+    # still due on the invoice, then, for the rest, as staff chose.
+    amount_off_due = money_field(_("off the amount due"))
+    account_credit_amount = money_field(_("to account credit"))
+    refund_amount = money_field(_("refunded"))
+    settled_outside_amount = money_field(_("settled outside"))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -103,8 +149,37 @@ class CreditNote(VatCurrencyFields, Document):
                 fields=["location", "sequence_number"],
                 name="credit_note_number_unique_per_location",
             ),
+            models.UniqueConstraint(
+                fields=["number"], condition=~Q(number=""), name="credit_note_number_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(sequence_number__isnull=True, number="")
+                | (Q(sequence_number__isnull=False) & ~Q(number="")),
+                name="credit_note_numbered_together",
+            ),
             models.CheckConstraint(
                 condition=Q(net_total__lte=0, tax_total__lte=0), name="credit_note_not_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    amount_off_due__gte=0,
+                    account_credit_amount__gte=0,
+                    refund_amount__gte=0,
+                    settled_outside_amount__gte=0,
+                    amount_off_due_currency=F("currency"),
+                    account_credit_amount_currency=F("currency"),
+                    refund_amount_currency=F("currency"),
+                    settled_outside_amount_currency=F("currency"),
+                )
+                & Q(
+                    total=-(
+                        F("amount_off_due")
+                        + F("account_credit_amount")
+                        + F("refund_amount")
+                        + F("settled_outside_amount")
+                    )
+                ),
+                name="credit_note_allocation_adds_up",
             ),
             VatCurrencyFields.vat_currency_constraint("credit_note", credited=True),
         ]
@@ -113,7 +188,8 @@ class CreditNote(VatCurrencyFields, Document):
             pgtrigger.Protect(
                 name="frozen",
                 operation=pgtrigger.Update,
-                condition=any_changed(*FROZEN_CREDIT_NOTE_FIELDS),
+                condition=any_changed(*FROZEN_CREDIT_NOTE_FIELDS)
+                | (pgtrigger.Q(old__sequence_number__isnull=False) & any_changed(*NUMBER_FIELDS)),
             ),
             no_truncate("credit_note"),
             dates_follow_numbers(table="credits_creditnote", document="credit note"),
@@ -123,12 +199,21 @@ class CreditNote(VatCurrencyFields, Document):
         return self.number
 
 
-
 class CreditNoteLine(VatLineFields, DocumentLine):
-    """A credited line: the invoice line's description, price, VAT category, exemption
-    reason and service period, with quantity, net and tax reversed."""
+    """A credited line: the credited part of one invoice line (``invoice_line``: its
+    description, price, VAT category, exemption reason and service period, with quantity, net
+    and tax reversed), or a free amount at a tax rate of the invoice (no ``invoice_line``:
+    quantity −1, the amount as unit price)."""
 
     credit_note = models.ForeignKey(CreditNote, on_delete=models.PROTECT, related_name="lines")
+    invoice_line = models.ForeignKey(
+        InvoiceLine,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="credit_lines",
+        verbose_name=_("invoice line"),
+    )
 
     class Meta(DocumentLine.Meta):
         constraints = [
@@ -193,6 +278,59 @@ class CancellationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invoice_id} → {self.credit_note_id}"
+
+
+class Refund(models.Model):
+    """Account credit that leaves the customer's account: money paid back (a refund, e.g. by
+    bank transfer) or credit settled outside the system. Either the part of a credit note
+    beyond what was due that staff chose not to keep as account credit (``credit_note``
+    set), or a later refund of available account credit (``credit_note`` empty). Each has
+    its own debit on the ledger; rows are append-only."""
+
+    class Kind(models.TextChoices):
+        REFUND = "refund", _("Refund")
+        SETTLED_OUTSIDE = "settled_outside", _("Settled outside")
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("customer")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    amount = money_field(_("amount"))
+    credit_note = models.ForeignKey(
+        CreditNote,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="refunds",
+        verbose_name=_("credit note"),
+    )
+    reference = models.CharField(_("reference"), max_length=100, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("refund")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
+            models.UniqueConstraint(
+                fields=["credit_note", "kind"],
+                condition=Q(credit_note__isnull=False),
+                name="refund_one_per_credit_note_and_kind",
+            ),
+        ]
+        triggers = append_only("refund")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount}"
 
 
 class BulkCancellation(models.Model):

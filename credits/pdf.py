@@ -1,14 +1,16 @@
 """The credit note's PDF: its context and template, rendered by ``coworking.documents``.
 
-It shares the invoice's layout (``invoicing.pdf.document_pdf_bytes``) and adds the invoice it
-cancels and the reason. Nothing here writes to the database or to storage:
-``credits.documents`` stores the bytes.
+It shares the invoice's layout (``invoicing.pdf.document_pdf_bytes``, a Factur-X carrying the
+note's CII) and adds the invoice it cancels; the reason recorded at cancel is internal and not
+printed. Nothing here writes to the database or to storage: ``credits.documents`` stores the
+bytes.
 """
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from coworking.documents.rendering import Formatter
+from credits.einvoice import credit_note_document
 from credits.models import CreditNote
 from invoicing.pdf import document_pdf_bytes
 
@@ -19,16 +21,29 @@ def credit_note_pdf_bytes(*, credit_note: CreditNote) -> bytes:
     Raises ``PdfRenderError`` when the document cannot be rendered.
     """
 
+    # A note for the whole invoice cancels it; any other (a part, or what earlier notes left)
+    # corrects it, and shows only the lines it credits.
+    full = credit_note.total == -credit_note.invoice.total
+
     def extra_context(fmt: Formatter) -> dict:
-        cancels = _("Cancels invoice %(number)s of %(date)s") % {
+        reference = (
+            _("Cancels invoice %(number)s of %(date)s")
+            if full
+            else _("Corrects invoice %(number)s of %(date)s")
+        )
+        cancels = reference % {
             "number": credit_note.invoice_number,
             "date": fmt.date(credit_note.invoice_issue_date),
         }
-        return {"cancels": cancels, "reason": credit_note.reason}
+        # The reason recorded at cancel is internal (staff notes): the customer reads the
+        # reference to the invoice, and the credit sentence only when something was paid.
+        paid = credit_note.invoice.amount_paid.amount > 0
+        return {"cancels": cancels, "full": full, "paid": paid}
 
     return document_pdf_bytes(
         document=credit_note,
         title=_lazy("Credit note"),
         template="documents/credit_note.html",
+        values=credit_note_document(credit_note=credit_note),
         extra_context=extra_context,
     )

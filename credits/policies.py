@@ -1,8 +1,9 @@
-"""The two rules of cancelling: which invoices can be cancelled, and who may cancel one.
+"""The rules of cancelling and crediting: which invoices can be cancelled or credited, and
+who may do it.
 
-``invoice_cancel`` checks both on the invoice it has locked, so they hold whatever surface
-calls it; the admin reads the first to decide which rows get a "Cancel invoice" link and
-what its confirmation page will skip.
+``credits.services`` checks them on the invoice it has locked, so they hold whatever surface
+calls it; the admin reads the same rules to decide which rows get a "Cancel invoice" link,
+which pages an "Issue credit note" button, and what a confirmation page will skip.
 """
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -10,10 +11,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from coworking.errors import StateConflict
-from credits.errors import CancelNotAllowed, InvoiceAlreadyCancelled, InvoiceIsDraft, InvoicePaid
+from credits.errors import (
+    CancelNotAllowed,
+    CreditNotAllowed,
+    InvoiceAlreadyCancelled,
+    InvoiceIsDraft,
+    InvoicePaid,
+    NothingLeftToCredit,
+)
 from invoicing.models import Channel, Invoice
 
 CANCEL_PERMISSION = "invoicing.cancel_invoice"
+CREDIT_PERMISSION = "invoicing.issue_credit_note"
 
 # The states an invoice cannot be cancelled in, with the refusal each one gets.
 _REFUSALS = {
@@ -74,3 +83,32 @@ def may_cancel(*, actor: AbstractBaseUser | None, channel: str, invoice: Invoice
             _("Invoice %(number)s has payments; ask the staff of %(location)s to cancel it.")
             % {"number": invoice.number, "location": invoice.location.name}
         )
+
+
+def credit_refusal(*, invoice: Invoice) -> StateConflict | None:
+    """Why part of ``invoice`` cannot be credited, as the error ``credit_note_issue``
+    raises, or ``None`` when it can: issued, partially paid and paid invoices can; a draft
+    cannot (``invoice_is_draft``: edit it instead), nor a cancelled invoice, which is
+    credited in full (``nothing_left_to_credit``)."""
+    if invoice.state == Invoice.State.DRAFT:
+        return InvoiceIsDraft(_("A draft invoice cannot be credited: edit the draft instead."))
+    if invoice.state == Invoice.State.CANCELLED:
+        return NothingLeftToCredit(
+            _("Invoice %(number)s is credited in full (cancelled): nothing is left to credit.")
+            % {"number": invoice.number}
+        )
+    return None
+
+
+def may_credit(*, actor: AbstractBaseUser | None, channel: str, invoice: Invoice) -> None:
+    """Allow ``actor`` to credit part of ``invoice``, or raise ``CreditNotAllowed``.
+
+    No actor is the system itself; otherwise only users with
+    ``invoicing.issue_credit_note`` (staff), through any channel. Members never: a partial
+    credit is the operator's decision. (Cancelling has its own rule, ``may_cancel``.)
+    """
+    if actor is None:
+        return
+    if actor.is_authenticated and actor.is_active and actor.has_perm(CREDIT_PERMISSION):
+        return
+    raise CreditNotAllowed(_("You are not allowed to issue credit notes."))

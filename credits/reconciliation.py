@@ -1,4 +1,5 @@
-"""Checks of every invariant in DESIGN.md over the whole database.
+"""Checks of every invariant in DESIGN.md (and of partial credit notes) over the whole
+database.
 
 Each check returns a list of human-readable breaches (empty when it holds). They read
 aggregates grouped in SQL, so they stay usable on hundreds of thousands of documents; the
@@ -10,14 +11,16 @@ from collections import defaultdict
 from collections.abc import Callable
 from decimal import Decimal
 
-from django.db.models import Count, F, Max, Min, Q
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Max, Min, Q, Sum
+from django.db.models.functions import Coalesce, Greatest
 
 from coworking.documents.storage import stored_pdf_breaches
-from coworking.models import LedgerEntry, Location
-from coworking.money import MoneySum, format_money
+from coworking.models import Customer, LedgerEntry, Location
+from coworking.money import MoneySum
 from coworking.numbering import DocumentType, last_number
-from credits.models import CancellationEvent, CreditNote, CreditNoteLine
+from credits.models import CancellationEvent, CreditNote, CreditNoteLine, Refund
 from invoicing.models import Invoice, InvoiceLine, Payment
+from invoicing.selectors import available_credit
 
 ZERO = Decimal("0")
 
@@ -58,79 +61,226 @@ def check_gapless_numbers() -> list[str]:
     return breaches
 
 
-def check_one_credit_note_per_cancelled_invoice() -> list[str]:
+def check_cancelled_invoices() -> list[str]:
+    """A cancelled invoice is credited in full and has one cancellation event, whose credit
+    note is the one that cancelled it; an invoice that is not cancelled has none."""
     breaches = [
-        f"Invoice {number} is cancelled but has no credit note."
-        for number in Invoice.objects.filter(
-            state=Invoice.State.CANCELLED, credit_note__isnull=True
-        ).values_list("number", flat=True)
-    ]
-    breaches += [
-        f"Credit note {number} cancels {invoice_number}, which is not cancelled."
-        for number, invoice_number in CreditNote.objects.exclude(
-            invoice__state=Invoice.State.CANCELLED
-        ).values_list("number", "invoice_number")
-    ]
-    breaches += [
         f"Invoice {number} is cancelled but has no cancellation event."
         for number in Invoice.objects.filter(
             state=Invoice.State.CANCELLED, cancellation_event__isnull=True
         ).values_list("number", flat=True)
     ]
+    breaches += [
+        f"Invoice {number} is cancelled but its credit notes credit {credited} of {total}."
+        for number, credited, total in Invoice.objects.filter(state=Invoice.State.CANCELLED)
+        .exclude(amount_credited=F("total"))
+        .values_list("number", "amount_credited", "total")
+    ]
+    breaches += [
+        f"Invoice {number} has a cancellation event but is {state}."
+        for number, state in Invoice.objects.filter(cancellation_event__isnull=False)
+        .exclude(state=Invoice.State.CANCELLED)
+        .values_list("number", "state")
+    ]
+    cancelling = CreditNote.objects.filter(cancels_invoice=True)
+    breaches += [
+        f"Credit note {number} cancels {invoice_number}, which is not cancelled."
+        for number, invoice_number in cancelling.exclude(
+            invoice__state=Invoice.State.CANCELLED
+        ).values_list("number", "invoice_number")
+    ]
+    breaches += [
+        f"Invoice {number} has {n} credit notes that cancel it."
+        for number, n in cancelling.values_list("invoice__number")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .order_by()
+    ]
+    breaches += [
+        f"The cancellation event of {invoice_number} names credit note {number}, which does "
+        "not cancel it."
+        for invoice_number, number in CancellationEvent.objects.exclude(
+            credit_note__cancels_invoice=True, credit_note__invoice_id=F("invoice_id")
+        ).values_list("invoice__number", "credit_note__number")
+    ]
     return breaches
 
 
-def check_credit_note_totals() -> list[str]:
-    """Credit note = −invoice, per tax rate, to the cent, in the same currency."""
+def _per_key(rows) -> dict:
+    """``(key, value, ...)`` rows as ``{key: [value, ...]}``."""
+    return {key: list(values) for key, *values in rows}
+
+
+def check_credits_within_invoices() -> list[str]:
+    """Credit notes never credit more than their invoice: per line (quantity, net, tax),
+    per tax rate and in total; a cancelled invoice's notes equal it per tax rate, to the
+    cent. Each note adds up to its lines, is in its invoice's currency, credits only lines
+    of its invoice, and the invoice's credited amount is the sum of its notes."""
     breaches = []
-    for (
-        number,
-        invoice_number,
-        cn_currency,
-        inv_currency,
-        cn_total,
-        inv_total,
-    ) in CreditNote.objects.values_list(
-        "number",
-        "invoice__number",
-        "currency",
-        "invoice__currency",
-        "total",
-        "invoice__total",
-    ).filter(~Q(currency=F("invoice__currency")) | ~Q(total=-F("invoice__total"))):
-        breaches.append(
-            f"Credit note {number} ({format_money(cn_total, cn_currency)}) does not cancel "
-            f"invoice {invoice_number} ({format_money(inv_total, inv_currency)}) exactly."
-        )
-    invoice_rates = defaultdict(lambda: [ZERO, ZERO])
-    currencies = {}
-    for invoice_id, currency, rate, net, tax in (
-        InvoiceLine.objects.filter(invoice__state=Invoice.State.CANCELLED)
-        .values_list("invoice_id", "invoice__currency", "tax_rate")
-        .annotate(MoneySum("net"), MoneySum("tax"))
+    for number, invoice_number in (
+        CreditNote.objects.exclude(currency=F("invoice__currency"))
+        .values_list("number", "invoice__number")
         .order_by()
     ):
-        invoice_rates[(invoice_id, rate)] = [net, tax]
-        currencies[invoice_id] = currency
-    note_rates = defaultdict(lambda: [ZERO, ZERO])
-    for invoice_id, currency, rate, net, tax in (
-        CreditNoteLine.objects.values_list(
-            "credit_note__invoice_id", "credit_note__currency", "tax_rate"
-        )
+        breaches.append(f"Credit note {number} is not in the currency of {invoice_number}.")
+    sums = _per_key(
+        CreditNoteLine.objects.values_list("credit_note_id")
         .annotate(MoneySum("net"), MoneySum("tax"))
         .order_by()
+    )
+    for pk, number, net_total, tax_total in CreditNote.objects.values_list(
+        "pk", "number", "net_total", "tax_total"
     ):
-        note_rates[(invoice_id, rate)] = [-net, -tax]
-        currencies.setdefault(invoice_id, currency)
-    for key in sorted(set(invoice_rates) | set(note_rates), key=str):
-        if invoice_rates[key] != note_rates[key]:
-            invoice_id, rate = key
-            currency = currencies[invoice_id]
-            invoice_net, invoice_tax = (format_money(a, currency) for a in invoice_rates[key])
-            note_net, note_tax = (format_money(a, currency) for a in note_rates[key])
+        if sums.get(pk, [ZERO, ZERO]) != [net_total, tax_total]:
             breaches.append(
-                f"Invoice id {invoice_id} at {rate}%: invoice net/tax {invoice_net}/"
-                f"{invoice_tax} but credit note mirrors {note_net}/{note_tax}."
+                f"Credit note {number}: totals {net_total}/{tax_total} but its lines add up to "
+                f"{sums.get(pk)}."
+            )
+    breaches += [
+        f"Credit note {number} credits a line of invoice {other}, not of {invoice_number}."
+        for number, invoice_number, other in CreditNoteLine.objects.exclude(
+            invoice_line__isnull=True
+        )
+        .exclude(invoice_line__invoice_id=F("credit_note__invoice_id"))
+        .values_list(
+            "credit_note__number", "credit_note__invoice_number", "invoice_line__invoice__number"
+        )
+    ]
+    credited_lines = _per_key(
+        CreditNoteLine.objects.exclude(invoice_line__isnull=True)
+        .values_list("invoice_line_id")
+        .annotate(Sum("quantity"), MoneySum("net"), MoneySum("tax"))
+        .order_by()
+    )
+    for pk, number, position, quantity, net, tax in (
+        InvoiceLine.objects.filter(pk__in=list(credited_lines))
+        .values_list("pk", "invoice__number", "position", "quantity", "net", "tax")
+        .iterator()
+    ):
+        credited = [-value for value in credited_lines[pk]]
+        if any(c > i for c, i in zip(credited, (quantity, net, tax), strict=True)):
+            breaches.append(
+                f"Invoice {number} line {position}: credited {credited} (quantity, net, tax) "
+                f"of {[quantity, net, tax]}."
+            )
+    invoiced = {
+        (invoice_id, rate): values
+        for invoice_id, rate, *values in InvoiceLine.objects.exclude(
+            invoice__state=Invoice.State.DRAFT
+        )
+        .values_list("invoice_id", "tax_rate")
+        .annotate(MoneySum("net"), MoneySum("tax"))
+        .order_by()
+    }
+    credited = {
+        (invoice_id, rate): [-net, -tax]
+        for invoice_id, rate, net, tax in CreditNoteLine.objects.values_list(
+            "credit_note__invoice_id", "tax_rate"
+        )
+        .annotate(MoneySum("net"), MoneySum("tax"))
+        .order_by()
+    }
+    cancelled = set(
+        Invoice.objects.filter(state=Invoice.State.CANCELLED).values_list("pk", flat=True)
+    )
+    for key in sorted(set(invoiced) | set(credited), key=str):
+        invoice_id, rate = key
+        have, given = invoiced.get(key, [ZERO, ZERO]), credited.get(key, [ZERO, ZERO])
+        if invoice_id in cancelled and have != given:
+            breaches.append(
+                f"Invoice id {invoice_id} is cancelled; at {rate}% it invoiced net/tax {have} "
+                f"but its credit notes credit {given}."
+            )
+        elif given[0] > have[0] or given[1] > have[1]:
+            breaches.append(
+                f"Invoice id {invoice_id} at {rate}%: credited net/tax {given} of {have}."
+            )
+    notes = dict(CreditNote.objects.values_list("invoice_id").annotate(MoneySum("total")).order_by())
+    for pk, number, credited_amount, total in Invoice.objects.exclude(
+        state=Invoice.State.DRAFT
+    ).values_list("pk", "number", "amount_credited", "total"):
+        if -notes.get(pk, ZERO) != credited_amount or credited_amount > total:
+            breaches.append(
+                f"Invoice {number}: credited {credited_amount} of {total}, its credit notes "
+                f"credit {-notes.get(pk, ZERO)}."
+            )
+    return breaches
+
+
+def check_credit_allocation() -> list[str]:
+    """What each note credited beyond what was due went where it says: its refunds and
+    settlements exist; what came off the amounts due, with the payments, leaves exactly
+    the amount due; and the account credit per customer and currency (notes' account
+    credit − credit applied − refunds of credit) is what the ledger says, never negative."""
+    breaches = []
+    refunds = {
+        (note_id, kind): amount
+        for note_id, kind, amount in Refund.objects.exclude(credit_note__isnull=True)
+        .values_list("credit_note_id", "kind")
+        .annotate(MoneySum("amount"))
+        .order_by()
+    }
+    for pk, number, refund, settled in CreditNote.objects.values_list(
+        "pk", "number", "refund_amount", "settled_outside_amount"
+    ):
+        if refunds.get((pk, Refund.Kind.REFUND), ZERO) != refund or (
+            refunds.get((pk, Refund.Kind.SETTLED_OUTSIDE), ZERO) != settled
+        ):
+            breaches.append(
+                f"Credit note {number}: {refund} refunded and {settled} settled outside, but "
+                "its refund records say otherwise."
+            )
+    amounts = DecimalField(max_digits=16, decimal_places=2)
+    unsettled = (
+        Invoice.objects.exclude(state=Invoice.State.DRAFT)
+        .annotate(off_due=Coalesce(Sum("credit_notes__amount_off_due"), ZERO))
+        .annotate(
+            left=ExpressionWrapper(
+                F("total") - F("amount_paid") - F("off_due"), output_field=amounts
+            ),
+            due=Greatest(
+                F("total") - F("amount_paid") - F("amount_credited"), ZERO, output_field=amounts
+            ),
+        )
+        .exclude(left=F("due"))
+    )
+    breaches += [
+        f"Invoice {number}: {due} due, but total − paid − credit off the amount due is {left}."
+        for number, due, left in unsettled.values_list("number", "due", "left")
+    ]
+    expected: dict[tuple[int, str], Decimal] = defaultdict(lambda: ZERO)
+    for customer_id, currency, amount in (
+        CreditNote.objects.values_list("customer_id", "currency")
+        .annotate(MoneySum("account_credit_amount"))
+        .order_by()
+    ):
+        expected[(customer_id, currency)] += amount
+    for customer_id, currency, amount in (
+        Payment.objects.filter(method=Payment.Method.ACCOUNT_CREDIT)
+        .values_list("invoice__customer_id", "amount_currency")
+        .annotate(MoneySum("amount"))
+        .order_by()
+    ):
+        expected[(customer_id, currency)] -= amount
+    for customer_id, currency, amount in (
+        Refund.objects.filter(credit_note__isnull=True)
+        .values_list("customer_id", "amount_currency")
+        .annotate(MoneySum("amount"))
+        .order_by()
+    ):
+        expected[(customer_id, currency)] -= amount
+    customers = {
+        customer.pk: customer
+        for customer in Customer.objects.filter(
+            pk__in={customer_id for customer_id, _currency in expected}
+        )
+    }
+    for (customer_id, currency), amount in sorted(expected.items()):
+        held = available_credit(customer=customers[customer_id], currency=currency).amount
+        if amount != held or amount < 0:
+            breaches.append(
+                f"Customer id {customer_id} in {currency}: {amount} of account credit by the "
+                f"credit notes, payments and refunds, {held} by the ledger."
             )
     return breaches
 
@@ -138,19 +288,19 @@ def check_credit_note_totals() -> list[str]:
 def check_paid_amounts() -> list[str]:
     paid = dict(Payment.objects.values_list("invoice_id").annotate(MoneySum("amount")).order_by())
     breaches = []
-    for pk, number, currency, amount_paid in Invoice.objects.exclude(
-        state=Invoice.State.DRAFT
-    ).values_list("pk", "number", "currency", "amount_paid"):
+    for pk, number, amount_paid in Invoice.objects.exclude(state=Invoice.State.DRAFT).values_list(
+        "pk", "number", "amount_paid"
+    ):
         if paid.get(pk, ZERO) != amount_paid:
             breaches.append(
-                f"Invoice {number}: paid {format_money(amount_paid, currency)} but its payments "
-                f"add up to {format_money(paid.get(pk, ZERO), currency)}."
+                f"Invoice {number}: paid {amount_paid} but its payments add up to {paid.get(pk, ZERO)}."
             )
     return breaches
 
 
 def check_ledger_balances() -> list[str]:
-    """Per customer and currency: ledger = issued invoices − payments − credit notes."""
+    """Per customer and currency: ledger = issued invoices − payments − credit notes +
+    refunds (and settlements outside) of credit; one entry per document."""
     expected: dict[tuple[int, str], Decimal] = defaultdict(lambda: ZERO)
     for customer_id, currency, total in (
         Invoice.objects.exclude(state=Invoice.State.DRAFT)
@@ -167,11 +317,15 @@ def check_ledger_balances() -> list[str]:
     ):
         expected[(customer_id, currency)] -= total
     for customer_id, currency, total in (
-        CreditNote.objects.values_list("customer_id", "currency")
-        .annotate(MoneySum("total"))
-        .order_by()
+        CreditNote.objects.values_list("customer_id", "currency").annotate(MoneySum("total")).order_by()
     ):
         expected[(customer_id, currency)] += total  # credit note totals are negative
+    for customer_id, currency, total in (
+        Refund.objects.values_list("customer_id", "amount_currency")
+        .annotate(MoneySum("amount"))
+        .order_by()
+    ):
+        expected[(customer_id, currency)] += total  # credit that left the account
     actual: dict[tuple[int, str], Decimal] = defaultdict(lambda: ZERO)
     for customer_id, currency, total in (
         LedgerEntry.objects.values_list("customer_id", "amount_currency")
@@ -183,28 +337,26 @@ def check_ledger_balances() -> list[str]:
     for key in sorted(set(expected) | set(actual)):
         if expected[key] != actual[key]:
             breaches.append(
-                f"Customer id {key[0]} in {key[1]}: ledger balance "
-                f"{format_money(actual[key], key[1])} but documents say "
-                f"{format_money(expected[key], key[1])}."
+                f"Customer id {key[0]} in {key[1]}: ledger balance {actual[key]} but documents "
+                f"say {expected[key]}."
             )
     entries = LedgerEntry.objects.aggregate(
         invoices=Count("id", filter=Q(kind=LedgerEntry.Kind.INVOICE)),
         payments=Count("id", filter=Q(kind=LedgerEntry.Kind.PAYMENT)),
         credit_notes=Count("id", filter=Q(kind=LedgerEntry.Kind.CREDIT_NOTE)),
+        refunds=Count(
+            "id", filter=Q(kind__in=[LedgerEntry.Kind.REFUND, LedgerEntry.Kind.SETTLED_OUTSIDE])
+        ),
     )
     documents = {
         "invoices": Invoice.objects.exclude(state=Invoice.State.DRAFT).count(),
         "payments": Payment.objects.exclude(method=Payment.Method.ACCOUNT_CREDIT).count(),
         "credit_notes": CreditNote.objects.count(),
+        "refunds": Refund.objects.count(),
     }
     for kind, count in documents.items():
         if entries[kind] != count:
             breaches.append(f"{count} {kind} but {entries[kind]} ledger entries for them.")
-    events = CancellationEvent.objects.count()
-    if events != documents["credit_notes"]:
-        breaches.append(
-            f"{documents['credit_notes']} credit notes but {events} cancellation events."
-        )
     return breaches
 
 
@@ -218,10 +370,11 @@ def check_stored_pdfs() -> list[str]:
 
 CHECKS: dict[str, Callable[[], list[str]]] = {
     "gapless numbering": check_gapless_numbers,
-    "one credit note per cancelled invoice": check_one_credit_note_per_cancelled_invoice,
-    "credit note = invoice per tax rate": check_credit_note_totals,
+    "cancelled = credited in full, one cancellation each": check_cancelled_invoices,
+    "credit notes within their invoice (line, rate, total)": check_credits_within_invoices,
+    "credit beyond what was due went where it says": check_credit_allocation,
     "paid amounts = payments": check_paid_amounts,
-    "ledger balance = invoices − payments − credit notes": check_ledger_balances,
+    "ledger balance = invoices − payments − credit notes + refunds": check_ledger_balances,
     "stored PDFs match their SHA-256": check_stored_pdfs,
 }
 

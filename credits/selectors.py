@@ -1,18 +1,29 @@
-"""Reads of credits: the credit notes a user may see, what cancelling a selection would do,
-and how a bulk cancellation is going."""
+"""Reads of credits: the credit notes a user may see, what is left to credit on an invoice,
+what cancelling a selection would do, and how a bulk cancellation is going."""
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from djmoney.money import Money
 
-from coworking.money import MoneySum
+from coworking.money import CENT, MoneySum
 from coworking.selectors import visible_to
-from credits.models import BulkCancellation, BulkCancellationItem, CreditNote
+from credits.models import BulkCancellation, BulkCancellationItem, CreditNote, CreditNoteLine
 from credits.policies import CANCELLABLE_STATES, cancel_refusal
-from invoicing.models import Invoice
+from invoicing.models import Invoice, InvoiceLine
+
+ZERO = Decimal("0.00")
+VAT_LINE_FIELDS = (
+    "vat_category",
+    "vat_exemption_reason",
+    "vat_exemption_reason_code",
+    "period_start",
+    "period_end",
+)
 
 
 def visible_credit_notes(*, user) -> QuerySet[CreditNote]:
@@ -24,6 +35,147 @@ def visible_credit_notes(*, user) -> QuerySet[CreditNote]:
         rows=notes,
         permission="credits.view_creditnote",
         own=lambda customer: notes.filter(customer=customer),
+    )
+
+
+def tax_rate_key(rate) -> Decimal:
+    """Tax rates compare as numbers with two decimals (``21`` is ``21.00``)."""
+    return Decimal(rate).quantize(CENT)
+
+
+@dataclass(frozen=True)
+class CreditableLine:
+    """One invoice line: what it invoiced and what its credit notes credited so far
+    (positive amounts, in the invoice's currency)."""
+
+    id: int
+    position: int
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    tax_rate: Decimal
+    net: Decimal
+    tax: Decimal
+    credited_quantity: Decimal
+    credited_net: Decimal
+    credited_tax: Decimal
+    vat: dict  # VAT category, exemption reason and code, service period (copied when credited)
+
+    @property
+    def remaining_quantity(self) -> Decimal:
+        return self.quantity - self.credited_quantity
+
+    @property
+    def remaining_net(self) -> Decimal:
+        return self.net - self.credited_net
+
+    @property
+    def remaining_tax(self) -> Decimal:
+        return self.tax - self.credited_tax
+
+
+@dataclass(frozen=True)
+class CreditableRate:
+    """One tax rate of an invoice: invoiced, credited by line and credited as free amounts."""
+
+    rate: Decimal
+    net: Decimal
+    tax: Decimal
+    credited_net: Decimal
+    credited_tax: Decimal
+    amount_credited_net: Decimal  # the part of credited_net credited as free amounts
+
+    @property
+    def remaining_net(self) -> Decimal:
+        return self.net - self.credited_net
+
+    @property
+    def remaining_tax(self) -> Decimal:
+        return self.tax - self.credited_tax
+
+
+@dataclass(frozen=True)
+class Creditable:
+    """What is left to credit on one invoice, per line and per tax rate."""
+
+    invoice: Invoice
+    lines: list[CreditableLine]
+    rates: dict[Decimal, CreditableRate]  # keyed by ``tax_rate_key``
+
+    @property
+    def remaining(self) -> Money:
+        return self.invoice.amount_creditable
+
+    def line(self, line_id) -> CreditableLine | None:
+        return next((line for line in self.lines if line.id == line_id), None)
+
+
+def invoice_creditable(*, invoice: Invoice) -> Creditable:
+    """What each line and tax rate of ``invoice`` has left to credit (two queries, whatever
+    the number of lines). ``credit_note_issue`` reads it with the invoice locked; read
+    without the lock it is a preview that a concurrent credit note may overtake."""
+    lines = [
+        CreditableLine(
+            id=row["id"],
+            position=row["position"],
+            description=row["description"],
+            quantity=row["quantity"],
+            unit_price=row["unit_price"],
+            tax_rate=row["tax_rate"],
+            net=row["net"],
+            tax=row["tax"],
+            credited_quantity=-row["credited_quantity"],
+            credited_net=-row["credited_net"],
+            credited_tax=-row["credited_tax"],
+            vat={name: row[name] for name in VAT_LINE_FIELDS},
+        )
+        for row in InvoiceLine.objects.filter(invoice_id=invoice.pk)
+        .values(
+            "id",
+            "position",
+            "description",
+            "quantity",
+            "unit_price",
+            "tax_rate",
+            "net",
+            "tax",
+            *VAT_LINE_FIELDS,
+        )
+        .annotate(
+            credited_quantity=Coalesce(Sum("credit_lines__quantity"), Decimal("0")),
+            credited_net=Coalesce(Sum("credit_lines__net"), ZERO),
+            credited_tax=Coalesce(Sum("credit_lines__tax"), ZERO),
+        )
+        .order_by("position")
+    ]
+    amounts = {
+        tax_rate_key(rate): (-net, -tax)
+        for rate, net, tax in CreditNoteLine.objects.filter(
+            credit_note__invoice_id=invoice.pk, invoice_line__isnull=True
+        )
+        .values_list("tax_rate")
+        .annotate(MoneySum("net"), MoneySum("tax"))
+        .order_by()
+    }
+    rates: dict[Decimal, list[Decimal]] = {}
+    for line in lines:
+        sums = rates.setdefault(tax_rate_key(line.tax_rate), [ZERO] * 4)
+        for index, value in enumerate((line.net, line.tax, line.credited_net, line.credited_tax)):
+            sums[index] += value
+    return Creditable(
+        invoice=invoice,
+        lines=lines,
+        rates={
+            rate: CreditableRate(
+                rate=rate,
+                net=net,
+                tax=tax,
+                credited_net=credited_net + amounts.get(rate, (ZERO, ZERO))[0],
+                credited_tax=credited_tax + amounts.get(rate, (ZERO, ZERO))[1],
+                amount_credited_net=amounts.get(rate, (ZERO, ZERO))[0],
+            )
+            for rate, (net, tax, credited_net, credited_tax) in sorted(rates.items())
+        },
     )
 
 

@@ -1,14 +1,29 @@
-"""The cancel operation: the only code path that cancels an invoice.
+"""Issuing credit notes and cancelling invoices: the one transactional core.
 
-``invoice_cancel`` runs in one transaction: lock the invoice, re-check its state, freeze it
-as cancelled, take the next credit-note number of its location (as late as possible, so the
-per-location counter row is held briefly), write the credit note and its mirrored lines,
-credit the customer's ledger and record the audit event. The PDF is queued only after
-commit. It runs a constant number of SQL queries whatever the number of lines.
+``credit_note_issue`` credits part of an invoice (lines by quantity, a free amount at one of
+its tax rates); ``invoice_cancel`` credits everything still creditable and marks the invoice
+cancelled. Both are ``_issue``, which runs in one transaction:
 
-Cancelling many invoices (the admin's bulk action and background bulk cancellations) calls
-it once per invoice, each in its own transaction. PDFs and e-mails are in
-``credits.documents``.
+1. lock the invoice row and check, on what it reads under the lock, who may do this and
+   whether the invoice can be credited (``credits.policies``);
+2. read what is left to credit per line and tax rate (``credits.selectors.invoice_creditable``)
+   and work out the credited parts with the one rounding rule;
+3. write everything: the invoice's credited amount and state, the credit note (still
+   without its number) and its lines, the ledger entries (the credit; a refund or a
+   settlement outside when staff chose one), and the cancellation record when the invoice
+   is now credited in full; then have the database check the credit limits (constraint
+   triggers deferred to commit, run at this point instead);
+4. last, take the next number of the location's credit-note series and set it on the note.
+   The counter row stays locked until commit, so numbers are gapless; taking it last keeps
+   that per-location serial section down to two short statements and the commit;
+5. announce ``credit_note.issued`` (and ``invoice.cancelled``); the PDF is queued after
+   commit by ``credits.subscribers``.
+
+It runs a constant number of SQL queries whatever the number of lines. Concurrent credits of
+one invoice serialise on its row lock, so they never over-credit. Cancelling many invoices
+(the admin's bulk action and background bulk cancellations) calls ``invoice_cancel`` once
+per invoice, each in its own transaction. A refund of available account credit is
+``refund_record``. PDFs and e-mails are in ``credits.documents``.
 """
 
 import datetime
@@ -16,37 +31,56 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from djmoney.money import Money
 
 from coworking.celery import enqueue
 from coworking.einvoice import parties
-from coworking.errors import ApplicationError
+from coworking.errors import ApplicationError, CurrencyMismatch
 from coworking.events import EventType, announce
-from coworking.models import LedgerEntry
+from coworking.models import Customer, LedgerEntry
 from coworking.money import round_amount
 from coworking.numbering import DocumentType, format_number, next_number
 from coworking.services import ledger_post
-from credits.errors import InvalidCancellation
+from credits.errors import (
+    CreditExceedsLine,
+    CreditExceedsRate,
+    CreditLineNotOnInvoice,
+    InvalidAllocation,
+    InvalidCancellation,
+    InvalidCreditNote,
+    InvalidRefund,
+    NothingLeftToCredit,
+    RefundExceedsCredit,
+    TaxRateNotOnInvoice,
+)
 from credits.models import (
     BulkCancellation,
     BulkCancellationItem,
     CancellationEvent,
     CreditNote,
     CreditNoteLine,
+    ReasonCode,
+    Refund,
 )
-from credits.policies import cancel_refusal, may_cancel
-from invoicing.models import Channel, Invoice, InvoiceLine
+from credits.policies import cancel_refusal, credit_refusal, may_cancel, may_credit
+from credits.selectors import Creditable, CreditableLine, invoice_creditable, tax_rate_key
+from invoicing.calculations import line_amounts
+from invoicing.models import Channel, Invoice
+from invoicing.selectors import available_credit
 from invoicing.services import invoice_lock
 
 logger = logging.getLogger(__name__)
 
 REASON_MAX_LENGTH = 1000
-
+DESCRIPTION_MAX_LENGTH = 200
+ZERO = Decimal("0.00")
 
 _CANCELLATION_FIELDS = [
     "state",
@@ -57,18 +91,157 @@ _CANCELLATION_FIELDS = [
 ]
 
 
-def _clean_request(*, reason: str | None, channel: str) -> str:
-    """The reason, stripped; raises ``InvalidCancellation`` for an unknown channel or a
-    reason longer than ``REASON_MAX_LENGTH``."""
+# --- What a request may ask for ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LineCredit:
+    """Credit ``quantity`` of the invoice line whose id is ``invoice_line``."""
+
+    invoice_line: int
+    quantity: Decimal
+
+
+@dataclass(frozen=True)
+class AmountCredit:
+    """Credit a free net amount at a tax rate of the invoice (tax is added at that rate)."""
+
+    value: Money
+    tax_rate: Decimal
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """Of what a credit note credits beyond what is still due, how much is paid back to
+    the customer (``refund``) or was settled outside the system (``settled_outside``); the
+    rest becomes account credit."""
+
+    refund: Money | None = None
+    settled_outside: Money | None = None
+    reference: str = ""
+
+
+def _clean_request(*, reason: str | None, channel: str, error=InvalidCancellation) -> str:
+    """The reason, stripped; raises ``error`` for an unknown channel or a reason longer than
+    ``REASON_MAX_LENGTH``."""
     if channel not in Channel.values:
-        raise InvalidCancellation(_("Unknown channel: %(channel)s.") % {"channel": channel})
+        raise error(_("Unknown channel: %(channel)s.") % {"channel": channel})
     reason = (reason or "").strip()
     if len(reason) > REASON_MAX_LENGTH:
-        raise InvalidCancellation(
+        raise error(
             _("The reason is too long (%(length)s characters; at most %(max)s).")
             % {"length": len(reason), "max": REASON_MAX_LENGTH}
         )
     return reason
+
+
+def _clean_reason_code(reason_code: str, *, error=InvalidCreditNote) -> str:
+    if reason_code not in ReasonCode.values:
+        raise error(
+            _("Unknown reason code %(code)s; use one of: %(codes)s.")
+            % {"code": reason_code, "codes": ", ".join(ReasonCode.values)}
+        )
+    return reason_code
+
+
+def _decimal(value, *, what: str) -> Decimal:
+    if isinstance(value, float | bool):
+        raise InvalidCreditNote(_("%(what)s must be a decimal number.") % {"what": what})
+    try:
+        result = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise InvalidCreditNote(_("%(what)s is not a number.") % {"what": what}) from None
+    if not result.is_finite():
+        raise InvalidCreditNote(_("%(what)s is not a number.") % {"what": what})
+    return result
+
+
+def _clean_lines(lines: Sequence[LineCredit]) -> list[LineCredit]:
+    """Quantities as positive decimals with at most three places, each line once."""
+    cleaned, seen = [], set()
+    for line in lines:
+        quantity = _decimal(line.quantity, what=_("The quantity"))
+        if quantity <= 0 or quantity != quantity.quantize(Decimal("0.001")):
+            raise InvalidCreditNote(
+                _("Quantities to credit must be positive, with at most three decimals.")
+            )
+        if line.invoice_line in seen:
+            raise InvalidCreditNote(_("Each invoice line can be listed once."))
+        seen.add(line.invoice_line)
+        cleaned.append(LineCredit(invoice_line=line.invoice_line, quantity=quantity))
+    return cleaned
+
+
+def _clean_amount(amount: AmountCredit | None) -> AmountCredit | None:
+    if amount is None:
+        return None
+    if not isinstance(amount.value, Money):
+        raise InvalidCreditNote(_("The amount must be Money."))
+    value = amount.value.amount
+    if value <= 0 or round_amount(value) != value:
+        raise InvalidCreditNote(_("The amount must be positive and in whole cents."))
+    description = (amount.description or "").strip()
+    if len(description) > DESCRIPTION_MAX_LENGTH:
+        raise InvalidCreditNote(
+            _("The description is too long (at most %(max)s characters).")
+            % {"max": DESCRIPTION_MAX_LENGTH}
+        )
+    rate = _decimal(amount.tax_rate, what=_("The tax rate"))
+    return AmountCredit(value=amount.value, tax_rate=rate, description=description)
+
+
+# --- The operations ----------------------------------------------------------------------------
+
+
+def credit_note_issue(
+    *,
+    invoice: Invoice | int,
+    lines: Sequence[LineCredit] = (),
+    amount: AmountCredit | None = None,
+    reason: str = "",
+    reason_code: str = ReasonCode.OTHER,
+    actor: AbstractBaseUser | None,
+    channel: str,
+    allocation: Allocation | None = None,
+) -> CreditNote:
+    """Credit part of an issued, partially paid or paid invoice; return the credit note.
+
+    ``lines`` credit quantities of invoice lines: a part's net is what the line's credited
+    quantity is worth after it minus what was credited before, each rounded by the one rule
+    (``coworking.money.round_amount``), and its tax likewise, so parts never add up to more
+    than the line and the part that completes a line takes exactly what is left. ``amount``
+    credits a net amount at a tax rate of the invoice, its tax at that rate (never more than
+    the tax left at the rate; all of it when the amount is all the net left). The note
+    first reduces what is still due; the rest goes to account credit unless ``allocation``
+    sends some of it to a refund or a settlement outside. If the note leaves nothing to
+    credit, the invoice is cancelled (the note ``cancels_invoice``).
+
+    Only users with ``invoicing.issue_credit_note`` (or the system: no actor) may; members
+    never. Raises with nothing written: ``InvoiceNotFound``, ``CreditNotAllowed``,
+    ``InvoiceIsDraft``, ``NothingLeftToCredit`` (cancelled invoice, or a line credited in
+    full), ``InvalidCreditNote`` (nothing asked, quantity not positive, a line twice, bad
+    reason code or channel...), ``CreditLineNotOnInvoice``, ``TaxRateNotOnInvoice``,
+    ``CreditExceedsLine``, ``CreditExceedsRate``, ``CurrencyMismatch`` or
+    ``InvalidAllocation``.
+    """
+    reason = _clean_request(reason=reason, channel=channel, error=InvalidCreditNote)
+    reason_code = _clean_reason_code(reason_code)
+    lines, amount = _clean_lines(lines), _clean_amount(amount)
+    if not lines and amount is None:
+        raise InvalidCreditNote(_("Choose at least one line to credit, or an amount."))
+    invoice_id = invoice.pk if isinstance(invoice, Invoice) else invoice
+    return _issue(
+        invoice_id=invoice_id,
+        lines=lines,
+        amount=amount,
+        everything_left=False,
+        reason=reason,
+        reason_code=reason_code,
+        actor=actor,
+        channel=channel,
+        allocation=allocation or Allocation(),
+    )
 
 
 def invoice_cancel(
@@ -77,36 +250,115 @@ def invoice_cancel(
     actor: AbstractBaseUser | None,
     reason: str = "",
     channel: str,
+    reason_code: str = ReasonCode.OTHER,
+    allocation: Allocation | None = None,
 ) -> CreditNote:
     """Cancel an issued, partially paid or paid invoice; return its new credit note.
 
-    The credit note is always for the full total; what had been paid stays as account
-    credit on the customer's ledger (this is not a refund). Who may cancel is checked here,
-    on the locked invoice (``credits.policies.may_cancel``: ``actor`` through ``channel``;
-    no actor is the system itself). Calling it again for the same invoice, at the same time
-    or later, raises ``InvoiceAlreadyCancelled`` and writes nothing. Raises
+    The credit note credits everything still creditable: the whole invoice, or what its
+    earlier credit notes left (then all its notes together equal its total, per tax rate).
+    What had been paid stays as account credit on the customer's ledger unless
+    ``allocation`` refunds it or records it as settled outside. Who may cancel is checked
+    here, on the locked invoice (``credits.policies.may_cancel``: ``actor`` through
+    ``channel``; no actor is the system itself). Calling it again for the same invoice, at
+    the same time or later, raises ``InvoiceAlreadyCancelled`` and writes nothing. Raises
     ``InvoiceNotFound``, ``CancelNotAllowed``, ``InvoicePaid`` (members), ``InvoiceIsDraft``,
-    ``InvoiceAlreadyCancelled`` or ``InvalidCancellation`` (bad reason or channel) with
-    nothing written. Announces ``invoice.cancelled`` and ``credit_note.issued`` in its
-    transaction (``credits.subscribers`` queues the PDF after commit).
+    ``InvoiceAlreadyCancelled``, ``InvalidCancellation`` (bad reason, code or channel) or
+    ``InvalidAllocation`` with nothing written. Announces ``invoice.cancelled`` and
+    ``credit_note.issued`` in its transaction (``credits.subscribers`` queues the PDF after
+    commit).
     """
     reason = _clean_request(reason=reason, channel=channel)
+    reason_code = _clean_reason_code(reason_code, error=InvalidCancellation)
     invoice_id = invoice.pk if isinstance(invoice, Invoice) else invoice
+    return _issue(
+        invoice_id=invoice_id,
+        lines=(),
+        amount=None,
+        everything_left=True,
+        reason=reason,
+        reason_code=reason_code,
+        actor=actor,
+        channel=channel,
+        allocation=allocation or Allocation(),
+    )
+
+
+# --- The core ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One line of the credit note to write, in positive amounts."""
+
+    invoice_line_id: int | None
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    tax_rate: Decimal
+    net: Decimal
+    tax: Decimal
+    vat: dict  # the VAT category, exemption reason and service period of the credited line
+
+
+def _issue(
+    *,
+    invoice_id,
+    lines: list[LineCredit],
+    amount: AmountCredit | None,
+    everything_left: bool,
+    reason: str,
+    reason_code: str,
+    actor,
+    channel: str,
+    allocation: Allocation,
+) -> CreditNote:
     started = time.perf_counter()
     with transaction.atomic():
-        invoice, credit_note = _cancel_locked(
-            invoice_id=invoice_id, actor=actor, reason=reason, channel=channel
+        started_at = timezone.now()
+        invoice = invoice_lock(invoice_id=invoice_id, related=("location", "customer"))
+        if everything_left:
+            may_cancel(actor=actor, channel=channel, invoice=invoice)
+            refusal = cancel_refusal(invoice=invoice)
+        else:
+            may_credit(actor=actor, channel=channel, invoice=invoice)
+            refusal = credit_refusal(invoice=invoice)
+        if refusal is not None:
+            raise refusal
+        creditable = invoice_creditable(invoice=invoice)
+        if everything_left:
+            parts = _everything_left(creditable)
+        else:
+            parts = _requested_parts(creditable, lines=lines, amount=amount)
+        credit_note = _write(
+            invoice=invoice,
+            parts=parts,
+            allocation=allocation,
+            reason=reason,
+            reason_code=reason_code,
+            actor=actor,
+            channel=channel,
+            started_at=started_at,
         )
-        announce(type=EventType.INVOICE_CANCELLED, instance=invoice, actor=actor, channel=channel)
+        if credit_note.cancels_invoice:
+            announce(
+                type=EventType.INVOICE_CANCELLED, instance=invoice, actor=actor, channel=channel
+            )
         announce(
             type=EventType.CREDIT_NOTE_ISSUED, instance=credit_note, actor=actor, channel=channel
         )
     logger.info(
-        "Invoice %s cancelled by credit note %s.",
+        "Invoice %s cancelled by credit note %s."
+        if credit_note.cancels_invoice
+        else "Invoice %s credited in part by credit note %s.",
         invoice.number,
         credit_note.number,
         extra={
-            "event": EventType.INVOICE_CANCELLED.value,
+            "event": (
+                EventType.INVOICE_CANCELLED
+                if credit_note.cancels_invoice
+                else EventType.CREDIT_NOTE_ISSUED
+            ).value,
             "invoice": invoice.number,
             "credit_note": credit_note.number,
             "actor": actor.get_username() if actor else None,
@@ -117,73 +369,273 @@ def invoice_cancel(
     return credit_note
 
 
-def _mirror_lines(*, invoice_id: int, credit_note_id: int) -> None:
-    """Write the credit note's lines as the invoice's with the sign reversed, in one
-    INSERT ... SELECT: the lines never travel to Python, whatever their number. (The ORM
-    cannot say INSERT ... SELECT; the column names still come from the models.)"""
-    line, mirror = InvoiceLine._meta, CreditNoteLine._meta
-    same = [
-        "position", "description", "unit_price", "unit_price_currency", "tax_rate",
-        "vat_category", "vat_exemption_reason", "vat_exemption_reason_code",
-        "period_start", "period_end",
-    ]  # fmt: skip
-    negated = ["quantity", "net", "tax"]
-    currencies = ["net_currency", "tax_currency"]
-    columns = [mirror.get_field("credit_note").column] + [
-        mirror.get_field(name).column for name in same + negated + currencies
-    ]
-    selected = (
-        ["%s"]
-        + [line.get_field(name).column for name in same]
-        + [f"-{line.get_field(name).column}" for name in negated]
-        + [line.get_field(name).column for name in currencies]
+def _everything_left(creditable: Creditable) -> list[_Part]:
+    """What is left of each line; at a tax rate where free amounts were credited (so its
+    lines cannot all be credited in full any more), one part for what is left at the rate."""
+    parts = []
+    for rate in creditable.rates.values():
+        at_rate = [line for line in creditable.lines if tax_rate_key(line.tax_rate) == rate.rate]
+        if rate.amount_credited_net == 0:
+            parts += [
+                _line_part(
+                    line,
+                    quantity=line.remaining_quantity,
+                    net=line.remaining_net,
+                    tax=line.remaining_tax,
+                )
+                for line in at_rate
+                if line.remaining_quantity > 0
+            ]
+        elif rate.remaining_net > 0 or rate.remaining_tax > 0:
+            parts.append(
+                _Part(
+                    invoice_line_id=None,
+                    description=_("Remainder at %(rate)s%% tax") % {"rate": rate.rate.normalize()},
+                    quantity=Decimal("1"),
+                    unit_price=rate.remaining_net,
+                    tax_rate=rate.rate,
+                    net=rate.remaining_net,
+                    tax=rate.remaining_tax,
+                    vat=_rate_vat(creditable, rate.rate),
+                )
+            )
+    return sorted(
+        parts, key=lambda part: (part.invoice_line_id is None, _position(creditable, part))
     )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {mirror.db_table} ({', '.join(columns)}) "
-            f"SELECT {', '.join(selected)} FROM {line.db_table} "
-            f"WHERE {line.get_field('invoice').column} = %s",
-            [credit_note_id, invoice_id],
+
+
+def _position(creditable: Creditable, part: _Part) -> int:
+    line = creditable.line(part.invoice_line_id)
+    return line.position if line is not None else 0
+
+
+def _line_part(line: CreditableLine, *, quantity: Decimal, net: Decimal, tax: Decimal) -> _Part:
+    return _Part(
+        invoice_line_id=line.id,
+        description=line.description,
+        quantity=quantity,
+        unit_price=line.unit_price,
+        tax_rate=line.tax_rate,
+        net=net,
+        tax=tax,
+        vat=line.vat,
+    )
+
+
+def _rate_vat(creditable: Creditable, rate: Decimal) -> dict:
+    """For a free amount at ``rate``: the VAT category (and exemption reason) of the
+    invoice's first line at that rate, without a service period."""
+    line = next(line for line in creditable.lines if tax_rate_key(line.tax_rate) == rate)
+    return {**line.vat, "period_start": None, "period_end": None}
+
+
+def _requested_parts(
+    creditable: Creditable, *, lines: list[LineCredit], amount: AmountCredit | None
+) -> list[_Part]:
+    """The parts a partial credit asks for, checked against what is left (per line, then
+    per tax rate, the free amount after the lines)."""
+    invoice = creditable.invoice
+    left = {rate: [r.remaining_net, r.remaining_tax] for rate, r in creditable.rates.items()}
+    parts = []
+    for request in lines:
+        line = creditable.line(request.invoice_line)
+        if line is None:
+            raise CreditLineNotOnInvoice(
+                _("Line %(line)s is not a line of invoice %(number)s.")
+                % {"line": request.invoice_line, "number": invoice.number}
+            )
+        if line.remaining_quantity <= 0:
+            raise NothingLeftToCredit(
+                _("Line %(position)s of %(number)s (%(description)s) is credited in full.")
+                % {
+                    "position": line.position,
+                    "number": invoice.number,
+                    "description": line.description,
+                }
+            )
+        if request.quantity > line.remaining_quantity:
+            raise CreditExceedsLine(
+                _("Line %(position)s of %(number)s has %(left)s left to credit, not %(asked)s.")
+                % {
+                    "position": line.position,
+                    "number": invoice.number,
+                    "left": line.remaining_quantity.normalize(),
+                    "asked": request.quantity.normalize(),
+                }
+            )
+        net, tax = _part_amounts(line, quantity=request.quantity)
+        rate_left = left[tax_rate_key(line.tax_rate)]
+        if net > rate_left[0] or tax > rate_left[1]:
+            raise CreditExceedsRate(
+                _(
+                    "Line %(position)s: at %(rate)s%% tax only %(net)s net and %(tax)s tax are "
+                    "left to credit."
+                )
+                % {
+                    "position": line.position,
+                    "rate": line.tax_rate.normalize(),
+                    "net": rate_left[0],
+                    "tax": rate_left[1],
+                }
+            )
+        rate_left[0] -= net
+        rate_left[1] -= tax
+        parts.append(_line_part(line, quantity=request.quantity, net=net, tax=tax))
+    parts.sort(key=lambda part: _position(creditable, part))
+    if amount is not None:
+        parts.append(_amount_part(creditable, amount=amount, left=left))
+    if sum(part.net + part.tax for part in parts) <= 0:
+        raise InvalidCreditNote(_("The credit note would credit nothing."))
+    return parts
+
+
+def _part_amounts(line: CreditableLine, *, quantity: Decimal) -> tuple[Decimal, Decimal]:
+    """Net and tax of crediting ``quantity`` more of ``line``: what the credited quantity is
+    worth after this part minus what was credited before (the last part: what is left)."""
+    after = line.credited_quantity + quantity
+    if after == line.quantity:
+        return line.remaining_net, line.remaining_tax
+    worth = line_amounts(quantity=after, unit_price=line.unit_price, tax_rate=line.tax_rate)
+    net = min(max(worth.net - line.credited_net, ZERO), line.remaining_net)
+    tax = min(max(worth.tax - line.credited_tax, ZERO), line.remaining_tax)
+    return net, tax
+
+
+def _amount_part(creditable: Creditable, *, amount: AmountCredit, left: dict) -> _Part:
+    invoice = creditable.invoice
+    if str(amount.value.currency) != invoice.currency:
+        raise CurrencyMismatch(
+            _("The amount is in %(amount)s but invoice %(number)s is in %(invoice)s.")
+            % {
+                "amount": amount.value.currency,
+                "number": invoice.number,
+                "invoice": invoice.currency,
+            }
         )
-
-
-def _cancel_locked(*, invoice_id, actor, reason: str, channel: str) -> tuple[Invoice, CreditNote]:
-    started_at = timezone.now()
-    invoice = invoice_lock(invoice_id=invoice_id, related=("location", "customer"))
-    may_cancel(actor=actor, channel=channel, invoice=invoice)
-    refusal = cancel_refusal(invoice=invoice)
-    if refusal is not None:
-        raise refusal
-    previous_state = invoice.state
-    invoice.state = Invoice.State.CANCELLED
-    invoice.cancelled_at = started_at
-    invoice.cancelled_by = actor
-    invoice.cancellation_channel = channel
-    invoice.cancellation_reason = reason
-    invoice.save(update_fields=_CANCELLATION_FIELDS)
-
-    issue_date = timezone.localdate()
-    sequence_number = next_number(
-        location_id=invoice.location_id, document_type=DocumentType.CREDIT_NOTE
+    rate = tax_rate_key(amount.tax_rate)
+    if rate not in left:
+        raise TaxRateNotOnInvoice(
+            _(
+                "Invoice %(number)s has no line at %(rate)s%% tax; an amount is credited at one "
+                "of its rates (%(rates)s)."
+            )
+            % {
+                "number": invoice.number,
+                "rate": amount.tax_rate.normalize(),
+                "rates": ", ".join(f"{r.normalize()}%" for r in left),
+            }
+        )
+    net_left, tax_left = left[rate]
+    net = amount.value.amount
+    if net > net_left:
+        raise CreditExceedsRate(
+            _("At %(rate)s%% tax only %(left)s net is left to credit on invoice %(number)s.")
+            % {"rate": rate.normalize(), "left": net_left, "number": invoice.number}
+        )
+    if net == net_left:
+        tax = tax_left
+    else:
+        tax = min(line_amounts(quantity=Decimal(1), unit_price=net, tax_rate=rate).tax, tax_left)
+    return _Part(
+        invoice_line_id=None,
+        description=amount.description
+        or _("Credit at %(rate)s%% tax") % {"rate": rate.normalize()},
+        quantity=Decimal("1"),
+        unit_price=net,
+        tax_rate=rate,
+        net=net,
+        tax=tax,
+        vat=_rate_vat(creditable, rate),
     )
+
+
+def _allocate(
+    *, invoice: Invoice, credited: Money, allocation: Allocation
+) -> tuple[Money, Money, Money, Money]:
+    """Split ``credited`` into (off the amount due, account credit, refund, settled
+    outside): first what is still due, then what staff chose, the rest account credit."""
+    currency = invoice.currency
+    off_due = min(credited, invoice.amount_due)
+    excess = credited - off_due
+    refund, settled = (
+        allocation.refund or Money(0, currency),
+        allocation.settled_outside or Money(0, currency),
+    )
+    for part in (refund, settled):
+        if not isinstance(part, Money) or str(part.currency) != currency:
+            raise InvalidAllocation(
+                _("Refunds and settlements are amounts in the invoice's currency (%(currency)s).")
+                % {"currency": currency}
+            )
+        if part.amount < 0 or round_amount(part.amount) != part.amount:
+            raise InvalidAllocation(_("Refund and settled amounts are positive whole cents."))
+    if refund + settled > excess:
+        raise InvalidAllocation(
+            _(
+                "Only %(excess)s of this credit is beyond what is due on %(number)s; refund and "
+                "settle at most that."
+            )
+            % {"excess": excess, "number": invoice.number}
+        )
+    return off_due, excess - refund - settled, refund, settled
+
+
+def _write(
+    *,
+    invoice: Invoice,
+    parts: list[_Part],
+    allocation: Allocation,
+    reason: str,
+    reason_code: str,
+    actor,
+    channel: str,
+    started_at,
+) -> CreditNote:
+    """Write the credit note and everything that goes with it; the number comes last."""
+    currency = invoice.currency
+    if not parts:
+        raise NothingLeftToCredit(
+            _("Nothing is left to credit on invoice %(number)s.") % {"number": invoice.number}
+        )
+    net = Money(sum((part.net for part in parts), ZERO), currency)
+    tax = Money(sum((part.tax for part in parts), ZERO), currency)
+    credited = net + tax
+    off_due, account_credit, refund, settled = _allocate(
+        invoice=invoice, credited=credited, allocation=allocation
+    )
+    previous_state, amount_paid = invoice.state, invoice.amount_paid
+    invoice.amount_credited = invoice.amount_credited + credited
+    cancels = invoice.amount_credited == invoice.total
+    fields = ["amount_credited", "amount_credited_currency", "state"]
+    if cancels:
+        invoice.state = Invoice.State.CANCELLED
+        invoice.cancelled_at = started_at
+        invoice.cancelled_by = actor
+        invoice.cancellation_channel = channel
+        invoice.cancellation_reason = reason
+        fields = list(dict.fromkeys(fields + _CANCELLATION_FIELDS))
+    else:
+        invoice.state = invoice.settled_state()
+    invoice.save(update_fields=fields)
+
     credit_note = CreditNote.objects.create(
         location=invoice.location,
         customer_id=invoice.customer_id,
         invoice=invoice,
         invoice_number=invoice.number,
         invoice_issue_date=invoice.issue_date,
-        sequence_number=sequence_number,
-        number=format_number(
-            prefix=invoice.location.credit_note_prefix,
-            year=issue_date.year,
-            number=sequence_number,
-        ),
-        issue_date=issue_date,
-        currency=invoice.currency,
-        net_total=-invoice.net_total,
-        tax_total=-invoice.tax_total,
-        total=-invoice.total,
+        issue_date=timezone.localdate(),
+        currency=currency,
+        net_total=-net,
+        tax_total=-tax,
+        total=-credited,
+        amount_off_due=off_due,
+        account_credit_amount=account_credit,
+        refund_amount=refund,
+        settled_outside_amount=settled,
         reason=reason,
+        reason_code=reason_code,
+        cancels_invoice=cancels,
         created_by=actor,
         channel=channel,
         buyer_reference=invoice.buyer_reference,
@@ -197,27 +649,179 @@ def _cancel_locked(*, invoice_id, actor, reason: str, channel: str) -> tuple[Inv
             else -round_amount(invoice.tax_total.amount * invoice.vat_exchange_rate)
         ),
     )
-    _mirror_lines(invoice_id=invoice.pk, credit_note_id=credit_note.pk)
+    CreditNoteLine.objects.bulk_create(
+        [
+            CreditNoteLine(
+                credit_note=credit_note,
+                invoice_line_id=part.invoice_line_id,
+                position=position,
+                description=part.description[:DESCRIPTION_MAX_LENGTH],
+                quantity=-part.quantity,
+                unit_price=Money(part.unit_price, currency),
+                tax_rate=part.tax_rate,
+                net=Money(-part.net, currency),
+                tax=Money(-part.tax, currency),
+                **part.vat,
+            )
+            for position, part in enumerate(parts, start=1)
+        ]
+    )
+    # The ledger names the invoice (the note's number is not taken yet; the entry links it).
     ledger_post(
         customer_id=invoice.customer_id,
         kind=LedgerEntry.Kind.CREDIT_NOTE,
-        amount=credit_note.total,
-        description=_("Credit note %(credit_note)s cancelling %(invoice)s")
-        % {"credit_note": credit_note.number, "invoice": invoice.number},
+        amount=-credited,
+        description=(
+            _("Credit note cancelling %(invoice)s") if cancels else _("Credit note on %(invoice)s")
+        )
+        % {"invoice": invoice.number},
         invoice_id=invoice.pk,
         credit_note=credit_note,
     )
-    CancellationEvent.objects.create(
-        invoice=invoice,
+    for kind, part in ((Refund.Kind.REFUND, refund), (Refund.Kind.SETTLED_OUTSIDE, settled)):
+        if part.amount > 0:
+            _refund_write(
+                customer_id=invoice.customer_id,
+                kind=kind,
+                amount=part,
+                credit_note=credit_note,
+                invoice=invoice,
+                reference=allocation.reference,
+                actor=actor,
+                channel=channel,
+            )
+    if cancels:
+        CancellationEvent.objects.create(
+            invoice=invoice,
+            credit_note=credit_note,
+            actor=actor,
+            channel=channel,
+            reason=reason,
+            previous_state=previous_state,
+            amount_paid=amount_paid,
+            started_at=started_at,
+        )
+    _check_credit_limits()
+    _number(credit_note=credit_note, prefix=invoice.location.credit_note_prefix)
+    return credit_note
+
+
+# The constraint trigger that holds the over-credit rule (migration 0008), deferred to commit.
+CREDIT_LIMIT_TRIGGER = "credits_credit_within_invoice"
+
+
+def _check_credit_limits() -> None:
+    """Have the database check the credit limits now, before the number is taken, rather
+    than at commit, when the location's counter would be held while they run; then defer
+    them again for whatever else the transaction writes."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SET CONSTRAINTS {CREDIT_LIMIT_TRIGGER} IMMEDIATE; "
+            f"SET CONSTRAINTS {CREDIT_LIMIT_TRIGGER} DEFERRED"
+        )
+
+
+def _number(*, credit_note: CreditNote, prefix: str) -> None:
+    """Take the next number of the location's series and set it on the note: the last
+    statements before commit, so the counter row is locked as briefly as possible."""
+    sequence_number = next_number(
+        location_id=credit_note.location_id, document_type=DocumentType.CREDIT_NOTE
+    )
+    number = format_number(prefix=prefix, year=credit_note.issue_date.year, number=sequence_number)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {CreditNote._meta.db_table} SET sequence_number = %s, number = %s "
+            "WHERE id = %s",
+            [sequence_number, number, credit_note.pk],
+        )
+    credit_note.sequence_number, credit_note.number = sequence_number, number
+
+
+def _refund_write(
+    *,
+    customer_id: int,
+    kind: str,
+    amount: Money,
+    credit_note,
+    invoice,
+    reference: str,
+    actor,
+    channel: str,
+) -> Refund:
+    refund = Refund.objects.create(
+        customer_id=customer_id,
+        kind=kind,
+        amount=amount,
         credit_note=credit_note,
+        reference=(reference or "")[:100],
+        created_by=actor,
+        channel=channel,
+    )
+    if kind == Refund.Kind.REFUND:
+        description = _("Refund of account credit")
+    else:
+        description = _("Account credit settled outside")
+    if invoice is not None:
+        description = f"{description} ({invoice.number})"
+    ledger_post(
+        customer_id=customer_id,
+        kind=LedgerEntry.Kind.REFUND
+        if kind == Refund.Kind.REFUND
+        else LedgerEntry.Kind.SETTLED_OUTSIDE,
+        amount=amount,
+        description=description,
+        invoice_id=invoice.pk if invoice is not None else None,
+        refund=refund,
+    )
+    return refund
+
+
+@transaction.atomic
+def refund_record(
+    *,
+    customer: Customer | int,
+    amount: Money,
+    actor: AbstractBaseUser | None,
+    channel: str,
+    kind: str = Refund.Kind.REFUND,
+    reference: str = "",
+) -> Refund:
+    """Pay back (or record as settled outside) account credit the customer holds.
+
+    Never more than the credit available in that currency, read under the customer's row
+    lock (the lock that serialises spending credit, see ``invoicing.services``), so two
+    refunds at once cannot take the same credit twice. Posts a debit on the ledger.
+    Raises ``InvalidRefund`` (not a positive amount in whole cents, unknown kind or
+    channel), ``RefundExceedsCredit`` or ``Customer.DoesNotExist``; nothing is written then.
+    """
+    if channel not in Channel.values or kind not in Refund.Kind.values:
+        raise InvalidRefund(_("Unknown channel or kind of refund."))
+    if (
+        not isinstance(amount, Money)
+        or amount.amount <= 0
+        or round_amount(amount.amount) != amount.amount
+    ):
+        raise InvalidRefund(_("The amount must be positive Money in whole cents."))
+    customer_id = customer.pk if isinstance(customer, Customer) else customer
+    customer = Customer.objects.select_for_update().get(pk=customer_id)
+    credit = available_credit(customer=customer, currency=str(amount.currency))
+    if amount > credit:
+        raise RefundExceedsCredit(
+            _("%(customer)s holds %(credit)s of account credit; %(amount)s cannot be refunded.")
+            % {"customer": customer, "credit": credit, "amount": amount}
+        )
+    return _refund_write(
+        customer_id=customer.pk,
+        kind=kind,
+        amount=amount,
+        credit_note=None,
+        invoice=None,
+        reference=reference,
         actor=actor,
         channel=channel,
-        reason=reason,
-        previous_state=previous_state,
-        amount_paid=invoice.amount_paid,
-        started_at=started_at,
     )
-    return invoice, credit_note
 
 
 # --- Cancelling many invoices (admin bulk action, background bulk cancellations) -------------

@@ -425,9 +425,8 @@ class PaymentForm(forms.ModelForm):
         label=_("Invoice number"),
         error_messages={"invalid_choice": _("No issued invoice has this number.")},
     )
-    method = forms.ChoiceField(
-        choices=[c for c in Payment.Method.choices if c[0] != Payment.Method.ACCOUNT_CREDIT]
-    )
+    # "Account credit" applies credit the customer holds (never more than held or due).
+    method = forms.ChoiceField(choices=Payment.Method.choices)
 
     class Meta:
         model = Payment

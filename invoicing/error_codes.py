@@ -12,6 +12,7 @@ class InvoicingErrorCode(StrEnum):
     INVOICE_NOT_PAYABLE = "invoice_not_payable"
     PAYMENT_INVALID = "payment_invalid"
     PAYMENT_EXCEEDS_AMOUNT_DUE = "payment_exceeds_amount_due"
+    PAYMENT_EXCEEDS_AVAILABLE_CREDIT = "payment_exceeds_available_credit"
     # Issuing what an invoice must state (EN 16931, VAT Directive Art. 226).
     INVOICE_DATE_OUT_OF_ORDER = "invoice_date_out_of_order"
     REVERSE_CHARGE_NEEDS_VAT_ID = "reverse_charge_needs_vat_id"

@@ -50,6 +50,11 @@ class PaymentExceedsAmountDue(InvalidInput):
     default_message = _("The payment is larger than the amount due.")
 
 
+class PaymentExceedsAvailableCredit(InvalidInput):
+    code = Code.PAYMENT_EXCEEDS_AVAILABLE_CREDIT
+    default_message = _("The customer does not hold that much account credit.")
+
+
 class InvoiceDateOutOfOrder(InvalidInput):
     """A later number of a series never has an earlier date (French numbering rules)."""
 

@@ -2,16 +2,21 @@
 
 An invoice is a draft (no number, editable, deletable) until it is issued; then it has a
 number from its location's gapless series and its amounts are frozen. The database holds
-those rules: check constraints tie state, number and paid amount together, and triggers
+those rules: check constraints tie state, number, paid and credited amounts together, and triggers
 refuse DELETE of issued invoices, UPDATE of their identifying fields and amounts, any
-change to the lines of an issued invoice, any change once cancelled but to the stored
-PDF's bookkeeping, and TRUNCATE. The only fields that move after issue are the state, the
-paid amount and the cancellation record, through the services in ``invoicing.services`` and
-``credits.services``, and the PDF's bookkeeping (``coworking.documents``): the PDF shows the
-invoice as issued, so it is rendered once and never changes with later payments. Checks
-deferred to commit make sure the state moves only with what justifies it: the paid amount is
-the sum of the payments (each on the ledger), and a cancelled invoice is credited in full (a
-trigger of the credits app).
+change to the lines of an issued invoice, and any change once cancelled but to the stored
+PDF's bookkeeping, and TRUNCATE. The only fields that move after issue are the state, the paid and
+credited amounts (both only grow) and the cancellation record, through the services in
+``invoicing.services`` and ``credits.services``, and the PDF's bookkeeping
+(``coworking.documents``): the PDF shows the invoice as issued, so it is rendered once and
+never changes with later payments.
+
+Amount due = total − paid − credited, never below zero: a credit note first reduces what is
+still due, and what it credits beyond that (the invoice was paid) is allocated by the credits
+app. An invoice credited in full, by one credit note or by several, is cancelled: the state
+``cancelled`` and "credited = total" go together (a check constraint). Checks deferred to commit make sure the state moves only with what justifies it: the paid
+amount is the sum of the payments (each on the ledger), and a cancelled invoice is credited
+in full (a trigger of the credits app).
 """
 
 import pgtrigger
@@ -106,6 +111,8 @@ class Invoice(VatCurrencyFields, Document):
     issue_date = models.DateField(_("issue date"), null=True, blank=True)
     due_date = models.DateField(_("due date"), null=True, blank=True)
     amount_paid = money_field(_("paid"))
+    # The sum of the totals of its credit notes (positive), kept by ``credits.services``.
+    amount_credited = money_field(_("credited"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
@@ -125,8 +132,10 @@ class Invoice(VatCurrencyFields, Document):
         _("buyer reference"),
         max_length=100,
         blank=True,
-        help_text=_("The customer's reference for this invoice (EN 16931 BT-10); at issue, "
-                    "the customer's default, else the invoice number."),
+        help_text=_(
+            "The customer's reference for this invoice (EN 16931 BT-10); at issue, "
+            "the customer's default, else the invoice number."
+        ),
     )
     order_reference = models.CharField(
         _("purchase order"), max_length=100, blank=True, help_text=_("EN 16931 BT-13.")
@@ -134,7 +143,10 @@ class Invoice(VatCurrencyFields, Document):
 
     class Meta(Document.Meta):
         ordering = ["-issue_date", "-id"]
-        permissions = [("cancel_invoice", "Can cancel invoices (issues a credit note)")]
+        permissions = [
+            ("cancel_invoice", "Can cancel invoices (issues a credit note)"),
+            ("issue_credit_note", "Can credit part of an invoice (issues a credit note)"),
+        ]
         indexes = [
             models.Index(fields=["state", "-issue_date"]),
             models.Index(fields=["customer", "currency", "state"]),
@@ -180,13 +192,40 @@ class Invoice(VatCurrencyFields, Document):
                 name="invoice_paid_within_total",
             ),
             models.CheckConstraint(
+                condition=Q(amount_credited_currency=F("currency")),
+                name="invoice_credited_in_currency",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_credited__gte=0, amount_credited__lte=F("total")),
+                name="invoice_credited_within_total",
+            ),
+            # What is left to pay is total − credited − paid: paid when nothing is left.
+            models.CheckConstraint(
                 condition=(
-                    Q(state__in=["draft", "issued"], amount_paid=0)
-                    | Q(state="partially_paid", amount_paid__gt=0, amount_paid__lt=F("total"))
-                    | Q(state="paid", amount_paid=F("total"))
+                    Q(state="draft", amount_paid=0, amount_credited=0)
+                    | Q(state="issued", amount_paid=0)
+                    | Q(
+                        state="partially_paid",
+                        amount_paid__gt=0,
+                        amount_paid__lt=F("total") - F("amount_credited"),
+                    )
+                    | Q(
+                        state="paid",
+                        amount_paid__gt=0,
+                        amount_paid__gte=F("total") - F("amount_credited"),
+                    )
                     | Q(state="cancelled")
                 ),
                 name="invoice_state_matches_paid",
+            ),
+            # Fully credited counts as cancelled, and cancelled means fully credited.
+            models.CheckConstraint(
+                condition=Q(state="cancelled", amount_credited=F("total"))
+                | (
+                    ~Q(state="cancelled")
+                    & (Q(amount_credited__lt=F("total")) | Q(amount_credited=0))
+                ),
+                name="invoice_cancelled_iff_fully_credited",
             ),
             models.CheckConstraint(
                 condition=(
@@ -229,6 +268,11 @@ class Invoice(VatCurrencyFields, Document):
                 operation=pgtrigger.Update,
                 condition=pgtrigger.Q(new__amount_paid__lt=pgtrigger.F("old__amount_paid")),
             ),
+            pgtrigger.Protect(
+                name="credited_never_decreases",
+                operation=pgtrigger.Update,
+                condition=pgtrigger.Q(new__amount_credited__lt=pgtrigger.F("old__amount_credited")),
+            ),
             # Paid or partially paid only with the payments to show for it (the state
             # follows the paid amount by the check constraint above). Cancelled only with
             # its credit notes: a trigger in the credits app.
@@ -248,9 +292,26 @@ class Invoice(VatCurrencyFields, Document):
 
     @property
     def amount_due(self) -> Money:
+        """Total − paid − credited, never below zero (nothing is due on a draft)."""
         if self.state in (self.State.DRAFT, self.State.CANCELLED):
             return Money(0, self.currency)
-        return self.total - self.amount_paid
+        return max(self.total - self.amount_paid - self.amount_credited, Money(0, self.currency))
+
+    @property
+    def amount_creditable(self) -> Money:
+        """What credit notes may still credit: total − credited (nothing on a draft)."""
+        if self.state == self.State.DRAFT:
+            return Money(0, self.currency)
+        return self.total - self.amount_credited
+
+    def settled_state(self) -> str:
+        """The state its paid and credited amounts call for, short of cancelled: ``issued``
+        (nothing paid), ``paid`` (nothing left to pay) or ``partially_paid``."""
+        if self.amount_paid.amount == 0:
+            return self.State.ISSUED
+        if self.amount_paid + self.amount_credited >= self.total:
+            return self.State.PAID
+        return self.State.PARTIALLY_PAID
 
 
 class InvoiceLine(VatLineFields, DocumentLine):

@@ -7,7 +7,8 @@ re-rendering it at any later time gives the same bytes; the invoice's state live
 admin and the API, and a cancellation is a document of its own (the credit note).
 
 ``document_context`` is shared with the credit note's PDF (``credits.pdf``): the lines and
-the totals per tax rate (``invoicing.calculations.totals_by_rate``, the one grouping).
+the totals per VAT category and rate (the e-invoice's breakdown, so the PDF and its embedded
+XML state the same figures).
 """
 
 from collections.abc import Callable
@@ -27,8 +28,12 @@ from coworking.documents.rendering import (
     page_counter_css,
     render_pdf,
 )
+from coworking.einvoice.document import Document as EN16931Document
+from coworking.einvoice.facturx import weasyprint_options
+from coworking.einvoice.syntax import render
 from coworking.money import MoneySum
-from invoicing.calculations import totals_by_rate
+from coworking.vat import VatCategory
+from invoicing.einvoice import invoice_document
 from invoicing.errors import InvoiceIsDraft
 from invoicing.models import Invoice, Payment
 
@@ -36,6 +41,8 @@ from invoicing.models import Invoice, Payment
 @dataclass(frozen=True)
 class LineRow:
     description: str
+    period: str
+    vat_category: str
     quantity: str
     unit_price: str
     tax_rate: str
@@ -47,20 +54,66 @@ class LineRow:
 @dataclass(frozen=True)
 class TaxRow:
     rate_label: str
+    category_label: str
     net_label: str
     tax_label: str
     gross_label: str
 
 
-def document_context(*, document, title: str, fmt: Formatter) -> dict:
-    """The context of ``templates/documents/base.html`` for any document with lines:
-    parties, number and date, the formatted lines, and the totals per tax rate (highest
-    rate first)."""
-    location, customer, currency = document.location, document.customer, document.currency
-    number, lines = document.number, list(document.lines.all())
+@dataclass(frozen=True)
+class VatMention:
+    """What a category other than standard rate must say (VAT Directive Art. 226(11)/(11a)):
+    its name and the exemption reason, e.g. "Reverse charge" and the article of the law."""
+
+    category: str
+    reason: str
+
+
+def _period(line, fmt: Formatter) -> str:
+    if line.period_start is None:
+        return ""
+    return _("Service period: %(start)s – %(end)s") % {
+        "start": fmt.date(line.period_start),
+        "end": fmt.date(line.period_end),
+    }
+
+
+def _vat_currency_total(document, fmt: Formatter) -> str:
+    """The VAT in the accounting currency when the document is in another one (Art. 230;
+    BT-111), with the exchange rate it was issued at."""
+    if not document.vat_currency or document.vat_currency == document.currency:
+        return ""
+    if document.vat_exchange_rate is None or document.tax_total_vat_currency is None:
+        return ""
+    return _(
+        "VAT total in %(currency)s: %(amount)s (exchange rate: 1 %(from)s = %(rate)s %(to)s)"
+    ) % {
+        "currency": document.vat_currency,
+        "amount": fmt.money(document.tax_total_vat_currency, document.vat_currency),
+        "from": document.currency,
+        "rate": fmt.exchange_rate(document.vat_exchange_rate),
+        "to": document.vat_currency,
+    }
+
+
+def document_context(*, document, values: EN16931Document, title: str, fmt: Formatter) -> dict:
+    """The context of ``templates/documents/base.html`` for any document with lines: the
+    parties as issued (``values``, the document's EN 16931 values), number and date, the
+    formatted lines with their service period and VAT category, the totals per VAT category
+    and rate (the e-invoice's breakdown, highest rate first within a category) with the
+    mentions the categories need, and the VAT in the accounting currency."""
+    currency, number, lines = document.currency, document.number, list(document.lines.all())
+    sign = -1 if values.is_credit_note else 1  # the PDF states a credit note's amounts negative
+    categories = dict(VatCategory.choices)
     rows = [
         LineRow(
             description=line.description,
+            period=_period(line, fmt),
+            vat_category=(
+                str(categories[line.vat_category])
+                if line.vat_category != VatCategory.STANDARD
+                else ""
+            ),
             quantity=fmt.quantity(line.quantity),
             unit_price=fmt.money(line.unit_price),
             tax_rate=fmt.percent(line.tax_rate),
@@ -70,15 +123,23 @@ def document_context(*, document, title: str, fmt: Formatter) -> dict:
         )
         for line in lines
     ]
-    groups = totals_by_rate((line.tax_rate, line.net.amount, line.tax.amount) for line in lines)
+    breakdown = values.vat_breakdown()
     tax_rows = [
         TaxRow(
-            rate_label=fmt.percent(group.rate),
-            net_label=fmt.money(group.net, currency),
-            tax_label=fmt.money(group.tax, currency),
-            gross_label=fmt.money(group.gross, currency),
+            rate_label=fmt.percent(entry.rate),
+            category_label=(
+                str(categories[entry.category]) if entry.category != VatCategory.STANDARD else ""
+            ),
+            net_label=fmt.money(sign * entry.taxable, currency),
+            tax_label=fmt.money(sign * entry.tax, currency),
+            gross_label=fmt.money(sign * (entry.taxable + entry.tax), currency),
         )
-        for group in reversed(groups)
+        for entry in breakdown
+    ]
+    mentions = [
+        VatMention(category=str(categories[entry.category]), reason=entry.exemption_reason)
+        for entry in breakdown
+        if entry.exemption_reason
     ]
     return {
         "language": translation.get_language(),
@@ -87,31 +148,46 @@ def document_context(*, document, title: str, fmt: Formatter) -> dict:
         "date": fmt.date(document.issue_date),
         "metadata_date": document.issue_date.isoformat(),
         "generator": GENERATOR,
-        "location": location,
-        "customer": customer,
+        "seller": values.seller,
+        "buyer": values.buyer,
         "currency": currency,
         "lines": rows,
         "tax_rows": tax_rows,
+        "vat_mentions": mentions,
+        "vat_currency_total": _vat_currency_total(document, fmt),
         "net_total": fmt.money(document.net_total),
         "tax_total": fmt.money(document.tax_total),
         "total": fmt.money(document.total),
         "page_counter_css": page_counter_css(_("Page {page} of {pages}")),
-        "footer_css": css_string(f"{location.legal_name} · {title} {number}"),
+        "footer_css": css_string(f"{values.seller.name} · {title} {number}"),
     }
 
 
 def document_pdf_bytes(
-    *, document, title, template: str, extra_context: Callable[[Formatter], dict]
+    *,
+    document,
+    values: EN16931Document,
+    title,
+    template: str,
+    extra_context: Callable[[Formatter], dict],
 ) -> bytes:
     """Render ``template`` for ``document`` in its customer's language: the shared context,
-    plus ``extra_context(fmt)``, the document's own. ``title`` is translated then."""
+    plus ``extra_context(fmt)``, the document's own. ``title`` is translated then.
+
+    ``values`` is the document as EN 16931 states it: the PDF prints its parties and VAT
+    breakdown, and is a Factur-X carrying it as CII (PDF/A-3b, ``factur-x.xml``), the same
+    XML the API serves, so the stored PDF is also the structured e-invoice."""
     language = document_language(document.customer)
     with translation.override(language):
         fmt = Formatter(language)
-        context = document_context(document=document, title=str(title), fmt=fmt)
+        context = document_context(document=document, values=values, title=str(title), fmt=fmt)
         context.update(extra_context(fmt))
         html = render_to_string(template, context)
-    return render_pdf(html=html, identifier=document.pdf_identifier)
+    return render_pdf(
+        html=html,
+        identifier=document.pdf_identifier,
+        **weasyprint_options(cii=render(values, syntax="cii"), issue_date=document.issue_date),
+    )
 
 
 def credit_applied_at_issue(invoice: Invoice) -> Decimal:
@@ -142,5 +218,6 @@ def invoice_pdf_bytes(*, invoice: Invoice) -> bytes:
         document=invoice,
         title=_lazy("Invoice"),
         template="documents/invoice.html",
+        values=invoice_document(invoice=invoice),
         extra_context=extra_context,
     )

@@ -2,32 +2,40 @@
 
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import DecimalField, F, QuerySet, Value
+from django.db.models.functions import Greatest
 from djmoney.money import Money
 
-from coworking.models import Customer
+from coworking.models import Customer, LedgerEntry
 from coworking.money import MoneySum
 from coworking.selectors import visible_to
-from invoicing.models import Invoice, Payment
+from invoicing.models import Invoice
 
 
 def available_credit(*, customer: Customer, currency: str) -> Money:
-    """Account credit not yet applied to an invoice, in one currency.
+    """Account credit the customer holds in one currency and may still spend.
 
-    Credit arises when an invoice that was (partly) settled is cancelled: the credit note is
-    for the full total, so what had been paid on it stays with the operator as the
-    customer's credit. It is spent by ``account_credit`` payments, which ``invoice_issue``
-    makes automatically. So: paid amounts of cancelled invoices − credit applied so far.
+    The ledger's balance is what the customer owes on open invoices minus the credit they
+    hold (a negative balance is credit); so credit = amounts due − balance. It arises when a
+    credit note credits more than was still due on its invoice (the invoice was paid) and
+    staff keep the excess as account credit; it is spent by ``account_credit`` payments
+    (``invoice_issue`` makes them at once, ``payment_record`` on request) and leaves by a
+    refund (``credits.services.refund_record``). Credit never crosses currencies. Read it
+    under the customer's row lock to spend it: that lock serialises spending.
     """
-    freed = Invoice.objects.filter(
-        customer=customer, currency=currency, state=Invoice.State.CANCELLED
-    ).aggregate(total=MoneySum("amount_paid"))["total"] or Decimal("0")
-    spent = Payment.objects.filter(
-        invoice__customer=customer,
-        amount_currency=currency,
-        method=Payment.Method.ACCOUNT_CREDIT,
-    ).aggregate(total=MoneySum("amount"))["total"] or Decimal("0")
-    return Money(freed - spent, currency)
+    due = Invoice.objects.filter(customer=customer, currency=currency).aggregate(
+        total=MoneySum(
+            Greatest(
+                F("total") - F("amount_paid") - F("amount_credited"),
+                Value(Decimal("0")),
+                output_field=DecimalField(),
+            )
+        )
+    )["total"] or Decimal("0")
+    balance = LedgerEntry.objects.filter(customer=customer, amount_currency=currency).aggregate(
+        total=MoneySum("amount")
+    )["total"] or Decimal("0")
+    return Money(due - balance, currency)
 
 
 def visible_invoices(*, user) -> QuerySet[Invoice]:

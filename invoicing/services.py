@@ -42,6 +42,7 @@ from invoicing.errors import (
     InvoiceNotPayable,
     PartyDetailsMissing,
     PaymentExceedsAmountDue,
+    PaymentExceedsAvailableCredit,
     ReverseChargeWithoutVatId,
 )
 from invoicing.models import Invoice, InvoiceLine, Payment
@@ -195,9 +196,7 @@ def _check_categories_together(lines: Sequence[InvoiceLine]) -> None:
     keep outside-scope lines on their own document)."""
     categories = {line.vat_category for line in lines}
     if VatCategory.OUTSIDE_SCOPE in categories and len(categories) > 1:
-        raise InvalidInvoiceLine(
-            _("Lines outside the scope of VAT go on an invoice of their own.")
-        )
+        raise InvalidInvoiceLine(_("Lines outside the scope of VAT go on an invoice of their own."))
     for category in categories & set(NEEDS_REASON):
         reasons = {
             (line.vat_exemption_reason, line.vat_exemption_reason_code)
@@ -206,8 +205,10 @@ def _check_categories_together(lines: Sequence[InvoiceLine]) -> None:
         }
         if len(reasons) > 1:
             raise InvalidInvoiceLine(
-                _("The lines that are “%(category)s” give different exemption reasons; an "
-                  "invoice states one reason per category.")
+                _(
+                    "The lines that are “%(category)s” give different exemption reasons; an "
+                    "invoice states one reason per category."
+                )
                 % {"category": VatCategory(category).label}
             )
 
@@ -246,6 +247,7 @@ def invoice_create_draft(
         buyer_reference=_clean_reference(buyer_reference, label=_("buyer reference")),
         order_reference=_clean_reference(order_reference, label=_("purchase order")),
         amount_paid=Money(0, currency),
+        amount_credited=Money(0, currency),
     )
     _set_totals(invoice=invoice, lines=built)
     invoice.full_clean(validate_unique=False, validate_constraints=False)
@@ -348,14 +350,18 @@ def _check_parties(*, location: Location, customer: Customer, lines: Sequence[In
     categories = {line.vat_category for line in lines}
     if VatCategory.REVERSE_CHARGE in categories and not customer.tax_id.strip():
         raise ReverseChargeWithoutVatId(
-            _("Customer %(customer)s has no VAT id: a reverse-charge invoice must state it. "
-              "Add it to the customer, or bill the lines with VAT.")
+            _(
+                "Customer %(customer)s has no VAT id: a reverse-charge invoice must state it. "
+                "Add it to the customer, or bill the lines with VAT."
+            )
             % {"customer": customer}
         )
     if VatCategory.OUTSIDE_SCOPE in categories and not location.registration_id:
         raise PartyDetailsMissing(
-            _("An invoice outside the scope of VAT states no VAT id, so location "
-              "%(location)s needs its legal registration id.")
+            _(
+                "An invoice outside the scope of VAT states no VAT id, so location "
+                "%(location)s needs its legal registration id."
+            )
             % {"location": location}
         )
 
@@ -372,9 +378,11 @@ def _set_vat_currency(invoice: Invoice, *, location: Location, exchange_rate) ->
         )
     if rate is None:
         raise ExchangeRateMissing(
-            _("Invoice in %(currency)s from a location that pays VAT in %(vat_currency)s: no "
-              "%(currency)s→%(vat_currency)s exchange rate on or before %(date)s. Record one "
-              "(Coworking → Exchange rates) and issue again.")
+            _(
+                "Invoice in %(currency)s from a location that pays VAT in %(vat_currency)s: no "
+                "%(currency)s→%(vat_currency)s exchange rate on or before %(date)s. Record one "
+                "(Coworking → Exchange rates) and issue again."
+            )
             % {
                 "currency": invoice.currency,
                 "vat_currency": invoice.vat_currency,
@@ -400,9 +408,11 @@ def _check_date_follows_previous(invoice: Invoice) -> None:
     )
     if previous is not None and previous[1] > invoice.issue_date:
         raise InvoiceDateOutOfOrder(
-            _("Invoice date %(date)s is before %(previous_date)s, the date of %(previous)s, "
-              "the previous number of this series: a later number cannot have an earlier "
-              "date. Issue it on or after %(previous_date)s.")
+            _(
+                "Invoice date %(date)s is before %(previous_date)s, the date of %(previous)s, "
+                "the previous number of this series: a later number cannot have an earlier "
+                "date. Issue it on or after %(previous_date)s."
+            )
             % {
                 "date": invoice.issue_date.isoformat(),
                 "previous": previous[0],
@@ -413,9 +423,7 @@ def _check_date_follows_previous(invoice: Invoice) -> None:
 
 def _settle(*, invoice: Invoice, amount: Money) -> None:
     invoice.amount_paid = invoice.amount_paid + amount
-    invoice.state = (
-        Invoice.State.PAID if invoice.amount_paid == invoice.total else Invoice.State.PARTIALLY_PAID
-    )
+    invoice.state = invoice.settled_state()
     invoice.save(update_fields=["amount_paid", "amount_paid_currency", "state"])
 
 
@@ -423,11 +431,12 @@ def payment_check(*, invoice: Invoice, amount: Money, method: str) -> None:
     """Raise the error ``payment_record`` would raise for this payment; write nothing.
 
     Forms call it for an early, friendly message; ``payment_record`` calls it again on the
-    locked invoice, which is the check that counts.
+    locked invoice (and, for account credit, the locked customer), which is the check that
+    counts.
     """
     if not isinstance(amount, Money):
         raise InvalidPayment(_("The amount must be Money."))
-    if method not in Payment.Method.values or method == Payment.Method.ACCOUNT_CREDIT:
+    if method not in Payment.Method.values:
         raise InvalidPayment(_("Unknown payment method: %(method)s.") % {"method": method})
     if amount.amount <= 0 or round_amount(amount.amount) != amount.amount:
         raise InvalidPayment(_("The amount must be positive and in whole cents."))
@@ -446,6 +455,13 @@ def payment_check(*, invoice: Invoice, amount: Money, method: str) -> None:
             _("%(amount)s is more than the %(due)s due on invoice %(number)s.")
             % {"amount": amount, "due": invoice.amount_due, "number": invoice.number}
         )
+    if method == Payment.Method.ACCOUNT_CREDIT:
+        credit = available_credit(customer=invoice.customer, currency=invoice.currency)
+        if amount > credit:
+            raise PaymentExceedsAvailableCredit(
+                _("%(amount)s is more than the %(credit)s of account credit available.")
+                % {"amount": amount, "credit": credit}
+            )
 
 
 @transaction.atomic
@@ -457,13 +473,21 @@ def payment_record(
     received_on: datetime.date | None = None,
     reference: str = "",
 ) -> Payment:
-    """Record money received against an issued invoice and credit the customer's ledger.
+    """Record money received against an issued invoice, or apply account credit to it.
 
-    The invoice moves to partially paid or paid; announces ``payment.recorded``. Raises
-    ``InvoiceNotFound``, ``InvoiceNotPayable`` (draft, cancelled or already paid),
-    ``CurrencyMismatch``, ``InvalidPayment`` or ``PaymentExceedsAmountDue``; nothing is
-    written then.
+    Money received is credited to the customer's ledger. Account credit (``method``
+    ``account_credit``) moves no value, so it posts no ledger entry; it is never more than
+    the credit available in the invoice's currency, read under the customer's row lock, so
+    two staff applying the same credit at once cannot spend it twice. The invoice moves to
+    partially paid or paid; announces ``payment.recorded``. Raises ``InvoiceNotFound``,
+    ``InvoiceNotPayable`` (draft, cancelled or already paid), ``CurrencyMismatch``,
+    ``InvalidPayment``, ``PaymentExceedsAmountDue`` or ``PaymentExceedsAvailableCredit``;
+    nothing is written then.
     """
+    from_credit = method == Payment.Method.ACCOUNT_CREDIT
+    if from_credit:
+        # The customer lock first, as invoice_issue takes it: it serialises spending credit.
+        _lock_customer_of(invoice_id=invoice.pk)
     invoice = invoice_lock(invoice_id=invoice.pk)
     payment_check(invoice=invoice, amount=amount, method=method)
     payment = Payment.objects.create(
@@ -471,19 +495,25 @@ def payment_record(
         amount=amount,
         method=method,
         received_on=received_on or timezone.localdate(),
-        reference=reference[:100],
+        reference=(reference or (_("Account credit") if from_credit else ""))[:100],
     )
-    ledger_post(
-        customer_id=invoice.customer_id,
-        kind=LedgerEntry.Kind.PAYMENT,
-        amount=-amount,
-        description=_("Payment for %(number)s") % {"number": invoice.number},
-        invoice_id=invoice.pk,
-        payment=payment,
-    )
+    if not from_credit:
+        ledger_post(
+            customer_id=invoice.customer_id,
+            kind=LedgerEntry.Kind.PAYMENT,
+            amount=-amount,
+            description=_("Payment for %(number)s") % {"number": invoice.number},
+            invoice_id=invoice.pk,
+            payment=payment,
+        )
     _settle(invoice=invoice, amount=amount)
     announce(type=EventType.PAYMENT_RECORDED, instance=payment)
     return payment
+
+
+def _lock_customer_of(*, invoice_id: int) -> None:
+    customer_ids = Invoice.objects.filter(pk=invoice_id).values("customer_id")
+    list(Customer.objects.select_for_update().filter(pk__in=customer_ids).values_list("pk"))
 
 
 @transaction.atomic

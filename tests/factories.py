@@ -27,8 +27,9 @@ class UserFactory(factory.django.DjangoModelFactory):
             obj.save()
 
 
-def staff_user(*, cancel: bool = True, **kwargs):
-    """A staff user with the admin permissions on invoices, and ``cancel_invoice`` if asked."""
+def staff_user(*, cancel: bool = True, credit: bool = False, **kwargs):
+    """A staff user with the admin permissions on invoices, and ``cancel_invoice`` and
+    ``issue_credit_note`` if asked."""
     user = UserFactory(is_staff=True, **kwargs)
     codenames = [
         "view_invoice",
@@ -40,6 +41,8 @@ def staff_user(*, cancel: bool = True, **kwargs):
     ]
     if cancel:
         codenames.append("cancel_invoice")
+    if credit:
+        codenames.append("issue_credit_note")
     user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
     return user
 

@@ -463,3 +463,21 @@ def test_a_bulk_cancellation_left_queued_can_be_queued_again_by_who_may_cancel(c
     assert 'id="bulk-requeue"' not in client.get(url).content.decode()
     assert client.post(url).status_code == 200  # done: nothing to queue, just the page
     assert CreditNote.objects.filter(invoice=invoice).count() == 1
+
+
+def test_the_invoice_page_lists_its_credit_notes_and_what_is_left_to_credit(client):
+    from decimal import Decimal as D
+
+    from credits.services import LineCredit, credit_note_issue
+
+    invoice = issued_invoice(specs=[("Day pass", "5", "20.00", "0")])
+    note = credit_note_issue(
+        invoice=invoice,
+        lines=[LineCredit(invoice.lines.get().pk, D("2"))],
+        actor=None,
+        channel="admin",
+    )
+    client.force_login(staff_user())
+    page = client.get(f"/admin/invoicing/invoice/{invoice.pk}/change/").content.decode()
+    assert note.number in page and 'id="credit-notes"' in page
+    assert "Left to credit: €60.00" in page or "Left to credit: 60.00" in page

@@ -5,7 +5,8 @@ from decimal import Decimal
 import pytest
 
 from coworking.models import LedgerEntry
-from invoicing.models import Invoice, Payment
+from credits.services import invoice_cancel
+from invoicing.models import Channel, Invoice, Payment
 from tests.factories import UserFactory, issued_invoice
 
 pytestmark = pytest.mark.django_db
@@ -46,7 +47,7 @@ def test_payment_is_recorded_through_the_service(admin_client_user):
     ("amount", "method", "message"),
     [
         ("150.00", "bank_transfer", "is more than the"),
-        ("10.00", "account_credit", "Select a valid choice"),
+        ("10.00", "account_credit", "of account credit available"),
         ("0.00", "cash", "must be positive"),
     ],
 )
@@ -88,3 +89,18 @@ def test_issue_a_draft_from_its_page(admin_client_user):
     draft.refresh_from_db()
     assert draft.state == Invoice.State.ISSUED and draft.number
     assert f"Issued invoice {draft.number}." in response.content.decode()
+def test_staff_apply_account_credit_to_an_open_invoice(admin_client_user):
+    open_invoice = issued_invoice(specs=[("Desk", "1", "100.00", "0")])
+    paid = issued_invoice(
+        customer=open_invoice.customer, specs=[("Desk", "1", "30.00", "0")], paid="all"
+    )
+    invoice_cancel(invoice=paid, actor=None, channel=Channel.CLI)  # 30.00 of credit
+
+    response = post_payment(admin_client_user, open_invoice, "30.00", "account_credit")
+
+    assert response.status_code == 302
+    open_invoice.refresh_from_db()
+    assert (open_invoice.state, open_invoice.amount_due.amount) == ("partially_paid", 70)
+    payment = Payment.objects.get(invoice=open_invoice)
+    assert payment.method == "account_credit"
+    assert not LedgerEntry.objects.filter(payment=payment).exists()  # credit moves no value

@@ -64,3 +64,33 @@ def test_nesting_depth_counts_without_recursion():
 def test_the_idempotency_fingerprint_takes_any_body():
     body = nested_arrays(100_000).encode()
     assert len(request_fingerprint(method="POST", path="/x", body=body)) == 64
+
+
+def test_an_error_about_the_request_is_not_replayed_to_its_corrected_retry(api_client):
+    """A 415 (wrong media type) or 400 (unparsable body) did no work: the same key with the
+    corrected request runs the cancel instead of replaying the error."""
+    invoice = issued_invoice()
+    client = api_client(staff_user())
+    url = f"/api/v1/invoices/{invoice.pk}/cancel"
+    wrong = client.post(url, "reason=x", content_type="text/plain", HTTP_IDEMPOTENCY_KEY="fix-me")
+    assert_problem(wrong, 415, "unsupported_media_type")
+    broken = client.post(url, "{", content_type="application/json", HTTP_IDEMPOTENCY_KEY="fix-me")
+    assert_problem(broken, 400, "parse_error")
+    fixed = client.post(
+        url, {"reason": "x"}, format="json", HTTP_IDEMPOTENCY_KEY="fix-me"
+    )
+    assert fixed.status_code == 201, fixed.content
+    assert Invoice.objects.get(pk=invoice.pk).state == Invoice.State.CANCELLED
+
+
+@pytest.mark.parametrize("suffix", ["%0a", "%0A%0A", "%20", "abc", "34.0"])
+def test_an_id_is_digits_and_nothing_else(api_client, suffix):
+    invoice = issued_invoice()
+    client = api_client(staff_user())
+    assert client.get(f"/api/v1/invoices/{invoice.pk}").status_code == 200
+    assert_problem(client.get(f"/api/v1/invoices/{invoice.pk}{suffix}"), 404, "not_found")
+
+
+def test_a_nul_character_in_a_query_is_a_400_problem(api_client):
+    response = api_client(staff_user()).get("/api/v1/invoices?state=%00")
+    assert_problem(response, 400, "bad_request")

@@ -4,12 +4,14 @@ import http.cookiejar
 import re
 import urllib.parse
 import urllib.request
+from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
 from credits.models import CreditNote
+from credits.reconciliation import CHECKS
 from invoicing.models import Invoice
 from tests.factories import issued_invoice
 
@@ -55,7 +57,7 @@ def _cancelled_number():
 def test_reconcile_reports_a_breach_and_exits_non_zero(capsys, database_breach):
     invoice = issued_invoice()
     call_command("reconcile")
-    assert "All 6 invariants hold" in capsys.readouterr().out
+    assert f"All {len(CHECKS)} invariants hold" in capsys.readouterr().out
     # A payment written behind the services' back: no ledger entry, invoice not updated.
     with connection.cursor() as cursor:
         cursor.execute(
@@ -63,7 +65,7 @@ def test_reconcile_reports_a_breach_and_exits_non_zero(capsys, database_breach):
             "received_on, reference, created_at) VALUES (%s, 5, 'EUR', 'cash', now(), '', now())",
             [invoice.pk],
         )
-    with pytest.raises(CommandError, match="2 of 6 invariants are broken"):
+    with pytest.raises(CommandError, match=f"2 of {len(CHECKS)} invariants are broken"):
         call_command("reconcile")
     out = capsys.readouterr().out
     assert f"Invoice {invoice.number}: paid €0.00 but its payments add up to €5.00" in out
@@ -176,3 +178,41 @@ def test_ensure_database_stops_with_one_sentence_when_it_cannot_create_it():
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().startswith("CommandError: ")
     assert len(result.stderr.strip().splitlines()) == 1
+def test_credit_invoice_credits_lines_by_position_and_an_amount(capsys):
+    invoice = issued_invoice(specs=[("Day pass", "5", "25.00", "21"), ("Desk", "1", "300", "9")])
+    call_command(
+        "credit_invoice",
+        invoice.number,
+        "--line",
+        "1:2",
+        "--amount",
+        "10.00@9",
+        "--reason",
+        "Unused passes",
+        "--code",
+        "service_not_used",
+    )
+    note = CreditNote.objects.get(invoice=invoice)
+    assert f"credit note {note.number} for" in capsys.readouterr().out
+    assert (note.reason_code, note.channel, note.total.amount) == (
+        "service_not_used",
+        "cli",
+        Decimal("-71.40"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--line", "9:1"], "no line at position"),
+        (["--line", "1:x"], "is not a number"),
+        (["--line", "1:6"], "credit_exceeds_line"),
+        (["--amount", "5@20"], "tax_rate_not_on_invoice"),
+        ([], "credit_note_invalid"),
+    ],
+)
+def test_credit_invoice_refuses_bad_input_with_a_sentence(arguments, message):
+    invoice = issued_invoice(specs=[("Day pass", "5", "25.00", "21")])
+    with pytest.raises(CommandError, match=message):
+        call_command("credit_invoice", invoice.number, *arguments)
+    assert not CreditNote.objects.exists()

@@ -1,5 +1,6 @@
 """Factur-X: WeasyPrint writes a PDF/A-3b carrying the document's CII as factur-x.xml, the
-same bytes every time, which the official rules accept through the PDF."""
+same bytes every time, which the official rules accept through the PDF; the stored PDF of
+every invoice and credit note is one, carrying the CII the API serves."""
 
 import io
 
@@ -9,13 +10,16 @@ from facturx import get_level
 from lxml import etree
 from weasyprint import HTML
 
+from coworking.documents.storage import stored_pdf_bytes
 from coworking.einvoice.facturx import weasyprint_options
 from coworking.einvoice.validation import embedded_xml, validate
+from credits.documents import credit_note_render_pdf
 from credits.einvoice import credit_note_einvoice
 from credits.services import invoice_cancel
+from invoicing.documents import invoice_render_pdf
 from invoicing.einvoice import invoice_einvoice
 from invoicing.models import Channel
-from tests.factories import issued_invoice
+from tests.factories import issued_invoice, portal_member
 
 pytestmark = pytest.mark.django_db
 
@@ -74,3 +78,39 @@ def test_a_pdf_without_its_xml_is_refused_by_the_check():
     plain = HTML(string=PAGE.format(date="2026-03-01", number=invoice.number)).write_pdf()
     report = validate(plain)
     assert not report.valid and "no embedded" in report.schema_errors[0]
+
+
+def attached_factur_x(pdf: bytes) -> bytes:
+    """The ``factur-x.xml`` attached to a PDF, read with pypdf (not the validator's reader)."""
+    attachments = pypdf.PdfReader(io.BytesIO(pdf)).attachments
+    assert list(attachments) == ["factur-x.xml"]
+    [xml] = attachments["factur-x.xml"]
+    return xml
+
+
+@pytest.mark.usefixtures("fast_password_hasher")
+@pytest.mark.parametrize("kind", ["invoices", "credit-notes"])
+def test_the_stored_pdf_is_a_factur_x_of_the_cii_the_api_serves(api_client, kind):
+    invoice = invoice_render_pdf(invoice=issued_invoice(customer=portal_member()))
+    document = invoice
+    if kind == "credit-notes":
+        note = invoice_cancel(invoice=invoice, actor=None, channel=Channel.CLI)
+        document = credit_note_render_pdf(credit_note=note)
+    client = api_client(document.customer.portal_user)
+    pdf = client.get(f"/api/v1/{kind}/{document.pk}/pdf")
+    cii = client.get(f"/api/v1/{kind}/{document.pk}/einvoice?syntax=cii")
+    assert pdf.status_code == cii.status_code == 200
+    stored = b"".join(pdf.streaming_content)
+
+    assert stored == stored_pdf_bytes(document)
+    assert attached_factur_x(stored) == cii.content
+    xmp = pypdf.PdfReader(io.BytesIO(stored)).trailer["/Root"]["/Metadata"].get_object()
+    assert b'pdfaid:part="3"' in xmp.get_data()
+    report = validate(stored)
+    assert report.valid and not report.fatal, report.problems()
+
+    if kind == "invoices":
+        again = invoice_render_pdf(invoice=document.pk, force=True)
+    else:
+        again = credit_note_render_pdf(credit_note=document.pk, force=True)
+    assert again.pdf_sha256 == document.pdf_sha256

@@ -1,4 +1,5 @@
-"""Random sequences of issue / pay / cancel keep every invariant after every step."""
+"""Random sequences of issue / pay / credit part / cancel / refund / apply credit keep every
+invariant after every step."""
 
 import datetime
 from decimal import Decimal
@@ -12,9 +13,17 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from coworking.errors import ApplicationError
 from coworking.models import ExchangeRate
 from coworking.selectors import customer_balance
+from credits.models import CreditNote, Refund
 from credits.reconciliation import reconcile
-from credits.services import invoice_cancel
-from invoicing.models import Invoice
+from credits.services import (
+    Allocation,
+    AmountCredit,
+    LineCredit,
+    credit_note_issue,
+    invoice_cancel,
+    refund_record,
+)
+from invoicing.models import Invoice, Payment
 from invoicing.selectors import available_credit
 from invoicing.services import invoice_issue, payment_record
 from tests.factories import CustomerFactory, LocationFactory, draft_invoice
@@ -70,7 +79,97 @@ class Ledger(RuleBasedStateMachine):
         except ApplicationError as error:
             assert invoice.state == "cancelled" and error.code == "invoice_already_cancelled"
         else:
-            assert note.total == -invoice.total
+            assert note.total == -(invoice.total - invoice.amount_credited)
+            assert note.cancels_invoice
+
+    @precondition(lambda self: self.invoices)
+    @rule(
+        pick=st.integers(0, 10**6),
+        fraction=st.sampled_from(["0.1", "0.5", "1"]),
+        refund=st.sampled_from(["0", "0.5", "1"]),
+    )
+    def credit_lines(self, pick, fraction, refund):
+        """Credit a share of what is left of one line; refund a share of any excess."""
+        invoice = Invoice.objects.get(pk=self.invoices[pick % len(self.invoices)])
+        lines = list(invoice.lines.order_by("position"))
+        target = lines[pick % len(lines)]
+        left = target.quantity + sum((c.quantity for c in target.credit_lines.all()), Decimal("0"))
+        quantity = (left * Decimal(fraction)).quantize(Decimal("0.001"))
+        excess = self._excess(invoice)
+        try:
+            note = credit_note_issue(
+                invoice=invoice,
+                lines=[LineCredit(target.pk, quantity)],
+                actor=None,
+                channel="admin",
+                allocation=Allocation(
+                    refund=Money((excess * Decimal(refund)).quantize(Decimal("0.01")), "EUR")
+                    if invoice.currency == "EUR" and excess > 0
+                    else None
+                ),
+            )
+        except ApplicationError as error:
+            assert error.code in {
+                "nothing_left_to_credit",
+                "credit_note_invalid",
+                "credit_exceeds_rate",
+                "credit_allocation_invalid",
+            }, error.message
+        else:
+            assert note.total.amount < 0 or quantity > 0
+
+    @precondition(lambda self: self.invoices)
+    @rule(pick=st.integers(0, 10**6), share=st.sampled_from(["0.01", "0.3", "1"]))
+    def credit_amount(self, pick, share):
+        """Credit a free amount at one of the invoice's rates."""
+        invoice = Invoice.objects.get(pk=self.invoices[pick % len(self.invoices)])
+        rate = invoice.lines.order_by("position").first().tax_rate
+        value = (invoice.amount_creditable.amount * Decimal(share)).quantize(Decimal("0.01"))
+        try:
+            credit_note_issue(
+                invoice=invoice,
+                amount=AmountCredit(Money(value, invoice.currency), rate),
+                actor=None,
+                channel="api",
+            )
+        except ApplicationError as error:
+            assert error.code in {
+                "nothing_left_to_credit",
+                "credit_note_invalid",
+                "credit_exceeds_rate",
+            }, error.message
+
+    @rule(customer=st.integers(0, 1), share=st.sampled_from(["0.5", "1", "2"]))
+    def refund(self, customer, share):
+        """Refund a share of the credit held (more than held is refused)."""
+        held = available_credit(customer=self.customers[customer], currency="EUR").amount
+        amount = (held * Decimal(share)).quantize(Decimal("0.01"))
+        try:
+            refund_record(
+                customer=self.customers[customer],
+                amount=Money(amount, "EUR"),
+                actor=None,
+                channel="admin",
+            )
+        except ApplicationError as error:
+            assert amount <= 0 or amount > held, error.message
+
+    @precondition(lambda self: self.invoices)
+    @rule(pick=st.integers(0, 10**6))
+    def apply_credit(self, pick):
+        """Apply held credit to an open invoice, never more than held or due."""
+        invoice = Invoice.objects.get(pk=self.invoices[pick % len(self.invoices)])
+        held = available_credit(customer=invoice.customer, currency=invoice.currency)
+        amount = min(held, invoice.amount_due)
+        try:
+            payment_record(invoice=invoice, amount=amount, method=Payment.Method.ACCOUNT_CREDIT)
+        except ApplicationError:
+            assert amount.amount <= 0 or invoice.state not in ("issued", "partially_paid")
+
+    @staticmethod
+    def _excess(invoice) -> Decimal:
+        """Roughly what a credit of the whole remainder would credit beyond what is due."""
+        return max(invoice.amount_creditable.amount - invoice.amount_due.amount, Decimal("0"))
 
     @invariant()
     def books_balance(self):
@@ -86,15 +185,46 @@ class Ledger(RuleBasedStateMachine):
                     ),
                     Decimal("0"),
                 )
-                credit = available_credit(customer=customer, currency=currency).amount
+                # The credit held, from the documents alone: what credit notes sent to
+                # account credit, minus credit applied to invoices and refunded later.
+                kept = sum(
+                    (
+                        n.account_credit_amount.amount
+                        for n in CreditNote.objects.filter(customer=customer, currency=currency)
+                    ),
+                    Decimal("0"),
+                )
+                applied = sum(
+                    (
+                        p.amount.amount
+                        for p in Payment.objects.filter(
+                            invoice__customer=customer,
+                            amount_currency=currency,
+                            method=Payment.Method.ACCOUNT_CREDIT,
+                        )
+                    ),
+                    Decimal("0"),
+                )
+                refunded = sum(
+                    (
+                        r.amount.amount
+                        for r in Refund.objects.filter(
+                            customer=customer, amount_currency=currency, credit_note=None
+                        )
+                    ),
+                    Decimal("0"),
+                )
+                credit = kept - applied - refunded
+                assert credit >= 0
                 assert balance.amount == open_due - credit
+                assert available_credit(customer=customer, currency=currency).amount == credit
 
 
 @pytest.mark.django_db
 def test_random_operations_keep_the_books_balanced():
     Ledger.TestCase.settings = settings(
         max_examples=15,
-        stateful_step_count=12,
+        stateful_step_count=15,
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow],
         database=None,

@@ -83,9 +83,9 @@ class Subject:
 INVOICE = Subject(
     "invoice",
     invoice_id_of=lambda invoice: invoice.pk,
-    queryset=lambda: Invoice.objects.select_related(
-        "location", "customer", "credit_note"
-    ).prefetch_related("lines", "payments"),
+    queryset=lambda: Invoice.objects.select_related("location", "customer").prefetch_related(
+        "lines", "payments", "credit_notes"
+    ),
 )
 CREDIT_NOTE = Subject(
     "credit_note",

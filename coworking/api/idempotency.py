@@ -24,6 +24,7 @@ from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
 from coworking.api.problems import PROBLEM_MEDIA_TYPE, use_problem_renderer
+from coworking.errors import ApplicationError
 from coworking.idempotency import (
     KEY_PATTERN,
     StoredResponse,
@@ -48,8 +49,9 @@ IDEMPOTENCY_KEY_HEADER = OpenApiParameter(
         "retry with the same key and the same body gets it replayed (with the header "
         "`Idempotent-Replayed: true`) and does nothing else; the same key with another body "
         "gets 422 `idempotency_key_reused`; a retry while the first request is still running "
-        "gets 409 `idempotency_key_in_use`. Keys are scoped to the authenticated user; server "
-        "errors are not stored, so a retry after a 5xx runs again."
+        "gets 409 `idempotency_key_in_use`. Keys are scoped to the authenticated user; errors "
+        "that did no work (5xx, and 4xx about the request itself: body, media type, fields, "
+        "id) are not stored, so the retry runs again."
     ),
 )
 
@@ -84,17 +86,22 @@ def idempotent(handler):
         claim = idempotency_key_claim(user=request.user, key=key, request_hash=request_hash)
         if isinstance(claim, StoredResponse):
             return _replay(request, claim)
+        did_work = True
         try:
             try:
                 response = handler(self, request, *args, **kwargs)
             except Exception as exc:
-                # Handled errors (409, 422, ...) are responses like any other and are
-                # stored; unhandled ones re-raise here and release the claim below.
+                # A refusal by the operation itself (an ApplicationError: already
+                # cancelled, ...) is its outcome and is stored like a success. An error about
+                # the request (unparsable body, media type, invalid field, unknown id) did no
+                # work: not stored, so the corrected retry runs. Unhandled errors re-raise
+                # here and release the claim below.
+                did_work = isinstance(exc, ApplicationError)
                 response = self.handle_exception(exc)
         except BaseException:
             idempotency_key_release(claim=claim)
             raise
-        if response.status_code >= 500 or not isinstance(response, Response):
+        if not did_work or response.status_code >= 500 or not isinstance(response, Response):
             idempotency_key_release(claim=claim)
             return response
         headers = {name: response[name] for name in STORED_HEADERS if response.has_header(name)}

@@ -16,7 +16,10 @@ from drf_spectacular.utils import OpenApiResponse
 from coworking.api.problems import PROBLEM_MEDIA_TYPE, ProblemSerializer, error_catalogue
 
 DESCRIPTIONS = {
-    400: _("The body could not be parsed (`parse_error`)."),
+    400: _(
+        "The body could not be parsed (`parse_error`), or the request contains a NUL "
+        "character (`bad_request`)."
+    ),
     401: _("No or invalid credentials (`not_authenticated`, `authentication_failed`)."),
     403: _(
         "Authenticated but not allowed (`permission_denied`, `cancel_not_allowed`, CSRF "
@@ -49,10 +52,11 @@ class ProblemAutoSchema(AutoSchema):
         operation = super().get_operation(*args, **kwargs)
         if operation is None:
             return None
-        codes = [401, 403, 404, 406]
+        # 400: a body that cannot be parsed, or a NUL character in the query (any request).
+        codes = [400, 401, 403, 404, 406]
         has_body = "requestBody" in operation
         if has_body:
-            codes += [400, 413, 415]
+            codes += [413, 415]
         if has_body or any(p.get("in") == "query" for p in operation.get("parameters", [])):
             codes.append(422)
         if self.view.get_throttles():

@@ -6,13 +6,13 @@ meet, and ``coworking`` itself imports none of ``invoicing``, ``credits``, ``web
 
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
-from rest_framework.routers import SimpleRouter
 
+from coworking.api.routers import Router
 from coworking.api.views import CustomerAccountViewSet, MeView, not_found
 
 app_name = "api"
 
-router = SimpleRouter(trailing_slash=False)
+router = Router()
 router.register("customers", CustomerAccountViewSet, basename="customer")
 
 urlpatterns = [
@@ -24,5 +24,5 @@ urlpatterns = [
     path("", include("credits.api.urls")),
     path("webhooks/", include("webhooks.api.urls")),
     path("", include(router.urls)),
-    re_path(r"^.*$", not_found),
+    re_path(r"^", not_found),  # anything else, newlines included
 ]

@@ -150,6 +150,10 @@ class Formatter:
     def quantity(self, value: Decimal) -> str:
         return format_decimal(value, format="#,##0.###", locale=self.locale)
 
+    def exchange_rate(self, value: Decimal) -> str:
+        """All the digits a stored rate has (up to 8 decimals), none invented."""
+        return format_decimal(value, format="#,##0.########", locale=self.locale)
+
     def percent(self, value: Decimal) -> str:
         return format_percent(value / 100, locale=self.locale, decimal_quantization=False)
 

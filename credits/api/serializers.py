@@ -1,4 +1,5 @@
-"""Credit-note representations of the API (read-only) and the body of a cancel request."""
+"""Credit-note representations of the API (read-only) and the bodies of a cancel request and
+of a credit-note request."""
 
 from collections.abc import Mapping
 
@@ -8,22 +9,29 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from coworking.api.fields import AmountField
-from credits.models import CreditNote, CreditNoteLine
+from credits.models import CreditNote, CreditNoteLine, ReasonCode
 from credits.services import REASON_MAX_LENGTH
 from invoicing.api.serializers import InvoiceLineSerializer, absolute
 
 
 class CreditNoteLineSerializer(InvoiceLineSerializer):
-    """An invoice line's shape; the quantity and amounts carry the reversed sign."""
+    """An invoice line's shape; the quantity and amounts carry the reversed sign.
+    ``invoice_line`` is the id of the invoice line it credits (null for a free amount)."""
 
     class Meta(InvoiceLineSerializer.Meta):
         model = CreditNoteLine
+        fields = [*InvoiceLineSerializer.Meta.fields, "invoice_line"]
+        read_only_fields = fields
 
 
 class CreditNoteSerializer(serializers.ModelSerializer):
     net_total = AmountField()
     tax_total = AmountField()
     total = AmountField()
+    amount_off_due = AmountField(help_text=_("What the note took off the invoice's amount due."))
+    account_credit_amount = AmountField(help_text=_("What became account credit."))
+    refund_amount = AmountField(help_text=_("What is paid back to the customer."))
+    settled_outside_amount = AmountField(help_text=_("What was settled outside the system."))
     url = serializers.SerializerMethodField()
     invoice_url = serializers.SerializerMethodField()
     pdf_url = serializers.SerializerMethodField()
@@ -46,6 +54,12 @@ class CreditNoteSerializer(serializers.ModelSerializer):
             "tax_total",
             "total",
             "reason",
+            "reason_code",
+            "cancels_invoice",
+            "amount_off_due",
+            "account_credit_amount",
+            "refund_amount",
+            "settled_outside_amount",
             "channel",
             "created_at",
             "pdf_status",
@@ -103,3 +117,64 @@ class CancelRequestSerializer(serializers.Serializer):
                     {str(name): [_("Unknown field.")] for name in unknown}, code="unknown_field"
                 )
         return super().to_internal_value(data)
+
+
+class StrictSerializer(serializers.Serializer):
+    """Unknown fields are refused rather than ignored."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {str(name): [_("Unknown field.")] for name in unknown}, code="unknown_field"
+                )
+        return super().to_internal_value(data)
+
+
+class LineCreditSerializer(StrictSerializer):
+    invoice_line = serializers.IntegerField(
+        help_text=_("The id of a line of this invoice (``lines[].id`` of the invoice).")
+    )
+    quantity = serializers.DecimalField(
+        max_digits=10, decimal_places=3, help_text=_("How much of it to credit (positive).")
+    )
+
+
+class AmountCreditSerializer(StrictSerializer):
+    value = serializers.DecimalField(
+        max_digits=14, decimal_places=2, help_text=_("The net amount to credit (positive).")
+    )
+    tax_rate = serializers.DecimalField(
+        max_digits=5, decimal_places=2, help_text=_("A tax rate (%) of the invoice's lines.")
+    )
+    description = StrictCharField(required=False, allow_blank=True, max_length=200, default="")
+
+
+class CreditNoteRequestSerializer(StrictSerializer):
+    """The body of ``POST /invoices/{id}/credit-notes``; unknown fields are refused."""
+
+    lines = LineCreditSerializer(many=True, required=False, default=list)
+    amount = AmountCreditSerializer(required=False, allow_null=True, default=None)
+    reason = StrictCharField(
+        required=False,
+        allow_blank=True,
+        max_length=REASON_MAX_LENGTH,
+        default="",
+        help_text=_("Why the invoice is credited; printed on the credit note."),
+    )
+    reason_code = serializers.ChoiceField(choices=ReasonCode.choices, default=ReasonCode.OTHER)
+    refund_amount = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        required=False,
+        default=None,
+        help_text=_("Of what is credited beyond the amount due, how much is paid back."),
+    )
+    settled_outside_amount = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        required=False,
+        default=None,
+        help_text=_("Of what is credited beyond the amount due, how much was settled outside."),
+    )

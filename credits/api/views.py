@@ -1,8 +1,10 @@
-"""Credit-note endpoints (list, detail, PDF download) and cancelling an invoice
-(``POST /invoices/{id}/cancel``). Thin: scope, parse, call, render."""
+"""Credit-note endpoints (list, detail, PDF download), cancelling an invoice
+(``POST /invoices/{id}/cancel``) and crediting part of one (``POST /invoices/{id}/credit-notes``).
+Thin: scope, parse, call, render."""
 
 from django.db.models import prefetch_related_objects
 from django.utils.translation import gettext_lazy
+from djmoney.money import Money
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
@@ -15,17 +17,25 @@ from coworking.api.idempotency import IDEMPOTENCY_KEY_HEADER, idempotent
 from coworking.api.pagination import StandardPagination
 from coworking.api.renderers import PDFRenderer, XMLRenderer
 from coworking.api.schema import problem_responses
-from coworking.api.throttling import ScopedThrottle
+from coworking.api.throttling import DocumentDownloadThrottle, ReadThrottle, ScopedThrottle
 from coworking.einvoice.syntax import xml_attachment
 from credits.api.serializers import (
     CancelRequestSerializer,
     CreditNoteDetailSerializer,
+    CreditNoteRequestSerializer,
     CreditNoteSerializer,
 )
 from credits.documents import credit_note_pdf_response
 from credits.einvoice import credit_note_einvoice
 from credits.selectors import visible_credit_notes
-from credits.services import REASON_MAX_LENGTH, invoice_cancel
+from credits.services import (
+    REASON_MAX_LENGTH,
+    Allocation,
+    AmountCredit,
+    LineCredit,
+    credit_note_issue,
+    invoice_cancel,
+)
 from invoicing.models import Channel
 from invoicing.selectors import visible_invoices
 
@@ -73,12 +83,22 @@ class CreditNoteViewSet(viewsets.ReadOnlyModelViewSet):
             ),
         },
     )
-    @action(detail=True, methods=["get"], renderer_classes=[PDFRenderer, JSONRenderer])
+    @action(
+        detail=True,
+        methods=["get"],
+        renderer_classes=[PDFRenderer, JSONRenderer],
+        throttle_classes=[ReadThrottle, DocumentDownloadThrottle],
+    )
     def pdf(self, request, pk=None):
         return credit_note_pdf_response(credit_note=self.get_object())
 
     @einvoice_schema(summary="Download the credit note as an e-invoice (EN 16931 XML)")
-    @action(detail=True, methods=["get"], renderer_classes=[XMLRenderer, JSONRenderer])
+    @action(
+        detail=True,
+        methods=["get"],
+        renderer_classes=[XMLRenderer, JSONRenderer],
+        throttle_classes=[ReadThrottle, DocumentDownloadThrottle],
+    )
     def einvoice(self, request, pk=None):
         note = self.get_object()
         syntax = requested_syntax(request)
@@ -95,8 +115,9 @@ class InvoiceCancelViewSet(viewsets.GenericViewSet):
     throttle_scope = "invoice_cancel"
 
     def get_queryset(self):
-        # Only the id is needed: the service locks the row and reads it.
-        return visible_invoices(user=self.request.user).only("pk")
+        # The service locks the row and reads it: only the id (and the currency of amounts
+        # in the request) is needed here.
+        return visible_invoices(user=self.request.user).only("pk", "currency")
 
     @extend_schema(
         summary="Cancel an invoice: issues a credit note",
@@ -149,6 +170,95 @@ class InvoiceCancelViewSet(viewsets.GenericViewSet):
             channel=Channel.API,
         )
         # The service's note is complete but for its lines (written by INSERT ... SELECT).
+        prefetch_related_objects([credit_note], "lines")
+        data = CreditNoteDetailSerializer(credit_note, context=self.get_serializer_context()).data
+        return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})
+
+    @extend_schema(
+        summary="Credit part of an invoice: issues a credit note",
+        description=gettext_lazy(
+            "Credits quantities of the invoice's lines (`lines[].invoice_line` is a line's "
+            "`id` in the invoice detail) and/or a net `amount` at one of its tax rates, and "
+            "returns the credit note (201). What it credits first reduces the amount due; the "
+            "rest becomes account credit unless `refund_amount` / `settled_outside_amount` "
+            "say otherwise. An invoice credited in full is cancelled. Staff with "
+            "`invoicing.issue_credit_note` only; members never. The channel recorded is "
+            "`api`. Send an `Idempotency-Key` to retry safely."
+        ),
+        request=CreditNoteRequestSerializer,
+        parameters=[IDEMPOTENCY_KEY_HEADER],
+        responses={
+            201: OpenApiResponse(
+                CreditNoteDetailSerializer, description=gettext_lazy("The new credit note.")
+            ),
+            **problem_responses(
+                403,
+                409,
+                422,
+                _403=gettext_lazy("`credit_not_allowed`."),
+                _409=gettext_lazy(
+                    "`nothing_left_to_credit`, `invoice_is_draft` or `idempotency_key_in_use`."
+                ),
+                _422=gettext_lazy(
+                    "`credit_note_invalid`, `credit_line_not_on_invoice`, "
+                    "`tax_rate_not_on_invoice`, `credit_exceeds_line`, `credit_exceeds_rate`, "
+                    "`credit_allocation_invalid`, `invalid_input`, `idempotency_key_reused`."
+                ),
+            ),
+        },
+        examples=[
+            OpenApiExample(
+                "Two day passes not used",
+                value={
+                    "lines": [{"invoice_line": 123, "quantity": "2"}],
+                    "reason": "Two day passes not used",
+                    "reason_code": "service_not_used",
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "A goodwill amount",
+                value={
+                    "amount": {"value": "50.00", "tax_rate": "21", "description": "Goodwill"},
+                    "reason_code": "goodwill",
+                },
+                request_only=True,
+            ),
+        ],
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="credit-notes",
+        throttle_classes=[ScopedThrottle],
+        serializer_class=CreditNoteRequestSerializer,
+    )
+    @idempotent
+    def credit_notes(self, request, pk=None):
+        invoice = self.get_object()
+        body = self.get_serializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+
+        def money(value):
+            return None if value is None else Money(value, invoice.currency)
+
+        amount = data["amount"]
+        credit_note = credit_note_issue(
+            invoice=invoice.pk,
+            lines=[LineCredit(line["invoice_line"], line["quantity"]) for line in data["lines"]],
+            amount=None
+            if amount is None
+            else AmountCredit(money(amount["value"]), amount["tax_rate"], amount["description"]),
+            reason=data["reason"],
+            reason_code=data["reason_code"],
+            actor=request.user,
+            channel=Channel.API,
+            allocation=Allocation(
+                refund=money(data["refund_amount"]),
+                settled_outside=money(data["settled_outside_amount"]),
+            ),
+        )
         prefetch_related_objects([credit_note], "lines")
         data = CreditNoteDetailSerializer(credit_note, context=self.get_serializer_context()).data
         return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})

@@ -29,6 +29,14 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class InvoiceLineDetailSerializer(InvoiceLineSerializer):
+    """An invoice line with its ``id``: what ``POST /invoices/{id}/credit-notes`` names."""
+
+    class Meta(InvoiceLineSerializer.Meta):
+        fields = ["id", *InvoiceLineSerializer.Meta.fields]
+        read_only_fields = fields
+
+
 class PaymentSerializer(serializers.ModelSerializer):
     amount = AmountField()
 
@@ -44,6 +52,9 @@ class InvoiceSerializer(serializers.ModelSerializer):
     total = AmountField()
     amount_paid = AmountField()
     amount_due = AmountField()
+    credited_total = AmountField(
+        source="amount_credited", help_text=_("What its credit notes credit, in all.")
+    )
     location_name = serializers.CharField(source="location.name", read_only=True)
     customer_name = serializers.CharField(source="customer.billing_name", read_only=True)
     totals_final = serializers.SerializerMethodField(
@@ -53,7 +64,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
         )
     )
     credit_note = serializers.SerializerMethodField(
-        help_text=_("The credit note that cancelled this invoice, if any.")
+        help_text=_("The credit note that cancelled this invoice (credited what was left), if any.")
     )
     url = serializers.SerializerMethodField()
     pdf_url = serializers.SerializerMethodField()
@@ -78,6 +89,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
             "amount_paid",
             "amount_due",
             "totals_final",
+            "credited_total",
             "cancelled_at",
             "credit_note",
             "pdf_url",
@@ -97,7 +109,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
         }
     )
     def get_credit_note(self, invoice):
-        note = getattr(invoice, "credit_note", None)
+        note = next((n for n in invoice.credit_notes.all() if n.cancels_invoice), None)
         if note is None:
             return None
         return {
@@ -136,12 +148,52 @@ class InvoiceDetailSerializer(InvoiceSerializer):
     cancellation = serializers.SerializerMethodField(
         help_text=_("When, through which channel and why it was cancelled; null if it is not.")
     )
-    lines = InvoiceLineSerializer(many=True, read_only=True)
+    lines = InvoiceLineDetailSerializer(many=True, read_only=True)
     payments = PaymentSerializer(many=True, read_only=True)
+    credit_notes = serializers.SerializerMethodField(
+        help_text=_("Its credit notes, oldest first (partial ones and the one that cancelled it).")
+    )
 
     class Meta(InvoiceSerializer.Meta):
-        fields = [*InvoiceSerializer.Meta.fields, "cancellation", "lines", "payments"]
+        fields = [
+            *InvoiceSerializer.Meta.fields,
+            "cancellation",
+            "lines",
+            "payments",
+            "credit_notes",
+        ]
         read_only_fields = fields
+
+    @extend_schema_field(
+        {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "integer"},
+                    "number": {"type": "string"},
+                    "issue_date": {"type": "string", "format": "date"},
+                    "total": {"type": "string", "format": "decimal"},
+                    "cancels_invoice": {"type": "boolean"},
+                    "url": {"type": "string", "format": "uri"},
+                },
+                "required": ["id", "number", "issue_date", "total", "cancels_invoice", "url"],
+            },
+        }
+    )
+    def get_credit_notes(self, invoice):
+        request = self.context.get("request")
+        return [
+            {
+                "id": note.pk,
+                "number": note.number,
+                "issue_date": note.issue_date.isoformat(),
+                "total": AmountField().to_representation(note.total),
+                "cancels_invoice": note.cancels_invoice,
+                "url": absolute(request, "api:creditnote-detail", note.pk),
+            }
+            for note in sorted(invoice.credit_notes.all(), key=lambda note: note.pk)
+        ]
 
     @extend_schema_field(CancellationSerializer(allow_null=True))
     def get_cancellation(self, invoice):

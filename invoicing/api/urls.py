@@ -1,10 +1,10 @@
 """Invoice endpoints under ``/api/v1/`` (included by ``coworking.api.urls``)."""
 
-from rest_framework.routers import SimpleRouter
 
+from coworking.api.routers import Router
 from invoicing.api.views import InvoiceViewSet
 
-router = SimpleRouter(trailing_slash=False)
+router = Router()
 router.register("invoices", InvoiceViewSet, basename="invoice")
 
 urlpatterns = router.urls

@@ -13,6 +13,7 @@ from coworking.api.einvoice import einvoice_schema, requested_syntax
 from coworking.api.pagination import StandardPagination
 from coworking.api.renderers import PDFRenderer, XMLRenderer
 from coworking.api.schema import problem_responses
+from coworking.api.throttling import DocumentDownloadThrottle, ReadThrottle
 from coworking.einvoice.syntax import xml_attachment
 from invoicing.api.serializers import (
     InvoiceDetailSerializer,
@@ -45,7 +46,7 @@ class InvoiceViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         invoices = visible_invoices(user=self.request.user)
-        invoices = invoices.select_related("location", "customer", "credit_note")
+        invoices = invoices.select_related("location", "customer").prefetch_related("credit_notes")
         if self.action in ("retrieve", "einvoice"):
             invoices = invoices.prefetch_related("lines", "payments")
         return invoices.order_by("-issue_date", "-id")
@@ -94,7 +95,12 @@ class InvoiceViewSet(viewsets.ReadOnlyModelViewSet):
             ),
         },
     )
-    @action(detail=True, methods=["get"], renderer_classes=[PDFRenderer, JSONRenderer])
+    @action(
+        detail=True,
+        methods=["get"],
+        renderer_classes=[PDFRenderer, JSONRenderer],
+        throttle_classes=[ReadThrottle, DocumentDownloadThrottle],
+    )
     def pdf(self, request, pk=None):
         invoice = self.get_object()
         if invoice.state == Invoice.State.DRAFT:
@@ -105,7 +111,12 @@ class InvoiceViewSet(viewsets.ReadOnlyModelViewSet):
         summary="Download the invoice as an e-invoice (EN 16931 XML)",
         conflict=gettext_lazy("A draft has no e-invoice (`invoice_is_draft`)."),
     )
-    @action(detail=True, methods=["get"], renderer_classes=[XMLRenderer, JSONRenderer])
+    @action(
+        detail=True,
+        methods=["get"],
+        renderer_classes=[XMLRenderer, JSONRenderer],
+        throttle_classes=[ReadThrottle, DocumentDownloadThrottle],
+    )
     def einvoice(self, request, pk=None):
         invoice = self.get_object()
         syntax = requested_syntax(request)

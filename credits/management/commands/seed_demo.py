@@ -133,6 +133,7 @@ def month_of(day: datetime.date) -> tuple[datetime.date, datetime.date]:
     end = (start + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
     return start, end
 
+
 COMPANIES = [
     "Brightpath Studio",
     "Northwind Labs",

@@ -20,6 +20,6 @@ def draft_totals(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("invoicing", "0005_payment_and_truncate_guards")]
+    dependencies = [("invoicing", "0006_amount_credited")]
 
     operations = [migrations.RunPython(draft_totals, migrations.RunPython.noop)]

@@ -1,0 +1,128 @@
+"""POST /api/v1/invoices/{id}/credit-notes: who may, what it returns, bad input, idempotency;
+GET /api/v1/invoices/{id} shows what was credited."""
+
+from decimal import Decimal
+
+import pytest
+
+from coworking.models import LedgerEntry
+from credits.models import CreditNote
+from credits.services import invoice_cancel
+from invoicing.models import Channel, Invoice
+from tests.factories import issued_invoice, portal_member, staff_user
+from tests.test_api_access import assert_problem
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hasher")]
+
+SPECS = (("Day pass", "5", "25.00", "21"), ("Desk", "1", "300.00", "9"))
+
+
+def url(invoice) -> str:
+    return f"/api/v1/invoices/{invoice.pk}/credit-notes"
+
+
+def post(client, invoice, body, key=None):
+    extra = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
+    return client.post(url(invoice), body, format="json", **extra)
+
+
+@pytest.fixture
+def invoice():
+    return issued_invoice(customer=portal_member(), specs=SPECS)
+
+
+@pytest.fixture
+def staff(api_client):
+    return api_client(staff_user(credit=True))
+
+
+def passes(invoice):
+    return invoice.lines.get(position=1).pk
+
+
+def test_staff_credit_lines_and_an_amount_and_get_201_with_the_note(staff, invoice):
+    body = {
+        "lines": [{"invoice_line": passes(invoice), "quantity": "2"}],
+        "amount": {"value": "10.00", "tax_rate": "9", "description": "Goodwill"},
+        "reason": "Two passes unused",
+        "reason_code": "service_not_used",
+    }
+    response = post(staff, invoice, body)
+
+    assert response.status_code == 201, response.content
+    note = response.json()
+    assert (note["reason_code"], note["cancels_invoice"]) == ("service_not_used", False)
+    assert note["total"] == "-71.40"  # -(50.00 + 10.50) - (10.00 + 0.90)
+    assert [(ln["invoice_line"], ln["quantity"]) for ln in note["lines"]] == [
+        (passes(invoice), "-2.000"),
+        (None, "-1.000"),
+    ]
+    assert response["Location"] == note["url"]
+    assert CreditNote.objects.get().channel == Channel.API
+
+    detail = staff.get(f"/api/v1/invoices/{invoice.pk}").json()
+    assert detail["credited_total"] == "71.40"
+    assert [n["number"] for n in detail["credit_notes"]] == [note["number"]]
+    assert [line["id"] for line in detail["lines"]] == list(
+        invoice.lines.order_by("position").values_list("pk", flat=True)
+    )
+    assert detail["amount_due"] == str(invoice.total.amount - Decimal("71.40"))
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"lines": [{"invoice_line": "PASSES", "quantity": "0"}]}, 422, "credit_note_invalid"),
+        ({"lines": [{"invoice_line": "PASSES", "quantity": "-1"}]}, 422, "credit_note_invalid"),
+        ({"lines": [{"invoice_line": "PASSES", "quantity": "6"}]}, 422, "credit_exceeds_line"),
+        (
+            {"lines": [{"invoice_line": "OTHER", "quantity": "1"}]},
+            422,
+            "credit_line_not_on_invoice",
+        ),
+        ({"amount": {"value": "5", "tax_rate": "20"}}, 422, "tax_rate_not_on_invoice"),
+        ({"amount": {"value": "5000", "tax_rate": "21"}}, 422, "credit_exceeds_rate"),
+        ({}, 422, "credit_note_invalid"),
+        ({"lines": [], "colour": "red"}, 422, "invalid_input"),
+        ({"amount": {"value": "5", "tax_rate": "21"}, "reason_code": "whim"}, 422, "invalid_input"),
+    ],
+)
+def test_bad_requests_are_problems_and_write_nothing(staff, invoice, body, status, code):
+    other = issued_invoice(specs=SPECS)
+    ids = {"PASSES": passes(invoice), "OTHER": passes(other)}
+    for line in body.get("lines", []):
+        line["invoice_line"] = ids.get(line["invoice_line"], line["invoice_line"])
+    entries = LedgerEntry.objects.count()
+
+    response = post(staff, invoice, body)
+
+    assert_problem(response, status, code)
+    assert not CreditNote.objects.exists()
+    assert LedgerEntry.objects.count() == entries
+
+
+def test_a_cancelled_invoice_has_nothing_left_to_credit(staff, invoice):
+    invoice_cancel(invoice=invoice, actor=None, channel=Channel.CLI)
+    response = post(staff, invoice, {"lines": [{"invoice_line": passes(invoice), "quantity": "1"}]})
+    assert_problem(response, 409, "nothing_left_to_credit")
+
+
+def test_staff_without_the_permission_and_members_may_not(api_client, invoice):
+    body = {"lines": [{"invoice_line": passes(invoice), "quantity": "1"}]}
+    cancel_only = api_client(staff_user())
+    assert_problem(post(cancel_only, invoice, body), 403, "credit_not_allowed")
+    member = api_client(invoice.customer.portal_user)
+    assert_problem(post(member, invoice, body), 403, "credit_not_allowed")
+    stranger = api_client(portal_member().portal_user)
+    assert post(stranger, invoice, body).status_code == 404
+    assert not CreditNote.objects.exists()
+
+
+def test_a_retry_with_the_same_idempotency_key_replays_the_first_note(staff, invoice):
+    body = {"lines": [{"invoice_line": passes(invoice), "quantity": "1"}]}
+    first = post(staff, invoice, body, key="credit-1")
+    again = post(staff, invoice, body, key="credit-1")
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json() and again["Idempotent-Replayed"] == "true"
+    assert CreditNote.objects.count() == 1
+    assert Invoice.objects.get(pk=invoice.pk).amount_credited.amount == Decimal("30.25")
