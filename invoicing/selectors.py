@@ -23,7 +23,10 @@ def available_credit(*, customer: Customer, currency: str) -> Money:
     refund (``credits.services.refund_record``). Credit never crosses currencies. Read it
     under the customer's row lock to spend it: that lock serialises spending.
     """
-    due = Invoice.objects.filter(customer=customer, currency=currency).aggregate(
+    # Drafts carry the totals of their lines but owe nothing until issued.
+    due = Invoice.objects.filter(customer=customer, currency=currency).exclude(
+        state=Invoice.State.DRAFT
+    ).aggregate(
         total=MoneySum(
             Greatest(
                 F("total") - F("amount_paid") - F("amount_credited"),

@@ -68,7 +68,7 @@ def test_reconcile_reports_a_breach_and_exits_non_zero(capsys, database_breach):
     with pytest.raises(CommandError, match=f"2 of {len(CHECKS)} invariants are broken"):
         call_command("reconcile")
     out = capsys.readouterr().out
-    assert f"Invoice {invoice.number}: paid €0.00 but its payments add up to €5.00" in out
+    assert f"Invoice {invoice.number}: paid 0.00 but its payments add up to 5.00" in out
     assert "FAIL  ledger balance" in out
 
 
@@ -176,8 +176,8 @@ def test_ensure_database_stops_with_one_sentence_when_it_cannot_create_it():
     )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    assert result.stderr.strip().startswith("CommandError: ")
-    assert len(result.stderr.strip().splitlines()) == 1
+    last = result.stderr.strip().splitlines()[-1]  # after any start-up log lines
+    assert last.startswith("CommandError: ") and "DATABASE_URL" in last
 def test_credit_invoice_credits_lines_by_position_and_an_amount(capsys):
     invoice = issued_invoice(specs=[("Day pass", "5", "25.00", "21"), ("Desk", "1", "300", "9")])
     call_command(

@@ -122,7 +122,7 @@ def test_a_partial_note_shows_only_its_lines_and_corrects_the_invoice():
 
     text = normalise(pdf_text(credit_note_pdf_bytes(credit_note=note)))
 
-    assert f"Corrects invoice {invoice.number} of March 5, 2026" in text
+    assert f"Corrects invoice {invoice.number} of 5 March 2026" in text
     assert "Cancels invoice" not in text
     assert "Private office -1 €1,250.00 21% -€1,250.00 -€262.50 -€1,512.50" in text
     assert "Dedicated desk" not in text and "Printing" not in text
