@@ -1,0 +1,67 @@
+"""The permission backend (``coworking.auth.PermissionBackend``): Django's answers, in one
+statement per user object."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.models import AnonymousUser, Group, Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.factories import UserFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hasher")]
+
+
+def permission(codename: str) -> Permission:
+    return Permission.objects.get(codename=codename)
+
+
+def fresh(user):
+    """A new object for the user, as each request authenticates one (no permissions loaded)."""
+    return get_user_model().objects.get(pk=user.pk)
+
+
+@pytest.fixture
+def user():
+    """Own: view_invoice; through one group: view_creditnote and view_invoice again; a group
+    they are not in: cancel_invoice."""
+    user = UserFactory()
+    user.user_permissions.add(permission("view_invoice"))
+    theirs, other = Group.objects.create(name="theirs"), Group.objects.create(name="other")
+    theirs.permissions.add(permission("view_creditnote"), permission("view_invoice"))
+    other.permissions.add(permission("cancel_invoice"))
+    user.groups.add(theirs)
+    UserFactory().groups.add(other)
+    return user
+
+
+def test_own_and_group_permissions_in_one_statement_then_none(user):
+    user = fresh(user)
+    with CaptureQueriesContext(connection) as queries:
+        assert user.has_perm("invoicing.view_invoice")
+        assert user.has_perm("credits.view_creditnote")
+        assert not user.has_perm("invoicing.cancel_invoice")
+        assert user.get_all_permissions() == {
+            "invoicing.view_invoice",
+            "credits.view_creditnote",
+        }
+    assert len(queries) == 1
+
+
+def test_the_same_answers_as_djangos_model_backend(user):
+    superuser = UserFactory(is_superuser=True)
+    inactive = UserFactory(is_active=False)
+    inactive.user_permissions.add(permission("view_invoice"))
+    for someone in (user, superuser, inactive):
+        ours, djangos = fresh(someone), fresh(someone)
+        assert ours.get_all_permissions() == ModelBackend().get_all_permissions(djangos)
+    assert fresh(superuser).has_perm("invoicing.cancel_invoice")
+    assert not fresh(inactive).has_perm("invoicing.view_invoice")
+    assert AnonymousUser().get_all_permissions() == set()
+
+
+def test_a_permission_granted_later_is_seen_by_the_next_request(user):
+    assert not fresh(user).has_perm("invoicing.cancel_invoice")
+    user.user_permissions.add(permission("cancel_invoice"))
+    assert fresh(user).has_perm("invoicing.cancel_invoice")
