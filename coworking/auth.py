@@ -1,13 +1,19 @@
-"""The permission backend: Django's ``ModelBackend`` with a user's permissions loaded by one
-statement instead of two ORM queries.
+"""Who the API's caller is and what they may do, each in one plain SQL statement.
 
-Every API request authenticates a fresh user object, so a request that checks a permission
-loads them once (Django keeps them on the object, ``_perm_cache``, for the rest of the
-request). Django builds that load as two ORM queries (the user's own permissions, then their
-groups'): about 1.2 ms per request, nearly all of it compiling the queries, against 0.2 ms
-for this one statement (docs/benchmarks.md, REST API). Same answer: the permissions of an
-active user, their own and their groups', none for an inactive or anonymous user, all for a
-superuser (through ``ModelBackend``, a rare path).
+Every API request authenticates a fresh user object from its token, and the first
+permission check loads that user's permissions (Django keeps them on the object,
+``_perm_cache``, for the rest of the request). DRF and Django build these reads as ORM
+queries (the token with its user; the user's own permissions, then their groups'), and
+compiling those cost more than running them: about 1.5 ms per request in all, against
+0.3 ms for the two statements here (docs/benchmarks.md, REST API). Same answers, same
+checks and messages:
+
+- ``TokenAuthentication``: DRF's (``Authorization: Token <key>``), the token's user read
+  by one statement.
+- ``PermissionBackend``: Django's ``ModelBackend``, ``get_all_permissions`` (behind
+  ``has_perm``) loaded by one statement: an active user's own and their groups'
+  permissions; none for an inactive or anonymous user; all for a superuser (through
+  ``ModelBackend``, a rare path).
 """
 
 from functools import cache
@@ -17,6 +23,35 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connections, router
+from django.utils.translation import gettext_lazy as _
+from rest_framework import authentication, exceptions
+from rest_framework.authtoken.models import Token
+
+
+@cache
+def _token_user_sql(alias: str) -> str:
+    """The user of a token (all their columns) and the token's ``created`` as
+    ``token_created``; the parameter is the token's key."""
+    q = connections[alias].ops.quote_name
+    user, token = get_user_model()._meta, Token._meta
+    return (
+        f"SELECT u.*, t.{q(token.get_field('created').column)} AS token_created "
+        f"FROM {q(user.db_table)} u JOIN {q(token.db_table)} t "
+        f"ON t.{q(token.get_field('user').column)} = u.{q(user.pk.column)} "
+        f"WHERE t.{q(token.pk.column)} = %s"
+    )
+
+
+class TokenAuthentication(authentication.TokenAuthentication):
+    def authenticate_credentials(self, key):
+        alias = router.db_for_read(Token)
+        users = get_user_model().objects.using(alias).raw(_token_user_sql(alias), [key])
+        user = next(iter(users), None)
+        if user is None:
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
+        if not user.is_active:
+            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+        return user, Token(key=key, user=user, created=user.token_created)
 
 
 @cache
@@ -45,9 +80,6 @@ def _permissions_sql(alias: str) -> str:
 
 
 class PermissionBackend(ModelBackend):
-    """``ModelBackend`` whose ``get_all_permissions`` (behind ``has_perm``) loads in one
-    statement."""
-
     def get_all_permissions(self, user_obj, obj=None):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()

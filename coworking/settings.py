@@ -353,7 +353,7 @@ WEBHOOKS_REQUEUE_AFTER = 600  # and queues again deliveries queued this long ago
 # coworking/api/problems.py); the schema is at /api/v1/schema/, its docs at /api/v1/docs/.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "coworking.auth.TokenAuthentication",  # DRF's, the user read by one statement
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

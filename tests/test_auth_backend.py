@@ -1,5 +1,5 @@
-"""The permission backend (``coworking.auth.PermissionBackend``): Django's answers, in one
-statement per user object."""
+"""``coworking.auth``: the API's token authentication and the permission backend give DRF's
+and Django's answers, each in one statement per request."""
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -7,8 +7,10 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import AnonymousUser, Group, Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from rest_framework.authtoken.models import Token
 
 from tests.factories import UserFactory
+from tests.test_api_access import assert_problem
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hasher")]
 
@@ -65,3 +67,33 @@ def test_a_permission_granted_later_is_seen_by_the_next_request(user):
     assert not fresh(user).has_perm("invoicing.cancel_invoice")
     user.user_permissions.add(permission("cancel_invoice"))
     assert fresh(user).has_perm("invoicing.cancel_invoice")
+
+
+def test_a_token_authenticates_its_user_in_one_statement(api_client):
+    user = UserFactory()
+    client = api_client(user)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/api/v1/me")
+    assert response.status_code == 200, response.content
+    assert response.json()["username"] == user.username
+    token_reads = [q for q in queries if "authtoken_token" in q["sql"]]
+    assert len(token_reads) == 1
+
+
+@pytest.mark.parametrize("case", ["unknown token", "inactive user", "no key", "two keys"])
+def test_a_bad_token_is_a_401_with_drfs_sentence(api_client, case):
+    user = UserFactory()
+    client = api_client(user)
+    key = Token.objects.get(user=user).key
+    header, sentence = {
+        "unknown token": (f"Token {key[::-1]}", "Invalid token."),
+        "inactive user": (f"Token {key}", "User inactive or deleted."),
+        "no key": ("Token", "Invalid token header. No credentials provided."),
+        "two keys": (f"Token {key} {key}", "Invalid token header."),
+    }[case]
+    if case == "inactive user":
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+    client.credentials(HTTP_AUTHORIZATION=header)
+    body = assert_problem(client.get("/api/v1/me"), 401)
+    assert body["detail"].startswith(sentence)
