@@ -26,7 +26,7 @@ preload_app = True
 def pre_fork(server, worker):
     """Freeze what the master imported (the whole app, ``preload_app``) before each fork: the
     cyclic garbage collector of a worker then never scans those objects again (a full pass
-    over them cost about 3 ms per API request on average, measured in docs/benchmarks.md),
+    over them cost 3-4 ms per API request on average under load, docs/benchmarks.md),
     and the pages holding them stay shared between workers instead of being copied."""
     gc.freeze()
 
