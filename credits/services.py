@@ -280,6 +280,11 @@ class CreditNotePreview:
     lines: list[CreditNoteLine]
 
     @property
+    def credited(self) -> Money:
+        """What the note credits, positive (the note states it negative)."""
+        return -self.credit_note.total
+
+    @property
     def rates(self) -> list[tuple[Decimal, Money, Money]]:
         """(tax rate, net, tax) per rate, highest first, in positive amounts."""
         zero = Money(0, self.credit_note.currency)
