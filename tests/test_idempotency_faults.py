@@ -112,8 +112,7 @@ def test_keyed_requests_replay_or_run_once_when_connections_die_mid_request(sett
         target=backend_killer, kwargs={"spare": spare, "stop": stop, "kills": kills}
     )
     clients = [
-        threading.Thread(target=client_thread, args=(requests[i::THREADS],))
-        for i in range(THREADS)
+        threading.Thread(target=client_thread, args=(requests[i::THREADS],)) for i in range(THREADS)
     ]
     killer.start()
     for thread in clients:
@@ -131,9 +130,7 @@ def test_keyed_requests_replay_or_run_once_when_connections_die_mid_request(sett
     first_outcomes = Counter(outcome(response) for response in first.values())
     assert kills, "the storm terminated no backend"
     assert first_outcomes[201] < REQUESTS, f"no request was hit: {first_outcomes}"
-    assert set(first_outcomes) <= {201, 503, "OperationalError", "InterfaceError"}, (
-        first_outcomes
-    )
+    assert set(first_outcomes) <= {201, 503, "OperationalError", "InterfaceError"}, first_outcomes
 
     # Every key retried, on a healthy database: the stored 201 or the work done now, once.
     client = APIClient()

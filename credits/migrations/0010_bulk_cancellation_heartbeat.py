@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('credits', '0008_credit_within_invoice'),
+        ('credits', '0009_location_credit_note_prefix_guard'),
     ]
 
     operations = [
