@@ -269,6 +269,11 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 55},
     },
     # PDFs that failed for good need a person: a warning in the logs every hour.
+    "invoicing.warn_failed_pdfs": {
+        "task": "invoicing.warn_failed_pdfs",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
     "credits.warn_failed_pdfs": {
         "task": "credits.warn_failed_pdfs",
         "schedule": 3600.0,

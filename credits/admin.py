@@ -28,10 +28,15 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from coworking.admin import ReadOnlyAdminMixin, money_display
+from coworking.admin import (
+    ReadOnlyAdminMixin,
+    RenderTexts,
+    money_display,
+    render_pdfs_in_request,
+)
 from coworking.einvoice.admin import EInvoiceDownloads
 from coworking.errors import ApplicationError
 from credits.admin_credit import IssueCreditNoteAdminMixin
@@ -79,7 +84,19 @@ class CancelInvoicesForm(forms.Form):
     )
 
 
-ADMIN_RENDER_LIMIT = 50
+RENDER_TEXTS = RenderTexts(
+    all_ready=_("The selected credit notes all have their PDF."),
+    rendered=ngettext_lazy(
+        "Rendered the PDF of %(count)d credit note.",
+        "Rendered the PDFs of %(count)d credit notes.",
+        "count",
+    ),
+    more_missing=ngettext_lazy(
+        "%(count)d more credit note is missing its PDF: run the action again.",
+        "%(count)d more credit notes are missing their PDF: run the action again.",
+        "count",
+    ),
+)
 
 
 class CreditNoteLineInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -227,50 +244,16 @@ class CreditNoteAdmin(EInvoiceDownloads, ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.action(permissions=["render_pdf"], description=_("Render missing PDFs"))
     def render_missing_pdfs(self, request, queryset):
-        """Render, in this request, the PDFs of the selected notes that are pending or failed.
-
-        At most ``ADMIN_RENDER_LIMIT`` per run (a render takes a fraction of a second);
-        ready PDFs are left alone.
-        """
-        missing = list(
-            queryset.exclude(pdf_status=CreditNote.PdfStatus.READY).order_by("created_at", "pk")
+        """Render, in this request, the PDFs of the selected notes that are pending or failed
+        (``coworking.admin.render_pdfs_in_request``); ready PDFs are left alone."""
+        missing = queryset.exclude(pdf_status=CreditNote.PdfStatus.READY)
+        render_pdfs_in_request(
+            self,
+            request,
+            missing=list(missing.order_by("created_at", "pk")),
+            render_pdfs=lambda batch: credit_notes_render_pdfs(credit_notes=batch),
+            texts=RENDER_TEXTS,
         )
-        if not missing:
-            self.message_user(
-                request, _("The selected credit notes all have their PDF."), messages.INFO
-            )
-            return
-        batch = missing[:ADMIN_RENDER_LIMIT]
-        report = credit_notes_render_pdfs(credit_notes=batch)
-        if report.rendered:
-            self.message_user(
-                request,
-                ngettext(
-                    "Rendered the PDF of %(count)d credit note.",
-                    "Rendered the PDFs of %(count)d credit notes.",
-                    len(report.rendered),
-                )
-                % {"count": len(report.rendered)},
-                messages.SUCCESS,
-            )
-        for number, reason in report.failed.items():
-            self.message_user(
-                request,
-                _("The PDF of %(number)s failed: %(reason)s")
-                % {"number": number, "reason": reason},
-                messages.ERROR,
-            )
-        if len(missing) > len(batch):
-            self.message_user(
-                request,
-                ngettext(
-                    "%(count)d more credit note is missing its PDF: run the action again.",
-                    "%(count)d more credit notes are missing their PDF: run the action again.",
-                    len(missing) - len(batch),
-                )
-                % {"count": len(missing) - len(batch)},
-                messages.WARNING,
-            )
 
 
 @admin.register(CancellationEvent)

@@ -21,7 +21,7 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
-from coworking.documents.tasks import retry_countdown, run_render_task, run_sweep
+from coworking.documents.tasks import retry_countdown, run_render_task, run_sweep, warn_failed
 from credits import documents
 from credits.models import CreditNote
 from credits.selectors import credit_notes_with_failed_pdf
@@ -102,18 +102,6 @@ def requeue_bulk_cancellations() -> list[int]:
 def warn_failed_pdfs() -> int:
     """Warn while credit-note PDFs that failed for good wait for a person (the admin action
     "Render missing PDFs" renders them again once the cause is fixed)."""
-    failed = credit_notes_with_failed_pdf()
-    count = failed.count()
-    if count:
-        numbers = list(failed.values_list("number", flat=True)[:20])
-        logger.warning(
-            "%s credit note PDF(s) failed and need attention, e.g. %s.",
-            count,
-            ", ".join(numbers),
-            extra={
-                "event": "credit_note.pdf_failed_pending",
-                "count": count,
-                "credit_notes": numbers,
-            },
-        )
-    return count
+    return warn_failed(
+        credit_notes_with_failed_pdf(), event="credit_note", kind="credit note", log=logger
+    )
