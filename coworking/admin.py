@@ -1,4 +1,6 @@
-from django.contrib import admin
+from dataclasses import dataclass
+
+from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.paginator import Paginator
 from django.urls import reverse
@@ -83,6 +85,43 @@ class ReadOnlyAdminMixin(ListTitleMixin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@dataclass(frozen=True)
+class RenderTexts:
+    """What the admin says after rendering PDFs, in the words of one kind of document:
+    ``rendered`` and ``more_missing`` are ``ngettext_lazy(..., "count")``."""
+
+    all_ready: str
+    rendered: str
+    more_missing: str
+
+
+ADMIN_RENDER_LIMIT = 50  # PDFs rendered by one run of an admin action (a fraction of a second each)
+
+
+def render_pdfs_in_request(model_admin, request, *, missing: list, render_pdfs, texts: RenderTexts):
+    """Render, in this request, the PDFs of ``missing`` (documents whose PDF is pending or
+    failed), at most ``ADMIN_RENDER_LIMIT``, with ``render_pdfs(documents)`` (a
+    ``RenderReport``); report what was rendered, each failure with its reason, and what is
+    left for another run."""
+    if not missing:
+        model_admin.message_user(request, texts.all_ready, messages.INFO)
+        return
+    batch = missing[:ADMIN_RENDER_LIMIT]
+    report = render_pdfs(batch)
+    if report.rendered:
+        count = len(report.rendered)
+        model_admin.message_user(request, texts.rendered % {"count": count}, messages.SUCCESS)
+    for number, reason in sorted(report.failed.items()):
+        model_admin.message_user(
+            request,
+            _("The PDF of %(number)s failed: %(reason)s") % {"number": number, "reason": reason},
+            messages.ERROR,
+        )
+    if len(missing) > len(batch):
+        count = len(missing) - len(batch)
+        model_admin.message_user(request, texts.more_missing % {"count": count}, messages.WARNING)
 
 
 class SequenceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):

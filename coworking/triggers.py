@@ -86,6 +86,29 @@ def numbers_used_by(*, series_prefix: str, table: str) -> migrations.RunPython:
     return postgres_sql(create, drop)
 
 
+def location_prefix_fixed_once_used(*, prefix: str, table: str) -> migrations.RunPython:
+    """A migration operation refusing an UPDATE of a location's ``prefix`` column once a
+    numbered row of ``table`` belongs to the location: its numbers carry the prefix, and a
+    new prefix could collide with another series or break the location's numbering."""
+    name = f"location_{prefix}_fixed_by_{table}"
+    create = f"""
+        CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF EXISTS (SELECT 1 FROM {table} WHERE location_id = OLD.id AND number <> '') THEN
+                RAISE EXCEPTION 'The {prefix} of location % is printed on its documents and cannot change',
+                    OLD.id USING ERRCODE = '{REFUSED}';
+            END IF;
+            RETURN NEW;
+        END $$;
+        CREATE TRIGGER {name}
+            BEFORE UPDATE OF {prefix} ON coworking_location
+            FOR EACH ROW WHEN (OLD.{prefix} IS DISTINCT FROM NEW.{prefix})
+            EXECUTE FUNCTION {name}();
+    """
+    drop = f"DROP TRIGGER {name} ON coworking_location; DROP FUNCTION {name}();"
+    return postgres_sql(create, drop)
+
+
 def changed_except(*columns: str) -> str:
     """SQL for a trigger condition: true when an UPDATE changes any column but ``columns``
     (so columns added later are covered without listing them)."""

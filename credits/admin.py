@@ -28,12 +28,18 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from coworking.admin import ReadOnlyAdminMixin, money_display
+from coworking.admin import (
+    ReadOnlyAdminMixin,
+    RenderTexts,
+    money_display,
+    render_pdfs_in_request,
+)
 from coworking.einvoice.admin import EInvoiceDownloads
 from coworking.errors import ApplicationError
+from credits.admin_credit import IssueCreditNoteAdminMixin
 from credits.documents import credit_note_pdf_response, credit_notes_render_pdfs
 from credits.einvoice import credit_note_einvoice
 from credits.models import (
@@ -78,7 +84,19 @@ class CancelInvoicesForm(forms.Form):
     )
 
 
-ADMIN_RENDER_LIMIT = 50
+RENDER_TEXTS = RenderTexts(
+    all_ready=_("The selected credit notes all have their PDF."),
+    rendered=ngettext_lazy(
+        "Rendered the PDF of %(count)d credit note.",
+        "Rendered the PDFs of %(count)d credit notes.",
+        "count",
+    ),
+    more_missing=ngettext_lazy(
+        "%(count)d more credit note is missing its PDF: run the action again.",
+        "%(count)d more credit notes are missing their PDF: run the action again.",
+        "count",
+    ),
+)
 
 
 class CreditNoteLineInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -226,50 +244,16 @@ class CreditNoteAdmin(EInvoiceDownloads, ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.action(permissions=["render_pdf"], description=_("Render missing PDFs"))
     def render_missing_pdfs(self, request, queryset):
-        """Render, in this request, the PDFs of the selected notes that are pending or failed.
-
-        At most ``ADMIN_RENDER_LIMIT`` per run (a render takes a fraction of a second);
-        ready PDFs are left alone.
-        """
-        missing = list(
-            queryset.exclude(pdf_status=CreditNote.PdfStatus.READY).order_by("created_at", "pk")
+        """Render, in this request, the PDFs of the selected notes that are pending or failed
+        (``coworking.admin.render_pdfs_in_request``); ready PDFs are left alone."""
+        missing = queryset.exclude(pdf_status=CreditNote.PdfStatus.READY)
+        render_pdfs_in_request(
+            self,
+            request,
+            missing=list(missing.order_by("created_at", "pk")),
+            render_pdfs=lambda batch: credit_notes_render_pdfs(credit_notes=batch),
+            texts=RENDER_TEXTS,
         )
-        if not missing:
-            self.message_user(
-                request, _("The selected credit notes all have their PDF."), messages.INFO
-            )
-            return
-        batch = missing[:ADMIN_RENDER_LIMIT]
-        report = credit_notes_render_pdfs(credit_notes=batch)
-        if report.rendered:
-            self.message_user(
-                request,
-                ngettext(
-                    "Rendered the PDF of %(count)d credit note.",
-                    "Rendered the PDFs of %(count)d credit notes.",
-                    len(report.rendered),
-                )
-                % {"count": len(report.rendered)},
-                messages.SUCCESS,
-            )
-        for number, reason in report.failed.items():
-            self.message_user(
-                request,
-                _("The PDF of %(number)s failed: %(reason)s")
-                % {"number": number, "reason": reason},
-                messages.ERROR,
-            )
-        if len(missing) > len(batch):
-            self.message_user(
-                request,
-                ngettext(
-                    "%(count)d more credit note is missing its PDF: run the action again.",
-                    "%(count)d more credit notes are missing their PDF: run the action again.",
-                    len(missing) - len(batch),
-                )
-                % {"count": len(missing) - len(batch)},
-                messages.WARNING,
-            )
 
 
 @admin.register(CancellationEvent)
@@ -297,9 +281,11 @@ class BulkCancellationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         )
 
 
-class CancellableInvoiceAdmin(InvoiceAdmin):
+class CancellableInvoiceAdmin(IssueCreditNoteAdminMixin, InvoiceAdmin):
     """The invoice admin with the credit note of each cancelled invoice (list column, banner
-    on its page) and, for staff with ``invoicing.cancel_invoice``, the cancel workflow."""
+    on its page), for staff with ``invoicing.cancel_invoice`` the cancel workflow, and for
+    staff with ``invoicing.issue_credit_note`` the partial credit note workflow
+    (``credits.admin_credit``)."""
 
     list_display = [*InvoiceAdmin.list_display, "credit_note_column"]
     actions = [*InvoiceAdmin.actions, "cancel_selected"]
@@ -433,7 +419,9 @@ class CancellableInvoiceAdmin(InvoiceAdmin):
             next_url = reverse("admin:invoicing_invoice_change", args=[invoice.pk])
         else:  # back to the list as it was: same filters, search and page
             shown = request.GET.get("_changelist_filters", "")
-            next_url = reverse("admin:invoicing_invoice_changelist") + (f"?{shown}" if shown else "")
+            next_url = reverse("admin:invoicing_invoice_changelist") + (
+                f"?{shown}" if shown else ""
+            )
         form = CancelInvoicesForm(request.POST if request.method == "POST" else None)
         if request.method == "POST" and request.POST.get("post") and form.is_valid():
             response = self._cancel_invoices(
@@ -479,9 +467,19 @@ class CancellableInvoiceAdmin(InvoiceAdmin):
         """Cancel now and report in messages (returns ``None``), or, for a large selection,
         start a background bulk cancellation and redirect to its progress page."""
         in_background = len(ids) > settings.ADMIN_BULK_CANCEL_ASYNC_THRESHOLD
-        cancel = bulk_cancellation_start if in_background else invoices_cancel_each
         try:
-            outcome = cancel(invoice_ids=ids, actor=request.user, reason=reason, channel=channel)
+            if in_background:
+                outcome = bulk_cancellation_start(
+                    invoice_ids=ids, actor=request.user, reason=reason, channel=channel
+                )
+            else:
+                outcome = invoices_cancel_each(
+                    invoice_ids=ids,
+                    actor=request.user,
+                    reason=reason,
+                    channel=channel,
+                    time_budget=settings.ADMIN_BULK_CANCEL_TIME_BUDGET,
+                )
         except ApplicationError as error:
             self.message_user(request, error.message, messages.ERROR)
             return None
@@ -499,8 +497,9 @@ class CancellableInvoiceAdmin(InvoiceAdmin):
         )
 
     def _report(self, request, results):
-        """One success message (count and credit note numbers, linked when few) and one
-        warning per invoice skipped or failed."""
+        """One success message (count and credit note numbers, linked when few), one
+        warning per invoice skipped or failed, and one error listing those not attempted
+        (the request's time ran out)."""
         credit_notes = sorted(
             (r.credit_note for r in results if r.credit_note is not None),
             key=lambda note: (note.location_id, note.sequence_number),
@@ -535,6 +534,19 @@ class CancellableInvoiceAdmin(InvoiceAdmin):
                 text % {"invoice": result.invoice_label, "reason": result.message},
                 messages.WARNING,
             )
+        not_attempted = [
+            r.invoice_label for r in results if r.outcome == BulkCancellationItem.Outcome.PENDING
+        ]
+        if not_attempted:
+            text = ngettext(
+                "Stopped part-way: the time allowed for one request ran out. %(count)d "
+                "invoice was not attempted (nothing changed on it), select it again: %(list)s.",
+                "Stopped part-way: the time allowed for one request ran out. %(count)d "
+                "invoices were not attempted (nothing changed on them), select them again: "
+                "%(list)s.",
+                len(not_attempted),
+            ) % {"count": len(not_attempted), "list": ", ".join(not_attempted)}
+            self.message_user(request, text, messages.ERROR)
         if not results:
             self.message_user(request, gettext("No invoices were selected."), messages.WARNING)
 

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from coworking.celery import enqueue
 from coworking.documents.downloads import document_pdf_response
-from coworking.documents.rendering import document_language
+from coworking.documents.rendering import Formatter, document_language
 from coworking.documents.storage import (
     PDF_SWEEP_BATCH,
     RenderReport,
@@ -162,8 +162,16 @@ def credit_note_send_email(*, credit_note: CreditNote | int) -> bool:
             or note.pdf_status != CreditNote.PdfStatus.READY
         ):
             return False
-        with translation.override(document_language(note.customer)):
-            context = {"credit_note": note, "location": note.location, "customer": note.customer}
+        from credits.pdf import customer_context
+
+        language = document_language(note.customer)
+        with translation.override(language):
+            context = {
+                "credit_note": note,
+                "location": note.location,
+                "customer": note.customer,
+                **customer_context(credit_note=note, fmt=Formatter(language)),
+            }
             subject = _("Credit note %(number)s from %(location)s") % {
                 "number": note.number,
                 "location": note.location.legal_name,

@@ -21,7 +21,7 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
-from coworking.documents.tasks import retry_countdown, run_render_task, run_sweep
+from coworking.documents.tasks import retry_countdown, run_render_task, run_sweep, warn_failed
 from credits import documents
 from credits.models import CreditNote
 from credits.selectors import credit_notes_with_failed_pdf
@@ -30,7 +30,13 @@ from credits.services import bulk_cancellations_requeue
 logger = logging.getLogger(__name__)
 
 
-@shared_task(bind=True, name="credits.render_credit_note_pdf", max_retries=None)
+@shared_task(
+    bind=True,
+    name="credits.render_credit_note_pdf",
+    max_retries=None,
+    acks_late=True,
+    reject_on_worker_lost=False,
+)
 def render_credit_note_pdf(self, credit_note_id: int, force: bool = False) -> str | None:
     """Render and store the PDF of one credit note; retried, then ``failed`` with the reason."""
     return run_render_task(
@@ -52,7 +58,13 @@ def render_missing_pdfs() -> dict:
     return run_sweep(documents.credit_notes_render_missing, kind="credit note", log=logger)
 
 
-@shared_task(bind=True, name="credits.send_credit_note_email", max_retries=None)
+@shared_task(
+    bind=True,
+    name="credits.send_credit_note_email",
+    max_retries=None,
+    acks_late=True,
+    reject_on_worker_lost=False,
+)
 def send_credit_note_email(self, credit_note_id: int) -> bool:
     """E-mail one credit note to its customer, once; retried when the mail server fails."""
     try:
@@ -70,7 +82,7 @@ def send_credit_note_email(self, credit_note_id: int) -> bool:
         ) from error
 
 
-@shared_task(name="credits.run_bulk_cancellation", acks_late=True)
+@shared_task(name="credits.run_bulk_cancellation", acks_late=True, reject_on_worker_lost=True)
 def run_bulk_cancellation(bulk_id: int) -> None:
     """Run a bulk cancellation recorded by ``bulk_cancellation_start``; safe to run twice."""
     from credits.models import BulkCancellation
@@ -102,18 +114,6 @@ def requeue_bulk_cancellations() -> list[int]:
 def warn_failed_pdfs() -> int:
     """Warn while credit-note PDFs that failed for good wait for a person (the admin action
     "Render missing PDFs" renders them again once the cause is fixed)."""
-    failed = credit_notes_with_failed_pdf()
-    count = failed.count()
-    if count:
-        numbers = list(failed.values_list("number", flat=True)[:20])
-        logger.warning(
-            "%s credit note PDF(s) failed and need attention, e.g. %s.",
-            count,
-            ", ".join(numbers),
-            extra={
-                "event": "credit_note.pdf_failed_pending",
-                "count": count,
-                "credit_notes": numbers,
-            },
-        )
-    return count
+    return warn_failed(
+        credit_notes_with_failed_pdf(), event="credit_note", kind="credit note", log=logger
+    )

@@ -23,12 +23,20 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, ngettext_lazy
 
-from coworking.admin import InputFilter, ListTitleMixin, ReadOnlyAdminMixin, money_display
+from coworking.admin import (
+    InputFilter,
+    ListTitleMixin,
+    ReadOnlyAdminMixin,
+    RenderTexts,
+    money_display,
+    render_pdfs_in_request,
+)
 from coworking.einvoice.admin import EInvoiceDownloads
 from coworking.errors import ApplicationError
 from coworking.money import MAX_DIGITS, money_html
+from invoicing.documents import invoices_render_pdfs
 from invoicing.einvoice import invoice_einvoice
 from invoicing.models import Invoice, InvoiceLine, Payment
 from invoicing.services import (
@@ -76,9 +84,7 @@ class InvoiceLineInline(admin.TabularInline):
     ]  # fmt: skip
     readonly_fields = ["position", "net_display", "tax_display"]
     # Issued: every field read-only, the unit price shown as money too.
-    frozen_fields = [
-        "unit_price_display" if name == "unit_price" else name for name in fields
-    ]
+    frozen_fields = ["unit_price_display" if name == "unit_price" else name for name in fields]
     unit_price_display = money_display("unit_price", _("unit price"))
     net_display = money_display("net", _("net"))
     tax_display = money_display("tax", _("tax"))
@@ -108,6 +114,17 @@ class PaymentInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 OPEN_STATES = (Invoice.State.ISSUED, Invoice.State.PARTIALLY_PAID)
+RENDER_TEXTS = RenderTexts(
+    all_ready=_("The selected invoices all have their PDF (or are drafts)."),
+    rendered=ngettext_lazy(
+        "Rendered the PDF of %(count)d invoice.", "Rendered the PDFs of %(count)d invoices.", "count"
+    ),
+    more_missing=ngettext_lazy(
+        "%(count)d more invoice is missing its PDF: run the action again.",
+        "%(count)d more invoices are missing their PDF: run the action again.",
+        "count",
+    ),
+)
 
 
 class CustomerFilter(InputFilter):
@@ -193,7 +210,7 @@ class InvoiceAdmin(ListTitleMixin, EInvoiceDownloads, admin.ModelAdmin):
     show_facets = admin.ShowFacets.NEVER  # a COUNT per filter choice: not on huge tables
     paginator = LargeTablePaginator
     inlines = [InvoiceLineInline, PaymentInline]
-    actions = ["issue_selected"]
+    actions = ["issue_selected", "render_pdf_again"]
     raw_id_fields = ["customer"]
     change_list_template = "admin/invoicing/invoice/change_list.html"
 
@@ -282,6 +299,8 @@ class InvoiceAdmin(ListTitleMixin, EInvoiceDownloads, admin.ModelAdmin):
             "vat_currency",
             "vat_exchange_rate",
             "tax_total_vat_currency",
+            "pdf_status",
+            "pdf_error",
         ]
 
     def einvoice_xml(self, obj, syntax):
@@ -357,7 +376,9 @@ class InvoiceAdmin(ListTitleMixin, EInvoiceDownloads, admin.ModelAdmin):
             extra_context["pdf_url"] = reverse("api:invoice-pdf", kwargs={"pk": obj.pk})
             if obj.state in OPEN_STATES and request.user.has_perm("invoicing.add_payment"):
                 extra_context["record_payment_url"] = (
-                    reverse("admin:invoicing_payment_add") + "?" + urlencode({"invoice": obj.number})
+                    reverse("admin:invoicing_payment_add")
+                    + "?"
+                    + urlencode({"invoice": obj.number})
                 )
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -383,9 +404,7 @@ class InvoiceAdmin(ListTitleMixin, EInvoiceDownloads, admin.ModelAdmin):
         except ApplicationError as error:
             self.message_user(request, error.message, messages.ERROR)
         else:
-            self.message_user(
-                request, _("Issued invoice %(number)s.") % {"number": invoice.number}
-            )
+            self.message_user(request, _("Issued invoice %(number)s.") % {"number": invoice.number})
         return redirect(reverse("admin:invoicing_invoice_change", args=[invoice.pk]))
 
     # --- actions ----------------------------------------------------------------------------
@@ -411,6 +430,25 @@ class InvoiceAdmin(ListTitleMixin, EInvoiceDownloads, admin.ModelAdmin):
             ngettext("%(count)d invoice issued.", "%(count)d invoices issued.", issued)
             % {"count": issued},
             messages.SUCCESS,
+        )
+
+    def has_render_pdf_permission(self, request):
+        return self.has_view_permission(request)
+
+    @admin.action(permissions=["render_pdf"], description=_("Render PDF again"))
+    def render_pdf_again(self, request, queryset):
+        """Render, in this request, the PDFs of the selected issued invoices whose render
+        failed (or is still pending); ready PDFs are left alone (a render would give the same
+        bytes)."""
+        missing = queryset.exclude(state=Invoice.State.DRAFT).exclude(
+            pdf_status=Invoice.PdfStatus.READY
+        )
+        render_pdfs_in_request(
+            self,
+            request,
+            missing=list(missing.order_by("issue_date", "pk")),
+            render_pdfs=lambda batch: invoices_render_pdfs(invoices=batch),
+            texts=RENDER_TEXTS,
         )
 
 

@@ -52,3 +52,8 @@ def visible_invoices(*, user) -> QuerySet[Invoice]:
         permission="invoicing.view_invoice",
         own=lambda customer: invoices.filter(customer=customer).exclude(state=Invoice.State.DRAFT),
     )
+
+
+def invoices_with_failed_pdf() -> QuerySet[Invoice]:
+    """Issued invoices whose PDF failed for good (retries exhausted), oldest first."""
+    return Invoice.objects.filter(pdf_status=Invoice.PdfStatus.FAILED).order_by("pk")

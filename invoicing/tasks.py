@@ -5,19 +5,28 @@
   (``coworking.documents.tasks``). A run for a ready PDF does nothing.
 - ``render_missing_pdfs`` runs every minute (``CELERY_BEAT_SCHEDULE``) and renders what was
   never queued (broker down at issue time) or lost.
+- ``warn_failed_pdfs`` (hourly) logs a warning while invoice PDFs that failed for good wait
+  for a person (the admin action "Render PDF again").
 """
 
 import logging
 
 from celery import shared_task
 
-from coworking.documents.tasks import run_render_task, run_sweep
+from coworking.documents.tasks import run_render_task, run_sweep, warn_failed
 from invoicing import documents
+from invoicing.selectors import invoices_with_failed_pdf
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(bind=True, name="invoicing.render_invoice_pdf", max_retries=None)
+@shared_task(
+    bind=True,
+    name="invoicing.render_invoice_pdf",
+    max_retries=None,
+    acks_late=True,
+    reject_on_worker_lost=False,
+)
 def render_invoice_pdf(self, invoice_id: int, force: bool = False) -> str | None:
     """Render and store the PDF of one invoice; retried, then ``failed`` with the reason."""
     return run_render_task(
@@ -37,3 +46,9 @@ def render_invoice_pdf(self, invoice_id: int, force: bool = False) -> str | None
 def render_missing_pdfs() -> dict:
     """The sweep: render every PDF still pending a minute after its invoice was issued."""
     return run_sweep(documents.invoices_render_missing, kind="invoice", log=logger)
+
+
+@shared_task(name="invoicing.warn_failed_pdfs")
+def warn_failed_pdfs() -> int:
+    """Warn while invoice PDFs that failed for good wait for a person."""
+    return warn_failed(invoices_with_failed_pdf(), event="invoice", kind="invoice", log=logger)

@@ -2,6 +2,7 @@
 
 import pytest
 from django.db import IntegrityError, InternalError, connection, transaction
+from django.urls import reverse
 
 from coworking.models import LedgerEntry
 from coworking.numbering import DocumentType, last_number, sequence_name
@@ -122,7 +123,12 @@ def test_shared_document_constraints_hold_on_both_documents(sql, document):
     """The constraints of the abstract document and line hold on both tables: on a draft
     (no trigger stands in the way there), and on a credit note with its triggers off."""
     if document == "invoice":
-        pk, table, lines, parent = draft_invoice().pk, "invoicing_invoice", "invoicing_invoiceline", "invoice_id"
+        pk, table, lines, parent = (
+            draft_invoice().pk,
+            "invoicing_invoice",
+            "invoicing_invoiceline",
+            "invoice_id",
+        )
         with connection.cursor() as cursor:  # a draft's totals are 0; give it real ones
             cursor.execute(
                 "UPDATE invoicing_invoice SET net_total = 10, tax_total = 2, total = 12 WHERE id = %s",
@@ -282,3 +288,27 @@ def test_the_services_pass_every_deferred_check():
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     invoice.refresh_from_db()
     assert invoice.state == Invoice.State.CANCELLED
+
+
+@pytest.mark.parametrize("prefix", ["invoice_prefix", "credit_note_prefix"])
+def test_a_location_prefix_is_fixed_once_a_document_carries_it(prefix, client):
+    # Documents first: ``refused`` makes the deferred checks immediate for the transaction.
+    draft_only = draft_invoice().location
+    invoice_only = issued_invoice().location
+    invoice = issued_invoice()
+    invoice_cancel(invoice=invoice, actor=None, channel=Channel.SYSTEM)
+    both = invoice.location
+
+    change = f"UPDATE coworking_location SET {prefix} = 'NEW' || id WHERE id = %s"
+    assert not refused(change, [draft_only.pk])  # a draft has no number yet
+    # Invoices carry the invoice prefix only.
+    assert refused(change, [invoice_only.pk]) == (prefix == "invoice_prefix")
+    assert refused(change, [both.pk])
+    assert not refused("UPDATE coworking_location SET name = 'Renamed' WHERE id = %s", [both.pk])
+
+    # The admin shows it read-only then (a superuser's form has no field to change it).
+    client.force_login(staff_user(is_superuser=True))
+    page = client.get(reverse("admin:coworking_location_change", args=[both.pk])).content.decode()
+    assert f'name="{prefix}"' not in page
+    page = client.get(reverse("admin:coworking_location_change", args=[draft_only.pk]))
+    assert f'name="{prefix}"' in page.content.decode()

@@ -15,6 +15,8 @@ from credits.documents import credit_note_pdf_failed
 from credits.models import BulkCancellation, CreditNote
 from credits.services import bulk_cancellation_run, bulk_cancellation_start, invoice_cancel
 from credits.tasks import requeue_bulk_cancellations, warn_failed_pdfs
+from invoicing import tasks as invoicing_tasks
+from invoicing.documents import invoice_pdf_failed
 from invoicing.models import Channel, Invoice
 from tests.conftest import broker_unreachable, wait_until
 from tests.factories import issued_invoice, staff_user
@@ -36,6 +38,7 @@ def test_beat_runs_each_periodic_task_from_one_schedule():
 
     assert tasks == {
         "invoicing.render_missing_pdfs",
+        "invoicing.warn_failed_pdfs",
         "credits.render_missing_pdfs",
         "credits.requeue_bulk_cancellations",
         "credits.warn_failed_pdfs",
@@ -80,6 +83,20 @@ def test_failed_pdfs_are_warned_about_with_their_numbers(caplog):
     (record,) = records(caplog, "credit_note.pdf_failed_pending")
     assert record.levelno == logging.WARNING
     assert as_json(record)["credit_notes"] == [note.number]
+
+
+@pytest.mark.django_db
+def test_failed_invoice_pdfs_are_warned_about_with_their_numbers(caplog):
+    assert invoicing_tasks.warn_failed_pdfs() == 0
+    failed, _pending = issued_invoice(), issued_invoice()
+    invoice_pdf_failed(invoice=failed.pk, error="OSError: disk full", final=True)
+
+    with caplog.at_level(logging.WARNING):
+        assert invoicing_tasks.warn_failed_pdfs() == 1
+
+    (record,) = records(caplog, "invoice.pdf_failed_pending")
+    assert record.levelno == logging.WARNING
+    assert as_json(record)["invoices"] == [failed.number]
 
 
 @pytest.mark.django_db

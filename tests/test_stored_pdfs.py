@@ -18,7 +18,7 @@ from credits.documents import (
 from credits.models import CreditNote
 from credits.reconciliation import CHECKS
 from credits.services import invoice_cancel
-from invoicing.documents import invoice_render_pdf, invoices_render_missing
+from invoicing.documents import invoice_pdf_failed, invoice_render_pdf, invoices_render_missing
 from invoicing.models import Invoice
 from tests.conftest import wait_until
 from tests.factories import CustomerFactory, issued_invoice, portal_member, staff_user
@@ -151,3 +151,25 @@ def test_reconcile_reports_missing_and_damaged_files(private_documents, capsys):
         f"credit-note {damaged.number} ({damaged.pdf_file.name}) does not match its SHA-256" in out
     )
     assert f"invoice {invoice.number} ({invoice.pdf_file.name}) does not match its SHA-256" in out
+
+
+@pytest.mark.django_db
+def test_the_admin_renders_failed_invoice_pdfs_again_and_shows_the_reason(
+    client, private_documents
+):
+    failed, ready = issued_invoice(), invoice_render_pdf(invoice=issued_invoice())
+    invoice_pdf_failed(invoice=failed.pk, error="OSError: disk full", final=True)
+    client.force_login(staff_user(cancel=False))
+
+    page = client.get(reverse("admin:invoicing_invoice_change", args=[failed.pk])).content
+    assert "OSError: disk full" in page.decode()
+    response = client.post(
+        reverse("admin:invoicing_invoice_changelist"),
+        {"action": "render_pdf_again", "_selected_action": [failed.pk, ready.pk]},
+        follow=True,
+    )
+
+    assert "Rendered the PDF of 1 invoice." in response.content.decode()
+    failed.refresh_from_db()
+    assert failed.pdf_status == Invoice.PdfStatus.READY and failed.pdf_error == ""
+    assert Invoice.objects.get(pk=ready.pk).pdf_rendered_at == ready.pdf_rendered_at

@@ -106,3 +106,19 @@ def run_sweep(sweep: Callable[[], RenderReport], *, kind: str, log: logging.Logg
             len(report.failed),
         )
     return {"rendered": report.rendered, "failed": report.failed}
+
+
+def warn_failed(failed, *, event: str, kind: str, log: logging.Logger) -> int:
+    """Log a warning while documents of ``failed`` (a queryset of those whose PDF failed for
+    good) wait for a person; return how many there are. The line names the first twenty."""
+    count = failed.count()
+    if count:
+        numbers = list(failed.order_by("pk").values_list("number", flat=True)[:20])
+        log.warning(
+            "%s %s PDF(s) failed and need attention, e.g. %s.",
+            count,
+            kind,
+            ", ".join(numbers),
+            extra={"event": f"{event}.pdf_failed_pending", "count": count, f"{event}s": numbers},
+        )
+    return count
