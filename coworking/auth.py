@@ -64,7 +64,8 @@ def _permissions_sql(alias: str) -> str:
     group_perms = Group.permissions.field
     permission, content_type = Permission._meta, ContentType._meta
     return (
-        f"SELECT ct.{q('app_label')}, p.{q('codename')} "
+        f"SELECT ct.{q(content_type.get_field('app_label').column)}, "
+        f"p.{q(permission.get_field('codename').column)} "
         f"FROM {q(permission.db_table)} p "
         f"JOIN {q(content_type.db_table)} ct "
         f"ON ct.{q(content_type.pk.column)} = p.{q(permission.get_field('content_type').column)} "

@@ -1,9 +1,9 @@
 """The API's ``ModelSerializer``: DRF's, with its fields built from the model once per class.
 
 DRF builds a ``ModelSerializer``'s fields on every instance: it introspects the model and
-translates each field's verbose name and help text again. For a credit note with its lines
-that is about three quarters of serialising it (0.9 of 1.2 ms), paid by every API cancel and
-credit-note request (docs/benchmarks.md, REST API). Here the fields built once (per class and
+translates each field's verbose name and help text again: three quarters of serialising a
+credit note with its lines, paid by every API cancel and credit-note request (1.46 ms, 0.62
+with this; docs/benchmarks.md, REST API). Here the fields built once (per class and
 language: labels depend on it) are deep-copied for each instance, as DRF already copies the
 declared ones, so every instance still binds fields of its own.
 """
