@@ -162,9 +162,19 @@ def credit_note_send_email(*, credit_note: CreditNote | int) -> bool:
             or note.pdf_status != CreditNote.PdfStatus.READY
         ):
             return False
+        from credits.pdf import cancels_in_full, credit_note_title
+
+        full = cancels_in_full(note)
         with translation.override(document_language(note.customer)):
-            context = {"credit_note": note, "location": note.location, "customer": note.customer}
-            subject = _("Credit note %(number)s from %(location)s") % {
+            context = {
+                "credit_note": note,
+                "location": note.location,
+                "customer": note.customer,
+                "full": full,
+                "paid": note.invoice.amount_paid.amount > 0,
+            }
+            subject = _("%(title)s %(number)s from %(location)s") % {
+                "title": credit_note_title(full=full),
                 "number": note.number,
                 "location": note.location.legal_name,
             }

@@ -8,11 +8,25 @@ bytes.
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import pgettext_lazy
 
 from coworking.documents.rendering import Formatter
 from credits.einvoice import credit_note_document
 from credits.models import CreditNote
 from invoicing.pdf import document_pdf_bytes
+
+
+def cancels_in_full(credit_note: CreditNote) -> bool:
+    """A note for the whole invoice cancels it; any other (a part, or what earlier notes
+    left) corrects it, and shows only the lines it credits."""
+    return credit_note.total == -credit_note.invoice.total
+
+
+def credit_note_title(*, full: bool):
+    """The document's title, lazily translated: a "Credit note" in English and Dutch
+    ("Creditnota"), an "Avoir" in French; German names a correction "Rechnungskorrektur" and a
+    full cancellation "Stornorechnung" (a "Gutschrift" would be self-billing)."""
+    return pgettext_lazy("full cancellation", "Credit note") if full else _lazy("Credit note")
 
 
 def credit_note_pdf_bytes(*, credit_note: CreditNote) -> bytes:
@@ -21,9 +35,7 @@ def credit_note_pdf_bytes(*, credit_note: CreditNote) -> bytes:
     Raises ``PdfRenderError`` when the document cannot be rendered.
     """
 
-    # A note for the whole invoice cancels it; any other (a part, or what earlier notes left)
-    # corrects it, and shows only the lines it credits.
-    full = credit_note.total == -credit_note.invoice.total
+    full = cancels_in_full(credit_note)
 
     def extra_context(fmt: Formatter) -> dict:
         reference = (
@@ -42,7 +54,7 @@ def credit_note_pdf_bytes(*, credit_note: CreditNote) -> bytes:
 
     return document_pdf_bytes(
         document=credit_note,
-        title=_lazy("Credit note"),
+        title=credit_note_title(full=full),
         template="documents/credit_note.html",
         values=credit_note_document(credit_note=credit_note),
         extra_context=extra_context,
