@@ -4,21 +4,24 @@ The rules (the API contract, see the ``Idempotency-Key`` header in the OpenAPI s
 
 - A key is chosen by the client (1 to 255 printable ASCII characters, e.g. a UUID) and is
   scoped to the authenticated user: two users never share a key.
-- The first request with a key *claims* it: a row is inserted and committed before the
-  work starts. The unique constraint on (user, key) makes the claim atomic: of concurrent
-  requests exactly one insert succeeds, the others wait for it to commit and then fail.
-- When the work ends, its response (status, JSON body and a few headers) is stored with the
-  key. A later request with the same key and the same request (method, path and body)
-  gets that response replayed, byte for byte; with another request it gets
-  ``idempotency_key_reused`` (422); while the first is still running it gets
-  ``idempotency_key_in_use`` (409).
-- Errors that did no work are not stored: server errors (5xx, unhandled exceptions) and
-  errors about the request itself (unparsable body, wrong media type, invalid fields,
-  unknown id). The claim is released so the client can retry, corrected, with the same key.
-  A refusal by the operation (e.g. ``invoice_already_cancelled``) is its outcome: stored.
-- Keys expire 24 hours after they were claimed: an expired key is claimed afresh, and the
-  periodic task ``coworking.purge_idempotency_keys`` deletes expired rows. A claim left
-  ``in_progress`` by a process that died is taken over after ``STALE_AFTER``.
+- The request's work and its stored response commit together, in one transaction, or not at
+  all (Stripe's "atomic phases"): ``idempotency_key_begin`` runs first in that transaction
+  and takes a transaction-level advisory lock on (user, key), the claim; the work follows;
+  ``idempotency_key_complete`` writes the response last. A connection lost or a process
+  killed at any point rolls back the work and the claim together, and PostgreSQL releases
+  the lock with the transaction: the retry either replays the committed response or runs
+  the work, once. No key is ever left claimed by a request that is gone.
+- A later request with the same key and the same request (method, path and body) gets the
+  stored response replayed, byte for byte; with another request it gets
+  ``idempotency_key_reused`` (422); while the first is still running (its lock held) it
+  gets ``idempotency_key_in_use`` (409) at once.
+- Errors that did no work are not stored (the caller rolls its transaction back): server
+  errors (5xx, unhandled exceptions) and errors about the request itself (unparsable body,
+  wrong media type, invalid fields, unknown id), so the client can retry, corrected, with
+  the same key. A refusal by the operation (e.g. ``invoice_already_cancelled``) is its
+  outcome: stored.
+- Keys expire 24 hours after they were stored: an expired key is claimed afresh, and the
+  periodic task ``coworking.purge_idempotency_keys`` deletes expired rows.
 """
 
 import datetime
@@ -27,15 +30,13 @@ import json
 import re
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import connection
 from django.utils import timezone
 
 from coworking.errors import IdempotencyKeyInUse, IdempotencyKeyInvalid, IdempotencyKeyReused
 from coworking.models import IdempotencyKey
 
 KEY_TTL = datetime.timedelta(hours=24)
-STALE_AFTER = datetime.timedelta(minutes=5)
 KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
 _KEY_RE = re.compile(KEY_PATTERN)
 
@@ -47,6 +48,16 @@ class StoredResponse:
     status: int
     body: str
     headers: dict
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A key claimed by the current transaction (its advisory lock is held until it ends)."""
+
+    user_id: int
+    key: str
+    request_hash: str
+    claimed_at: datetime.datetime
 
 
 def request_fingerprint(*, method: str, path: str, body: bytes) -> str:
@@ -68,93 +79,63 @@ def request_fingerprint(*, method: str, path: str, body: bytes) -> str:
     return digest.hexdigest()
 
 
-def idempotency_key_claim(
-    *, user, key: str, request_hash: str, now: datetime.datetime | None = None
-) -> IdempotencyKey | StoredResponse:
-    """Claim ``key`` for ``user`` and return the claim, or the stored response to replay.
+def _lock_id(*, user_id: int, key: str) -> int:
+    """The advisory lock of (user, key): 64 bits of its SHA-256, as PostgreSQL's bigint."""
+    digest = hashlib.sha256(f"idempotency-key\0{user_id}\0{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
-    The claim is committed before this returns (when called outside a transaction, as the
-    API does), so concurrent requests see it. Raises ``IdempotencyKeyInvalid``,
-    ``IdempotencyKeyReused`` (same key, other request) or ``IdempotencyKeyInUse`` (the
-    first request is still running).
+
+def idempotency_key_begin(
+    *, user, key: str, request_hash: str, now: datetime.datetime | None = None
+) -> Claim | StoredResponse:
+    """Claim ``key`` for ``user`` in the current transaction, or return the response to replay.
+
+    Must run inside the transaction that does the work (``transaction.atomic()``), before
+    it. Raises ``IdempotencyKeyInvalid``, ``IdempotencyKeyReused`` (same key, other request)
+    or ``IdempotencyKeyInUse`` (another transaction holds the key: the first request is
+    still running).
     """
     if not isinstance(key, str) or not _KEY_RE.match(key):
         raise IdempotencyKeyInvalid()
+    if not connection.in_atomic_block:
+        raise RuntimeError("idempotency_key_begin runs inside the work's transaction.")
     now = now or timezone.now()
-    for _attempt in range(3):
-        try:
-            with transaction.atomic():
-                return IdempotencyKey.objects.create(
-                    user=user,
-                    key=key,
-                    request_hash=request_hash,
-                    created_at=now,
-                    expires_at=now + KEY_TTL,
-                )
-        except IntegrityError:
-            pass
-        existing = IdempotencyKey.objects.filter(user=user, key=key).first()
-        if existing is None:  # released or purged meanwhile: try the insert again
-            continue
-        expired = existing.expires_at <= now
-        if not expired and existing.request_hash != request_hash:
-            raise IdempotencyKeyReused()
-        stale = existing.status == IdempotencyKey.Status.IN_PROGRESS and (
-            existing.created_at <= now - STALE_AFTER
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_try_advisory_xact_lock(%s)", [_lock_id(user_id=user.pk, key=key)]
         )
-        if expired or stale:
-            claim = _take_over(existing=existing, request_hash=request_hash, now=now)
-            if claim is not None:
-                return claim
-            continue
-        if existing.status == IdempotencyKey.Status.IN_PROGRESS:
-            raise IdempotencyKeyInUse()
-        return StoredResponse(
-            status=existing.response_status,
-            body=existing.response_body,
-            headers=existing.response_headers,
-        )
-    raise IdempotencyKeyInUse()
-
-
-def _take_over(*, existing: IdempotencyKey, request_hash: str, now) -> IdempotencyKey | None:
-    """Re-claim an expired or abandoned key; ``None`` when another request was quicker."""
-    taken = (
-        IdempotencyKey.objects.filter(pk=existing.pk)
-        .filter(
-            Q(expires_at__lte=now)
-            | Q(status=IdempotencyKey.Status.IN_PROGRESS, created_at__lte=now - STALE_AFTER)
-        )
-        .update(
-            request_hash=request_hash,
-            status=IdempotencyKey.Status.IN_PROGRESS,
-            response_status=None,
-            response_body="",
-            response_headers={},
-            created_at=now,
-            expires_at=now + KEY_TTL,
-        )
-    )
-    if not taken:
-        return None
-    return IdempotencyKey.objects.get(pk=existing.pk)
-
-
-def idempotency_key_complete(
-    *, claim: IdempotencyKey, status: int, body: str, headers: dict
-) -> None:
-    """Store the response of the claimed request; later requests replay it."""
-    IdempotencyKey.objects.filter(pk=claim.pk, status=IdempotencyKey.Status.IN_PROGRESS).update(
-        status=IdempotencyKey.Status.COMPLETED,
-        response_status=status,
-        response_body=body,
-        response_headers=headers,
+        (locked,) = cursor.fetchone()
+    if not locked:
+        raise IdempotencyKeyInUse()
+    # Under the lock (read committed: this read sees every committed response).
+    stored = IdempotencyKey.objects.filter(
+        user=user, key=key, status=IdempotencyKey.Status.COMPLETED, expires_at__gt=now
+    ).first()
+    if stored is None:
+        return Claim(user_id=user.pk, key=key, request_hash=request_hash, claimed_at=now)
+    if stored.request_hash != request_hash:
+        raise IdempotencyKeyReused()
+    return StoredResponse(
+        status=stored.response_status, body=stored.response_body, headers=stored.response_headers
     )
 
 
-def idempotency_key_release(*, claim: IdempotencyKey) -> None:
-    """Forget an unfinished claim (the request did no work): a retry runs afresh."""
-    IdempotencyKey.objects.filter(pk=claim.pk, status=IdempotencyKey.Status.IN_PROGRESS).delete()
+def idempotency_key_complete(*, claim: Claim, status: int, body: str, headers: dict) -> None:
+    """Store the response of the claimed request, in its transaction (it commits with the
+    work). Replaces an expired row of the same key."""
+    IdempotencyKey.objects.update_or_create(
+        user_id=claim.user_id,
+        key=claim.key,
+        defaults={
+            "request_hash": claim.request_hash,
+            "status": IdempotencyKey.Status.COMPLETED,
+            "response_status": status,
+            "response_body": body,
+            "response_headers": headers,
+            "created_at": claim.claimed_at,
+            "expires_at": claim.claimed_at + KEY_TTL,
+        },
+    )
 
 
 def idempotency_keys_purge(*, now: datetime.datetime | None = None) -> int:

@@ -412,10 +412,11 @@ class LedgerEntry(models.Model):
 class IdempotencyKey(models.Model):
     """The first response to a POST sent with an ``Idempotency-Key`` header.
 
-    A row is inserted and committed (status ``in_progress``) before the request's work
-    starts, so a concurrent request with the same key finds it; the response is stored when
-    the work ends. Keys are scoped per user and expire after 24 hours. See
-    ``coworking.idempotency`` for the rules.
+    The row is written (status ``completed``) in the transaction of the request's work, so
+    it commits with the work or not at all; while the work runs, the key is claimed by an
+    advisory lock of that transaction. Keys are scoped per user and expire after 24 hours.
+    See ``coworking.idempotency`` for the rules. (``in_progress`` rows were claims committed
+    before the work, by earlier versions; a new request replaces them.)
     """
 
     class Status(models.TextChoices):

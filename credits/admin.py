@@ -39,6 +39,7 @@ from coworking.admin import (
 )
 from coworking.einvoice.admin import EInvoiceDownloads
 from coworking.errors import ApplicationError
+from credits.admin_credit import IssueCreditNoteAdminMixin
 from credits.documents import credit_note_pdf_response, credit_notes_render_pdfs
 from credits.einvoice import credit_note_einvoice
 from credits.models import (
@@ -280,9 +281,11 @@ class BulkCancellationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         )
 
 
-class CancellableInvoiceAdmin(InvoiceAdmin):
+class CancellableInvoiceAdmin(IssueCreditNoteAdminMixin, InvoiceAdmin):
     """The invoice admin with the credit note of each cancelled invoice (list column, banner
-    on its page) and, for staff with ``invoicing.cancel_invoice``, the cancel workflow."""
+    on its page), for staff with ``invoicing.cancel_invoice`` the cancel workflow, and for
+    staff with ``invoicing.issue_credit_note`` the partial credit note workflow
+    (``credits.admin_credit``)."""
 
     list_display = [*InvoiceAdmin.list_display, "credit_note_column"]
     actions = [*InvoiceAdmin.actions, "cancel_selected"]
@@ -416,7 +419,9 @@ class CancellableInvoiceAdmin(InvoiceAdmin):
             next_url = reverse("admin:invoicing_invoice_change", args=[invoice.pk])
         else:  # back to the list as it was: same filters, search and page
             shown = request.GET.get("_changelist_filters", "")
-            next_url = reverse("admin:invoicing_invoice_changelist") + (f"?{shown}" if shown else "")
+            next_url = reverse("admin:invoicing_invoice_changelist") + (
+                f"?{shown}" if shown else ""
+            )
         form = CancelInvoicesForm(request.POST if request.method == "POST" else None)
         if request.method == "POST" and request.POST.get("post") and form.is_valid():
             response = self._cancel_invoices(

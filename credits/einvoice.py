@@ -16,8 +16,10 @@ from invoicing.einvoice import invoice_document
 from invoicing.models import Invoice
 
 
-def credit_note_document(*, credit_note: CreditNote) -> Document:
-    """What a credit note states, as an EN 16931 document."""
+def credit_note_document(*, credit_note: CreditNote, lines=None) -> Document:
+    """What a credit note states, as an EN 16931 document (with ``lines`` instead of its
+    stored ones for an unsaved preview)."""
+    lines = credit_note.lines.all() if lines is None else lines
     vat_currency = (
         credit_note.vat_currency if credit_note.vat_currency != credit_note.currency else ""
     )
@@ -29,7 +31,7 @@ def credit_note_document(*, credit_note: CreditNote) -> Document:
         currency=credit_note.currency,
         seller=parties.seller_of(credit_note),
         buyer=parties.buyer_of(credit_note),
-        lines=tuple(Line.of(line) for line in credit_note.lines.all()),
+        lines=tuple(Line.of(line) for line in lines),
         net_total=-credit_note.net_total.amount,
         tax_total=-credit_note.tax_total.amount,
         total=-credit_note.total.amount,

@@ -111,5 +111,3 @@ class RefundExceedsCredit(InvalidInput):
 class InvalidRefund(InvalidInput):
     code = Code.REFUND_INVALID
     default_message = _("The refund is not valid.")
-
-

@@ -29,10 +29,12 @@ def credit_note_title(*, full: bool):
     return pgettext_lazy("full cancellation", "Credit note") if full else _lazy("Credit note")
 
 
-def credit_note_pdf_bytes(*, credit_note: CreditNote) -> bytes:
+def credit_note_pdf_bytes(*, credit_note: CreditNote, lines=None, preview=False) -> bytes:
     """The PDF of ``credit_note`` as bytes; nothing is stored. Same note → same bytes.
 
-    Raises ``PdfRenderError`` when the document cannot be rendered.
+    With ``preview``, ``credit_note`` is an unsaved note (``credits.services.
+    credit_note_preview``) with its ``lines``: the same document, without a number and
+    marked as a preview, not issued. Raises ``PdfRenderError`` when it cannot be rendered.
     """
 
     full = cancels_in_full(credit_note)
@@ -50,12 +52,14 @@ def credit_note_pdf_bytes(*, credit_note: CreditNote) -> bytes:
         # The reason recorded at cancel is internal (staff notes): the customer reads the
         # reference to the invoice, and the credit sentence only when something was paid.
         paid = credit_note.invoice.amount_paid.amount > 0
-        return {"cancels": cancels, "full": full, "paid": paid}
+        return {"cancels": cancels, "full": full, "paid": paid, "preview": preview}
 
     return document_pdf_bytes(
         document=credit_note,
         title=credit_note_title(full=full),
         template="documents/credit_note.html",
-        values=credit_note_document(credit_note=credit_note),
+        values=credit_note_document(credit_note=credit_note, lines=lines),
         extra_context=extra_context,
+        lines=lines,
+        facturx=not preview,
     )

@@ -195,7 +195,9 @@ def check_credits_within_invoices() -> list[str]:
             breaches.append(
                 f"Invoice id {invoice_id} at {rate}%: credited net/tax {given} of {have}."
             )
-    notes = dict(CreditNote.objects.values_list("invoice_id").annotate(MoneySum("total")).order_by())
+    notes = dict(
+        CreditNote.objects.values_list("invoice_id").annotate(MoneySum("total")).order_by()
+    )
     for pk, number, credited_amount, total in Invoice.objects.exclude(
         state=Invoice.State.DRAFT
     ).values_list("pk", "number", "amount_credited", "total"):
@@ -317,7 +319,9 @@ def check_ledger_balances() -> list[str]:
     ):
         expected[(customer_id, currency)] -= total
     for customer_id, currency, total in (
-        CreditNote.objects.values_list("customer_id", "currency").annotate(MoneySum("total")).order_by()
+        CreditNote.objects.values_list("customer_id", "currency")
+        .annotate(MoneySum("total"))
+        .order_by()
     ):
         expected[(customer_id, currency)] += total  # credit note totals are negative
     for customer_id, currency, total in (

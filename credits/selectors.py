@@ -5,8 +5,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, Max, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Max, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 from djmoney.money import Money
 
@@ -188,8 +188,9 @@ class CancellationPreview:
     skipped: list[tuple[Invoice, str]]  # (invoice, reason), the first ``limit`` of them
     skipped_count: int
     totals: list[Money] = field(default_factory=list)  # to be credited, one per currency
-    paid: list[Money] = field(default_factory=list)  # becomes account credit, per currency
+    paid: list[Money] = field(default_factory=list)  # paid so far, per currency
     paid_count: int = 0
+    to_account_credit: list[Money] = field(default_factory=list)  # per currency
 
 
 def invoice_cancellation_preview(
@@ -197,11 +198,20 @@ def invoice_cancellation_preview(
 ) -> CancellationPreview:
     """Split a selection into invoices to cancel and invoices to skip (with the reason).
 
-    Totals to be credited and amounts already paid (which stay as account credit, they are
-    not refunded) are summed per currency in the database, over the whole selection even
-    when the lists are cut at ``limit``. A constant number of queries.
+    Cancelling credits each invoice's remainder (total − what earlier credit notes credited,
+    ``remainder`` on each listed invoice); of it, what is still due is written off and the
+    rest, ``to_account_credit`` (the paid amount, up to the remainder), stays as account
+    credit: nothing is refunded. The remainders, paid amounts and account credit are summed
+    per currency in the database, over the whole selection even when the lists are cut at
+    ``limit``. A constant number of queries.
     """
-    selection = Invoice.objects.filter(pk__in=invoices.order_by().values("pk"))
+    remainder = ExpressionWrapper(
+        F("total") - F("amount_credited"),
+        output_field=DecimalField(max_digits=14, decimal_places=2),
+    )
+    selection = Invoice.objects.filter(pk__in=invoices.order_by().values("pk")).annotate(
+        remainder=remainder, to_account_credit=Least(F("amount_paid"), remainder)
+    )
     cancellable = selection.filter(state__in=CANCELLABLE_STATES)
     skippable = selection.exclude(state__in=CANCELLABLE_STATES)
     sums = (
@@ -209,8 +219,9 @@ def invoice_cancellation_preview(
         .values("currency")
         .annotate(
             n=Count("id"),
-            total_sum=MoneySum("total"),
+            total_sum=MoneySum("remainder"),
             paid_sum=MoneySum("amount_paid"),
+            credit_sum=MoneySum("to_account_credit"),
             n_paid=Count("id", filter=Q(amount_paid__gt=0)),
         )
     )
@@ -229,6 +240,9 @@ def invoice_cancellation_preview(
         totals=[Money(row["total_sum"], row["currency"]) for row in sums],
         paid=[Money(row["paid_sum"], row["currency"]) for row in sums if row["n_paid"]],
         paid_count=sum(row["n_paid"] for row in sums),
+        to_account_credit=[
+            Money(row["credit_sum"], row["currency"]) for row in sums if row["n_paid"]
+        ],
     )
 
 

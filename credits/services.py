@@ -35,9 +35,10 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from djmoney.money import Money
 
 from coworking.celery import enqueue
@@ -111,15 +112,25 @@ class AmountCredit:
     description: str = ""
 
 
+class Rest(models.TextChoices):
+    """Where what a credit note credits beyond what is due goes, once ``Allocation``'s
+    amounts are taken: the admin's choice of "the excess, all of it" (read under the lock)."""
+
+    ACCOUNT_CREDIT = "account_credit", _lazy("Account credit")
+    REFUND = "refund", _lazy("Refund")
+    SETTLED_OUTSIDE = "settled_outside", _lazy("Settled outside")
+
+
 @dataclass(frozen=True)
 class Allocation:
     """Of what a credit note credits beyond what is still due, how much is paid back to
     the customer (``refund``) or was settled outside the system (``settled_outside``); the
-    rest becomes account credit."""
+    rest becomes account credit, or a refund or settlement outside if ``rest`` says so."""
 
     refund: Money | None = None
     settled_outside: Money | None = None
     reference: str = ""
+    rest: str = Rest.ACCOUNT_CREDIT
 
 
 def _clean_request(*, reason: str | None, channel: str, error=InvalidCancellation) -> str:
@@ -225,23 +236,104 @@ def credit_note_issue(
     ``CreditExceedsLine``, ``CreditExceedsRate``, ``CurrencyMismatch`` or
     ``InvalidAllocation``.
     """
+    request = _partial_request(
+        lines=lines, amount=amount, reason=reason, reason_code=reason_code, channel=channel
+    )
+    invoice_id = invoice.pk if isinstance(invoice, Invoice) else invoice
+    return _issue(
+        invoice_id=invoice_id,
+        **request,
+        everything_left=False,
+        actor=actor,
+        channel=channel,
+        allocation=allocation or Allocation(),
+    )
+
+
+def _partial_request(*, lines, amount, reason, reason_code, channel) -> dict:
+    """What a partial credit asks for, cleaned (raises ``InvalidCreditNote``)."""
     reason = _clean_request(reason=reason, channel=channel, error=InvalidCreditNote)
     reason_code = _clean_reason_code(reason_code)
     lines, amount = _clean_lines(lines), _clean_amount(amount)
     if not lines and amount is None:
         raise InvalidCreditNote(_("Choose at least one line to credit, or an amount."))
-    invoice_id = invoice.pk if isinstance(invoice, Invoice) else invoice
-    return _issue(
-        invoice_id=invoice_id,
-        lines=lines,
-        amount=amount,
-        everything_left=False,
-        reason=reason,
-        reason_code=reason_code,
+    return {"lines": lines, "amount": amount, "reason": reason, "reason_code": reason_code}
+
+
+def _cancel_request(*, reason, reason_code, channel) -> dict:
+    """What a cancel asks for, cleaned (raises ``InvalidCancellation``)."""
+    return {
+        "lines": [],
+        "amount": None,
+        "reason": _clean_request(reason=reason, channel=channel),
+        "reason_code": _clean_reason_code(reason_code, error=InvalidCancellation),
+    }
+
+
+@dataclass(frozen=True)
+class CreditNotePreview:
+    """A credit note as it would be issued now, unsaved and without a number: the note
+    (with its allocation: off the amount due, account credit, refund, settled outside) and
+    its lines. A concurrent payment or credit note may overtake it; issuing checks again."""
+
+    credit_note: CreditNote
+    lines: list[CreditNoteLine]
+
+    @property
+    def credited(self) -> Money:
+        """What the note credits, positive (the note states it negative)."""
+        return -self.credit_note.total
+
+    @property
+    def rates(self) -> list[tuple[Decimal, Money, Money]]:
+        """(tax rate, net, tax) per rate, highest first, in positive amounts."""
+        zero = Money(0, self.credit_note.currency)
+        sums: dict[Decimal, tuple[Money, Money]] = {}
+        for line in self.lines:
+            net, tax = sums.get(tax_rate_key(line.tax_rate), (zero, zero))
+            sums[tax_rate_key(line.tax_rate)] = (net - line.net, tax - line.tax)
+        return [(rate, net, tax) for rate, (net, tax) in sorted(sums.items(), reverse=True)]
+
+
+def credit_note_preview(
+    *,
+    invoice: Invoice,
+    lines: Sequence[LineCredit] = (),
+    amount: AmountCredit | None = None,
+    everything_left: bool = False,
+    reason: str = "",
+    reason_code: str = ReasonCode.OTHER,
+    actor: AbstractBaseUser | None,
+    channel: str,
+    allocation: Allocation | None = None,
+) -> CreditNotePreview:
+    """The credit note ``credit_note_issue`` (or, with ``everything_left``, ``invoice_cancel``)
+    would issue now, computed the same way but without the lock and without writing
+    anything: for confirmation pages and the preview PDF. Raises what they raise."""
+    if everything_left:
+        request = _cancel_request(reason=reason, reason_code=reason_code, channel=channel)
+    else:
+        request = _partial_request(
+            lines=lines, amount=amount, reason=reason, reason_code=reason_code, channel=channel
+        )
+    parts = _checked_parts(
+        invoice,
         actor=actor,
         channel=channel,
-        allocation=allocation or Allocation(),
+        everything_left=everything_left,
+        lines=request["lines"],
+        amount=request["amount"],
     )
+    credit_note, note_lines = _build(
+        invoice=invoice,
+        parts=parts,
+        allocation=allocation or Allocation(),
+        reason=request["reason"],
+        reason_code=request["reason_code"],
+        actor=actor,
+        channel=channel,
+    )
+    return CreditNotePreview(credit_note=credit_note, lines=note_lines)
 
 
 def invoice_cancel(
@@ -268,16 +360,12 @@ def invoice_cancel(
     ``credit_note.issued`` in its transaction (``credits.subscribers`` queues the PDF after
     commit).
     """
-    reason = _clean_request(reason=reason, channel=channel)
-    reason_code = _clean_reason_code(reason_code, error=InvalidCancellation)
+    request = _cancel_request(reason=reason, reason_code=reason_code, channel=channel)
     invoice_id = invoice.pk if isinstance(invoice, Invoice) else invoice
     return _issue(
         invoice_id=invoice_id,
-        lines=(),
-        amount=None,
+        **request,
         everything_left=True,
-        reason=reason,
-        reason_code=reason_code,
         actor=actor,
         channel=channel,
         allocation=allocation or Allocation(),
@@ -317,19 +405,14 @@ def _issue(
     with transaction.atomic():
         started_at = timezone.now()
         invoice = invoice_lock(invoice_id=invoice_id, related=("location", "customer"))
-        if everything_left:
-            may_cancel(actor=actor, channel=channel, invoice=invoice)
-            refusal = cancel_refusal(invoice=invoice)
-        else:
-            may_credit(actor=actor, channel=channel, invoice=invoice)
-            refusal = credit_refusal(invoice=invoice)
-        if refusal is not None:
-            raise refusal
-        creditable = invoice_creditable(invoice=invoice)
-        if everything_left:
-            parts = _everything_left(creditable)
-        else:
-            parts = _requested_parts(creditable, lines=lines, amount=amount)
+        parts = _checked_parts(
+            invoice,
+            actor=actor,
+            channel=channel,
+            everything_left=everything_left,
+            lines=lines,
+            amount=amount,
+        )
         credit_note = _write(
             invoice=invoice,
             parts=parts,
@@ -367,6 +450,25 @@ def _issue(
         },
     )
     return credit_note
+
+
+def _checked_parts(
+    invoice: Invoice, *, actor, channel: str, everything_left: bool, lines, amount
+) -> list[_Part]:
+    """Check that ``actor`` may credit (or cancel) ``invoice`` and that it can be, then
+    work out the parts to credit from what is left (raises the refusal)."""
+    if everything_left:
+        may_cancel(actor=actor, channel=channel, invoice=invoice)
+        refusal = cancel_refusal(invoice=invoice)
+    else:
+        may_credit(actor=actor, channel=channel, invoice=invoice)
+        refusal = credit_refusal(invoice=invoice)
+    if refusal is not None:
+        raise refusal
+    creditable = invoice_creditable(invoice=invoice)
+    if everything_left:
+        return _everything_left(creditable)
+    return _requested_parts(creditable, lines=lines, amount=amount)
 
 
 def _everything_left(creditable: Creditable) -> list[_Part]:
@@ -577,10 +679,17 @@ def _allocate(
             )
             % {"excess": excess, "number": invoice.number}
         )
-    return off_due, excess - refund - settled, refund, settled
+    rest = excess - refund - settled
+    if allocation.rest == Rest.REFUND:
+        return off_due, Money(0, currency), refund + rest, settled
+    if allocation.rest == Rest.SETTLED_OUTSIDE:
+        return off_due, Money(0, currency), refund, settled + rest
+    if allocation.rest != Rest.ACCOUNT_CREDIT:
+        raise InvalidAllocation(_("Unknown allocation: %(rest)s.") % {"rest": allocation.rest})
+    return off_due, rest, refund, settled
 
 
-def _write(
+def _build(
     *,
     invoice: Invoice,
     parts: list[_Part],
@@ -589,9 +698,8 @@ def _write(
     reason_code: str,
     actor,
     channel: str,
-    started_at,
-) -> CreditNote:
-    """Write the credit note and everything that goes with it; the number comes last."""
+) -> tuple[CreditNote, list[CreditNoteLine]]:
+    """The credit note of ``parts`` and its lines, unsaved and without a number."""
     currency = invoice.currency
     if not parts:
         raise NothingLeftToCredit(
@@ -603,22 +711,7 @@ def _write(
     off_due, account_credit, refund, settled = _allocate(
         invoice=invoice, credited=credited, allocation=allocation
     )
-    previous_state, amount_paid = invoice.state, invoice.amount_paid
-    invoice.amount_credited = invoice.amount_credited + credited
-    cancels = invoice.amount_credited == invoice.total
-    fields = ["amount_credited", "amount_credited_currency", "state"]
-    if cancels:
-        invoice.state = Invoice.State.CANCELLED
-        invoice.cancelled_at = started_at
-        invoice.cancelled_by = actor
-        invoice.cancellation_channel = channel
-        invoice.cancellation_reason = reason
-        fields = list(dict.fromkeys(fields + _CANCELLATION_FIELDS))
-    else:
-        invoice.state = invoice.settled_state()
-    invoice.save(update_fields=fields)
-
-    credit_note = CreditNote.objects.create(
+    credit_note = CreditNote(
         location=invoice.location,
         customer_id=invoice.customer_id,
         invoice=invoice,
@@ -635,7 +728,7 @@ def _write(
         settled_outside_amount=settled,
         reason=reason,
         reason_code=reason_code,
-        cancels_invoice=cancels,
+        cancels_invoice=invoice.amount_credited + credited == invoice.total,
         created_by=actor,
         channel=channel,
         buyer_reference=invoice.buyer_reference,
@@ -649,23 +742,62 @@ def _write(
             else -round_amount(invoice.tax_total.amount * invoice.vat_exchange_rate)
         ),
     )
-    CreditNoteLine.objects.bulk_create(
-        [
-            CreditNoteLine(
-                credit_note=credit_note,
-                invoice_line_id=part.invoice_line_id,
-                position=position,
-                description=part.description[:DESCRIPTION_MAX_LENGTH],
-                quantity=-part.quantity,
-                unit_price=Money(part.unit_price, currency),
-                tax_rate=part.tax_rate,
-                net=Money(-part.net, currency),
-                tax=Money(-part.tax, currency),
-                **part.vat,
-            )
-            for position, part in enumerate(parts, start=1)
-        ]
+    lines = [
+        CreditNoteLine(
+            credit_note=credit_note,
+            invoice_line_id=part.invoice_line_id,
+            position=position,
+            description=part.description[:DESCRIPTION_MAX_LENGTH],
+            quantity=-part.quantity,
+            unit_price=Money(part.unit_price, currency),
+            tax_rate=part.tax_rate,
+            net=Money(-part.net, currency),
+            tax=Money(-part.tax, currency),
+            **part.vat,
+        )
+        for position, part in enumerate(parts, start=1)
+    ]
+    return credit_note, lines
+
+
+def _write(
+    *,
+    invoice: Invoice,
+    parts: list[_Part],
+    allocation: Allocation,
+    reason: str,
+    reason_code: str,
+    actor,
+    channel: str,
+    started_at,
+) -> CreditNote:
+    """Write the credit note and everything that goes with it; the number comes last."""
+    credit_note, lines = _build(
+        invoice=invoice,
+        parts=parts,
+        allocation=allocation,
+        reason=reason,
+        reason_code=reason_code,
+        actor=actor,
+        channel=channel,
     )
+    credited, cancels = -credit_note.total, credit_note.cancels_invoice
+    refund, settled = credit_note.refund_amount, credit_note.settled_outside_amount
+    previous_state, amount_paid = invoice.state, invoice.amount_paid
+    invoice.amount_credited = invoice.amount_credited + credited
+    fields = ["amount_credited", "amount_credited_currency", "state"]
+    if cancels:
+        invoice.state = Invoice.State.CANCELLED
+        invoice.cancelled_at = started_at
+        invoice.cancelled_by = actor
+        invoice.cancellation_channel = channel
+        invoice.cancellation_reason = reason
+        fields = list(dict.fromkeys(fields + _CANCELLATION_FIELDS))
+    else:
+        invoice.state = invoice.settled_state()
+    invoice.save(update_fields=fields)
+    credit_note.save(force_insert=True)
+    CreditNoteLine.objects.bulk_create(lines)
     # The ledger names the invoice (the note's number is not taken yet; the entry links it).
     ledger_post(
         customer_id=invoice.customer_id,

@@ -89,9 +89,7 @@ class InvoiceLineInline(admin.TabularInline):
     ]  # fmt: skip
     readonly_fields = ["position", "net_display", "tax_display"]
     # Issued: every field read-only, the unit price shown as money too.
-    frozen_fields = [
-        "unit_price_display" if name == "unit_price" else name for name in fields
-    ]
+    frozen_fields = ["unit_price_display" if name == "unit_price" else name for name in fields]
     unit_price_display = money_display("unit_price", _("unit price"))
     net_display = money_display("net", _("net"))
     tax_display = money_display("tax", _("tax"))
@@ -383,7 +381,9 @@ class InvoiceAdmin(ListTitleMixin, EInvoiceDownloads, admin.ModelAdmin):
             extra_context["pdf_url"] = reverse("api:invoice-pdf", kwargs={"pk": obj.pk})
             if obj.state in OPEN_STATES and request.user.has_perm("invoicing.add_payment"):
                 extra_context["record_payment_url"] = (
-                    reverse("admin:invoicing_payment_add") + "?" + urlencode({"invoice": obj.number})
+                    reverse("admin:invoicing_payment_add")
+                    + "?"
+                    + urlencode({"invoice": obj.number})
                 )
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -409,9 +409,7 @@ class InvoiceAdmin(ListTitleMixin, EInvoiceDownloads, admin.ModelAdmin):
         except ApplicationError as error:
             self.message_user(request, error.message, messages.ERROR)
         else:
-            self.message_user(
-                request, _("Issued invoice %(number)s.") % {"number": invoice.number}
-            )
+            self.message_user(request, _("Issued invoice %(number)s.") % {"number": invoice.number})
         return redirect(reverse("admin:invoicing_invoice_change", args=[invoice.pk]))
 
     # --- actions ----------------------------------------------------------------------------

@@ -96,14 +96,18 @@ def _vat_currency_total(document, fmt: Formatter) -> str:
     }
 
 
-def document_context(*, document, values: EN16931Document, title: str, fmt: Formatter) -> dict:
+def document_context(
+    *, document, values: EN16931Document, title: str, fmt: Formatter, lines=None
+) -> dict:
     """The context of ``templates/documents/base.html`` for any document with lines: the
     parties as issued (``values``, the document's EN 16931 values; countries by their names
     in the document's language), number and date, the
     formatted lines with their service period and VAT category, the totals per VAT category
     and rate (the e-invoice's breakdown, highest rate first within a category) with the
-    mentions the categories need, and the VAT in the accounting currency."""
-    currency, number, lines = document.currency, document.number, list(document.lines.all())
+    mentions the categories need, and the VAT in the accounting currency. ``lines`` are the
+    document's own unless given (an unsaved preview has no lines in the database)."""
+    currency, number = document.currency, document.number
+    lines = list(document.lines.all()) if lines is None else lines
     sign = -1 if values.is_credit_note else 1  # the PDF states a credit note's amounts negative
     categories = dict(VatCategory.choices)
     rows = [
@@ -175,24 +179,30 @@ def document_pdf_bytes(
     title,
     template: str,
     extra_context: Callable[[Formatter], dict],
+    lines=None,
+    facturx: bool = True,
 ) -> bytes:
     """Render ``template`` for ``document`` in its customer's language: the shared context,
     plus ``extra_context(fmt)``, the document's own. ``title`` is translated then.
 
     ``values`` is the document as EN 16931 states it: the PDF prints its parties and VAT
     breakdown, and is a Factur-X carrying it as CII (PDF/A-3b, ``factur-x.xml``), the same
-    XML the API serves, so the stored PDF is also the structured e-invoice."""
+    XML the API serves, so the stored PDF is also the structured e-invoice. Without
+    ``facturx`` (a preview, which has no number yet) it is a plain PDF."""
     language = document_language(document.customer)
     with translation.override(language):
         fmt = Formatter(language)
-        context = document_context(document=document, values=values, title=str(title), fmt=fmt)
+        context = document_context(
+            document=document, values=values, title=str(title), fmt=fmt, lines=lines
+        )
         context.update(extra_context(fmt))
         html = render_to_string(template, context)
-    return render_pdf(
-        html=html,
-        identifier=document.pdf_identifier,
-        **weasyprint_options(cii=render(values, syntax="cii"), issue_date=document.issue_date),
+    options = (
+        weasyprint_options(cii=render(values, syntax="cii"), issue_date=document.issue_date)
+        if facturx
+        else {}
     )
+    return render_pdf(html=html, identifier=document.pdf_identifier, **options)
 
 
 def credit_applied_at_issue(invoice: Invoice) -> Decimal:

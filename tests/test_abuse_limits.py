@@ -103,7 +103,9 @@ def test_document_downloads_are_throttled_per_user(api_client, rates, private_do
     rates(read="100/minute", document_download="2/minute")
     member = portal_member()
     invoice = issued_invoice(customer=member)
-    note = invoice_cancel(invoice=issued_invoice(customer=member), actor=staff_user(), channel=Channel.ADMIN)
+    note = invoice_cancel(
+        invoice=issued_invoice(customer=member), actor=staff_user(), channel=Channel.ADMIN
+    )
     client = api_client(member.portal_user)
     assert client.get(f"/api/v1/invoices/{invoice.pk}/pdf").status_code in (200, 409)
     assert client.get(f"/api/v1/credit-notes/{note.pk}/pdf").status_code in (200, 409)

@@ -42,7 +42,11 @@ def words(text: str) -> list[str]:
         ),
         ("1 Example Street", "NL", ("1 Example Street", "", "", "", "", "NL")),
         ("a\nb\nc\nd\n1015 BS Amsterdam", "NL", ("a", "b", "c, d", "1015 BS", "Amsterdam", "NL")),
-        ("Somewhere 5\nNo postcode here", "DE", ("Somewhere 5", "No postcode here", "", "", "", "DE")),
+        (
+            "Somewhere 5\nNo postcode here",
+            "DE",
+            ("Somewhere 5", "No postcode here", "", "", "", "DE"),
+        ),
         ("", "", ("", "", "", "", "", "")),
     ],
 )
@@ -110,7 +114,10 @@ def test_migrations_split_existing_addresses_and_categorise_issued_lines():
     latest = executor.loader.graph.leaf_nodes()
     executor.migrate(BEFORE)
     old = executor.loader.project_state(BEFORE).apps
-    Location, Customer = old.get_model("coworking", "Location"), old.get_model("coworking", "Customer")
+    Location, Customer = (
+        old.get_model("coworking", "Location"),
+        old.get_model("coworking", "Customer"),
+    )
     Invoice, Line = old.get_model("invoicing", "Invoice"), old.get_model("invoicing", "InvoiceLine")
     location = Location.objects.create(
         name="Old", legal_name="Old B.V.", address="Herengracht 100\n1015 BS Amsterdam\nNetherlands",

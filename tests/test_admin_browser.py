@@ -8,6 +8,7 @@ embedded default (SQLite)."""
 
 import re
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -266,3 +267,48 @@ def test_customer_page_amounts_and_a_filtered_list_kept_after_a_row_cancel(live_
     assert available.first.get_attribute("data-currency") == "EUR"
     page.screenshot(path=ARTIFACTS / "admin-customer.png", full_page=True)
     assert kept.state == Invoice.State.PAID
+
+
+def test_staff_issue_a_partial_credit_note_from_the_invoice_page(live_server, page):
+    from playwright.sync_api import expect
+
+    location = LocationFactory(invoice_prefix="AMS", credit_note_prefix="AMSCN")
+    customer = CustomerFactory(location=location, billing_name="Grace Hopper")
+    invoice = issued_invoice(
+        customer=customer,
+        specs=(("Day pass", "5", "20.00", "21"), ("Meeting room (hours)", "3", "35.00", "9")),
+    )
+    staff_user(cancel=True, credit=True, username="finance")
+
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/admin/invoicing/invoice/{invoice.pk}/change/")
+    page.click("a.issue-credit-note-button")
+
+    # The form: each line with what it has left; credit 2 of the 5 day passes.
+    expect(page.locator("h1")).to_have_text(f"Issue credit note on {invoice.number}")
+    day_pass = page.locator('#credit-lines tr[data-line="1"]')
+    expect(day_pass).to_contain_text("Day pass")
+    expect(day_pass.locator("td.remaining")).to_contain_text("5")
+    day_pass.locator("input[name$='-quantity']").fill("2")
+    page.select_option("#id_reason_code", "service_not_used")
+    page.fill("#id_reason", "Two passes not used (internal note)")
+    page.click("input[type=submit].default")
+
+    # The confirmation: the note as it will be issued; nothing is written yet.
+    expect(page.locator("#preview-lines tbody tr")).to_have_count(1)
+    expect(page.locator("#preview-total")).to_have_text("€48.40")
+    expect(page.locator("#off-due")).to_have_text("€48.40")
+    expect(page.locator("#account-credit")).to_have_text("€0.00")
+    assert_amounts_formatted(page, where="the credit note confirmation")
+    assert not CreditNote.objects.exists()
+    page.screenshot(path=ARTIFACTS / "admin-credit-note-confirmation.png", full_page=True)
+    page.click("input[type=submit].default")
+
+    # Issued: back on the invoice page, which lists it and what is left to credit.
+    expect(page.locator(".messagelist .success")).to_contain_text("Issued credit note")
+    note = CreditNote.objects.get()
+    assert note.total.amount == Decimal("-48.40") and not note.cancels_invoice
+    assert [line.quantity for line in note.lines.all()] == [Decimal("-2")]
+    expect(page.locator("#credit-notes")).to_contain_text(note.number)
+    expect(page.locator("#creditable")).to_contain_text("187.05")
+    page.screenshot(path=ARTIFACTS / "admin-credit-note-result.png", full_page=True)

@@ -453,7 +453,9 @@ def test_a_bulk_cancellation_left_queued_can_be_queued_again_by_who_may_cancel(c
 
     client.force_login(staff_user(cancel=True))
     assert 'id="bulk-requeue"' not in client.get(url).content.decode()  # just started
-    a_while_ago = timezone.now() - datetime.timedelta(seconds=settings.BULK_CANCELLATION_REQUEUE_AFTER + 1)
+    a_while_ago = timezone.now() - datetime.timedelta(
+        seconds=settings.BULK_CANCELLATION_REQUEUE_AFTER + 1
+    )
     BulkCancellation.objects.filter(pk=bulk.pk).update(created_at=a_while_ago)
     assert 'id="bulk-requeue"' in client.get(url).content.decode()  # nothing moved since
     response = client.post(url, follow=True)  # sends the task to the Redis broker again

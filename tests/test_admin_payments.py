@@ -89,6 +89,8 @@ def test_issue_a_draft_from_its_page(admin_client_user):
     draft.refresh_from_db()
     assert draft.state == Invoice.State.ISSUED and draft.number
     assert f"Issued invoice {draft.number}." in response.content.decode()
+
+
 def test_staff_apply_account_credit_to_an_open_invoice(admin_client_user):
     open_invoice = issued_invoice(specs=[("Desk", "1", "100.00", "0")])
     paid = issued_invoice(

@@ -127,7 +127,9 @@ def test_lists_are_scoped_to_the_member(world, api_client):
 def test_staff_list_includes_drafts_and_every_customer(world, api_client):
     invoices = api_client(staff_user(cancel=False)).get("/api/v1/invoices?page_size=200").json()
     rows = {row["id"]: row for row in invoices["results"]}
-    assert {world["alice_draft"].pk, world["bob_invoice"].pk, world["alice_invoice"].pk} <= set(rows)
+    assert {world["alice_draft"].pk, world["bob_invoice"].pk, world["alice_invoice"].pk} <= set(
+        rows
+    )
     # A draft shows the totals of its lines, marked as not final.
     draft, issued = rows[world["alice_draft"].pk], rows[world["alice_invoice"].pk]
     assert (draft["total"], draft["totals_final"]) == ("501.65", False)

@@ -76,9 +76,7 @@ def test_an_error_about_the_request_is_not_replayed_to_its_corrected_retry(api_c
     assert_problem(wrong, 415, "unsupported_media_type")
     broken = client.post(url, "{", content_type="application/json", HTTP_IDEMPOTENCY_KEY="fix-me")
     assert_problem(broken, 400, "parse_error")
-    fixed = client.post(
-        url, {"reason": "x"}, format="json", HTTP_IDEMPOTENCY_KEY="fix-me"
-    )
+    fixed = client.post(url, {"reason": "x"}, format="json", HTTP_IDEMPOTENCY_KEY="fix-me")
     assert fixed.status_code == 201, fixed.content
     assert Invoice.objects.get(pk=invoice.pk).state == Invoice.State.CANCELLED
 

@@ -178,6 +178,8 @@ def test_ensure_database_stops_with_one_sentence_when_it_cannot_create_it():
     assert "Traceback" not in result.stderr
     last = result.stderr.strip().splitlines()[-1]  # after any start-up log lines
     assert last.startswith("CommandError: ") and "DATABASE_URL" in last
+
+
 def test_credit_invoice_credits_lines_by_position_and_an_amount(capsys):
     invoice = issued_invoice(specs=[("Day pass", "5", "25.00", "21"), ("Desk", "1", "300", "9")])
     call_command(

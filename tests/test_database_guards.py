@@ -123,7 +123,12 @@ def test_shared_document_constraints_hold_on_both_documents(sql, document):
     """The constraints of the abstract document and line hold on both tables: on a draft
     (no trigger stands in the way there), and on a credit note with its triggers off."""
     if document == "invoice":
-        pk, table, lines, parent = draft_invoice().pk, "invoicing_invoice", "invoicing_invoiceline", "invoice_id"
+        pk, table, lines, parent = (
+            draft_invoice().pk,
+            "invoicing_invoice",
+            "invoicing_invoiceline",
+            "invoice_id",
+        )
         with connection.cursor() as cursor:  # a draft's totals are 0; give it real ones
             cursor.execute(
                 "UPDATE invoicing_invoice SET net_total = 10, tax_total = 2, total = 12 WHERE id = %s",

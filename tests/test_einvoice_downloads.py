@@ -111,9 +111,10 @@ def test_admin_draft_and_unknown_syntax_come_back_with_a_message(client):
     client.force_login(staff_user())
     response = client.get(admin_url(draft, "ubl"), follow=True)
     assert "has no e-invoice: issue it first" in response.content.decode()
-    assert admin_url(draft, "ubl") not in client.get(
-        f"/admin/invoicing/invoice/{draft.pk}/change/"
-    ).content.decode()
+    assert (
+        admin_url(draft, "ubl")
+        not in client.get(f"/admin/invoicing/invoice/{draft.pk}/change/").content.decode()
+    )
     issued = issued_invoice()
     response = client.get(admin_url(issued, "pdf"), follow=True)
     assert "Unknown e-invoice syntax" in response.content.decode()

@@ -38,9 +38,7 @@ def test_readyz_is_503_naming_the_broker_when_it_is_down(client):
 
 
 @pytest.mark.django_db
-def test_readyz_is_503_naming_the_document_storage_when_it_cannot_write(
-    client, settings, tmp_path
-):
+def test_readyz_is_503_naming_the_document_storage_when_it_cannot_write(client, settings, tmp_path):
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("")
     settings.STORAGES = {

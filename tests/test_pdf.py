@@ -240,7 +240,9 @@ def test_customer_text_cannot_inject_markup_into_the_pdf():
 
 def test_invoice_pdf_shares_the_layout_and_shows_the_invoice_as_issued():
     customer = CustomerFactory(language="fr")
-    earlier = issued_invoice(customer=customer, specs=[("Day pass", "1", "1000.00", "0")], paid="all")
+    earlier = issued_invoice(
+        customer=customer, specs=[("Day pass", "1", "1000.00", "0")], paid="all"
+    )
     invoice_cancel(invoice=earlier, actor=None, channel=Channel.SYSTEM)  # 1,000 € of credit
     invoice = issued_invoice(customer=customer, specs=LINES)
 

@@ -9,14 +9,16 @@ Decorate the handler (below ``@action`` and ``@extend_schema``)::
 
 The handler runs after authentication, permissions and throttling, so keys belong to an
 authenticated user. Without the header the handler runs as usual. The rules are in
-``coworking.idempotency``; this module only adapts them to DRF: it hashes the request,
-claims the key (committed before the handler runs), turns the handler's response or
-handled exception into the stored response, and replays stored responses.
+``coworking.idempotency``; this module only adapts them to DRF: it hashes the request, opens
+the transaction in which the key is claimed, the handler works (its services' transactions
+become savepoints) and the response is stored, and rolls it back when the response is not
+to be stored; it replays stored responses.
 """
 
 import functools
 import json
 
+from django.db import transaction
 from django.http.request import RawPostDataException
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter
@@ -28,9 +30,8 @@ from coworking.errors import ApplicationError
 from coworking.idempotency import (
     KEY_PATTERN,
     StoredResponse,
-    idempotency_key_claim,
+    idempotency_key_begin,
     idempotency_key_complete,
-    idempotency_key_release,
     request_fingerprint,
 )
 
@@ -83,34 +84,33 @@ def idempotent(handler):
         request_hash = request_fingerprint(
             method=request.method, path=request.get_full_path(), body=_request_body(request)
         )
-        claim = idempotency_key_claim(user=request.user, key=key, request_hash=request_hash)
-        if isinstance(claim, StoredResponse):
-            return _replay(request, claim)
-        did_work = True
-        try:
+        with transaction.atomic():
+            claim = idempotency_key_begin(user=request.user, key=key, request_hash=request_hash)
+            if isinstance(claim, StoredResponse):
+                return _replay(request, claim)
             try:
                 response = handler(self, request, *args, **kwargs)
+                did_work = True
             except Exception as exc:
                 # A refusal by the operation itself (an ApplicationError: already
-                # cancelled, ...) is its outcome and is stored like a success. An error about
-                # the request (unparsable body, media type, invalid field, unknown id) did no
-                # work: not stored, so the corrected retry runs. Unhandled errors re-raise
-                # here and release the claim below.
+                # cancelled, ...) is its outcome and is stored like a success (the service's
+                # savepoint has undone its writes). An error about the request (unparsable
+                # body, media type, invalid field, unknown id) did no work: not stored, so
+                # the corrected retry runs. Unhandled errors re-raise here: rolled back.
                 did_work = isinstance(exc, ApplicationError)
                 response = self.handle_exception(exc)
-        except BaseException:
-            idempotency_key_release(claim=claim)
-            raise
-        if not did_work or response.status_code >= 500 or not isinstance(response, Response):
-            idempotency_key_release(claim=claim)
-            return response
-        headers = {name: response[name] for name in STORED_HEADERS if response.has_header(name)}
-        if response.content_type:
-            headers["Content-Type"] = response.content_type
-        body = "" if response.data is None else json.dumps(response.data, cls=JSONEncoder)
-        idempotency_key_complete(
-            claim=claim, status=response.status_code, body=body, headers=headers
-        )
+            if not did_work or response.status_code >= 500 or not isinstance(response, Response):
+                transaction.set_rollback(True)
+                return response
+            headers = {
+                name: response[name] for name in STORED_HEADERS if response.has_header(name)
+            }
+            if response.content_type:
+                headers["Content-Type"] = response.content_type
+            body = "" if response.data is None else json.dumps(response.data, cls=JSONEncoder)
+            idempotency_key_complete(
+                claim=claim, status=response.status_code, body=body, headers=headers
+            )
         return response
 
     return wrapper

@@ -1,7 +1,6 @@
 """Credit-note endpoints and ``invoices/{id}/cancel`` under ``/api/v1/`` (included by
 ``coworking.api.urls``)."""
 
-
 from coworking.api.routers import Router
 from credits.api.views import CreditNoteViewSet, InvoiceCancelViewSet
 

@@ -1,6 +1,5 @@
 """Invoice endpoints under ``/api/v1/`` (included by ``coworking.api.urls``)."""
 
-
 from coworking.api.routers import Router
 from invoicing.api.views import InvoiceViewSet
 
