@@ -282,6 +282,7 @@ class CustomerAdmin(ListTitleMixin, admin.ModelAdmin):
         customer = self.get_object(request, unquote(object_id))
         if customer is not None:
             extra_context["account"] = self.account_context(request, customer)
+            extra_context.setdefault("title", _("Customer account"))
         return super().change_view(request, object_id, form_url, extra_context)
 
     @staticmethod

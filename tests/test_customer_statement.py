@@ -70,19 +70,19 @@ def test_the_statement_opens_runs_and_closes_per_currency(account):
     assert eur_statement.available_credit == eur("60.00")  # 100.00 kept, 40.00 refunded
 
 
+def statement_text(customer) -> str:
+    """The text of the statement from 1 February to today."""
+    today = timezone.localdate()
+    data = customer_statement_pdf_bytes(
+        customer=customer, start=datetime.date(2026, 2, 1), end=today, today=today
+    )
+    return " ".join(normalise(pdf_text(data)).split())
+
+
 def test_the_pdf_states_each_figure_in_the_customers_language(account):
     customer, (_a, b, c) = account
-    today = timezone.localdate()
 
-    text = " ".join(
-        normalise(
-            pdf_text(
-                customer_statement_pdf_bytes(
-                    customer=customer, start=datetime.date(2026, 2, 1), end=today, today=today
-                )
-            )
-        ).split()
-    )
+    text = statement_text(customer)
 
     assert "Statement of account" in text and customer.billing_name in text and "Germany" in text
     assert "Opening balance €21.00" in text
@@ -98,15 +98,7 @@ def test_the_pdf_states_each_figure_in_the_customers_language(account):
 
     customer.language = "de"
     customer.save(update_fields=["language"])
-    german = " ".join(
-        normalise(
-            pdf_text(
-                customer_statement_pdf_bytes(
-                    customer=customer, start=datetime.date(2026, 2, 1), end=today, today=today
-                )
-            )
-        ).split()
-    )
+    german = statement_text(customer)
     assert "Kontoauszug" in german and "Anfangssaldo 21,00 €" in german
     assert "Endsaldo -39,00 €" in german and "Verfügbares Guthaben 60,00 €" in german
     assert "Deutschland" in german
