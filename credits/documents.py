@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from coworking.celery import enqueue
 from coworking.documents.downloads import document_pdf_response
-from coworking.documents.rendering import document_language
+from coworking.documents.rendering import Formatter, document_language
 from coworking.documents.storage import (
     PDF_SWEEP_BATCH,
     RenderReport,
@@ -162,19 +162,18 @@ def credit_note_send_email(*, credit_note: CreditNote | int) -> bool:
             or note.pdf_status != CreditNote.PdfStatus.READY
         ):
             return False
-        from credits.pdf import cancels_in_full, credit_note_title
+        from credits.pdf import customer_context
 
-        full = cancels_in_full(note)
-        with translation.override(document_language(note.customer)):
+        language = document_language(note.customer)
+        with translation.override(language):
             context = {
                 "credit_note": note,
                 "location": note.location,
                 "customer": note.customer,
-                "full": full,
-                "paid": note.invoice.amount_paid.amount > 0,
+                **customer_context(credit_note=note, fmt=Formatter(language)),
             }
             subject = _("%(title)s %(number)s from %(location)s") % {
-                "title": credit_note_title(full=full),
+                "title": context["title"],
                 "number": note.number,
                 "location": note.location.legal_name,
             }

@@ -5,8 +5,10 @@ corrects (BT-25, BT-26)."""
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from django.utils import translation
 from django.utils.translation import gettext as _
 
+from coworking.documents.rendering import document_language
 from coworking.einvoice import check_syntax, parties
 from coworking.einvoice.document import Document, Line, Syntax, TypeCode
 from coworking.einvoice.syntax import render
@@ -42,7 +44,16 @@ def credit_note_document(*, credit_note: CreditNote, lines=None) -> Document:
             -tax_vat_currency if vat_currency and tax_vat_currency is not None else None
         ),
         preceding_invoice=(credit_note.invoice_number, credit_note.invoice_issue_date),
+        note=_customer_reason(credit_note),
     )
+
+
+def _customer_reason(credit_note: CreditNote) -> str:
+    """BT-22: the reason the customer reads, in the customer's language whatever the
+    request's (the PDF embeds this XML and the API serves it: they must be the same)."""
+    with translation.override(document_language(credit_note.customer)):
+        reason = credit_note.customer_reason
+        return _("Reason: %(reason)s") % {"reason": reason} if reason else ""
 
 
 def credit_note_einvoice(*, credit_note: CreditNote, syntax: str) -> bytes:

@@ -198,6 +198,15 @@ class CreditNote(VatCurrencyFields, Document):
     def __str__(self) -> str:
         return self.number
 
+    @property
+    def customer_reason(self) -> str:
+        """The reason the customer reads (PDF, e-mail, the e-invoice's note): the reason
+        code's label in the active language, nothing for ``other``. The free-text ``reason``
+        is internal (staff notes) and never leaves the back-office."""
+        if self.reason_code == ReasonCode.OTHER:
+            return ""
+        return str(self.get_reason_code_display())
+
 
 class CreditNoteLine(VatLineFields, DocumentLine):
     """A credited line: the credited part of one invoice line (``invoice_line``: its

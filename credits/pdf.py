@@ -1,8 +1,8 @@
 """The credit note's PDF: its context and template, rendered by ``coworking.documents``.
 
 It shares the invoice's layout (``invoicing.pdf.document_pdf_bytes``, a Factur-X carrying the
-note's CII) and adds the invoice it cancels; the reason recorded at cancel is internal and not
-printed. Nothing here writes to the database or to storage: ``credits.documents`` stores the
+note's CII) and adds the invoice it cancels, the customer-facing reason (the reason code's
+label; the free-text reason is internal and not printed) and where the credit went. Nothing here writes to the database or to storage: ``credits.documents`` stores the
 bytes.
 """
 
@@ -29,6 +29,38 @@ def credit_note_title(*, full: bool):
     return pgettext_lazy("full cancellation", "Credit note") if full else _lazy("Credit note")
 
 
+def customer_context(*, credit_note: CreditNote, fmt: Formatter) -> dict:
+    """What the PDF and the e-mail tell the customer beyond the figures, in ``fmt``'s
+    language: which invoice the note cancels or corrects, the customer-facing reason (never
+    the internal one), and where its amount went, one sentence per part that holds an
+    amount (so "stays as credit on your account" only when some of it did)."""
+    full = cancels_in_full(credit_note)
+    reference = (
+        _("Cancels invoice %(number)s of %(date)s")
+        if full
+        else _("Corrects invoice %(number)s of %(date)s")
+    )
+    parts = (
+        (credit_note.amount_off_due, _("%(amount)s reduces what is still due on the invoice.")),
+        (
+            credit_note.account_credit_amount,
+            _("%(amount)s stays as credit on your account and is used against your next invoices."),
+        ),
+        (credit_note.refund_amount, _("%(amount)s is refunded to you.")),
+        (credit_note.settled_outside_amount, _("%(amount)s was settled with you separately.")),
+    )
+    return {
+        "cancels": reference
+        % {"number": credit_note.invoice_number, "date": fmt.date(credit_note.invoice_issue_date)},
+        "full": full,
+        "title": credit_note_title(full=full),
+        "reason": credit_note.customer_reason,
+        "allocation": [
+            sentence % {"amount": fmt.money(amount)} for amount, sentence in parts if amount.amount
+        ],
+    }
+
+
 def credit_note_pdf_bytes(*, credit_note: CreditNote, lines=None, preview=False) -> bytes:
     """The PDF of ``credit_note`` as bytes; nothing is stored. Same note → same bytes.
 
@@ -37,26 +69,12 @@ def credit_note_pdf_bytes(*, credit_note: CreditNote, lines=None, preview=False)
     marked as a preview, not issued. Raises ``PdfRenderError`` when it cannot be rendered.
     """
 
-    full = cancels_in_full(credit_note)
-
     def extra_context(fmt: Formatter) -> dict:
-        reference = (
-            _("Cancels invoice %(number)s of %(date)s")
-            if full
-            else _("Corrects invoice %(number)s of %(date)s")
-        )
-        cancels = reference % {
-            "number": credit_note.invoice_number,
-            "date": fmt.date(credit_note.invoice_issue_date),
-        }
-        # The reason recorded at cancel is internal (staff notes): the customer reads the
-        # reference to the invoice, and the credit sentence only when something was paid.
-        paid = credit_note.invoice.amount_paid.amount > 0
-        return {"cancels": cancels, "full": full, "paid": paid, "preview": preview}
+        return {**customer_context(credit_note=credit_note, fmt=fmt), "preview": preview}
 
     return document_pdf_bytes(
         document=credit_note,
-        title=credit_note_title(full=full),
+        title=credit_note_title(full=cancels_in_full(credit_note)),
         template="documents/credit_note.html",
         values=credit_note_document(credit_note=credit_note, lines=lines),
         extra_context=extra_context,

@@ -76,4 +76,4 @@ def test_a_credit_note_prints_no_internal_reason_and_the_credit_sentence_only_wh
     )
     assert "This credit note cancels the invoice above in full." in text
     assert "shouted" not in text and "Reason" not in text
-    assert ("Any amount already paid stays as credit" in text) is paid
+    assert ("€10.00 stays as credit on your account" in text) is paid
