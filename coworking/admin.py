@@ -200,12 +200,11 @@ LEDGER_PAGE_SIZE = 25
 @admin.register(Customer)
 class CustomerAdmin(ListTitleMixin, admin.ModelAdmin):
     """Customers, each shown as an account: its balance per currency, and its ledger by
-    document date, newest first, with the running balance after each entry (payments, credit
-    notes, credit applied to invoices and refunds are entries of their own); then its
-    details. The location of a customer never changes (its documents are the location's),
+    document date, newest first, with the running balance after each entry (invoices,
+    payments, credit notes, refunds and credit settled outside); then its details. The location of a customer never changes (its documents are the location's),
     and a customer with documents is never deleted (the database protects them), so neither
-    is offered. ``invoicing.admin`` extends this page with the available credit and the
-    printable statement.
+    is offered. ``invoicing.admin`` extends this page with the available credit, the credit
+    applied to invoices and the printable statement.
 
     The ledger is a paginated section of the change page (``?ledger_page=N``) rather than
     an inline: an inline would load every entry of a long-standing customer at once.
