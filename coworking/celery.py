@@ -3,8 +3,11 @@ way code outside a task hands work to the queue."""
 
 import logging
 import os
+import threading
+import time
 
 from celery import Celery
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coworking.settings")
 
@@ -14,6 +17,23 @@ app.autodiscover_tasks()
 
 logger = logging.getLogger(__name__)
 
+# Per process and broker URL: the connections publishing uses (with short timeouts), and
+# until when (monotonic) the broker is taken for down after a failed publish, so that a
+# sick broker costs one short timeout, not one per task.
+_publish_pools: dict = {}
+_broker_down_until: dict[str, float] = {}
+_lock = threading.Lock()
+
+
+def _publish_pool(url: str):
+    with _lock:
+        if url not in _publish_pools:
+            connection = app.connection_for_write(
+                url, transport_options=settings.CELERY_PUBLISH_TRANSPORT_OPTIONS
+            )
+            _publish_pools[url] = connection.Pool(limit=settings.CELERY_PUBLISH_POOL_LIMIT)
+        return _publish_pools[url]
+
 
 def enqueue(task, *args, if_down: str = "", countdown: float | None = None) -> bool:
     """Send ``task(*args)`` to the queue (to run ``countdown`` seconds from now, if given);
@@ -22,10 +42,24 @@ def enqueue(task, *args, if_down: str = "", countdown: float | None = None) -> b
     Work is always queued after the change it follows has committed, so a broker outage
     never undoes the change: it only delays the work until whatever catches up (a sweep,
     a person) runs it. ``if_down`` says what that is, for the log line.
+
+    It never makes a request wait long on a sick broker: publishing uses its own short
+    timeouts and no retries (``CELERY_PUBLISH_TRANSPORT_OPTIONS``), and after a failure the
+    broker is skipped for ``CELERY_PUBLISH_BACKOFF`` seconds (every publish in that time
+    returns ``False`` at once), so a bulk of N cancels waits one timeout, not N.
     """
+    url = app.conf.broker_write_url or app.conf.broker_url
+    if not app.conf.task_always_eager and time.monotonic() < _broker_down_until.get(url, 0):
+        logger.warning(
+            "Not queueing %s%r: the broker failed moments ago. %s", task.name, tuple(args), if_down
+        )
+        return False
     try:
-        task.apply_async(args, countdown=countdown)
+        with _publish_pool(url).acquire(block=True, timeout=1) as connection:
+            task.apply_async(args, countdown=countdown, connection=connection, retry=False)
     except Exception:
+        with _lock:
+            _broker_down_until[url] = time.monotonic() + settings.CELERY_PUBLISH_BACKOFF
         logger.warning("Could not queue %s%r. %s", task.name, tuple(args), if_down, exc_info=True)
         return False
     return True

@@ -238,19 +238,46 @@ CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = False
-CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Acknowledgement is set on each task (README "Tasks: delivery guarantees"); the default,
+# for the periodic sweeps, is early: a sweep lost with its worker runs again at the next beat.
+CELERY_TASK_ACKS_LATE = False
+CELERY_TASK_REJECT_ON_WORKER_LOST = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Bulk cancellations run long: on a queue of their own (with their sweep), they never hold
+# PDFs and webhooks back. Every worker consumes both queues unless started with -Q.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = {"celery": {}, "bulk": {}}
+CELERY_TASK_ROUTES = {
+    "credits.run_bulk_cancellation": {"queue": "bulk"},
+    "credits.requeue_bulk_cancellations": {"queue": "bulk"},
+}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # keep LOGGING's format in workers too
 # A cancel must not hang when the broker is down: fail fast (connect and read timeouts; the
 # read timeout stays above kombu's 1 s BRPOP poll of the worker), the sweeps catch up.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# Visibility timeout: a message taken by a worker that dies unacknowledged (late-acked tasks)
+# goes back to the queue after 15 minutes. It must stay above the longest countdown
+# (WEBHOOKS_QUEUE_RETRIES_UP_TO) or that task runs twice; the sweeps (PDFs, webhooks,
+# stale bulk runs) bring lost work back sooner.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "max_retries": 0,
     "socket_connect_timeout": 2,
     "socket_timeout": 3,
+    "visibility_timeout": 900,
 }
 CELERY_TASK_PUBLISH_RETRY = False
+# Publishing after commit (coworking.celery.enqueue, on the request path) waits less: its own
+# connection with half-second timeouts, and after a failure the broker is skipped for
+# CELERY_PUBLISH_BACKOFF seconds (what was not queued waits for the sweeps), so a hung broker
+# costs a request (or a whole admin bulk) one such timeout.
+CELERY_PUBLISH_TRANSPORT_OPTIONS = {
+    "max_retries": 0,
+    "socket_connect_timeout": 0.5,
+    "socket_timeout": 0.5,
+}
+CELERY_PUBLISH_BACKOFF = float(os.environ.get("CELERY_PUBLISH_BACKOFF", "30"))
+CELERY_PUBLISH_POOL_LIMIT = 16  # connections per process, more than its threads
+BULK_CANCELLATION_SWEEP_EVERY = float(os.environ.get("BULK_CANCELLATION_SWEEP_EVERY", "60"))
 # Run by exactly one `celery beat` process (docker-compose.yml's `beat` service).
 CELERY_BEAT_SCHEDULE = {
     # PDFs never queued (broker down at issue or cancel time) or lost.
@@ -264,11 +291,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
-    # Bulk cancellations whose task was never queued (broker down when they started).
+    # Bulk cancellations whose task was never queued (broker down when they started) or
+    # whose worker died mid-run (no heartbeat).
     "credits.requeue_bulk_cancellations": {
         "task": "credits.requeue_bulk_cancellations",
-        "schedule": 60.0,
-        "options": {"expires": 55},
+        "schedule": BULK_CANCELLATION_SWEEP_EVERY,
+        "options": {"expires": BULK_CANCELLATION_SWEEP_EVERY},
     },
     # PDFs that failed for good need a person: a warning in the logs every hour.
     "invoicing.warn_failed_pdfs": {
@@ -327,6 +355,13 @@ CREDIT_NOTE_EMAIL_MAX_RETRIES = env_int("CREDIT_NOTE_EMAIL_MAX_RETRIES", 5)
 # one still `queued` this many seconds after it started is queued again by beat.
 ADMIN_BULK_CANCEL_ASYNC_THRESHOLD = env_int("ADMIN_BULK_CANCEL_ASYNC_THRESHOLD", 200)
 BULK_CANCELLATION_REQUEUE_AFTER = 60
+# A running bulk cancellation whose heartbeat (written every second by its runner) is older
+# than this lost its worker: beat's sweep (every BULK_CANCELLATION_SWEEP_EVERY seconds)
+# queues it again.
+BULK_CANCELLATION_STALE_AFTER = float(os.environ.get("BULK_CANCELLATION_STALE_AFTER", "120"))
+# A selection cancelled within the request stops starting new cancels after this many seconds
+# (well inside gunicorn's 60 s timeout) and reports the rest as not attempted.
+ADMIN_BULK_CANCEL_TIME_BUDGET = float(os.environ.get("ADMIN_BULK_CANCEL_TIME_BUDGET", "20"))
 
 # --- Webhooks: the event outbox and its signed deliveries (webhooks/) -------------------------
 # Where deliveries may go: https only (unless DEBUG), never to loopback, private or link-local
@@ -343,7 +378,8 @@ WEBHOOKS_RETRY_SCHEDULE = tuple(
 WEBHOOKS_RETRY_JITTER = 0.2
 # Retries due within this many seconds are queued with a countdown; later ones are queued by
 # the sweep when due (Redis hands an unacknowledged countdown out again after its visibility
-# timeout, one hour by default, so a longer countdown would run twice).
+# timeout, 15 minutes in CELERY_BROKER_TRANSPORT_OPTIONS, so a longer countdown would run
+# twice).
 WEBHOOKS_QUEUE_RETRIES_UP_TO = 600
 # A worker holds a delivery for WEBHOOKS_TIMEOUT + this; then the sweep takes it back.
 WEBHOOKS_LEASE_MARGIN = float(os.environ.get("WEBHOOKS_LEASE_MARGIN", "30"))

@@ -467,9 +467,19 @@ class CancellableInvoiceAdmin(IssueCreditNoteAdminMixin, InvoiceAdmin):
         """Cancel now and report in messages (returns ``None``), or, for a large selection,
         start a background bulk cancellation and redirect to its progress page."""
         in_background = len(ids) > settings.ADMIN_BULK_CANCEL_ASYNC_THRESHOLD
-        cancel = bulk_cancellation_start if in_background else invoices_cancel_each
         try:
-            outcome = cancel(invoice_ids=ids, actor=request.user, reason=reason, channel=channel)
+            if in_background:
+                outcome = bulk_cancellation_start(
+                    invoice_ids=ids, actor=request.user, reason=reason, channel=channel
+                )
+            else:
+                outcome = invoices_cancel_each(
+                    invoice_ids=ids,
+                    actor=request.user,
+                    reason=reason,
+                    channel=channel,
+                    time_budget=settings.ADMIN_BULK_CANCEL_TIME_BUDGET,
+                )
         except ApplicationError as error:
             self.message_user(request, error.message, messages.ERROR)
             return None
@@ -487,8 +497,9 @@ class CancellableInvoiceAdmin(IssueCreditNoteAdminMixin, InvoiceAdmin):
         )
 
     def _report(self, request, results):
-        """One success message (count and credit note numbers, linked when few) and one
-        warning per invoice skipped or failed."""
+        """One success message (count and credit note numbers, linked when few), one
+        warning per invoice skipped or failed, and one error listing those not attempted
+        (the request's time ran out)."""
         credit_notes = sorted(
             (r.credit_note for r in results if r.credit_note is not None),
             key=lambda note: (note.location_id, note.sequence_number),
@@ -523,6 +534,19 @@ class CancellableInvoiceAdmin(IssueCreditNoteAdminMixin, InvoiceAdmin):
                 text % {"invoice": result.invoice_label, "reason": result.message},
                 messages.WARNING,
             )
+        not_attempted = [
+            r.invoice_label for r in results if r.outcome == BulkCancellationItem.Outcome.PENDING
+        ]
+        if not_attempted:
+            text = ngettext(
+                "Stopped part-way: the time allowed for one request ran out. %(count)d "
+                "invoice was not attempted (nothing changed on it), select it again: %(list)s.",
+                "Stopped part-way: the time allowed for one request ran out. %(count)d "
+                "invoices were not attempted (nothing changed on them), select them again: "
+                "%(list)s.",
+                len(not_attempted),
+            ) % {"count": len(not_attempted), "list": ", ".join(not_attempted)}
+            self.message_user(request, text, messages.ERROR)
         if not results:
             self.message_user(request, gettext("No invoices were selected."), messages.WARNING)
 

@@ -373,6 +373,9 @@ class BulkCancellation(models.Model):
     )
     created_at = models.DateTimeField(_("started at"), auto_now_add=True)
     started_at = models.DateTimeField(_("picked up at"), null=True, blank=True)
+    # Written by the runner as it goes: a run whose heartbeat is older than
+    # BULK_CANCELLATION_STALE_AFTER lost its worker, and beat queues it again.
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     class Meta:

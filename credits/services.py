@@ -36,6 +36,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, models, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -50,6 +51,7 @@ from coworking.money import round_amount
 from coworking.numbering import DocumentType, format_number, next_number
 from coworking.services import ledger_post
 from credits.errors import (
+    CreditedMeanwhile,
     CreditExceedsLine,
     CreditExceedsRate,
     CreditLineNotOnInvoice,
@@ -215,6 +217,7 @@ def credit_note_issue(
     actor: AbstractBaseUser | None,
     channel: str,
     allocation: Allocation | None = None,
+    if_credited: Money | None = None,
 ) -> CreditNote:
     """Credit part of an issued, partially paid or paid invoice; return the credit note.
 
@@ -233,8 +236,10 @@ def credit_note_issue(
     ``InvoiceIsDraft``, ``NothingLeftToCredit`` (cancelled invoice, or a line credited in
     full), ``InvalidCreditNote`` (nothing asked, quantity not positive, a line twice, bad
     reason code or channel...), ``CreditLineNotOnInvoice``, ``TaxRateNotOnInvoice``,
-    ``CreditExceedsLine``, ``CreditExceedsRate``, ``CurrencyMismatch`` or
-    ``InvalidAllocation``.
+    ``CreditExceedsLine``, ``CreditExceedsRate``, ``CurrencyMismatch``,
+    ``InvalidAllocation``, or ``CreditedMeanwhile`` when ``if_credited`` (what the invoice had
+    credited when the note was shown for confirmation) is given and no longer holds, read
+    under the lock: a double submit of a confirmation issues one note.
     """
     request = _partial_request(
         lines=lines, amount=amount, reason=reason, reason_code=reason_code, channel=channel
@@ -247,6 +252,7 @@ def credit_note_issue(
         actor=actor,
         channel=channel,
         allocation=allocation or Allocation(),
+        if_credited=if_credited,
     )
 
 
@@ -400,11 +406,20 @@ def _issue(
     actor,
     channel: str,
     allocation: Allocation,
+    if_credited: Money | None = None,
 ) -> CreditNote:
     started = time.perf_counter()
     with transaction.atomic():
         started_at = timezone.now()
         invoice = invoice_lock(invoice_id=invoice_id, related=("location", "customer"))
+        if if_credited is not None and invoice.amount_credited != if_credited:
+            raise CreditedMeanwhile(
+                _(
+                    "Invoice %(number)s has been credited %(now)s, not %(then)s as when this "
+                    "credit note was shown: another note was issued meanwhile. Check it again."
+                )
+                % {"number": invoice.number, "now": invoice.amount_credited, "then": if_credited}
+            )
         parts = _checked_parts(
             invoice,
             actor=actor,
@@ -961,7 +976,8 @@ def refund_record(
 
 @dataclass(frozen=True)
 class CancellationResult:
-    """What happened to one invoice of a selection: cancelled, skipped or failed."""
+    """What happened to one invoice of a selection: cancelled, skipped, failed or (time ran
+    out before its turn) still pending."""
 
     invoice_id: int
     invoice_label: str
@@ -1002,13 +1018,20 @@ def _cancel_one(
 
 
 def invoices_cancel_each(
-    *, invoice_ids: Sequence[int], actor, reason: str = "", channel: str
+    *,
+    invoice_ids: Sequence[int],
+    actor,
+    reason: str = "",
+    channel: str,
+    time_budget: float | None = None,
 ) -> list[CancellationResult]:
     """Cancel each invoice through ``invoice_cancel``, each in its own transaction.
 
     One refusal or failure does not undo or stop the others. Returns one result per id,
     in id order: ``cancelled`` (with its credit note), ``skipped`` (draft, already
-    cancelled, e.g. a double submit, or gone) or ``failed`` (with the reason). Raises
+    cancelled, e.g. a double submit, or gone), ``failed`` (with the reason) or, when
+    ``time_budget`` seconds ran out before its turn, ``pending`` (not attempted, nothing
+    written: select it again). The first invoice is always attempted. Raises
     ``InvalidCancellation`` before touching anything when the reason is not valid. Called
     inside a transaction, each invoice gets a savepoint instead, and the caller's commit
     decides for all of them.
@@ -1016,16 +1039,25 @@ def invoices_cancel_each(
     reason = _clean_request(reason=reason, channel=channel)
     ids = sorted(set(invoice_ids))
     labels = {invoice.pk: str(invoice) for invoice in Invoice.objects.filter(pk__in=ids)}
-    return [
-        _cancel_one(
-            invoice_id=invoice_id,
-            invoice_label=labels.get(invoice_id, f"#{invoice_id}"),
-            actor=actor,
-            reason=reason,
-            channel=channel,
+    deadline = None if time_budget is None else time.monotonic() + time_budget
+    results = []
+    for invoice_id in ids:
+        label = labels.get(invoice_id, f"#{invoice_id}")
+        if results and deadline is not None and time.monotonic() >= deadline:
+            message = _("not attempted: the time allowed for one request ran out")
+            outcome = BulkCancellationItem.Outcome.PENDING
+            results.append(CancellationResult(invoice_id, label, outcome, message=message))
+            continue
+        results.append(
+            _cancel_one(
+                invoice_id=invoice_id,
+                invoice_label=label,
+                actor=actor,
+                reason=reason,
+                channel=channel,
+            )
         )
-        for invoice_id in ids
-    ]
+    return results
 
 
 def bulk_cancellation_start(
@@ -1067,20 +1099,44 @@ def queue_bulk_cancellation(*, bulk_id: int) -> bool:
 
 
 def bulk_cancellations_requeue() -> list[int]:
-    """Queue again every bulk cancellation still ``queued`` a while
-    (``BULK_CANCELLATION_REQUEUE_AFTER`` seconds) after it was started: its task never
-    reached the broker, or was lost. Returns the ids queued. A task still waiting behind
-    others may be queued twice; running a bulk twice is safe (``bulk_cancellation_run``).
+    """Queue again the bulk cancellations a worker should be running and is not; return
+    their ids.
+
+    - still ``queued`` ``BULK_CANCELLATION_REQUEUE_AFTER`` seconds after they were started:
+      the task never reached the broker, or was lost;
+    - ``running`` with no heartbeat for ``BULK_CANCELLATION_STALE_AFTER`` seconds: the
+      worker died mid-run (its message waits in the broker's unacknowledged set until the
+      visibility timeout). The heartbeat is moved to now as the run is queued, so a run
+      still waiting behind others is not queued again at every sweep.
+
+    A run queued twice is safe: runners share the pending items (``bulk_cancellation_run``)
+    and an invoice is never cancelled twice.
     """
-    cutoff = timezone.now() - datetime.timedelta(seconds=settings.BULK_CANCELLATION_REQUEUE_AFTER)
-    stale = BulkCancellation.objects.filter(
-        status=BulkCancellation.Status.QUEUED, created_at__lt=cutoff
-    ).order_by("pk")
-    return [
-        bulk_id
-        for bulk_id in stale.values_list("pk", flat=True)
-        if queue_bulk_cancellation(bulk_id=bulk_id)
-    ]
+    now = timezone.now()
+    queued_before = now - datetime.timedelta(seconds=settings.BULK_CANCELLATION_REQUEUE_AFTER)
+    silent_since = now - datetime.timedelta(seconds=settings.BULK_CANCELLATION_STALE_AFTER)
+    Status = BulkCancellation.Status
+    never_ran = BulkCancellation.objects.filter(status=Status.QUEUED, created_at__lt=queued_before)
+    with transaction.atomic():
+        stale = list(
+            BulkCancellation.objects.select_for_update(skip_locked=True)
+            .filter(status=Status.RUNNING)
+            .filter(
+                Q(heartbeat_at__lt=silent_since)
+                | Q(heartbeat_at__isnull=True, started_at__lt=silent_since)
+            )
+            .values_list("pk", flat=True)
+        )
+        BulkCancellation.objects.filter(pk__in=stale).update(heartbeat_at=now)
+    for bulk_id in stale:
+        logger.warning(
+            "Bulk cancellation %s: no heartbeat for %s s, its worker is gone; queued again.",
+            bulk_id,
+            settings.BULK_CANCELLATION_STALE_AFTER,
+            extra={"event": "bulk_cancellation.stale", "bulk_cancellation": bulk_id},
+        )
+    ids = sorted({*never_ran.values_list("pk", flat=True), *stale})
+    return [bulk_id for bulk_id in ids if queue_bulk_cancellation(bulk_id=bulk_id)]
 
 
 class _BulkProgress:
@@ -1123,24 +1179,44 @@ class _BulkProgress:
         )
 
 
+class _Heartbeat:
+    """A runner's sign of life on its bulk cancellation, written at most every
+    ``EVERY`` seconds (in its own statement, outside the items' transactions)."""
+
+    EVERY = 1.0
+
+    def __init__(self, bulk_id: int):
+        self.bulk_id, self.last = bulk_id, time.monotonic()
+
+    def beat(self) -> None:
+        if time.monotonic() - self.last >= self.EVERY:
+            BulkCancellation.objects.filter(pk=self.bulk_id).update(heartbeat_at=timezone.now())
+            self.last = time.monotonic()
+
+
 def bulk_cancellation_run(*, bulk_id: int) -> BulkCancellation:
     """Work through the pending items of a bulk cancellation; return it, refreshed.
 
     Each item is claimed (``FOR UPDATE SKIP LOCKED``) and its invoice cancelled through
     ``invoice_cancel`` in one transaction together with the item's outcome, so a crash
     never leaves an invoice cancelled with its item still pending, and two runners (a
-    redelivered task) share the work instead of doing it twice. Items run in id order.
+    redelivered task) share the work instead of doing it twice. Items run in id order. The
+    run keeps a heartbeat (``heartbeat_at``) so that beat can queue it again when its worker
+    dies (``bulk_cancellations_requeue``).
     The bulk is marked ``done`` by whichever runner finds no pending item left. Raises
     ``BulkCancellation.DoesNotExist`` for an unknown id.
     """
     Outcome = BulkCancellationItem.Outcome
     bulk = BulkCancellation.objects.select_related("created_by").get(pk=bulk_id)
+    now = timezone.now()
     BulkCancellation.objects.filter(pk=bulk_id, status=BulkCancellation.Status.QUEUED).update(
-        status=BulkCancellation.Status.RUNNING, started_at=timezone.now()
+        status=BulkCancellation.Status.RUNNING, started_at=now, heartbeat_at=now
     )
     pending = BulkCancellationItem.objects.filter(bulk_id=bulk_id, outcome=Outcome.PENDING)
     progress = _BulkProgress(bulk)
+    heartbeat = _Heartbeat(bulk_id)
     while True:
+        heartbeat.beat()
         with transaction.atomic():
             item = (
                 pending.select_for_update(of=("self",), skip_locked=True)

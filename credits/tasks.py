@@ -30,7 +30,13 @@ from credits.services import bulk_cancellations_requeue
 logger = logging.getLogger(__name__)
 
 
-@shared_task(bind=True, name="credits.render_credit_note_pdf", max_retries=None)
+@shared_task(
+    bind=True,
+    name="credits.render_credit_note_pdf",
+    max_retries=None,
+    acks_late=True,
+    reject_on_worker_lost=False,
+)
 def render_credit_note_pdf(self, credit_note_id: int, force: bool = False) -> str | None:
     """Render and store the PDF of one credit note; retried, then ``failed`` with the reason."""
     return run_render_task(
@@ -52,7 +58,13 @@ def render_missing_pdfs() -> dict:
     return run_sweep(documents.credit_notes_render_missing, kind="credit note", log=logger)
 
 
-@shared_task(bind=True, name="credits.send_credit_note_email", max_retries=None)
+@shared_task(
+    bind=True,
+    name="credits.send_credit_note_email",
+    max_retries=None,
+    acks_late=True,
+    reject_on_worker_lost=False,
+)
 def send_credit_note_email(self, credit_note_id: int) -> bool:
     """E-mail one credit note to its customer, once; retried when the mail server fails."""
     try:
@@ -70,7 +82,7 @@ def send_credit_note_email(self, credit_note_id: int) -> bool:
         ) from error
 
 
-@shared_task(name="credits.run_bulk_cancellation", acks_late=True)
+@shared_task(name="credits.run_bulk_cancellation", acks_late=True, reject_on_worker_lost=True)
 def run_bulk_cancellation(bulk_id: int) -> None:
     """Run a bulk cancellation recorded by ``bulk_cancellation_start``; safe to run twice."""
     from credits.models import BulkCancellation

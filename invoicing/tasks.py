@@ -20,7 +20,13 @@ from invoicing.selectors import invoices_with_failed_pdf
 logger = logging.getLogger(__name__)
 
 
-@shared_task(bind=True, name="invoicing.render_invoice_pdf", max_retries=None)
+@shared_task(
+    bind=True,
+    name="invoicing.render_invoice_pdf",
+    max_retries=None,
+    acks_late=True,
+    reject_on_worker_lost=False,
+)
 def render_invoice_pdf(self, invoice_id: int, force: bool = False) -> str | None:
     """Render and store the PDF of one invoice; retried, then ``failed`` with the reason."""
     return run_render_task(

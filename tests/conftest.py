@@ -106,15 +106,29 @@ def celery_worker(transactional_db):
         yield worker
 
 
+@pytest.fixture
+def processes(tmp_path):
+    """Processes of the test's own (``tests.faults.Processes``: a worker, a server), each in
+    its own session, logging to ``tmp_path``; stopped, group and all, at the end."""
+    from tests.faults import Processes
+
+    started = Processes(tmp_path)
+    yield started
+    started.stop_all()
+
+
 @contextmanager
 def broker_unreachable(url: str = "redis://127.0.0.1:1/0"):
     """Point the Celery app's publishing side at ``url`` (by default a port where nothing
     listens), as if the broker were down."""
+    from coworking import celery as celery_module
     from coworking.celery import app
 
     def reset_pools():
         app._pool = None
         app.amqp._producer_pool = None
+        # enqueue's memory of failed brokers: a port of a stopped Redis may be reused.
+        celery_module._broker_down_until.clear()
 
     original = app.conf.broker_url
     app.conf.broker_url = url

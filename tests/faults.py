@@ -1,5 +1,6 @@
 """Faults a test can inject into real dependencies: a Redis of its own that it stops or
-freezes, a database that goes away. Every wait is bounded."""
+freezes, a database that goes away, processes of its own (a worker) that it kills. Every
+wait is bounded."""
 
 import os
 import signal
@@ -7,9 +8,13 @@ import socket
 import subprocess
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import redis
+from django.conf import settings
 from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def free_port() -> int:
@@ -82,3 +87,40 @@ def database_unreachable():
     finally:
         connection.close()
         settings_dict["HOST"], settings_dict["PORT"] = original
+
+
+def database_url() -> str:
+    db = settings.DATABASES["default"]
+    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+class Processes:
+    """Processes started by the test, each in its own session; stopped (group and all) at the
+    end."""
+
+    def __init__(self, tmp_path: Path):
+        self.tmp_path, self.started = tmp_path, []
+
+    def start(self, name: str, command: list[str], env: dict) -> subprocess.Popen:
+        log = (self.tmp_path / f"{name}.log").open("wb")
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        self.started.append((name, process))
+        return process
+
+    def log(self, name: str) -> str:
+        return (self.tmp_path / f"{name}.log").read_text(errors="replace")
+
+    def stop(self, process: subprocess.Popen) -> None:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+
+    def stop_all(self) -> None:
+        for _name, process in reversed(self.started):
+            self.stop(process)

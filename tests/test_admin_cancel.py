@@ -216,6 +216,28 @@ def test_double_submit_cancels_once_and_reports_the_second_as_skipped(client, st
     ]
 
 
+def test_a_selection_stopped_by_its_time_budget_reports_what_it_did_not_do(
+    client, staff, customer, settings
+):
+    settings.ADMIN_BULK_CANCEL_TIME_BUDGET = 0  # the first is always attempted, then stop
+    invoices = [issued_invoice(customer=customer) for _ in range(3)]
+
+    response = post_action(client, invoices, post="yes", follow=True)
+
+    states = [invoice.state for invoice in refreshed(*invoices)]
+    assert states == [Invoice.State.CANCELLED, Invoice.State.ISSUED, Invoice.State.ISSUED]
+    note = CreditNote.objects.get()
+    assert [(level, re.sub("<[^>]+>", "", text)) for level, text in messages_of(response)] == [
+        (constants.SUCCESS, f"Cancelled 1 invoice; credit note issued: {note.number}."),
+        (
+            constants.ERROR,
+            "Stopped part-way: the time allowed for one request ran out. 2 invoices were not "
+            "attempted (nothing changed on them), select them again: "
+            f"{invoices[1].number}, {invoices[2].number}.",
+        ),
+    ]
+
+
 def test_totals_are_per_currency_and_never_mixed(client, staff, customer):
     eur = [issued_invoice(customer=customer), issued_invoice(customer=customer)]
     gbp = [

@@ -16,6 +16,7 @@ from credits.models import CreditNote
 from invoicing.models import Invoice
 from tests.factories import issued_invoice, staff_user
 from tests.faults import RedisServer, database_unreachable
+from tests.test_admin_cancel import messages_of, post_action
 from tests.test_api_access import assert_problem
 from tests.test_pdf_tasks import broker_unreachable
 
@@ -69,6 +70,26 @@ def test_a_hung_throttle_cache_delays_a_cancel_by_its_timeout_only(
         elapsed = time.monotonic() - started
     assert response.status_code == 201, response.content
     assert elapsed < 3  # two cache timeouts of 0.25 s, and the cancel itself
+
+
+def test_a_hung_broker_costs_an_admin_bulk_one_short_timeout(transactional_db, own_redis, client):
+    """25 cancels, each publishing its PDF task after commit: the first publish waits its
+    half-second timeout, the others skip the broker that just failed (the sweep renders)."""
+    invoices = [issued_invoice() for _ in range(25)]
+    client.force_login(staff_user())
+    own_redis.freeze()
+
+    started = time.monotonic()
+    response = post_action(client, invoices, post="yes", follow=True)
+    elapsed = time.monotonic() - started
+
+    assert response.status_code == 200
+    assert elapsed < 8, elapsed  # was 25 x 3 s (the broker's socket timeout) = 75 s
+    assert messages_of(response)[0][1].startswith("Cancelled 25 invoices;")
+    assert len(messages_of(response)) == 1  # nothing skipped, failed or left out
+    notes = CreditNote.objects.filter(invoice__in=invoices)
+    assert notes.count() == 25
+    assert set(notes.values_list("pdf_status", flat=True)) == {CreditNote.PdfStatus.PENDING}
 
 
 def test_the_throttle_still_limits_while_its_cache_is_up(

@@ -10,7 +10,6 @@ import os
 import re
 import secrets
 import shlex
-import signal
 import socket
 import subprocess
 import sys
@@ -18,25 +17,19 @@ from pathlib import Path
 
 import pytest
 import yaml
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 
 from credits.models import CreditNote
 from tests.conftest import wait_until
 from tests.factories import issued_invoice, staff_user
+from tests.faults import database_url, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 MISSING_KEY = "DJANGO_SECRET_KEY is not set"
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def compose(service: str, key: str = "command") -> list[str]:
@@ -49,50 +42,6 @@ def compose(service: str, key: str = "command") -> list[str]:
     else:
         command = value[key]
     return [part.replace("$$", "$") for part in command]
-
-
-def database_url() -> str:
-    db = settings.DATABASES["default"]
-    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-class Processes:
-    """Processes started by the test, each in its own session; stopped (group and all) at the
-    end."""
-
-    def __init__(self, tmp_path: Path):
-        self.tmp_path, self.started = tmp_path, []
-
-    def start(self, name: str, command: list[str], env: dict) -> subprocess.Popen:
-        log = (self.tmp_path / f"{name}.log").open("wb")
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        self.started.append((name, process))
-        return process
-
-    def log(self, name: str) -> str:
-        return (self.tmp_path / f"{name}.log").read_text(errors="replace")
-
-    def stop(self, process: subprocess.Popen) -> None:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
-
-    def stop_all(self) -> None:
-        for _name, process in reversed(self.started):
-            self.stop(process)
-
-
-@pytest.fixture
-def processes(tmp_path):
-    started = Processes(tmp_path)
-    yield started
-    started.stop_all()
 
 
 @pytest.fixture

@@ -20,14 +20,14 @@ from webhooks import delivery, outbox
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="webhooks.dispatch_event", acks_late=True)
+@shared_task(name="webhooks.dispatch_event", acks_late=True, reject_on_worker_lost=True)
 def dispatch_event(event_id: str) -> int:
     """Dispatch one event (idempotent) and queue its deliveries; return how many."""
     created = outbox.event_dispatch(event_id=event_id)
     return delivery.queue_deliveries(delivery_ids=created)
 
 
-@shared_task(name="webhooks.deliver", acks_late=True)
+@shared_task(name="webhooks.deliver", acks_late=True, reject_on_worker_lost=False)
 def deliver(delivery_id: int) -> None:
     """One attempt of one delivery; nothing happens if it is not due or another worker
     has it."""
