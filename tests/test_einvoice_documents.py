@@ -16,15 +16,20 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import IntegrityError, InternalError, connection, transaction
+from django.utils import translation
+from django.utils.translation import gettext
+from djmoney.money import Money
 from facturx import parse_ubl_cii_xml
 
+from coworking.documents.rendering import document_language
 from coworking.einvoice import UnknownSyntax, parties
 from coworking.einvoice.document import Syntax
 from coworking.einvoice.syntax import render
 from coworking.einvoice.validation import ARTEFACTS, validate
 from coworking.models import ExchangeRate
 from credits.einvoice import credit_note_document, credit_note_einvoice
-from credits.services import invoice_cancel
+from credits.models import CreditNote, ReasonCode
+from credits.services import AmountCredit, LineCredit, credit_note_issue, invoice_cancel
 from invoicing.einvoice import invoice_document, invoice_einvoice
 from invoicing.errors import InvoiceIsDraft
 from invoicing.models import Channel, Invoice
@@ -190,6 +195,62 @@ def test_every_shape_validates_as_invoice_and_as_credit_note(shape, syntax):
     assert all(Decimal(line["BT-129"]) > 0 for line in terms["BG-25"])
 
 
+PARTIAL_SHAPES = [
+    "several rates",
+    "zero rated",
+    "exempt",
+    "reverse charge to an EU business",
+    "in USD from a location paying VAT in EUR",
+    "French location, service periods, two rates",
+]
+
+
+@pytest.mark.parametrize("syntax", Syntax.values)
+@pytest.mark.parametrize("shape", PARTIAL_SHAPES)
+def test_partial_credit_notes_validate_by_quantity_by_amount_and_the_remainder(shape, syntax):
+    """A quantity of one line, then a goodwill amount at the first line's rate, then the
+    cancel of what is left (one line per rate where an amount was credited): each note passes
+    the EN 16931 rules with no fatal finding, refers to its invoice, states the customer
+    reason (BT-22) and adds up to what it credits."""
+    invoice = SHAPES[shape]()
+    codes = (ReasonCode.SERVICE_NOT_USED, ReasonCode.GOODWILL)
+    line = max(invoice.lines.all(), key=lambda line: (line.quantity, -line.position))
+    first = invoice.lines.get(position=1)
+    by_quantity = credit_note_issue(
+        invoice=invoice,
+        lines=[LineCredit(invoice_line=line.pk, quantity=min(line.quantity, Decimal("1")) / 2)],
+        reason="Internal: booked twice",
+        reason_code=codes[0],
+        actor=None,
+        channel=Channel.CLI,
+    )
+    by_amount = credit_note_issue(
+        invoice=invoice,
+        amount=AmountCredit(
+            value=Money("5.00", invoice.currency), tax_rate=first.tax_rate, description="Goodwill"
+        ),
+        reason_code=codes[1],
+        actor=None,
+        channel=Channel.CLI,
+    )
+    remainder = invoice_cancel(invoice=invoice, actor=None, channel=Channel.CLI)
+    assert remainder.lines.filter(invoice_line__isnull=True).exists()
+
+    with translation.override(document_language(invoice.customer)):
+        reasons = [gettext("Reason: %(reason)s") % {"reason": code.label} for code in codes]
+    for note, reason in zip((by_quantity, by_amount), reasons, strict=True):
+        terms = valid_terms(credit_note_einvoice(credit_note=note, syntax=syntax))
+        assert terms["BT-3"] == "381"
+        assert terms["BG-3"] == [{"BT-25": invoice.number, "BT-26": invoice.issue_date}]
+        assert Decimal(terms["BT-112"]) == -note.total.amount > 0
+        assert terms["BG-1"] == [{"BT-22": reason}]  # in the customer's language
+        assert len(terms["BG-25"]) == 1
+    terms = valid_terms(credit_note_einvoice(credit_note=remainder, syntax=syntax))
+    assert Decimal(terms["BT-112"]) == -remainder.total.amount
+    credited = sum(-note.total.amount for note in (by_quantity, by_amount, remainder))
+    assert credited == invoice.total.amount
+
+
 @pytest.mark.parametrize("syntax", Syntax.values)
 def test_reverse_charge_states_the_reason_and_both_vat_ids(syntax):
     invoice = reverse_charge_to_an_eu_business()
@@ -320,6 +381,10 @@ def test_a_credit_note_keeps_the_invoices_reference_rate_and_vat_currency():
 
 def test_validate_einvoices_command_passes_on_the_demo_and_fails_on_a_broken_document():
     call_command("seed_demo", "--invoices", "40")
+    partial = CreditNote.objects.filter(cancels_invoice=False)
+    assert partial.filter(lines__invoice_line__isnull=False).exists()  # by quantity
+    assert partial.filter(lines__invoice_line__isnull=True).exists()  # an amount
+    assert partial.filter(invoice__state="cancelled").exists()  # then the rest cancelled
     call_command("validate_einvoices")
     invoice = Invoice.objects.filter(state="issued").first()
     # An invoice from before parties were frozen (read live) whose customer was migrated

@@ -7,14 +7,16 @@ VAT shapes an operator meets are all there: standard-rated memberships billed pe
 (with their service period), several rates on one invoice, zero-rated printed matter in
 London, exempt office letting in Amsterdam, reverse-charge services to businesses in other
 EU countries, and invoices in US dollars from Amsterdam (their VAT also stated in euros at
-the recorded exchange rate).
+the recorded exchange rate). Credit notes: whole cancels, and partial ones (a quantity of a
+line, a goodwill amount, a partial note then the remainder cancelled) in every location and
+currency.
 """
 
 import datetime
 import os
 import random
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
@@ -23,7 +25,15 @@ from djmoney.money import Money
 from stdnum.util import get_cc_module
 
 from coworking.models import Customer, ExchangeRate, Location
-from credits.services import invoice_cancel
+from credits.models import ReasonCode
+from credits.services import (
+    Allocation,
+    AmountCredit,
+    LineCredit,
+    Rest,
+    credit_note_issue,
+    invoice_cancel,
+)
 from invoicing.models import Channel, Invoice, Payment
 from invoicing.services import LineInput, invoice_create_draft, invoice_issue, payment_record
 
@@ -173,7 +183,6 @@ class Command(BaseCommand):
             locations = self._locations()
             customers = self._customers(rng, locations)
             self._exchange_rates(rng, first_day=first_day, last_day=today)
-        counts = {state: 0 for state in Invoice.State.values}
         for i in range(invoices):
             customer = rng.choice(customers)
             issue_date = today - datetime.timedelta(days=int((invoices - i) * 300 / invoices))
@@ -187,7 +196,6 @@ class Command(BaseCommand):
             )
             roll = rng.random()
             if roll < 0.08:
-                counts["draft"] += 1
                 continue
             invoice = invoice_issue(invoice=invoice, issue_date=issue_date)
             if invoice.state == Invoice.State.ISSUED and roll < 0.60:
@@ -203,20 +211,22 @@ class Command(BaseCommand):
                     invoice=invoice, amount=half, method=Payment.Method.CARD, received_on=issue_date
                 )
             if 0.75 <= roll < 0.82 or (0.55 <= roll < 0.58):
-                invoice = invoice_cancel(
+                invoice_cancel(
                     invoice=invoice,
                     actor=None,
                     reason="Demo: booking cancelled",
                     channel=Channel.SYSTEM,
-                ).invoice
-            invoice.refresh_from_db()
-            counts[invoice.state] += 1
+                )
+        partial = self._partial_credit_notes()
+        counts = {
+            state: Invoice.objects.filter(state=state).count() for state in Invoice.State.values
+        }
         user = self._ensure_admin()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Seeded {len(locations)} locations, {len(customers)} customers, {invoices} invoices "
                 + ", ".join(f"{n} {state}" for state, n in counts.items())
-                + "."
+                + f"; {partial} partial credit notes."
             )
         )
         self.stdout.write(
@@ -225,6 +235,56 @@ class Command(BaseCommand):
                 "(demo only; change it anywhere real)."
             )
         )
+
+    def _partial_credit_notes(self) -> int:
+        """In each location and currency, the first three open invoices get partial credit
+        notes (their number is returned): half of a line's quantity (refunded when the invoice was paid), a goodwill
+        amount at the first line's rate, and a line credited then the remainder cancelled.
+        Issued last, so every note is dated today, after the invoices it corrects."""
+        issued = 0
+        open_invoices = (
+            Invoice.objects.filter(state__in=[Invoice.State.ISSUED, Invoice.State.PAID])
+            .prefetch_related("lines")
+            .order_by("location_id", "currency", "sequence_number")
+        )
+        taken: dict[tuple[int, str], int] = {}
+        for invoice in open_invoices:
+            kind = taken.get((invoice.location_id, invoice.currency), 0)
+            if kind >= 3:
+                continue
+            taken[(invoice.location_id, invoice.currency)] = kind + 1
+            lines = sorted(invoice.lines.all(), key=lambda line: (-line.quantity, line.position))
+            request = {"actor": None, "channel": Channel.SYSTEM, "invoice": invoice}
+            if kind == 1 or lines[0].quantity < 2:
+                first = invoice.lines.all()[0]
+                goodwill = max((first.net.amount / 10).quantize(Decimal("0.01")), Decimal("0.01"))
+                credit_note_issue(
+                    **request,
+                    amount=AmountCredit(
+                        value=Money(goodwill, invoice.currency),
+                        tax_rate=first.tax_rate,
+                        description="Goodwill: air conditioning out of order",
+                    ),
+                    reason_code=ReasonCode.GOODWILL,
+                    reason="Demo: goodwill",
+                )
+            else:
+                half = (lines[0].quantity / 2).to_integral_value(rounding=ROUND_DOWN)
+                credit_note_issue(
+                    **request,
+                    lines=[LineCredit(invoice_line=lines[0].pk, quantity=half)],
+                    reason_code=ReasonCode.SERVICE_NOT_USED,
+                    reason="Demo: not used",
+                    allocation=Allocation(
+                        rest=Rest.REFUND
+                        if invoice.state == Invoice.State.PAID
+                        else Rest.ACCOUNT_CREDIT
+                    ),
+                )
+            issued += 1
+            if kind == 2:
+                invoice_cancel(**request, reason="Demo: the rest cancelled")
+        return issued
 
     def _ensure_admin(self):
         User = get_user_model()
