@@ -4,8 +4,6 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.paginator import Paginator
 from django.urls import reverse
-from django.utils.html import format_html_join
-from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
@@ -174,7 +172,7 @@ class LocationAdmin(ListTitleMixin, admin.ModelAdmin):
             {
                 "fields": [
                     "default_currency", "vat_currency", "default_tax_rate", "invoice_prefix",
-                    "credit_note_prefix", "email_documents", "members_may_cancel",
+                    "credit_note_prefix", "language", "email_documents", "members_may_cancel",
                 ]
             },
         ),
@@ -201,8 +199,12 @@ LEDGER_PAGE_SIZE = 25
 
 @admin.register(Customer)
 class CustomerAdmin(ListTitleMixin, admin.ModelAdmin):
-    """Customers, with their balance per currency and their ledger by document date, newest
-    first, with the running balance after each entry.
+    """Customers, each shown as an account: its balance per currency, and its ledger by
+    document date, newest first, with the running balance after each entry (invoices,
+    payments, credit notes, refunds and credit settled outside); then its details. The location of a customer never changes (its documents are the location's),
+    and a customer with documents is never deleted (the database protects them), so neither
+    is offered. ``invoicing.admin`` extends this page with the available credit, the credit
+    applied to invoices and the printable statement.
 
     The ledger is a paginated section of the change page (``?ledger_page=N``) rather than
     an inline: an inline would load every entry of a long-standing customer at once.
@@ -213,11 +215,10 @@ class CustomerAdmin(ListTitleMixin, admin.ModelAdmin):
     list_select_related = ["location"]
     search_fields = ["billing_name", "billing_email", "tax_id"]
     raw_id_fields = ["portal_user"]
-    readonly_fields = ["balance"]
     change_form_template = "admin/coworking/customer/change_form.html"
     fieldsets = [
         (None, {"fields": ["location", "kind", "billing_name", "billing_email", "language",
-                           "portal_user", "balance"]}),
+                           "portal_user"]}),
         (
             _("Billing address"),
             {
@@ -235,32 +236,35 @@ class CustomerAdmin(ListTitleMixin, admin.ModelAdmin):
         (_("E-invoicing (Peppol)"), {"fields": ["electronic_address_scheme", "electronic_address"]}),
     ]  # fmt: skip
 
-    @admin.display(description=_("balance (negative = credit held)"))
-    def balance(self, obj):
-        if obj.pk is None:
-            return "-"
-        balances = customer_balance(customer=obj)
-        if not balances:
-            return "-"
-        return format_html_join(
-            mark_safe("<br>"),
-            '<span class="balance" data-currency="{}">{}</span>',
-            ((m.currency, money_html(m)) for m in balances.values()),
-        )
+    def get_readonly_fields(self, request, obj=None):
+        return ["location"] if obj is not None else []
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = dict(extra_context or {})
-        customer = self.get_object(request, unquote(object_id))
-        if customer is not None:
-            paginator = Paginator(customer_ledger(customer=customer), LEDGER_PAGE_SIZE)
-            page = paginator.get_page(request.GET.get("ledger_page"))
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and (obj.invoices.exists() or obj.ledger_entries.exists()):
+            return False
+        return super().has_delete_permission(request, obj)
 
-            def page_url(number):
-                query = request.GET.copy()
-                query["ledger_page"] = number
-                return f"?{query.urlencode()}"
+    def account_currencies(self, customer: Customer) -> list[dict]:
+        """One row per currency of the customer's account: its ``currency`` and ``balance``
+        (``invoicing.admin`` adds the available credit)."""
+        return [
+            {"currency": currency, "balance": balance}
+            for currency, balance in customer_balance(customer=customer).items()
+        ]
 
-            extra_context["ledger"] = {
+    def account_context(self, request, customer: Customer) -> dict:
+        """What the account section of the page shows (``invoicing.admin`` adds to it)."""
+        paginator = Paginator(customer_ledger(customer=customer), LEDGER_PAGE_SIZE)
+        page = paginator.get_page(request.GET.get("ledger_page"))
+
+        def page_url(number):
+            query = request.GET.copy()
+            query["ledger_page"] = number
+            return f"?{query.urlencode()}"
+
+        return {
+            "currencies": self.account_currencies(customer),
+            "ledger": {
                 "page": page,
                 "entries": [self._ledger_row(entry) for entry in page],
                 "first_url": page_url(1) if page.number > 1 else "",
@@ -269,21 +273,35 @@ class CustomerAdmin(ListTitleMixin, admin.ModelAdmin):
                 "last_url": (
                     page_url(paginator.num_pages) if page.number < paginator.num_pages else ""
                 ),
-            }
+            },
+        }
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = dict(extra_context or {})
+        customer = self.get_object(request, unquote(object_id))
+        if customer is not None:
+            extra_context["account"] = self.account_context(request, customer)
+            extra_context.setdefault("title", _("Customer account"))
         return super().change_view(request, object_id, form_url, extra_context)
 
     @staticmethod
     def _ledger_row(entry: LedgerEntry) -> dict:
-        if entry.credit_note_id:
+        """The entry with its document (linked where the admin has a page for it) and, for
+        payments and refunds, the invoice they concern."""
+        if entry.refund_id:
+            refund = entry.refund
+            document, url = refund.reference or refund.get_kind_display(), ""
+        elif entry.credit_note_id:
             document, url = entry.credit_note, "admin:credits_creditnote_change"
         elif entry.payment_id:
             document, url = entry.payment, "admin:invoicing_payment_change"
         else:
             document, url = entry.invoice, "admin:invoicing_invoice_change"
+        related = entry.payment_id or entry.refund_id
         return {
             "entry": entry,
             "balance": Money(entry.running_balance, entry.amount_currency),
             "document": str(document),
-            "document_url": reverse(url, args=[document.pk]),
-            "invoice": str(entry.invoice) if entry.payment_id else "",
+            "document_url": reverse(url, args=[document.pk]) if url else "",
+            "invoice": str(entry.invoice) if related and entry.invoice_id else "",
         }

@@ -113,6 +113,13 @@ class Location(PostalAddress, ElectronicAddress):
     credit_note_prefix = models.CharField(
         _("credit note number prefix"), max_length=10, unique=True
     )
+    language = models.CharField(
+        _("document language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text=_("The language of its documents and e-mails, unless a customer has its own."),
+    )
     email_documents = models.BooleanField(
         _("e-mail documents to customers"),
         default=False,
@@ -225,7 +232,13 @@ class Customer(PostalAddress, ElectronicAddress):
         help_text=_("Quoted on every invoice unless the invoice has its own (e.g. a PO)."),
     )
     language = models.CharField(
-        _("language"), max_length=8, choices=settings.LANGUAGES, default="en"
+        _("document language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        blank=True,
+        default="",
+        help_text=_("The language of the customer's documents and e-mails; empty: the "
+                    "location's."),
     )
     portal_user = models.OneToOneField(
         settings.AUTH_USER_MODEL,

@@ -11,8 +11,8 @@ import datetime
 from collections.abc import Callable
 from decimal import Decimal
 
-from django.db.models import F, QuerySet
-from django.db.models.functions import Coalesce
+from django.db.models import DateField, F, QuerySet
+from django.db.models.functions import Coalesce, TruncDate
 from djmoney.money import Money
 
 from coworking.models import Customer, ExchangeRate, LedgerEntry, Location
@@ -35,16 +35,22 @@ def customer_balance(*, customer: Customer) -> dict[str, Money]:
 
 def customer_ledger(*, customer: Customer, currency: str | None = None) -> QuerySet[LedgerEntry]:
     """The customer's entries as an account statement reads them: by the date of their
-    document (invoice date, payment received on, credit note date), newest first, each with
+    document (invoice date, payment received on, credit note date, refund recorded on),
+    newest first, each with
     that ``document_date`` and the ``running_balance`` of its currency after it; the source
     documents joined. The running balance is computed by the database over every entry,
     so any page of the list shows the right figures."""
+    # A refund is dated when it was recorded (it has no document of its own).
     document_date = Coalesce(
-        F("payment__received_on"), F("credit_note__issue_date"), F("invoice__issue_date")
+        F("payment__received_on"),
+        TruncDate("refund__created_at"),
+        F("credit_note__issue_date"),
+        F("invoice__issue_date"),
+        output_field=DateField(),
     )
     entries = (
         LedgerEntry.objects.filter(customer=customer)
-        .select_related("invoice", "payment", "credit_note")
+        .select_related("invoice", "payment", "credit_note", "refund")
         .annotate(document_date=document_date)
         .annotate(
             running_balance=MoneyRunningSum(

@@ -196,7 +196,9 @@ AUTH_PASSWORD_VALIDATORS = [
 # The admin speaks the browser's language among LANGUAGES; English is written the European
 # way (day-month-year, 24-hour clock: coworking/formats/, coworking/l10n.py).
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English"), ("fr", "Français")]
+# Documents and e-mails are in the customer's language, else its location's
+# (``coworking.documents.rendering.document_language``).
+LANGUAGES = [("en", "English"), ("fr", "Français"), ("de", "Deutsch"), ("nl", "Nederlands")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 FORMAT_MODULE_PATH = ["coworking.formats"]
 TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "Europe/Amsterdam")

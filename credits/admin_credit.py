@@ -4,16 +4,18 @@ Three steps on one URL (``<id>/credit-note/``), built from Django forms and a fo
 shows the invoice's lines with what each has left to credit, a quantity per line, an
 optional amount line, reason, reason code and where any excess goes; a POST shows the credit
 note as ``credits.services.credit_note_preview`` computes it (nothing written); posting that
-page again with ``post=yes`` issues it through ``credit_note_issue``. Bad input comes back as
-form errors; an error of the service (a concurrent note took the line...) as a form error
-too, with nothing written.
+page again with ``post=yes`` issues it through ``credit_note_issue``, only if the invoice's
+credited amount is still the one the confirmation was computed from (``if_credited``, checked
+under the invoice's lock), so a double submit or a note issued meanwhile by someone else is
+refused rather than issued twice. Bad input comes back as form errors; an error of the
+service (a concurrent note took the line...) as a form error too, with nothing written.
 
 ``<id>/credit-note-preview/`` serves the PDF of the unsaved note (the same renderer as the
 stored PDF, marked as a preview, without a number): the same query as the form, or
 ``?cancel=1`` for what cancelling the invoice would issue. It writes nothing.
 """
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.contrib import messages
@@ -29,6 +31,7 @@ from djmoney.money import Money
 
 from coworking.documents.rendering import PdfRenderError
 from coworking.errors import ApplicationError
+from credits.errors import InvalidCreditNote
 from credits.models import ReasonCode
 from credits.pdf import credit_note_pdf_bytes
 from credits.policies import CANCEL_PERMISSION, CREDIT_PERMISSION, credit_refusal
@@ -207,7 +210,12 @@ class IssueCreditNoteAdminMixin:
             actor = {"actor": request.user, "channel": Channel.ADMIN}
             try:
                 if data.get("post") == "yes":
-                    note = credit_note_issue(invoice=invoice.pk, **kwargs, **actor)
+                    note = credit_note_issue(
+                        invoice=invoice.pk,
+                        **kwargs,
+                        **actor,
+                        if_credited=self._confirmed_credited(data, currency=invoice.currency),
+                    )
                 else:
                     preview = credit_note_preview(invoice=invoice, **kwargs, **actor)
             except ApplicationError as error:
@@ -248,6 +256,17 @@ class IssueCreditNoteAdminMixin:
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, self.issue_credit_note_template, context)
+
+    @staticmethod
+    def _confirmed_credited(data, *, currency: str) -> Money:
+        """What the invoice had credited when the confirmation page was shown (its
+        ``if_credited``): issuing checks it still holds, so a double submit issues once."""
+        try:
+            return Money(Decimal(data.get("if_credited", "")), currency)
+        except (InvalidOperation, ValueError):
+            raise InvalidCreditNote(
+                gettext("This confirmation page is out of date: check the credit note again.")
+            ) from None
 
     def credit_note_preview_view(self, request, object_id):
         """The PDF of the credit note the form's query (or ``cancel=1``) would issue, marked

@@ -172,7 +172,8 @@ def credit_note_send_email(*, credit_note: CreditNote | int) -> bool:
                 "customer": note.customer,
                 **customer_context(credit_note=note, fmt=Formatter(language)),
             }
-            subject = _("Credit note %(number)s from %(location)s") % {
+            subject = _("%(title)s %(number)s from %(location)s") % {
+                "title": context["title"],
                 "number": note.number,
                 "location": note.location.legal_name,
             }

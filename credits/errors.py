@@ -60,6 +60,16 @@ class NothingLeftToCredit(StateConflict):
     skip_reason = _("nothing left to credit")
 
 
+class CreditedMeanwhile(StateConflict):
+    """Another credit note was issued on the invoice after the one asked for was shown for
+    confirmation (a double submit, or two staff at once): what was confirmed no longer holds."""
+
+    code = Code.INVOICE_CREDITED_MEANWHILE
+    default_message = _(
+        "Another credit note was issued on this invoice since this one was shown; check it again."
+    )
+
+
 class CreditNotAllowed(NotAllowed):
     code = Code.CREDIT_NOT_ALLOWED
     default_message = _("You are not allowed to issue credit notes.")

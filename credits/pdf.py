@@ -8,6 +8,7 @@ bytes.
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import pgettext_lazy
 
 from coworking.documents.rendering import Formatter
 from credits.einvoice import credit_note_document
@@ -15,14 +16,25 @@ from credits.models import CreditNote
 from invoicing.pdf import document_pdf_bytes
 
 
+def cancels_in_full(credit_note: CreditNote) -> bool:
+    """A note for the whole invoice cancels it; any other (a part, or what earlier notes
+    left) corrects it, and shows only the lines it credits."""
+    return credit_note.total == -credit_note.invoice.total
+
+
+def credit_note_title(*, full: bool):
+    """The document's title, lazily translated: a "Credit note" in English and Dutch
+    ("Creditnota"), an "Avoir" in French; German names a correction "Rechnungskorrektur" and a
+    full cancellation "Stornorechnung" (a "Gutschrift" would be self-billing)."""
+    return pgettext_lazy("full cancellation", "Credit note") if full else _lazy("Credit note")
+
+
 def customer_context(*, credit_note: CreditNote, fmt: Formatter) -> dict:
     """What the PDF and the e-mail tell the customer beyond the figures, in ``fmt``'s
     language: which invoice the note cancels or corrects, the customer-facing reason (never
     the internal one), and where its amount went, one sentence per part that holds an
     amount (so "stays as credit on your account" only when some of it did)."""
-    # A note for the whole invoice cancels it; any other (a part, or what earlier notes left)
-    # corrects it, and shows only the lines it credits.
-    full = credit_note.total == -credit_note.invoice.total
+    full = cancels_in_full(credit_note)
     reference = (
         _("Cancels invoice %(number)s of %(date)s")
         if full
@@ -41,6 +53,7 @@ def customer_context(*, credit_note: CreditNote, fmt: Formatter) -> dict:
         "cancels": reference
         % {"number": credit_note.invoice_number, "date": fmt.date(credit_note.invoice_issue_date)},
         "full": full,
+        "title": credit_note_title(full=full),
         "reason": credit_note.customer_reason,
         "allocation": [
             sentence % {"amount": fmt.money(amount)} for amount, sentence in parts if amount.amount
@@ -61,7 +74,7 @@ def credit_note_pdf_bytes(*, credit_note: CreditNote, lines=None, preview=False)
 
     return document_pdf_bytes(
         document=credit_note,
-        title=_lazy("Credit note"),
+        title=credit_note_title(full=cancels_in_full(credit_note)),
         template="documents/credit_note.html",
         values=credit_note_document(credit_note=credit_note, lines=lines),
         extra_context=extra_context,

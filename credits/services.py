@@ -51,6 +51,7 @@ from coworking.money import round_amount
 from coworking.numbering import DocumentType, format_number, next_number
 from coworking.services import ledger_post
 from credits.errors import (
+    CreditedMeanwhile,
     CreditExceedsLine,
     CreditExceedsRate,
     CreditLineNotOnInvoice,
@@ -216,6 +217,7 @@ def credit_note_issue(
     actor: AbstractBaseUser | None,
     channel: str,
     allocation: Allocation | None = None,
+    if_credited: Money | None = None,
 ) -> CreditNote:
     """Credit part of an issued, partially paid or paid invoice; return the credit note.
 
@@ -234,8 +236,10 @@ def credit_note_issue(
     ``InvoiceIsDraft``, ``NothingLeftToCredit`` (cancelled invoice, or a line credited in
     full), ``InvalidCreditNote`` (nothing asked, quantity not positive, a line twice, bad
     reason code or channel...), ``CreditLineNotOnInvoice``, ``TaxRateNotOnInvoice``,
-    ``CreditExceedsLine``, ``CreditExceedsRate``, ``CurrencyMismatch`` or
-    ``InvalidAllocation``.
+    ``CreditExceedsLine``, ``CreditExceedsRate``, ``CurrencyMismatch``,
+    ``InvalidAllocation``, or ``CreditedMeanwhile`` when ``if_credited`` (what the invoice had
+    credited when the note was shown for confirmation) is given and no longer holds, read
+    under the lock: a double submit of a confirmation issues one note.
     """
     request = _partial_request(
         lines=lines, amount=amount, reason=reason, reason_code=reason_code, channel=channel
@@ -248,6 +252,7 @@ def credit_note_issue(
         actor=actor,
         channel=channel,
         allocation=allocation or Allocation(),
+        if_credited=if_credited,
     )
 
 
@@ -401,11 +406,20 @@ def _issue(
     actor,
     channel: str,
     allocation: Allocation,
+    if_credited: Money | None = None,
 ) -> CreditNote:
     started = time.perf_counter()
     with transaction.atomic():
         started_at = timezone.now()
         invoice = invoice_lock(invoice_id=invoice_id, related=("location", "customer"))
+        if if_credited is not None and invoice.amount_credited != if_credited:
+            raise CreditedMeanwhile(
+                _(
+                    "Invoice %(number)s has been credited %(now)s, not %(then)s as when this "
+                    "credit note was shown: another note was issued meanwhile. Check it again."
+                )
+                % {"number": invoice.number, "now": invoice.amount_credited, "then": if_credited}
+            )
         parts = _checked_parts(
             invoice,
             actor=actor,

@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Case, DecimalField, F, Q, Value, When
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, ngettext_lazy
 
 from coworking.admin import (
+    CustomerAdmin,
     InputFilter,
     ListTitleMixin,
     ReadOnlyAdminMixin,
@@ -33,12 +34,15 @@ from coworking.admin import (
     money_display,
     render_pdfs_in_request,
 )
+from coworking.documents.rendering import PdfRenderError
 from coworking.einvoice.admin import EInvoiceDownloads
 from coworking.errors import ApplicationError
+from coworking.models import Customer
 from coworking.money import MAX_DIGITS, money_html
 from invoicing.documents import invoices_render_pdfs
 from invoicing.einvoice import invoice_einvoice
 from invoicing.models import Invoice, InvoiceLine, Payment
+from invoicing.selectors import available_credit
 from invoicing.services import (
     LineInput,
     invoice_draft_set_lines,
@@ -46,6 +50,7 @@ from invoicing.services import (
     payment_check,
     payment_record,
 )
+from invoicing.statements import customer_statement_pdf_bytes, statement_period_error
 
 
 class LargeTablePaginator(Paginator):
@@ -528,3 +533,90 @@ class PaymentAdmin(ListTitleMixin, admin.ModelAdmin):
             self.message_user(request, refused, messages.ERROR)
             return HttpResponseRedirect(request.path)
         return super().response_add(request, obj, post_url_continue)
+
+
+class StatementForm(forms.Form):
+    start = forms.DateField()
+    end = forms.DateField()
+
+    def clean(self):
+        data = super().clean()
+        if error := statement_period_error(start=data.get("start"), end=data.get("end")):
+            raise forms.ValidationError(error)
+        return data
+
+
+admin.site.unregister(Customer)
+
+
+@admin.register(Customer)
+class CustomerAccountAdmin(CustomerAdmin):
+    """The customer's account page (``coworking.admin.CustomerAdmin``) with what invoicing
+    knows: the account credit available per currency (``available_credit``) beside the
+    balance, the credit applied to invoices (payments from account credit are not ledger
+    entries: they move credit onto an invoice, not the balance), and the printable
+    statement of a period (``invoicing.statements``)."""
+
+    CREDIT_APPLIED_SHOWN = 20
+
+    def account_currencies(self, customer):
+        rows = super().account_currencies(customer)
+        for row in rows:
+            row["available_credit"] = available_credit(customer=customer, currency=row["currency"])
+        return rows
+
+    def account_context(self, request, customer):
+        today = timezone.localdate()
+        credit_applied = (
+            Payment.objects.filter(invoice__customer=customer, method=Payment.Method.ACCOUNT_CREDIT)
+            .select_related("invoice")
+            .order_by("-received_on", "-pk")[: self.CREDIT_APPLIED_SHOWN]
+        )
+        return {
+            **super().account_context(request, customer),
+            "shows_credit": True,
+            "credit_applied": list(credit_applied),
+            "statement_url": reverse("admin:coworking_customer_statement", args=[customer.pk]),
+            "statement_start": today.replace(month=1, day=1),
+            "statement_end": today,
+        }
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/statement/",
+                self.admin_site.admin_view(self.statement_view),
+                name="coworking_customer_statement",
+            ),
+            *super().get_urls(),
+        ]
+
+    def statement_view(self, request, object_id):
+        """GET ``?start=YYYY-MM-DD&end=YYYY-MM-DD``: the customer statement of that period as
+        a PDF download; a period that is not one goes back to the page with a message."""
+        customer = self.get_object(request, unquote(object_id))
+        if customer is None:
+            raise Http404(_("No such customer."))
+        if not self.has_view_permission(request, customer):
+            raise PermissionDenied
+        form = StatementForm(request.GET)
+        if not form.is_valid():
+            errors = [str(e) for field_errors in form.errors.values() for e in field_errors]
+            self.message_user(
+                request,
+                _("No statement: %(errors)s") % {"errors": " ".join(errors)},
+                messages.ERROR,
+            )
+            return redirect(reverse("admin:coworking_customer_change", args=[customer.pk]))
+        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+        try:
+            data = customer_statement_pdf_bytes(
+                customer=customer, start=start, end=end, today=timezone.localdate()
+            )
+        except (ApplicationError, PdfRenderError) as error:
+            self.message_user(request, getattr(error, "message", str(error)), messages.ERROR)
+            return redirect(reverse("admin:coworking_customer_change", args=[customer.pk]))
+        response = HttpResponse(data, content_type="application/pdf")
+        filename = f"statement-{customer.pk}-{start.isoformat()}-{end.isoformat()}.pdf"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response

@@ -100,7 +100,8 @@ def document_context(
     *, document, values: EN16931Document, title: str, fmt: Formatter, lines=None
 ) -> dict:
     """The context of ``templates/documents/base.html`` for any document with lines: the
-    parties as issued (``values``, the document's EN 16931 values), number and date, the
+    parties as issued (``values``, the document's EN 16931 values; countries by their names
+    in the document's language), number and date, the
     formatted lines with their service period and VAT category, the totals per VAT category
     and rate (the e-invoice's breakdown, highest rate first within a category) with the
     mentions the categories need, and the VAT in the accounting currency. ``lines`` are the
@@ -153,7 +154,11 @@ def document_context(
         "metadata_date": document.issue_date.isoformat(),
         "generator": GENERATOR,
         "seller": values.seller,
+        "seller_country": fmt.country(values.seller.country),
         "buyer": values.buyer,
+        "buyer_country": fmt.country(values.buyer.country),
+        # A credit note is not a bill: its customer is not "billed to".
+        "buyer_label": _("Customer") if values.is_credit_note else _("Billed to"),
         "currency": currency,
         "lines": rows,
         "tax_rows": tax_rows,

@@ -15,8 +15,9 @@ import pytest
 from django.contrib import admin
 from django.db import connections
 
+from coworking.money import format_money
 from credits.models import CreditNote
-from credits.services import bulk_cancellation_run, bulk_cancellation_start
+from credits.services import bulk_cancellation_run, bulk_cancellation_start, invoice_cancel
 from invoicing.models import Channel, Invoice
 from tests.factories import CustomerFactory, LocationFactory, issued_invoice, staff_user
 
@@ -241,22 +242,29 @@ def test_customer_page_amounts_and_a_filtered_list_kept_after_a_row_cancel(live_
     other = CustomerFactory(location=location, billing_name="Alan Turing")
     kept = issued_invoice(customer=grace, paid="all")
     target = issued_invoice(customer=grace)
+    credited = issued_invoice(customer=grace, paid="all")
+    invoice_cancel(invoice=credited, actor=None, channel=Channel.SYSTEM)  # its total: credit
     issued_invoice(customer=other)
     staff_user(cancel=True, username="finance")
     log_in(page, live_server)
 
     page.fill("#filter-customer input[name=customer]", "Grace")
     page.press("#filter-customer input[name=customer]", "Enter")
-    expect(page.locator("#result_list tbody tr")).to_have_count(2)
+    expect(page.locator("#result_list tbody tr")).to_have_count(3)
     filtered = page.url
     page.click(f'a.cancel-invoice-link[href*="/invoicing/invoice/{target.pk}/cancel/"]')
     page.click('input[type=submit][value="Continue"]')
     expect(page.locator(".messagelist .success")).to_contain_text("Cancelled 1 invoice")
     assert page.url == filtered  # back on the same filtered list
-    expect(page.locator("#result_list tbody tr")).to_have_count(2)
+    expect(page.locator("#result_list tbody tr")).to_have_count(3)
 
     page.goto(f"{live_server.url}/admin/coworking/customer/{grace.pk}/change/")
     assert assert_amounts_formatted(page, where="the customer page") >= 4
+    # The account credit available, apart from the balance, written the one way too.
+    available = page.locator(".available-credit .money")
+    expect(available).to_have_count(1)
+    assert available.first.text_content() == format_money(credited.total)
+    assert available.first.get_attribute("data-currency") == "EUR"
     page.screenshot(path=ARTIFACTS / "admin-customer.png", full_page=True)
     assert kept.state == Invoice.State.PAID
 

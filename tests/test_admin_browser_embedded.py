@@ -129,6 +129,7 @@ def test_amounts_are_exact_and_formatted_on_the_embedded_default(embedded, page)
     page.locator(".field-customer a, .field-customer .readonly a").first.click()
     wait_until(lambda: "/coworking/customer/" in page.url)
     assert assert_amounts_formatted(page, where="the embedded customer page") >= 3
+    assert page.locator(".available-credit .money").count() >= 1  # checked with the others
     page.screenshot(path=ARTIFACTS / "embedded-customer.png", full_page=True)
 
     result = manage("reconcile", check=False)

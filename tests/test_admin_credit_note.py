@@ -58,6 +58,7 @@ def form_data(invoice, quantities=(), **fields):
         "amount": "",
         "tax_rate": "",
         "description": "",
+        "if_credited": "0.00",  # what the confirmation page was computed from
     }
     quantities = dict(quantities)
     for index, line in enumerate(lines):
@@ -279,3 +280,30 @@ def test_cancel_confirmations_show_the_remainder_after_a_partial_note(client, st
     note = CreditNote.objects.get(cancels_invoice=True)
     assert note.total == eur("-187.05")
     assert (note.amount_off_due, note.account_credit_amount) == (eur("87.05"), eur("100.00"))
+
+
+def test_a_double_submit_of_the_confirmation_issues_one_note(client, staff, invoice):
+    confirmation = client.post(form_url(invoice), form_data(invoice, {1: "2"}))
+    assert b'name="if_credited" value="0.00"' in confirmation.content
+    data = {**form_data(invoice, {1: "2"}), "post": "yes"}
+    assert client.post(form_url(invoice), data).status_code == 302
+    again = client.post(form_url(invoice), data)
+    assert again.status_code == 200
+    assert "another note was issued meanwhile" in again.content.decode()
+    assert CreditNote.objects.count() == 1
+    invoice.refresh_from_db()
+    assert invoice.amount_credited == eur("48.40")
+
+
+@pytest.mark.parametrize("if_credited", [None, "", "abc"])
+def test_issuing_without_the_confirmations_credited_amount_is_refused(
+    client, staff, invoice, if_credited
+):
+    data = {**form_data(invoice, {1: "2"}), "post": "yes"}
+    if if_credited is None:
+        del data["if_credited"]
+    else:
+        data["if_credited"] = if_credited
+    page = client.post(form_url(invoice), data)
+    assert "This confirmation page is out of date" in page.content.decode()
+    assert not CreditNote.objects.exists()

@@ -6,10 +6,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from djmoney.money import Money
 
 from coworking.admin import LEDGER_PAGE_SIZE
 from coworking.models import LedgerEntry
-from credits.services import invoice_cancel
+from credits.services import invoice_cancel, refund_record
 from invoicing.models import Channel
 from tests.factories import CustomerFactory, issued_invoice, staff_user
 
@@ -57,3 +58,48 @@ def test_balance_per_currency_and_ledger_pages_newest_first(client, customer):
     assert "Page 2 of 2 (30 entries)" in second and "?ledger_page=1" in second
     assert len(first_queries) == len(second_queries)  # 25 rows or 5: no per-entry query
     assert "ledgerentry_set" not in first  # no inline loading every entry
+
+
+def test_the_customer_page_is_an_account_view(client):
+    """Balance and available credit apart, per currency; refunds and credit applied to
+    invoices visible; the location read-only and no Delete once the customer has documents."""
+    customer = CustomerFactory()
+    paid = issued_invoice(customer=customer, specs=[("Desk", "1", "100.00", "0")], paid="all")
+    invoice_cancel(invoice=paid, actor=None, channel=Channel.SYSTEM)  # 100.00 of credit
+    refund_record(
+        customer=customer,
+        amount=Money("30.00", "EUR"),
+        actor=None,
+        channel=Channel.ADMIN,
+        reference="TRF-7",
+    )
+    # Issuing applies 25.00 of the 70.00 left.
+    applied = issued_invoice(customer=customer, specs=[("Day pass", "1", "25.00", "0")])
+    issued_invoice(customer=customer, currency="GBP", specs=[("Desk", "1", "10.00", "0")])
+    client.force_login(staff_user(is_superuser=True))
+
+    html = client.get(reverse("admin:coworking_customer_change", args=[customer.pk])).content.decode()
+
+    # Balance: 100 - 100 - 100 + 30 + 25 = -45.00 (45.00 of credit held); available: 45.00.
+    assert re.search(r'class="balance" data-currency="EUR"><span class="money"[^>]*>-€45.00<', html)
+    assert re.search(
+        r'class="available-credit" data-currency="EUR"><span class="money"[^>]*>€45.00<', html
+    )
+    assert re.search(
+        r'class="available-credit" data-currency="GBP"><span class="money"[^>]*>£0.00<', html
+    )
+    refund_row = re.search(r'<tr data-entry="\d+" class="ledger-refund">(.*?)</tr>', html, re.S)
+    assert refund_row and "TRF-7" in refund_row.group(1) and "€30.00" in refund_row.group(1)
+    credit_applied = re.search(r'id="credit-applied">(.*?)</div>', html, re.S).group(1)
+    assert applied.number in credit_applied and "€25.00" in credit_applied
+    assert 'name="location"' not in html  # read-only
+    assert "deletelink" not in html
+    assert html.index('id="account"') < html.index('id="customer_form"')
+
+
+def test_a_customer_without_documents_can_still_be_deleted_and_edited(client):
+    customer = CustomerFactory()
+    client.force_login(staff_user(is_superuser=True))
+    html = client.get(reverse("admin:coworking_customer_change", args=[customer.pk])).content.decode()
+    assert "deletelink" in html
+    assert 'name="billing_name"' in html

@@ -32,16 +32,17 @@ def text_of(invoice) -> str:
 def test_reverse_charge_prints_the_mention_its_reason_and_both_vat_ids():
     invoice = reverse_charge_to_an_eu_business()
     text = text_of(invoice)
-    assert "Tax 0% – Reverse charge" in text
+    assert "VAT 0% – Reverse charge" in text
     assert f"Reverse charge: {REVERSE}" in " ".join(text.split())
-    assert f"Tax ID: {invoice.location.tax_id}" in text
-    assert f"Tax ID: {invoice.customer.tax_id}" in text
+    assert f"VAT number: {invoice.location.tax_id}" in text
+    assert f"VAT number: {invoice.customer.tax_id}" in text
+    assert "Tax" not in text  # "VAT", as Europe says it
 
 
 def test_an_exempt_line_prints_its_category_and_reason():
     text = " ".join(text_of(exempt()).split())
-    assert "Exempt from VAT:" in text and "Tax 0% – Exempt from VAT" in text
-    assert "Tax 21%" in text
+    assert "Exempt from VAT:" in text and "VAT 0% – Exempt from VAT" in text
+    assert "VAT 21%" in text
 
 
 def test_french_location_prints_its_legal_mentions_and_the_service_period_in_french():

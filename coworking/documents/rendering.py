@@ -37,6 +37,7 @@ from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 import weasyprint.pdf.fonts
+from babel import Locale
 from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
 from django.conf import settings
@@ -157,11 +158,19 @@ class Formatter:
     def percent(self, value: Decimal) -> str:
         return format_percent(value / 100, locale=self.locale, decimal_quantization=False)
 
+    def country(self, code: str) -> str:
+        """The country's name in the language (CLDR): ``DE`` → ``Germany``, ``Allemagne``."""
+        return Locale.parse(self.locale).territories.get(code, code) if code else ""
+
 
 def document_language(customer) -> str:
-    """The customer's language when the project has it, else the default language."""
+    """The one place that decides the language of a customer's documents (PDFs, e-mails):
+    the customer's own when it has one, else its location's, else the default language."""
     available = {code for code, _name in settings.LANGUAGES}
-    return customer.language if customer.language in available else settings.LANGUAGE_CODE
+    for language in (customer.language, customer.location.language):
+        if language in available:
+            return language
+    return settings.LANGUAGE_CODE
 
 
 _render_cache = threading.local()

@@ -361,6 +361,7 @@ class Command(BaseCommand):
                 vat_currency="EUR",
                 default_tax_rate=Decimal("21.00"),
                 invoice_prefix="AMS",
+                language="nl",
                 credit_note_prefix="AMSCN",
                 email_documents=True,
             ),
@@ -401,6 +402,7 @@ class Command(BaseCommand):
                 vat_currency="EUR",
                 default_tax_rate=Decimal("20.00"),
                 invoice_prefix="PAR",
+                language="fr",
                 credit_note_prefix="PARCN",
             ),
         ]
@@ -438,7 +440,9 @@ class Command(BaseCommand):
                     billing_name=name,
                     tax_id=tax_id,
                     billing_email=f"{name.lower().replace(' ', '.').replace('&', 'and')}{n}@example.com",
-                    language="fr" if country == "FR" or n % 7 == 0 else "en",
+                    # The location's language (Dutch in Amsterdam, French in Paris), but
+                    # some members read English.
+                    language="en" if n % 7 == 0 else "",
                     **address,
                     **details,
                 )
@@ -463,7 +467,7 @@ class Command(BaseCommand):
                     country=country,
                     electronic_address_scheme=ELECTRONIC_ADDRESS_SCHEMES[country],
                     electronic_address=tax_id,
-                    language="fr" if country in ("FR", "BE") else "en",
+                    language={"FR": "fr", "BE": "fr", "DE": "de", "NL": "nl"}.get(country, "en"),
                 )
             )
         return customers

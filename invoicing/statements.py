@@ -1,0 +1,169 @@
+"""The customer statement: a customer's account over a period, printable (PDF).
+
+Per currency: the opening balance (every entry dated before the period), each ledger entry
+of the period in document-date order with the running balance after it, the closing
+balance, and the account credit the customer may still spend. It is read from the ledger
+when asked and never stored: unlike an invoice it is not a legal document, and a
+statement printed later for the same period shows the same entries (the ledger is
+append-only, and entries are dated by their documents).
+"""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext as _
+from djmoney.money import Money
+
+from coworking.documents.rendering import (
+    GENERATOR,
+    Formatter,
+    css_string,
+    document_language,
+    page_counter_css,
+    render_pdf,
+)
+from coworking.einvoice.parties import buyer, seller
+from coworking.errors import InvalidInput
+from coworking.models import Customer, LedgerEntry
+from coworking.money import MoneySum
+from coworking.selectors import customer_ledger
+from invoicing.selectors import available_credit
+
+# A statement covers at most this many days (a few years of a long-standing customer).
+MAX_STATEMENT_DAYS = 3 * 366
+
+
+@dataclass(frozen=True)
+class StatementEntry:
+    entry: LedgerEntry
+    date: datetime.date
+    balance: Money
+
+
+@dataclass(frozen=True)
+class CurrencyStatement:
+    currency: str
+    opening: Money
+    entries: list[StatementEntry]
+    closing: Money
+    available_credit: Money
+
+
+def statement_period_error(*, start: datetime.date | None, end: datetime.date | None) -> str:
+    """Why ``start``–``end`` is not a period a statement can cover ("" when it is)."""
+    if start is None or end is None:
+        return _("Give the first and the last day of the period.")
+    if start > end:
+        return _("The period starts after it ends.")
+    if (end - start).days >= MAX_STATEMENT_DAYS:
+        return _("A statement covers at most %(days)d days.") % {"days": MAX_STATEMENT_DAYS}
+    return ""
+
+
+def customer_statement(
+    *, customer: Customer, start: datetime.date, end: datetime.date
+) -> list[CurrencyStatement]:
+    """The customer's account from ``start`` to ``end`` (both included), per currency in
+    ISO order: a currency appears when the customer has any entry in it up to ``end``.
+    Raises ``InvalidInput`` for a period that is not one (``statement_period_error``)."""
+    if error := statement_period_error(start=start, end=end):
+        raise InvalidInput(error)
+    ledger = customer_ledger(customer=customer)
+    openings = dict(
+        ledger.filter(document_date__lt=start)
+        .order_by()
+        .values_list("amount_currency")
+        .annotate(total=MoneySum("amount"))
+    )
+    in_period = ledger.filter(document_date__gte=start, document_date__lte=end).order_by(
+        "document_date", "created_at", "id"
+    )
+    entries: dict[str, list[LedgerEntry]] = {}
+    for entry in in_period:
+        entries.setdefault(entry.amount_currency, []).append(entry)
+
+    statements = []
+    for currency in sorted(set(openings) | set(entries)):
+        balance = openings.get(currency) or Decimal("0.00")
+        opening, rows = Money(balance, currency), []
+        for entry in entries.get(currency, []):
+            balance += entry.amount.amount
+            rows.append(
+                StatementEntry(entry=entry, date=entry.document_date, balance=Money(balance, currency))
+            )
+        statements.append(
+            CurrencyStatement(
+                currency=currency,
+                opening=opening,
+                entries=rows,
+                closing=Money(balance, currency),
+                available_credit=available_credit(customer=customer, currency=currency),
+            )
+        )
+    return statements
+
+
+def entry_document(entry: LedgerEntry) -> str:
+    """The number of the document an entry comes from, as the customer knows it."""
+    if entry.credit_note_id:
+        return entry.credit_note.number
+    if entry.refund_id:
+        return entry.refund.reference or (entry.invoice.number if entry.invoice_id else "")
+    return entry.invoice.number if entry.invoice_id else ""
+
+
+def customer_statement_pdf_bytes(
+    *, customer: Customer, start: datetime.date, end: datetime.date, today: datetime.date
+) -> bytes:
+    """The statement from ``start`` to ``end`` as PDF bytes, in the customer's document
+    language, dated ``today`` (the available credit is today's). Nothing is stored.
+    Raises ``InvalidInput`` for a period that is not one and ``PdfRenderError``."""
+    statements = customer_statement(customer=customer, start=start, end=end)
+    language = document_language(customer)
+    with translation.override(language):
+        fmt = Formatter(language)
+        title = _("Statement of account")
+        period = _("%(start)s to %(end)s") % {"start": fmt.date(start), "end": fmt.date(end)}
+        location_party, customer_party = seller(customer.location), buyer(customer)
+        context = {
+            "language": language,
+            "title": title,
+            "number": period,
+            "date": fmt.date(today),
+            "metadata_date": today.isoformat(),
+            "generator": GENERATOR,
+            "seller": location_party,
+            "seller_country": fmt.country(location_party.country),
+            "buyer": customer_party,
+            "buyer_country": fmt.country(customer_party.country),
+            "buyer_label": _("Customer"),
+            "period": period,
+            "currencies": [
+                {
+                    "currency": statement.currency,
+                    "opening": fmt.money(statement.opening),
+                    "closing": fmt.money(statement.closing),
+                    "available_credit": fmt.money(statement.available_credit),
+                    "entries": [
+                        {
+                            "date": fmt.date(row.date),
+                            "kind": row.entry.get_kind_display(),
+                            "document": entry_document(row.entry),
+                            "amount": fmt.money(row.entry.amount),
+                            "balance": fmt.money(row.balance),
+                        }
+                        for row in statement.entries
+                    ],
+                }
+                for statement in statements
+            ],
+            "page_counter_css": page_counter_css(_("Page {page} of {pages}")),
+            "footer_css": css_string(f"{location_party.name} · {title} · {customer.billing_name}"),
+        }
+        html = render_to_string("documents/statement.html", context)
+    return render_pdf(
+        html=html, identifier=f"statement/{customer.pk}/{start.isoformat()}/{end.isoformat()}"
+    )
