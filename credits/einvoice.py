@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from coworking.documents.rendering import document_language
+from coworking.documents.rendering import Formatter, document_language
 from coworking.einvoice import check_syntax, parties
 from coworking.einvoice.document import Document, Line, Syntax, TypeCode
 from coworking.einvoice.syntax import render
 from coworking.einvoice.validation import Report, validate
 from credits.models import CreditNote
+from credits.wording import allocation_sentences
 from invoicing.einvoice import invoice_document
 from invoicing.models import Invoice
 
@@ -37,7 +38,7 @@ def credit_note_document(*, credit_note: CreditNote, lines=None) -> Document:
         net_total=-credit_note.net_total.amount,
         tax_total=-credit_note.tax_total.amount,
         total=-credit_note.total.amount,
-        payment_terms=_("Credited to the customer's account."),
+        payment_terms=_payment_terms(credit_note),
         buyer_reference=credit_note.buyer_reference or credit_note.invoice_number,
         vat_currency=vat_currency,
         tax_total_vat_currency=(
@@ -46,6 +47,16 @@ def credit_note_document(*, credit_note: CreditNote, lines=None) -> Document:
         preceding_invoice=(credit_note.invoice_number, credit_note.invoice_issue_date),
         note=_customer_reason(credit_note),
     )
+
+
+def _payment_terms(credit_note: CreditNote) -> str:
+    """BT-20: where the note's amount went (off the amount due, account credit, refund,
+    settled outside), the sentences its PDF prints, in the customer's language."""
+    language = document_language(credit_note.customer)
+    with translation.override(language):
+        return " ".join(
+            allocation_sentences(credit_note=credit_note, money=Formatter(language).money)
+        )
 
 
 def _customer_reason(credit_note: CreditNote) -> str:

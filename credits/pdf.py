@@ -13,6 +13,7 @@ from django.utils.translation import pgettext_lazy
 from coworking.documents.rendering import Formatter
 from credits.einvoice import credit_note_document
 from credits.models import CreditNote
+from credits.wording import allocation_sentences
 from invoicing.pdf import document_pdf_bytes
 
 
@@ -40,24 +41,13 @@ def customer_context(*, credit_note: CreditNote, fmt: Formatter) -> dict:
         if full
         else _("Corrects invoice %(number)s of %(date)s")
     )
-    parts = (
-        (credit_note.amount_off_due, _("%(amount)s reduces what is still due on the invoice.")),
-        (
-            credit_note.account_credit_amount,
-            _("%(amount)s stays as credit on your account and is used against your next invoices."),
-        ),
-        (credit_note.refund_amount, _("%(amount)s is refunded to you.")),
-        (credit_note.settled_outside_amount, _("%(amount)s was settled with you separately.")),
-    )
     return {
         "cancels": reference
         % {"number": credit_note.invoice_number, "date": fmt.date(credit_note.invoice_issue_date)},
         "full": full,
         "title": credit_note_title(full=full),
         "reason": credit_note.customer_reason,
-        "allocation": [
-            sentence % {"amount": fmt.money(amount)} for amount, sentence in parts if amount.amount
-        ],
+        "allocation": allocation_sentences(credit_note=credit_note, money=fmt.money),
     }
 
 

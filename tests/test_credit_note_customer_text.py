@@ -134,3 +134,16 @@ def test_the_einvoice_note_is_the_customer_reason(syntax):
     other = one_meeting_hour(invoice, reason_code="other")
     xml = credit_note_einvoice(credit_note=other, syntax=syntax)
     assert "BG-1" not in parse_ubl_cii_xml(xml) and b"shouted" not in xml
+
+
+@pytest.mark.parametrize(
+    ("rest", "expected"), [(Rest.ACCOUNT_CREDIT, ACCOUNT_CREDIT), (Rest.REFUND, REFUNDED)]
+)
+@pytest.mark.parametrize("syntax", Syntax.values)
+def test_the_einvoice_payment_terms_say_where_the_credit_went(syntax, rest, expected):
+    """BT-20 says what the PDF says: on a paid invoice, account credit or a refund, never
+    "credited to the account" when it was refunded."""
+    note = one_meeting_hour(invoice_for(paid="all"), rest=rest)
+    terms = parse_ubl_cii_xml(credit_note_einvoice(credit_note=note, syntax=syntax))["BT-20"]
+    assert terms == f"€38.15 {expected}"
+    assert ({ACCOUNT_CREDIT, REFUNDED} - {expected}).pop() not in terms
