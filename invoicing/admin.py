@@ -42,7 +42,7 @@ from coworking.money import MAX_DIGITS, money_html
 from invoicing.documents import invoices_render_pdfs
 from invoicing.einvoice import invoice_einvoice
 from invoicing.models import Invoice, InvoiceLine, Payment
-from invoicing.selectors import available_credit
+from invoicing.selectors import available_credit, credit_applied_by_invoice
 from invoicing.services import (
     LineInput,
     invoice_draft_set_lines,
@@ -553,11 +553,9 @@ admin.site.unregister(Customer)
 class CustomerAccountAdmin(CustomerAdmin):
     """The customer's account page (``coworking.admin.CustomerAdmin``) with what invoicing
     knows: the account credit available per currency (``available_credit``) beside the
-    balance, the credit applied to invoices (payments from account credit are not ledger
-    entries: they move credit onto an invoice, not the balance), and the printable
-    statement of a period (``invoicing.statements``)."""
-
-    CREDIT_APPLIED_SHOWN = 20
+    balance, the credit applied to each invoice of the ledger (payments from account credit
+    are not ledger entries: they move credit onto an invoice, not the balance), and the
+    printable statement of a period (``invoicing.statements``)."""
 
     def account_currencies(self, customer):
         rows = super().account_currencies(customer)
@@ -567,15 +565,17 @@ class CustomerAccountAdmin(CustomerAdmin):
 
     def account_context(self, request, customer):
         today = timezone.localdate()
-        credit_applied = (
-            Payment.objects.filter(invoice__customer=customer, method=Payment.Method.ACCOUNT_CREDIT)
-            .select_related("invoice")
-            .order_by("-received_on", "-pk")[: self.CREDIT_APPLIED_SHOWN]
+        context = super().account_context(request, customer)
+        rows = context["ledger"]["entries"]
+        applied = credit_applied_by_invoice(
+            invoice_ids=[row["entry"].invoice_id for row in rows if row["entry"].kind == "invoice"]
         )
+        for row in rows:
+            if row["entry"].kind == "invoice":
+                row["credit_applied"] = applied.get(row["entry"].invoice_id)
         return {
-            **super().account_context(request, customer),
+            **context,
             "shows_credit": True,
-            "credit_applied": list(credit_applied),
             "statement_url": reverse("admin:coworking_customer_statement", args=[customer.pk]),
             "statement_start": today.replace(month=1, day=1),
             "statement_end": today,

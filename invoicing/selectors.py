@@ -9,7 +9,7 @@ from djmoney.money import Money
 from coworking.models import Customer, LedgerEntry
 from coworking.money import MoneySum
 from coworking.selectors import visible_to
-from invoicing.models import Invoice
+from invoicing.models import Invoice, Payment
 
 
 def available_credit(*, customer: Customer, currency: str) -> Money:
@@ -57,3 +57,17 @@ def visible_invoices(*, user) -> QuerySet[Invoice]:
 def invoices_with_failed_pdf() -> QuerySet[Invoice]:
     """Issued invoices whose PDF failed for good (retries exhausted), oldest first."""
     return Invoice.objects.filter(pdf_status=Invoice.PdfStatus.FAILED).order_by("pk")
+
+
+def credit_applied_by_invoice(*, invoice_ids) -> dict[int, Money]:
+    """The account credit applied to each of ``invoice_ids`` (payments of method
+    ``account_credit``), by invoice id; invoices without any are left out. Such payments
+    move credit onto an invoice without changing the balance, so they are no ledger entry:
+    pages and statements show them beside the invoice's entry."""
+    rows = (
+        Payment.objects.filter(invoice_id__in=invoice_ids, method=Payment.Method.ACCOUNT_CREDIT)
+        .values_list("invoice_id", "amount_currency")
+        .annotate(total=MoneySum("amount"))
+        .order_by()
+    )
+    return {invoice_id: Money(total, currency) for invoice_id, currency, total in rows}

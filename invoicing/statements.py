@@ -30,7 +30,7 @@ from coworking.errors import InvalidInput
 from coworking.models import Customer, LedgerEntry
 from coworking.money import MoneySum
 from coworking.selectors import customer_ledger
-from invoicing.selectors import available_credit
+from invoicing.selectors import available_credit, credit_applied_by_invoice
 
 # A statement covers at most this many days (a few years of a long-standing customer).
 MAX_STATEMENT_DAYS = 3 * 366
@@ -41,6 +41,7 @@ class StatementEntry:
     entry: LedgerEntry
     date: datetime.date
     balance: Money
+    credit_applied: Money | None = None  # on an invoice's entry: account credit that paid it
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,9 @@ def customer_statement(
     *, customer: Customer, start: datetime.date, end: datetime.date
 ) -> list[CurrencyStatement]:
     """The customer's account from ``start`` to ``end`` (both included), per currency in
-    ISO order: a currency appears when the customer has any entry in it up to ``end``.
+    ISO order: a currency appears when the customer has any entry in it up to ``end``. An
+    invoice's entry carries the account credit applied to it (no entry of its own: it moves
+    credit onto the invoice, not the balance).
     Raises ``InvalidInput`` for a period that is not one (``statement_period_error``)."""
     if error := statement_period_error(start=start, end=end):
         raise InvalidInput(error)
@@ -84,6 +87,9 @@ def customer_statement(
     entries: dict[str, list[LedgerEntry]] = {}
     for entry in in_period:
         entries.setdefault(entry.amount_currency, []).append(entry)
+    applied = credit_applied_by_invoice(
+        invoice_ids=[e.invoice_id for rows in entries.values() for e in rows if e.kind == "invoice"]
+    )
 
     statements = []
     for currency in sorted(set(openings) | set(entries)):
@@ -92,7 +98,12 @@ def customer_statement(
         for entry in entries.get(currency, []):
             balance += entry.amount.amount
             rows.append(
-                StatementEntry(entry=entry, date=entry.document_date, balance=Money(balance, currency))
+                StatementEntry(
+                    entry=entry,
+                    date=entry.document_date,
+                    balance=Money(balance, currency),
+                    credit_applied=applied.get(entry.invoice_id) if entry.kind == "invoice" else None,
+                )
             )
         statements.append(
             CurrencyStatement(
@@ -152,6 +163,9 @@ def customer_statement_pdf_bytes(
                             "date": fmt.date(row.date),
                             "kind": row.entry.get_kind_display(),
                             "document": entry_document(row.entry),
+                            "credit_applied": (
+                                fmt.money(row.credit_applied) if row.credit_applied else ""
+                            ),
                             "amount": fmt.money(row.entry.amount),
                             "balance": fmt.money(row.balance),
                         }

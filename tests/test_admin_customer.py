@@ -90,8 +90,11 @@ def test_the_customer_page_is_an_account_view(client):
     )
     refund_row = re.search(r'<tr data-entry="\d+" class="ledger-refund">(.*?)</tr>', html, re.S)
     assert refund_row and "TRF-7" in refund_row.group(1) and "€30.00" in refund_row.group(1)
-    credit_applied = re.search(r'id="credit-applied">(.*?)</div>', html, re.S).group(1)
-    assert applied.number in credit_applied and "€25.00" in credit_applied
+    # Credit applied moves no balance (no entry of its own): shown on the invoice's entry.
+    rows = re.findall(r'<tr data-entry="\d+" class="ledger-invoice">(.*?)</tr>', html, re.S)
+    (applied_row,) = [row for row in rows if applied.number in row]
+    assert re.search(r'account credit applied: <span class="money"[^>]*>€25.00<', applied_row)
+    assert sum("account credit applied" in row for row in rows) == 1
     assert 'name="location"' not in html  # read-only
     assert "deletelink" not in html
     assert html.index('id="account"') < html.index('id="customer_form"')

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from djmoney.money import Money
 
+from coworking.documents.rendering import Formatter
 from credits.services import invoice_cancel, refund_record
 from invoicing.models import Channel
 from invoicing.services import payment_record
@@ -30,7 +31,8 @@ def eur(amount: str) -> Money:
 def account():
     """Before the period: invoice A (121.00) and 100.00 paid on it (21.00 owed). In it: B
     (50.00) issued 5 Feb; C (100.00) issued 1 Mar and paid 2 Mar; today B and C cancelled
-    (C's 100.00 becomes account credit) and 40.00 of that credit refunded."""
+    (C's 100.00 becomes account credit), 40.00 of that credit refunded, and D (10.00)
+    issued, paid at once from the credit."""
     customer = CustomerFactory(location=LocationFactory(), language="en", country="DE")
     a = issued_invoice(
         customer=customer, specs=[("Desk", "1", "100.00", "21")], issue_date=datetime.date(2026, 1, 10)
@@ -48,7 +50,8 @@ def account():
     refund_record(
         customer=customer, amount=eur("40.00"), actor=None, channel=Channel.ADMIN, reference="TRF-42"
     )
-    return customer, (a, b, c)
+    d = issued_invoice(customer=customer, specs=[("Printing", "1", "10.00", "0")])
+    return customer, (a, b, c, d)
 
 
 def test_the_statement_opens_runs_and_closes_per_currency(account):
@@ -65,9 +68,14 @@ def test_the_statement_opens_runs_and_closes_per_currency(account):
         ("credit_note", Decimal("-50.00"), Decimal("21.00")),
         ("credit_note", Decimal("-100.00"), Decimal("-79.00")),
         ("refund", Decimal("40.00"), Decimal("-39.00")),
+        ("invoice", Decimal("10.00"), Decimal("-29.00")),
     ]
-    assert eur_statement.closing == eur("-39.00")
-    assert eur_statement.available_credit == eur("60.00")  # 100.00 kept, 40.00 refunded
+    assert [row.credit_applied for row in eur_statement.entries if row.credit_applied] == [
+        eur("10.00")
+    ]
+    assert eur_statement.closing == eur("-29.00")
+    # 100.00 kept as credit, 40.00 refunded, 10.00 applied to D.
+    assert eur_statement.available_credit == eur("50.00")
 
 
 def statement_text(customer) -> str:
@@ -80,7 +88,7 @@ def statement_text(customer) -> str:
 
 
 def test_the_pdf_states_each_figure_in_the_customers_language(account):
-    customer, (_a, b, c) = account
+    customer, (_a, b, c, d) = account
 
     text = statement_text(customer)
 
@@ -90,8 +98,13 @@ def test_the_pdf_states_each_figure_in_the_customers_language(account):
     assert f"1 March 2026 Invoice issued {c.number} €100.00 €171.00" in text
     assert f"2 March 2026 Payment received {c.number} -€100.00 €71.00" in text
     assert "Credit refunded TRF-42 €40.00 -€39.00" in text
-    assert "Closing balance -€39.00" in text
-    assert "Account credit available €60.00" in text
+    # The document cell holds two lines (the number, the credit applied): pdftotext puts
+    # the number above the row and the note below it.
+    today = Formatter("en").date(timezone.localdate())
+    assert f"{d.number} {today} Invoice issued €10.00 -€29.00" in text
+    assert "-€29.00 account credit applied: €10.00" in text
+    assert "Closing balance -€29.00" in text
+    assert "Account credit available €50.00" in text
     # Document-date order: the entries dated before the period are in the opening balance.
     assert text.index("5 February 2026") < text.index("1 March 2026") < text.index("2 March 2026")
     assert "10 January 2026" not in text
@@ -100,7 +113,8 @@ def test_the_pdf_states_each_figure_in_the_customers_language(account):
     customer.save(update_fields=["language"])
     german = statement_text(customer)
     assert "Kontoauszug" in german and "Anfangssaldo 21,00 €" in german
-    assert "Endsaldo -39,00 €" in german and "Verfügbares Guthaben 60,00 €" in german
+    assert "Endsaldo -29,00 €" in german and "Verfügbares Guthaben 50,00 €" in german
+    assert "Guthaben verrechnet: 10,00 €" in german
     assert "Deutschland" in german
 
 
