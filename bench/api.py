@@ -80,6 +80,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def summary(latencies: list[float], wall: float) -> dict:
     return {
+        "latencies": latencies,
         "n": len(latencies),
         "p50_ms": percentile(latencies, 50) * 1000,
         "p95_ms": percentile(latencies, 95) * 1000,
@@ -261,7 +262,10 @@ SERVERS = {
 }
 
 
-def start_gunicorn(*, port: int, env: dict, args: list[str]) -> subprocess.Popen:
+def start_gunicorn(
+    *, port: int, env: dict, args: list[str], tree: Path = ROOT
+) -> subprocess.Popen:
+    """gunicorn serving the code of ``tree`` (its working directory comes first on the path)."""
     process = subprocess.Popen(
         [
             sys.executable,
@@ -274,7 +278,7 @@ def start_gunicorn(*, port: int, env: dict, args: list[str]) -> subprocess.Popen
             "--log-level",
             "warning",
         ],
-        cwd=ROOT,
+        cwd=tree,
         env=env,
     )
     deadline = time.monotonic() + 30
@@ -362,6 +366,99 @@ def count_queries(path: str, token: str) -> int:
     return len(captured.captured_queries)
 
 
+# --- before/after: two trees' code side by side --------------------------------------------
+
+
+def compare_trees(*, baseline: Path, n: int, env: dict) -> None:
+    """API cancels served by ``baseline``'s code and by this tree's, each under its own
+    ``gunicorn.conf.py`` with keep-alive clients, and the in-process service, interleaved
+    cancel by cancel (each client thread does one of each in turn, the order rotating), so
+    a machine shared with other jobs weighs on all three alike. With 1 and 8 clients."""
+    from django.db import connections
+
+    from credits.services import invoice_cancel
+
+    configs = ("service", "baseline", "this tree")
+    data = seed(cancels=n * 2 * len(configs), list_invoices=0)
+    ids = iter(data["to_cancel"])
+    token, actor = data["staff_token"], data["staff"]
+    body = json.dumps({"reason": "bench"}).encode()
+    trees = {"baseline": baseline.resolve(), "this tree": ROOT}
+    ports = {name: free_port() for name in trees}
+    servers = {
+        name: start_gunicorn(port=ports[name], env=env, args=[], tree=tree)
+        for name, tree in trees.items()
+    }
+    samples = {(config, clients): [] for config in configs for clients in (1, 8)}
+    lock = threading.Lock()
+
+    def client(clients: int, triples: queue.Queue) -> None:
+        http = {name: Client(port, keep_alive=True) for name, port in ports.items()}
+        try:
+            while True:
+                try:
+                    turn, triple = triples.get_nowait()
+                except queue.Empty:
+                    return
+                order = configs[turn % 3 :] + configs[: turn % 3]
+                for config, invoice_id in zip(order, triple, strict=True):
+                    start = time.perf_counter()
+                    if config == "service":
+                        invoice_cancel(invoice=invoice_id, actor=actor, reason="bench", channel="api")
+                    else:
+                        status, content = http[config].request(
+                            "POST", f"/api/v1/invoices/{invoice_id}/cancel", token, body
+                        )
+                        if status != 201:
+                            raise SystemExit(f"{config}: {status} {content[:200]}")
+                    elapsed = time.perf_counter() - start
+                    with lock:
+                        samples[config, clients].append(elapsed)
+        finally:
+            for connection in http.values():
+                connection.close()
+            connections.close_all()
+
+    try:
+        for port in ports.values():
+            run_http_gets(port, token, ["/api/v1/me"], repeat=16, keep_alive=False)
+        for clients in (1, 8):
+            triples: queue.Queue = queue.Queue()
+            for turn in range(n):
+                triples.put((turn, [next(ids) for _ in configs]))
+            pool = [threading.Thread(target=client, args=(clients, triples)) for _ in range(clients)]
+            for thread in pool:
+                thread.start()
+            for thread in pool:
+                thread.join(timeout=600)
+    finally:
+        for server in servers.values():
+            server.terminate()
+            server.wait(timeout=30)
+    from coworking.celery import app
+
+    app.control.purge()
+    print(
+        f"Before/after: {n} cancels per configuration and client count, interleaved; "
+        f"baseline {baseline} against this tree, each under its gunicorn.conf.py, keep-alive "
+        f"clients; load average at the end: "
+        + " ".join(f"{x:.2f}" for x in os.getloadavg())
+        + "\n"
+    )
+    print("| clients | code | cancels | p50 ms | p95 ms | mean ms | p50 vs service |")
+    print("| ---: | --- | ---: | ---: | ---: | ---: | ---: |")
+    for clients in (1, 8):
+        service_p50 = percentile(samples["service", clients], 50) * 1000
+        for config in configs:
+            values = samples[config, clients]
+            p50, p95 = percentile(values, 50) * 1000, percentile(values, 95) * 1000
+            label = "service `invoice_cancel`" if config == "service" else config
+            print(
+                f"| {clients} | {label} | {len(values)} | {p50:.1f} | {p95:.1f} | "
+                f"{statistics.fmean(values) * 1000:.1f} | {p50 / service_p50:.2f}x |"
+            )
+
+
 # --- main -------------------------------------------------------------------------------------
 
 
@@ -375,6 +472,12 @@ def main() -> None:
         type=int,
         default=60,
         help="DATABASE_CONN_MAX_AGE of the web processes (persistent connections; 0: one per request)",
+    )
+    parser.add_argument(
+        "--baseline-tree",
+        type=Path,
+        help="instead: this tree's API cancel against another checkout's (e.g. "
+        "`git worktree add /tmp/before main`), --cancels of each, interleaved",
     )
     args = parser.parse_args()
     if args.cancels > 2000 or args.list_invoices > 5000 or args.list_requests > 200:
@@ -398,6 +501,14 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    env = {
+        **os.environ,
+        "DATABASE_CONN_MAX_AGE": str(args.conn_max_age),
+        "GUNICORN_ACCESS_LOG": "",
+    }
+    if args.baseline_tree:
+        compare_trees(baseline=args.baseline_tree, n=args.cancels, env=env)
+        return
     t0 = time.perf_counter()
     n = args.cancels
     data = seed(cancels=n * (2 + 2 * len(SERVERS)), list_invoices=args.list_invoices)
@@ -427,11 +538,6 @@ def main() -> None:
         count_queries("/api/v1/invoices?page_size=10", data["member_token"])
     ]
 
-    env = {
-        **os.environ,
-        "DATABASE_CONN_MAX_AGE": str(args.conn_max_age),
-        "GUNICORN_ACCESS_LOG": "",
-    }
     token = data["staff_token"]
     lists = {}
     for name, server_config in SERVERS.items():

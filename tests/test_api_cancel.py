@@ -8,8 +8,10 @@ import psycopg2
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from coworking.api.throttling import SlidingWindowThrottle
 from coworking.models import IdempotencyKey, LedgerEntry
 from credits.models import CancellationEvent, CreditNote
 from invoicing.models import Invoice
@@ -380,3 +382,50 @@ def test_cancel_is_throttled_per_user(api_client, settings):
     assert Invoice.objects.get(pk=invoices[2].pk).state == Invoice.State.ISSUED
     # Reads are not throttled.
     assert client.get("/api/v1/invoices").status_code == 200
+
+
+def test_the_cancel_throttle_window_slides(api_client, settings, monkeypatch):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"invoice_cancel": "2/minute"},
+    }
+    now = [1_000_000.0]
+    monkeypatch.setattr(SlidingWindowThrottle, "timer", staticmethod(lambda: now[0]))
+    client = api_client(staff_user())
+    invoices = [issued_invoice() for _ in range(4)]
+    assert post(client, cancel_url(invoices[0])).status_code == 201  # t = 0
+    now[0] += 20
+    assert post(client, cancel_url(invoices[1])).status_code == 201  # t = 20
+    now[0] += 20
+    refused = post(client, cancel_url(invoices[2]))  # t = 40: two in the last minute
+    assert_problem(refused, 429, "throttled")
+    assert refused["Retry-After"] == "20"  # when the first leaves the window
+    now[0] += 21
+    # t = 61: the first has left the window; the refusal was not counted.
+    assert post(client, cancel_url(invoices[2])).status_code == 201
+    refused = post(client, cancel_url(invoices[3]))
+    assert_problem(refused, 429, "throttled")
+    assert refused["Retry-After"] == "19"  # the one at t = 20 leaves at t = 80
+
+
+@pytest.mark.parametrize("who", ["staff", "member"])
+def test_an_api_cancel_runs_a_fixed_number_of_queries(api_client, who):
+    """What the API adds to the service's queries is pinned, whatever the invoice's size:
+    token and user (1), the user's permissions, loaded once (1), the scoped look-up (1; a
+    member's customer: +1), the new note's lines (1)."""
+    member = portal_member(members_may_cancel=True)
+    client = api_client(member.portal_user if who == "member" else staff_user())
+    counts = []
+    for lines in (1, 20):
+        invoice = issued_invoice(
+            customer=member, specs=[(f"Line {n}", "1", "10.00", "21") for n in range(lines)]
+        )
+        with CaptureQueriesContext(connection) as queries:
+            response = post(client, cancel_url(invoice))
+        assert response.status_code == 201, response.content
+        permission_loads = [q for q in queries if "auth_permission" in q["sql"]]
+        assert len(permission_loads) == 1
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    # 15: the service's own (savepoint, lock, ..., release), pinned in test_cancel_service.py.
+    assert counts[0] == 15 + (4 if who == "staff" else 5)

@@ -4,8 +4,10 @@ GET /api/v1/invoices/{id} shows what was credited."""
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from coworking.models import LedgerEntry
+from credits.api.serializers import CreditNoteDetailSerializer
 from credits.models import CreditNote
 from credits.services import invoice_cancel
 from invoicing.models import Channel, Invoice
@@ -126,3 +128,17 @@ def test_a_retry_with_the_same_idempotency_key_replays_the_first_note(staff, inv
     assert again.json() == first.json() and again["Idempotent-Replayed"] == "true"
     assert CreditNote.objects.count() == 1
     assert Invoice.objects.get(pk=invoice.pk).amount_credited.amount == Decimal("30.25")
+
+
+def test_serializers_build_their_model_fields_once_and_bind_copies():
+    """``coworking.api.serializing.ModelSerializer``: built once per class (and language),
+    every instance binds fields of its own, so concurrent requests never share one."""
+    first, second = CreditNoteDetailSerializer(), CreditNoteDetailSerializer()
+    assert list(first.fields) == list(second.fields)
+    for name in ("number", "total", "lines"):
+        assert first.fields[name] is not second.fields[name]
+        assert first.fields[name].parent is first and second.fields[name].parent is second
+    with translation.override("fr"):
+        assert str(CreditNoteDetailSerializer().fields["issue_date"].label) != str(
+            first.fields["issue_date"].label
+        )

@@ -9,6 +9,7 @@ import logging
 import time
 
 import pytest
+import redis
 from django.conf import settings as django_settings
 from django.test import Client
 
@@ -102,6 +103,23 @@ def test_the_throttle_still_limits_while_its_cache_is_up(
     client = api_client(staff_user())
     assert cancel(client, issued_invoice()).status_code == 201
     assert_problem(cancel(client, issued_invoice()), 429, "throttled")
+
+
+def test_a_throttle_check_is_one_redis_round_trip(transactional_db, own_redis, api_client):
+    """Window pruned, requests counted and this one recorded by one atomic script (DRF's own
+    throttle reads the history and writes it back: two round trips, and a race)."""
+    user = staff_user()
+    client = api_client(user)
+    assert cancel(client, issued_invoice()).status_code == 201  # the script is now loaded
+    stats = redis.Redis.from_url(own_redis.url)
+    stats.config_resetstat()
+    assert client.get("/api/v1/me").status_code == 200  # the read throttle
+    assert cancel(client, issued_invoice()).status_code == 201  # the cancel throttle
+    commands = stats.info("commandstats")
+    assert commands["cmdstat_evalsha"]["calls"] == 2
+    assert not {"cmdstat_get", "cmdstat_set", "cmdstat_eval"} & set(commands)
+    # Both cancels are in the window, as a sorted set of their times.
+    assert stats.zcard(f"cw:1:throttle_log_invoice_cancel_{user.pk}") == 2
 
 
 def test_a_database_that_goes_away_is_a_503_never_a_500(transactional_db, api_client):

@@ -4,11 +4,12 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from coworking.api.fields import AmountField
+from coworking.api.serializing import ModelSerializer
 from coworking.models import Customer, LedgerEntry
 from coworking.money import CURRENCY_CHOICES
 
 
-class LedgerEntrySerializer(serializers.ModelSerializer):
+class LedgerEntrySerializer(ModelSerializer):
     amount = AmountField(help_text=_("Positive: the customer owes more; negative: a credit."))
     currency = serializers.CharField(source="amount_currency", read_only=True)
     invoice_number = serializers.CharField(source="invoice.number", read_only=True)
@@ -50,7 +51,7 @@ class BalanceSerializer(serializers.Serializer):
     balances = BalanceLineSerializer(many=True, help_text=_("One line per currency used."))
 
 
-class PortalCustomerSerializer(serializers.ModelSerializer):
+class PortalCustomerSerializer(ModelSerializer):
     location_name = serializers.CharField(source="location.name", read_only=True)
     members_may_cancel = serializers.BooleanField(
         source="location.members_may_cancel", read_only=True

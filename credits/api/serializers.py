@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from coworking.api.fields import AmountField
+from coworking.api.serializing import ModelSerializer
 from credits.models import CreditNote, CreditNoteLine, ReasonCode
 from credits.services import REASON_MAX_LENGTH
 from invoicing.api.serializers import InvoiceLineSerializer, absolute
@@ -24,7 +25,7 @@ class CreditNoteLineSerializer(InvoiceLineSerializer):
         read_only_fields = fields
 
 
-class CreditNoteSerializer(serializers.ModelSerializer):
+class CreditNoteSerializer(ModelSerializer):
     net_total = AmountField()
     tax_total = AmountField()
     total = AmountField()

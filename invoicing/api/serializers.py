@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from coworking.api.fields import AmountField
+from coworking.api.serializing import ModelSerializer
 from coworking.money import CURRENCY_CHOICES
 from invoicing.models import Channel, Invoice, InvoiceLine, Payment
 
@@ -16,7 +17,7 @@ def absolute(request, name: str, pk: int) -> str:
     return request.build_absolute_uri(url) if request is not None else url
 
 
-class InvoiceLineSerializer(serializers.ModelSerializer):
+class InvoiceLineSerializer(ModelSerializer):
     unit_price = AmountField()
     net = AmountField()
     tax = AmountField()
@@ -37,7 +38,7 @@ class InvoiceLineDetailSerializer(InvoiceLineSerializer):
         read_only_fields = fields
 
 
-class PaymentSerializer(serializers.ModelSerializer):
+class PaymentSerializer(ModelSerializer):
     amount = AmountField()
 
     class Meta:
@@ -46,7 +47,7 @@ class PaymentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class InvoiceSerializer(serializers.ModelSerializer):
+class InvoiceSerializer(ModelSerializer):
     net_total = AmountField()
     tax_total = AmountField()
     total = AmountField()
@@ -132,7 +133,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
         return absolute(self.context.get("request"), "api:invoice-pdf", invoice.pk)
 
 
-class CancellationSerializer(serializers.ModelSerializer):
+class CancellationSerializer(ModelSerializer):
     channel = serializers.ChoiceField(
         source="cancellation_channel", choices=Channel.choices, read_only=True
     )
