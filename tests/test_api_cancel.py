@@ -115,6 +115,23 @@ def test_member_may_not_cancel_by_default(api_client):
     assert not CreditNote.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("language", "detail"),
+    [
+        ("de", "Rechnungen von {location} können nur von dessen Mitarbeitern storniert werden."),
+        ("nl", "Facturen van {location} kunnen alleen door de medewerkers daarvan worden gecrediteerd."),
+    ],
+)
+def test_a_member_reads_the_refusal_in_german_or_dutch(api_client, language, detail):
+    member = portal_member()
+    invoice = issued_invoice(customer=member)
+    response = post(
+        api_client(member.portal_user), cancel_url(invoice), HTTP_ACCEPT_LANGUAGE=language
+    )
+    body = assert_problem(response, 403, "cancel_not_allowed")
+    assert body["detail"] == detail.format(location=member.location.name)
+
+
 @pytest.mark.parametrize("paid", ["10.00", "all"])
 def test_member_may_not_cancel_a_paid_invoice(api_client, paid):
     member = portal_member(members_may_cancel=True)

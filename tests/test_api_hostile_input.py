@@ -92,3 +92,35 @@ def test_an_id_is_digits_and_nothing_else(api_client, suffix):
 def test_a_nul_character_in_a_query_is_a_400_problem(api_client):
     response = api_client(staff_user()).get("/api/v1/invoices?state=%00")
     assert_problem(response, 400, "bad_request")
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("state=", "state"),  # an empty value is not "no filter"
+        ("currency=", "currency"),
+        ("issued_from=", "issued_from"),
+        ("page_size=null", "page_size"),  # not silently the default
+        ("page_size=0", "page_size"),
+        ("page_size=201", "page_size"),
+        ("issued_from=2026-02-01&issued_to=2026-01-31", "issued_to"),  # reversed range
+    ],
+)
+def test_list_parameters_out_of_the_schema_are_a_422_problem(api_client, query, field):
+    issued_invoice()
+    response = api_client(staff_user()).get(f"/api/v1/invoices?{query}")
+    body = assert_problem(response, 422, "invalid_input")
+    assert [error["field"] for error in body["errors"]] == [field]
+
+
+def test_page_size_within_its_bounds_is_honoured(api_client):
+    for _ in range(3):
+        issued_invoice()
+    response = api_client(staff_user()).get("/api/v1/invoices?page_size=2")
+    assert response.status_code == 200
+    assert (response.json()["count"], len(response.json()["results"])) == (3, 2)
+
+
+def test_an_unknown_format_is_a_404_problem_not_a_200(api_client):
+    response = api_client(staff_user()).get("/api/v1/invoices?format=xyz")
+    assert_problem(response, 404, "not_found")

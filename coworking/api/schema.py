@@ -11,9 +11,11 @@ as the list of every code the API can answer, with its status and meaning
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import force_instance
 from drf_spectacular.utils import OpenApiResponse
 
 from coworking.api.problems import PROBLEM_MEDIA_TYPE, ProblemSerializer, error_catalogue
+from coworking.api.serializers import StrictSerializer
 
 DESCRIPTIONS = {
     400: _(
@@ -25,7 +27,10 @@ DESCRIPTIONS = {
         "Authenticated but not allowed (`permission_denied`, `cancel_not_allowed`, CSRF "
         "failure with session authentication)."
     ),
-    404: _("No such object, or not yours (`not_found`); also a page past the end."),
+    404: _(
+        "No such object, or not yours (`not_found`); also a page past the end, or a `format` "
+        "the endpoint does not have."
+    ),
     406: _("The Accept header asks for a media type the endpoint cannot give."),
     409: _("The document's state does not allow this."),
     413: _("The request body is too large (`request_too_large`)."),
@@ -48,6 +53,13 @@ def problem_responses(*codes: int, **descriptions: str) -> dict:
 
 
 class ProblemAutoSchema(AutoSchema):
+    def _map_serializer(self, serializer, direction, bypass_extensions=False):
+        """A request body that refuses unknown fields says so: ``additionalProperties``."""
+        schema = super()._map_serializer(serializer, direction, bypass_extensions)
+        if direction == "request" and isinstance(force_instance(serializer), StrictSerializer):
+            schema["additionalProperties"] = False
+        return schema
+
     def get_operation(self, *args, **kwargs):
         operation = super().get_operation(*args, **kwargs)
         if operation is None:

@@ -1,4 +1,7 @@
-"""Ledger, balance and "me" representations of the API (read-only)."""
+"""Ledger, balance and "me" representations of the API (read-only), and
+``StrictSerializer``, the base of request bodies that refuse unknown fields."""
+
+from collections.abc import Mapping
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
@@ -7,6 +10,20 @@ from coworking.api.fields import AmountField
 from coworking.api.serializing import ModelSerializer
 from coworking.models import Customer, LedgerEntry
 from coworking.money import CURRENCY_CHOICES
+
+
+class StrictSerializer(serializers.Serializer):
+    """Unknown fields are refused rather than ignored (422 ``unknown_field``); the schema
+    says so (``additionalProperties: false``, ``coworking.api.schema``)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {str(name): [_("Unknown field.")] for name in unknown}, code="unknown_field"
+                )
+        return super().to_internal_value(data)
 
 
 class LedgerEntrySerializer(ModelSerializer):

@@ -1,7 +1,6 @@
 """Credit-note representations of the API (read-only) and the bodies of a cancel request and
 of a credit-note request."""
 
-from collections.abc import Mapping
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -9,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from coworking.api.fields import AmountField
+from coworking.api.serializers import StrictSerializer
 from coworking.api.serializing import ModelSerializer
 from credits.models import CreditNote, CreditNoteLine, ReasonCode
 from credits.services import REASON_MAX_LENGTH
@@ -99,7 +99,7 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
-class CancelRequestSerializer(serializers.Serializer):
+class CancelRequestSerializer(StrictSerializer):
     """The body of ``POST /invoices/{id}/cancel``; unknown fields are refused."""
 
     reason = StrictCharField(
@@ -109,28 +109,6 @@ class CancelRequestSerializer(serializers.Serializer):
         default="",
         help_text=_("Why the invoice is cancelled; printed on the credit note."),
     )
-
-    def to_internal_value(self, data):
-        if isinstance(data, Mapping):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError(
-                    {str(name): [_("Unknown field.")] for name in unknown}, code="unknown_field"
-                )
-        return super().to_internal_value(data)
-
-
-class StrictSerializer(serializers.Serializer):
-    """Unknown fields are refused rather than ignored."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, Mapping):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError(
-                    {str(name): [_("Unknown field.")] for name in unknown}, code="unknown_field"
-                )
-        return super().to_internal_value(data)
 
 
 class LineCreditSerializer(StrictSerializer):

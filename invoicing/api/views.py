@@ -35,6 +35,16 @@ from invoicing.selectors import visible_invoices
             "invoices, staff with `invoicing.view_invoice` see all (drafts included)."
         ),
         parameters=[InvoiceFilterSerializer],
+        responses={
+            200: InvoiceSerializer(many=True),
+            **problem_responses(
+                422,
+                _422=gettext_lazy(
+                    "`invalid_input`: a filter or `page_size` that is not one of its allowed "
+                    "values (an empty value too), or `issued_to` before `issued_from`."
+                ),
+            ),
+        },
     ),
     retrieve=extend_schema(
         summary="An invoice with its lines and payments",
@@ -59,7 +69,9 @@ class InvoiceViewSet(viewsets.ReadOnlyModelViewSet):
     def filter_queryset(self, queryset):
         if self.action != "list":
             return queryset
-        filters = InvoiceFilterSerializer(data=self.request.query_params)
+        # A plain dict, not the QueryDict: DRF reads an empty value in a QueryDict as "not
+        # given" (HTML form semantics), so `?state=` would list everything.
+        filters = InvoiceFilterSerializer(data=self.request.query_params.dict())
         filters.is_valid(raise_exception=True)
         lookups = {
             "state": "state",
