@@ -74,8 +74,10 @@ def test_staff_credit_lines_and_an_amount_and_get_201_with_the_note(staff, invoi
 @pytest.mark.parametrize(
     ("body", "status", "code"),
     [
-        ({"lines": [{"invoice_line": "PASSES", "quantity": "0"}]}, 422, "credit_note_invalid"),
-        ({"lines": [{"invoice_line": "PASSES", "quantity": "-1"}]}, 422, "credit_note_invalid"),
+        # a quantity or amount that is not positive: refused by the schema (and the service)
+        ({"lines": [{"invoice_line": "PASSES", "quantity": "0"}]}, 422, "invalid_input"),
+        ({"lines": [{"invoice_line": "PASSES", "quantity": "-1"}]}, 422, "invalid_input"),
+        ({"amount": {"value": "0", "tax_rate": "21"}}, 422, "invalid_input"),
         ({"lines": [{"invoice_line": "PASSES", "quantity": "6"}]}, 422, "credit_exceeds_line"),
         (
             {"lines": [{"invoice_line": "OTHER", "quantity": "1"}]},

@@ -89,6 +89,7 @@ def existing_ids(api_data):
     return {
         "/api/v1/invoices/{id}": invoices,
         "/api/v1/invoices/{id}/cancel": invoices,
+        "/api/v1/invoices/{id}/credit-notes": invoices,
         "/api/v1/credit-notes/{id}": notes,
         "/api/v1/credit-notes/{id}/pdf": notes,
         "/api/v1/customers/{id}/ledger": [api_data.pk],

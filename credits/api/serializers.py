@@ -1,6 +1,7 @@
 """Credit-note representations of the API (read-only) and the bodies of a cancel request and
 of a credit-note request."""
 
+from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -107,7 +108,10 @@ class CancelRequestSerializer(StrictSerializer):
         allow_blank=True,
         max_length=REASON_MAX_LENGTH,
         default="",
-        help_text=_("Why the invoice is cancelled; printed on the credit note."),
+        help_text=_(
+            "Why the invoice is cancelled, for the back-office (never printed: the "
+            "customer reads the reason code's label)."
+        ),
     )
 
 
@@ -116,13 +120,19 @@ class LineCreditSerializer(StrictSerializer):
         help_text=_("The id of a line of this invoice (``lines[].id`` of the invoice).")
     )
     quantity = serializers.DecimalField(
-        max_digits=10, decimal_places=3, help_text=_("How much of it to credit (positive).")
+        max_digits=10,
+        decimal_places=3,
+        min_value=Decimal("0.001"),
+        help_text=_("How much of it to credit (positive)."),
     )
 
 
 class AmountCreditSerializer(StrictSerializer):
     value = serializers.DecimalField(
-        max_digits=14, decimal_places=2, help_text=_("The net amount to credit (positive).")
+        max_digits=14,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        help_text=_("The net amount to credit (positive)."),
     )
     tax_rate = serializers.DecimalField(
         max_digits=5, decimal_places=2, help_text=_("A tax rate (%) of the invoice's lines.")
@@ -140,7 +150,10 @@ class CreditNoteRequestSerializer(StrictSerializer):
         allow_blank=True,
         max_length=REASON_MAX_LENGTH,
         default="",
-        help_text=_("Why the invoice is credited; printed on the credit note."),
+        help_text=_(
+            "Why the invoice is credited, for the back-office (never printed: the "
+            "customer reads the reason code's label)."
+        ),
     )
     reason_code = serializers.ChoiceField(choices=ReasonCode.choices, default=ReasonCode.OTHER)
     refund_amount = serializers.DecimalField(

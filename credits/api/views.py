@@ -199,9 +199,12 @@ class InvoiceCancelViewSet(viewsets.GenericViewSet):
                     "`nothing_left_to_credit`, `invoice_is_draft` or `idempotency_key_in_use`."
                 ),
                 _422=gettext_lazy(
-                    "`credit_note_invalid`, `credit_line_not_on_invoice`, "
-                    "`tax_rate_not_on_invoice`, `credit_exceeds_line`, `credit_exceeds_rate`, "
-                    "`credit_allocation_invalid`, `invalid_input`, `idempotency_key_reused`."
+                    "`credit_note_invalid` (neither lines nor an amount), "
+                    "`credit_line_not_on_invoice`, `tax_rate_not_on_invoice`, "
+                    "`credit_exceeds_line`, `credit_exceeds_rate`, `credit_allocation_invalid`, "
+                    "`invalid_input`, `idempotency_key_reused`. A body valid for this schema "
+                    "can still be refused by what the invoice holds (its lines, rates and what "
+                    "is left of them)."
                 ),
             ),
         },
