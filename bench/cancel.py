@@ -5,8 +5,9 @@ in one run (alternating invoice by invoice so both see the same machine state):
   (a) ``invoice_cancel``'s transaction (its after-commit enqueue of the PDF task to
       Redis is timed separately: the baseline does the SQL work only), and
   (b) a hand-written psycopg2 baseline doing the same SQL work in one transaction each
-      (lock + read the invoice, update it, bump the counter, insert the note, mirror the
-      lines with INSERT ... SELECT, ledger entry, audit event);
+      (lock + read the invoice, read what is left of its lines, update it, insert the note
+      and its lines, ledger entry, audit event, credit-limit check, then the number, then
+      the two webhook outbox rows: the service's statements, rows and columns);
   (c) ``invoice_cancel`` without the webhook outbox (its in-transaction subscriber
       removed), so (a) - (c) is what the outbox adds to one cancel (its two event rows);
 then the queries per cancel for 1 and 50 lines, and the throughput of the service with
@@ -19,6 +20,8 @@ import json
 import statistics
 import threading
 import time
+import uuid
+from decimal import Decimal
 
 from _setup import LINES, django_on_bench_database, make_location, percentile, seed
 
@@ -39,12 +42,14 @@ from coworking.money import round_amount  # noqa: E402
 from coworking.numbering import DocumentType, format_number, sequence_name  # noqa: E402
 from credits.models import CreditNote  # noqa: E402
 from credits.reconciliation import reconcile  # noqa: E402
-from credits.services import invoice_cancel  # noqa: E402
+from credits.services import CREDIT_LIMIT_TRIGGER, invoice_cancel  # noqa: E402
 from credits.tasks import render_credit_note_pdf  # noqa: E402
 from webhooks import outbox  # noqa: E402
 from webhooks.models import Event  # noqa: E402
 from webhooks.payloads import render_body  # noqa: E402
 from webhooks.tasks import dispatch_event  # noqa: E402
+
+ZERO = Decimal("0.00")
 
 
 @functools.cache
@@ -60,13 +65,16 @@ def _party_snapshots(*, location_id: int, customer_id: int) -> tuple[str, str]:
 
 
 def baseline_cancel(conn, invoice_id: int) -> None:
-    """The same SQL work as the service, written by hand with psycopg2."""
+    """The same SQL work as the service, written by hand with psycopg2: the same statements
+    in the same order (the number last), the same rows and columns. It cancels invoices that
+    no free-amount credit note has touched (the bench's), with everything left on the
+    account's default allocation (what is due first, the rest account credit)."""
     now = timezone.now()
     today = timezone.localdate()
     with conn.cursor() as cur:
         cur.execute(
             "SELECT i.state, i.location_id, i.customer_id, i.number, i.issue_date, i.currency, "
-            "i.net_total, i.tax_total, i.total, i.amount_paid, i.buyer_reference, "
+            "i.tax_total, i.total, i.amount_paid, i.amount_credited, i.buyer_reference, "
             "i.vat_currency, i.vat_exchange_rate, l.credit_note_prefix "
             "FROM invoicing_invoice i JOIN coworking_location l ON l.id = i.location_id "
             "JOIN coworking_customer c ON c.id = i.customer_id "
@@ -80,21 +88,118 @@ def baseline_cancel(conn, invoice_id: int) -> None:
             number,
             issue_date,
             currency,
-            net,
-            tax,
+            invoice_tax,
             total,
             paid,
+            credited_before,
             buyer_reference,
             vat_currency,
             rate,
             prefix,
         ) = cur.fetchone()
         assert state not in ("draft", "cancelled")
+        # What is left of each line (credit-note lines point at the line they credit) ...
         cur.execute(
-            "UPDATE invoicing_invoice SET state = 'cancelled', cancelled_at = %s, "
-            "cancelled_by_id = NULL, cancellation_channel = 'cli', cancellation_reason = '' "
-            "WHERE id = %s",
-            [now, invoice_id],
+            "SELECT l.id, l.position, l.description, l.quantity + COALESCE(SUM(c.quantity), 0), "
+            "l.unit_price, l.tax_rate, l.net + COALESCE(SUM(c.net), 0), "
+            "l.tax + COALESCE(SUM(c.tax), 0), l.vat_category, l.vat_exemption_reason, "
+            "l.vat_exemption_reason_code, l.period_start, l.period_end "
+            "FROM invoicing_invoiceline l "
+            "LEFT JOIN credits_creditnoteline c ON c.invoice_line_id = l.id "
+            "WHERE l.invoice_id = %s GROUP BY l.id ORDER BY l.position",
+            [invoice_id],
+        )
+        parts = [row for row in cur.fetchall() if row[3] > 0]
+        # ... and the free amounts credited per tax rate (none on the bench's invoices).
+        cur.execute(
+            "SELECT c.tax_rate, SUM(c.net), SUM(c.tax) FROM credits_creditnoteline c "
+            "JOIN credits_creditnote n ON n.id = c.credit_note_id "
+            "WHERE n.invoice_id = %s AND c.invoice_line_id IS NULL GROUP BY 1",
+            [invoice_id],
+        )
+        assert not cur.fetchall(), "the baseline does not cancel after free-amount credits"
+        net = sum(part[6] for part in parts)
+        tax = sum(part[7] for part in parts)
+        credited = net + tax
+        assert parts and credited_before + credited == total  # cancels the invoice
+        off_due = min(credited, max(total - paid - credited_before, ZERO))
+        cur.execute(
+            "UPDATE invoicing_invoice SET state = 'cancelled', amount_credited_currency = %s, "
+            "amount_credited = %s, cancelled_at = %s, cancelled_by_id = NULL, "
+            "cancellation_channel = 'cli', cancellation_reason = '' WHERE id = %s",
+            [currency, credited_before + credited, now, invoice_id],
+        )
+        cur.execute(
+            "INSERT INTO credits_creditnote (currency, net_total_currency, net_total, "
+            "tax_total_currency, tax_total, total_currency, total, seller, buyer, pdf_status, "
+            "pdf_file, pdf_sha256, pdf_size, pdf_error, pdf_rendered_at, vat_currency, "
+            "vat_exchange_rate, tax_total_vat_currency, location_id, customer_id, invoice_id, "
+            "invoice_number, invoice_issue_date, sequence_number, number, issue_date, reason, "
+            "reason_code, cancels_invoice, amount_off_due_currency, amount_off_due, "
+            "account_credit_amount_currency, account_credit_amount, refund_amount_currency, "
+            "refund_amount, settled_outside_amount_currency, settled_outside_amount, "
+            "created_by_id, channel, created_at, buyer_reference, emailed_at) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, 'pending', '', '', NULL, '', NULL, "
+            "%s, %s, %s, %s, %s, %s, %s, %s, NULL, '', %s, '', 'other', true, %s, %s, %s, %s, "
+            "%s, 0, %s, 0, NULL, 'cli', DEFAULT, %s, NULL) RETURNING id",
+            [
+                *(currency, currency, -net, currency, -tax, currency, -credited),
+                *_party_snapshots(location_id=location_id, customer_id=customer_id),
+                vat_currency,
+                rate,
+                None if rate is None else -round_amount(invoice_tax * rate),
+                *(location_id, customer_id, invoice_id, number, issue_date, today),
+                *(currency, off_due, currency, credited - off_due, currency, currency),
+                buyer_reference,
+            ],
+        )
+        note_id = cur.fetchone()[0]
+        cur.execute(
+            "INSERT INTO credits_creditnoteline (position, description, quantity, "
+            "unit_price_currency, unit_price, tax_rate, net_currency, net, tax_currency, tax, "
+            "vat_category, vat_exemption_reason, vat_exemption_reason_code, period_start, "
+            "period_end, credit_note_id, invoice_line_id) "
+            "SELECT position, description, -quantity, %s, unit_price, tax_rate, %s, -net, %s, "
+            "-tax, vat_category, vat_exemption_reason, vat_exemption_reason_code, "
+            "period_start, period_end, %s, invoice_line_id "
+            "FROM UNNEST(%s::bigint[], %s::varchar[], %s::numeric[], %s::numeric[], "
+            "%s::numeric[], %s::numeric[], %s::numeric[], %s::varchar[], %s::varchar[], "
+            "%s::varchar[], %s::date[], %s::date[]) WITH ORDINALITY AS p(invoice_line_id, "
+            "description, quantity, unit_price, tax_rate, net, tax, vat_category, "
+            "vat_exemption_reason, vat_exemption_reason_code, period_start, period_end, "
+            "position)",
+            [
+                currency,
+                currency,
+                currency,
+                note_id,
+                *(list(column) for i, column in enumerate(zip(*parts, strict=True)) if i != 1),
+            ],
+        )
+        cur.execute(
+            "INSERT INTO coworking_ledgerentry (customer_id, kind, amount_currency, amount, "
+            "description, invoice_id, payment_id, credit_note_id, refund_id, created_at) "
+            "VALUES (%s, 'credit_note', %s, %s, %s, %s, NULL, %s, NULL, %s)",
+            [
+                customer_id,
+                currency,
+                -credited,
+                f"Credit note cancelling {number}",
+                invoice_id,
+                note_id,
+                timezone.now(),
+            ],
+        )
+        cur.execute(
+            "INSERT INTO credits_cancellationevent (invoice_id, credit_note_id, actor_id, channel, "
+            "reason, previous_state, amount_paid_currency, amount_paid, started_at, created_at) "
+            "VALUES (%s, %s, NULL, 'cli', '', %s, %s, %s, %s, %s)",
+            [invoice_id, note_id, state, currency, paid, now, timezone.now()],
+        )
+        # The credit limits checked before the number is taken, as the service does.
+        cur.execute(
+            f"SET CONSTRAINTS {CREDIT_LIMIT_TRIGGER} IMMEDIATE; "
+            f"SET CONSTRAINTS {CREDIT_LIMIT_TRIGGER} DEFERRED"
         )
         cur.execute(
             "INSERT INTO sequences_sequence (name, last) VALUES (%s, 1) ON CONFLICT (name) "
@@ -103,71 +208,31 @@ def baseline_cancel(conn, invoice_id: int) -> None:
         )
         seq = cur.fetchone()[0]
         cur.execute(
-            "INSERT INTO credits_creditnote (location_id, customer_id, invoice_id, invoice_number, "
-            "invoice_issue_date, sequence_number, number, issue_date, currency, net_total, "
-            "net_total_currency, tax_total, tax_total_currency, total, total_currency, reason, "
-            "created_by_id, channel, created_at, pdf_status, pdf_file, pdf_sha256, pdf_error, "
-            "buyer_reference, vat_currency, vat_exchange_rate, tax_total_vat_currency, seller, "
-            "buyer) "
-            "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,'',NULL,'cli',%s,'pending','','',"
-            "'',%s,%s,%s,%s,%s,%s) "
-            "RETURNING id",
-            [
-                location_id,
-                customer_id,
-                invoice_id,
-                number,
-                issue_date,
-                seq,
-                format_number(prefix=prefix, year=today.year, number=seq),
-                today,
-                currency,
-                -net,
-                currency,
-                -tax,
-                currency,
-                -total,
-                currency,
-                now,
-                buyer_reference,
-                vat_currency,
-                rate,
-                None if rate is None else -round_amount(tax * rate),
-                *_party_snapshots(location_id=location_id, customer_id=customer_id),
-            ],
+            "UPDATE credits_creditnote SET sequence_number = %s, number = %s WHERE id = %s",
+            [seq, format_number(prefix=prefix, year=today.year, number=seq), note_id],
         )
-        note_id = cur.fetchone()[0]
-        cur.execute(
-            "INSERT INTO credits_creditnoteline (credit_note_id, position, description, "
-            "unit_price, unit_price_currency, tax_rate, quantity, net, tax, net_currency, "
-            "tax_currency, vat_category, vat_exemption_reason, vat_exemption_reason_code, "
-            "period_start, period_end) SELECT %s, position, description, unit_price, "
-            "unit_price_currency, tax_rate, -quantity, -net, -tax, net_currency, tax_currency, "
-            "vat_category, vat_exemption_reason, vat_exemption_reason_code, period_start, "
-            "period_end "
-            "FROM invoicing_invoiceline WHERE invoice_id = %s",
-            [note_id, invoice_id],
-        )
-        cur.execute(
-            "INSERT INTO coworking_ledgerentry (customer_id, kind, amount, amount_currency, "
-            "description, invoice_id, payment_id, credit_note_id, created_at) "
-            "VALUES (%s, 'credit_note', %s, %s, %s, %s, NULL, %s, %s)",
-            [
-                customer_id,
-                -total,
-                currency,
-                f"Credit note {seq} cancelling {number}",
-                invoice_id,
-                note_id,
-                now,
-            ],
-        )
-        cur.execute(
-            "INSERT INTO credits_cancellationevent (invoice_id, credit_note_id, actor_id, channel, "
-            "reason, previous_state, amount_paid, amount_paid_currency, started_at, created_at) "
-            "VALUES (%s, %s, NULL, 'cli', '', %s, %s, %s, %s, %s)",
-            [invoice_id, note_id, state, paid, currency, now, now],
-        )
+        # The webhook outbox's two rows, each numbered on the invoice's event stream.
+        for event_type, object_type, object_id in (
+            ("invoice.cancelled", "invoice", invoice_id),
+            ("credit_note.issued", "credit_note", note_id),
+        ):
+            cur.execute(
+                "WITH stream AS (INSERT INTO webhooks_eventstream (invoice_id, last_sequence) "
+                "VALUES (%s, 1) ON CONFLICT (invoice_id) DO UPDATE SET last_sequence = "
+                "webhooks_eventstream.last_sequence + 1 RETURNING last_sequence) "
+                "INSERT INTO webhooks_event (id, type, invoice_id, object_type, object_id, "
+                "created_at, sequence, body, api_version) "
+                "SELECT %s, %s, %s, %s, %s, %s, last_sequence, '', '' FROM stream",
+                [
+                    invoice_id,
+                    str(uuid.uuid4()),
+                    event_type,
+                    invoice_id,
+                    object_type,
+                    object_id,
+                    timezone.now(),
+                ],
+            )
     conn.commit()
 
 
