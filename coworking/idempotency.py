@@ -7,7 +7,8 @@ The rules (the API contract, see the ``Idempotency-Key`` header in the OpenAPI s
 - The request's work and its stored response commit together, in one transaction, or not at
   all (Stripe's "atomic phases"): ``idempotency_key_begin`` runs first in that transaction
   and takes a transaction-level advisory lock on (user, key), the claim; the work follows;
-  ``idempotency_key_complete`` writes the response last. A connection lost or a process
+  ``idempotency_key_complete`` writes the response last (on SQLite, the embedded default,
+  the database's write lock, taken when the transaction begins, is the claim). A connection lost or a process
   killed at any point rolls back the work and the claim together, and PostgreSQL releases
   the lock with the transaction: the retry either replays the committed response or runs
   the work, once. No key is ever left claimed by a request that is gone.
@@ -100,13 +101,17 @@ def idempotency_key_begin(
     if not connection.in_atomic_block:
         raise RuntimeError("idempotency_key_begin runs inside the work's transaction.")
     now = now or timezone.now()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_try_advisory_xact_lock(%s)", [_lock_id(user_id=user.pk, key=key)]
-        )
-        (locked,) = cursor.fetchone()
-    if not locked:
-        raise IdempotencyKeyInUse()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_try_advisory_xact_lock(%s)", [_lock_id(user_id=user.pk, key=key)]
+            )
+            (locked,) = cursor.fetchone()
+        if not locked:
+            raise IdempotencyKeyInUse()
+    # Elsewhere (SQLite, the embedded default) every transaction begins by taking the
+    # database's write lock (``transaction_mode`` IMMEDIATE, settings.py): a second request
+    # with the key waits for the first to commit, then replays its response.
     # Under the lock (read committed: this read sees every committed response).
     stored = IdempotencyKey.objects.filter(
         user=user, key=key, status=IdempotencyKey.Status.COMPLETED, expires_at__gt=now

@@ -145,6 +145,11 @@ DATABASES = {
         conn_health_checks=env_bool("DATABASE_CONN_HEALTH_CHECKS", False),
     )
 }
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The embedded default: a transaction takes SQLite's write lock when it begins, so
+    # transactions that read then write run one at a time (no "database is locked" on the
+    # upgrade, and an idempotency key's read-then-store is serialised: coworking.idempotency).
+    DATABASES["default"].setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (API throttle counters): shared by all web processes through Redis ---------------

@@ -2,12 +2,8 @@
 and delivers webhooks too: the outbox's PostgreSQL statement has a portable twin."""
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.embedded import embedded_manage
 
 SCRIPT = """
 import json
@@ -32,31 +28,7 @@ with Receiver() as receiver:
 
 
 def test_the_embedded_demo_records_and_delivers_webhooks(tmp_path):
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"REDIS_URL", "CELERY_TASK_ALWAYS_EAGER"}
-    }
-    env.update(
-        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        DJANGO_DEBUG="1",
-        PRIVATE_DOCUMENTS_ROOT=str(tmp_path / "private"),
-        DJANGO_EMAIL_FILE_PATH=str(tmp_path / "mail"),
-        WEBHOOKS_ALLOW_LOOPBACK="1",
-        LOG_LEVEL="WARNING",
-    )
-
-    def manage(*args):
-        return subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=True,
-        ).stdout
-
+    manage = embedded_manage(tmp_path, WEBHOOKS_ALLOW_LOOPBACK="1", LOG_LEVEL="WARNING")
     manage("migrate", "--noinput", "-v0")
     output = manage("shell", "-c", SCRIPT)
     result = json.loads(output.split("RESULT ", 1)[1])
