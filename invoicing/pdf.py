@@ -20,14 +20,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from coworking.documents.rendering import (
-    GENERATOR,
-    Formatter,
-    css_string,
-    document_language,
-    page_counter_css,
-    render_pdf,
-)
+from coworking.documents.rendering import Formatter, document_language, page_context, render_pdf
 from coworking.einvoice.document import Document as EN16931Document
 from coworking.einvoice.facturx import weasyprint_options
 from coworking.einvoice.syntax import render
@@ -147,18 +140,17 @@ def document_context(
         if entry.exemption_reason
     ]
     return {
-        "language": translation.get_language(),
-        "title": title,
-        "number": number,
-        "date": fmt.date(document.issue_date),
-        "metadata_date": document.issue_date.isoformat(),
-        "generator": GENERATOR,
-        "seller": values.seller,
-        "seller_country": fmt.country(values.seller.country),
-        "buyer": values.buyer,
-        "buyer_country": fmt.country(values.buyer.country),
-        # A credit note is not a bill: its customer is not "billed to".
-        "buyer_label": _("Customer") if values.is_credit_note else _("Billed to"),
+        **page_context(
+            fmt=fmt,
+            title=title,
+            number=number,
+            date=document.issue_date,
+            seller=values.seller,
+            buyer=values.buyer,
+            # A credit note is not a bill: its customer is not "billed to".
+            buyer_label=_("Customer") if values.is_credit_note else _("Billed to"),
+            footer=f"{values.seller.name} · {title} {number}",
+        ),
         "currency": currency,
         "lines": rows,
         "tax_rows": tax_rows,
@@ -167,8 +159,6 @@ def document_context(
         "net_total": fmt.money(document.net_total),
         "tax_total": fmt.money(document.tax_total),
         "total": fmt.money(document.total),
-        "page_counter_css": page_counter_css(_("Page {page} of {pages}")),
-        "footer_css": css_string(f"{values.seller.name} · {title} {number}"),
     }
 
 

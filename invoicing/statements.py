@@ -17,14 +17,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from djmoney.money import Money
 
-from coworking.documents.rendering import (
-    GENERATOR,
-    Formatter,
-    css_string,
-    document_language,
-    page_counter_css,
-    render_pdf,
-)
+from coworking.documents.rendering import Formatter, document_language, page_context, render_pdf
 from coworking.einvoice.parties import buyer, seller
 from coworking.errors import InvalidInput
 from coworking.models import Customer, LedgerEntry
@@ -102,7 +95,9 @@ def customer_statement(
                     entry=entry,
                     date=entry.document_date,
                     balance=Money(balance, currency),
-                    credit_applied=applied.get(entry.invoice_id) if entry.kind == "invoice" else None,
+                    credit_applied=applied.get(entry.invoice_id)
+                    if entry.kind == "invoice"
+                    else None,
                 )
             )
         statements.append(
@@ -140,17 +135,16 @@ def customer_statement_pdf_bytes(
         period = _("%(start)s to %(end)s") % {"start": fmt.date(start), "end": fmt.date(end)}
         location_party, customer_party = seller(customer.location), buyer(customer)
         context = {
-            "language": language,
-            "title": title,
-            "number": period,
-            "date": fmt.date(today),
-            "metadata_date": today.isoformat(),
-            "generator": GENERATOR,
-            "seller": location_party,
-            "seller_country": fmt.country(location_party.country),
-            "buyer": customer_party,
-            "buyer_country": fmt.country(customer_party.country),
-            "buyer_label": _("Customer"),
+            **page_context(
+                fmt=fmt,
+                title=title,
+                number=period,
+                date=today,
+                seller=location_party,
+                buyer=customer_party,
+                buyer_label=_("Customer"),
+                footer=f"{location_party.name} · {title} · {customer.billing_name}",
+            ),
             "period": period,
             "currencies": [
                 {
@@ -174,8 +168,6 @@ def customer_statement_pdf_bytes(
                 }
                 for statement in statements
             ],
-            "page_counter_css": page_counter_css(_("Page {page} of {pages}")),
-            "footer_css": css_string(f"{location_party.name} · {title} · {customer.billing_name}"),
         }
         html = render_to_string("documents/statement.html", context)
     return render_pdf(

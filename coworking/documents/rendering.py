@@ -41,6 +41,8 @@ from babel import Locale
 from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
 from djmoney.money import Money
 from fontTools.ttLib import TTFont
 from weasyprint import CSS, HTML
@@ -161,6 +163,29 @@ class Formatter:
     def country(self, code: str) -> str:
         """The country's name in the language (CLDR): ``DE`` → ``Germany``, ``Allemagne``."""
         return Locale.parse(self.locale).territories.get(code, code) if code else ""
+
+
+def page_context(
+    *, fmt: Formatter, title, number: str, date: datetime.date, seller, buyer, buyer_label, footer
+) -> dict:
+    """What the shared page template (``documents/base.html``) shows on every document, in
+    the active language: title and number, date (and the PDF's metadata date), the parties
+    with their countries' names, the page counter and the running footer."""
+    return {
+        "language": translation.get_language(),
+        "title": title,
+        "number": number,
+        "date": fmt.date(date),
+        "metadata_date": date.isoformat(),
+        "generator": GENERATOR,
+        "seller": seller,
+        "seller_country": fmt.country(seller.country),
+        "buyer": buyer,
+        "buyer_country": fmt.country(buyer.country),
+        "buyer_label": buyer_label,
+        "page_counter_css": page_counter_css(_("Page {page} of {pages}")),
+        "footer_css": css_string(footer),
+    }
 
 
 def document_language(customer) -> str:
