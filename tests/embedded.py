@@ -1,5 +1,5 @@
-"""Running ``manage.py`` on the embedded default (SQLite in a test's own folder, tasks
-in-process, no Redis), as ``make run`` does, for tests of that mode."""
+"""Running ``manage.py`` in a subprocess, and on the embedded default (SQLite in a test's
+own folder, tasks in-process, no Redis) as ``make run`` does, for tests of that mode."""
 
 import os
 import subprocess
@@ -9,31 +9,48 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def embedded_manage(tmp_path: Path, **extra_env: str):
-    """A ``manage(*args)`` running in a subprocess on ``tmp_path``'s SQLite database; it
-    returns the command's standard output and raises if it fails."""
+def run_manage(
+    *args: str, env: dict, check: bool = True, timeout: int = 300
+) -> subprocess.CompletedProcess:
+    """``manage.py *args`` from the repository root with exactly ``env``, output captured."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=check,
+        timeout=timeout,
+    )
+
+
+def embedded_env(home: Path, **extra_env: str) -> dict:
+    """The test process's environment as ``make run`` sees it without DATABASE_URL and
+    REDIS_URL: DEBUG on, SQLite, documents and e-mails under ``home``."""
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"REDIS_URL", "CELERY_TASK_ALWAYS_EAGER"}
+        if key
+        not in {
+            "DATABASE_URL",
+            "REDIS_URL",
+            "CELERY_TASK_ALWAYS_EAGER",
+            "DJANGO_SECRET_KEY",
+            "DJANGO_SETTINGS_MODULE",
+        }
     }
     env.update(
-        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
         DJANGO_DEBUG="1",
-        PRIVATE_DOCUMENTS_ROOT=str(tmp_path / "private"),
-        DJANGO_EMAIL_FILE_PATH=str(tmp_path / "mail"),
+        DATABASE_URL=f"sqlite:///{home / 'db.sqlite3'}",
+        PRIVATE_DOCUMENTS_ROOT=str(home / "private"),
+        DJANGO_EMAIL_FILE_PATH=str(home / "mail"),
         **extra_env,
     )
+    return env
 
-    def manage(*args: str) -> str:
-        return subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=True,
-        ).stdout
 
-    return manage
+def embedded_manage(home: Path, **extra_env: str):
+    """A ``manage(*args)`` on the embedded default in ``home``; it returns the command's
+    standard output and raises if the command fails."""
+    env = embedded_env(home, **extra_env)
+    return lambda *args: run_manage(*args, env=env).stdout

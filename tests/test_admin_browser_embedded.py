@@ -4,17 +4,16 @@ served by gunicorn on a free port and driven in headless Chromium. Every amount 
 invoice list, the confirmation page and the customer page is written the one way, with
 exactly its currency's decimals (SQLite sums used to come back as ``988.570000000000``), and
 ``reconcile`` finds every invariant holding after cancels (it used to report a false breach
-from floating-point sums). The only test module that runs on SQLite."""
+from floating-point sums). Test modules that run on SQLite are named for the embedded default."""
 
-import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from tests.conftest import wait_until
+from tests.embedded import ROOT, embedded_env, run_manage
 from tests.test_admin_browser import (
     ARTIFACTS,
     assert_amounts_formatted,
@@ -24,36 +23,15 @@ from tests.test_admin_browser import (
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parent.parent
-
 
 @pytest.fixture(scope="module")
 def embedded(tmp_path_factory):
     """A seeded embedded app on its own SQLite file: ``(base_url, manage)``."""
     home = tmp_path_factory.mktemp("embedded")
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SECRET_KEY", "DJANGO_SETTINGS_MODULE"}
-    }
-    env.update(
-        DJANGO_DEBUG="1",  # as `make run`
-        DATABASE_URL=f"sqlite:///{home / 'db.sqlite3'}",
-        PRIVATE_DOCUMENTS_ROOT=str(home / "private"),
-        DJANGO_EMAIL_FILE_PATH=str(home / "mail"),
-        LOG_LEVEL="WARNING",
-    )
+    env = embedded_env(home, LOG_LEVEL="WARNING")
 
     def manage(*args, check=True):
-        return subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=check,
-            timeout=600,
-        )
+        return run_manage(*args, env=env, check=check, timeout=600)
 
     manage("migrate", "--noinput")
     manage("seed_demo", "--invoices", "40")

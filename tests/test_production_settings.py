@@ -5,22 +5,16 @@ import os
 import re
 import secrets
 import subprocess
-import sys
 from pathlib import Path
+
+from tests.embedded import run_manage
 
 ROOT = Path(__file__).resolve().parent.parent
 MISSING_KEY = "DJANGO_SECRET_KEY is not set: set it to a long random string"
 
 
 def manage(*args: str, env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_manage(*args, env=env, check=False, timeout=120)
 
 
 def bare_environment(**extra: str) -> dict:
