@@ -39,7 +39,7 @@ run: install
 	trap 'kill $$pids 2>/dev/null' EXIT INT TERM; \
 	if [ -n "$$REDIS_URL" ]; then \
 		echo "Starting a Celery worker (with beat) on $$REDIS_URL"; \
-		$(DEV_ENV) $(VENV)/bin/celery -A coworking worker -B -s var/celerybeat-schedule \
+		$(DEV_ENV) $(VENV)/bin/celery -A config worker -B -s var/celerybeat-schedule \
 			--loglevel=INFO & pids="$$!"; \
 	fi; \
 	$(DEV_ENV) $(PY) manage.py runserver --noreload 127.0.0.1:$(PORT) & pids="$$pids $$!"; \

@@ -19,7 +19,6 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from coworking.celery import enqueue
 from coworking.documents.downloads import document_pdf_response
 from coworking.documents.rendering import Formatter, document_language
 from coworking.documents.storage import (
@@ -34,6 +33,7 @@ from coworking.documents.storage import (
     sweep_delay,
 )
 from coworking.events import EventType, announce
+from coworking.queue import enqueue
 from credits.models import CreditNote
 
 logger = logging.getLogger(__name__)

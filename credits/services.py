@@ -42,13 +42,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from djmoney.money import Money
 
-from coworking.celery import enqueue
 from coworking.einvoice import parties
 from coworking.errors import ApplicationError, CurrencyMismatch
 from coworking.events import EventType, announce
 from coworking.models import Customer, LedgerEntry
 from coworking.money import round_amount
 from coworking.numbering import DocumentType, format_number, next_number
+from coworking.queue import enqueue
 from coworking.services import ledger_post
 from credits.errors import (
     CreditedMeanwhile,

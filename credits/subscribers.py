@@ -5,8 +5,8 @@ Both run after commit and only queue work: a broker that is down leaves the cred
 ``pdf pending`` (or not yet e-mailed) for the sweep, and never undoes the cancel.
 """
 
-from coworking.celery import enqueue
 from coworking.events import Event, EventType, subscribe
+from coworking.queue import enqueue
 
 
 @subscribe(EventType.CREDIT_NOTE_ISSUED)

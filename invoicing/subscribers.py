@@ -3,8 +3,8 @@
 the invoice ``pdf pending`` for the sweep and never undoes the issue.
 """
 
-from coworking.celery import enqueue
 from coworking.events import Event, EventType, subscribe
+from coworking.queue import enqueue
 
 
 @subscribe(EventType.INVOICE_ISSUED)

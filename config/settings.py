@@ -113,8 +113,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-ROOT_URLCONF = "coworking.urls"
-WSGI_APPLICATION = "coworking.wsgi.application"
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
     {
@@ -271,7 +271,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": 900,
 }
 CELERY_TASK_PUBLISH_RETRY = False
-# Publishing after commit (coworking.celery.enqueue, on the request path) waits less: its own
+# Publishing after commit (coworking.queue.enqueue, on the request path) waits less: its own
 # connection with half-second timeouts, and after a failure the broker is skipped for
 # CELERY_PUBLISH_BACKOFF seconds (what was not queued waits for the sweeps), so a hung broker
 # costs a request (or a whole admin bulk) one such timeout.

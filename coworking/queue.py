@@ -1,21 +1,17 @@
-"""The Celery app (tasks are discovered in each app's ``tasks.py``) and ``enqueue``, the one
-way code outside a task hands work to the queue."""
+"""``enqueue``, the one way code outside a task hands work to the queue.
+
+It publishes through the project's Celery app (``config.celery``, the current app once Django
+is set up), so the domain apps never import the project configuration."""
 
 import logging
-import os
 import threading
 import time
 
-from celery import Celery
+from celery import current_app as app
 from django.conf import settings
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coworking.settings")
-
-app = Celery("coworking")
-app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()
-
 logger = logging.getLogger(__name__)
+
 
 # Per process and broker URL: the connections publishing uses (with short timeouts), and
 # until when (monotonic) the broker is taken for down after a failed publish, so that a
