@@ -251,7 +251,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Bulk cancellations run long: on a queue of their own (with their sweep), they never hold
 # PDFs and webhooks back. Every worker consumes both queues unless started with -Q.
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_QUEUES = {"celery": {}, "bulk": {}}
+CELERY_TASK_QUEUES: dict[str, dict[str, str]] = {"celery": {}, "bulk": {}}
 CELERY_TASK_ROUTES = {
     "credits.run_bulk_cancellation": {"queue": "bulk"},
     "credits.requeue_bulk_cancellations": {"queue": "bulk"},
