@@ -42,7 +42,15 @@ EMAIL_CATCH_UP_WINDOW = datetime.timedelta(days=2)
 
 
 def _announce_ready(note: CreditNote) -> None:
+    """Tell who listens that the PDF is ready and, after commit, e-mail it to the customer
+    once where its location e-mails its documents (the task checks again under the note's
+    lock)."""
     announce(type=EventType.CREDIT_NOTE_PDF_READY, instance=note)
+    if note.location.email_documents and note.emailed_at is None:
+        credit_note_id = note.pk
+        transaction.on_commit(
+            lambda: queue_credit_note_email(credit_note_id=credit_note_id), robust=True
+        )
 
 
 def credit_note_render_pdf(*, credit_note: CreditNote | int, force: bool = False) -> CreditNote:

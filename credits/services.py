@@ -50,6 +50,7 @@ from coworking.money import round_amount
 from coworking.numbering import DocumentType, format_number, next_number
 from coworking.queue import enqueue
 from coworking.services import ledger_post
+from credits.documents import queue_credit_note_pdf
 from credits.errors import (
     CreditedMeanwhile,
     CreditExceedsLine,
@@ -444,6 +445,10 @@ def _issue(
             )
         announce(
             type=EventType.CREDIT_NOTE_ISSUED, instance=credit_note, actor=actor, channel=channel
+        )
+        credit_note_id = credit_note.pk
+        transaction.on_commit(
+            lambda: queue_credit_note_pdf(credit_note_id=credit_note_id), robust=True
         )
     logger.info(
         "Invoice %s cancelled by credit note %s."

@@ -31,6 +31,7 @@ from coworking.vat import (
     category_rule_error,
 )
 from invoicing.calculations import line_amounts
+from invoicing.documents import queue_invoice_pdf
 from invoicing.errors import (
     ExchangeRateMissing,
     InvalidInvoiceLine,
@@ -332,6 +333,8 @@ def invoice_issue(
         )
         _settle(invoice=invoice, amount=applied)
     announce(type=EventType.INVOICE_ISSUED, instance=invoice)
+    invoice_id = invoice.pk
+    transaction.on_commit(lambda: queue_invoice_pdf(invoice_id=invoice_id), robust=True)
     return invoice
 
 
