@@ -5,7 +5,7 @@ Defaults are safe: ``DEBUG`` is off unless ``DJANGO_DEBUG=1`` (``make run`` sets
 ``DEBUG`` off the process refuses to start without ``DJANGO_SECRET_KEY``. Without
 ``DATABASE_URL`` the app runs embedded (SQLite in ``var/``, Celery tasks run in-process);
 with ``DATABASE_URL``/``REDIS_URL`` it uses PostgreSQL and a Redis broker. The production
-environment is documented in the README; tests always use PostgreSQL (``tests/conftest.py``).
+environment is documented in docs/operations.md; tests always use PostgreSQL (``tests/conftest.py``).
 """
 
 import datetime
@@ -243,7 +243,7 @@ CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = False
-# Acknowledgement is set on each task (README "Tasks: delivery guarantees"); the default,
+# Acknowledgement is set on each task (docs/operations.md, "Tasks: delivery guarantees"); the default,
 # for the periodic sweeps, is early: a sweep lost with its worker runs again at the next beat.
 CELERY_TASK_ACKS_LATE = False
 CELERY_TASK_REJECT_ON_WORKER_LOST = False
