@@ -415,8 +415,8 @@ class IdempotencyKey(models.Model):
     The row is written (status ``completed``) in the transaction of the request's work, so
     it commits with the work or not at all; while the work runs, the key is claimed by an
     advisory lock of that transaction. Keys are scoped per user and expire after 24 hours.
-    See ``coworking.idempotency`` for the rules. (``in_progress`` rows were claims committed
-    before the work, by earlier versions; a new request replaces them.)
+    See ``coworking.idempotency`` for the rules. (An ``in_progress`` row is a claim committed
+    apart from its work; a new request with its key replaces it.)
     """
 
     class Status(models.TextChoices):
