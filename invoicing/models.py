@@ -210,8 +210,8 @@ class Invoice(VatCurrencyFields, Document):
                         amount_paid__lt=F("total") - F("amount_credited"),
                     )
                     | Q(
+                        Q(amount_paid__gt=0) | Q(total=0),
                         state="paid",
-                        amount_paid__gt=0,
                         amount_paid__gte=F("total") - F("amount_credited"),
                     )
                     | Q(state="cancelled")

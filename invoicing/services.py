@@ -276,7 +276,8 @@ def invoice_issue(
     draft's, else the customer's, else the invoice number (Peppol asks for one). The
     seller's and buyer's details are frozen on the invoice as they are now.
     Account credit the customer holds in the invoice's currency is applied at once (an
-    ``account_credit`` payment up to the total), so the amount due drops by it. Announces
+    ``account_credit`` payment up to the total), so the amount due drops by it. An invoice
+    whose total is zero is issued ``paid``, with no ledger entry. Announces
     ``invoice.issued``.
 
     Raises ``InvoiceNotFound``, ``InvoiceNotDraft``, ``InvoiceHasNoLines``,
@@ -300,7 +301,9 @@ def invoice_issue(
     invoice.issue_date = issue_date
     invoice.due_date = issue_date + datetime.timedelta(days=payment_term_days)
     invoice.issued_at = timezone.now()
-    invoice.state = Invoice.State.ISSUED
+    # Nothing to pay (a free day pass): settled as issued, and nothing on the account.
+    free = invoice.total.amount == 0
+    invoice.state = Invoice.State.PAID if free else Invoice.State.ISSUED
     _set_vat_currency(invoice, location=location, exchange_rate=exchange_rate)
     invoice.sequence_number = next_number(
         location_id=location.pk, document_type=DocumentType.INVOICE
@@ -314,15 +317,16 @@ def invoice_issue(
     invoice.buyer = parties.snapshot(parties.buyer(customer))
     invoice.full_clean(validate_unique=False, validate_constraints=False)
     invoice.save()
-    ledger_post(
-        customer_id=invoice.customer_id,
-        kind=LedgerEntry.Kind.INVOICE,
-        amount=invoice.total,
-        description=_("Invoice %(number)s") % {"number": invoice.number},
-        invoice_id=invoice.pk,
-    )
+    if not free:
+        ledger_post(
+            customer_id=invoice.customer_id,
+            kind=LedgerEntry.Kind.INVOICE,
+            amount=invoice.total,
+            description=_("Invoice %(number)s") % {"number": invoice.number},
+            invoice_id=invoice.pk,
+        )
     credit = available_credit(customer=invoice.customer, currency=currency)
-    if credit.amount > 0 and invoice.total.amount > 0:
+    if credit.amount > 0 and not free:
         applied = min(credit, invoice.total)
         Payment.objects.create(
             invoice=invoice,
