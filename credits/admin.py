@@ -48,6 +48,7 @@ from credits.models import (
     CancellationEvent,
     CreditNote,
     CreditNoteLine,
+    Refund,
 )
 from credits.policies import CANCEL_PERMISSION, cancel_refusal
 from credits.selectors import (
@@ -261,6 +262,18 @@ class CancellationEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "invoice", "credit_note", "actor", "channel", "previous_state"]
     list_filter = ["channel"]
     list_select_related = ["invoice", "credit_note", "actor"]
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Money paid back and credit settled outside, as recorded by ``refund_record`` or by a
+    credit note (read-only: the ledger holds their debits)."""
+
+    list_display = ["created_at", "customer", "kind", "amount_display", "credit_note", "reference"]
+    list_filter = ["kind", "channel"]
+    list_select_related = ["customer", "credit_note"]
+    search_fields = ["customer__billing_name", "reference", "credit_note__number"]
+    amount_display = money_display("amount", _("amount"))
 
 
 @admin.register(BulkCancellation)
