@@ -29,7 +29,11 @@ SECTIONS = [
             "credits.refund",
         ],
     ),
-    ("setup", gettext_lazy("Locations and rates"), ["coworking.location", "coworking.exchangerate"]),
+    (
+        "setup",
+        gettext_lazy("Locations and rates"),
+        ["coworking.location", "coworking.exchangerate"],
+    ),
 ]
 SYSTEM_SECTION = ("system", gettext_lazy("System"))
 SYSTEM_MODELS = ["credits.bulkcancellation", "credits.cancellationevent"]

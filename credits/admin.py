@@ -28,7 +28,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext, ngettext, ngettext_lazy
+from django.utils.translation import gettext, ngettext, ngettext_lazy, npgettext
 from django.utils.translation import gettext_lazy as _
 
 from coworking.admin import (
@@ -456,7 +456,11 @@ class CancellableInvoiceAdmin(IssueCreditNoteAdminMixin, InvoiceAdmin):
         selected = preview.to_cancel_count + preview.skipped_count
         context = {
             **self.admin_site.each_context(request),
-            "title": ngettext("Cancel invoice", "Cancel invoices", preview.to_cancel_count),
+            # A context of its own: the plural would hide the singular "Cancel invoice" of the
+            # buttons from gettext (a catalog entry is either singular or plural).
+            "title": npgettext(
+                "page title", "Cancel invoice", "Cancel invoices", preview.to_cancel_count
+            ),
             "subtitle": None,
             "opts": self.opts,
             "preview": preview,
