@@ -17,13 +17,20 @@ import polib
 import pytest
 from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
 from djmoney.money import Money
 
 from credits.models import Refund
 from credits.services import LineCredit, credit_note_issue, invoice_cancel, refund_record
 from invoicing.models import Channel
 from invoicing.services import payment_record
-from tests.factories import CustomerFactory, LocationFactory, UserFactory, issued_invoice
+from tests.factories import (
+    CustomerFactory,
+    LocationFactory,
+    UserFactory,
+    issued_invoice,
+    portal_member,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -78,8 +85,8 @@ def english_texts(language: str) -> list[str]:
                 (entry.msgid_plural, entry.msgstr_plural.get(1, "")),
             ]
         )
-        for english, translation in pairs:
-            if "fuzzy" not in entry.flags and translation == english:
+        for english, translated_text in pairs:
+            if "fuzzy" not in entry.flags and translated_text == english:
                 continue
             for piece in PLACEHOLDER.split(english):
                 piece = piece.strip(" .,:;()")
@@ -249,3 +256,43 @@ def test_admin_pages_show_no_untranslated_catalog_text(client, data, language):
         if found := untranslated(response.content.decode(), pieces):
             english[name] = found
     assert english == {}
+
+
+def test_the_ledger_reads_in_the_readers_language(client, api_client):
+    """Entries posted while French was active read in Dutch to a Dutch reader: on the
+    customer page and in the API (the stored description stays as it was written)."""
+    location = LocationFactory(invoice_prefix="AMS")
+    customer = portal_member(location=location, billing_name="Zeeman Studio")
+    with translation.override("fr"):
+        invoice = issued_invoice(customer=customer)
+        payment_record(invoice=invoice, amount=eur("50.00"), method="bank_transfer")
+        invoice_cancel(invoice=invoice, actor=None, channel=Channel.SYSTEM)
+        refund_record(customer=customer, amount=eur("10.00"), actor=None, channel="system")
+    number = invoice.number
+    expected = {
+        f"Factuur {number}",
+        f"Betaling voor {number}",
+        f"Creditnota ter annulering van {number}",
+        "Terugbetaling van tegoed",
+    }
+
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    page = client.get(
+        reverse("admin:coworking_customer_change", args=[customer.pk]),
+        headers={"accept-language": "nl"},
+    ).content.decode()
+    shown = set(
+        re.findall(
+            r'<tr data-entry="\d+"[^>]*>\s*<td[^>]*>[^<]*</td>\s*<td>[^<]*</td>'
+            r"\s*<td>([^<]*)</td>",
+            page,
+        )
+    )
+    assert shown == expected
+    assert "Paiement" not in page and "Bank transfer" not in page
+    assert "(Bankoverschrijving)" in page
+
+    api = api_client(customer.portal_user).get(
+        f"/api/v1/customers/{customer.pk}/ledger", headers={"accept-language": "nl"}
+    )
+    assert {entry["description"] for entry in api.json()["results"]} == expected
