@@ -1,6 +1,7 @@
 """The admin home in a finance person's order: Finance first, the machinery last."""
 
 import re
+from html import unescape
 
 import pytest
 from django.urls import reverse
@@ -12,6 +13,12 @@ pytestmark = pytest.mark.django_db
 # (first section, its lists in order, last section) per admin language.
 EXPECTED = {
     "en": ("Finance", ["Invoices", "Credit notes", "Customers", "Payments", "Refunds"], "System"),
+    "fr": ("Finance", ["Factures", "Avoirs", "Clients", "Paiements", "Remboursements"], "Système"),
+    "nl": (
+        "Financiën",
+        ["Facturen", "Creditnota's", "Klanten", "Betalingen", "Terugbetalingen"],
+        "Systeem",
+    ),
 }
 
 
@@ -22,7 +29,7 @@ def sections(html: str) -> list[tuple[str, list[str]]]:
     for table in re.findall(r"<table>(.*?)</table>", content, re.S):
         caption = re.search(r'class="section"[^>]*>([^<]+)</a>', table).group(1)
         names = re.findall(r'<th scope="row"[^>]*>\s*<a href="[^"]+"[^>]*>([^<]+)</a>', table)
-        found.append((caption.strip(), [n.strip() for n in names]))
+        found.append((unescape(caption.strip()), [unescape(n.strip()) for n in names]))
     return found
 
 
