@@ -333,7 +333,6 @@ def invoice_issue(
             amount=applied,
             method=Payment.Method.ACCOUNT_CREDIT,
             received_on=issue_date,
-            reference=_("Account credit"),
         )
         _settle(invoice=invoice, amount=applied)
     announce(type=EventType.INVOICE_ISSUED, instance=invoice)
@@ -502,7 +501,9 @@ def payment_record(
         amount=amount,
         method=method,
         received_on=received_on or timezone.localdate(),
-        reference=(reference or (_("Account credit") if from_credit else ""))[:100],
+        # An account-credit payment needs no reference: its method, shown in the reader's
+        # language, says it (a stored text would stay in the language of whoever posted it).
+        reference=(reference or "")[:100],
     )
     if not from_credit:
         ledger_post(
