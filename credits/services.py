@@ -36,7 +36,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, models, transaction
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -709,6 +709,23 @@ def _allocate(
     return off_due, rest, refund, settled
 
 
+def _tax_in_vat_currency(*, invoice: Invoice, tax: Decimal, completes: bool) -> Decimal | None:
+    """The note's own VAT in the invoice's VAT currency (BT-111), negative, at the rate of
+    the invoice it corrects; ``None`` when the invoice is in its VAT currency.
+
+    Rounded once per note, never beyond what the earlier notes left; the note that credits
+    the invoice in full takes exactly that rest, so the notes of an invoice reverse its VAT
+    in the VAT currency to the cent."""
+    rate = invoice.vat_exchange_rate
+    if rate is None:
+        return None
+    earlier = CreditNote.objects.filter(invoice_id=invoice.pk).aggregate(
+        total=Sum("tax_total_vat_currency")
+    )["total"] or Decimal("0.00")
+    left = invoice.tax_total_vat_currency + earlier  # the earlier notes' amounts are negative
+    return -left if completes else -min(round_amount(tax * rate), left)
+
+
 def _build(
     *,
     invoice: Invoice,
@@ -756,10 +773,10 @@ def _build(
         buyer=parties.snapshot(parties.buyer(invoice.customer)),
         vat_currency=invoice.vat_currency,
         vat_exchange_rate=invoice.vat_exchange_rate,
-        tax_total_vat_currency=(
-            None
-            if invoice.vat_exchange_rate is None
-            else -round_amount(invoice.tax_total.amount * invoice.vat_exchange_rate)
+        tax_total_vat_currency=_tax_in_vat_currency(
+            invoice=invoice,
+            tax=tax.amount,
+            completes=invoice.amount_credited + credited == invoice.total,
         ),
     )
     lines = [
