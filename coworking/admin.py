@@ -39,10 +39,14 @@ def money_display(field: str, description, *, ordering: str | None = None):
 class InputFilter(admin.SimpleListFilter):
     """A list filter typed into a box (a name, an amount) rather than picked from a list of
     choices that would be as long as the table. Subclasses set ``title``,
-    ``parameter_name`` and ``queryset``; a value they cannot use raises
-    ``IncorrectLookupParameters`` (the admin then shows the list with an error note)."""
+    ``parameter_name`` and ``queryset`` (and may give the box a ``placeholder()``). A value
+    they cannot use is best said in an admin message, the text left in the box; raising
+    ``IncorrectLookupParameters`` instead resets the list and clears the box (``?e=1``)."""
 
     template = "admin/input_filter.html"
+
+    def placeholder(self) -> str:
+        return ""
 
     def lookups(self, request, model_admin):
         return ((None, None),)  # a filter without lookups is not shown at all
@@ -52,6 +56,7 @@ class InputFilter(admin.SimpleListFilter):
         # form's hidden fields, so typing here keeps them.
         yield {
             "value": self.value() or "",
+            "placeholder": self.placeholder(),
             "query_parts": [
                 (key, value)
                 for key, values in changelist.filter_params.items()

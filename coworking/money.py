@@ -7,13 +7,21 @@ Amounts are rounded once, by :func:`round_amount`, half-up to the minor unit, wh
 net and tax are computed; every total is a plain sum of rounded amounts, so totals never
 drift from their lines. Sums in the database go through :class:`MoneySum`, exact on
 PostgreSQL and on the embedded SQLite alike. Amounts are shown by :func:`format_money`
-(plain text: PDFs, e-mails) and :func:`money_html` (pages), never by ``str(Money)``.
+(plain text: PDFs, e-mails) and :func:`money_html` (pages), never by ``str(Money)``; an
+amount a person types is read by :func:`parse_amount`.
 """
 
 import re
 from decimal import ROUND_HALF_UP, Decimal
 
-from babel.numbers import format_currency, get_currency_precision
+from babel.numbers import (
+    NumberFormatError,
+    format_currency,
+    format_decimal,
+    get_currency_precision,
+    get_group_symbol,
+    parse_decimal,
+)
 from django.conf import settings
 from django.db.models import DecimalField, Sum, Window
 from django.utils.html import format_html
@@ -142,3 +150,49 @@ def money_html(value: Money | Decimal, currency: str | None = None) -> str:
         currency,
         format_money(value, currency),
     )
+
+
+# Every space a person or a browser may type between groups of digits: the plain space, the
+# no-break space and the narrow no-break space (CLDR's French group separator).
+_SPACES = " \u00a0\u202f"
+_SPACE_RUN = re.compile(f"[{_SPACES}]")
+# Digits and separators only: no letters, so no exponent ("1e9"), "NaN" or "Infinity".
+_AMOUNT_TEXT = re.compile(f"-?[0-9][0-9{_SPACES}.,]*")
+_PLAIN_AMOUNT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
+class AmountNotReadable(ValueError):
+    """The text is not an amount as the language writes it, nor a plain ``1000.50``."""
+
+
+def parse_amount(text: str, *, language: str | None = None) -> Decimal:
+    """Read an amount a person typed, as their language writes it (the active one by
+    default; CLDR conventions, ``coworking.l10n``), or written plainly with a decimal point.
+
+    ``1.000,50`` in Dutch, ``1 000,50`` in French (any kind of space between the groups),
+    ``1,000.50`` in English and ``1000.50`` in every language are 1000.50. The language's
+    reading comes first, so Dutch ``1.500`` is fifteen hundred. Separators must stand where
+    the language puts them (Babel's strict parsing): English ``1000,50`` or French
+    ``1.000,50`` are refused rather than guessed. Raises :class:`AmountNotReadable`.
+    """
+    text = text.strip()
+    if not _AMOUNT_TEXT.fullmatch(text):
+        raise AmountNotReadable(text)
+    locale = cldr_locale(language)
+    group = get_group_symbol(locale)
+    localized = _SPACE_RUN.sub(group, text) if group in _SPACES else text
+    try:
+        value = parse_decimal(localized, locale=locale, strict=True)
+    except NumberFormatError:
+        if not _PLAIN_AMOUNT.fullmatch(text):
+            raise AmountNotReadable(text) from None
+        value = Decimal(text)
+    if not value.is_finite() or value.adjusted() >= MAX_DIGITS:
+        raise AmountNotReadable(text)
+    return value
+
+
+def amount_example(*, language: str | None = None) -> str:
+    """How the language writes one thousand and a half, for a hint next to an amount box."""
+    text = format_decimal(Decimal("1000.50"), "#,##0.00", locale=cldr_locale(language))
+    return _SPACE_RUN.sub("\u00a0", text)

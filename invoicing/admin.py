@@ -5,12 +5,11 @@ Cancelling is the credits app's: ``credits.admin`` extends ``InvoiceAdmin`` with
 workflow and registers the extended admin in its place.
 """
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -38,7 +37,13 @@ from coworking.documents.rendering import PdfRenderError
 from coworking.einvoice.admin import EInvoiceDownloads
 from coworking.errors import ApplicationError
 from coworking.models import Customer
-from coworking.money import MAX_DIGITS, money_html
+from coworking.money import (
+    MAX_DIGITS,
+    AmountNotReadable,
+    amount_example,
+    money_html,
+    parse_amount,
+)
 from invoicing.documents import invoices_render_pdfs
 from invoicing.einvoice import invoice_einvoice
 from invoicing.models import Invoice, InvoiceLine, Payment
@@ -148,22 +153,44 @@ class CustomerFilter(InputFilter):
 
 
 class AmountDueAtLeastFilter(InputFilter):
-    """Invoices with at least the amount typed still due (in their own currency)."""
+    """Invoices with at least the amount typed still due (in their own currency).
+
+    The amount is read as the admin's language writes it, or plainly (``parse_amount``).
+    Text it cannot read stays in the box and leaves the list unfiltered by amount, with an
+    error message saying so: not Django's usual reset to the whole list (``?e=1``), which
+    clears the box and says nothing.
+    """
 
     title = _("amount due at least")
     parameter_name = "due_from"
 
+    def placeholder(self) -> str:
+        return amount_example()
+
     def queryset(self, request, queryset):
-        text = (self.value() or "").strip().replace(",", "")
+        text = (self.value() or "").strip()
         if not text:
             return queryset
         try:
-            amount = Decimal(text)
-        except InvalidOperation:
-            raise IncorrectLookupParameters(f"{text!r} is not an amount") from None
-        if not amount.is_finite():
-            raise IncorrectLookupParameters(f"{text!r} is not an amount")
+            amount = parse_amount(text)
+        except AmountNotReadable:
+            self._say_not_readable(request, text)
+            return queryset
         return queryset.filter(state__in=OPEN_STATES, amount_due_value__gte=amount)
+
+    @staticmethod
+    def _say_not_readable(request, text):
+        if getattr(request, "_amount_not_readable_said", False):
+            return  # the changelist may build its filters more than once per request
+        request._amount_not_readable_said = True
+        messages.error(
+            request,
+            _(
+                "Could not read “%(text)s” as an amount, so the list is not filtered by "
+                "amount due. Type it like %(example)s or 1000.50."
+            )
+            % {"text": text, "example": amount_example()},
+        )
 
 
 class OverdueFilter(admin.SimpleListFilter):
