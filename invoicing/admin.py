@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Case, DecimalField, F, Q, Value, When
+from django.db.models.functions import Greatest
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import path, reverse
@@ -249,15 +250,22 @@ class InvoiceAdmin(ListTitleMixin, EInvoiceDownloads, admin.ModelAdmin):
     # --- list -----------------------------------------------------------------------------
 
     def get_queryset(self, request):
-        # What is still due, for the amount-due column's ordering and filter.
+        # What is still due (``Invoice.amount_due``: total − paid − credited, never below
+        # zero), for the amount-due column's ordering and filter.
+        money = DecimalField(max_digits=MAX_DIGITS, decimal_places=2)
+        due = Greatest(
+            F("total") - F("amount_paid") - F("amount_credited"),
+            Value(Decimal("0.00")),
+            output_field=money,
+        )
         return (
             super()
             .get_queryset(request)
             .annotate(
                 amount_due_value=Case(
-                    When(state__in=OPEN_STATES, then=F("total") - F("amount_paid")),
+                    When(state__in=OPEN_STATES, then=due),
                     default=Value(Decimal("0.00")),
-                    output_field=DecimalField(max_digits=MAX_DIGITS, decimal_places=2),
+                    output_field=money,
                 )
             )
         )

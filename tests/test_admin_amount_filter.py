@@ -7,8 +7,11 @@ from decimal import Decimal
 import pytest
 from django.contrib import messages
 from django.contrib.messages import get_messages
+from djmoney.money import Money
 
 from coworking.money import AmountNotReadable, parse_amount
+from credits.services import AmountCredit, credit_note_issue
+from invoicing.models import Channel
 from tests.factories import CustomerFactory, issued_invoice, staff_user
 
 pytestmark = pytest.mark.django_db
@@ -108,3 +111,16 @@ def test_the_box_shows_how_the_language_writes_an_amount(client, language, examp
     client.force_login(staff_user())
     html = client.get(CHANGELIST, HTTP_ACCEPT_LANGUAGE=language).content.decode()
     assert f'name="due_from" value="" placeholder="{example}"' in html
+
+
+def test_what_a_credit_note_credited_is_not_due_any_more(client, invoices):
+    invoice = invoices["2000.00"]
+    credit_note_issue(
+        invoice=invoice,
+        amount=AmountCredit(value=Money("1500.00", "EUR"), tax_rate=Decimal("0")),
+        actor=None,
+        channel=Channel.SYSTEM,
+    )
+    _html, shown, said = filtered(client, "en", "1000.50")
+    assert shown == {"1000.50"}  # the 2000.00 invoice has 500.00 left to pay
+    assert said == []
