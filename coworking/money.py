@@ -23,7 +23,16 @@ from babel.numbers import (
     parse_decimal,
 )
 from django.conf import settings
-from django.db.models import DecimalField, Sum, Window
+from django.db.models import (
+    DecimalField,
+    ExpressionWrapper,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    Window,
+)
+from django.db.models.functions import Coalesce
 from django.utils.html import format_html
 from djmoney.models.fields import MoneyField
 from djmoney.money import Money
@@ -74,6 +83,10 @@ def money_sum(amounts, *, currency: str) -> Money:
     return Money(total, currency)
 
 
+def _sum_field() -> DecimalField:
+    return DecimalField(max_digits=MAX_DIGITS + 6, decimal_places=DECIMAL_PLACES)
+
+
 class MoneySum(Sum):
     """``Sum`` of a money column, exact on every database, as a ``Decimal`` in cents.
 
@@ -84,9 +97,7 @@ class MoneySum(Sum):
     """
 
     def __init__(self, expression, **extra):
-        extra.setdefault(
-            "output_field", DecimalField(max_digits=MAX_DIGITS + 6, decimal_places=DECIMAL_PLACES)
-        )
+        extra.setdefault("output_field", _sum_field())
         super().__init__(expression, **extra)
 
     def as_sqlite(self, compiler, connection, **extra_context):
@@ -96,11 +107,41 @@ class MoneySum(Sum):
         return super().as_sql(compiler, connection, template=template, **extra_context)
 
     def convert_value(self, value, expression, connection):
-        if value is None:
-            return None
-        if connection.vendor == "sqlite":
-            return Decimal(int(value)).scaleb(-DECIMAL_PLACES)
-        return Decimal(value).quantize(CENT)
+        return _summed_value(value, connection)
+
+
+def _summed_value(value, connection) -> Decimal | None:
+    if value is None:
+        return None
+    if connection.vendor == "sqlite":
+        return Decimal(int(value)).scaleb(-DECIMAL_PLACES)
+    return Decimal(value).quantize(CENT)
+
+
+class SummedMoney(ExpressionWrapper):
+    """An expression made of :class:`MoneySum` results (a sum in a subquery, a difference
+    of two), read back as exactly as ``MoneySum`` itself: SQLite computes it in whole cents.
+    Only sums (and zero) may enter it, never a money column as such."""
+
+    def __init__(self, expression):
+        super().__init__(expression, output_field=_sum_field())
+
+    def convert_value(self, value, expression, connection):
+        return _summed_value(value, connection)
+
+
+def money_sum_subquery(rows: QuerySet, expression, *, per: str) -> SummedMoney:
+    """The :class:`MoneySum` of ``expression`` over ``rows`` (filtered on an ``OuterRef``,
+    e.g. one customer's entries in one currency) as a value of the outer row: ``NULL`` when
+    there is no row. ``per`` is the column the filter holds to one value (``"customer"``)."""
+    total = rows.order_by().values(per).annotate(money_sum=MoneySum(expression))
+    return SummedMoney(Subquery(total.values("money_sum")))
+
+
+def or_zero(summed) -> SummedMoney:
+    """A summed amount (a :class:`SummedMoney`, or a reference to one), zero where there
+    was nothing to sum."""
+    return SummedMoney(Coalesce(summed, Value(0), output_field=_sum_field()))
 
 
 class MoneyRunningSum(Window):

@@ -31,6 +31,7 @@ from coworking.admin import (
     ListTitleMixin,
     ReadOnlyAdminMixin,
     RenderTexts,
+    account_figures_html,
     money_display,
     render_pdfs_in_request,
 )
@@ -48,7 +49,11 @@ from coworking.money import (
 from invoicing.documents import invoices_render_pdfs
 from invoicing.einvoice import invoice_einvoice
 from invoicing.models import Invoice, InvoiceLine, Payment
-from invoicing.selectors import available_credit, credit_applied_by_invoice
+from invoicing.selectors import (
+    available_credit,
+    credit_applied_by_invoice,
+    customers_with_available_credit,
+)
 from invoicing.services import (
     LineInput,
     invoice_draft_set_lines,
@@ -591,6 +596,15 @@ class CustomerAccountAdmin(CustomerAdmin):
     balance, the credit applied to each invoice of the ledger (payments from account credit
     are not ledger entries: they move credit onto an invoice, not the balance), and the
     printable statement of a period (``invoicing.statements``)."""
+
+    list_display = [*CustomerAdmin.list_display, "available_credit_column"]
+
+    def with_account_figures(self, customers):
+        return customers_with_available_credit(customers=customers)
+
+    @admin.display(description=_("available credit"), ordering="billing_credit")
+    def available_credit_column(self, customer):
+        return account_figures_html(customer, "credit")
 
     def account_currencies(self, customer):
         rows = super().account_currencies(customer)
