@@ -303,6 +303,11 @@ class InvoiceAdmin(ListTitleMixin, EInvoiceDownloads, admin.ModelAdmin):
     tax_total_display = money_display("tax_total", _("tax total"))
     total_display = money_display("total", _("total"))
     amount_paid_display = money_display("amount_paid", _("paid"))
+    amount_credited_display = money_display("amount_credited", _("credited"))
+    cancellation_fields = [
+        "cancelled_at", "cancelled_by", "cancellation_channel", "cancellation_reason",
+    ]  # fmt: skip
+    vat_currency_fields = ["vat_currency", "vat_exchange_rate", "tax_total_vat_currency"]
     amount_due_display = money_display("amount_due", _("amount due"), ordering="")
 
     @admin.display(description=_("totals"))
@@ -321,6 +326,9 @@ class InvoiceAdmin(ListTitleMixin, EInvoiceDownloads, admin.ModelAdmin):
             return draft_fields
         if obj.state == Invoice.State.DRAFT:
             return [*draft_fields, "draft_totals"]
+        # Only what this invoice has: the cancellation on a cancelled one, the VAT in
+        # another currency when it was converted, references and a PDF error when there are.
+        cancelled = obj.state == Invoice.State.CANCELLED
         return [
             "number",
             "einvoice_links",
@@ -334,18 +342,14 @@ class InvoiceAdmin(ListTitleMixin, EInvoiceDownloads, admin.ModelAdmin):
             "tax_total_display",
             "total_display",
             "amount_paid_display",
+            "amount_credited_display",
             "amount_due_display",
-            "cancelled_at",
-            "cancelled_by",
-            "cancellation_channel",
-            "cancellation_reason",
-            "buyer_reference",
-            "order_reference",
-            "vat_currency",
-            "vat_exchange_rate",
-            "tax_total_vat_currency",
+            *(self.cancellation_fields if cancelled else ()),
+            *(["buyer_reference"] if obj.buyer_reference else ()),
+            *(["order_reference"] if obj.order_reference else ()),
+            *(self.vat_currency_fields if obj.vat_exchange_rate is not None else ()),
             "pdf_status",
-            "pdf_error",
+            *(["pdf_error"] if obj.pdf_error else ()),
         ]
 
     def einvoice_xml(self, obj, syntax):
