@@ -76,9 +76,7 @@ def test_an_amount_as_the_admin_language_writes_it_filters_the_list(
         ("en", "99999999999999999999"),
     ],
 )
-def test_an_amount_it_cannot_read_stays_in_the_box_with_an_error(
-    client, invoices, language, text
-):
+def test_an_amount_it_cannot_read_stays_in_the_box_with_an_error(client, invoices, language, text):
     html, shown, said = filtered(client, language, text)
     assert [level for level, _ in said] == [messages.ERROR]
     assert text in said[0][1]

@@ -42,7 +42,9 @@ def customers():
     }  # fmt: skip
     issued_invoice(customer=made["Anna"], specs=office("500.00"))
     issued_invoice(customer=made["Bram"], specs=office("100.00"))
-    dollars = issued_invoice(customer=made["Bram"], currency="USD", specs=office("40.00"), paid="all")
+    dollars = issued_invoice(
+        customer=made["Bram"], currency="USD", specs=office("40.00"), paid="all"
+    )
     invoice_cancel(invoice=dollars, actor=None, channel=Channel.SYSTEM)
     euros = issued_invoice(customer=made["Cees"], specs=office("10.00"), paid="all")
     invoice_cancel(invoice=euros, actor=None, channel=Channel.SYSTEM)
@@ -70,7 +72,10 @@ def test_balance_and_available_credit_per_currency_billing_currency_first(client
     html = listed(client).content.decode()
     assert cell_amounts(html, "Anna", "balance_column") == [("EUR", "€500.00")]
     assert cell_amounts(html, "Anna", "available_credit_column") == [("EUR", "€0.00")]
-    assert cell_amounts(html, "Bram", "balance_column") == [("EUR", "€100.00"), ("USD", "-US$40.00")]
+    assert cell_amounts(html, "Bram", "balance_column") == [
+        ("EUR", "€100.00"),
+        ("USD", "-US$40.00"),
+    ]
     assert cell_amounts(html, "Bram", "available_credit_column") == [
         ("EUR", "€0.00"),
         ("USD", "US$40.00"),
