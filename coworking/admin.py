@@ -1,9 +1,13 @@
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import Paginator
 from django.urls import reverse
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
@@ -11,7 +15,12 @@ from sequences.models import Sequence
 
 from coworking.models import Customer, ExchangeRate, LedgerEntry, Location
 from coworking.money import money_html
-from coworking.selectors import customer_balance, customer_ledger, location_has_documents
+from coworking.selectors import (
+    customer_balance,
+    customer_ledger,
+    customers_with_balances,
+    location_has_documents,
+)
 
 # The product, not "Django administration", in the header and every page title. No "View
 # site" link: there is no public site (the API documents itself at /api/v1/docs/). No
@@ -39,10 +48,14 @@ def money_display(field: str, description, *, ordering: str | None = None):
 class InputFilter(admin.SimpleListFilter):
     """A list filter typed into a box (a name, an amount) rather than picked from a list of
     choices that would be as long as the table. Subclasses set ``title``,
-    ``parameter_name`` and ``queryset``; a value they cannot use raises
-    ``IncorrectLookupParameters`` (the admin then shows the list with an error note)."""
+    ``parameter_name`` and ``queryset`` (and may give the box a ``placeholder()``). A value
+    they cannot use is best said in an admin message, the text left in the box; raising
+    ``IncorrectLookupParameters`` instead resets the list and clears the box (``?e=1``)."""
 
     template = "admin/input_filter.html"
+
+    def placeholder(self) -> str:
+        return ""
 
     def lookups(self, request, model_admin):
         return ((None, None),)  # a filter without lookups is not shown at all
@@ -52,6 +65,7 @@ class InputFilter(admin.SimpleListFilter):
         # form's hidden fields, so typing here keeps them.
         yield {
             "value": self.value() or "",
+            "placeholder": self.placeholder(),
             "query_parts": [
                 (key, value)
                 for key, values in changelist.filter_params.items()
@@ -197,6 +211,34 @@ class ExchangeRateAdmin(ListTitleMixin, admin.ModelAdmin):
 LEDGER_PAGE_SIZE = 25
 
 
+def account_figures_html(customer: Customer, figure: str) -> str:
+    """One of a customer's account figures annotated on the list (``balance``, ``credit``),
+    one amount a line: the billing currency's always, first; another currency's only where
+    it is not zero. Currencies are never added up."""
+    billing = customer.location.default_currency
+    amounts = [Money(getattr(customer, f"billing_{figure}"), billing)]
+    for currency in settings.CURRENCIES:
+        value = getattr(customer, f"{figure}_{currency.lower()}", None)
+        if currency != billing and value:
+            amounts.append(Money(value, currency))
+    return format_html_join(mark_safe("<br>"), "{}", ((money_html(amount),) for amount in amounts))
+
+
+class CustomerChangeList(ChangeList):
+    """Sorting by an account figure sorts within each billing currency: customers billed in
+    different currencies are grouped by currency (in code order), never compared as
+    numbers."""
+
+    billing_figures = {"billing_balance", "billing_credit"}
+
+    def get_ordering(self, request, queryset):
+        ordering = super().get_ordering(request, queryset)
+        for index, part in enumerate(ordering):
+            if isinstance(part, str) and part.lstrip("-") in self.billing_figures:
+                return [*ordering[:index], "location__default_currency", *ordering[index:]]
+        return ordering
+
+
 @admin.register(Customer)
 class CustomerAdmin(ListTitleMixin, admin.ModelAdmin):
     """Customers, each shown as an account: its balance per currency, and its ledger by
@@ -208,9 +250,18 @@ class CustomerAdmin(ListTitleMixin, admin.ModelAdmin):
 
     The ledger is a paginated section of the change page (``?ledger_page=N``) rather than
     an inline: an inline would load every entry of a long-standing customer at once.
+
+    The list shows each customer's balance (and, from ``invoicing.admin``, the available
+    credit), computed by the list's one query. A customer is billed in their location's
+    default currency; the figure in that currency is always shown, first, and is what the
+    column sorts by, within each billing currency (``CustomerChangeList``); a figure in
+    another currency (an invoice in US dollars at a euro location) is shown below it where
+    it is not zero, and never converted or added to it.
     """
 
-    list_display = ["billing_name", "kind", "location", "billing_email", "language"]
+    list_display = [
+        "billing_name", "kind", "location", "billing_email", "language", "balance_column",
+    ]  # fmt: skip
     list_filter = ["location", "kind", "language"]
     list_select_related = ["location"]
     search_fields = ["billing_name", "billing_email", "tax_id"]
@@ -238,6 +289,25 @@ class CustomerAdmin(ListTitleMixin, admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return ["location"] if obj is not None else []
+
+    # --- list -----------------------------------------------------------------------------
+
+    def get_changelist(self, request, **kwargs):
+        return CustomerChangeList
+
+    def get_queryset(self, request):
+        return self.with_account_figures(super().get_queryset(request))
+
+    def with_account_figures(self, customers):
+        """The customers with the account figures the list shows, computed in its one query
+        (``invoicing.admin`` adds the available credit)."""
+        return customers_with_balances(customers=customers)
+
+    @admin.display(description=_("balance"), ordering="billing_balance")
+    def balance_column(self, customer):
+        return account_figures_html(customer, "balance")
+
+    # --- detail -----------------------------------------------------------------------------
 
     def has_delete_permission(self, request, obj=None):
         if obj is not None and (obj.invoices.exists() or obj.ledger_entries.exists()):

@@ -7,15 +7,32 @@ Amounts are rounded once, by :func:`round_amount`, half-up to the minor unit, wh
 net and tax are computed; every total is a plain sum of rounded amounts, so totals never
 drift from their lines. Sums in the database go through :class:`MoneySum`, exact on
 PostgreSQL and on the embedded SQLite alike. Amounts are shown by :func:`format_money`
-(plain text: PDFs, e-mails) and :func:`money_html` (pages), never by ``str(Money)``.
+(plain text: PDFs, e-mails) and :func:`money_html` (pages), never by ``str(Money)``; an
+amount a person types is read by :func:`parse_amount`.
 """
 
 import re
 from decimal import ROUND_HALF_UP, Decimal
 
-from babel.numbers import format_currency, get_currency_precision
+from babel.numbers import (
+    NumberFormatError,
+    format_currency,
+    format_decimal,
+    get_currency_precision,
+    get_group_symbol,
+    parse_decimal,
+)
 from django.conf import settings
-from django.db.models import DecimalField, Sum, Window
+from django.db.models import (
+    DecimalField,
+    ExpressionWrapper,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    Window,
+)
+from django.db.models.functions import Coalesce
 from django.utils.html import format_html
 from djmoney.models.fields import MoneyField
 from djmoney.money import Money
@@ -66,6 +83,10 @@ def money_sum(amounts, *, currency: str) -> Money:
     return Money(total, currency)
 
 
+def _sum_field() -> DecimalField:
+    return DecimalField(max_digits=MAX_DIGITS + 6, decimal_places=DECIMAL_PLACES)
+
+
 class MoneySum(Sum):
     """``Sum`` of a money column, exact on every database, as a ``Decimal`` in cents.
 
@@ -76,9 +97,7 @@ class MoneySum(Sum):
     """
 
     def __init__(self, expression, **extra):
-        extra.setdefault(
-            "output_field", DecimalField(max_digits=MAX_DIGITS + 6, decimal_places=DECIMAL_PLACES)
-        )
+        extra.setdefault("output_field", _sum_field())
         super().__init__(expression, **extra)
 
     def as_sqlite(self, compiler, connection, **extra_context):
@@ -88,11 +107,41 @@ class MoneySum(Sum):
         return super().as_sql(compiler, connection, template=template, **extra_context)
 
     def convert_value(self, value, expression, connection):
-        if value is None:
-            return None
-        if connection.vendor == "sqlite":
-            return Decimal(int(value)).scaleb(-DECIMAL_PLACES)
-        return Decimal(value).quantize(CENT)
+        return _summed_value(value, connection)
+
+
+def _summed_value(value, connection) -> Decimal | None:
+    if value is None:
+        return None
+    if connection.vendor == "sqlite":
+        return Decimal(int(value)).scaleb(-DECIMAL_PLACES)
+    return Decimal(value).quantize(CENT)
+
+
+class SummedMoney(ExpressionWrapper):
+    """An expression made of :class:`MoneySum` results (a sum in a subquery, a difference
+    of two), read back as exactly as ``MoneySum`` itself: SQLite computes it in whole cents.
+    Only sums (and zero) may enter it, never a money column as such."""
+
+    def __init__(self, expression):
+        super().__init__(expression, output_field=_sum_field())
+
+    def convert_value(self, value, expression, connection):
+        return _summed_value(value, connection)
+
+
+def money_sum_subquery(rows: QuerySet, expression, *, per: str) -> SummedMoney:
+    """The :class:`MoneySum` of ``expression`` over ``rows`` (filtered on an ``OuterRef``,
+    e.g. one customer's entries in one currency) as a value of the outer row: ``NULL`` when
+    there is no row. ``per`` is the column the filter holds to one value (``"customer"``)."""
+    total = rows.order_by().values(per).annotate(money_sum=MoneySum(expression))
+    return SummedMoney(Subquery(total.values("money_sum")))
+
+
+def or_zero(summed) -> SummedMoney:
+    """A summed amount (a :class:`SummedMoney`, or a reference to one), zero where there
+    was nothing to sum."""
+    return SummedMoney(Coalesce(summed, Value(0), output_field=_sum_field()))
 
 
 class MoneyRunningSum(Window):
@@ -142,3 +191,49 @@ def money_html(value: Money | Decimal, currency: str | None = None) -> str:
         currency,
         format_money(value, currency),
     )
+
+
+# Every space a person or a browser may type between groups of digits: the plain space, the
+# no-break space and the narrow no-break space (CLDR's French group separator).
+_SPACES = " \u00a0\u202f"
+_SPACE_RUN = re.compile(f"[{_SPACES}]")
+# Digits and separators only: no letters, so no exponent ("1e9"), "NaN" or "Infinity".
+_AMOUNT_TEXT = re.compile(f"-?[0-9][0-9{_SPACES}.,]*")
+_PLAIN_AMOUNT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
+class AmountNotReadable(ValueError):
+    """The text is not an amount as the language writes it, nor a plain ``1000.50``."""
+
+
+def parse_amount(text: str, *, language: str | None = None) -> Decimal:
+    """Read an amount a person typed, as their language writes it (the active one by
+    default; CLDR conventions, ``coworking.l10n``), or written plainly with a decimal point.
+
+    ``1.000,50`` in Dutch, ``1 000,50`` in French (any kind of space between the groups),
+    ``1,000.50`` in English and ``1000.50`` in every language are 1000.50. The language's
+    reading comes first, so Dutch ``1.500`` is fifteen hundred. Separators must stand where
+    the language puts them (Babel's strict parsing): English ``1000,50`` or French
+    ``1.000,50`` are refused rather than guessed. Raises :class:`AmountNotReadable`.
+    """
+    text = text.strip()
+    if not _AMOUNT_TEXT.fullmatch(text):
+        raise AmountNotReadable(text)
+    locale = cldr_locale(language)
+    group = get_group_symbol(locale)
+    localized = _SPACE_RUN.sub(group, text) if group in _SPACES else text
+    try:
+        value = parse_decimal(localized, locale=locale, strict=True)
+    except NumberFormatError:
+        if not _PLAIN_AMOUNT.fullmatch(text):
+            raise AmountNotReadable(text) from None
+        value = Decimal(text)
+    if not value.is_finite() or value.adjusted() >= MAX_DIGITS:
+        raise AmountNotReadable(text)
+    return value
+
+
+def amount_example(*, language: str | None = None) -> str:
+    """How the language writes one thousand and a half, for a hint next to an amount box."""
+    text = format_decimal(Decimal("1000.50"), "#,##0.00", locale=cldr_locale(language))
+    return _SPACE_RUN.sub("\u00a0", text)

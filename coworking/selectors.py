@@ -11,12 +11,13 @@ import datetime
 from collections.abc import Callable
 from decimal import Decimal
 
-from django.db.models import DateField, F, QuerySet
+from django.conf import settings
+from django.db.models import DateField, F, OuterRef, QuerySet
 from django.db.models.functions import Coalesce, TruncDate
 from djmoney.money import Money
 
 from coworking.models import Customer, ExchangeRate, LedgerEntry, Location
-from coworking.money import MoneyRunningSum, MoneySum
+from coworking.money import MoneyRunningSum, MoneySum, money_sum_subquery, or_zero
 
 
 def customer_balance(*, customer: Customer) -> dict[str, Money]:
@@ -31,6 +32,28 @@ def customer_balance(*, customer: Customer) -> dict[str, Money]:
         .order_by("amount_currency")
     )
     return {currency: Money(total, currency) for currency, total in rows}
+
+
+def customers_with_balances(*, customers: QuerySet[Customer]) -> QuerySet[Customer]:
+    """``customers`` with their balances, computed by the database in the same query (a list
+    of any length costs no query per row): ``balance_eur``, ``balance_gbp``... per currency
+    of ``settings.CURRENCIES`` (``None`` where the account has no entry in it) and
+    ``billing_balance``, the balance in the customer's billing currency (its location's
+    default currency; zero when none), by which a list can be sorted. Exact on both
+    databases (``MoneySum``), the figures of :func:`customer_balance`."""
+    entries = LedgerEntry.objects.filter(customer=OuterRef("pk"))
+    per_currency = {
+        f"balance_{currency.lower()}": money_sum_subquery(
+            entries.filter(amount_currency=currency), "amount", per="customer"
+        )
+        for currency in settings.CURRENCIES
+    }
+    billing = money_sum_subquery(
+        entries.filter(amount_currency=OuterRef("location__default_currency")),
+        "amount",
+        per="customer",
+    )
+    return customers.annotate(**per_currency, billing_balance=or_zero(billing))
 
 
 def customer_ledger(*, customer: Customer, currency: str | None = None) -> QuerySet[LedgerEntry]:

@@ -5,17 +5,17 @@ Cancelling is the credits app's: ``credits.admin`` extends ``InvoiceAdmin`` with
 workflow and registers the extended admin in its place.
 """
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Case, DecimalField, F, Q, Value, When
+from django.db.models.functions import Greatest
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import path, reverse
@@ -31,6 +31,7 @@ from coworking.admin import (
     ListTitleMixin,
     ReadOnlyAdminMixin,
     RenderTexts,
+    account_figures_html,
     money_display,
     render_pdfs_in_request,
 )
@@ -38,11 +39,21 @@ from coworking.documents.rendering import PdfRenderError
 from coworking.einvoice.admin import EInvoiceDownloads
 from coworking.errors import ApplicationError
 from coworking.models import Customer
-from coworking.money import MAX_DIGITS, money_html
+from coworking.money import (
+    MAX_DIGITS,
+    AmountNotReadable,
+    amount_example,
+    money_html,
+    parse_amount,
+)
 from invoicing.documents import invoices_render_pdfs
 from invoicing.einvoice import invoice_einvoice
 from invoicing.models import Invoice, InvoiceLine, Payment
-from invoicing.selectors import available_credit, credit_applied_by_invoice
+from invoicing.selectors import (
+    available_credit,
+    credit_applied_by_invoice,
+    customers_with_available_credit,
+)
 from invoicing.services import (
     LineInput,
     invoice_draft_set_lines,
@@ -148,22 +159,44 @@ class CustomerFilter(InputFilter):
 
 
 class AmountDueAtLeastFilter(InputFilter):
-    """Invoices with at least the amount typed still due (in their own currency)."""
+    """Invoices with at least the amount typed still due (in their own currency).
+
+    The amount is read as the admin's language writes it, or plainly (``parse_amount``).
+    Text it cannot read stays in the box and leaves the list unfiltered by amount, with an
+    error message saying so: not Django's usual reset to the whole list (``?e=1``), which
+    clears the box and says nothing.
+    """
 
     title = _("amount due at least")
     parameter_name = "due_from"
 
+    def placeholder(self) -> str:
+        return amount_example()
+
     def queryset(self, request, queryset):
-        text = (self.value() or "").strip().replace(",", "")
+        text = (self.value() or "").strip()
         if not text:
             return queryset
         try:
-            amount = Decimal(text)
-        except InvalidOperation:
-            raise IncorrectLookupParameters(f"{text!r} is not an amount") from None
-        if not amount.is_finite():
-            raise IncorrectLookupParameters(f"{text!r} is not an amount")
+            amount = parse_amount(text)
+        except AmountNotReadable:
+            self._say_not_readable(request, text)
+            return queryset
         return queryset.filter(state__in=OPEN_STATES, amount_due_value__gte=amount)
+
+    @staticmethod
+    def _say_not_readable(request, text):
+        if getattr(request, "_amount_not_readable_said", False):
+            return  # the changelist may build its filters more than once per request
+        request._amount_not_readable_said = True
+        messages.error(
+            request,
+            _(
+                "Could not read “%(text)s” as an amount, so the list is not filtered by "
+                "amount due. Type it like %(example)s or 1000.50."
+            )
+            % {"text": text, "example": amount_example()},
+        )
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -222,15 +255,22 @@ class InvoiceAdmin(ListTitleMixin, EInvoiceDownloads, admin.ModelAdmin):
     # --- list -----------------------------------------------------------------------------
 
     def get_queryset(self, request):
-        # What is still due, for the amount-due column's ordering and filter.
+        # What is still due (``Invoice.amount_due``: total − paid − credited, never below
+        # zero), for the amount-due column's ordering and filter.
+        money = DecimalField(max_digits=MAX_DIGITS, decimal_places=2)
+        due = Greatest(
+            F("total") - F("amount_paid") - F("amount_credited"),
+            Value(Decimal("0.00")),
+            output_field=money,
+        )
         return (
             super()
             .get_queryset(request)
             .annotate(
                 amount_due_value=Case(
-                    When(state__in=OPEN_STATES, then=F("total") - F("amount_paid")),
+                    When(state__in=OPEN_STATES, then=due),
                     default=Value(Decimal("0.00")),
-                    output_field=DecimalField(max_digits=MAX_DIGITS, decimal_places=2),
+                    output_field=money,
                 )
             )
         )
@@ -263,6 +303,11 @@ class InvoiceAdmin(ListTitleMixin, EInvoiceDownloads, admin.ModelAdmin):
     tax_total_display = money_display("tax_total", _("tax total"))
     total_display = money_display("total", _("total"))
     amount_paid_display = money_display("amount_paid", _("paid"))
+    amount_credited_display = money_display("amount_credited", _("credited"))
+    cancellation_fields = [
+        "cancelled_at", "cancelled_by", "cancellation_channel", "cancellation_reason",
+    ]  # fmt: skip
+    vat_currency_fields = ["vat_currency", "vat_exchange_rate", "tax_total_vat_currency"]
     amount_due_display = money_display("amount_due", _("amount due"), ordering="")
 
     @admin.display(description=_("totals"))
@@ -281,6 +326,9 @@ class InvoiceAdmin(ListTitleMixin, EInvoiceDownloads, admin.ModelAdmin):
             return draft_fields
         if obj.state == Invoice.State.DRAFT:
             return [*draft_fields, "draft_totals"]
+        # Only what this invoice has: the cancellation on a cancelled one, the VAT in
+        # another currency when it was converted, references and a PDF error when there are.
+        cancelled = obj.state == Invoice.State.CANCELLED
         return [
             "number",
             "einvoice_links",
@@ -294,18 +342,14 @@ class InvoiceAdmin(ListTitleMixin, EInvoiceDownloads, admin.ModelAdmin):
             "tax_total_display",
             "total_display",
             "amount_paid_display",
+            "amount_credited_display",
             "amount_due_display",
-            "cancelled_at",
-            "cancelled_by",
-            "cancellation_channel",
-            "cancellation_reason",
-            "buyer_reference",
-            "order_reference",
-            "vat_currency",
-            "vat_exchange_rate",
-            "tax_total_vat_currency",
+            *(self.cancellation_fields if cancelled else ()),
+            *(["buyer_reference"] if obj.buyer_reference else ()),
+            *(["order_reference"] if obj.order_reference else ()),
+            *(self.vat_currency_fields if obj.vat_exchange_rate is not None else ()),
             "pdf_status",
-            "pdf_error",
+            *(["pdf_error"] if obj.pdf_error else ()),
         ]
 
     def einvoice_xml(self, obj, syntax):
@@ -556,6 +600,15 @@ class CustomerAccountAdmin(CustomerAdmin):
     balance, the credit applied to each invoice of the ledger (payments from account credit
     are not ledger entries: they move credit onto an invoice, not the balance), and the
     printable statement of a period (``invoicing.statements``)."""
+
+    list_display = [*CustomerAdmin.list_display, "available_credit_column"]
+
+    def with_account_figures(self, customers):
+        return customers_with_available_credit(customers=customers)
+
+    @admin.display(description=_("available credit"), ordering="billing_credit")
+    def available_credit_column(self, customer):
+        return account_figures_html(customer, "credit")
 
     def account_currencies(self, customer):
         rows = super().account_currencies(customer)

@@ -2,13 +2,14 @@
 
 from decimal import Decimal
 
-from django.db.models import DecimalField, F, QuerySet, Value
+from django.conf import settings
+from django.db.models import DecimalField, F, OuterRef, QuerySet, Value
 from django.db.models.functions import Greatest
 from djmoney.money import Money
 
 from coworking.models import Customer, LedgerEntry
-from coworking.money import MoneySum
-from coworking.selectors import visible_to
+from coworking.money import MoneySum, SummedMoney, money_sum_subquery, or_zero
+from coworking.selectors import customers_with_balances, visible_to
 from invoicing.models import Invoice, Payment
 
 
@@ -26,19 +27,45 @@ def available_credit(*, customer: Customer, currency: str) -> Money:
     # Drafts carry the totals of their lines but owe nothing until issued.
     due = Invoice.objects.filter(customer=customer, currency=currency).exclude(
         state=Invoice.State.DRAFT
-    ).aggregate(
-        total=MoneySum(
-            Greatest(
-                F("total") - F("amount_paid") - F("amount_credited"),
-                Value(Decimal("0")),
-                output_field=DecimalField(),
-            )
-        )
-    )["total"] or Decimal("0")
+    ).aggregate(total=MoneySum(_amount_due()))["total"] or Decimal("0")
     balance = LedgerEntry.objects.filter(customer=customer, amount_currency=currency).aggregate(
         total=MoneySum("amount")
     )["total"] or Decimal("0")
     return Money(due - balance, currency)
+
+
+def _amount_due():
+    """What an issued invoice still asks to be paid, as the database computes it."""
+    return Greatest(
+        F("total") - F("amount_paid") - F("amount_credited"),
+        Value(Decimal("0")),
+        output_field=DecimalField(),
+    )
+
+
+def customers_with_available_credit(*, customers: QuerySet[Customer]) -> QuerySet[Customer]:
+    """``customers_with_balances`` and their available credit, in the same query:
+    ``credit_eur``, ``credit_gbp``... per currency and ``billing_credit`` in the billing
+    currency (its location's default), each what :func:`available_credit` computes (amounts
+    due − balance, zero when the account has nothing in that currency), exact on both
+    databases."""
+    customers = customers_with_balances(customers=customers)
+    issued = Invoice.objects.filter(customer=OuterRef("pk")).exclude(state=Invoice.State.DRAFT)
+
+    def credit(invoices, balance):
+        due = money_sum_subquery(invoices, _amount_due(), per="customer")
+        return SummedMoney(or_zero(due) - or_zero(balance))
+
+    per_currency = {
+        f"credit_{currency.lower()}": credit(
+            issued.filter(currency=currency), F(f"balance_{currency.lower()}")
+        )
+        for currency in settings.CURRENCIES
+    }
+    billing = credit(
+        issued.filter(currency=OuterRef("location__default_currency")), F("billing_balance")
+    )
+    return customers.annotate(**per_currency, billing_credit=billing)
 
 
 def visible_invoices(*, user) -> QuerySet[Invoice]:

@@ -1,6 +1,6 @@
 """The invoice changelist runs the same number of queries whatever the number of rows shown
 (no per-row query, the actions and credit-note columns included), and never a full COUNT of
-a huge table."""
+a huge table; so does the customer list with its balance and available-credit columns."""
 
 import re
 
@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from coworking.models import Customer
 from credits.policies import cancel_refusal
 from credits.services import invoice_cancel
 from invoicing.models import Channel, Invoice
@@ -24,6 +25,7 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = reverse("admin:invoicing_invoice_changelist")
+CUSTOMERS = reverse("admin:coworking_customer_changelist")
 
 
 @pytest.fixture
@@ -92,3 +94,26 @@ def test_the_unfiltered_list_of_a_huge_table_uses_the_planner_estimate(
     response, queries = changelist_queries(client, "?state__exact=issued")
     assert sum("COUNT(" in sql.upper() for sql in queries) == 1  # filtered: exact
     assert response.context["cl"].result_count == Invoice.objects.filter(state="issued").count()
+
+
+def test_the_customer_list_runs_the_same_queries_for_20_and_100_rows(client, monkeypatch):
+    locations = [LocationFactory(), LocationFactory(default_currency="GBP")]
+    for n in range(100):
+        customer = CustomerFactory(location=locations[n % 2])
+        if n % 10 == 0:  # some owe, some hold credit (a paid invoice cancelled)
+            invoice = issued_invoice(customer=customer, paid="all" if n % 20 else None)
+            if n % 20:
+                invoice_cancel(invoice=invoice, actor=None, channel=Channel.SYSTEM)
+    client.force_login(staff_user())
+    model_admin = admin.site._registry[Customer]
+    client.get(CUSTOMERS)  # warm the per-process caches (content types)
+    counts = {}
+    for per_page in (20, 100):
+        monkeypatch.setattr(model_admin, "list_per_page", per_page)
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(CUSTOMERS)
+        assert len(response.context["cl"].result_list) == per_page
+        assert response.content.decode().count('class="field-available_credit_column"') == per_page
+        counts[per_page] = len(captured)
+    assert counts[20] == counts[100], counts
+    assert counts[100] <= 8, counts

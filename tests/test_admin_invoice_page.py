@@ -1,0 +1,67 @@
+"""The invoice page's summary: what was credited beside what was paid and what is due, and
+the cancellation's rows only on a cancelled invoice (no empty rows on live ones)."""
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from djmoney.money import Money
+
+from credits.services import AmountCredit, credit_note_issue, invoice_cancel
+from invoicing.models import Channel
+from tests.factories import issued_invoice, staff_user
+
+pytestmark = pytest.mark.django_db
+
+CANCELLATION_ROWS = ["cancelled_at", "cancelled_by", "cancellation_channel", "cancellation_reason"]
+
+
+def page(client, invoice):
+    client.force_login(staff_user(credit=True))
+    response = client.get(reverse("admin:invoicing_invoice_change", args=[invoice.pk]))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def row_text(html, field):
+    match = re.search(rf'<div class="form-row field-{field}">(.*?)</div>\s*</div>', html, re.S)
+    return re.sub(r"<[^>]+>|\s+", " ", match.group(1)).strip() if match else None
+
+
+def test_the_summary_shows_what_was_credited(client):
+    invoice = issued_invoice(specs=[("Office", "1", "500.00", "0")], paid="100.00")
+    credit_note_issue(
+        invoice=invoice,
+        amount=AmountCredit(value=Money("150.00", "EUR"), tax_rate=Decimal("0")),
+        actor=None,
+        channel=Channel.SYSTEM,
+    )
+    html = page(client, invoice)
+    assert row_text(html, "amount_paid_display").endswith("€100.00")
+    assert row_text(html, "amount_credited_display").endswith("€150.00")
+    assert row_text(html, "amount_due_display").endswith("€250.00")
+
+
+def test_a_live_invoice_has_no_empty_cancellation_or_reference_rows(client):
+    html = page(client, issued_invoice())
+    for field in [*CANCELLATION_ROWS, "order_reference", "vat_currency", "vat_exchange_rate",
+                  "tax_total_vat_currency", "pdf_error"]:  # fmt: skip
+        assert row_text(html, field) is None, field
+    assert row_text(html, "amount_credited_display").endswith("€0.00")
+
+
+def test_a_cancelled_invoice_shows_its_cancellation(client):
+    invoice = issued_invoice(order_reference="PO-7")
+    invoice_cancel(invoice=invoice, actor=None, channel=Channel.SYSTEM, reason="Billed twice")
+    html = page(client, invoice)
+    for field in CANCELLATION_ROWS:
+        assert row_text(html, field) is not None, field
+    assert "Billed twice" in row_text(html, "cancellation_reason")
+    assert "PO-7" in row_text(html, "order_reference")
+
+
+def test_an_invoice_in_another_currency_shows_its_vat_conversion(client):
+    html = page(client, issued_invoice(currency="USD"))
+    assert row_text(html, "vat_exchange_rate") is not None
+    assert row_text(html, "tax_total_vat_currency") is not None

@@ -1,0 +1,115 @@
+"""Every list and the cancel confirmation fit a 1280-pixel screen in every admin language
+(English, French, Dutch), with long customer names and e-mail addresses and a confirmation
+of many invoices: no sideways scrolling, and numbers, dates and amounts on one line (long
+headers and names wrap instead). Measured in headless Chromium."""
+
+import pytest
+from django.contrib import admin
+
+from credits.services import invoice_cancel
+from invoicing.models import Channel, Invoice
+from tests.factories import CustomerFactory, LocationFactory, issued_invoice, staff_user
+from tests.test_admin_browser import ARTIFACTS, WIDTH, chromium_page, log_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+LANGUAGES = ["en", "fr", "nl"]
+INVOICES = 90
+
+# The number of line boxes of an element's text: 1 when it does not wrap.
+LINES = """(element) => {
+    const range = document.createRange();
+    range.selectNodeContents(element);
+    return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
+}"""
+
+
+@pytest.fixture
+def page(live_server, monkeypatch):
+    from django.db import connections
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    try:
+        with chromium_page(timeout_ms=30_000) as page:
+            yield page
+    finally:
+        connections.close_all()
+
+
+@pytest.fixture
+def books(monkeypatch):
+    """Many invoices of customers with long names and addresses, a few paid, a few
+    cancelled (credit notes), all on one page of the list."""
+    monkeypatch.setattr(admin.site._registry[Invoice], "list_per_page", 200)
+    location = LocationFactory(
+        invoice_prefix="AMS", credit_note_prefix="AMSCN", email_documents=True
+    )
+    customers = [
+        CustomerFactory(
+            location=location,
+            billing_name=f"Stichting Amsterdamse Creatieve Broedplaatsen en Werkruimtes {n} B.V.",
+            billing_email=f"crediteurenadministratie.{n}@amsterdamse-broedplaatsen.example.nl",
+        )
+        for n in range(3)
+    ]
+    for n in range(INVOICES):
+        invoice = issued_invoice(customer=customers[n % 3], paid={1: "all", 2: "100.00"}.get(n % 9))
+        if n % 15 == 0:
+            invoice_cancel(invoice=invoice, actor=None, channel=Channel.SYSTEM)
+    staff_user(cancel=True, username="finance")
+
+
+def measure(page, *, where: str, number_cells: str):
+    """The page fits the screen and the first number cell holds one line."""
+    page.wait_for_load_state()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= WIDTH, f"{where} is {width} px wide"
+    cell = page.locator(number_cells).first
+    assert cell.evaluate(LINES) == 1, f"{where}: {cell.text_content()!r} wraps"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_lists_and_the_cancel_confirmation_fit_1280_pixels(live_server, page, books, language):
+    log_in(page, live_server)
+    page.set_extra_http_headers({"Accept-Language": language})
+    base = f"{live_server.url}/admin"
+
+    page.goto(f"{base}/invoicing/invoice/")
+    measure(
+        page,
+        where=f"the invoice list ({language})",
+        number_cells="#result_list .field-number_column a",
+    )
+    for date in page.locator("#result_list td.field-due_date").all()[:5]:
+        assert date.evaluate(LINES) == 1, f"{date.text_content()!r} wraps"
+    page.screenshot(path=ARTIFACTS / f"admin-invoices-{language}.png")
+
+    page.check("#action-toggle")
+    page.select_option('select[name="action"]', "cancel_selected")
+    page.click('button[name="index"]')
+    rows = page.locator("#invoices-to-cancel tbody tr")
+    assert rows.count() >= INVOICES * 0.9
+    measure(
+        page,
+        where=f"the cancel confirmation ({language})",
+        number_cells="#invoices-to-cancel td.number",
+    )
+    for cell in page.locator("#invoices-to-cancel tbody tr:first-child td.amount .money").all():
+        assert cell.evaluate(LINES) == 1, f"{cell.text_content()!r} wraps"
+    email = page.locator("#invoices-to-cancel td.email").first.bounding_box()
+    assert email["x"] + email["width"] <= WIDTH, "the e-mail column is cut off"
+    page.screenshot(path=ARTIFACTS / f"admin-cancel-confirmation-{language}.png")
+
+    page.goto(f"{base}/credits/creditnote/")
+    measure(
+        page,
+        where=f"the credit-note list ({language})",
+        number_cells="#result_list .field-number a",
+    )
+
+    page.goto(f"{base}/coworking/customer/")
+    measure(
+        page,
+        where=f"the customer list ({language})",
+        number_cells="#result_list td.field-balance_column .money",
+    )
