@@ -38,7 +38,7 @@ from coworking.documents.rendering import PdfRenderError
 from coworking.einvoice.admin import EInvoiceDownloads
 from coworking.errors import ApplicationError
 from coworking.models import Customer
-from coworking.money import MAX_DIGITS, money_html
+from coworking.money import MAX_DIGITS, exact_money, money_html
 from invoicing.documents import invoices_render_pdfs
 from invoicing.einvoice import invoice_einvoice
 from invoicing.models import Invoice, InvoiceLine, Payment
@@ -222,13 +222,17 @@ class InvoiceAdmin(ListTitleMixin, EInvoiceDownloads, admin.ModelAdmin):
     # --- list -----------------------------------------------------------------------------
 
     def get_queryset(self, request):
-        # What is still due, for the amount-due column's ordering and filter.
+        # What is still due (``Invoice.amount_due``), for the amount-due column's ordering
+        # and filter; rounded to the cent in the database so the filter compares exactly.
         return (
             super()
             .get_queryset(request)
             .annotate(
                 amount_due_value=Case(
-                    When(state__in=OPEN_STATES, then=F("total") - F("amount_paid")),
+                    When(
+                        state__in=OPEN_STATES,
+                        then=exact_money(F("total") - F("amount_paid") - F("amount_credited")),
+                    ),
                     default=Value(Decimal("0.00")),
                     output_field=DecimalField(max_digits=MAX_DIGITS, decimal_places=2),
                 )
