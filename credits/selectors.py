@@ -271,6 +271,47 @@ def bulk_cancellation_progress(*, bulk: BulkCancellation) -> BulkProgress:
     return BulkProgress(total=bulk.total, **counts)
 
 
+@dataclass(frozen=True)
+class BulkOutcomes:
+    """What a bulk cancellation did, per outcome: how many were cancelled, how many were
+    skipped for each reason, and which failed with their reasons (the first ``limit``)."""
+
+    cancelled: int
+    skipped: list[tuple[str, int]]  # (reason, count), the most frequent first
+    failed_count: int
+    failed: list[tuple[str, str]]  # (invoice, reason)
+
+
+def bulk_cancellation_outcomes(*, bulk: BulkCancellation, limit: int = 20) -> BulkOutcomes:
+    """The outcomes of ``bulk``'s processed items, grouped for a summary (two queries)."""
+    Outcome = BulkCancellationItem.Outcome
+    groups = (
+        BulkCancellationItem.objects.filter(bulk=bulk)
+        .exclude(outcome=Outcome.PENDING)
+        .values_list("outcome", "message")
+        .annotate(n=Count("id"))
+        .order_by("-n", "message")
+    )
+    counts: dict[str, int] = {}
+    skipped = []
+    for outcome, message, n in groups:
+        counts[outcome] = counts.get(outcome, 0) + n
+        if outcome == Outcome.SKIPPED:
+            skipped.append((message, n))
+    failed = [
+        (str(item.invoice), item.message)
+        for item in BulkCancellationItem.objects.filter(bulk=bulk, outcome=Outcome.FAILED)
+        .select_related("invoice")
+        .order_by("pk")[:limit]
+    ]
+    return BulkOutcomes(
+        cancelled=counts.get(Outcome.CANCELLED, 0),
+        skipped=skipped,
+        failed_count=counts.get(Outcome.FAILED, 0),
+        failed=failed,
+    )
+
+
 def bulk_cancellation_stalled(*, bulk: BulkCancellation) -> bool:
     """Whether an unfinished bulk cancellation has not moved for
     ``BULK_CANCELLATION_REQUEUE_AFTER`` seconds (no worker took it, or its worker died): only
