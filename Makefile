@@ -14,7 +14,7 @@ TEST_ENV := DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
 	REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')}
 
-.PHONY: install run test lint typecheck reconcile bench bench-serial bench-pdf bench-api bench-einvoice bench-webhooks
+.PHONY: install run demo-reset test lint typecheck reconcile bench bench-serial bench-pdf bench-api bench-einvoice bench-webhooks
 
 # --- Set-up -----------------------------------------------------------------------------------
 $(VENV)/.installed: pyproject.toml
@@ -30,20 +30,31 @@ install: $(VENV)/.installed
 # beat run beside the server.
 # On PostgreSQL the database is created first when the server allows it. The server (and the
 # worker) run in the background of one shell that stops them all when make is stopped
-# (Ctrl-C, or `kill` of make: make passes SIGTERM on); beat keeps its schedule in var/.
+# (Ctrl-C, or `kill` of make: make passes SIGTERM on) or when the server is stopped (`kill`
+# of it), waits for them and ends without an error: stopping is how a run ends. Make itself,
+# when it is the one signalled, still ends by that signal (status 130 or 143, no message).
+# Beat keeps its schedule in var/.
 run: install
-	$(DEV_ENV) $(PY) manage.py ensure_database
-	$(DEV_ENV) $(PY) manage.py migrate --noinput
-	$(DEV_ENV) PORT=$(PORT) $(PY) manage.py seed_demo
+	@$(DEV_ENV) $(PY) manage.py ensure_database
+	@$(DEV_ENV) $(PY) manage.py migrate --noinput -v0
+	@$(DEV_ENV) PORT=$(PORT) $(PY) manage.py seed_demo
 	@pids=""; \
-	trap 'kill $$pids 2>/dev/null' EXIT INT TERM; \
+	trap 'kill $$pids 2>/dev/null' EXIT; \
+	trap 'kill $$pids 2>/dev/null; wait; echo "Stopped."; exit 0' INT TERM; \
 	if [ -n "$$REDIS_URL" ]; then \
 		echo "Starting a Celery worker (with beat) on $$REDIS_URL"; \
 		$(DEV_ENV) $(VENV)/bin/celery -A config worker -B -s var/celerybeat-schedule \
 			--loglevel=INFO & pids="$$!"; \
 	fi; \
 	$(DEV_ENV) $(PY) manage.py runserver --noreload 127.0.0.1:$(PORT) & pids="$$pids $$!"; \
-	wait $$!
+	wait $$!; status=$$?; \
+	case $$status in 130|143) echo "Stopped."; exit 0;; *) exit $$status;; esac
+
+# Erase the local demo (database and stored documents) and seed it again; asks first.
+demo-reset: install
+	@$(DEV_ENV) $(PY) manage.py demo_reset $(if $(YES),--yes)
+	@$(DEV_ENV) $(PY) manage.py migrate --noinput -v0
+	@$(DEV_ENV) PORT=$(PORT) $(PY) manage.py seed_demo
 
 reconcile: install
 	$(DEV_ENV) $(PY) manage.py reconcile

@@ -5,8 +5,9 @@ Every amount in the project is a ``Money`` (django-money) backed by ``Decimal`` 
 currency's minor unit (two decimal places for every currency the operator bills in).
 Amounts are rounded once, by :func:`round_amount`, half-up to the minor unit, when a line's
 net and tax are computed; every total is a plain sum of rounded amounts, so totals never
-drift from their lines. Sums in the database go through :class:`MoneySum`, exact on
-PostgreSQL and on the embedded SQLite alike. Amounts are shown by :func:`format_money`
+drift from their lines. Sums in the database go through :class:`MoneySum`, and arithmetic
+on amounts that the database compares through :func:`exact_money`: exact on PostgreSQL
+and on the embedded SQLite alike. Amounts are shown by :func:`format_money`
 (plain text: PDFs, e-mails) and :func:`money_html` (pages), never by ``str(Money)``; an
 amount a person types is read by :func:`parse_amount`.
 """
@@ -32,7 +33,7 @@ from django.db.models import (
     Value,
     Window,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Round
 from django.utils.html import format_html
 from djmoney.models.fields import MoneyField
 from djmoney.money import Money
@@ -83,39 +84,49 @@ def money_sum(amounts, *, currency: str) -> Money:
     return Money(total, currency)
 
 
-def _sum_field() -> DecimalField:
-    return DecimalField(max_digits=MAX_DIGITS + 6, decimal_places=DECIMAL_PLACES)
+def _sum_field(decimal_places: int = DECIMAL_PLACES) -> DecimalField:
+    return DecimalField(max_digits=MAX_DIGITS + 6, decimal_places=decimal_places)
 
 
-class MoneySum(Sum):
-    """``Sum`` of a money column, exact on every database, as a ``Decimal`` in cents.
+class ExactSum(Sum):
+    """``Sum`` of a decimal column with ``decimal_places`` decimals, exact on every database.
 
     PostgreSQL sums ``numeric`` exactly. SQLite (the embedded default) keeps decimals as
     binary floats and sums them in floating point, so a sum can come back as
-    ``988.570000000000`` or a balance as ``3.69E-13``: there each amount is summed as whole
-    cents, an exact integer sum, and turned back into a ``Decimal`` here.
+    ``988.570000000000`` or a balance as ``3.69E-13``: there each value is summed as a whole
+    number of its smallest unit (cents for money), an exact integer sum, turned back into a
+    ``Decimal`` here. On SQLite the SQL value is that integer: compare the result in Python,
+    never inside another SQL expression.
     """
 
-    def __init__(self, expression, **extra):
-        extra.setdefault("output_field", _sum_field())
+    def __init__(self, expression, *, decimal_places: int, **extra):
+        self.decimal_places = decimal_places
+        extra.setdefault("output_field", _sum_field(decimal_places))
         super().__init__(expression, **extra)
 
     def as_sqlite(self, compiler, connection, **extra_context):
-        # The stored value has at most DECIMAL_PLACES decimals: ROUND(x * 100) is exact.
-        scale = 10**DECIMAL_PLACES
+        # A stored value has at most decimal_places decimals: ROUND(x * 10^places) is exact.
+        scale = 10**self.decimal_places
         template = f"%(function)s(%(distinct)sCAST(ROUND((%(expressions)s) * {scale}) AS INTEGER))"
         return super().as_sql(compiler, connection, template=template, **extra_context)
 
     def convert_value(self, value, expression, connection):
-        return _summed_value(value, connection)
+        return _summed_value(value, connection, decimal_places=self.decimal_places)
 
 
-def _summed_value(value, connection) -> Decimal | None:
+def _summed_value(value, connection, *, decimal_places: int = DECIMAL_PLACES) -> Decimal | None:
     if value is None:
         return None
     if connection.vendor == "sqlite":
-        return Decimal(int(value)).scaleb(-DECIMAL_PLACES)
-    return Decimal(value).quantize(CENT)
+        return Decimal(int(value)).scaleb(-decimal_places)
+    return Decimal(value).quantize(Decimal(1).scaleb(-decimal_places))
+
+
+class MoneySum(ExactSum):
+    """:class:`ExactSum` of a money column (or of arithmetic on money columns), in cents."""
+
+    def __init__(self, expression, **extra):
+        super().__init__(expression, decimal_places=DECIMAL_PLACES, **extra)
 
 
 class SummedMoney(ExpressionWrapper):
@@ -142,6 +153,22 @@ def or_zero(summed) -> SummedMoney:
     """A summed amount (a :class:`SummedMoney`, or a reference to one), zero where there
     was nothing to sum."""
     return SummedMoney(Coalesce(summed, Value(0), output_field=_sum_field()))
+
+
+def exact_money(expression) -> Round:
+    """Arithmetic on money columns inside the database, rounded to the cent there, so that a
+    comparison with another amount (in a check constraint, a filter, ``Greatest``) is exact.
+
+    On PostgreSQL the rounding changes nothing (``numeric`` adds exactly). On SQLite each
+    amount is the binary float nearest to it, and their sum or difference is off by a few
+    ulps (229.15 + 229.14 = 458.28999999999996); rounded, it is the float nearest to the
+    exact result again, the same float a stored amount of that value is.
+    """
+    return Round(
+        expression,
+        DECIMAL_PLACES,
+        output_field=DecimalField(max_digits=MAX_DIGITS + 2, decimal_places=DECIMAL_PLACES),
+    )
 
 
 class MoneyRunningSum(Window):

@@ -34,7 +34,23 @@ def _publish_pool(url: str) -> ConnectionPool:
         return _publish_pools[url]
 
 
-def enqueue(task: Task[Any, Any], *args: Any, if_down: str = "", countdown: float | None = None) -> bool:
+def _run_in_thread(task: Task[Any, Any], args: tuple[Any, ...]) -> None:
+    try:
+        task.apply(args)
+    finally:
+        # The thread's own database connection, opened by the task.
+        from django.db import connections
+
+        connections.close_all()
+
+
+def enqueue(
+    task: Task[Any, Any],
+    *args: Any,
+    if_down: str = "",
+    countdown: float | None = None,
+    long_running: bool = False,
+) -> bool:
     """Send ``task(*args)`` to the queue (to run ``countdown`` seconds from now, if given);
     ``False`` (and a warning) if the broker is down.
 
@@ -46,9 +62,24 @@ def enqueue(task: Task[Any, Any], *args: Any, if_down: str = "", countdown: floa
     timeouts and no retries (``CELERY_PUBLISH_TRANSPORT_OPTIONS``), and after a failure the
     broker is skipped for ``CELERY_PUBLISH_BACKOFF`` seconds (every publish in that time
     returns ``False`` at once), so a bulk of N cancels waits one timeout, not N.
+
+    Without a broker (the embedded default: tasks run in-process) a task runs at once, in
+    the caller's thread; a ``long_running`` one (a bulk cancellation) runs in a thread of
+    this process instead, so the request that started it answers at once, as it does with
+    a worker. Its state lives in the database, so a page follows it the same way; a thread
+    stopped with the server leaves its work resumable, as a lost worker's is.
     """
+    if app.conf.task_always_eager:
+        # No broker to talk to (``apply_async`` would open a connection to one all the same).
+        if long_running:
+            threading.Thread(
+                target=_run_in_thread, args=(task, args), name=task.name, daemon=True
+            ).start()
+        else:
+            task.apply(args)
+        return True
     url = app.conf.broker_write_url or app.conf.broker_url
-    if not app.conf.task_always_eager and time.monotonic() < _broker_down_until.get(url, 0):
+    if time.monotonic() < _broker_down_until.get(url, 0):
         logger.warning(
             "Not queueing %s%r: the broker failed moments ago. %s", task.name, tuple(args), if_down
         )

@@ -50,8 +50,9 @@ from credits.models import (
     CreditNoteLine,
     Refund,
 )
-from credits.policies import CANCEL_PERMISSION, cancel_refusal
+from credits.policies import CANCEL_PERMISSION, CANCELLABLE_STATES, cancel_refusal
 from credits.selectors import (
+    bulk_cancellation_outcomes,
     bulk_cancellation_progress,
     bulk_cancellation_results,
     bulk_cancellation_stalled,
@@ -453,7 +454,6 @@ class CancellableInvoiceAdmin(IssueCreditNoteAdminMixin, InvoiceAdmin):
         self, request, *, invoices, form, back_url, action="", select_across=False, origin=""
     ):
         preview = invoice_cancellation_preview(invoices=invoices, limit=CONFIRMATION_ROWS_MAX)
-        selected = preview.to_cancel_count + preview.skipped_count
         context = {
             **self.admin_site.each_context(request),
             # A context of its own: the plural would hide the singular "Cancel invoice" of the
@@ -473,7 +473,7 @@ class CancellableInvoiceAdmin(IssueCreditNoteAdminMixin, InvoiceAdmin):
             # refuses an action posted without any ticked row).
             "selected_ids": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME) if action else [],
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "in_background": selected > settings.ADMIN_BULK_CANCEL_ASYNC_THRESHOLD,
+            "in_background": preview.to_cancel_count > settings.ADMIN_BULK_CANCEL_ASYNC_THRESHOLD,
             "back_url": back_url,
             "media": self.media + form.media,
         }
@@ -481,9 +481,12 @@ class CancellableInvoiceAdmin(IssueCreditNoteAdminMixin, InvoiceAdmin):
         return TemplateResponse(request, self.cancel_confirmation_template, context)
 
     def _cancel_invoices(self, request, *, ids, reason, channel):
-        """Cancel now and report in messages (returns ``None``), or, for a large selection,
-        start a background bulk cancellation and redirect to its progress page."""
-        in_background = len(ids) > settings.ADMIN_BULK_CANCEL_ASYNC_THRESHOLD
+        """Cancel now and report in messages (returns ``None``), or, when more invoices
+        than ``ADMIN_BULK_CANCEL_ASYNC_THRESHOLD`` are to be cancelled (what will be skipped
+        does not count), start a background bulk cancellation and redirect to its progress
+        page: on a Celery worker, or without a broker in a thread of this process."""
+        to_cancel = Invoice.objects.filter(pk__in=ids, state__in=CANCELLABLE_STATES).count()
+        in_background = to_cancel > settings.ADMIN_BULK_CANCEL_ASYNC_THRESHOLD
         try:
             if in_background:
                 outcome = bulk_cancellation_start(
@@ -503,12 +506,19 @@ class CancellableInvoiceAdmin(IssueCreditNoteAdminMixin, InvoiceAdmin):
         if not in_background:
             self._report(request, outcome)
             return None
-        outcome.refresh_from_db(fields=["status"])
-        if outcome.status == BulkCancellation.Status.DONE:  # tasks ran in-process (embedded)
-            text = gettext("Cancelled the %(count)d selected invoices: results below.")
-        else:
-            text = gettext("Cancelling %(count)d invoices in the background.")
-        self.message_user(request, text % {"count": outcome.total}, messages.INFO)
+        text = ngettext(
+            "Cancelling %(count)d invoice in the background.",
+            "Cancelling %(count)d invoices in the background.",
+            to_cancel,
+        ) % {"count": to_cancel}
+        if outcome.total > to_cancel:
+            skipped = outcome.total - to_cancel
+            text += " " + ngettext(
+                "%(count)d selected invoice will be skipped: it cannot be cancelled.",
+                "%(count)d selected invoices will be skipped: they cannot be cancelled.",
+                skipped,
+            ) % {"count": skipped}
+        self.message_user(request, text, messages.INFO)
         return HttpResponseRedirect(
             reverse("admin:invoicing_invoice_bulk_cancellation", args=[outcome.pk])
         )
@@ -616,6 +626,7 @@ class CancellableInvoiceAdmin(IssueCreditNoteAdminMixin, InvoiceAdmin):
             "opts": self.opts,
             "bulk": bulk,
             "progress": bulk_cancellation_progress(bulk=bulk),
+            "summary": self._bulk_summary(bulk),
             "results": [self._result_row(item) for item in results],
             "last_id": results[-1].pk if results else 0,
             "progress_url": reverse(
@@ -652,8 +663,41 @@ class CancellableInvoiceAdmin(IssueCreditNoteAdminMixin, InvoiceAdmin):
                 "results": [self._result_row(item) for item in items],
                 "next": items[-1].pk if items else after,
                 "more": len(items) == PROGRESS_RESULTS_PER_POLL,
+                "summary": self._bulk_summary(bulk),
             }
         )
+
+    @staticmethod
+    def _bulk_summary(bulk: BulkCancellation) -> list[str]:
+        """Once a bulk cancellation is done, what it did in a few sentences: how many were
+        cancelled, how many skipped and why, how many failed and with what reason."""
+        if bulk.status != BulkCancellation.Status.DONE:
+            return []
+        outcomes = bulk_cancellation_outcomes(bulk=bulk)
+        lines = [
+            ngettext(
+                "%(count)d invoice cancelled.", "%(count)d invoices cancelled.", outcomes.cancelled
+            )
+            % {"count": outcomes.cancelled}
+        ]
+        lines += [
+            ngettext("%(count)d skipped: %(reason)s.", "%(count)d skipped: %(reason)s.", count)
+            % {"count": count, "reason": reason}
+            for reason, count in outcomes.skipped
+        ]
+        if outcomes.failed_count:
+            failures = "; ".join(f"{invoice}: {reason}" for invoice, reason in outcomes.failed)
+            if outcomes.failed_count > len(outcomes.failed):
+                failures += "; …"
+            lines.append(
+                ngettext(
+                    "%(count)d failed, nothing changed on it (%(list)s).",
+                    "%(count)d failed, nothing changed on them (%(list)s).",
+                    outcomes.failed_count,
+                )
+                % {"count": outcomes.failed_count, "list": failures}
+            )
+        return lines
 
     @staticmethod
     def _result_row(item: BulkCancellationItem) -> dict:

@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy as _
 
 from coworking.documents.models import Document, DocumentLine
 from coworking.models import Customer, Location
-from coworking.money import money_field
+from coworking.money import exact_money, money_field
 from coworking.triggers import REFUSED, any_changed, append_only, dates_follow_numbers, no_truncate
 from coworking.vat import VatCurrencyFields, VatLineFields, line_constraints
 from invoicing.models import Channel, Invoice, InvoiceLine
@@ -174,11 +174,13 @@ class CreditNote(VatCurrencyFields, Document):
                     settled_outside_amount_currency=F("currency"),
                 )
                 & Q(
-                    total=-(
-                        F("amount_off_due")
-                        + F("account_credit_amount")
-                        + F("refund_amount")
-                        + F("settled_outside_amount")
+                    total=exact_money(
+                        -(
+                            F("amount_off_due")
+                            + F("account_credit_amount")
+                            + F("refund_amount")
+                            + F("settled_outside_amount")
+                        )
                     )
                 ),
                 name="credit_note_allocation_adds_up",

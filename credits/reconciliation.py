@@ -11,18 +11,18 @@ from collections import defaultdict
 from collections.abc import Callable
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Max, Min, Q, Sum
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models import Count, F, Max, Min, Q
 
 from coworking.documents.storage import stored_pdf_breaches
 from coworking.models import Customer, LedgerEntry, Location
-from coworking.money import MoneySum
+from coworking.money import ExactSum, MoneySum
 from coworking.numbering import DocumentType, last_number
 from credits.models import CancellationEvent, CreditNote, CreditNoteLine, Refund
 from invoicing.models import Invoice, InvoiceLine, Payment
 from invoicing.selectors import available_credit
 
 ZERO = Decimal("0")
+QUANTITY_PLACES = InvoiceLine._meta.get_field("quantity").decimal_places
 
 
 def check_gapless_numbers() -> list[str]:
@@ -149,7 +149,9 @@ def check_credits_within_invoices() -> list[str]:
     credited_lines = _per_key(
         CreditNoteLine.objects.exclude(invoice_line__isnull=True)
         .values_list("invoice_line_id")
-        .annotate(Sum("quantity"), MoneySum("net"), MoneySum("tax"))
+        .annotate(
+            ExactSum("quantity", decimal_places=QUANTITY_PLACES), MoneySum("net"), MoneySum("tax")
+        )
         .order_by()
     )
     for pk, number, position, quantity, net, tax in (
@@ -232,24 +234,21 @@ def check_credit_allocation() -> list[str]:
                 f"Credit note {number}: {refund} refunded and {settled} settled outside, but "
                 "its refund records say otherwise."
             )
-    amounts = DecimalField(max_digits=16, decimal_places=2)
-    unsettled = (
-        Invoice.objects.exclude(state=Invoice.State.DRAFT)
-        .annotate(off_due=Coalesce(Sum("credit_notes__amount_off_due"), ZERO))
-        .annotate(
-            left=ExpressionWrapper(
-                F("total") - F("amount_paid") - F("off_due"), output_field=amounts
-            ),
-            due=Greatest(
-                F("total") - F("amount_paid") - F("amount_credited"), ZERO, output_field=amounts
-            ),
-        )
-        .exclude(left=F("due"))
+    # Summed exactly and compared here, in Decimal: SQLite would compare float sums.
+    off_due = dict(
+        CreditNote.objects.values_list("invoice_id").annotate(MoneySum("amount_off_due")).order_by()
     )
-    breaches += [
-        f"Invoice {number}: {due} due, but total − paid − credit off the amount due is {left}."
-        for number, due, left in unsettled.values_list("number", "due", "left")
-    ]
+    for pk, number, total, paid, credited in (
+        Invoice.objects.exclude(state=Invoice.State.DRAFT)
+        .values_list("pk", "number", "total", "amount_paid", "amount_credited")
+        .iterator()
+    ):
+        left, due = total - paid - off_due.get(pk, ZERO), max(total - paid - credited, ZERO)
+        if left != due:
+            breaches.append(
+                f"Invoice {number}: {due} due, but total − paid − credit off the amount due "
+                f"is {left}."
+            )
     expected: dict[tuple[int, str], Decimal] = defaultdict(lambda: ZERO)
     for customer_id, currency, amount in (
         CreditNote.objects.values_list("customer_id", "currency")

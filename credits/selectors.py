@@ -5,18 +5,20 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Max, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce, Least
+from django.db.models import Count, F, Max, Q, QuerySet
+from django.db.models.functions import Least
 from django.utils import timezone
 from djmoney.money import Money
 
-from coworking.money import CENT, MoneySum
+from coworking.money import CENT, ExactSum, MoneySum, exact_money
 from coworking.selectors import visible_to
 from credits.models import BulkCancellation, BulkCancellationItem, CreditNote, CreditNoteLine
 from credits.policies import CANCELLABLE_STATES, cancel_refusal
 from invoicing.models import Invoice, InvoiceLine
 
 ZERO = Decimal("0.00")
+ZERO_QUANTITY = Decimal("0")
+QUANTITY_PLACES = InvoiceLine._meta.get_field("quantity").decimal_places
 VAT_LINE_FIELDS = (
     "vat_category",
     "vat_exemption_reason",
@@ -124,9 +126,9 @@ def invoice_creditable(*, invoice: Invoice) -> Creditable:
             tax_rate=row["tax_rate"],
             net=row["net"],
             tax=row["tax"],
-            credited_quantity=-row["credited_quantity"],
-            credited_net=-row["credited_net"],
-            credited_tax=-row["credited_tax"],
+            credited_quantity=-(row["credited_quantity"] or ZERO_QUANTITY),
+            credited_net=-(row["credited_net"] or ZERO),
+            credited_tax=-(row["credited_tax"] or ZERO),
             vat={name: row[name] for name in VAT_LINE_FIELDS},
         )
         for row in InvoiceLine.objects.filter(invoice_id=invoice.pk)
@@ -142,9 +144,10 @@ def invoice_creditable(*, invoice: Invoice) -> Creditable:
             *VAT_LINE_FIELDS,
         )
         .annotate(
-            credited_quantity=Coalesce(Sum("credit_lines__quantity"), Decimal("0")),
-            credited_net=Coalesce(Sum("credit_lines__net"), ZERO),
-            credited_tax=Coalesce(Sum("credit_lines__tax"), ZERO),
+            # Exact sums (not Coalesce-wrapped: on SQLite they are whole minor units).
+            credited_quantity=ExactSum("credit_lines__quantity", decimal_places=QUANTITY_PLACES),
+            credited_net=MoneySum("credit_lines__net"),
+            credited_tax=MoneySum("credit_lines__tax"),
         )
         .order_by("position")
     ]
@@ -205,10 +208,7 @@ def invoice_cancellation_preview(
     per currency in the database, over the whole selection even when the lists are cut at
     ``limit``. A constant number of queries.
     """
-    remainder = ExpressionWrapper(
-        F("total") - F("amount_credited"),
-        output_field=DecimalField(max_digits=14, decimal_places=2),
-    )
+    remainder = exact_money(F("total") - F("amount_credited"))
     selection = Invoice.objects.filter(pk__in=invoices.order_by().values("pk")).annotate(
         remainder=remainder, to_account_credit=Least(F("amount_paid"), remainder)
     )
@@ -269,6 +269,47 @@ def bulk_cancellation_progress(*, bulk: BulkCancellation) -> BulkProgress:
         failed=Count("id", filter=Q(outcome=Outcome.FAILED)),
     )
     return BulkProgress(total=bulk.total, **counts)
+
+
+@dataclass(frozen=True)
+class BulkOutcomes:
+    """What a bulk cancellation did, per outcome: how many were cancelled, how many were
+    skipped for each reason, and which failed with their reasons (the first ``limit``)."""
+
+    cancelled: int
+    skipped: list[tuple[str, int]]  # (reason, count), the most frequent first
+    failed_count: int
+    failed: list[tuple[str, str]]  # (invoice, reason)
+
+
+def bulk_cancellation_outcomes(*, bulk: BulkCancellation, limit: int = 20) -> BulkOutcomes:
+    """The outcomes of ``bulk``'s processed items, grouped for a summary (two queries)."""
+    Outcome = BulkCancellationItem.Outcome
+    groups = (
+        BulkCancellationItem.objects.filter(bulk=bulk)
+        .exclude(outcome=Outcome.PENDING)
+        .values_list("outcome", "message")
+        .annotate(n=Count("id"))
+        .order_by("-n", "message")
+    )
+    counts: dict[str, int] = {}
+    skipped = []
+    for outcome, message, n in groups:
+        counts[outcome] = counts.get(outcome, 0) + n
+        if outcome == Outcome.SKIPPED:
+            skipped.append((message, n))
+    failed = [
+        (str(item.invoice), item.message)
+        for item in BulkCancellationItem.objects.filter(bulk=bulk, outcome=Outcome.FAILED)
+        .select_related("invoice")
+        .order_by("pk")[:limit]
+    ]
+    return BulkOutcomes(
+        cancelled=counts.get(Outcome.CANCELLED, 0),
+        skipped=skipped,
+        failed_count=counts.get(Outcome.FAILED, 0),
+        failed=failed,
+    )
 
 
 def bulk_cancellation_stalled(*, bulk: BulkCancellation) -> bool:

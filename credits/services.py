@@ -1116,7 +1116,10 @@ def queue_bulk_cancellation(*, bulk_id: int) -> bool:
     from credits.tasks import run_bulk_cancellation
 
     return enqueue(
-        run_bulk_cancellation, bulk_id, if_down="Beat's requeue_bulk_cancellations retries it."
+        run_bulk_cancellation,
+        bulk_id,
+        if_down="Beat's requeue_bulk_cancellations retries it.",
+        long_running=True,
     )
 
 

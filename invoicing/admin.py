@@ -43,6 +43,7 @@ from coworking.money import (
     MAX_DIGITS,
     AmountNotReadable,
     amount_example,
+    exact_money,
     money_html,
     parse_amount,
 )
@@ -256,10 +257,11 @@ class InvoiceAdmin(ListTitleMixin, EInvoiceDownloads, admin.ModelAdmin):
 
     def get_queryset(self, request):
         # What is still due (``Invoice.amount_due``: total − paid − credited, never below
-        # zero), for the amount-due column's ordering and filter.
+        # zero), for the amount-due column's ordering and filter; rounded to the cent in the
+        # database so the filter compares exactly on SQLite too.
         money = DecimalField(max_digits=MAX_DIGITS, decimal_places=2)
         due = Greatest(
-            F("total") - F("amount_paid") - F("amount_credited"),
+            exact_money(F("total") - F("amount_paid") - F("amount_credited")),
             Value(Decimal("0.00")),
             output_field=money,
         )

@@ -28,7 +28,7 @@ from djmoney.money import Money
 
 from coworking.documents.models import Document, DocumentLine
 from coworking.models import Customer, Location
-from coworking.money import format_money, money_field
+from coworking.money import exact_money, format_money, money_field
 from coworking.triggers import (
     REFUSED,
     any_changed,
@@ -209,12 +209,12 @@ class Invoice(VatCurrencyFields, Document):
                     | Q(
                         state="partially_paid",
                         amount_paid__gt=0,
-                        amount_paid__lt=F("total") - F("amount_credited"),
+                        amount_paid__lt=exact_money(F("total") - F("amount_credited")),
                     )
                     | Q(
                         Q(amount_paid__gt=0) | Q(total=0),
                         state="paid",
-                        amount_paid__gte=F("total") - F("amount_credited"),
+                        amount_paid__gte=exact_money(F("total") - F("amount_credited")),
                     )
                     | Q(state="cancelled")
                 ),

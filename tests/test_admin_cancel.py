@@ -505,3 +505,60 @@ def test_the_invoice_page_lists_its_credit_notes_and_what_is_left_to_credit(clie
     page = client.get(f"/admin/invoicing/invoice/{invoice.pk}/change/").content.decode()
     assert note.number in page and 'id="credit-notes"' in page
     assert "Left to credit: €60.00" in page or "Left to credit: 60.00" in page
+
+
+def test_a_large_selection_counts_what_will_be_cancelled_and_its_result_says_per_outcome(
+    client, staff, customer, settings
+):
+    """The background decision and the messages count what will be cancelled, not the
+    selection; once done, the progress page says how many were cancelled, how many were
+    skipped and why, and which failed with their reason (here a database refusal)."""
+    from django.db import connection
+
+    settings.ADMIN_BULK_CANCEL_ASYNC_THRESHOLD = 3
+    invoices = [issued_invoice(customer=customer) for _ in range(5)]
+    already = issued_invoice(customer=customer)
+    credits.services.invoice_cancel(invoice=already, actor=None, channel=Channel.CLI)
+    draft = draft_invoice(customer=customer)
+    selection = [*invoices, already, draft]
+    assert "background-note" in post_action(client, selection).content.decode()
+    # 3 to cancel and 2 to skip: not above the threshold, whatever the selection's size.
+    few = [*invoices[:3], already, draft]
+    assert "background-note" not in post_action(client, few).content.decode()
+
+    response = post_action(client, selection, post="yes", reason="Move", follow=True)
+    assert messages_of(response) == [
+        (
+            constants.INFO,
+            "Cancelling 5 invoices in the background. 2 selected invoices will be skipped: "
+            "they cannot be cancelled.",
+        )
+    ]
+    bulk = BulkCancellation.objects.get()
+    with connection.cursor() as cursor:  # the database refuses one invoice's credit note
+        cursor.execute(
+            "CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'refused by a test'; END $$"
+        )
+        cursor.execute(
+            "CREATE TRIGGER test_refuse BEFORE INSERT ON credits_creditnote FOR EACH ROW "
+            f"WHEN (NEW.invoice_id = {invoices[2].pk}) EXECUTE FUNCTION test_refuse()"
+        )
+    bulk_cancellation_run(bulk_id=bulk.pk)
+
+    url = reverse("admin:invoicing_invoice_bulk_cancellation", args=[bulk.pk])
+    page = client.get(url).content.decode()
+    summary = page[page.index('id="bulk-summary"') :]
+    summary = summary[: summary.index("</ul>")]
+    assert "4 invoices cancelled." in summary
+    assert "1 skipped: Already cancelled." in summary
+    assert "1 skipped: Draft: delete it instead of cancelling." in summary
+    assert (
+        f"1 failed, nothing changed on it ({invoices[2].number}: unexpected error; it has "
+        "been logged)." in summary
+    )
+    data = client.get(
+        reverse("admin:invoicing_invoice_bulk_cancellation_progress", args=[bulk.pk])
+    ).json()
+    assert data["summary"][0] == "4 invoices cancelled." and len(data["summary"]) == 4
+    assert Invoice.objects.get(pk=invoices[2].pk).state == Invoice.State.ISSUED

@@ -13,6 +13,7 @@ currency.
 """
 
 import datetime
+import logging
 import os
 import random
 from dataclasses import dataclass
@@ -171,11 +172,47 @@ class Command(BaseCommand):
         parser.add_argument("--invoices", type=int, default=300)
         parser.add_argument("--seed", type=int, default=2026)
 
-    def handle(self, *args, invoices: int, seed: int, **options):
+    def handle(self, *args, invoices: int, seed: int, verbosity: int = 1, **options):
         if Location.objects.exists():
-            self.stdout.write("Demo data already present; nothing to do.")
-            self._ensure_admin()
+            self._login_hint(self._ensure_admin(), prefix="Demo data already present. ")
             return
+        # What each document does is logged at INFO (a thousand lines for the demo): kept
+        # for -v 2; otherwise a progress bar and one summary line.
+        if verbosity < 2:
+            logging.disable(logging.INFO)
+        try:
+            summary = self._seed(invoices=invoices, seed=seed, show=verbosity >= 1)
+        finally:
+            logging.disable(logging.NOTSET)
+        self._login_hint(self._ensure_admin(), prefix=f"Seeded {summary}. ")
+
+    def _login_hint(self, user, *, prefix: str) -> None:
+        """Where to log in, on every start: the password too while it is still the demo's."""
+        password = "password 'admin'" if user.check_password("admin") else "your password"
+        url = f"http://127.0.0.1:{os.environ.get('PORT', '8000')}/admin/"
+        self.stdout.write(
+            self.style.WARNING(
+                f"{prefix}Demo login: {url}  user '{user.username}' {password} "
+                "(demo only; change it anywhere real)."
+            )
+        )
+
+    def _progress(self, done: int, total: int, *, show: bool) -> None:
+        """A bar redrawn in place on a terminal; a line per quarter otherwise (logs)."""
+        if not show or not total:
+            return
+        if self.stdout.isatty():
+            width = 30
+            filled = width * done // total
+            bar = "#" * filled + "." * (width - filled)
+            self.stdout.write(f"\rSeeding the demo [{bar}] {done}/{total} invoices", ending="")
+            if done == total:
+                self.stdout.write("")
+            self.stdout.flush()
+        elif done == total or done % max(total // 4, 1) == 0:
+            self.stdout.write(f"Seeding the demo: {done}/{total} invoices")
+
+    def _seed(self, *, invoices: int, seed: int, show: bool) -> str:
         rng = random.Random(seed)
         today = datetime.date.today()
         first_day = today - datetime.timedelta(days=300)
@@ -184,6 +221,7 @@ class Command(BaseCommand):
             customers = self._customers(rng, locations)
             self._exchange_rates(rng, first_day=first_day, last_day=today)
         for i in range(invoices):
+            self._progress(i, invoices, show=show and i > 0)
             customer = rng.choice(customers)
             issue_date = today - datetime.timedelta(days=int((invoices - i) * 300 / invoices))
             currency = customer.location.default_currency
@@ -218,22 +256,14 @@ class Command(BaseCommand):
                     channel=Channel.SYSTEM,
                 )
         partial = self._partial_credit_notes()
+        self._progress(invoices, invoices, show=show)
         counts = {
             state: Invoice.objects.filter(state=state).count() for state in Invoice.State.values
         }
-        user = self._ensure_admin()
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Seeded {len(locations)} locations, {len(customers)} customers, {invoices} invoices "
-                + ", ".join(f"{n} {state}" for state, n in counts.items())
-                + f"; {partial} partial credit notes."
-            )
-        )
-        self.stdout.write(
-            self.style.WARNING(
-                f"Demo login: http://127.0.0.1:{os.environ.get('PORT', '8000')}/admin/  user '{user.username}' password 'admin' "
-                "(demo only; change it anywhere real)."
-            )
+        return (
+            f"{len(locations)} locations, {len(customers)} customers, {invoices} invoices ("
+            + ", ".join(f"{n} {state}" for state, n in counts.items())
+            + f"), {partial} partial credit notes"
         )
 
     def _partial_credit_notes(self) -> int:
