@@ -54,6 +54,16 @@ def wait_until(predicate, *, timeout: float = 20.0, interval: float = 0.05):
     pytest.fail(f"Condition not met within {timeout}s: {predicate}")
 
 
+@pytest.fixture(autouse=True)
+def default_language_after_each_test():
+    """A request through the test client activates its language in the test's thread (the
+    locale middleware); each test starts and ends in the project's default language."""
+    from django.utils import translation
+
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 # --- Database guards: the test teardown passes them, reconcile tests may break them --------
 
 
