@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from coworking.documents.models import Document, PdfStatus
+from coworking.locking import lock_rows
 
 logger = logging.getLogger(__name__)
 
@@ -89,9 +90,7 @@ def document_render_pdf(
     digest = hashlib.sha256(data).hexdigest()
     with transaction.atomic():
         locked = (
-            model.objects.select_for_update(of=("self",))
-            .select_related(*related)
-            .get(pk=document_id)
+            lock_rows(model.objects.select_related(*related)).get(pk=document_id)
         )
         if locked.pdf_status == PdfStatus.READY and not force:
             return locked
@@ -117,7 +116,7 @@ def document_pdf_failed(
     """
     error = (error or _("Unknown error"))[:ERROR_MAX_LENGTH]
     with transaction.atomic():
-        locked = model.objects.select_for_update(of=("self",)).get(pk=_pk(document))
+        locked = lock_rows(model.objects.all()).get(pk=_pk(document))
         locked.pdf_error = error
         fields = ["pdf_error"]
         if final and locked.pdf_status != PdfStatus.READY:
