@@ -102,10 +102,12 @@ def app_role_grant(*, role: str, password: str | None = None) -> list[str]:
         schema = _one("SELECT current_schema()")
         names = {"role": role, "database": database, "schema": schema}
         for template in (
+            "REVOKE ALL ON DATABASE {database} FROM {role}",
             "GRANT CONNECT ON DATABASE {database} TO {role}",
             # A temporary table named like one the triggers read would shadow it for them.
             "REVOKE TEMPORARY ON DATABASE {database} FROM PUBLIC",
             "REVOKE CREATE ON SCHEMA {schema} FROM PUBLIC",
+            "REVOKE ALL ON SCHEMA {schema} FROM {role}",
             "GRANT USAGE ON SCHEMA {schema} TO {role}",
             "REVOKE ALL ON ALL TABLES IN SCHEMA {schema} FROM {role}",
             "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role}",
