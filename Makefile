@@ -14,7 +14,7 @@ TEST_ENV := DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
 	REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')}
 
-.PHONY: install run demo-reset test lint typecheck reconcile bench bench-serial bench-pdf bench-api bench-einvoice bench-webhooks
+.PHONY: install run demo-reset test lint typecheck reconcile bench bench-serial bench-pdf bench-api bench-einvoice bench-webhooks bench-deadlocks
 
 # --- Set-up -----------------------------------------------------------------------------------
 $(VENV)/.installed: pyproject.toml
@@ -112,3 +112,8 @@ bench-webhooks: install
 BENCH_EINVOICE_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cw_bench_einvoice
 bench-einvoice: install
 	DATABASE_URL=$(BENCH_EINVOICE_DATABASE_URL) $(PY) bench/einvoice.py
+
+# Deadlocks: credit notes issued back to back while a Celery worker records their PDFs.
+bench-deadlocks: install
+	DATABASE_URL=$${BENCH_DEADLOCKS_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/cw_bench_deadlocks} \
+		REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} $(PY) bench/deadlocks.py $(BENCH_ARGS)

@@ -24,7 +24,7 @@ from coworking.identifiers import (
     vat_id_error,
 )
 from coworking.money import CURRENCY_CHOICES, format_money, money_field
-from coworking.triggers import REFUSED, append_only, no_truncate
+from coworking.triggers import REFUSED, Guard, GuardTrigger, append_only, no_truncate
 
 
 class ElectronicAddress(models.Model):
@@ -504,9 +504,9 @@ class NumberSeries(Sequence):
         verbose_name = _("number series")
         verbose_name_plural = _("number series")
         triggers = [
-            pgtrigger.Protect(name="series_no_delete", operation=pgtrigger.Delete),
+            Guard(name="series_no_delete", operation=pgtrigger.Delete),
             no_truncate("series"),
-            pgtrigger.Trigger(
+            GuardTrigger(
                 name="series_grows_by_one",
                 operation=pgtrigger.Insert | pgtrigger.Update,
                 when=pgtrigger.Before,

@@ -1,13 +1,113 @@
-"""Helpers to declare the database triggers that keep issued documents immutable."""
+"""Helpers to declare the database triggers that keep issued documents immutable.
+
+**Who may switch a guard off.** pgtrigger lets a transaction skip a trigger by naming it in
+the ``pgtrigger.ignore`` setting, which any role can set. The project's triggers are declared
+with ``Guard`` and ``GuardTrigger`` (pgtrigger's ``Protect`` and ``Trigger`` with another
+installation template), whose test honours the setting only for a role with the privileges of
+the table's owner (the migration role; the test teardown's flush), and refuses the statement
+for any other role (``insufficient_privilege``). The application connects as a role that owns
+nothing (``manage.py grant_app_role``), so it can neither use the setting nor ``ALTER TABLE
+... DISABLE TRIGGER`` (owner only) nor ``session_replication_role`` (superuser only).
+"""
 
 import functools
 import operator
 
 import pgtrigger
 from django.db import migrations
+from pgtrigger import compiler
 
 # Raised by the project's own triggers: Django maps it to ``IntegrityError``.
 REFUSED = "integrity_constraint_violation"
+
+# The function the project's triggers ask whether ``pgtrigger.ignore`` switches them off.
+IGNORE_FUNCTION = '"public"."coworking_guard_ignored"'
+
+
+class GuardSql(compiler.UpsertTriggerSql):
+    """pgtrigger's installation SQL (its v1 template) with the owner-only ignore test.
+
+    Migrations name this class and re-render the template when they run: change it only
+    with a new class (and a migration that reinstalls the triggers with it).
+    """
+
+    def get_template(self) -> str:
+        return """
+            CREATE OR REPLACE FUNCTION {ignore_func_name}(
+                trigger_name NAME, table_oid OID
+            )
+            RETURNS BOOLEAN AS $$
+                DECLARE
+                    _pgtrigger_ignore TEXT[];
+                BEGIN
+                    BEGIN
+                        SELECT INTO _pgtrigger_ignore
+                            pg_catalog.current_setting('pgtrigger.ignore');
+                        EXCEPTION WHEN OTHERS THEN
+                    END;
+                    IF _pgtrigger_ignore IS NULL
+                        OR NOT (trigger_name = ANY(_pgtrigger_ignore)) THEN
+                        RETURN FALSE;
+                    END IF;
+                    IF pg_catalog.pg_has_role(
+                        current_user,
+                        (SELECT relowner FROM pg_catalog.pg_class WHERE oid = table_oid),
+                        'USAGE'
+                    ) THEN
+                        RETURN TRUE;
+                    END IF;
+                    RAISE EXCEPTION
+                        'Only the owner of % may switch its guard % off, not %',
+                        table_oid::regclass, trigger_name, current_user
+                        USING ERRCODE = 'insufficient_privilege';
+                END;
+            $$ LANGUAGE plpgsql;
+
+            CREATE OR REPLACE FUNCTION {pgid}()
+            RETURNS TRIGGER AS $$
+                {declare}
+                BEGIN
+                    IF ({ignore_func_name}(TG_NAME, TG_RELID) IS TRUE) THEN
+                        IF (TG_OP = 'DELETE') THEN
+                            RETURN OLD;
+                        ELSE
+                            RETURN NEW;
+                        END IF;
+                    END IF;
+                    {func}
+                END;
+            $$ LANGUAGE plpgsql;
+
+            DROP TRIGGER IF EXISTS {pgid} ON {table};
+            CREATE {constraint} TRIGGER {pgid}
+                {when} {operation} ON {table}
+                {timing}
+                {referencing}
+                FOR EACH {level} {condition}
+                EXECUTE PROCEDURE {execute};
+
+            COMMENT ON TRIGGER {pgid} ON {table} IS '{hash}';
+        """
+
+    def get_defaults(self, pgid: str) -> dict[str, str]:
+        return {**super().get_defaults(pgid), "ignore_func_name": IGNORE_FUNCTION}
+
+
+class OwnerOnlyIgnore:
+    """Compile a pgtrigger trigger with ``GuardSql`` (see the module docstring)."""
+
+    def compile(self, model) -> compiler.Trigger:
+        compiled = super().compile(model)
+        kwargs = {**compiled.sql.kwargs, "ignore_func_name": IGNORE_FUNCTION}
+        return compiler.Trigger(name=compiled.name, sql=GuardSql(**kwargs))
+
+
+class Guard(OwnerOnlyIgnore, pgtrigger.Protect):
+    """``pgtrigger.Protect`` that only the table's owner can switch off."""
+
+
+class GuardTrigger(OwnerOnlyIgnore, pgtrigger.Trigger):
+    """``pgtrigger.Trigger`` that only the table's owner can switch off."""
 
 
 def any_changed(*fields: str) -> pgtrigger.Q:
@@ -18,26 +118,26 @@ def any_changed(*fields: str) -> pgtrigger.Q:
     )
 
 
-def no_truncate(model_label: str) -> pgtrigger.Trigger:
+def no_truncate(model_label: str) -> "GuardTrigger":
     """Refuse TRUNCATE of a table: it skips the row triggers that refuse DELETE, and
     ``TRUNCATE ... CASCADE`` reaches every table that references it."""
-    return pgtrigger.Trigger(
+    return GuardTrigger(
         name=f"{model_label}_no_truncate",
         operation=pgtrigger.Truncate,
         level=pgtrigger.Statement,
         when=pgtrigger.Before,
         func=(
-            "RAISE EXCEPTION 'The % table holds issued documents and cannot be truncated', "
+            "RAISE EXCEPTION 'The % table holds records that are never emptied; it cannot be truncated', "
             f"TG_TABLE_NAME USING ERRCODE = '{REFUSED}'; RETURN NULL;"
         ),
     )
 
 
-def append_only(model_label: str) -> list[pgtrigger.Trigger]:
+def append_only(model_label: str) -> list["GuardTrigger | Guard"]:
     """Refuse every UPDATE, DELETE and TRUNCATE of rows of an append-only table."""
     return [
-        pgtrigger.Protect(name=f"{model_label}_no_update", operation=pgtrigger.Update),
-        pgtrigger.Protect(name=f"{model_label}_no_delete", operation=pgtrigger.Delete),
+        Guard(name=f"{model_label}_no_update", operation=pgtrigger.Update),
+        Guard(name=f"{model_label}_no_delete", operation=pgtrigger.Delete),
         no_truncate(model_label),
     ]
 
@@ -119,14 +219,14 @@ def changed_except(*columns: str) -> str:
     )
 
 
-def dates_follow_numbers(*, table: str, document: str) -> pgtrigger.Trigger:
+def dates_follow_numbers(*, table: str, document: str) -> "GuardTrigger":
     """Refuse a numbered row whose date is before its predecessor's or after its
     successor's in its location's series: a later number never has an earlier date.
 
     Only the neighbours are read (two index lookups), so the series stays in date order by
     induction whatever its length.
     """
-    return pgtrigger.Trigger(
+    return GuardTrigger(
         name="dates_follow_numbers",
         operation=pgtrigger.Insert | pgtrigger.Update,
         when=pgtrigger.Before,
@@ -151,4 +251,16 @@ def dates_follow_numbers(*, table: str, document: str) -> pgtrigger.Trigger:
             RETURN NEW;
             """
         ),
+    )
+
+
+def pdf_fixed_once_recorded() -> Guard:
+    """Refuse changing a document's stored PDF (its file name or its SHA-256) once one is
+    recorded: the PDF sent to the customer is the document, and another document's file
+    would otherwise be served (and e-mailed) in its place. A re-render of an unchanged
+    document records the same bytes under the same name, which changes nothing."""
+    return Guard(
+        name="pdf_fixed_once_recorded",
+        operation=pgtrigger.Update,
+        condition=~pgtrigger.Q(old__pdf_sha256="") & any_changed("pdf_file", "pdf_sha256"),
     )

@@ -33,6 +33,7 @@ from coworking.documents.storage import (
     sweep_delay,
 )
 from coworking.events import EventType, announce
+from coworking.locking import lock_rows
 from coworking.queue import enqueue
 from credits.models import CreditNote
 
@@ -160,8 +161,7 @@ def credit_note_send_email(*, credit_note: CreditNote | int) -> bool:
     credit_note_id = credit_note.pk if isinstance(credit_note, CreditNote) else credit_note
     with transaction.atomic():
         note = (
-            CreditNote.objects.select_for_update(of=("self",))
-            .select_related("location", "customer")
+            lock_rows(CreditNote.objects.select_related("location", "customer"))
             .get(pk=credit_note_id)
         )
         if (

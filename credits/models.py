@@ -31,7 +31,16 @@ from django.utils.translation import gettext_lazy as _
 from coworking.documents.models import Document, DocumentLine
 from coworking.models import Customer, Location
 from coworking.money import exact_money, money_field
-from coworking.triggers import REFUSED, any_changed, append_only, dates_follow_numbers, no_truncate
+from coworking.triggers import (
+    REFUSED,
+    Guard,
+    GuardTrigger,
+    any_changed,
+    append_only,
+    dates_follow_numbers,
+    no_truncate,
+    pdf_fixed_once_recorded,
+)
 from coworking.vat import VatCurrencyFields, VatLineFields, line_constraints
 from invoicing.models import Channel, Invoice, InvoiceLine
 
@@ -188,14 +197,15 @@ class CreditNote(VatCurrencyFields, Document):
             VatCurrencyFields.vat_currency_constraint("credit_note", credited=True),
         ]
         triggers = [
-            pgtrigger.Protect(name="no_delete", operation=pgtrigger.Delete),
-            pgtrigger.Protect(
+            Guard(name="no_delete", operation=pgtrigger.Delete),
+            Guard(
                 name="frozen",
                 operation=pgtrigger.Update,
                 condition=any_changed(*FROZEN_CREDIT_NOTE_FIELDS)
                 | (pgtrigger.Q(old__sequence_number__isnull=False) & any_changed(*NUMBER_FIELDS)),
             ),
             no_truncate("credit_note"),
+            pdf_fixed_once_recorded(),
             dates_follow_numbers(table="credits_creditnote", document="credit note"),
         ]
 
@@ -248,7 +258,7 @@ class CreditNoteLine(VatLineFields, DocumentLine):
             *append_only("credit_note_line"),
             # A note's lines are written by the transaction that issues it, never later:
             # its created_at is that transaction's start (transaction_timestamp()).
-            pgtrigger.Trigger(
+            GuardTrigger(
                 name="credit_note_line_only_at_issue",
                 operation=pgtrigger.Insert,
                 level=pgtrigger.Statement,

@@ -45,6 +45,7 @@ from djmoney.money import Money
 from coworking.einvoice import parties
 from coworking.errors import ApplicationError, CurrencyMismatch
 from coworking.events import EventType, announce
+from coworking.locking import lock_rows
 from coworking.models import Customer, LedgerEntry
 from coworking.money import round_amount
 from coworking.numbering import DocumentType, format_number, next_number
@@ -974,7 +975,7 @@ def refund_record(
     ):
         raise InvalidRefund(_("The amount must be positive Money in whole cents."))
     customer_id = customer.pk if isinstance(customer, Customer) else customer
-    customer = Customer.objects.select_for_update().get(pk=customer_id)
+    customer = lock_rows(Customer.objects.all()).get(pk=customer_id)
     credit = available_credit(customer=customer, currency=str(amount.currency))
     if amount > credit:
         raise RefundExceedsCredit(
@@ -1144,8 +1145,7 @@ def bulk_cancellations_requeue() -> list[int]:
     never_ran = BulkCancellation.objects.filter(status=Status.QUEUED, created_at__lt=queued_before)
     with transaction.atomic():
         stale = list(
-            BulkCancellation.objects.select_for_update(skip_locked=True)
-            .filter(status=Status.RUNNING)
+            lock_rows(BulkCancellation.objects.filter(status=Status.RUNNING), skip_locked=True)
             .filter(
                 Q(heartbeat_at__lt=silent_since)
                 | Q(heartbeat_at__isnull=True, started_at__lt=silent_since)
@@ -1244,8 +1244,7 @@ def bulk_cancellation_run(*, bulk_id: int) -> BulkCancellation:
         heartbeat.beat()
         with transaction.atomic():
             item = (
-                pending.select_for_update(of=("self",), skip_locked=True)
-                .select_related("invoice")
+                lock_rows(pending.select_related("invoice"), skip_locked=True)
                 .order_by("pk")
                 .first()
             )

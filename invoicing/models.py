@@ -31,11 +31,14 @@ from coworking.models import Customer, Location
 from coworking.money import exact_money, format_money, money_field
 from coworking.triggers import (
     REFUSED,
+    Guard,
+    GuardTrigger,
     any_changed,
     append_only,
     changed_except,
     dates_follow_numbers,
     no_truncate,
+    pdf_fixed_once_recorded,
 )
 from coworking.vat import VatCurrencyFields, VatLineFields, line_constraints
 
@@ -60,6 +63,7 @@ FROZEN_INVOICE_FIELDS = (
     "tax_total_vat_currency",
     "seller",
     "buyer",
+    "issued_at",
 )
 
 # A constraint trigger's body (checked at commit, once every row of the transaction is
@@ -248,29 +252,29 @@ class Invoice(VatCurrencyFields, Document):
             VatCurrencyFields.vat_currency_constraint("invoice", credited=False),
         ]
         triggers = [
-            pgtrigger.Protect(
+            Guard(
                 name="issued_no_delete",
                 operation=pgtrigger.Delete,
                 condition=~pgtrigger.Q(old__state="draft"),
             ),
-            pgtrigger.Protect(
+            Guard(
                 name="issued_frozen",
                 operation=pgtrigger.Update,
                 condition=~pgtrigger.Q(old__state="draft") & any_changed(*FROZEN_INVOICE_FIELDS),
             ),
-            pgtrigger.Protect(
+            Guard(
                 name="cancelled_final",
                 operation=pgtrigger.Update,
                 condition=pgtrigger.Condition(
                     f"OLD.state = 'cancelled' AND {changed_except(*Document.PDF_FIELDS)}"
                 ),
             ),
-            pgtrigger.Protect(
+            Guard(
                 name="paid_never_decreases",
                 operation=pgtrigger.Update,
                 condition=pgtrigger.Q(new__amount_paid__lt=pgtrigger.F("old__amount_paid")),
             ),
-            pgtrigger.Protect(
+            Guard(
                 name="credited_never_decreases",
                 operation=pgtrigger.Update,
                 condition=pgtrigger.Q(new__amount_credited__lt=pgtrigger.F("old__amount_credited")),
@@ -278,7 +282,7 @@ class Invoice(VatCurrencyFields, Document):
             # Paid or partially paid only with the payments to show for it (the state
             # follows the paid amount by the check constraint above). Cancelled only with
             # its credit notes: a trigger in the credits app.
-            pgtrigger.Trigger(
+            GuardTrigger(
                 name="paid_is_sum_of_payments",
                 operation=pgtrigger.Insert | pgtrigger.UpdateOf("state", "amount_paid"),
                 when=pgtrigger.After,
@@ -287,6 +291,7 @@ class Invoice(VatCurrencyFields, Document):
             ),
             no_truncate("invoice"),
             dates_follow_numbers(table="invoicing_invoice", document="invoice"),
+            pdf_fixed_once_recorded(),
         ]
 
     def __str__(self) -> str:
@@ -341,7 +346,7 @@ class InvoiceLine(VatLineFields, DocumentLine):
         ]
         triggers = [
             # Lines of an issued invoice are as frozen as the invoice itself.
-            pgtrigger.Trigger(
+            GuardTrigger(
                 name="frozen_after_issue",
                 operation=pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete,
                 when=pgtrigger.Before,
@@ -400,7 +405,7 @@ class Payment(models.Model):
             *append_only("payment"),
             # At commit: the invoice's paid amount counts this payment, and money received
             # is on the customer's ledger (account credit is already there).
-            pgtrigger.Trigger(
+            GuardTrigger(
                 name="payment_paid_and_posted",
                 operation=pgtrigger.Insert,
                 when=pgtrigger.After,

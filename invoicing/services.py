@@ -17,6 +17,7 @@ from djmoney.money import Money
 from coworking.einvoice import parties
 from coworking.errors import CurrencyMismatch
 from coworking.events import EventType, announce
+from coworking.locking import lock_rows
 from coworking.models import Customer, LedgerEntry, Location
 from coworking.money import money_sum, round_amount
 from coworking.numbering import DocumentType, format_number, next_number
@@ -78,9 +79,7 @@ def invoice_lock(*, invoice_id: int, related: Sequence[str] = ()) -> Invoice:
     """
     try:
         return (
-            Invoice.objects.select_for_update(of=("self",))
-            .select_related(*related)
-            .get(pk=invoice_id)
+            lock_rows(Invoice.objects.select_related(*related)).get(pk=invoice_id)
         )
     except (Invoice.DoesNotExist, ValueError, TypeError):
         raise InvoiceNotFound() from None
@@ -286,7 +285,7 @@ def invoice_issue(
     nothing is written then and the number is not used.
     """
     # The customer lock serialises credit application for one customer.
-    Customer.objects.select_for_update().filter(pk=invoice.customer_id).first()
+    lock_rows(Customer.objects.filter(pk=invoice.customer_id)).first()
     invoice = invoice_lock(invoice_id=invoice.pk, related=("location", "customer"))
     if invoice.state != Invoice.State.DRAFT:
         raise InvoiceNotDraft(_("Invoice %(number)s is already issued.") % {"number": invoice})
@@ -521,7 +520,7 @@ def payment_record(
 
 def _lock_customer_of(*, invoice_id: int) -> None:
     customer_ids = Invoice.objects.filter(pk=invoice_id).values("customer_id")
-    list(Customer.objects.select_for_update().filter(pk__in=customer_ids).values_list("pk"))
+    list(lock_rows(Customer.objects.filter(pk__in=customer_ids)).values_list("pk"))
 
 
 @transaction.atomic

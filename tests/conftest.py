@@ -87,6 +87,24 @@ def flush_past_the_truncate_guards():
 
 
 @pytest.fixture
+def app_role(transactional_db):
+    """The name and password of a login role for the application (``manage.py
+    grant_app_role --create`` makes it, as ``docker-compose.yml``'s migrate service does).
+    Roles outlive the test database: it is dropped at the end, with its privileges."""
+    import secrets
+
+    from django.db import connection
+
+    role, password = f"cw_app_test_{secrets.token_hex(4)}", secrets.token_urlsafe(16)
+    yield role, password
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
+        if cursor.fetchone():
+            cursor.execute(f"DROP OWNED BY {role}")
+            cursor.execute(f"DROP ROLE {role}")
+
+
+@pytest.fixture
 def database_breach(db):
     """For tests of ``reconcile``, the second line of defence: the test breaks an invariant
     with raw SQL that the database refuses at commit. Its transaction is rolled back without

@@ -42,6 +42,7 @@ def cancelled():
         "UPDATE invoicing_invoice SET number = 'X-1' WHERE id = %s",
         "UPDATE invoicing_invoice SET currency = 'GBP', total_currency = 'GBP', net_total_currency = 'GBP', tax_total_currency = 'GBP', amount_paid_currency = 'GBP' WHERE id = %s",
         "UPDATE invoicing_invoice SET issue_date = issue_date - 1 WHERE id = %s",
+        "UPDATE invoicing_invoice SET issued_at = issued_at - interval '1 day' WHERE id = %s",
         "DELETE FROM invoicing_invoice WHERE id = %s",
         "UPDATE invoicing_invoiceline SET net = net + 1, unit_price = unit_price + 1 WHERE invoice_id = %s",
         "DELETE FROM invoicing_invoiceline WHERE invoice_id = %s",
@@ -93,6 +94,38 @@ def test_pdf_bookkeeping_of_issued_and_cancelled_documents_may_be_updated(cancel
     )
     # ... but a ready PDF without its hash is refused, like any other inconsistent row.
     assert refused(f"UPDATE {table} SET pdf_sha256 = '' WHERE id = %s", [pk])
+
+
+@pytest.mark.parametrize("table", ["credits_creditnote", "invoicing_invoice"])
+def test_a_recorded_pdf_cannot_be_pointed_at_another_documents_pdf(table):
+    """Once a document's PDF is recorded, its file and SHA-256 stay: another document's
+    file would otherwise be downloaded and e-mailed as this one."""
+    pks = []
+    for _ in range(2):
+        invoice = issued_invoice()
+        pks.append(
+            invoice_cancel(invoice=invoice, actor=None, channel=Channel.CLI).pk
+            if table == "credits_creditnote"
+            else invoice.pk
+        )
+    for n, pk in enumerate(pks):  # the first recording of each is allowed
+        assert not refused(
+            f"UPDATE {table} SET pdf_status = 'ready', pdf_sha256 = repeat(%s, 64), "
+            "pdf_file = %s, pdf_size = 1 WHERE id = %s",
+            [str(n), f"doc-{n}.pdf", pk],
+        )
+    mine, other = pks
+    assert refused(
+        f"UPDATE {table} SET (pdf_file, pdf_sha256) = "
+        f"(SELECT pdf_file, pdf_sha256 FROM {table} WHERE id = %s) WHERE id = %s",
+        [other, mine],
+    )
+    assert refused(f"UPDATE {table} SET pdf_file = 'doc-1.pdf' WHERE id = %s", [mine])
+    assert refused(f"UPDATE {table} SET pdf_sha256 = repeat('1', 64) WHERE id = %s", [mine])
+    # The rest of the bookkeeping still moves (a lost file goes back to pending).
+    assert not refused(
+        f"UPDATE {table} SET pdf_status = 'pending', pdf_error = 'lost' WHERE id = %s", [mine]
+    )
 
 
 def test_drafts_stay_editable_and_deletable():
@@ -166,6 +199,10 @@ PROTECTED_TABLES = [
     "credits_cancellationevent",
     "coworking_ledgerentry",
     "sequences_sequence",
+    "webhooks_event",
+    "webhooks_eventstream",
+    "webhooks_delivery",
+    "webhooks_attempt",
 ]
 
 

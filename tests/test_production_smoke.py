@@ -116,7 +116,7 @@ def get(connection: http.client.HTTPConnection, path: str, **headers):
 
 
 def test_the_compose_services_serve_the_admin_readiness_and_a_cancel_with_its_pdf(
-    processes, production_env, static_files, own_redis, tmp_path
+    app_role, processes, production_env, static_files, own_redis, tmp_path
 ):
     redis_server, redis_url = own_redis
     port = free_port()
@@ -125,12 +125,22 @@ def test_the_compose_services_serve_the_admin_readiness_and_a_cancel_with_its_pd
     token = Token.objects.create(user=user).key
     invoice = issued_invoice()
 
-    # migrate: once, and the demo only with DEMO=1.
+    # migrate, as the owner: once, the application's role created and granted, and the demo
+    # only with DEMO=1.
+    role, password = app_role
     migrate = subprocess.run(
-        compose("migrate"), cwd=ROOT, env={**env, "DEMO": "0"}, capture_output=True, timeout=120
+        compose("migrate"),
+        cwd=ROOT,
+        env={**env, "DEMO": "0", "DATABASE_APP_ROLE": role, "DATABASE_APP_PASSWORD": password},
+        capture_output=True,
+        timeout=120,
     )
     assert migrate.returncode == 0, migrate.stderr.decode()
+    assert f"Created the role {role!r}" in migrate.stdout.decode()
     assert not get_user_model().objects.filter(username="admin").exists()
+    # web, worker and beat connect as the application's role, which owns nothing.
+    env["DATABASE_URL"] = database_url().replace("://postgres@", f"://{role}:{password}@", 1)
+    assert f"://{role}:" in env["DATABASE_URL"]
 
     schedule = tmp_path / "celerybeat-schedule"
     beat_command = [

@@ -10,6 +10,8 @@ from django.core import mail
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from coworking.documents.rendering import PdfRenderError
+from coworking.documents.storage import document_render_pdf
 from credits.documents import (
     credit_note_render_pdf,
     credit_note_send_email,
@@ -173,3 +175,20 @@ def test_the_admin_renders_failed_invoice_pdfs_again_and_shows_the_reason(
     failed.refresh_from_db()
     assert failed.pdf_status == Invoice.PdfStatus.READY and failed.pdf_error == ""
     assert Invoice.objects.get(pk=ready.pk).pdf_rendered_at == ready.pdf_rendered_at
+
+
+@pytest.mark.django_db
+def test_a_recorded_pdf_is_never_replaced_by_a_render_with_other_bytes(private_documents):
+    """The recorded PDF is the document the customer received: a forced re-render that
+    comes out different is refused before anything is stored (the database refuses the
+    change too, ``test_database_guards.py``)."""
+    note = rendered_note(billing_email="a@example.com")
+    with pytest.raises(PdfRenderError, match="differs from the PDF recorded"):
+        document_render_pdf(
+            model=CreditNote, document=note.pk, render=lambda _: b"%PDF-1.7 other", force=True
+        )
+    again = CreditNote.objects.get(pk=note.pk)
+    assert (again.pdf_file.name, again.pdf_sha256) == (note.pdf_file.name, note.pdf_sha256)
+    assert [path.name for path in private_documents.rglob("*.pdf")] == [
+        note.pdf_file.name.rsplit("/", 1)[-1]
+    ]

@@ -34,6 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from standardwebhooks.webhooks import Webhook
 
+from coworking.locking import lock_rows
 from coworking.queue import enqueue
 from webhooks.errors import DeliveryNotFound, UnsafeEndpointUrl
 from webhooks.models import Attempt, Delivery, Endpoint
@@ -93,8 +94,7 @@ def delivery_claim(*, delivery_id: int) -> Claim | None:
     lease = datetime.timedelta(seconds=settings.WEBHOOKS_TIMEOUT + settings.WEBHOOKS_LEASE_MARGIN)
     with transaction.atomic():
         delivery = (
-            Delivery.objects.select_for_update(of=("self",), skip_locked=True)
-            .select_related("event", "endpoint")
+            lock_rows(Delivery.objects.select_related("event", "endpoint"), skip_locked=True)
             .filter(
                 Q(leased_until__isnull=True) | Q(leased_until__lt=now),
                 pk=delivery_id,
@@ -234,7 +234,7 @@ def delivery_record(*, claim: Claim, outcome: Outcome) -> float | None:
             error=outcome.error[:500],
             response_excerpt=outcome.excerpt,
         )
-        delivery = Delivery.objects.select_for_update(of=("self",)).get(pk=claim.delivery_id)
+        delivery = lock_rows(Delivery.objects.all()).get(pk=claim.delivery_id)
         delivery.last_status_code = outcome.status_code
         delivery.last_error = outcome.error[:500]
         delivery.leased_until = None
@@ -348,8 +348,8 @@ def endpoint_send_again_failed(*, endpoint: Endpoint) -> int:
     return how many."""
     now = timezone.now()
     with transaction.atomic():
-        failed = Delivery.objects.select_for_update().filter(
-            endpoint=endpoint, status=Delivery.Status.FAILED
+        failed = lock_rows(
+            Delivery.objects.filter(endpoint=endpoint, status=Delivery.Status.FAILED)
         )
         ids = list(failed.values_list("pk", flat=True))
         Delivery.objects.filter(pk__in=ids).update(

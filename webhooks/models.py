@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from coworking.events import EventType
+from coworking.triggers import no_truncate
 from invoicing.models import Invoice
 
 
@@ -77,6 +78,9 @@ class EventStream(models.Model):
     )
     last_sequence = models.PositiveIntegerField()
 
+    class Meta:
+        triggers = [no_truncate("webhook_event_stream")]
+
     def __str__(self):
         return f"invoice {self.invoice_id}: {self.last_sequence}"
 
@@ -113,6 +117,9 @@ class Event(models.Model):
                 name="webhooks_event_undispatched",
             ),
         ]
+        # The outbox: an event whose change committed is delivered; emptying it would lose
+        # events silently (rows are deleted one by one, if ever).
+        triggers = [no_truncate("webhook_event")]
 
     def __str__(self):
         return f"{self.type} {self.object_type} #{self.object_id}"
@@ -170,6 +177,7 @@ class Delivery(models.Model):
             ),
             models.Index(fields=["endpoint", "-created_at"], name="webhooks_delivery_recent"),
         ]
+        triggers = [no_truncate("webhook_delivery")]
 
     def __str__(self):
         return f"{self.event} → {self.endpoint}"
@@ -198,6 +206,7 @@ class Attempt(models.Model):
                 fields=["delivery", "number"], name="webhooks_attempt_number_unique"
             ),
         ]
+        triggers = [no_truncate("webhook_attempt")]
 
     def __str__(self):
         return f"#{self.number} {self.status_code or self.error or '…'}"

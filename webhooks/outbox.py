@@ -26,6 +26,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from coworking import events
+from coworking.locking import lock_rows
 from coworking.queue import enqueue
 from webhooks.models import Delivery, Endpoint, Event, EventStream
 from webhooks.payloads import EVENTS, render_body
@@ -107,7 +108,7 @@ def event_dispatch(*, event_id: uuid.UUID | str) -> list[int]:
     """
     now = timezone.now()
     with transaction.atomic():
-        event = Event.objects.select_for_update().filter(pk=event_id).first()
+        event = lock_rows(Event.objects.filter(pk=event_id)).first()
         if event is None or event.dispatched_at is not None:
             return []
         if not event.body:

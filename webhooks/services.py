@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from coworking.events import EventType
+from coworking.locking import lock_rows
 from webhooks.errors import InvalidEndpoint
 from webhooks.models import Delivery, Endpoint
 from webhooks.safety import endpoint_url_check
@@ -83,7 +84,7 @@ def endpoint_update(
         url=url, description=description, event_types=event_types
     )
     with transaction.atomic():
-        endpoint = Endpoint.objects.select_for_update().get(pk=endpoint.pk)
+        endpoint = lock_rows(Endpoint.objects.all()).get(pk=endpoint.pk)
         fields = {"url": url, "description": description, "event_types": event_types}
         fields["is_active"] = is_active
         reactivated = is_active and not endpoint.is_active
@@ -105,7 +106,7 @@ def endpoint_rotate_secret(*, endpoint: Endpoint, overlap: datetime.timedelta | 
         overlap = datetime.timedelta(seconds=settings.WEBHOOKS_SECRET_OVERLAP)
     secret = generate_secret()
     with transaction.atomic():
-        endpoint = Endpoint.objects.select_for_update().get(pk=endpoint.pk)
+        endpoint = lock_rows(Endpoint.objects.all()).get(pk=endpoint.pk)
         endpoint.previous_secret = endpoint.secret if overlap else ""
         endpoint.previous_secret_expires_at = timezone.now() + overlap if overlap else None
         endpoint.secret = secret

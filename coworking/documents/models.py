@@ -5,7 +5,8 @@ constraints hold both, named after the concrete model (``invoice_single_currency
 ``creditnote_single_currency``, ...). Its PDF is rendered once, stored in the private
 "documents" storage and recorded with its SHA-256 and size; a ``ready`` PDF always has its
 hash (a constraint too). The PDF bookkeeping (``PDF_FIELDS``) is the only part of an issued
-document that may still change: the concrete models' immutability triggers leave it out.
+document that may still change: the concrete models' immutability triggers leave it out, except
+that a recorded PDF's file and SHA-256 never change (``pdf_fixed_once_recorded``).
 
 Signs differ (an invoice is positive, a credit note negative), so each concrete model adds
 its own sign constraints; numbering and parties stay on the concrete models too, whose

@@ -26,6 +26,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from coworking.documents.models import Document, PdfStatus
+from coworking.documents.rendering import PdfRenderError
+from coworking.locking import lock_rows
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +76,9 @@ def document_render_pdf(
 ) -> Document:
     """Render, store and record the PDF of one document; return the document as stored.
 
-    Idempotent: a ``ready`` document is returned untouched unless ``force``. The rendering
+    Idempotent: a ``ready`` document is returned untouched unless ``force``; once a PDF is
+    recorded, a render with other bytes is refused (``PdfRenderError``), the recorded one
+    staying the document (a lost file is rendered again to the same bytes). The rendering
     (``render``) runs outside any transaction; recording it locks the document's row briefly,
     so concurrent renders of one document (task, sweep, admin) record one result.
     ``on_ready(document)`` runs inside that transaction once the PDF is recorded (to announce
@@ -89,12 +93,19 @@ def document_render_pdf(
     digest = hashlib.sha256(data).hexdigest()
     with transaction.atomic():
         locked = (
-            model.objects.select_for_update(of=("self",))
-            .select_related(*related)
-            .get(pk=document_id)
+            lock_rows(model.objects.select_related(*related)).get(pk=document_id)
         )
         if locked.pdf_status == PdfStatus.READY and not force:
             return locked
+        if locked.pdf_sha256 and locked.pdf_sha256 != digest:
+            # The database refuses it too (``pdf_fixed_once_recorded``).
+            raise PdfRenderError(
+                _(
+                    "This render differs from the PDF recorded for the document (SHA-256 "
+                    "%(recorded)s); the recorded PDF is the document and stays."
+                )
+                % {"recorded": locked.pdf_sha256}
+            )
         locked.pdf_file.name = _store(document=locked, data=data, digest=digest)
         locked.pdf_status = PdfStatus.READY
         locked.pdf_sha256 = digest
@@ -117,7 +128,7 @@ def document_pdf_failed(
     """
     error = (error or _("Unknown error"))[:ERROR_MAX_LENGTH]
     with transaction.atomic():
-        locked = model.objects.select_for_update(of=("self",)).get(pk=_pk(document))
+        locked = lock_rows(model.objects.all()).get(pk=_pk(document))
         locked.pdf_error = error
         fields = ["pdf_error"]
         if final and locked.pdf_status != PdfStatus.READY:
