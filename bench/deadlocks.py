@@ -24,11 +24,11 @@ from _setup import ROOT, django_on_bench_database, make_location
 
 django_on_bench_database("cw_bench_deadlocks")
 
+from coworking.celery import app as celery_app  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.db import OperationalError, connection  # noqa: E402
 from djmoney.money import Money  # noqa: E402
 
-from coworking.celery import app as celery_app  # noqa: E402
 from credits.models import CreditNote  # noqa: E402
 from credits.services import LineCredit, credit_note_issue  # noqa: E402
 from invoicing.models import Channel  # noqa: E402
