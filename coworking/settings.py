@@ -9,6 +9,7 @@ environment is documented in the README; tests always use PostgreSQL (``tests/co
 """
 
 import datetime
+import ipaddress
 import os
 import secrets
 import sys
@@ -232,6 +233,18 @@ STORAGES = {
     },
     "staticfiles": {"BACKEND": "coworking.storage.StaticFilesStorage"},
 }
+
+# --- Health probes (coworking/health.py) ----------------------------------------------------
+# /healthz is public. /readyz answers requests that reach the process directly (no
+# X-Forwarded-For) from READYZ_ALLOWED_NETWORKS (default: loopback, where the container's own
+# healthcheck runs), or that carry READYZ_TOKEN as "Authorization: Bearer <token>"; anything
+# else is a 403. One result serves every probe of a process for READYZ_CACHE_SECONDS.
+READYZ_ALLOWED_NETWORKS = [
+    ipaddress.ip_network(network, strict=False)
+    for network in env_list("READYZ_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128")
+]
+READYZ_TOKEN = os.environ.get("READYZ_TOKEN", "")
+READYZ_CACHE_SECONDS = env_int("READYZ_CACHE_SECONDS", 5)
 
 # --- Money: the currencies the operator bills in (amounts are stored with 2 decimals) ---------
 CURRENCIES = ("EUR", "GBP", "USD", "CHF")

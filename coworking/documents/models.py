@@ -40,8 +40,25 @@ def private_documents_storage():
     return storages["documents"]
 
 
+def pdf_folder(kind: str) -> str:
+    """The storage folder of one kind of document's PDFs."""
+    return f"{kind}s"
+
+
 def pdf_upload_to(instance: "Document", filename: str) -> str:
-    return f"{instance.PDF_KIND}s/{filename}"
+    return f"{pdf_folder(instance.PDF_KIND)}/{filename}"
+
+
+def pdf_folders() -> list[str]:
+    """Every folder PDFs are written to, one per concrete document model: what the
+    readiness probe must be able to write to."""
+    from django.apps import apps
+
+    return sorted(
+        pdf_folder(model.PDF_KIND)
+        for model in apps.get_models()
+        if issubclass(model, Document) and not model._meta.abstract
+    )
 
 
 class Document(models.Model):
