@@ -174,8 +174,9 @@ CACHES = {
 # Staff log in to the admin with a password. django-axes counts failed logins per username and
 # address in the database (every web process sees them): after AXES_FAILURE_LIMIT failures
 # that username is locked out from that address (HTTP 429) for AXES_COOLOFF_MINUTES; a
-# success resets the count. Behind a proxy, the address is the proxy's unless
-# AXES_IPWARE_PROXY_COUNT / AXES_IPWARE_META_PRECEDENCE_ORDER say where the client's is.
+# success resets the count. Behind TRUSTED_PROXY_COUNT proxies (the documented TLS proxy: 1)
+# the address is the one the outermost proxy saw (coworking/client_address.py), so clients
+# behind the proxy do not share one address and a forged X-Forwarded-For entry changes nothing.
 INSTALLED_APPS += ["axes"]
 MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last, as django-axes requires
 AUTHENTICATION_BACKENDS = [
@@ -185,6 +186,8 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "coworking.client_address.client_address"
 AXES_RESET_ON_SUCCESS = True
 # Django's full set: not like the username or e-mail, at least 12 characters, not one of the
 # 20,000 most common passwords, not all digits.
@@ -425,6 +428,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["coworking.api.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "coworking.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,  # the client's address, as for axes
     "DEFAULT_THROTTLE_CLASSES": ["coworking.api.throttling.ReadThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "read": os.environ.get("API_READ_THROTTLE_RATE", "600/minute"),
