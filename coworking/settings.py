@@ -369,6 +369,13 @@ DOCUMENT_PDF_RETRY_BACKOFF = float(os.environ.get("DOCUMENT_PDF_RETRY_BACKOFF", 
 DOCUMENT_PDF_RETRY_BACKOFF_MAX = 600
 DOCUMENT_PDF_RETRY_JITTER = True
 DOCUMENT_PDF_SWEEP_AFTER = 60  # seconds after the document was issued
+# After that, a PDF that failed for good is tried again by the sweep: first after
+# DOCUMENT_PDF_SWEEP_RETRY_BACKOFF seconds, doubled each time up to ..._MAX, for
+# DOCUMENT_PDF_SWEEP_RETRY_FOR seconds after its first failure (a storage outage outlasts the
+# task's retries); then it waits for staff (the hourly warning names it).
+DOCUMENT_PDF_SWEEP_RETRY_BACKOFF = env_int("DOCUMENT_PDF_SWEEP_RETRY_BACKOFF", 300)
+DOCUMENT_PDF_SWEEP_RETRY_BACKOFF_MAX = env_int("DOCUMENT_PDF_SWEEP_RETRY_BACKOFF_MAX", 3600)
+DOCUMENT_PDF_SWEEP_RETRY_FOR = env_int("DOCUMENT_PDF_SWEEP_RETRY_FOR", 86400)
 
 # --- Credit notes: e-mails, bulk cancellations ------------------------------------------------
 CREDIT_NOTE_EMAIL_MAX_RETRIES = env_int("CREDIT_NOTE_EMAIL_MAX_RETRIES", 5)
