@@ -4,26 +4,37 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('coworking', '0009_document_language'),
+        ("coworking", "0009_document_language"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PdfRenderRetry',
+            name="PdfRenderRetry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=32, verbose_name='kind')),
-                ('document_id', models.BigIntegerField(verbose_name='document id')),
-                ('failures', models.PositiveIntegerField(default=0, verbose_name='failures')),
-                ('first_failed_at', models.DateTimeField(verbose_name='first failed at')),
-                ('next_attempt_at', models.DateTimeField(blank=True, null=True, verbose_name='next attempt at')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(max_length=32, verbose_name="kind")),
+                ("document_id", models.BigIntegerField(verbose_name="document id")),
+                ("failures", models.PositiveIntegerField(default=0, verbose_name="failures")),
+                ("first_failed_at", models.DateTimeField(verbose_name="first failed at")),
+                (
+                    "next_attempt_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="next attempt at"),
+                ),
             ],
             options={
-                'verbose_name': 'PDF render retry',
-                'indexes': [models.Index(fields=['kind', 'next_attempt_at'], name='pdf_retry_due')],
-                'constraints': [models.UniqueConstraint(fields=('kind', 'document_id'), name='pdf_render_retry_once')],
+                "verbose_name": "PDF render retry",
+                "indexes": [models.Index(fields=["kind", "next_attempt_at"], name="pdf_retry_due")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("kind", "document_id"), name="pdf_render_retry_once"
+                    )
+                ],
             },
         ),
     ]
