@@ -173,3 +173,14 @@ def test_the_admin_renders_failed_invoice_pdfs_again_and_shows_the_reason(
     failed.refresh_from_db()
     assert failed.pdf_status == Invoice.PdfStatus.READY and failed.pdf_error == ""
     assert Invoice.objects.get(pk=ready.pk).pdf_rendered_at == ready.pdf_rendered_at
+
+
+@pytest.mark.django_db
+def test_a_pdf_unavailable_503_says_when_to_retry(private_documents, api_client):
+    document = invoice_render_pdf(invoice=issued_invoice(customer=portal_member()))
+    lose(document, private_documents, "deleted")
+
+    response = api_client(document.customer.portal_user).get(api_url(document))
+
+    assert_problem(response, 503, "pdf_unavailable")
+    assert response["Retry-After"] == "60"  # "try again in a minute"
