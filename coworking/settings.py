@@ -183,6 +183,11 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "coworking.auth.PermissionBackend",  # ModelBackend, permissions loaded in one statement
 ]
+# A staff session (the admin, the API's session auth) ends when the browser closes (no
+# persistent cookie) and, server-side, a working day after the login (DJANGO_SESSION_HOURS):
+# a forgotten session on a shared machine does not stay open overnight.
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_AGE = env_int("DJANGO_SESSION_HOURS", 9) * 3600
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
