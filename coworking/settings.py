@@ -485,6 +485,9 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# The OpenAPI documents (/api/v1/schema/, /api/v1/webhooks/schema/) and their pages
+# (/api/v1/docs/, /api/v1/redoc/) need a signed-in user unless API_SCHEMA_PUBLIC=1.
+API_SCHEMA_PUBLIC = env_bool("API_SCHEMA_PUBLIC", False)
 WEBHOOKS_API_VERSION = SPECTACULAR_SETTINGS["VERSION"]  # of the representations in webhooks
 
 # --- Logging ----------------------------------------------------------------------------------

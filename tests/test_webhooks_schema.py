@@ -15,6 +15,13 @@ from tests.conftest import wait_until
 from tests.factories import issued_invoice
 
 
+@pytest.fixture(autouse=True)
+def public_schema(settings):
+    """Read as a receiver's developer would where the operator publishes it (who may read it
+    otherwise: ``test_api_schema_access.py``)."""
+    settings.API_SCHEMA_PUBLIC = True
+
+
 def schema_document() -> dict:
     response = Client().get("/api/v1/webhooks/schema/?format=json")
     assert response.status_code == 200

@@ -7,18 +7,29 @@ meet, and ``coworking`` itself imports none of ``invoicing``, ``credits``, ``web
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from coworking.api.permissions import SchemaAccess
 from coworking.api.routers import Router
 from coworking.api.views import CustomerAccountViewSet, MeView, not_found
 
 app_name = "api"
 
+DOCS = [SchemaAccess]
+
 router = Router()
 router.register("customers", CustomerAccountViewSet, basename="customer")
 
 urlpatterns = [
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("schema/", SpectacularAPIView.as_view(permission_classes=DOCS), name="schema"),
+    path(
+        "docs/",
+        SpectacularSwaggerView.as_view(url_name="api:schema", permission_classes=DOCS),
+        name="docs",
+    ),
+    path(
+        "redoc/",
+        SpectacularRedocView.as_view(url_name="api:schema", permission_classes=DOCS),
+        name="redoc",
+    ),
     path("me", MeView.as_view(), name="me"),
     path("", include("invoicing.api.urls")),
     path("", include("credits.api.urls")),
