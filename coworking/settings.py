@@ -15,6 +15,7 @@ import secrets
 import sys
 from pathlib import Path
 
+import csp.constants as csp
 import dj_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -104,6 +105,7 @@ MIDDLEWARE = [
     "coworking.health.HealthProbeMiddleware",  # first: probes skip host checks and redirects
     "coworking.middleware.RejectNulCharactersMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # the Content-Security-Policy header (see below)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -113,6 +115,28 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Content-Security-Policy on every response (django-csp): scripts only from this site or
+# inline with the request's nonce (``nonce="{{ request.csp_nonce }}"``), nothing embedded
+# from elsewhere, no framing. Styles may be inline (the admin's and Swagger UI's style
+# attributes); images may be data: URLs (Swagger UI's icons); Redoc's search runs in a blob:
+# worker. The API's Swagger page loads its setup script from this site
+# (SpectacularSwaggerSplitView), not inline.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF, csp.NONCE],
+        "style-src": [csp.SELF, csp.UNSAFE_INLINE],
+        "img-src": [csp.SELF, "data:"],
+        "font-src": [csp.SELF, "data:"],
+        "connect-src": [csp.SELF],
+        "worker-src": [csp.SELF, "blob:"],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.SELF],
+        "form-action": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+    }
+}
 
 ROOT_URLCONF = "coworking.urls"
 WSGI_APPLICATION = "coworking.wsgi.application"
