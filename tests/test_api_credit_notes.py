@@ -175,3 +175,16 @@ def test_the_admin_credit_form_refuses_exponents_and_other_digits(quantity):
     amount = CreditNoteForm.base_fields["amount"]
     with pytest.raises(ValidationError):
         amount.clean(quantity)
+
+
+@pytest.mark.parametrize("key", ["", " "])
+def test_an_empty_idempotency_key_is_a_422_not_no_key(staff, invoice, key):
+    response = staff.post(
+        url(invoice),
+        {"lines": [{"invoice_line": passes(invoice), "quantity": "1"}]},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY=key,
+    )
+
+    assert_problem(response, 422, "idempotency_key_invalid")
+    assert not CreditNote.objects.exists()
