@@ -7,6 +7,7 @@ quantity and amount a person types is refused unless it is written out plainly.
 """
 
 import re
+from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -26,11 +27,23 @@ def is_plain_decimal(value) -> bool:
     return PLAIN_DECIMAL.fullmatch(text) is not None
 
 
+def _number_not_plain(value) -> bool:
+    """A number ``Decimal`` reads but a person would not write so; anything that is no
+    number at all is left to the field's own "enter a number" message."""
+    if is_plain_decimal(value):
+        return False
+    try:
+        Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        return False
+    return True
+
+
 class PlainDecimalFormField(forms.DecimalField):
     """Django's ``DecimalField`` refusing exponents and non-ASCII digits."""
 
     def to_python(self, value):
-        if value not in self.empty_values and not is_plain_decimal(value):
+        if value not in self.empty_values and _number_not_plain(value):
             raise forms.ValidationError(NOT_PLAIN, code="invalid")
         return super().to_python(value)
 
@@ -41,6 +54,6 @@ class PlainDecimalField(serializers.DecimalField):
     default_error_messages = {"not_plain": NOT_PLAIN}
 
     def to_internal_value(self, data):
-        if not is_plain_decimal(data):
+        if _number_not_plain(data):
             self.fail("not_plain")
         return super().to_internal_value(data)
