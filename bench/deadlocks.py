@@ -24,11 +24,11 @@ from _setup import ROOT, django_on_bench_database, make_location
 
 django_on_bench_database("cw_bench_deadlocks")
 
-from coworking.celery import app as celery_app  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.db import OperationalError, connection  # noqa: E402
 from djmoney.money import Money  # noqa: E402
 
+from config.celery import app as celery_app  # noqa: E402
 from credits.models import CreditNote  # noqa: E402
 from credits.services import LineCredit, credit_note_issue  # noqa: E402
 from invoicing.models import Channel  # noqa: E402
@@ -51,7 +51,7 @@ def start_worker(log) -> subprocess.Popen:
         "PRIVATE_DOCUMENTS_ROOT": tempfile.mkdtemp(prefix="bench-deadlocks-"),
         "LOG_FORMAT": "text",
     }
-    command = [sys.executable, "-m", "celery", "-A", "coworking", "worker", "--pool=solo",
+    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo",
                "--without-gossip", "--without-mingle", "--without-heartbeat",
                "--loglevel=INFO"]  # fmt: skip
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -9,11 +9,13 @@ environment is documented in docs/operations.md; tests always use PostgreSQL (``
 """
 
 import datetime
+import ipaddress
 import os
 import secrets
 import sys
 from pathlib import Path
 
+import csp.constants as csp
 import dj_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -103,6 +105,7 @@ MIDDLEWARE = [
     "coworking.health.HealthProbeMiddleware",  # first: probes skip host checks and redirects
     "coworking.middleware.RejectNulCharactersMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # the Content-Security-Policy header (see below)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -115,6 +118,28 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
+# Content-Security-Policy on every response (django-csp): scripts only from this site or
+# inline with the request's nonce (``nonce="{{ request.csp_nonce }}"``), nothing embedded
+# from elsewhere, no framing. Styles may be inline (the admin's and Swagger UI's style
+# attributes); images may be data: URLs (Swagger UI's icons); Redoc's search runs in a blob:
+# worker. The API's Swagger page loads its setup script from this site
+# (SpectacularSwaggerSplitView), not inline.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF, csp.NONCE],
+        "style-src": [csp.SELF, csp.UNSAFE_INLINE],
+        "img-src": [csp.SELF, "data:"],
+        "font-src": [csp.SELF, "data:"],
+        "connect-src": [csp.SELF],
+        "worker-src": [csp.SELF, "blob:"],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.SELF],
+        "form-action": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+    }
+}
+
 
 TEMPLATES = [
     {
@@ -173,17 +198,25 @@ CACHES = {
 # Staff log in to the admin with a password. django-axes counts failed logins per username and
 # address in the database (every web process sees them): after AXES_FAILURE_LIMIT failures
 # that username is locked out from that address (HTTP 429) for AXES_COOLOFF_MINUTES; a
-# success resets the count. Behind a proxy, the address is the proxy's unless
-# AXES_IPWARE_PROXY_COUNT / AXES_IPWARE_META_PRECEDENCE_ORDER say where the client's is.
+# success resets the count. Behind TRUSTED_PROXY_COUNT proxies (the documented TLS proxy: 1)
+# the address is the one the outermost proxy saw (coworking/client_address.py), so clients
+# behind the proxy do not share one address and a forged X-Forwarded-For entry changes nothing.
 INSTALLED_APPS += ["axes"]
 MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last, as django-axes requires
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "coworking.auth.PermissionBackend",  # ModelBackend, permissions loaded in one statement
 ]
+# A staff session (the admin, the API's session auth) ends when the browser closes (no
+# persistent cookie) and, server-side, a working day after the login (DJANGO_SESSION_HOURS):
+# a forgotten session on a shared machine does not stay open overnight.
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_AGE = env_int("DJANGO_SESSION_HOURS", 9) * 3600
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "coworking.client_address.client_address"
 AXES_RESET_ON_SUCCESS = True
 # Django's full set: not like the username or e-mail, at least 12 characters, not one of the
 # 20,000 most common passwords, not all digits.
@@ -232,6 +265,18 @@ STORAGES = {
     },
     "staticfiles": {"BACKEND": "coworking.storage.StaticFilesStorage"},
 }
+
+# --- Health probes (coworking/health.py) ----------------------------------------------------
+# /healthz is public. /readyz answers requests that reach the process directly (no
+# X-Forwarded-For) from READYZ_ALLOWED_NETWORKS (default: loopback, where the container's own
+# healthcheck runs), or that carry READYZ_TOKEN as "Authorization: Bearer <token>"; anything
+# else is a 403. One result serves every probe of a process for READYZ_CACHE_SECONDS.
+READYZ_ALLOWED_NETWORKS = [
+    ipaddress.ip_network(network, strict=False)
+    for network in env_list("READYZ_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128")
+]
+READYZ_TOKEN = os.environ.get("READYZ_TOKEN", "")
+READYZ_CACHE_SECONDS = env_int("READYZ_CACHE_SECONDS", 5)
 
 # --- Money: the currencies the operator bills in (amounts are stored with 2 decimals) ---------
 CURRENCIES = ("EUR", "GBP", "USD", "CHF")
@@ -353,6 +398,13 @@ DOCUMENT_PDF_RETRY_BACKOFF = float(os.environ.get("DOCUMENT_PDF_RETRY_BACKOFF", 
 DOCUMENT_PDF_RETRY_BACKOFF_MAX = 600
 DOCUMENT_PDF_RETRY_JITTER = True
 DOCUMENT_PDF_SWEEP_AFTER = 60  # seconds after the document was issued
+# After that, a PDF that failed for good is tried again by the sweep: first after
+# DOCUMENT_PDF_SWEEP_RETRY_BACKOFF seconds, doubled each time up to ..._MAX, for
+# DOCUMENT_PDF_SWEEP_RETRY_FOR seconds after its first failure (a storage outage outlasts the
+# task's retries); then it waits for staff (the hourly warning names it).
+DOCUMENT_PDF_SWEEP_RETRY_BACKOFF = env_int("DOCUMENT_PDF_SWEEP_RETRY_BACKOFF", 300)
+DOCUMENT_PDF_SWEEP_RETRY_BACKOFF_MAX = env_int("DOCUMENT_PDF_SWEEP_RETRY_BACKOFF_MAX", 3600)
+DOCUMENT_PDF_SWEEP_RETRY_FOR = env_int("DOCUMENT_PDF_SWEEP_RETRY_FOR", 86400)
 
 # --- Credit notes: e-mails, bulk cancellations ------------------------------------------------
 CREDIT_NOTE_EMAIL_MAX_RETRIES = env_int("CREDIT_NOTE_EMAIL_MAX_RETRIES", 5)
@@ -412,6 +464,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["coworking.api.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "coworking.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,  # the client's address, as for axes
     "DEFAULT_THROTTLE_CLASSES": ["coworking.api.throttling.ReadThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "read": os.environ.get("API_READ_THROTTLE_RATE", "600/minute"),
@@ -456,6 +509,9 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# The OpenAPI documents (/api/v1/schema/, /api/v1/webhooks/schema/) and their pages
+# (/api/v1/docs/, /api/v1/redoc/) need a signed-in user unless API_SCHEMA_PUBLIC=1.
+API_SCHEMA_PUBLIC = env_bool("API_SCHEMA_PUBLIC", False)
 WEBHOOKS_API_VERSION = SPECTACULAR_SETTINGS["VERSION"]  # of the representations in webhooks
 
 # --- Logging ----------------------------------------------------------------------------------

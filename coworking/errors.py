@@ -49,6 +49,7 @@ class NotAllowed(ApplicationError):
 class Unavailable(ApplicationError):
     code = Code.UNAVAILABLE
     default_message = _("A service this needs is not available; try again later.")
+    retry_after = 5  # seconds, the ``Retry-After`` of the 503
 
 
 class CurrencyMismatch(InvalidInput):
@@ -67,6 +68,7 @@ class PdfUnavailable(Unavailable):
         "The PDF of this document cannot be served right now; it is being rendered again. "
         "Try again in a minute."
     )
+    retry_after = 60
 
 
 class IdempotencyKeyInvalid(InvalidInput):

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from sequences.models import Sequence
 
 from coworking.addresses import PostalAddress, country_code_constraint
+from coworking.documents.models import PdfRenderRetry  # noqa: F401  (registered here)
 from coworking.identifiers import (
     ELECTRONIC_ADDRESS_SCHEMES,
     legal_registration_scheme,

@@ -29,6 +29,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
+from coworking.decimals import PlainDecimalFormField
 from coworking.documents.rendering import PdfRenderError
 from coworking.errors import ApplicationError
 from credits.errors import InvalidCreditNote
@@ -53,7 +54,7 @@ class CreditLineForm(forms.Form):
     """One invoice line: how much of it to credit (empty or 0: none)."""
 
     invoice_line = forms.IntegerField(widget=forms.HiddenInput)
-    quantity = forms.DecimalField(
+    quantity = PlainDecimalFormField(
         label=_("Quantity to credit"),
         required=False,
         min_value=0,
@@ -69,7 +70,7 @@ CreditLineFormSet = forms.formset_factory(CreditLineForm, extra=0, max_num=1000)
 class CreditNoteForm(forms.Form):
     """Everything but the lines: an amount line, the reason and where the excess goes."""
 
-    amount = forms.DecimalField(
+    amount = PlainDecimalFormField(
         label=_("Amount (net)"),
         required=False,
         min_value=Decimal("0.01"),

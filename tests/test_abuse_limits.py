@@ -111,3 +111,71 @@ def test_document_downloads_are_throttled_per_user(api_client, rates, private_do
     assert client.get(f"/api/v1/credit-notes/{note.pk}/pdf").status_code in (200, 409)
     assert_problem(client.get(f"/api/v1/invoices/{invoice.pk}/pdf"), 429, "throttled")
     assert client.get(f"/api/v1/invoices/{invoice.pk}").status_code == 200  # other reads go on
+
+
+def through_proxy(client, username, password, forwarded_for):
+    """A login as the documented TLS proxy forwards it: from the proxy's address, with the
+    client's appended to whatever ``X-Forwarded-For`` the client sent."""
+    return client.post(
+        "/admin/login/?next=/admin/",
+        {"username": username, "password": password},
+        REMOTE_ADDR="10.0.0.2",
+        HTTP_X_FORWARDED_FOR=forwarded_for,
+    )
+
+
+def test_behind_the_proxy_an_attacker_cannot_lock_the_user_out_from_other_addresses(settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    user = staff_user()
+    user.set_password(PASSWORD)
+    user.save()
+    attacker = Client()
+    for attempt in range(5):
+        through_proxy(attacker, user.username, "wrong", f"198.51.100.{attempt + 1}")
+
+    # Five wrong passwords from five addresses: none of them reached the limit, and the
+    # user, from their own address, logs in.
+    user_client = Client()
+    assert through_proxy(user_client, user.username, PASSWORD, "192.0.2.10").status_code == 302
+    assert logged_in(user_client)
+
+
+def test_behind_the_proxy_a_spoofed_forwarded_entry_does_not_help_the_attacker_evade(settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    user = staff_user()
+    user.set_password(PASSWORD)
+    user.save()
+    attacker = Client()
+    statuses = [
+        through_proxy(
+            attacker, user.username, "wrong", f"192.0.2.{attempt}, 203.0.113.66"
+        ).status_code
+        for attempt in range(6)
+    ]
+    # The leftmost entry changes each time; the address the proxy saw does not: locked.
+    assert statuses == [200, 200, 200, 200, 429, 429]
+    assert through_proxy(attacker, user.username, PASSWORD, "203.0.113.66").status_code == 429
+    # The real user elsewhere is not.
+    user_client = Client()
+    assert through_proxy(user_client, user.username, PASSWORD, "192.0.2.10").status_code == 302
+
+
+def test_without_a_trusted_proxy_the_forwarded_header_is_ignored(settings):
+    settings.TRUSTED_PROXY_COUNT = 0
+    user = staff_user()
+    user.set_password(PASSWORD)
+    user.save()
+    attacker = Client()
+    statuses = [
+        log_in_forwarded(attacker, user.username, f"198.51.100.{attempt}") for attempt in range(5)
+    ]
+    assert statuses[-1] == 429  # the same direct address each time, whatever it claims
+
+
+def log_in_forwarded(client, username, forwarded_for):
+    return client.post(
+        "/admin/login/?next=/admin/",
+        {"username": username, "password": "wrong"},
+        REMOTE_ADDR="203.0.113.66",
+        HTTP_X_FORWARDED_FOR=forwarded_for,
+    ).status_code

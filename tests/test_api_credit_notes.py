@@ -4,6 +4,7 @@ GET /api/v1/invoices/{id} shows what was credited."""
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import translation
 
 from coworking.models import LedgerEntry
@@ -144,3 +145,46 @@ def test_serializers_build_their_model_fields_once_and_bind_copies():
         assert str(CreditNoteDetailSerializer().fields["issue_date"].label) != str(
             first.fields["issue_date"].label
         )
+
+
+@pytest.mark.parametrize("quantity", ["1E+0", "2e0", "0.1E1", "\u0662", "\uff11", "NaN", "1_0"])
+def test_quantities_written_with_an_exponent_or_other_digits_are_refused(staff, invoice, quantity):
+    """ "1E+2" credited a hundred units; "٢" (Arabic-Indic two) is a two to ``Decimal``."""
+    response = post(
+        staff, invoice, {"lines": [{"invoice_line": passes(invoice), "quantity": quantity}]}
+    )
+
+    assert_problem(response, 422, "invalid_input")
+    assert not CreditNote.objects.exists()
+
+
+def test_amounts_written_with_an_exponent_are_refused_too(staff, invoice):
+    response = post(staff, invoice, {"amount": {"value": "5E+0", "tax_rate": "21"}})
+
+    assert_problem(response, 422, "invalid_input")
+    assert not CreditNote.objects.exists()
+
+
+@pytest.mark.parametrize("quantity", ["1E+2", "\u0662", "1e0"])
+def test_the_admin_credit_form_refuses_exponents_and_other_digits(quantity):
+    from credits.admin_credit import CreditLineForm, CreditNoteForm
+
+    form = CreditLineForm(data={"invoice_line": "1", "quantity": quantity})
+    assert not form.is_valid() and "quantity" in form.errors
+    assert CreditLineForm(data={"invoice_line": "1", "quantity": "2.5"}).is_valid()
+    amount = CreditNoteForm.base_fields["amount"]
+    with pytest.raises(ValidationError):
+        amount.clean(quantity)
+
+
+@pytest.mark.parametrize("key", ["", " "])
+def test_an_empty_idempotency_key_is_a_422_not_no_key(staff, invoice, key):
+    response = staff.post(
+        url(invoice),
+        {"lines": [{"invoice_line": passes(invoice), "quantity": "1"}]},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY=key,
+    )
+
+    assert_problem(response, 422, "idempotency_key_invalid")
+    assert not CreditNote.objects.exists()

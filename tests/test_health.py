@@ -1,10 +1,21 @@
 """/healthz and /readyz: what a load balancer and docker compose ask each process."""
 
 import json
+import threading
 
 import pytest
+from django.test import Client
 
+from coworking import health
 from tests.conftest import broker_unreachable
+
+
+@pytest.fixture(autouse=True)
+def fresh_readiness():
+    """Each test sees checks run now, not a result kept from the previous test."""
+    health.readiness_cache_clear()
+    yield
+    health.readiness_cache_clear()
 
 
 def readiness(client):
@@ -74,3 +85,99 @@ def test_probes_are_not_redirected_to_https(client, settings):
 
     assert client.get("/healthz").status_code == 200
     assert client.get("/admin/login/").status_code == 301
+
+
+def test_healthz_stays_public_from_any_address_and_through_a_proxy():
+    client = Client(REMOTE_ADDR="203.0.113.9")
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/healthz", HTTP_X_FORWARDED_FOR="198.51.100.1").status_code == 200
+
+
+@pytest.mark.django_db
+def test_readyz_refuses_other_addresses_and_anything_that_came_through_a_proxy(settings):
+    settings.READYZ_TOKEN = ""
+    outside = Client(REMOTE_ADDR="203.0.113.9")
+    proxied = Client(REMOTE_ADDR="127.0.0.1")  # the proxy on this host forwards everyone
+
+    assert outside.get("/readyz").status_code == 403
+    assert proxied.get("/readyz", HTTP_X_FORWARDED_FOR="127.0.0.1").status_code == 403
+    assert proxied.get("/readyz", HTTP_FORWARDED="for=127.0.0.1").status_code == 403
+    assert Client(REMOTE_ADDR="127.0.0.1").get("/readyz").status_code == 200
+
+
+@pytest.mark.django_db
+def test_readyz_answers_configured_networks_and_the_token_from_the_environment(settings):
+    import ipaddress
+
+    settings.READYZ_ALLOWED_NETWORKS = [ipaddress.ip_network("10.20.0.0/16")]
+    settings.READYZ_TOKEN = "probe-token-0123456789"
+    balancer = Client(REMOTE_ADDR="10.20.3.4")
+    outside = Client(REMOTE_ADDR="203.0.113.9")
+
+    assert balancer.get("/readyz").status_code == 200
+    assert Client(REMOTE_ADDR="127.0.0.1").get("/readyz").status_code == 403  # not listed
+    assert outside.get("/readyz").status_code == 403
+    assert outside.get("/readyz", HTTP_AUTHORIZATION="Bearer wrong").status_code == 403
+    assert (
+        outside.get("/readyz", HTTP_AUTHORIZATION="Bearer probe-token-0123456789").status_code
+        == 200
+    )
+
+
+@pytest.mark.django_db
+def test_concurrent_readyz_probes_run_the_checks_once_within_the_cache_window(settings, tmp_path):
+    """30 probes at once used to write 30 files and open 30 broker connections."""
+    settings.READYZ_CACHE_SECONDS = 30
+    written = []
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "documents": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path},
+        },
+    }
+    from django.core.files.storage import FileSystemStorage
+
+    real_save = FileSystemStorage._save
+
+    def counting_save(storage, name, content):
+        written.append(name)
+        return real_save(storage, name, content)
+
+    FileSystemStorage._save = counting_save
+    statuses = []
+    try:
+        threads = [
+            threading.Thread(target=lambda: statuses.append(readiness(Client())[0]))
+            for _ in range(30)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    finally:
+        FileSystemStorage._save = real_save
+
+    assert statuses == [200] * 30
+    assert len(written) == 2  # one file per PDF folder, once
+    assert sorted(name.split("/")[0] for name in written) == ["credit-notes", "invoices"]
+    assert not list(tmp_path.glob("*/.readyz-*"))  # and cleaned up
+
+
+@pytest.mark.django_db
+def test_readyz_fails_when_a_folder_pdfs_are_written_to_is_not_writable(settings, tmp_path):
+    """The storage's root writable but ``credit-notes/`` not: rendering fails, so must
+    readiness."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "documents": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path},
+        },
+    }
+    (tmp_path / "credit-notes").write_text("a file where the folder should be")
+
+    status, body = readiness(Client())
+
+    assert status == 503
+    assert body["documents"].startswith("Unavailable") and "credit-notes/" in body["documents"]

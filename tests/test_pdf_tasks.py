@@ -103,7 +103,7 @@ def test_a_failing_render_is_retried_then_failed_with_its_reason_and_recovers(
     client.force_login(staff_user(cancel=False))
     page = client.get(reverse("admin:credits_creditnote_change", args=[note.pk]))
     assert "RuntimeError: renderer crashed" in page.content.decode()
-    assert render_missing_pdfs.run()["rendered"] == []  # failed notes wait for a human
+    assert render_missing_pdfs.run()["rendered"] == []  # its sweep retry is minutes away
 
     broken[0] = False  # the fix is deployed; re-run
     render_credit_note_pdf.delay(note.pk)

@@ -192,3 +192,14 @@ def test_a_recorded_pdf_is_never_replaced_by_a_render_with_other_bytes(private_d
     assert [path.name for path in private_documents.rglob("*.pdf")] == [
         note.pdf_file.name.rsplit("/", 1)[-1]
     ]
+
+
+@pytest.mark.django_db
+def test_a_pdf_unavailable_503_says_when_to_retry(private_documents, api_client):
+    document = invoice_render_pdf(invoice=issued_invoice(customer=portal_member()))
+    lose(document, private_documents, "deleted")
+
+    response = api_client(document.customer.portal_user).get(api_url(document))
+
+    assert_problem(response, 503, "pdf_unavailable")
+    assert response["Retry-After"] == "60"  # "try again in a minute"

@@ -1,9 +1,14 @@
 """Where webhooks may go: refused when saved (with a clear reason, nothing written) and
 checked again before each request; https only when required."""
 
+import socket
+
 import pytest
 
 from coworking.events import EventType
+from webhooks import delivery
+from webhooks.admin import EndpointForm
+from webhooks.delivery import Claim, send
 from webhooks.errors import InvalidEndpoint, UnsafeEndpointUrl
 from webhooks.models import Endpoint
 from webhooks.safety import endpoint_url_check
@@ -102,3 +107,119 @@ def test_event_types_must_be_known_and_not_empty():
         )
     endpoint.refresh_from_db()
     assert endpoint.url == "https://93.184.216.34/"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://[2002:7f00:1::]/hooks",  # 6to4 around 127.0.0.1
+        "https://[2002:5db8:d822::1]/hooks",  # 6to4 around a public address
+        "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/hooks",  # Teredo
+        "https://[64:ff9b::7f00:1]/hooks",  # NAT64 around 127.0.0.1
+        "https://[64:ff9b::5db8:d822]/hooks",  # NAT64 around a public address
+        "https://[64:ff9b:1::a00:1]/hooks",  # local-use NAT64
+        "https://192.0.0.8/hooks",
+        "https://192.0.0.9/hooks",
+        "https://192.0.0.170/hooks",
+        "https://198.18.0.1/hooks",
+        "https://198.19.255.254/hooks",
+        "https://100.127.255.254/hooks",
+        "https://192.88.99.1/hooks",
+        "https://[2001:db8::1]/hooks",
+        "https://[3fff::1]/hooks",
+        "https://[fec0::1]/hooks",  # site-local, deprecated
+        "https://[100::1]/hooks",
+        "https://[::127.0.0.1]/hooks",  # IPv4-compatible, deprecated
+        "https://[::ffff:192.0.0.8]/hooks",
+    ],
+)
+def test_addresses_that_are_not_globally_routable_or_wrap_another_are_refused_at_save(url):
+    """The kind named in the refusal follows Python's own classification where it has one;
+    the refusal itself does not depend on it."""
+    with pytest.raises(UnsafeEndpointUrl) as refused:
+        endpoint_create(url=url, event_types=[EventType.INVOICE_CANCELLED])
+    assert "only sent to public addresses" in refused.value.message
+    if url.startswith(("https://[2002:", "https://[2001:0:", "https://[64:ff9b:")):
+        assert "a tunnelled address" in refused.value.message
+    assert not Endpoint.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://[2002:7f00:1::]/hooks",
+        "https://[64:ff9b::7f00:1]/hooks",
+        "https://[2001::7f00:1]/hooks",
+        "https://192.0.0.8/hooks",
+    ],
+)
+def test_a_wrapped_loopback_is_refused_even_where_loopback_is_allowed(settings, url):
+    settings.WEBHOOKS_ALLOW_LOOPBACK = True
+    with pytest.raises(UnsafeEndpointUrl):
+        endpoint_url_check(url=url)
+
+
+def test_the_admin_form_refuses_a_6to4_address_and_saves_nothing():
+    form = EndpointForm(
+        data={"url": "https://[2002:7f00:1::]/hooks", "event_types": ["invoice.cancelled"]}
+    )
+    assert not form.is_valid()
+    assert "tunnelled" in str(form.errors)
+    assert not Endpoint.objects.exists()
+
+
+def test_an_endpoint_stored_with_a_tunnelled_address_is_refused_at_send_time(monkeypatch):
+    """An endpoint written before the rule existed (or by raw SQL) is not sent to: the
+    check before each request refuses it before any connection is attempted."""
+    endpoint = Endpoint.objects.create(
+        url="https://[2002:7f00:1::]/hooks", secret="whsec_dGVzdA==", event_types=["x"]
+    )
+    posted = []
+    monkeypatch.setattr(delivery, "_post", lambda **kwargs: posted.append(kwargs) or (200, b""))
+    claim = Claim(
+        delivery_id=0,
+        attempt_id=0,
+        number=1,
+        event_id="evt",
+        body="{}",
+        url=endpoint.url,
+        secrets=("whsec_dGVzdA==",),
+    )
+    outcome = send(claim=claim)
+    assert outcome.status_code is None and "tunnelled" in outcome.error
+    assert posted == []
+
+
+def test_the_request_goes_to_the_address_that_was_checked_without_resolving_again(
+    settings, receiver, monkeypatch
+):
+    """A rebinding name answers the check with the receiver's address and anything after
+    with another: the sender resolves the name once and connects to what it checked."""
+    resolved = []
+    real_getaddrinfo = socket.getaddrinfo
+
+    def rebinding(host, port, *args, **kwargs):
+        if host == "hooks.rebind.test":
+            resolved.append(host)
+            address = "127.0.0.1" if len(resolved) == 1 else "192.0.2.1"
+            return real_getaddrinfo(address, port, *args, **kwargs)
+        return real_getaddrinfo(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    receiver.secrets.append("whsec_dGVzdHNlY3JldHRlc3RzZWNyZXQ=")
+    url = receiver.url.replace("127.0.0.1", "hooks.rebind.test") + "/hooks"
+    claim = Claim(
+        delivery_id=0,
+        attempt_id=0,
+        number=1,
+        event_id="msg_rebind",
+        body='{"type": "invoice.cancelled"}',
+        url=url,
+        secrets=("whsec_dGVzdHNlY3JldHRlc3RzZWNyZXQ=",),
+    )
+    outcome = send(claim=claim)
+    assert outcome.succeeded, outcome.error
+    assert resolved == ["hooks.rebind.test"]
+    [received] = receiver.received
+    headers = {name.lower(): value for name, value in received.headers.items()}
+    assert headers["host"].startswith("hooks.rebind.test:"), headers

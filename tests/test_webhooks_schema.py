@@ -2,6 +2,7 @@
 real receiver gets validates against it."""
 
 import pytest
+import yaml
 from django.test import Client
 from drf_spectacular.validation import validate_schema
 from jsonschema import Draft202012Validator
@@ -12,6 +13,13 @@ from invoicing.models import Channel
 from invoicing.services import payment_record
 from tests.conftest import wait_until
 from tests.factories import issued_invoice
+
+
+@pytest.fixture(autouse=True)
+def public_schema(settings):
+    """Read as a receiver's developer would where the operator publishes it (who may read it
+    otherwise: ``test_api_schema_access.py``)."""
+    settings.API_SCHEMA_PUBLIC = True
 
 
 def schema_document() -> dict:
@@ -49,3 +57,18 @@ def test_every_body_received_validates_against_its_schema(
         pointer = envelope["application/json"]["schema"]["$ref"]
         Draft202012Validator({**document, "$ref": pointer}).validate(item.body)
         assert item.verified
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("query", "media_type"),
+    [("", "application/vnd.oai.openapi"), ("?format=json", "application/vnd.oai.openapi+json")],
+)
+def test_the_document_is_served_as_yaml_by_default_and_as_json_on_request(query, media_type):
+    response = Client().get(f"/api/v1/webhooks/schema/{query}")
+    assert response.status_code == 200, response.content[:300]
+    assert response["Content-Type"].startswith(media_type)
+    document = yaml.safe_load(response.content)  # JSON is YAML too
+    assert set(document["webhooks"]) == set(EventType.values)
+    envelope = document["components"]["schemas"]["InvoiceIssuedEvent"]
+    assert envelope["properties"]["type"]["enum"] == ["invoice.issued"]

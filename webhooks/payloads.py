@@ -47,27 +47,27 @@ class EventEnvelope(serializers.Serializer):
 
 
 class InvoiceIssuedEvent(EventEnvelope):
-    type = serializers.ChoiceField(choices=[EventType.INVOICE_ISSUED])
+    type = serializers.ChoiceField(choices=[EventType.INVOICE_ISSUED.value])
     data = InvoiceDetailSerializer()
 
 
 class InvoiceCancelledEvent(EventEnvelope):
-    type = serializers.ChoiceField(choices=[EventType.INVOICE_CANCELLED])
+    type = serializers.ChoiceField(choices=[EventType.INVOICE_CANCELLED.value])
     data = InvoiceDetailSerializer()
 
 
 class CreditNoteIssuedEvent(EventEnvelope):
-    type = serializers.ChoiceField(choices=[EventType.CREDIT_NOTE_ISSUED])
+    type = serializers.ChoiceField(choices=[EventType.CREDIT_NOTE_ISSUED.value])
     data = CreditNoteDetailSerializer()
 
 
 class CreditNotePdfReadyEvent(EventEnvelope):
-    type = serializers.ChoiceField(choices=[EventType.CREDIT_NOTE_PDF_READY])
+    type = serializers.ChoiceField(choices=[EventType.CREDIT_NOTE_PDF_READY.value])
     data = CreditNoteDetailSerializer()
 
 
 class PaymentRecordedEvent(EventEnvelope):
-    type = serializers.ChoiceField(choices=[EventType.PAYMENT_RECORDED])
+    type = serializers.ChoiceField(choices=[EventType.PAYMENT_RECORDED.value])
     data = PaymentSerializer()
 
 
@@ -126,11 +126,14 @@ def render_body(*, event) -> str:
     return JSONRenderer().render(data).decode()
 
 
-def _webhook(event_type: str, envelope: type[EventEnvelope], description: str) -> OpenApiWebhook:
+def _webhook(
+    event_type: EventType, envelope: type[EventEnvelope], description: str
+) -> OpenApiWebhook:
+    # Plain strings, not the enum members: the YAML renderer cannot represent those.
     return OpenApiWebhook(
-        name=event_type,
+        name=event_type.value,
         decorator=extend_schema(
-            summary=event_type,
+            summary=event_type.value,
             description=description,
             request=envelope,
             responses={

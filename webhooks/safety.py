@@ -2,10 +2,18 @@
 
 An endpoint URL is checked when it is saved and again before every request, because the
 name may resolve elsewhere by then (DNS rebinding): the request then goes to the address
-that was checked, never to a second resolution. Loopback, private (RFC 1918, unique local),
-link-local (cloud metadata services live there), shared, multicast, reserved and
-unspecified addresses are refused; ``WEBHOOKS_ALLOW_LOOPBACK`` lets loopback through for
-tests and the demo. ``WEBHOOKS_REQUIRE_HTTPS`` (on unless ``DEBUG``) refuses plain http.
+that was checked, never to a second resolution. Only globally routable unicast addresses
+pass: loopback, private (RFC 1918, unique local), link-local (cloud metadata services live
+there), shared (100.64.0.0/10), IETF protocol assignments (192.0.0.0/24), benchmarking
+(198.18.0.0/15), documentation, multicast, reserved and unspecified addresses are refused,
+and so is every IPv6 address outside global unicast (2000::/3). Addresses that carry another
+address inside them — 6to4 (2002::/16), Teredo (2001::/32) and NAT64 (64:ff9b::/96,
+64:ff9b:1::/48) — are refused whatever they carry: a relay or translator on the way would
+deliver to the embedded address, which may be this host. Python's own ``is_global`` misses
+several of these (6to4 and 192.0.0.8 pass it on 3.11), hence the explicit lists, taken from
+the IANA special-purpose address registries. ``WEBHOOKS_ALLOW_LOOPBACK`` lets loopback
+through for tests and the demo. ``WEBHOOKS_REQUIRE_HTTPS`` (on unless ``DEBUG``) refuses
+plain http.
 """
 
 import ipaddress
@@ -36,10 +44,37 @@ class Target:
         return host if self.port == default else f"{host}:{self.port}"
 
 
+_TUNNELS = tuple(
+    ipaddress.ip_network(network)
+    for network in ("2002::/16", "2001::/32", "64:ff9b::/96", "64:ff9b:1::/48")
+)
+_NOT_GLOBAL = tuple(
+    ipaddress.ip_network(network)
+    for network in (
+        "0.0.0.0/8",
+        "100.64.0.0/10",
+        "192.0.0.0/24",
+        "192.0.2.0/24",
+        "192.88.99.0/24",
+        "198.18.0.0/15",
+        "198.51.100.0/24",
+        "203.0.113.0/24",
+        "240.0.0.0/4",
+        "2001::/23",
+        "2001:db8::/32",
+        "3fff::/20",
+    )
+)
+_IPV6_GLOBAL_UNICAST = ipaddress.ip_network("2000::/3")
+
+
 def _refusal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
     """Why this address may not receive webhooks, or ``None`` if it may."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped:
+            address = address.ipv4_mapped
+        elif any(address in network for network in _TUNNELS):
+            return _("tunnelled")
     if address.is_loopback:
         return None if settings.WEBHOOKS_ALLOW_LOOPBACK else _("loopback")
     if address.is_link_local:
@@ -48,7 +83,9 @@ def _refusal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | No
         return _("reserved")  # 0.0.0.0 reaches the local host on Linux
     if address.is_private:
         return _("private")
-    if not address.is_global:
+    if isinstance(address, ipaddress.IPv6Address) and address not in _IPV6_GLOBAL_UNICAST:
+        return _("non-public")
+    if not address.is_global or any(address in network for network in _NOT_GLOBAL):
         return _("non-public")
     return None
 

@@ -226,6 +226,8 @@ def problem_exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
         status_code = application_error_status(type(exc))
         body = problem(status_code=status_code, code=exc.code, detail=exc.message)
+        if isinstance(exc, Unavailable):
+            headers["Retry-After"] = str(exc.retry_after)
     elif isinstance(exc, RequestDataTooBig):
         status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
         body = problem(

@@ -41,8 +41,25 @@ def private_documents_storage():
     return storages["documents"]
 
 
+def pdf_folder(kind: str) -> str:
+    """The storage folder of one kind of document's PDFs."""
+    return f"{kind}s"
+
+
 def pdf_upload_to(instance: "Document", filename: str) -> str:
-    return f"{instance.PDF_KIND}s/{filename}"
+    return f"{pdf_folder(instance.PDF_KIND)}/{filename}"
+
+
+def pdf_folders() -> list[str]:
+    """Every folder PDFs are written to, one per concrete document model: what the
+    readiness probe must be able to write to."""
+    from django.apps import apps
+
+    return sorted(
+        pdf_folder(model.PDF_KIND)
+        for model in apps.get_models()
+        if issubclass(model, Document) and not model._meta.abstract
+    )
 
 
 class Document(models.Model):
@@ -151,3 +168,34 @@ class DocumentLine(models.Model):
     @property
     def gross(self) -> Money:
         return self.net + self.tax
+
+
+class PdfRenderRetry(models.Model):
+    """When the sweep next tries a PDF that failed for good, and since when it has failed.
+
+    A render fails for good after the task's short retries (``DOCUMENT_PDF_MAX_RETRIES``,
+    minutes); a storage outage can last longer. The sweep then keeps trying with back-off
+    (``DOCUMENT_PDF_SWEEP_RETRY_BACKOFF`` doubled each time, at most
+    ``DOCUMENT_PDF_SWEEP_RETRY_BACKOFF_MAX``) for ``DOCUMENT_PDF_SWEEP_RETRY_FOR`` after the
+    first failure; after that ``next_attempt_at`` is empty and the document waits for staff.
+    Kept apart from the documents (whose rows are frozen once issued) and keyed by the
+    document's kind and id, since this app cannot name the apps that own them; the row is
+    deleted when the PDF is rendered.
+    """
+
+    kind = models.CharField(_("kind"), max_length=32)
+    document_id = models.BigIntegerField(_("document id"))
+    failures = models.PositiveIntegerField(_("failures"), default=0)
+    first_failed_at = models.DateTimeField(_("first failed at"))
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+
+    class Meta:
+        app_label = "coworking"
+        verbose_name = _("PDF render retry")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "document_id"], name="pdf_render_retry_once")
+        ]
+        indexes = [models.Index(fields=["kind", "next_attempt_at"], name="pdf_retry_due")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.document_id}"

@@ -22,10 +22,11 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from coworking.documents.models import Document, PdfStatus
+from coworking.documents.models import Document, PdfRenderRetry, PdfStatus
 from coworking.documents.rendering import PdfRenderError
 from coworking.locking import lock_rows
 
@@ -113,6 +114,7 @@ def document_render_pdf(
         locked.pdf_error = ""
         locked.pdf_rendered_at = timezone.now()
         locked.save(update_fields=list(Document.PDF_FIELDS))
+        PdfRenderRetry.objects.filter(kind=model.PDF_KIND, document_id=document_id).delete()
         if on_ready is not None:
             on_ready(locked)
     return locked
@@ -134,7 +136,28 @@ def document_pdf_failed(
         if final and locked.pdf_status != PdfStatus.READY:
             locked.pdf_status = PdfStatus.FAILED
             fields.append("pdf_status")
+            _schedule_retry(kind=model.PDF_KIND, document_id=locked.pk)
         locked.save(update_fields=fields)
+
+
+def _schedule_retry(*, kind: str, document_id: int) -> None:
+    """Count one more failure for good and set when the sweep tries again (under the
+    document's row lock, so concurrent failures count once each)."""
+    now = timezone.now()
+    retry, _created = PdfRenderRetry.objects.get_or_create(
+        kind=kind, document_id=document_id, defaults={"first_failed_at": now}
+    )
+    retry.failures += 1
+    delay = min(
+        settings.DOCUMENT_PDF_SWEEP_RETRY_BACKOFF * 2 ** (retry.failures - 1),
+        settings.DOCUMENT_PDF_SWEEP_RETRY_BACKOFF_MAX,
+    )
+    next_attempt = now + datetime.timedelta(seconds=delay)
+    window_ends = retry.first_failed_at + datetime.timedelta(
+        seconds=settings.DOCUMENT_PDF_SWEEP_RETRY_FOR
+    )
+    retry.next_attempt_at = next_attempt if next_attempt <= window_ends else None
+    retry.save(update_fields=["failures", "next_attempt_at"])
 
 
 def document_pdf_lost(*, document: Document, reason: str) -> bool:
@@ -162,15 +185,23 @@ def sweep_delay() -> datetime.timedelta:
 
 def documents_missing_pdf(*, queryset, older_than: datetime.timedelta | None = None):
     """The documents of ``queryset`` whose PDF is still ``pending`` ``older_than`` (default:
-    a minute) after ``PDF_SWEEP_SINCE`` (their issue), oldest first.
+    a minute) after ``PDF_SWEEP_SINCE`` (their issue), and those that failed for good whose
+    next retry is due (``PdfRenderRetry``), oldest first.
 
-    Failed ones are not included: they wait for someone to read the reason and render them
-    from the admin.
+    A failed document past its retry window is not included: it waits for someone to read
+    the reason and render it from the admin. One that failed before retries were recorded
+    is tried once more, which records them.
     """
     older_than = sweep_delay() if older_than is None else older_than
-    since = queryset.model.PDF_SWEEP_SINCE
+    now = timezone.now()
+    model = queryset.model
+    since = model.PDF_SWEEP_SINCE
+    retries = PdfRenderRetry.objects.filter(kind=model.PDF_KIND)
+    due = retries.filter(next_attempt_at__lte=now).values("document_id")
     return queryset.filter(
-        pdf_status=PdfStatus.PENDING, **{f"{since}__lte": timezone.now() - older_than}
+        Q(pdf_status=PdfStatus.PENDING, **{f"{since}__lte": now - older_than})
+        | Q(pdf_status=PdfStatus.FAILED, pk__in=due)
+        | (Q(pdf_status=PdfStatus.FAILED) & ~Q(pk__in=retries.values("document_id")))
     ).order_by(since, "pk")
 
 

@@ -11,6 +11,7 @@ from rest_framework import serializers
 from coworking.api.fields import AmountField
 from coworking.api.serializers import StrictSerializer
 from coworking.api.serializing import ModelSerializer
+from coworking.decimals import PlainDecimalField
 from credits.models import CreditNote, CreditNoteLine, ReasonCode
 from credits.services import REASON_MAX_LENGTH
 from invoicing.api.serializers import InvoiceLineSerializer, absolute
@@ -119,7 +120,7 @@ class LineCreditSerializer(StrictSerializer):
     invoice_line = serializers.IntegerField(
         help_text=_("The id of a line of this invoice (``lines[].id`` of the invoice).")
     )
-    quantity = serializers.DecimalField(
+    quantity = PlainDecimalField(
         max_digits=10,
         decimal_places=3,
         min_value=Decimal("0.001"),
@@ -128,7 +129,7 @@ class LineCreditSerializer(StrictSerializer):
 
 
 class AmountCreditSerializer(StrictSerializer):
-    value = serializers.DecimalField(
+    value = PlainDecimalField(
         max_digits=14,
         decimal_places=2,
         min_value=Decimal("0.01"),

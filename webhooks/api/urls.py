@@ -4,6 +4,7 @@ type; no paths), generated from the serializers that render them."""
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
+from coworking.api.permissions import SchemaAccess
 from webhooks.payloads import WEBHOOKS
 
 app_name = "webhooks"
@@ -25,7 +26,9 @@ SCHEMA_SETTINGS = {
 urlpatterns = [
     path(
         "schema/",
-        SpectacularAPIView.as_view(custom_settings=SCHEMA_SETTINGS, patterns=[]),
+        SpectacularAPIView.as_view(
+            custom_settings=SCHEMA_SETTINGS, patterns=[], permission_classes=[SchemaAccess]
+        ),
         name="schema",
     ),
 ]
