@@ -496,9 +496,9 @@ class CancellableInvoiceAdmin(IssueCreditNoteAdminMixin, InvoiceAdmin):
 
     def _as_shown(self, request, *, ids):
         """Compare the selection with the figures its confirmation page carried; return
-        (each invoice's figures as shown, for ``invoice_cancel`` to check under its lock, or
-        ``None`` for a selection cancelled in the background; whether anything changed). A
-        change is reported in a message, and the caller shows the confirmation again.
+        (each invoice's figures as shown, for ``invoice_cancel`` to check under its lock;
+        whether anything changed). A change is reported in a message, and the caller shows
+        the confirmation again.
 
         An invoice that can no longer be cancelled (cancelled meanwhile, a double submit) is
         not a change: ``invoice_cancel`` skips it and the report says why."""
@@ -508,8 +508,9 @@ class CancellableInvoiceAdmin(IssueCreditNoteAdminMixin, InvoiceAdmin):
             self.message_user(request, text, messages.WARNING)
             return None, True
         if "digest" in shown:
-            if shown["digest"] == invoices_digest(invoice_ids=ids):
-                return None, False
+            now = invoices_figures(invoice_ids=ids)
+            if shown["digest"] == invoices_digest(figures=now):
+                return now, False
             text = gettext(
                 "The selected invoices changed since this confirmation was shown (a payment, "
                 "a credit note or a cancellation meanwhile): nothing was cancelled. Check the "
@@ -552,7 +553,11 @@ class CancellableInvoiceAdmin(IssueCreditNoteAdminMixin, InvoiceAdmin):
         try:
             if in_background:
                 outcome = bulk_cancellation_start(
-                    invoice_ids=ids, actor=request.user, reason=reason, channel=channel
+                    invoice_ids=ids,
+                    actor=request.user,
+                    reason=reason,
+                    channel=channel,
+                    as_shown=as_shown,
                 )
             else:
                 outcome = invoices_cancel_each(

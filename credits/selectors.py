@@ -248,11 +248,13 @@ def invoices_figures(*, invoice_ids) -> dict[int, dict[str, str]]:
     return {invoice.pk: invoice_figures(invoice=invoice) for invoice in invoices}
 
 
-def invoices_digest(*, invoice_ids) -> str:
-    """One digest of the ``invoice_figures`` of a whole selection: what a confirmation page
-    too large to carry each invoice's figures carries instead."""
-    figures = sorted(invoices_figures(invoice_ids=invoice_ids).items())
-    return hashlib.sha256(json.dumps(figures, sort_keys=True).encode()).hexdigest()
+def invoices_digest(*, invoice_ids=None, figures: dict | None = None) -> str:
+    """One digest of the ``invoice_figures`` of a whole selection (by id, or as read
+    already): what a confirmation page too large to carry each invoice's figures carries."""
+    if figures is None:
+        figures = invoices_figures(invoice_ids=invoice_ids)
+    rows = sorted((int(pk), row) for pk, row in figures.items())
+    return hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()
 
 
 def figures_changes(*, shown: dict, now: dict) -> list[str]:

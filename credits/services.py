@@ -1147,9 +1147,18 @@ def invoices_cancel_each(
 
 
 def bulk_cancellation_start(
-    *, invoice_ids: Sequence[int], actor, reason: str = "", channel: str = Channel.ADMIN_BULK
+    *,
+    invoice_ids: Sequence[int],
+    actor,
+    reason: str = "",
+    channel: str = Channel.ADMIN_BULK,
+    as_shown: Mapping[int, Mapping[str, str]] | None = None,
 ) -> BulkCancellation:
     """Record a bulk cancellation (one pending item per existing invoice) and queue its task.
+
+    With ``as_shown`` (invoice id → the ``invoice_figures`` its confirmation showed), each
+    item keeps its invoice's figures and the run cancels it only if they still hold under the
+    invoice's lock (else the item fails with ``confirmation_outdated``).
 
     The task is queued after commit; if the broker is down the record stays ``queued``
     and can be queued again (running it twice is safe, see ``bulk_cancellation_run``).
@@ -1167,7 +1176,14 @@ def bulk_cancellation_start(
             created_by=actor, reason=reason, channel=channel, total=len(ids)
         )
         BulkCancellationItem.objects.bulk_create(
-            [BulkCancellationItem(bulk=bulk, invoice_id=invoice_id) for invoice_id in ids],
+            [
+                BulkCancellationItem(
+                    bulk=bulk,
+                    invoice_id=invoice_id,
+                    as_shown=None if as_shown is None else dict(as_shown.get(invoice_id, {})),
+                )
+                for invoice_id in ids
+            ],
             batch_size=1000,
         )
         transaction.on_commit(lambda: queue_bulk_cancellation(bulk_id=bulk.pk), robust=True)
@@ -1318,6 +1334,7 @@ def bulk_cancellation_run(*, bulk_id: int) -> BulkCancellation:
                 actor=bulk.created_by,
                 reason=bulk.reason,
                 channel=bulk.channel,
+                as_shown=item.as_shown,
             )
             item.outcome = result.outcome
             item.credit_note = result.credit_note

@@ -1,7 +1,8 @@
 """Continue issues exactly what the confirmation page showed: a payment (or a credit note)
 recorded by someone else between the page and Continue changes what would be issued, so
 nothing is issued and the recomputed confirmation is shown again, saying what changed. For
-the partial credit note page, the single cancel and the bulk cancel."""
+the partial credit note page, the single cancel and the bulk cancel (in the request and in
+the background)."""
 
 from decimal import Decimal
 
@@ -9,7 +10,8 @@ import pytest
 from django.urls import reverse
 from djmoney.money import Money
 
-from credits.models import CreditNote, Refund
+from credits.models import BulkCancellation, CreditNote, Refund
+from credits.services import bulk_cancellation_run
 from invoicing.models import Invoice
 from invoicing.services import payment_record
 from tests.conftest import hidden_inputs
@@ -133,3 +135,37 @@ def test_a_bulk_cancel_does_not_cancel_when_an_invoice_changed_after_its_confirm
     done = client.post(CHANGELIST, hidden_inputs(again.content.decode()))
     assert done.status_code == 302
     assert CreditNote.objects.count() == 2
+
+
+def test_a_bulk_cancel_in_the_background_cancels_only_what_its_confirmation_showed(
+    client, staff, invoice, settings
+):
+    settings.ADMIN_BULK_CANCEL_ASYNC_THRESHOLD = 2
+    others = [issued_invoice(customer=invoice.customer) for _ in range(2)]
+    data = {
+        "action": "cancel_selected",
+        "index": "0",
+        "_selected_action": [str(i.pk) for i in (invoice, *others)],
+    }
+    confirmation = client.post(CHANGELIST, data)
+    assert confirmation.context["in_background"]
+
+    # A payment between the page and Continue: the page is shown again, nothing is started.
+    payment_record(invoice=others[0], amount=eur("10.00"), reference="TRX-2")
+    again = client.post(CHANGELIST, hidden_inputs(confirmation.content.decode()))
+    assert again.status_code == 200 and not BulkCancellation.objects.exists()
+    assert "changed since this confirmation was shown" in page_messages(again)
+
+    started = client.post(CHANGELIST, hidden_inputs(again.content.decode()))
+    assert started.status_code == 302
+    bulk = BulkCancellation.objects.get()
+    # A payment after Continue, before the worker reaches the invoice: not cancelled.
+    payment_record(invoice=invoice, amount=eur("60.50"), reference="TRX-1")
+    bulk_cancellation_run(bulk_id=bulk.pk)
+
+    outcomes = dict(bulk.items.values_list("invoice_id", "outcome"))
+    assert outcomes == {invoice.pk: "failed", others[0].pk: "cancelled", others[1].pk: "cancelled"}
+    failed = bulk.items.get(invoice_id=invoice.pk).message
+    assert "paid €0.00 → €60.50" in failed
+    invoice.refresh_from_db()
+    assert invoice.state == Invoice.State.PARTIALLY_PAID
