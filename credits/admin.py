@@ -47,6 +47,7 @@ from coworking.errors import ApplicationError
 from credits.admin_credit import IssueCreditNoteAdminMixin, sign_figures, unsign_figures
 from credits.documents import credit_note_pdf_response, credit_notes_render_pdfs
 from credits.einvoice import credit_note_einvoice
+from credits.errors import ConfirmationOutdated
 from credits.models import (
     BulkCancellation,
     BulkCancellationItem,
@@ -397,27 +398,35 @@ class CancellableInvoiceAdmin(IssueCreditNoteAdminMixin, InvoiceAdmin):
         """Cancel the ticked invoices, after a confirmation page (like ``delete_selected``).
 
         Without ``post`` it renders the confirmation; with it, it cancels (or hands a large
-        selection to the background task) and returns ``None`` to go back to the list.
+        selection to the background task) and returns ``None`` to go back to the list. When
+        invoices changed since the confirmation, the confirmation is shown again: of the whole
+        selection if nothing was cancelled, else of those that changed.
         """
         select_across = request.POST.get("select_across") == "1"
+        selected_ids = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
         form = CancelInvoicesForm(request.POST if request.POST.get("post") else None)
         if request.POST.get("post") and form.is_valid():
             ids = list(queryset.order_by("pk").values_list("pk", flat=True))
             as_shown, changed = self._as_shown(request, ids=ids)
             if not changed:
-                return self._cancel_invoices(
+                response, outdated = self._cancel_invoices(
                     request,
                     ids=ids,
                     reason=form.cleaned_data["reason"],
                     channel=Channel.ADMIN_BULK,
                     as_shown=as_shown,
                 )
+                if not outdated:
+                    return response
+                queryset = Invoice.objects.filter(pk__in=outdated)
+                select_across, selected_ids = False, [str(pk) for pk in outdated]
         return self._cancel_confirmation(
             request,
             invoices=queryset,
             form=form,
             action="cancel_selected",
             select_across=select_across,
+            selected_ids=selected_ids,
             back_url=request.get_full_path(),
         )
 
@@ -441,14 +450,15 @@ class CancellableInvoiceAdmin(IssueCreditNoteAdminMixin, InvoiceAdmin):
         if request.method == "POST" and request.POST.get("post") and form.is_valid():
             as_shown, changed = self._as_shown(request, ids=[invoice.pk])
             if not changed:
-                response = self._cancel_invoices(
+                response, outdated = self._cancel_invoices(
                     request,
                     ids=[invoice.pk],
                     reason=form.cleaned_data["reason"],
                     channel=Channel.ADMIN,
                     as_shown=as_shown,
                 )
-                return response or HttpResponseRedirect(next_url)
+                if not outdated:
+                    return response or HttpResponseRedirect(next_url)
         return self._cancel_confirmation(
             request,
             invoices=Invoice.objects.filter(pk=invoice.pk),
@@ -458,7 +468,16 @@ class CancellableInvoiceAdmin(IssueCreditNoteAdminMixin, InvoiceAdmin):
         )
 
     def _cancel_confirmation(
-        self, request, *, invoices, form, back_url, action="", select_across=False, origin=""
+        self,
+        request,
+        *,
+        invoices,
+        form,
+        back_url,
+        action="",
+        select_across=False,
+        selected_ids=(),
+        origin="",
     ):
         preview = invoice_cancellation_preview(invoices=invoices, limit=CONFIRMATION_ROWS_MAX)
         selected = preview.to_cancel_count + preview.skipped_count
@@ -484,7 +503,7 @@ class CancellableInvoiceAdmin(IssueCreditNoteAdminMixin, InvoiceAdmin):
             # The ticked rows as posted: with "Select all N" they are the page's rows and
             # ``select_across`` widens the action to the whole list again on Continue (Django
             # refuses an action posted without any ticked row).
-            "selected_ids": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME) if action else [],
+            "selected_ids": list(selected_ids) if action else [],
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             "in_background": in_background,
             "confirmation": sign_figures(shown),
@@ -546,9 +565,11 @@ class CancellableInvoiceAdmin(IssueCreditNoteAdminMixin, InvoiceAdmin):
         return as_shown, True
 
     def _cancel_invoices(self, request, *, ids, reason, channel, as_shown=None):
-        """Cancel now and report in messages (returns ``None``), or, for a large selection,
+        """Cancel now and report in messages (response ``None``), or, for a large selection,
         start a background bulk cancellation and redirect to its progress page. ``as_shown``:
-        each invoice's figures on the confirmation page, checked under its lock."""
+        each invoice's figures on the confirmation page, checked under its lock. Returns the
+        response and the ids of invoices left alone because they changed since the page (a
+        payment between the check before acting and the lock), to confirm again."""
         in_background = len(ids) > settings.ADMIN_BULK_CANCEL_ASYNC_THRESHOLD
         try:
             if in_background:
@@ -570,10 +591,11 @@ class CancellableInvoiceAdmin(IssueCreditNoteAdminMixin, InvoiceAdmin):
                 )
         except ApplicationError as error:
             self.message_user(request, error.message, messages.ERROR)
-            return None
+            return None, []
         if not in_background:
             self._report(request, outcome)
-            return None
+            outdated = [r.invoice_id for r in outcome if r.code == ConfirmationOutdated.code]
+            return None, outdated
         outcome.refresh_from_db(fields=["status"])
         if outcome.status == BulkCancellation.Status.DONE:  # tasks ran in-process (embedded)
             text = gettext("Cancelled the %(count)d selected invoices: results below.")
@@ -582,7 +604,7 @@ class CancellableInvoiceAdmin(IssueCreditNoteAdminMixin, InvoiceAdmin):
         self.message_user(request, text % {"count": outcome.total}, messages.INFO)
         return HttpResponseRedirect(
             reverse("admin:invoicing_invoice_bulk_cancellation", args=[outcome.pk])
-        )
+        ), []
 
     def _report(self, request, results):
         """One success message (count and credit note numbers, linked when few), one

@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 from djmoney.money import Money
 
+import credits.services
 from credits.models import BulkCancellation, CreditNote, Refund
 from credits.services import bulk_cancellation_run
 from invoicing.models import Invoice
@@ -169,3 +170,35 @@ def test_a_bulk_cancel_in_the_background_cancels_only_what_its_confirmation_show
     assert "paid €0.00 → €60.50" in failed
     invoice.refresh_from_db()
     assert invoice.state == Invoice.State.PARTIALLY_PAID
+
+
+def test_a_payment_landing_after_the_check_before_the_lock_shows_that_invoice_again(
+    client, staff, invoice, monkeypatch
+):
+    """The view checks the figures before acting; a payment in the instant between that
+    check and the invoice's lock is caught by ``invoice_cancel`` itself: that invoice is
+    left alone and its confirmation shown again, the others are cancelled."""
+    other = issued_invoice(customer=invoice.customer, specs=[("Desk", "1", "50.00", "21")])
+    real_cancel = credits.services.invoice_cancel
+
+    def cancel_after_a_payment(*, invoice: int, **kwargs):
+        if invoice == target.pk:
+            payment_record(invoice=target, amount=eur("60.50"), reference="TRX-1")
+        return real_cancel(invoice=invoice, **kwargs)
+
+    target = invoice
+    data = {
+        "action": "cancel_selected",
+        "index": "0",
+        "_selected_action": [str(invoice.pk), str(other.pk)],
+    }
+    confirmation = client.post(CHANGELIST, data)
+    monkeypatch.setattr(credits.services, "invoice_cancel", cancel_after_a_payment)
+
+    again = client.post(CHANGELIST, hidden_inputs(confirmation.content.decode()))
+
+    assert again.status_code == 200
+    assert list(CreditNote.objects.values_list("invoice_id", flat=True)) == [other.pk]
+    assert [i.pk for i in again.context["preview"].to_cancel] == [invoice.pk]
+    assert "paid €0.00 → €60.50" in page_messages(again)
+    assert hidden_inputs(again.content.decode())["_selected_action"] == str(invoice.pk)
