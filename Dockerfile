@@ -42,4 +42,4 @@ RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin app \
 USER app
 
 EXPOSE 8000
-CMD ["gunicorn", "coworking.wsgi:application"]
+CMD ["gunicorn", "config.wsgi:application"]

@@ -271,7 +271,7 @@ def start_gunicorn(
             sys.executable,
             "-m",
             "gunicorn",
-            "coworking.wsgi:application",
+            "config.wsgi:application",
             *args,
             "--bind",
             f"127.0.0.1:{port}",
@@ -435,7 +435,7 @@ def compare_trees(*, baseline: Path, n: int, env: dict) -> None:
         for server in servers.values():
             server.terminate()
             server.wait(timeout=30)
-    from coworking.celery import app
+    from config.celery import app
 
     app.control.purge()
     print(
@@ -492,7 +492,7 @@ def main() -> None:
     os.environ["DJANGO_ALLOWED_HOSTS"] = "127.0.0.1,localhost"
     os.environ["API_CANCEL_THROTTLE_RATE"] = "1000000/minute"  # measure, don't throttle
     os.environ.setdefault("LOG_LEVEL", "WARNING")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coworking.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     recreate_database(url)
 
     import django
@@ -562,7 +562,7 @@ def main() -> None:
             server.terminate()
             server.wait(timeout=30)
 
-    from coworking.celery import app
+    from config.celery import app
 
     purged = app.control.purge()  # the PDF renders the cancels queued (throw-away data)
 

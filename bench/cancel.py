@@ -33,13 +33,13 @@ from django.db import connection, connections  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from config.celery import app as celery_app  # noqa: E402
 from coworking import events  # noqa: E402
-from coworking.celery import app as celery_app  # noqa: E402
-from coworking.celery import enqueue  # noqa: E402
 from coworking.einvoice import parties  # noqa: E402
 from coworking.models import Customer, Location  # noqa: E402
 from coworking.money import round_amount  # noqa: E402
 from coworking.numbering import DocumentType, format_number, sequence_name  # noqa: E402
+from coworking.queue import enqueue  # noqa: E402
 from credits.models import CreditNote  # noqa: E402
 from credits.reconciliation import reconcile  # noqa: E402
 from credits.services import CREDIT_LIMIT_TRIGGER, invoice_cancel  # noqa: E402

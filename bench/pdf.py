@@ -41,7 +41,7 @@ def setup_django() -> None:
     os.environ["CELERY_TASK_ALWAYS_EAGER"] = "0"
     os.environ["LOG_LEVEL"] = "ERROR"
     os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))  # throw-away
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coworking.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
 
     django.setup()

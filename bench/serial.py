@@ -30,7 +30,7 @@ django_on_bench_database("coworking_bench_serial")
 from django.db import connection, connections  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from coworking.celery import app as celery_app  # noqa: E402
+from config.celery import app as celery_app  # noqa: E402
 from coworking.models import Customer  # noqa: E402
 from credits.models import CreditNote  # noqa: E402
 from credits.reconciliation import reconcile  # noqa: E402

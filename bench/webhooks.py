@@ -25,8 +25,8 @@ django_on_bench_database("cw_bench_webhooks")
 from django.conf import settings  # noqa: E402
 from django.db import connections  # noqa: E402
 
+from config.celery import app as celery_app  # noqa: E402
 from coworking import events  # noqa: E402
-from coworking.celery import app as celery_app  # noqa: E402
 from coworking.events import EventType  # noqa: E402
 from credits.reconciliation import reconcile  # noqa: E402
 from credits.services import invoice_cancel  # noqa: E402
@@ -48,7 +48,7 @@ def start_workers(processes: int, concurrency: int) -> list[subprocess.Popen]:
         "DJANGO_DEBUG": "0",
     }
     env.setdefault("DJANGO_SECRET_KEY", "bench-only")
-    command = [sys.executable, "-m", "celery", "-A", "coworking", "worker",
+    command = [sys.executable, "-m", "celery", "-A", "config", "worker",
                f"--concurrency={concurrency}", "--without-gossip", "--without-mingle",
                "--without-heartbeat", "--loglevel=WARNING"]  # fmt: skip
     return [

@@ -4,9 +4,8 @@ Every API request authenticates a fresh user object from its token, and the firs
 permission check loads that user's permissions (Django keeps them on the object,
 ``_perm_cache``, for the rest of the request). DRF and Django build these reads as ORM
 queries (the token with its user; the user's own permissions, then their groups'), and
-compiling those cost more than running them: about 1.5 ms per request in all, against
-0.3 ms for the two statements here (docs/benchmarks.md, REST API). Same answers, same
-checks and messages:
+compiling those costs more than running them (measured in docs/benchmarks.md, REST API).
+Same answers, same checks and messages:
 
 - ``TokenAuthentication``: DRF's (``Authorization: Token <key>``), the token's user read
   by one statement.

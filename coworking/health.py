@@ -42,7 +42,7 @@ class Broker(HealthCheck):
         return "broker"
 
     def run(self) -> None:
-        from coworking.celery import app
+        from celery import current_app as app
 
         try:
             with app.connection_for_write() as connection:

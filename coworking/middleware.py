@@ -11,7 +11,7 @@ from coworking.error_pages import API_PREFIX
 class RejectNulCharactersMiddleware:
     """A NUL character (``%00``) in the path or the query string is a 400: PostgreSQL cannot store or
     compare it, so an admin list filter, an autocomplete ``term`` or an API filter with one
-    used to end in a 500. (Form and JSON fields refuse it through their validators.)"""
+    would otherwise end in a 500. (Form and JSON fields refuse it through their validators.)"""
 
     def __init__(self, get_response):
         self.get_response = get_response

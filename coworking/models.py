@@ -133,6 +133,8 @@ class Location(PostalAddress, ElectronicAddress):
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("location")
+        verbose_name_plural = _("locations")
         constraints = [
             models.CheckConstraint(
                 condition=~Q(invoice_prefix=models.F("credit_note_prefix")),
@@ -251,6 +253,8 @@ class Customer(PostalAddress, ElectronicAddress):
 
     class Meta:
         ordering = ["billing_name"]
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
         indexes = [models.Index(fields=["location", "billing_name"])]
         constraints = [
             country_code_constraint("customer"),
@@ -298,6 +302,7 @@ class ExchangeRate(models.Model):
     class Meta:
         ordering = ["-date", "currency", "vat_currency"]
         verbose_name = _("exchange rate")
+        verbose_name_plural = _("exchange rates")
         constraints = [
             models.UniqueConstraint(
                 fields=["currency", "vat_currency", "date"], name="exchange_rate_once_a_day"
@@ -322,7 +327,9 @@ class LedgerEntry(models.Model):
         REFUND = "refund", _("Credit refunded")
         SETTLED_OUTSIDE = "settled_outside", _("Credit settled outside")
 
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="ledger_entries")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="ledger_entries", verbose_name=_("customer")
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     amount = money_field(_("amount"))
     description = models.CharField(_("description"), max_length=200)
@@ -332,6 +339,7 @@ class LedgerEntry(models.Model):
         null=True,
         blank=True,
         related_name="ledger_entries",
+        verbose_name=_("invoice"),
     )
     payment = models.OneToOneField(
         "invoicing.Payment",
@@ -339,6 +347,7 @@ class LedgerEntry(models.Model):
         null=True,
         blank=True,
         related_name="ledger_entry",
+        verbose_name=_("payment"),
     )
     credit_note = models.OneToOneField(
         "credits.CreditNote",
@@ -346,6 +355,7 @@ class LedgerEntry(models.Model):
         null=True,
         blank=True,
         related_name="ledger_entry",
+        verbose_name=_("credit note"),
     )
     refund = models.OneToOneField(
         "credits.Refund",
@@ -353,11 +363,13 @@ class LedgerEntry(models.Model):
         null=True,
         blank=True,
         related_name="ledger_entry",
+        verbose_name=_("refund"),
     )
     created_at = models.DateTimeField(_("posted at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("ledger entry")
         verbose_name_plural = _("ledger entries")
         indexes = [models.Index(fields=["customer", "amount_currency", "-created_at"])]
         constraints = [
@@ -408,6 +420,30 @@ class LedgerEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {format_money(self.amount)}"
 
+    @property
+    def display_description(self) -> str:
+        """The description in the reader's language, composed from the entry's kind and
+        documents: ``description`` holds the text in the language active when it was posted
+        (kept as written, the ledger being append-only). Reads ``invoice``, ``credit_note``
+        and ``refund``: select them with the entry."""
+        number = self.invoice.number if self.invoice_id else ""
+        if self.kind == self.Kind.INVOICE and number:
+            return _("Invoice %(number)s") % {"number": number}
+        if self.kind == self.Kind.PAYMENT and number:
+            return _("Payment for %(number)s") % {"number": number}
+        if self.kind == self.Kind.CREDIT_NOTE and number and self.credit_note_id:
+            if self.credit_note.cancels_invoice:
+                return _("Credit note cancelling %(invoice)s") % {"invoice": number}
+            return _("Credit note on %(invoice)s") % {"invoice": number}
+        if self.kind in (self.Kind.REFUND, self.Kind.SETTLED_OUTSIDE):
+            text = (
+                _("Refund of account credit")
+                if self.kind == self.Kind.REFUND
+                else _("Account credit settled outside")
+            )
+            return f"{text} ({number})" if number else str(text)
+        return self.description
+
 
 class IdempotencyKey(models.Model):
     """The first response to a POST sent with an ``Idempotency-Key`` header.
@@ -415,8 +451,8 @@ class IdempotencyKey(models.Model):
     The row is written (status ``completed``) in the transaction of the request's work, so
     it commits with the work or not at all; while the work runs, the key is claimed by an
     advisory lock of that transaction. Keys are scoped per user and expire after 24 hours.
-    See ``coworking.idempotency`` for the rules. (``in_progress`` rows were claims committed
-    before the work, by earlier versions; a new request replaces them.)
+    See ``coworking.idempotency`` for the rules. (An ``in_progress`` row is a claim committed
+    apart from its work; a new request with its key replaces it.)
     """
 
     class Status(models.TextChoices):

@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from django.db import models
 from django.db.models import F, Q
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from coworking.money import CURRENCY_CHOICES
@@ -43,18 +44,25 @@ DEFAULT_REASONS = {
     VatCategory.OUTSIDE_SCOPE: ("VATEX-EU-O", "Not subject to VAT"),
 }
 
+
+def _vatex(code: str, label) -> tuple[str, str]:
+    """A choice of ``EXEMPTION_REASON_CODES``: the code, then its label in the reader's
+    language."""
+    return code, format_lazy("{}: {}", code, label)
+
+
 # VATEX codes (CEF code list, BT-121) the product offers.
 EXEMPTION_REASON_CODES = [
-    ("VATEX-EU-AE", "VATEX-EU-AE: reverse charge"),
-    ("VATEX-EU-O", "VATEX-EU-O: not subject to VAT"),
-    ("VATEX-EU-132", "VATEX-EU-132: exempt under Art. 132 (activities in the public interest)"),
-    ("VATEX-EU-135-1", "VATEX-EU-135-1: exempt under Art. 135(1) (e.g. letting of property)"),
-    ("VATEX-EU-143", "VATEX-EU-143: exempt under Art. 143 (importation)"),
-    ("VATEX-EU-148", "VATEX-EU-148: exempt under Art. 148 (international transport)"),
-    ("VATEX-EU-151", "VATEX-EU-151: exempt under Art. 151 (diplomatic, international bodies)"),
-    ("VATEX-EU-309", "VATEX-EU-309: travel agents, Art. 309"),
-    ("VATEX-EU-79-C", "VATEX-EU-79-C: amounts received on behalf of the customer, Art. 79(c)"),
-    ("VATEX-FR-FRANCHISE", "VATEX-FR-FRANCHISE: France, VAT threshold exemption (293 B CGI)"),
+    _vatex("VATEX-EU-AE", _("reverse charge")),
+    _vatex("VATEX-EU-O", _("not subject to VAT")),
+    _vatex("VATEX-EU-132", _("exempt under Art. 132 (activities in the public interest)")),
+    _vatex("VATEX-EU-135-1", _("exempt under Art. 135(1) (e.g. letting of property)")),
+    _vatex("VATEX-EU-143", _("exempt under Art. 143 (importation)")),
+    _vatex("VATEX-EU-148", _("exempt under Art. 148 (international transport)")),
+    _vatex("VATEX-EU-151", _("exempt under Art. 151 (diplomatic, international bodies)")),
+    _vatex("VATEX-EU-309", _("travel agents, Art. 309")),
+    _vatex("VATEX-EU-79-C", _("amounts received on behalf of the customer, Art. 79(c)")),
+    _vatex("VATEX-FR-FRANCHISE", _("France, VAT threshold exemption (293 B CGI)")),
 ]
 EXEMPTION_REASON_MAX_LENGTH = 300
 

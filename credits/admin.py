@@ -33,7 +33,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext, ngettext, ngettext_lazy
+from django.utils.translation import gettext, ngettext, ngettext_lazy, npgettext
 from django.utils.translation import gettext_lazy as _
 
 from coworking.admin import (
@@ -54,6 +54,7 @@ from credits.models import (
     CancellationEvent,
     CreditNote,
     CreditNoteLine,
+    Refund,
 )
 from credits.policies import CANCEL_PERMISSION, CANCELLABLE_STATES, cancel_refusal
 from credits.selectors import (
@@ -271,6 +272,18 @@ class CancellationEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "invoice", "credit_note", "actor", "channel", "previous_state"]
     list_filter = ["channel"]
     list_select_related = ["invoice", "credit_note", "actor"]
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Money paid back and credit settled outside, as recorded by ``refund_record`` or by a
+    credit note (read-only: the ledger holds their debits)."""
+
+    list_display = ["created_at", "customer", "kind", "amount_display", "credit_note", "reference"]
+    list_filter = ["kind", "channel"]
+    list_select_related = ["customer", "credit_note"]
+    search_fields = ["customer__billing_name", "reference", "credit_note__number"]
+    amount_display = money_display("amount", _("amount"))
 
 
 @admin.register(BulkCancellation)
@@ -492,7 +505,11 @@ class CancellableInvoiceAdmin(IssueCreditNoteAdminMixin, InvoiceAdmin):
             shown = {"invoices": {str(k): v for k, v in invoices_figures(invoice_ids=ids).items()}}
         context = {
             **self.admin_site.each_context(request),
-            "title": ngettext("Cancel invoice", "Cancel invoices", preview.to_cancel_count),
+            # A context of its own: the plural would hide the singular "Cancel invoice" of the
+            # buttons from gettext (a catalog entry is either singular or plural).
+            "title": npgettext(
+                "page title", "Cancel invoice", "Cancel invoices", preview.to_cancel_count
+            ),
             "subtitle": None,
             "opts": self.opts,
             "preview": preview,

@@ -5,6 +5,3 @@ from django.utils.translation import gettext_lazy as _
 class CreditsConfig(AppConfig):
     name = "credits"
     verbose_name = _("Credit notes")
-
-    def ready(self):
-        from credits import subscribers  # noqa: F401  (registers the event subscribers)

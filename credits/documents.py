@@ -19,7 +19,6 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from coworking.celery import enqueue
 from coworking.documents.downloads import document_pdf_response
 from coworking.documents.rendering import Formatter, document_language
 from coworking.documents.storage import (
@@ -34,6 +33,7 @@ from coworking.documents.storage import (
     sweep_delay,
 )
 from coworking.events import EventType, announce
+from coworking.queue import enqueue
 from credits.models import CreditNote
 
 logger = logging.getLogger(__name__)
@@ -42,7 +42,15 @@ EMAIL_CATCH_UP_WINDOW = datetime.timedelta(days=2)
 
 
 def _announce_ready(note: CreditNote) -> None:
+    """Tell who listens that the PDF is ready and, after commit, e-mail it to the customer
+    once where its location e-mails its documents (the task checks again under the note's
+    lock)."""
     announce(type=EventType.CREDIT_NOTE_PDF_READY, instance=note)
+    if note.location.email_documents and note.emailed_at is None:
+        credit_note_id = note.pk
+        transaction.on_commit(
+            lambda: queue_credit_note_email(credit_note_id=credit_note_id), robust=True
+        )
 
 
 def credit_note_render_pdf(*, credit_note: CreditNote | int, force: bool = False) -> CreditNote:

@@ -139,6 +139,8 @@ class CreditNote(VatCurrencyFields, Document):
 
     class Meta(Document.Meta):
         ordering = ["-issue_date", "-sequence_number"]
+        verbose_name = _("credit note")
+        verbose_name_plural = _("credit notes")
         indexes = [
             models.Index(fields=["pdf_status", "created_at"]),
             models.Index(fields=["customer", "-issue_date"]),
@@ -214,7 +216,9 @@ class CreditNoteLine(VatLineFields, DocumentLine):
     and tax reversed), or a free amount at a tax rate of the invoice (no ``invoice_line``:
     quantity −1, the amount as unit price)."""
 
-    credit_note = models.ForeignKey(CreditNote, on_delete=models.PROTECT, related_name="lines")
+    credit_note = models.ForeignKey(
+        CreditNote, on_delete=models.PROTECT, related_name="lines", verbose_name=_("credit note")
+    )
     invoice_line = models.ForeignKey(
         InvoiceLine,
         on_delete=models.PROTECT,
@@ -225,6 +229,8 @@ class CreditNoteLine(VatLineFields, DocumentLine):
     )
 
     class Meta(DocumentLine.Meta):
+        verbose_name = _("credit note line")
+        verbose_name_plural = _("credit note lines")
         constraints = [
             *DocumentLine.Meta.constraints,
             models.UniqueConstraint(
@@ -266,13 +272,24 @@ class CancellationEvent(models.Model):
     """Audit trail: who cancelled which invoice, when, why and through which channel."""
 
     invoice = models.OneToOneField(
-        Invoice, on_delete=models.PROTECT, related_name="cancellation_event"
+        Invoice,
+        on_delete=models.PROTECT,
+        related_name="cancellation_event",
+        verbose_name=_("invoice"),
     )
     credit_note = models.OneToOneField(
-        CreditNote, on_delete=models.PROTECT, related_name="cancellation_event"
+        CreditNote,
+        on_delete=models.PROTECT,
+        related_name="cancellation_event",
+        verbose_name=_("credit note"),
     )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
     )
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
     reason = models.TextField(_("reason"), blank=True)
@@ -284,6 +301,8 @@ class CancellationEvent(models.Model):
     class Meta:
         ordering = ["-created_at"]
         triggers = append_only("cancellation_event")
+        verbose_name = _("cancellation event")
+        verbose_name_plural = _("cancellation events")
 
     def __str__(self) -> str:
         return f"{self.invoice_id} → {self.credit_note_id}"
@@ -328,6 +347,7 @@ class Refund(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
             models.UniqueConstraint(
@@ -396,7 +416,12 @@ class BulkCancellationItem(models.Model):
         SKIPPED = "skipped", _("Skipped")
         FAILED = "failed", _("Failed")
 
-    bulk = models.ForeignKey(BulkCancellation, on_delete=models.CASCADE, related_name="items")
+    bulk = models.ForeignKey(
+        BulkCancellation,
+        on_delete=models.CASCADE,
+        related_name="items",
+        verbose_name=_("bulk cancellation"),
+    )
     invoice = models.ForeignKey(
         Invoice, on_delete=models.PROTECT, related_name="+", verbose_name=_("invoice")
     )
@@ -419,6 +444,8 @@ class BulkCancellationItem(models.Model):
 
     class Meta:
         ordering = ["bulk", "id"]
+        verbose_name = _("bulk cancellation item")
+        verbose_name_plural = _("bulk cancellation items")
         indexes = [models.Index(fields=["bulk", "outcome"])]
         constraints = [
             models.UniqueConstraint(fields=["bulk", "invoice"], name="bulk_item_invoice_once"),

@@ -43,12 +43,22 @@ CANCELLABLE_STATES = tuple(state for state in Invoice.State.values if state not 
 def cancel_refusal(*, invoice: Invoice) -> StateConflict | None:
     """Why ``invoice`` cannot be cancelled, as the error ``invoice_cancel`` raises (its
     ``skip_reason`` is what a bulk run reports), or ``None`` when it can be: issued,
-    partially paid and paid invoices can; drafts and cancelled invoices cannot."""
+    partially paid and paid invoices can; drafts, cancelled invoices and invoices of zero
+    (nothing to credit) cannot."""
     refusal = _REFUSALS.get(invoice.state)
     if refusal is None:
-        return None
+        return _zero_total_refusal(invoice)
     error, message = refusal
     return error(message % {"id": invoice.pk, "number": invoice.number})
+
+
+def _zero_total_refusal(invoice: Invoice) -> NothingLeftToCredit | None:
+    if invoice.total is None or invoice.total.amount != 0:
+        return None
+    return NothingLeftToCredit(
+        _("Invoice %(number)s has a total of zero: there is nothing to credit or cancel.")
+        % {"number": invoice.number}
+    )
 
 
 def may_cancel(*, actor: AbstractBaseUser | None, channel: str, invoice: Invoice) -> None:
@@ -97,7 +107,7 @@ def credit_refusal(*, invoice: Invoice) -> StateConflict | None:
             _("Invoice %(number)s is credited in full (cancelled): nothing is left to credit.")
             % {"number": invoice.number}
         )
-    return None
+    return _zero_total_refusal(invoice)
 
 
 def may_credit(*, actor: AbstractBaseUser | None, channel: str, invoice: Invoice) -> None:

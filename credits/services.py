@@ -44,14 +44,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from djmoney.money import Money
 
-from coworking.celery import enqueue
 from coworking.einvoice import parties
 from coworking.errors import ApplicationError, CurrencyMismatch
 from coworking.events import EventType, announce
 from coworking.models import Customer, LedgerEntry
 from coworking.money import round_amount
 from coworking.numbering import DocumentType, format_number, next_number
+from coworking.queue import enqueue
 from coworking.services import ledger_post
+from credits.documents import queue_credit_note_pdf
 from credits.errors import (
     ConfirmationOutdated,
     CreditExceedsLine,
@@ -507,6 +508,10 @@ def _issue(
             )
         announce(
             type=EventType.CREDIT_NOTE_ISSUED, instance=credit_note, actor=actor, channel=channel
+        )
+        credit_note_id = credit_note.pk
+        transaction.on_commit(
+            lambda: queue_credit_note_pdf(credit_note_id=credit_note_id), robust=True
         )
     logger.info(
         "Invoice %s cancelled by credit note %s."

@@ -5,6 +5,3 @@ from django.utils.translation import gettext_lazy as _
 class InvoicingConfig(AppConfig):
     name = "invoicing"
     verbose_name = _("Finance")
-
-    def ready(self):
-        from invoicing import subscribers  # noqa: F401  (registers the event subscribers)

@@ -12,7 +12,6 @@ import datetime
 
 from django.http import FileResponse
 
-from coworking.celery import enqueue
 from coworking.documents.downloads import document_pdf_response
 from coworking.documents.storage import (
     PDF_SWEEP_BATCH,
@@ -22,6 +21,7 @@ from coworking.documents.storage import (
     documents_missing_pdf,
     documents_render_pdfs,
 )
+from coworking.queue import enqueue
 from invoicing.models import Invoice
 
 

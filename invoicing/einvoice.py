@@ -7,6 +7,7 @@ from coworking.einvoice.document import Document, Line, TypeCode
 from coworking.einvoice.syntax import render
 from invoicing.errors import InvoiceIsDraft
 from invoicing.models import Invoice
+from invoicing.selectors import credit_applied_at_issue
 
 
 def invoice_document(*, invoice: Invoice) -> Document:
@@ -14,7 +15,7 @@ def invoice_document(*, invoice: Invoice) -> Document:
 
     A cancelled invoice is still the invoice that was issued (its credit note is the
     document that cancels it). Payments are not part of it: the legal document does not
-    change when the customer pays.
+    change when the customer pays; account credit applied is stated as prepaid (BT-113).
     """
     if invoice.state == Invoice.State.DRAFT:
         raise InvoiceIsDraft(
@@ -37,6 +38,7 @@ def invoice_document(*, invoice: Invoice) -> Document:
         order_reference=invoice.order_reference,
         vat_currency=vat_currency,
         tax_total_vat_currency=invoice.tax_total_vat_currency if vat_currency else None,
+        prepaid=credit_applied_at_issue(invoice=invoice),
     )
 
 

@@ -143,6 +143,8 @@ class Invoice(VatCurrencyFields, Document):
 
     class Meta(Document.Meta):
         ordering = ["-issue_date", "-id"]
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
         permissions = [
             ("cancel_invoice", "Can cancel invoices (issues a credit note)"),
             ("issue_credit_note", "Can credit part of an invoice (issues a credit note)"),
@@ -210,8 +212,8 @@ class Invoice(VatCurrencyFields, Document):
                         amount_paid__lt=F("total") - F("amount_credited"),
                     )
                     | Q(
+                        Q(amount_paid__gt=0) | Q(total=0),
                         state="paid",
-                        amount_paid__gt=0,
                         amount_paid__gte=F("total") - F("amount_credited"),
                     )
                     | Q(state="cancelled")
@@ -319,9 +321,13 @@ class InvoiceLine(VatLineFields, DocumentLine):
     exemption reason where the category needs one) and, for services billed per period,
     the period it covers."""
 
-    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.CASCADE, related_name="lines", verbose_name=_("invoice")
+    )
 
     class Meta(DocumentLine.Meta):
+        verbose_name = _("invoice line")
+        verbose_name_plural = _("invoice lines")
         constraints = [
             *DocumentLine.Meta.constraints,
             models.UniqueConstraint(fields=["invoice", "position"], name="invoice_line_position"),
@@ -374,7 +380,9 @@ class Payment(models.Model):
         CASH = "cash", _("Cash")
         ACCOUNT_CREDIT = "account_credit", _("Account credit")
 
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="payments", verbose_name=_("invoice")
+    )
     amount = money_field(_("amount"))
     method = models.CharField(_("method"), max_length=20, choices=Method.choices)
     received_on = models.DateField(_("received on"))
@@ -386,6 +394,8 @@ class Payment(models.Model):
 
     class Meta:
         ordering = ["-received_on", "-id"]
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
         ]

@@ -13,7 +13,6 @@ XML state the same figures).
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -24,11 +23,10 @@ from coworking.documents.rendering import Formatter, document_language, page_con
 from coworking.einvoice.document import Document as EN16931Document
 from coworking.einvoice.facturx import weasyprint_options
 from coworking.einvoice.syntax import render
-from coworking.money import MoneySum
 from coworking.vat import VatCategory
 from invoicing.einvoice import invoice_document
 from invoicing.errors import InvoiceIsDraft
-from invoicing.models import Invoice, Payment
+from invoicing.models import Invoice
 
 
 @dataclass(frozen=True)
@@ -195,34 +193,25 @@ def document_pdf_bytes(
     return render_pdf(html=html, identifier=document.pdf_identifier, **options)
 
 
-def credit_applied_at_issue(invoice: Invoice) -> Decimal:
-    """The account credit applied when the invoice was issued (``invoice_issue`` records it
-    as ``account_credit`` payments, and only then): frozen, unlike the paid amount."""
-    applied = invoice.payments.filter(method=Payment.Method.ACCOUNT_CREDIT).aggregate(
-        total=MoneySum("amount")
-    )["total"]
-    return applied or Decimal("0.00")
-
-
 def invoice_pdf_bytes(*, invoice: Invoice) -> bytes:
     """The PDF of an issued invoice as issued, as bytes; nothing is stored. Same invoice →
     same bytes, whatever happened to it since. Raises ``InvoiceIsDraft`` for a draft and
     ``PdfRenderError`` when the document cannot be rendered."""
     if invoice.state == Invoice.State.DRAFT:
         raise InvoiceIsDraft(_("A draft invoice has no PDF: issue it first."))
-    credit, currency = credit_applied_at_issue(invoice), invoice.currency
+    values, currency = invoice_document(invoice=invoice), invoice.currency
 
     def extra_context(fmt: Formatter) -> dict:
         return {
             "due_date": fmt.date(invoice.due_date),
-            "credit_applied": fmt.money(-credit, currency) if credit else "",
-            "amount_due": fmt.money(invoice.total.amount - credit, currency),
+            "credit_applied": fmt.money(-values.prepaid, currency) if values.prepaid else "",
+            "amount_due": fmt.money(values.amount_due, currency),
         }
 
     return document_pdf_bytes(
         document=invoice,
         title=_lazy("Invoice"),
         template="documents/invoice.html",
-        values=invoice_document(invoice=invoice),
+        values=values,
         extra_context=extra_context,
     )

@@ -71,3 +71,13 @@ def credit_applied_by_invoice(*, invoice_ids) -> dict[int, Money]:
         .order_by()
     )
     return {invoice_id: Money(total, currency) for invoice_id, currency, total in rows}
+
+
+def credit_applied_at_issue(*, invoice: Invoice) -> Decimal:
+    """The account credit applied to ``invoice`` (``invoice_issue`` applies what the
+    customer holds as ``account_credit`` payments): the prepaid amount its documents state
+    (BT-113), so the PDF and both e-invoice syntaxes say the same amount due."""
+    applied = invoice.payments.filter(method=Payment.Method.ACCOUNT_CREDIT).aggregate(
+        total=MoneySum("amount")
+    )["total"]
+    return applied or Decimal("0.00")

@@ -32,6 +32,7 @@ from coworking.vat import (
     category_rule_error,
 )
 from invoicing.calculations import line_amounts
+from invoicing.documents import queue_invoice_pdf
 from invoicing.errors import (
     DuplicatePaymentReference,
     ExchangeRateMissing,
@@ -278,7 +279,8 @@ def invoice_issue(
     draft's, else the customer's, else the invoice number (Peppol asks for one). The
     seller's and buyer's details are frozen on the invoice as they are now.
     Account credit the customer holds in the invoice's currency is applied at once (an
-    ``account_credit`` payment up to the total), so the amount due drops by it. Announces
+    ``account_credit`` payment up to the total), so the amount due drops by it. An invoice
+    whose total is zero is issued ``paid``, with no ledger entry. Announces
     ``invoice.issued``.
 
     Raises ``InvoiceNotFound``, ``InvoiceNotDraft``, ``InvoiceHasNoLines``,
@@ -302,7 +304,9 @@ def invoice_issue(
     invoice.issue_date = issue_date
     invoice.due_date = issue_date + datetime.timedelta(days=payment_term_days)
     invoice.issued_at = timezone.now()
-    invoice.state = Invoice.State.ISSUED
+    # Nothing to pay (a free day pass): settled as issued, and nothing on the account.
+    free = invoice.total.amount == 0
+    invoice.state = Invoice.State.PAID if free else Invoice.State.ISSUED
     _set_vat_currency(invoice, location=location, exchange_rate=exchange_rate)
     invoice.sequence_number = next_number(
         location_id=location.pk, document_type=DocumentType.INVOICE
@@ -316,25 +320,27 @@ def invoice_issue(
     invoice.buyer = parties.snapshot(parties.buyer(customer))
     invoice.full_clean(validate_unique=False, validate_constraints=False)
     invoice.save()
-    ledger_post(
-        customer_id=invoice.customer_id,
-        kind=LedgerEntry.Kind.INVOICE,
-        amount=invoice.total,
-        description=_("Invoice %(number)s") % {"number": invoice.number},
-        invoice_id=invoice.pk,
-    )
+    if not free:
+        ledger_post(
+            customer_id=invoice.customer_id,
+            kind=LedgerEntry.Kind.INVOICE,
+            amount=invoice.total,
+            description=_("Invoice %(number)s") % {"number": invoice.number},
+            invoice_id=invoice.pk,
+        )
     credit = available_credit(customer=invoice.customer, currency=currency)
-    if credit.amount > 0 and invoice.total.amount > 0:
+    if credit.amount > 0 and not free:
         applied = min(credit, invoice.total)
         Payment.objects.create(
             invoice=invoice,
             amount=applied,
             method=Payment.Method.ACCOUNT_CREDIT,
             received_on=issue_date,
-            reference=_("Account credit"),
         )
         _settle(invoice=invoice, amount=applied)
     announce(type=EventType.INVOICE_ISSUED, instance=invoice)
+    invoice_id = invoice.pk
+    transaction.on_commit(lambda: queue_invoice_pdf(invoice_id=invoice_id), robust=True)
     return invoice
 
 
@@ -590,7 +596,10 @@ def payment_record(
                 amount=amount,
                 method=method,
                 received_on=received_on or timezone.localdate(),
-                reference=(reference or (_("Account credit") if from_credit else ""))[:100],
+                # An account-credit payment needs no reference: its method, shown in the
+                # reader's language, says it (a stored text would stay in the language of
+                # whoever posted it).
+                reference=reference[:100],
                 submission_token=submission_token,
             )
     except IntegrityError:

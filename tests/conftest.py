@@ -99,7 +99,7 @@ def celery_worker(transactional_db):
     """
     from celery.contrib.testing.worker import start_worker
 
-    from coworking.celery import app
+    from config.celery import app
 
     app.control.purge()
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as worker:
@@ -121,8 +121,8 @@ def processes(tmp_path):
 def broker_unreachable(url: str = "redis://127.0.0.1:1/0"):
     """Point the Celery app's publishing side at ``url`` (by default a port where nothing
     listens), as if the broker were down."""
-    from coworking import celery as celery_module
-    from coworking.celery import app
+    from config.celery import app
+    from coworking import queue as celery_module
 
     def reset_pools():
         app._pool = None

@@ -36,7 +36,7 @@ def embedded(tmp_path_factory):
     manage("migrate", "--noinput")
     manage("seed_demo", "--invoices", "40")
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "coworking.wsgi"],
+        [sys.executable, "-m", "gunicorn", "config.wsgi"],
         cwd=ROOT,
         env={
             **env,

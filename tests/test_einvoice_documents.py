@@ -3,16 +3,10 @@ rules with no fatal finding, and states what the database holds (read back by th
 ``factur-x`` package's parser, the same business terms from either syntax)."""
 
 import datetime
-import json
-import os
-import subprocess
-import sys
 from decimal import Decimal
-from pathlib import Path
 
 import pgtrigger
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import IntegrityError, InternalError, connection, transaction
@@ -25,7 +19,7 @@ from coworking.documents.rendering import document_language
 from coworking.einvoice import UnknownSyntax, parties
 from coworking.einvoice.document import Syntax
 from coworking.einvoice.syntax import render
-from coworking.einvoice.validation import ARTEFACTS, validate
+from coworking.einvoice.validation import validate
 from coworking.models import ExchangeRate
 from credits.einvoice import credit_note_document, credit_note_einvoice
 from credits.models import CreditNote, ReasonCode
@@ -397,41 +391,6 @@ def test_validate_einvoices_command_passes_on_the_demo_and_fails_on_a_broken_doc
         )
     with pytest.raises(CommandError, match="with fatal findings"):
         call_command("validate_einvoices", "--syntax", "ubl")
-
-
-SHARED_VALIDATOR = Path(
-    os.environ.get(
-        "EN16931_VALIDATOR", Path(settings.BASE_DIR).parent / "shared" / "einvoice" / "validate.py"
-    )
-)
-
-
-@pytest.mark.skipif(not SHARED_VALIDATOR.exists(), reason="no shared/einvoice/validate.py here")
-def test_the_shared_validator_agrees_on_every_shape(tmp_path):
-    """``shared/einvoice/validate.py`` (run as a script) finds no fatal error either, and
-    the artefacts this repository ships are the same files."""
-    for name in ("EN16931-CII-validation.xslt", "EN16931-UBL-validation.xslt"):
-        shipped = (ARTEFACTS / name).read_bytes()
-        assert shipped == (SHARED_VALIDATOR.parent / name).read_bytes()
-    files = []
-    for n, make in enumerate(SHAPES.values()):
-        invoice = make()
-        note = invoice_cancel(invoice=invoice, actor=None, channel=Channel.CLI)
-        for syntax in Syntax.values:
-            for document, xml in (
-                (f"{n}-invoice", invoice_einvoice(invoice=invoice, syntax=syntax)),
-                (f"{n}-note", credit_note_einvoice(credit_note=note, syntax=syntax)),
-            ):
-                path = tmp_path / f"{document}-{syntax}.xml"
-                path.write_bytes(xml)
-                files.append(str(path))
-    result = subprocess.run(
-        [sys.executable, str(SHARED_VALIDATOR), "--json", *files], capture_output=True, text=True
-    )
-    reports = [json.loads(line) for line in result.stdout.splitlines()]
-    assert len(reports) == len(files) == 4 * len(SHAPES)
-    assert [r["file"] for r in reports if not r["valid"]] == [], result.stdout
-    assert result.returncode == 0
 
 
 def test_documents_keep_the_parties_as_issued():

@@ -159,14 +159,14 @@ def test_storing_a_pdf_announces_it_ready(announced):
 
 @pytest.mark.django_db(transaction=True)
 def test_after_commit_a_new_credit_note_is_queued_for_its_pdf(monkeypatch):
-    """The cancel does not call the queue itself: credits' subscriber does, after commit."""
-    from credits import subscribers
+    """The cancel queues its credit note's PDF itself, after commit and not before."""
+    from credits import documents
     from credits.services import invoice_cancel
     from invoicing.models import Channel
     from tests.factories import issued_invoice
 
     queued = []
-    monkeypatch.setattr(subscribers, "enqueue", lambda task, *args, **kw: queued.append(args))
+    monkeypatch.setattr(documents, "enqueue", lambda task, *args, **kw: queued.append(args))
     invoice = issued_invoice()
     with transaction.atomic():
         note = invoice_cancel(invoice=invoice, actor=None, channel=Channel.CLI)

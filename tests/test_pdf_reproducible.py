@@ -50,7 +50,7 @@ def render_in_a_fresh_process(subsetter: str, note_id: int) -> dict:
     db = connection.settings_dict
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "coworking.settings",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         "LOG_LEVEL": "ERROR",
     }

@@ -1,5 +1,5 @@
 """Safe defaults: DEBUG off unless asked, no start without a secret key, `check --deploy`
-clean with the production environment the README documents."""
+clean with the production environment docs/operations.md documents."""
 
 import os
 import re
@@ -24,10 +24,10 @@ def bare_environment(**extra: str) -> dict:
 
 
 def readme_production_environment() -> dict:
-    """The variables of the README's production environment block."""
-    readme = (ROOT / "README.md").read_text()
+    """The variables of the documented production environment block."""
+    readme = (ROOT / "docs" / "operations.md").read_text()
     block = re.search(r"<!-- production-env -->\s*```sh\n(.*?)```", readme, re.S)
-    assert block, "the README has no production environment block"
+    assert block, "docs/operations.md has no production environment block"
     return dict(re.findall(r"^([A-Z_]+)=(\S*)", block.group(1), re.M))
 
 
@@ -56,7 +56,7 @@ def test_check_deploy_is_clean_with_the_documented_production_environment():
     env = bare_environment(
         **{
             **documented,
-            # Placeholders in the README: a real key, and this test run's services.
+            # Placeholders in the documentation: a real key, and this test run's services.
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
             "DATABASE_URL": os.environ["DATABASE_URL"],
             "REDIS_URL": os.environ["REDIS_URL"],

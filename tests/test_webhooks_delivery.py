@@ -183,7 +183,7 @@ def test_a_worker_killed_mid_delivery_is_replaced_and_the_event_delivered_with_i
         "WEBHOOKS_LEASE_MARGIN": "1",
     }
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "coworking", "worker", "--pool=solo",
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo",
          "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=WARNING"],
         env=env,
         stdout=subprocess.DEVNULL,

@@ -55,7 +55,7 @@ def worker_env(*, broker_url: str, tmp_path: Path) -> dict:
 
 def worker_command(name: str, *extra: str) -> list[str]:
     # Only the bulk queue: the PDFs the cancels queue wait in Redis, unrendered.
-    return ["celery", "-A", "coworking", "worker", "-Q", "bulk", "--pool=solo",
+    return ["celery", "-A", "config", "worker", "-Q", "bulk", "--pool=solo",
             "--loglevel=INFO", "-n", f"{name}@%h", *extra]  # fmt: skip
 
 

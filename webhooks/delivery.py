@@ -34,7 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from standardwebhooks.webhooks import Webhook
 
-from coworking.celery import enqueue
+from coworking.queue import enqueue
 from webhooks.errors import DeliveryNotFound, UnsafeEndpointUrl
 from webhooks.models import Attempt, Delivery, Endpoint
 from webhooks.safety import Target, endpoint_url_check

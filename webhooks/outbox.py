@@ -26,7 +26,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from coworking import events
-from coworking.celery import enqueue
+from coworking.queue import enqueue
 from webhooks.models import Delivery, Endpoint, Event, EventStream
 from webhooks.payloads import EVENTS, render_body
 

@@ -3,7 +3,7 @@
 Besides DRF's checks it refuses documents nested deeper than ``MAX_DEPTH`` (arrays and
 objects): nothing the API accepts comes close, and a deeply nested body would otherwise
 exhaust the interpreter's recursion limit while being parsed, hashed or validated (a 2 KB
-body nested 1,000 deep was a 500).
+body nested 1,000 deep would be a 500).
 """
 
 from django.utils.translation import gettext as _

@@ -29,6 +29,11 @@ class StrictSerializer(serializers.Serializer):
 class LedgerEntrySerializer(ModelSerializer):
     amount = AmountField(help_text=_("Positive: the customer owes more; negative: a credit."))
     currency = serializers.CharField(source="amount_currency", read_only=True)
+    description = serializers.CharField(
+        source="display_description",
+        read_only=True,
+        help_text=_("In the language of the request, composed from the entry's documents."),
+    )
     invoice_number = serializers.CharField(source="invoice.number", read_only=True)
     credit_note_number = serializers.CharField(
         source="credit_note.number", read_only=True, allow_null=True, default=None

@@ -2,8 +2,8 @@
 
 DRF builds a ``ModelSerializer``'s fields on every instance: it introspects the model and
 translates each field's verbose name and help text again: three quarters of serialising a
-credit note with its lines, paid by every API cancel and credit-note request (1.46 ms, 0.62
-with this; docs/benchmarks.md, REST API). Here the fields built once (per class and
+credit note with its lines, paid by every API cancel and credit-note request (measured in
+docs/benchmarks.md, REST API). Here the fields built once (per class and
 language: labels depend on it) are deep-copied for each instance, as DRF already copies the
 declared ones, so every instance still binds fields of its own.
 """

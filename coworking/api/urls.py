@@ -1,28 +1,15 @@
-"""``/api/v1/``: the endpoints of every app, the OpenAPI schema and its documentation.
+"""The endpoints of ``coworking`` itself (the signed-in user, customer accounts), included
+under ``/api/v1/`` by the project's URLs (``config.api_urls``)."""
 
-Each app's endpoints are included by module path: the project's URLs are where the apps
-meet, and ``coworking`` itself imports none of ``invoicing``, ``credits``, ``webhooks``.
-"""
-
-from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from django.urls import include, path
 
 from coworking.api.routers import Router
-from coworking.api.views import CustomerAccountViewSet, MeView, not_found
-
-app_name = "api"
+from coworking.api.views import CustomerAccountViewSet, MeView
 
 router = Router()
 router.register("customers", CustomerAccountViewSet, basename="customer")
 
 urlpatterns = [
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
     path("me", MeView.as_view(), name="me"),
-    path("", include("invoicing.api.urls")),
-    path("", include("credits.api.urls")),
-    path("webhooks/", include("webhooks.api.urls")),
     path("", include(router.urls)),
-    re_path(r"^", not_found),  # anything else, newlines included
 ]

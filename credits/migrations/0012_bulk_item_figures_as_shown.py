@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('credits', '0010_bulk_cancellation_heartbeat'),
+        ('credits', '0011_translated_verbose_names'),
     ]
 
     operations = [

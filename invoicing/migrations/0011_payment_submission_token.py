@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('invoicing', '0008_location_invoice_prefix_guard'),
+        ('invoicing', '0010_merge_zero_total_and_verbose_names'),
     ]
 
     operations = [

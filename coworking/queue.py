@@ -1,31 +1,30 @@
-"""The Celery app (tasks are discovered in each app's ``tasks.py``) and ``enqueue``, the one
-way code outside a task hands work to the queue."""
+"""``enqueue``, the one way code outside a task hands work to the queue.
+
+It publishes through the project's Celery app (``config.celery``, the current app once Django
+is set up), so the domain apps never import the project configuration."""
 
 import logging
-import os
 import threading
 import time
+from typing import Any
 
-from celery import Celery
+from celery import Task
+from celery import current_app as app
 from django.conf import settings
-
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coworking.settings")
-
-app = Celery("coworking")
-app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()
+from kombu.connection import ConnectionPool
 
 logger = logging.getLogger(__name__)
+
 
 # Per process and broker URL: the connections publishing uses (with short timeouts), and
 # until when (monotonic) the broker is taken for down after a failed publish, so that a
 # sick broker costs one short timeout, not one per task.
-_publish_pools: dict = {}
+_publish_pools: dict[str, ConnectionPool] = {}
 _broker_down_until: dict[str, float] = {}
 _lock = threading.Lock()
 
 
-def _publish_pool(url: str):
+def _publish_pool(url: str) -> ConnectionPool:
     with _lock:
         if url not in _publish_pools:
             connection = app.connection_for_write(
@@ -35,7 +34,7 @@ def _publish_pool(url: str):
         return _publish_pools[url]
 
 
-def enqueue(task, *args, if_down: str = "", countdown: float | None = None) -> bool:
+def enqueue(task: Task[Any, Any], *args: Any, if_down: str = "", countdown: float | None = None) -> bool:
     """Send ``task(*args)`` to the queue (to run ``countdown`` seconds from now, if given);
     ``False`` (and a warning) if the broker is down.
 
@@ -56,7 +55,11 @@ def enqueue(task, *args, if_down: str = "", countdown: float | None = None) -> b
         return False
     try:
         with _publish_pool(url).acquire(block=True, timeout=1) as connection:
-            task.apply_async(args, countdown=countdown, connection=connection, retry=False)
+            # The pooled connection (short timeouts) is handed on to the producer.
+            options: dict[str, Any] = {"connection": connection, "retry": False}
+            if countdown is not None:
+                options["countdown"] = countdown
+            task.apply_async(args, **options)
     except Exception:
         with _lock:
             _broker_down_until[url] = time.monotonic() + settings.CELERY_PUBLISH_BACKOFF

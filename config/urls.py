@@ -6,7 +6,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("api/v1/", include("coworking.api.urls")),
+    path("api/v1/", include("config.api_urls")),
 ]
 
 handler500 = "coworking.error_pages.server_error"
