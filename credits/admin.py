@@ -9,7 +9,12 @@ the invoice page (channel ``admin``). The first request renders the page (nothin
 so **Back** is always safe); posting it again with ``post=yes`` acts: every invoice goes
 through ``credits.services.invoice_cancel`` in its own transaction, and the outcome is
 reported per invoice in admin messages. A double submit finds the invoices cancelled and
-reports them as skipped; the service guarantees one credit note per invoice. Selections
+reports them as skipped; the service guarantees one credit note per invoice. Continue
+cancels only what the page showed: the page carries the figures it computed from (each
+invoice's state, total, paid, credited and due; for a selection cancelled in the background,
+a digest of them), checked again before acting, and by ``invoice_cancel`` under each
+invoice's lock; an invoice that changed in between (a payment meanwhile) means nothing is
+cancelled and the recomputed confirmation is shown again, saying what changed. Selections
 above ``settings.ADMIN_BULK_CANCEL_ASYNC_THRESHOLD`` run as a Celery task instead, with a
 progress page backed by the database (``credits.models.BulkCancellation``).
 """
@@ -39,9 +44,10 @@ from coworking.admin import (
 )
 from coworking.einvoice.admin import EInvoiceDownloads
 from coworking.errors import ApplicationError
-from credits.admin_credit import IssueCreditNoteAdminMixin
+from credits.admin_credit import IssueCreditNoteAdminMixin, sign_figures, unsign_figures
 from credits.documents import credit_note_pdf_response, credit_notes_render_pdfs
 from credits.einvoice import credit_note_einvoice
+from credits.errors import ConfirmationOutdated
 from credits.models import (
     BulkCancellation,
     BulkCancellationItem,
@@ -56,7 +62,11 @@ from credits.selectors import (
     bulk_cancellation_progress,
     bulk_cancellation_results,
     bulk_cancellation_stalled,
+    figures_changes,
     invoice_cancellation_preview,
+    invoice_figures,
+    invoices_digest,
+    invoices_figures,
 )
 from credits.services import (
     REASON_MAX_LENGTH,
@@ -402,21 +412,35 @@ class CancellableInvoiceAdmin(IssueCreditNoteAdminMixin, InvoiceAdmin):
         """Cancel the ticked invoices, after a confirmation page (like ``delete_selected``).
 
         Without ``post`` it renders the confirmation; with it, it cancels (or hands a large
-        selection to the background task) and returns ``None`` to go back to the list.
+        selection to the background task) and returns ``None`` to go back to the list. When
+        invoices changed since the confirmation, the confirmation is shown again: of the whole
+        selection if nothing was cancelled, else of those that changed.
         """
         select_across = request.POST.get("select_across") == "1"
+        selected_ids = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
         form = CancelInvoicesForm(request.POST if request.POST.get("post") else None)
         if request.POST.get("post") and form.is_valid():
             ids = list(queryset.order_by("pk").values_list("pk", flat=True))
-            return self._cancel_invoices(
-                request, ids=ids, reason=form.cleaned_data["reason"], channel=Channel.ADMIN_BULK
-            )
+            as_shown, changed = self._as_shown(request, ids=ids)
+            if not changed:
+                response, outdated = self._cancel_invoices(
+                    request,
+                    ids=ids,
+                    reason=form.cleaned_data["reason"],
+                    channel=Channel.ADMIN_BULK,
+                    as_shown=as_shown,
+                )
+                if not outdated:
+                    return response
+                queryset = Invoice.objects.filter(pk__in=outdated)
+                select_across, selected_ids = False, [str(pk) for pk in outdated]
         return self._cancel_confirmation(
             request,
             invoices=queryset,
             form=form,
             action="cancel_selected",
             select_across=select_across,
+            selected_ids=selected_ids,
             back_url=request.get_full_path(),
         )
 
@@ -438,10 +462,17 @@ class CancellableInvoiceAdmin(IssueCreditNoteAdminMixin, InvoiceAdmin):
             )
         form = CancelInvoicesForm(request.POST if request.method == "POST" else None)
         if request.method == "POST" and request.POST.get("post") and form.is_valid():
-            response = self._cancel_invoices(
-                request, ids=[invoice.pk], reason=form.cleaned_data["reason"], channel=Channel.ADMIN
-            )
-            return response or HttpResponseRedirect(next_url)
+            as_shown, changed = self._as_shown(request, ids=[invoice.pk])
+            if not changed:
+                response, outdated = self._cancel_invoices(
+                    request,
+                    ids=[invoice.pk],
+                    reason=form.cleaned_data["reason"],
+                    channel=Channel.ADMIN,
+                    as_shown=as_shown,
+                )
+                if not outdated:
+                    return response or HttpResponseRedirect(next_url)
         return self._cancel_confirmation(
             request,
             invoices=Invoice.objects.filter(pk=invoice.pk),
@@ -451,9 +482,29 @@ class CancellableInvoiceAdmin(IssueCreditNoteAdminMixin, InvoiceAdmin):
         )
 
     def _cancel_confirmation(
-        self, request, *, invoices, form, back_url, action="", select_across=False, origin=""
+        self,
+        request,
+        *,
+        invoices,
+        form,
+        back_url,
+        action="",
+        select_across=False,
+        selected_ids=(),
+        origin="",
     ):
         preview = invoice_cancellation_preview(invoices=invoices, limit=CONFIRMATION_ROWS_MAX)
+        # In the background when more than the threshold will be cancelled (what will be
+        # skipped does not count); ``_cancel_invoices`` decides the same way.
+        in_background = preview.to_cancel_count > settings.ADMIN_BULK_CANCEL_ASYNC_THRESHOLD
+        if in_background:
+            ids = invoices.order_by().values_list("pk", flat=True)
+            shown = {"digest": invoices_digest(invoice_ids=ids)}
+        elif len(preview.to_cancel) == preview.to_cancel_count:
+            shown = {"invoices": {str(i.pk): invoice_figures(invoice=i) for i in preview.to_cancel}}
+        else:
+            ids = invoices.filter(state__in=CANCELLABLE_STATES).values_list("pk", flat=True)
+            shown = {"invoices": {str(k): v for k, v in invoices_figures(invoice_ids=ids).items()}}
         context = {
             **self.admin_site.each_context(request),
             # A context of its own: the plural would hide the singular "Cancel invoice" of the
@@ -471,26 +522,86 @@ class CancellableInvoiceAdmin(IssueCreditNoteAdminMixin, InvoiceAdmin):
             # The ticked rows as posted: with "Select all N" they are the page's rows and
             # ``select_across`` widens the action to the whole list again on Continue (Django
             # refuses an action posted without any ticked row).
-            "selected_ids": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME) if action else [],
+            "selected_ids": list(selected_ids) if action else [],
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "in_background": preview.to_cancel_count > settings.ADMIN_BULK_CANCEL_ASYNC_THRESHOLD,
+            "in_background": in_background,
+            "confirmation": sign_figures(shown),
             "back_url": back_url,
             "media": self.media + form.media,
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, self.cancel_confirmation_template, context)
 
-    def _cancel_invoices(self, request, *, ids, reason, channel):
-        """Cancel now and report in messages (returns ``None``), or, when more invoices
+    def _as_shown(self, request, *, ids):
+        """Compare the selection with the figures its confirmation page carried; return
+        (each invoice's figures as shown, for ``invoice_cancel`` to check under its lock;
+        whether anything changed). A change is reported in a message, and the caller shows
+        the confirmation again.
+
+        An invoice that can no longer be cancelled (cancelled meanwhile, a double submit) is
+        not a change: ``invoice_cancel`` skips it and the report says why."""
+        shown = unsign_figures(request.POST.get("confirmation"))
+        if not isinstance(shown, dict) or not ({"invoices", "digest"} & set(shown)):
+            text = gettext("This confirmation page is out of date: check it again.")
+            self.message_user(request, text, messages.WARNING)
+            return None, True
+        if "digest" in shown:
+            now = invoices_figures(invoice_ids=ids)
+            if shown["digest"] == invoices_digest(figures=now):
+                return now, False
+            text = gettext(
+                "The selected invoices changed since this confirmation was shown (a payment, "
+                "a credit note or a cancellation meanwhile): nothing was cancelled. Check the "
+                "figures again and continue."
+            )
+            self.message_user(request, text, messages.WARNING)
+            return None, True
+        as_shown = {int(pk): figures for pk, figures in shown["invoices"].items()}
+        now = {
+            pk: figures
+            for pk, figures in invoices_figures(invoice_ids=ids).items()
+            if figures["state"] in CANCELLABLE_STATES
+        }
+        changed = sorted(pk for pk in now if as_shown.get(pk) != now[pk])
+        if not changed:
+            return as_shown, False
+        numbers = dict(Invoice.objects.filter(pk__in=changed).values_list("pk", "number"))
+        changes = []
+        for pk in changed:
+            if pk in as_shown:
+                what = "; ".join(figures_changes(shown=as_shown[pk], now=now[pk]))
+            else:
+                what = gettext("not listed to cancel on this page")
+            changes.append(f"{numbers[pk]} ({what})")
+        text = ngettext(
+            "This invoice changed since this confirmation was shown: %(changes)s. Nothing was "
+            "cancelled: check the figures again and continue.",
+            "These invoices changed since this confirmation was shown: %(changes)s. Nothing was "
+            "cancelled: check the figures again and continue.",
+            len(changes),
+        ) % {"changes": ", ".join(changes)}
+        self.message_user(request, text, messages.WARNING)
+        return as_shown, True
+
+    def _cancel_invoices(self, request, *, ids, reason, channel, as_shown=None):
+        """Cancel now and report in messages (response ``None``), or, when more invoices
         than ``ADMIN_BULK_CANCEL_ASYNC_THRESHOLD`` are to be cancelled (what will be skipped
         does not count), start a background bulk cancellation and redirect to its progress
-        page: on a Celery worker, or without a broker in a thread of this process."""
+        page: on a Celery worker, or without a broker in a thread of this process.
+        ``as_shown``: each invoice's figures on the confirmation page, checked under its
+        lock. Returns the response and the ids of invoices left alone because they changed
+        since the page (a payment between the check before acting and the lock), to confirm
+        again."""
         to_cancel = Invoice.objects.filter(pk__in=ids, state__in=CANCELLABLE_STATES).count()
         in_background = to_cancel > settings.ADMIN_BULK_CANCEL_ASYNC_THRESHOLD
         try:
             if in_background:
                 outcome = bulk_cancellation_start(
-                    invoice_ids=ids, actor=request.user, reason=reason, channel=channel
+                    invoice_ids=ids,
+                    actor=request.user,
+                    reason=reason,
+                    channel=channel,
+                    as_shown=as_shown,
                 )
             else:
                 outcome = invoices_cancel_each(
@@ -499,13 +610,15 @@ class CancellableInvoiceAdmin(IssueCreditNoteAdminMixin, InvoiceAdmin):
                     reason=reason,
                     channel=channel,
                     time_budget=settings.ADMIN_BULK_CANCEL_TIME_BUDGET,
+                    as_shown=as_shown,
                 )
         except ApplicationError as error:
             self.message_user(request, error.message, messages.ERROR)
-            return None
+            return None, []
         if not in_background:
             self._report(request, outcome)
-            return None
+            outdated = [r.invoice_id for r in outcome if r.code == ConfirmationOutdated.code]
+            return None, outdated
         text = ngettext(
             "Cancelling %(count)d invoice in the background.",
             "Cancelling %(count)d invoices in the background.",
@@ -521,7 +634,7 @@ class CancellableInvoiceAdmin(IssueCreditNoteAdminMixin, InvoiceAdmin):
         self.message_user(request, text, messages.INFO)
         return HttpResponseRedirect(
             reverse("admin:invoicing_invoice_bulk_cancellation", args=[outcome.pk])
-        )
+        ), []
 
     def _report(self, request, results):
         """One success message (count and credit note numbers, linked when few), one

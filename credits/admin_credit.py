@@ -4,22 +4,26 @@ Three steps on one URL (``<id>/credit-note/``), built from Django forms and a fo
 shows the invoice's lines with what each has left to credit, a quantity per line, an
 optional amount line, reason, reason code and where any excess goes; a POST shows the credit
 note as ``credits.services.credit_note_preview`` computes it (nothing written); posting that
-page again with ``post=yes`` issues it through ``credit_note_issue``, only if the invoice's
-credited amount is still the one the confirmation was computed from (``if_credited``, checked
-under the invoice's lock), so a double submit or a note issued meanwhile by someone else is
-refused rather than issued twice. Bad input comes back as form errors; an error of the
-service (a concurrent note took the line...) as a form error too, with nothing written.
+page again with ``post=yes`` issues it through ``credit_note_issue``, only if the note is
+still exactly the one the page showed: the page carries its figures (paid, credited, due, the
+allocation, a digest of the lines; signed, ``confirmation``), and the service compares them
+with the note it would issue, under the invoice's lock. When they differ (a payment or a
+note meanwhile, or a double submit) nothing is issued and the recomputed confirmation is
+shown again with a message saying what changed. Bad input comes back as form errors; an
+error of the service (a concurrent note took the line...) as a form error too, with nothing
+written.
 
 ``<id>/credit-note-preview/`` serves the PDF of the unsaved note (the same renderer as the
 stored PDF, marked as a preview, without a number): the same query as the form, or
 ``?cancel=1`` for what cancelling the invoice would issue. It writes nothing.
 """
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
+from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
@@ -32,7 +36,7 @@ from djmoney.money import Money
 from coworking.decimals import PlainDecimalFormField
 from coworking.documents.rendering import PdfRenderError
 from coworking.errors import ApplicationError
-from credits.errors import InvalidCreditNote
+from credits.errors import ConfirmationOutdated
 from credits.models import ReasonCode
 from credits.pdf import credit_note_pdf_bytes
 from credits.policies import CANCEL_PERMISSION, CREDIT_PERMISSION, credit_refusal
@@ -48,6 +52,23 @@ from credits.services import (
     credit_note_preview,
 )
 from invoicing.models import Channel
+
+CONFIRMATION_SALT = "credits.admin.confirmation"
+
+
+def sign_figures(figures) -> str:
+    """The figures a confirmation page computed from, as the page carries them (signed, so
+    what comes back is what this application wrote)."""
+    return signing.dumps(figures, salt=CONFIRMATION_SALT, compress=True)
+
+
+def unsign_figures(token: str | None):
+    """The figures a confirmation page carried, or ``None`` when it carried none (or they
+    were altered): such a page is out of date."""
+    try:
+        return signing.loads(token or "", salt=CONFIRMATION_SALT)
+    except signing.BadSignature:
+        return None
 
 
 class CreditLineForm(forms.Form):
@@ -210,14 +231,10 @@ class IssueCreditNoteAdminMixin:
             kwargs = form.service_kwargs(lines=lines, currency=invoice.currency)
             actor = {"actor": request.user, "channel": Channel.ADMIN}
             try:
+                note = None
                 if data.get("post") == "yes":
-                    note = credit_note_issue(
-                        invoice=invoice.pk,
-                        **kwargs,
-                        **actor,
-                        if_credited=self._confirmed_credited(data, currency=invoice.currency),
-                    )
-                else:
+                    note = self._issue_as_shown(request, invoice, kwargs, actor)
+                if note is None:
                     preview = credit_note_preview(invoice=invoice, **kwargs, **actor)
             except ApplicationError as error:
                 form.add_error(None, error.message)
@@ -246,6 +263,7 @@ class IssueCreditNoteAdminMixin:
             "rows": list(zip(lines.forms, creditable.lines, strict=True)),
             "creditable": creditable,
             "preview": preview,
+            "confirmation": sign_figures(preview.figures) if preview is not None else "",
             "preview_pdf_url": (
                 reverse("admin:invoicing_invoice_credit_note_preview", args=[invoice.pk])
                 + "?"
@@ -258,16 +276,22 @@ class IssueCreditNoteAdminMixin:
         request.current_app = self.admin_site.name
         return TemplateResponse(request, self.issue_credit_note_template, context)
 
-    @staticmethod
-    def _confirmed_credited(data, *, currency: str) -> Money:
-        """What the invoice had credited when the confirmation page was shown (its
-        ``if_credited``): issuing checks it still holds, so a double submit issues once."""
+    def _issue_as_shown(self, request, invoice, kwargs, actor):
+        """Issue the note the confirmation page showed; ``None`` (and a message saying what
+        changed) when it is no longer that note, so the page is computed and shown again."""
+        shown = unsign_figures(request.POST.get("confirmation"))
+        if shown is None:
+            self.message_user(
+                request,
+                gettext("This confirmation page is out of date: check the credit note again."),
+                messages.WARNING,
+            )
+            return None
         try:
-            return Money(Decimal(data.get("if_credited", "")), currency)
-        except (InvalidOperation, ValueError):
-            raise InvalidCreditNote(
-                gettext("This confirmation page is out of date: check the credit note again.")
-            ) from None
+            return credit_note_issue(invoice=invoice.pk, **kwargs, **actor, as_shown=shown)
+        except ConfirmationOutdated as error:
+            self.message_user(request, error.message, messages.WARNING)
+            return None
 
     def credit_note_preview_view(self, request, object_id):
         """The PDF of the credit note the form's query (or ``cancel=1``) would issue, marked

@@ -10,7 +10,8 @@ class CreditsErrorCode(StrEnum):
     CANCELLATION_INVALID = "cancellation_invalid"
     # Crediting part of an invoice, and refunds of account credit.
     NOTHING_LEFT_TO_CREDIT = "nothing_left_to_credit"
-    INVOICE_CREDITED_MEANWHILE = "invoice_credited_meanwhile"
+    # What a confirmation page showed no longer holds (a payment or a note meanwhile).
+    CONFIRMATION_OUTDATED = "confirmation_outdated"
     CREDIT_NOT_ALLOWED = "credit_not_allowed"
     CREDIT_NOTE_INVALID = "credit_note_invalid"
     CREDIT_LINE_NOT_ON_INVOICE = "credit_line_not_on_invoice"

@@ -8,6 +8,7 @@ from invoicing.errors import InvoiceIsDraft, InvoiceNotFound
 
 __all__ = [
     "CancelNotAllowed",
+    "ConfirmationOutdated",
     "CreditExceedsLine",
     "CreditExceedsRate",
     "CreditLineNotOnInvoice",
@@ -60,14 +61,19 @@ class NothingLeftToCredit(StateConflict):
     skip_reason = _("nothing left to credit")
 
 
-class CreditedMeanwhile(StateConflict):
-    """Another credit note was issued on the invoice after the one asked for was shown for
-    confirmation (a double submit, or two staff at once): what was confirmed no longer holds."""
+class ConfirmationOutdated(StateConflict):
+    """The invoice changed after a confirmation page was computed from it (a payment, a
+    credit note, a cancellation meanwhile, or a double submit): issuing now would not issue
+    what the page showed. ``changes`` says what differs, figure by figure."""
 
-    code = Code.INVOICE_CREDITED_MEANWHILE
+    code = Code.CONFIRMATION_OUTDATED
     default_message = _(
-        "Another credit note was issued on this invoice since this one was shown; check it again."
+        "The invoice changed since this confirmation was shown; nothing was issued. Check it again."
     )
+
+    def __init__(self, message=None, *, changes: list[str] | None = None):
+        super().__init__(message)
+        self.changes = changes or []
 
 
 class CreditNotAllowed(NotAllowed):

@@ -450,6 +450,9 @@ class BulkCancellationItem(models.Model):
     )
     message = models.TextField(_("message"), blank=True)
     processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
+    # The invoice's figures as the confirmation page showed them (``invoice_figures``): the
+    # run cancels it only if they still hold under its lock.
+    as_shown = models.JSONField(_("figures as shown"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["bulk", "id"]

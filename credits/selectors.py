@@ -1,6 +1,8 @@
 """Reads of credits: the credit notes a user may see, what is left to credit on an invoice,
 what cancelling a selection would do, and how a bulk cancellation is going."""
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -8,9 +10,11 @@ from django.conf import settings
 from django.db.models import Count, F, Max, Q, QuerySet
 from django.db.models.functions import Least
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from djmoney.money import Money
 
-from coworking.money import CENT, ExactSum, MoneySum, exact_money
+from coworking.money import CENT, ExactSum, MoneySum, exact_money, format_money
 from coworking.selectors import visible_to
 from credits.models import BulkCancellation, BulkCancellationItem, CreditNote, CreditNoteLine
 from credits.policies import CANCELLABLE_STATES, cancel_refusal
@@ -180,6 +184,120 @@ def invoice_creditable(*, invoice: Invoice) -> Creditable:
             for rate, (net, tax, credited_net, credited_tax) in sorted(rates.items())
         },
     )
+
+
+# --- What a confirmation page computed from -------------------------------------------------
+
+# The figures of an invoice and of the note to issue that confirmation pages show, in the
+# order a change is reported, with the words that report it.
+FIGURE_LABELS = {
+    "state": _lazy("state"),
+    "total": _lazy("total"),
+    "paid": _lazy("paid"),
+    "credited": _lazy("credited before"),
+    "due": _lazy("due"),
+    "credit": _lazy("credited by this note"),
+    "off_due": _lazy("off the amount due"),
+    "account_credit": _lazy("account credit"),
+    "refund": _lazy("refund"),
+    "settled_outside": _lazy("settled outside"),
+    "cancels": _lazy("cancels the invoice"),
+    "lines": _lazy("the lines credited"),
+}
+_AMOUNT_FIGURES = {
+    "total",
+    "paid",
+    "credited",
+    "due",
+    "credit",
+    "off_due",
+    "account_credit",
+    "refund",
+    "settled_outside",
+}
+
+
+def amount_figure(value: Money | Decimal) -> str:
+    """An amount as figures hold it: plain digits with two decimals."""
+    amount = value.amount if isinstance(value, Money) else value
+    return str(Decimal(amount).quantize(CENT))
+
+
+def invoice_figures(*, invoice: Invoice) -> dict[str, str]:
+    """What every confirmation page about ``invoice`` computes from: its state, total, paid,
+    credited and due amounts, as strings (a page carries them and gives them back).
+
+    Issuing compares them, read again under the invoice's lock, with the page's: a payment or
+    a credit note in between changes what a note would take off the amount due, refund or
+    leave as account credit, so the page no longer shows what would be issued.
+    """
+    return {
+        "currency": invoice.currency,
+        "state": invoice.state,
+        "total": amount_figure(invoice.total),
+        "paid": amount_figure(invoice.amount_paid),
+        "credited": amount_figure(invoice.amount_credited),
+        "due": amount_figure(invoice.amount_due),
+    }
+
+
+def invoices_figures(*, invoice_ids) -> dict[int, dict[str, str]]:
+    """``invoice_figures`` of many invoices by id, in one query, without locks: for a
+    confirmation page and for checking, before acting, that a selection still is as shown."""
+    amounts = ("total", "amount_paid", "amount_credited")
+    invoices = Invoice.objects.filter(pk__in=list(invoice_ids)).only(
+        "pk", "currency", "state", *amounts, *(f"{name}_currency" for name in amounts)
+    )
+    return {invoice.pk: invoice_figures(invoice=invoice) for invoice in invoices}
+
+
+def invoices_digest(*, invoice_ids=None, figures: dict | None = None) -> str:
+    """One digest of the ``invoice_figures`` of a whole selection (by id, or as read
+    already): what a confirmation page too large to carry each invoice's figures carries."""
+    if figures is None:
+        figures = invoices_figures(invoice_ids=invoice_ids)
+    rows = sorted((int(pk), row) for pk, row in figures.items())
+    return hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()
+
+
+def figures_changes(*, shown: dict, now: dict) -> list[str]:
+    """What differs between the figures a page showed and those of now, one phrase per
+    figure ("paid €0.00 → €60.50"), in the order of ``FIGURE_LABELS``."""
+    currency = now.get("currency") or shown.get("currency")
+    changes = []
+    for key, label in FIGURE_LABELS.items():
+        before, after = shown.get(key), now.get(key)
+        if before == after:
+            continue
+        if key == "lines":
+            changes.append(str(label))
+            continue
+        changes.append(
+            _("%(figure)s %(before)s → %(after)s")
+            % {
+                "figure": label,
+                "before": _figure_text(key, before, currency),
+                "after": _figure_text(key, after, currency),
+            }
+        )
+    if not changes and shown != now:
+        changes.append(_("the currency"))
+    return changes
+
+
+def _figure_text(key: str, value, currency) -> str:
+    if value is None:
+        return "—"
+    if key in _AMOUNT_FIGURES and currency:
+        try:
+            return format_money(Decimal(value), currency)
+        except ArithmeticError:
+            return str(value)
+    if key == "state" and value in Invoice.State.values:
+        return str(Invoice.State(value).label).lower()
+    if key == "cancels":
+        return _("yes") if value == "yes" else _("no")
+    return str(value)
 
 
 @dataclass(frozen=True)

@@ -27,9 +27,11 @@ per invoice, each in its own transaction. A refund of available account credit i
 """
 
 import datetime
+import hashlib
+import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -53,7 +55,7 @@ from coworking.queue import enqueue
 from coworking.services import ledger_post
 from credits.documents import queue_credit_note_pdf
 from credits.errors import (
-    CreditedMeanwhile,
+    ConfirmationOutdated,
     CreditExceedsLine,
     CreditExceedsRate,
     CreditLineNotOnInvoice,
@@ -75,7 +77,15 @@ from credits.models import (
     Refund,
 )
 from credits.policies import cancel_refusal, credit_refusal, may_cancel, may_credit
-from credits.selectors import Creditable, CreditableLine, invoice_creditable, tax_rate_key
+from credits.selectors import (
+    Creditable,
+    CreditableLine,
+    amount_figure,
+    figures_changes,
+    invoice_creditable,
+    invoice_figures,
+    tax_rate_key,
+)
 from invoicing.calculations import line_amounts
 from invoicing.models import Channel, Invoice
 from invoicing.selectors import available_credit
@@ -219,7 +229,7 @@ def credit_note_issue(
     actor: AbstractBaseUser | None,
     channel: str,
     allocation: Allocation | None = None,
-    if_credited: Money | None = None,
+    as_shown: Mapping[str, str] | None = None,
 ) -> CreditNote:
     """Credit part of an issued, partially paid or paid invoice; return the credit note.
 
@@ -239,9 +249,10 @@ def credit_note_issue(
     full), ``InvalidCreditNote`` (nothing asked, quantity not positive, a line twice, bad
     reason code or channel...), ``CreditLineNotOnInvoice``, ``TaxRateNotOnInvoice``,
     ``CreditExceedsLine``, ``CreditExceedsRate``, ``CurrencyMismatch``,
-    ``InvalidAllocation``, or ``CreditedMeanwhile`` when ``if_credited`` (what the invoice had
-    credited when the note was shown for confirmation) is given and no longer holds, read
-    under the lock: a double submit of a confirmation issues one note.
+    ``InvalidAllocation``, or ``ConfirmationOutdated`` when ``as_shown`` (the
+    ``CreditNotePreview.figures`` a confirmation page showed) is given and differs from the
+    figures of the note as it would be issued now, computed under the lock: Continue issues
+    exactly what the page showed, and a double submit issues one note.
     """
     request = _partial_request(
         lines=lines, amount=amount, reason=reason, reason_code=reason_code, channel=channel
@@ -254,7 +265,7 @@ def credit_note_issue(
         actor=actor,
         channel=channel,
         allocation=allocation or Allocation(),
-        if_credited=if_credited,
+        as_shown=as_shown,
     )
 
 
@@ -301,6 +312,43 @@ class CreditNotePreview:
             net, tax = sums.get(tax_rate_key(line.tax_rate), (zero, zero))
             sums[tax_rate_key(line.tax_rate)] = (net - line.net, tax - line.tax)
         return [(rate, net, tax) for rate, (net, tax) in sorted(sums.items(), reverse=True)]
+
+    @property
+    def figures(self) -> dict[str, str]:
+        """What a confirmation page showing this preview computed from; give it back to
+        ``credit_note_issue(as_shown=...)``."""
+        return confirmation_figures(
+            invoice=self.credit_note.invoice, credit_note=self.credit_note, lines=self.lines
+        )
+
+
+def confirmation_figures(
+    *, invoice: Invoice, credit_note: CreditNote, lines: Sequence[CreditNoteLine]
+) -> dict[str, str]:
+    """The invoice's figures (``credits.selectors.invoice_figures``) and those of the note
+    built from them: what it credits, how that is allocated, whether it cancels the invoice,
+    and a digest of its lines (what is credited of which line, at which rate)."""
+    parts = sorted(
+        [
+            line.invoice_line_id or 0,
+            format(line.quantity.normalize(), "f"),
+            amount_figure(line.net),
+            amount_figure(line.tax),
+            format(tax_rate_key(line.tax_rate), "f"),
+        ]
+        for line in lines
+    )
+    digest = hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:32]
+    return {
+        **invoice_figures(invoice=invoice),
+        "credit": amount_figure(-credit_note.total.amount),
+        "off_due": amount_figure(credit_note.amount_off_due),
+        "account_credit": amount_figure(credit_note.account_credit_amount),
+        "refund": amount_figure(credit_note.refund_amount),
+        "settled_outside": amount_figure(credit_note.settled_outside_amount),
+        "cancels": "yes" if credit_note.cancels_invoice else "no",
+        "lines": digest,
+    }
 
 
 def credit_note_preview(
@@ -352,6 +400,7 @@ def invoice_cancel(
     channel: str,
     reason_code: str = ReasonCode.OTHER,
     allocation: Allocation | None = None,
+    as_shown: Mapping[str, str] | None = None,
 ) -> CreditNote:
     """Cancel an issued, partially paid or paid invoice; return its new credit note.
 
@@ -364,7 +413,9 @@ def invoice_cancel(
     the same time or later, raises ``InvoiceAlreadyCancelled`` and writes nothing. Raises
     ``InvoiceNotFound``, ``CancelNotAllowed``, ``InvoicePaid`` (members), ``InvoiceIsDraft``,
     ``InvoiceAlreadyCancelled``, ``InvalidCancellation`` (bad reason, code or channel) or
-    ``InvalidAllocation`` with nothing written. Announces ``invoice.cancelled`` and
+    ``InvalidAllocation`` with nothing written; and ``ConfirmationOutdated`` when
+    ``as_shown`` (the ``invoice_figures`` a confirmation page showed) is given and the
+    invoice, read under the lock, no longer has them. Announces ``invoice.cancelled`` and
     ``credit_note.issued`` in its transaction (``credits.subscribers`` queues the PDF after
     commit).
     """
@@ -377,6 +428,7 @@ def invoice_cancel(
         actor=actor,
         channel=channel,
         allocation=allocation or Allocation(),
+        as_shown=as_shown,
     )
 
 
@@ -408,20 +460,12 @@ def _issue(
     actor,
     channel: str,
     allocation: Allocation,
-    if_credited: Money | None = None,
+    as_shown: Mapping[str, str] | None = None,
 ) -> CreditNote:
     started = time.perf_counter()
     with transaction.atomic():
         started_at = timezone.now()
         invoice = invoice_lock(invoice_id=invoice_id, related=("location", "customer"))
-        if if_credited is not None and invoice.amount_credited != if_credited:
-            raise CreditedMeanwhile(
-                _(
-                    "Invoice %(number)s has been credited %(now)s, not %(then)s as when this "
-                    "credit note was shown: another note was issued meanwhile. Check it again."
-                )
-                % {"number": invoice.number, "now": invoice.amount_credited, "then": if_credited}
-            )
         parts = _checked_parts(
             invoice,
             actor=actor,
@@ -430,12 +474,31 @@ def _issue(
             lines=lines,
             amount=amount,
         )
-        credit_note = _write(
+        credit_note, note_lines = _build(
             invoice=invoice,
             parts=parts,
             allocation=allocation,
             reason=reason,
             reason_code=reason_code,
+            actor=actor,
+            channel=channel,
+        )
+        if as_shown is not None:
+            # A cancel page shows the invoice's figures; a credit note page, the note's too.
+            now = (
+                invoice_figures(invoice=invoice)
+                if everything_left
+                else confirmation_figures(
+                    invoice=invoice, credit_note=credit_note, lines=note_lines
+                )
+            )
+            _check_as_shown(invoice=invoice, shown=dict(as_shown), now=now)
+        credit_note = _write(
+            invoice=invoice,
+            credit_note=credit_note,
+            lines=note_lines,
+            allocation=allocation,
+            reason=reason,
             actor=actor,
             channel=channel,
             started_at=started_at,
@@ -471,6 +534,22 @@ def _issue(
         },
     )
     return credit_note
+
+
+def _check_as_shown(*, invoice: Invoice, shown: dict, now: dict) -> None:
+    """Raise ``ConfirmationOutdated``, saying what changed, when the figures a confirmation
+    page showed are not those of now."""
+    if shown == now:
+        return
+    changes = figures_changes(shown=shown, now=now)
+    raise ConfirmationOutdated(
+        _(
+            "Invoice %(number)s changed since this confirmation was shown (%(changes)s): "
+            "nothing was issued. Check the figures again and continue."
+        )
+        % {"number": invoice.number, "changes": "; ".join(changes)},
+        changes=changes,
+    )
 
 
 def _checked_parts(
@@ -801,24 +880,16 @@ def _build(
 def _write(
     *,
     invoice: Invoice,
-    parts: list[_Part],
+    credit_note: CreditNote,
+    lines: list[CreditNoteLine],
     allocation: Allocation,
     reason: str,
-    reason_code: str,
     actor,
     channel: str,
     started_at,
 ) -> CreditNote:
-    """Write the credit note and everything that goes with it; the number comes last."""
-    credit_note, lines = _build(
-        invoice=invoice,
-        parts=parts,
-        allocation=allocation,
-        reason=reason,
-        reason_code=reason_code,
-        actor=actor,
-        channel=channel,
-    )
+    """Write the credit note ``_build`` made and everything that goes with it; the number
+    comes last."""
     credited, cancels = -credit_note.total, credit_note.cancels_invoice
     refund, settled = credit_note.refund_amount, credit_note.settled_outside_amount
     previous_state, amount_paid = invoice.state, invoice.amount_paid
@@ -1007,10 +1078,17 @@ class CancellationResult:
     outcome: str  # a BulkCancellationItem.Outcome value
     credit_note: CreditNote | None = None
     message: str = ""
+    code: str = ""  # the refusal's error code, if any
 
 
 def _cancel_one(
-    *, invoice_id: int, invoice_label: str, actor, reason: str, channel: str
+    *,
+    invoice_id: int,
+    invoice_label: str,
+    actor,
+    reason: str,
+    channel: str,
+    as_shown: Mapping[str, str] | None = None,
 ) -> CancellationResult:
     """Cancel one invoice in its own transaction (a savepoint when called inside one).
 
@@ -1020,14 +1098,16 @@ def _cancel_one(
     Outcome = BulkCancellationItem.Outcome
     try:
         credit_note = invoice_cancel(
-            invoice=invoice_id, actor=actor, reason=reason, channel=channel
+            invoice=invoice_id, actor=actor, reason=reason, channel=channel, as_shown=as_shown
         )
     except ApplicationError as error:
         if error.skip_reason:
             return CancellationResult(
                 invoice_id, invoice_label, Outcome.SKIPPED, message=str(error.skip_reason)
             )
-        return CancellationResult(invoice_id, invoice_label, Outcome.FAILED, message=error.message)
+        return CancellationResult(
+            invoice_id, invoice_label, Outcome.FAILED, message=error.message, code=error.code
+        )
     except Exception:
         # A bug or a database refusal: log it with its traceback, report it, carry on.
         logger.exception("Cancelling invoice id %s failed.", invoice_id)
@@ -1047,6 +1127,7 @@ def invoices_cancel_each(
     reason: str = "",
     channel: str,
     time_budget: float | None = None,
+    as_shown: Mapping[int, Mapping[str, str]] | None = None,
 ) -> list[CancellationResult]:
     """Cancel each invoice through ``invoice_cancel``, each in its own transaction.
 
@@ -1058,6 +1139,10 @@ def invoices_cancel_each(
     ``InvalidCancellation`` before touching anything when the reason is not valid. Called
     inside a transaction, each invoice gets a savepoint instead, and the caller's commit
     decides for all of them.
+
+    With ``as_shown`` (invoice id → the ``invoice_figures`` a confirmation page showed), an
+    invoice whose figures changed since, or that the page did not list as one to cancel,
+    fails with ``confirmation_outdated`` and is left as it is.
     """
     reason = _clean_request(reason=reason, channel=channel)
     ids = sorted(set(invoice_ids))
@@ -1078,15 +1163,25 @@ def invoices_cancel_each(
                 actor=actor,
                 reason=reason,
                 channel=channel,
+                as_shown=None if as_shown is None else as_shown.get(invoice_id, {}),
             )
         )
     return results
 
 
 def bulk_cancellation_start(
-    *, invoice_ids: Sequence[int], actor, reason: str = "", channel: str = Channel.ADMIN_BULK
+    *,
+    invoice_ids: Sequence[int],
+    actor,
+    reason: str = "",
+    channel: str = Channel.ADMIN_BULK,
+    as_shown: Mapping[int, Mapping[str, str]] | None = None,
 ) -> BulkCancellation:
     """Record a bulk cancellation (one pending item per existing invoice) and queue its task.
+
+    With ``as_shown`` (invoice id → the ``invoice_figures`` its confirmation showed), each
+    item keeps its invoice's figures and the run cancels it only if they still hold under the
+    invoice's lock (else the item fails with ``confirmation_outdated``).
 
     The task is queued after commit; if the broker is down the record stays ``queued``
     and can be queued again (running it twice is safe, see ``bulk_cancellation_run``).
@@ -1104,7 +1199,14 @@ def bulk_cancellation_start(
             created_by=actor, reason=reason, channel=channel, total=len(ids)
         )
         BulkCancellationItem.objects.bulk_create(
-            [BulkCancellationItem(bulk=bulk, invoice_id=invoice_id) for invoice_id in ids],
+            [
+                BulkCancellationItem(
+                    bulk=bulk,
+                    invoice_id=invoice_id,
+                    as_shown=None if as_shown is None else dict(as_shown.get(invoice_id, {})),
+                )
+                for invoice_id in ids
+            ],
             batch_size=1000,
         )
         transaction.on_commit(lambda: queue_bulk_cancellation(bulk_id=bulk.pk), robust=True)
@@ -1256,6 +1358,7 @@ def bulk_cancellation_run(*, bulk_id: int) -> BulkCancellation:
                 actor=bulk.created_by,
                 reason=bulk.reason,
                 channel=bulk.channel,
+                as_shown=item.as_shown,
             )
             item.outcome = result.outcome
             item.credit_note = result.credit_note

@@ -5,6 +5,7 @@ Cancelling is the credits app's: ``credits.admin`` extends ``InvoiceAdmin`` with
 workflow and registers the extended admin in its place.
 """
 
+import uuid
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -505,7 +506,11 @@ class InvoiceAdmin(ListTitleMixin, EInvoiceDownloads, admin.ModelAdmin):
 
 class PaymentForm(forms.ModelForm):
     """Applies the service's own payment rules, so a refusal is a form error, not a crash.
-    The invoice is given by its number, as printed on it and on the bank transfer."""
+    The invoice is given by its number, as printed on it and on the bank transfer.
+
+    Each form opened carries a one-time ``submission_token``: submitted twice, it records
+    one payment. A bank reference the invoice already has is refused until staff tick
+    ``confirm_same_reference``."""
 
     invoice = forms.ModelChoiceField(
         queryset=Invoice.objects.exclude(number=""),
@@ -516,6 +521,22 @@ class PaymentForm(forms.ModelForm):
     )
     # "Account credit" applies credit the customer holds (never more than held or due).
     method = forms.ChoiceField(choices=Payment.Method.choices)
+    confirm_same_reference = forms.BooleanField(
+        label=_("Same reference again"),
+        required=False,
+        help_text=_(
+            "Tick only when the invoice already has a payment with this reference and this is "
+            "really another transfer."
+        ),
+    )
+    submission_token = forms.UUIDField(
+        widget=forms.HiddenInput,
+        initial=uuid.uuid4,
+        error_messages={
+            "required": _("This form is out of date: open Record payment again."),
+            "invalid": _("This form is out of date: open Record payment again."),
+        },
+    )
 
     class Meta:
         model = Payment
@@ -526,7 +547,14 @@ class PaymentForm(forms.ModelForm):
         invoice, amount, method = data.get("invoice"), data.get("amount"), data.get("method")
         if invoice is not None and amount is not None and method:
             try:
-                payment_check(invoice=invoice, amount=amount, method=method)
+                payment_check(
+                    invoice=invoice,
+                    amount=amount,
+                    method=method,
+                    reference=data.get("reference", ""),
+                    confirm_same_reference=data.get("confirm_same_reference", False),
+                    submission_token=data.get("submission_token"),
+                )
             except ApplicationError as error:
                 raise forms.ValidationError(error.message, code=error.code) from None
         return data
@@ -541,7 +569,15 @@ class PaymentAdmin(ListTitleMixin, admin.ModelAdmin):
     list_filter = ["method", "received_on"]
     list_select_related = ["invoice"]
     search_fields = ["invoice__number", "reference"]
-    fields = ["invoice", "amount", "method", "received_on", "reference"]
+    fields = [
+        "invoice",
+        "amount",
+        "method",
+        "received_on",
+        "reference",
+        "confirm_same_reference",
+        "submission_token",
+    ]
     recorded_fields = ["invoice", "amount_display", "method", "received_on", "reference"]
     amount_display = money_display("amount", _("amount"))
 
@@ -559,7 +595,8 @@ class PaymentAdmin(ListTitleMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         # The form checked the rules; the service checks them again under the invoice lock.
-        # Losing that race (another payment in between) is reported, nothing is written.
+        # Losing that race (another payment, or the same form posted twice at once) is
+        # reported, nothing is written.
         try:
             payment = payment_record(
                 invoice=obj.invoice,
@@ -567,6 +604,8 @@ class PaymentAdmin(ListTitleMixin, admin.ModelAdmin):
                 method=obj.method,
                 received_on=obj.received_on,
                 reference=obj.reference,
+                confirm_same_reference=form.cleaned_data["confirm_same_reference"],
+                submission_token=form.cleaned_data["submission_token"],
             )
         except ApplicationError as error:
             request._payment_refused = error.message

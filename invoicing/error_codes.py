@@ -18,3 +18,6 @@ class InvoicingErrorCode(StrEnum):
     REVERSE_CHARGE_NEEDS_VAT_ID = "reverse_charge_needs_vat_id"
     EXCHANGE_RATE_MISSING = "exchange_rate_missing"
     PARTY_DETAILS_MISSING = "party_details_missing"
+    # A payment form submitted twice, or the same bank transfer typed in twice.
+    PAYMENT_ALREADY_RECORDED = "payment_already_recorded"
+    PAYMENT_REFERENCE_DUPLICATE = "payment_reference_duplicate"

@@ -77,3 +77,18 @@ class PartyDetailsMissing(InvalidInput):
 
     code = Code.PARTY_DETAILS_MISSING
     default_message = _("The location or the customer lacks details every invoice states.")
+
+
+class PaymentAlreadyRecorded(StateConflict):
+    """The form (its one-time token) that asked for this payment was already recorded."""
+
+    code = Code.PAYMENT_ALREADY_RECORDED
+    default_message = _("This payment was already recorded; nothing was recorded again.")
+
+
+class DuplicatePaymentReference(StateConflict):
+    """The invoice already has a payment with this bank reference: most likely the same
+    transfer entered twice, so staff must confirm it is another one."""
+
+    code = Code.PAYMENT_REFERENCE_DUPLICATE
+    default_message = _("The invoice already has a payment with this reference.")

@@ -393,6 +393,9 @@ class Payment(models.Model):
     received_on = models.DateField(_("received on"))
     reference = models.CharField(_("reference"), max_length=100, blank=True)
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    # The one-time token of the form that asked for it: a form submitted twice (two posts
+    # at once, or a re-post) records one payment; unique, so the database holds the rule.
+    submission_token = models.UUIDField(_("submission token"), null=True, blank=True, unique=True)
 
     class Meta:
         ordering = ["-received_on", "-id"]

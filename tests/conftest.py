@@ -222,6 +222,29 @@ def pdf_text(data: bytes) -> str:
 # --- Pages: amounts as shown -----------------------------------------------------------------
 
 
+def hidden_inputs(html: str) -> dict[str, str | list[str]]:
+    """The hidden inputs of a page, as its form posts them back (a name given more than once,
+    like ``_selected_action``, as a list): what a browser sends when staff click Continue."""
+    import html as html_lib
+    import re
+
+    data: dict[str, str | list[str]] = {}
+    for tag in re.findall(r"<input[^>]*>", html):
+        if 'type="hidden"' not in tag or "csrfmiddlewaretoken" in tag:
+            continue
+        name = re.search(r'name="([^"]*)"', tag)
+        value = re.search(r'value="([^"]*)"', tag)
+        if name is None:
+            continue
+        key, text = name.group(1), html_lib.unescape(value.group(1) if value else "")
+        if key in data:
+            earlier = data[key]
+            data[key] = [*(earlier if isinstance(earlier, list) else [earlier]), text]
+        else:
+            data[key] = text
+    return data
+
+
 def money_amounts(html: str) -> list[tuple[str, str]]:
     """``(currency, text)`` of every amount a page shows (``coworking.money.money_html``)."""
     import re

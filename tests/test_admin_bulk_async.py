@@ -32,13 +32,17 @@ def test_500_selected_invoices_are_cancelled_by_the_task_with_progress(client, c
         "_selected_action": [str(invoice.pk) for invoice in invoices],
     }
 
-    confirmation = client.post(CHANGELIST, data).content.decode()
+    confirmation_page = client.post(CHANGELIST, data)
+    confirmation = confirmation_page.content.decode()
     assert "background-note" in confirmation
     assert confirmation.count('name="_selected_action"') == SELECTED
     totals = confirmation[confirmation.index('id="totals"') :]
     assert money_amounts(totals)[0] == ("EUR", "€60,500.00")  # 500 × 121.00
 
-    response = client.post(CHANGELIST, {**data, "post": "yes", "reason": "Space closed"})
+    shown = confirmation_page.context["confirmation"]  # what Continue posts back
+    response = client.post(
+        CHANGELIST, {**data, "post": "yes", "reason": "Space closed", "confirmation": shown}
+    )
 
     bulk = BulkCancellation.objects.get()
     progress_page = reverse("admin:invoicing_invoice_bulk_cancellation", args=[bulk.pk])

@@ -23,7 +23,7 @@ from credits.errors import InvalidCancellation
 from credits.models import BulkCancellation, CancellationEvent, CreditNote
 from credits.services import bulk_cancellation_run
 from invoicing.models import Channel, Invoice
-from tests.conftest import money_amounts
+from tests.conftest import hidden_inputs, money_amounts
 from tests.factories import (
     CustomerFactory,
     LocationFactory,
@@ -42,13 +42,28 @@ def cancel_url(invoice):
 
 
 def post_action(client, invoices, *, follow=False, **extra):
+    """Post the bulk action; with ``post``, as Continue on the confirmation page shown just
+    before (with the figures it carries)."""
     data = {
         "action": "cancel_selected",
         "index": "0",
         "_selected_action": [str(invoice.pk) for invoice in invoices],
-        **extra,
     }
-    return client.post(CHANGELIST, data, follow=follow)
+    if extra.get("post") and "confirmation" not in extra:
+        page = client.post(CHANGELIST, data)
+        if page.status_code == 200:
+            data["confirmation"] = page.context["confirmation"]
+    return client.post(CHANGELIST, {**data, **extra}, follow=follow)
+
+
+def post_cancel(client, invoice, *, follow=False, **data):
+    """Continue on the row link's (or detail button's) confirmation page."""
+    origin = data.get("origin", "changelist")
+    page = client.get(cancel_url(invoice), {"origin": origin})
+    confirmation = hidden_inputs(page.content.decode())["confirmation"]
+    return client.post(
+        cancel_url(invoice), {"post": "yes", "confirmation": confirmation, **data}, follow=follow
+    )
 
 
 def messages_of(response):
@@ -203,10 +218,11 @@ def test_back_is_a_plain_link_to_the_list_and_changes_nothing(client, staff, cus
 
 def test_double_submit_cancels_once_and_reports_the_second_as_skipped(client, staff, customer):
     first, second = issued_invoice(customer=customer), issued_invoice(customer=customer)
-    first_response = post_action(client, [first, second], post="yes", follow=True)
+    confirmation = hidden_inputs(post_action(client, [first, second]).content.decode())
+    first_response = client.post(CHANGELIST, confirmation, follow=True)
     assert messages_of(first_response)[0][1].startswith("Cancelled 2 invoices;")
 
-    response = post_action(client, [first, second], post="yes", follow=True)  # again
+    response = client.post(CHANGELIST, confirmation, follow=True)  # again
 
     assert CreditNote.objects.count() == 2
     assert LedgerEntry.objects.filter(kind=LedgerEntry.Kind.CREDIT_NOTE).count() == 2
@@ -304,7 +320,8 @@ def test_select_across_cancels_everything_the_filter_matches(client, staff, cust
     assert all(invoice.number in html for invoice in mine) and theirs.number not in html
     continue_data = {key: value for key, value in data.items() if key != "index"}
 
-    client.post(url, {**continue_data, "post": "yes"})
+    confirmation = hidden_inputs(html)["confirmation"]
+    client.post(url, {**continue_data, "post": "yes", "confirmation": confirmation})
 
     assert {note.invoice_id for note in CreditNote.objects.all()} == {i.pk for i in mine}
 
@@ -323,9 +340,7 @@ def test_row_link_confirms_then_cancels_with_channel_admin(client, staff, custom
     assert 'name="_selected_action"' not in html
     assert refreshed(invoice)[0].state == Invoice.State.PARTIALLY_PAID
 
-    response = client.post(
-        cancel_url(invoice), {"post": "yes", "origin": "changelist", "reason": "Wrong desk"}
-    )
+    response = post_cancel(client, invoice, origin="changelist", reason="Wrong desk")
 
     assert response.status_code == 302 and response.url == CHANGELIST
     note = CreditNote.objects.get(invoice=invoice)
@@ -356,7 +371,7 @@ def test_detail_page_has_the_button_and_then_the_credit_note_banner(client, staf
 
     confirmation = client.get(cancel_url(invoice) + "?origin=change").content.decode()
     assert 'name="origin" value="change"' in confirmation
-    response = client.post(cancel_url(invoice), {"post": "yes", "origin": "change"}, follow=True)
+    response = post_cancel(client, invoice, origin="change", follow=True)
 
     assert response.redirect_chain == [(change_url, 302)]
     note = CreditNote.objects.get(invoice=invoice)

@@ -13,7 +13,7 @@ from credits.models import CreditNote, Refund
 from credits.services import LineCredit, credit_note_issue
 from invoicing.models import Invoice
 from invoicing.services import payment_record
-from tests.conftest import money_amounts, pdf_text
+from tests.conftest import hidden_inputs, money_amounts, pdf_text
 from tests.factories import CustomerFactory, LocationFactory, issued_invoice, staff_user
 
 pytestmark = pytest.mark.django_db
@@ -58,7 +58,6 @@ def form_data(invoice, quantities=(), **fields):
         "amount": "",
         "tax_rate": "",
         "description": "",
-        "if_credited": "0.00",  # what the confirmation page was computed from
     }
     quantities = dict(quantities)
     for index, line in enumerate(lines):
@@ -66,6 +65,12 @@ def form_data(invoice, quantities=(), **fields):
         data[f"form-{index}-quantity"] = quantities.get(line.position, "")
     data.update(fields)
     return data
+
+
+def confirmed(client, invoice, data):
+    """``data`` as Continue posts it: with the figures its confirmation page carries."""
+    page = client.post(form_url(invoice), data)
+    return {**data, "post": "yes", "confirmation": page.context["confirmation"]}
 
 
 def test_the_invoice_page_offers_the_button_to_staff_who_may_credit(client, staff, invoice):
@@ -107,7 +112,8 @@ def test_continue_shows_the_note_then_continue_issues_it(client, staff, invoice)
     assert b"credit-note-preview-link" in confirmation.content
 
     # The confirmation carries the form's values; posting it with post=yes issues.
-    issued = client.post(form_url(invoice), {**form_data(invoice, {1: "2"}), "post": "yes"})
+    data = confirmed(client, invoice, form_data(invoice, {1: "2"}))
+    issued = client.post(form_url(invoice), data)
     assert issued.status_code == 302
     assert issued.url == reverse("admin:invoicing_invoice_change", args=[invoice.pk])
     note = CreditNote.objects.get()
@@ -132,7 +138,7 @@ def test_an_amount_line_at_one_of_the_invoice_rates(client, staff, invoice):
     assert [(line.description, line.net, line.tax) for line in lines] == [
         ("Goodwill", eur("-10.00"), eur("-0.90"))
     ]
-    client.post(form_url(invoice), {**data, "post": "yes"})
+    client.post(form_url(invoice), confirmed(client, invoice, data))
     assert CreditNote.objects.get().total == eur("-10.90")
 
 
@@ -188,7 +194,7 @@ def test_on_a_paid_invoice_the_excess_goes_where_staff_chose(
     assert (note.amount_off_due, note.account_credit_amount) == (eur("0"), eur(account_credit))
     assert (note.refund_amount, note.settled_outside_amount) == (eur(refund), eur(settled))
 
-    client.post(form_url(invoice), {**data, "post": "yes"})
+    client.post(form_url(invoice), confirmed(client, invoice, data))
     note = CreditNote.objects.get()
     assert note.account_credit_amount == eur(account_credit)
     assert note.refund_amount == eur(refund) and note.settled_outside_amount == eur(settled)
@@ -200,7 +206,7 @@ def test_crediting_everything_left_cancels_and_the_button_goes(client, staff, in
     data = form_data(invoice, {1: "5", 2: "3"})
     confirmation = client.post(form_url(invoice), data)
     assert b'id="cancels-warning"' in confirmation.content
-    client.post(form_url(invoice), {**data, "post": "yes"})
+    client.post(form_url(invoice), confirmed(client, invoice, data))
     invoice.refresh_from_db()
     assert invoice.state == Invoice.State.CANCELLED
     page = client.get(reverse("admin:invoicing_invoice_change", args=[invoice.pk]))
@@ -276,34 +282,35 @@ def test_cancel_confirmations_show_the_remainder_after_a_partial_note(client, st
     assert "PREVIEW – not issued" in text and "187.05" in text
     assert CreditNote.objects.count() == 1
 
-    client.post(reverse("admin:invoicing_invoice_cancel", args=[invoice.pk]), {"post": "yes"})
+    cancel_url = reverse("admin:invoicing_invoice_cancel", args=[invoice.pk])
+    client.post(cancel_url, hidden_inputs(client.get(cancel_url).content.decode()))
     note = CreditNote.objects.get(cancels_invoice=True)
     assert note.total == eur("-187.05")
     assert (note.amount_off_due, note.account_credit_amount) == (eur("87.05"), eur("100.00"))
 
 
 def test_a_double_submit_of_the_confirmation_issues_one_note(client, staff, invoice):
-    confirmation = client.post(form_url(invoice), form_data(invoice, {1: "2"}))
-    assert b'name="if_credited" value="0.00"' in confirmation.content
-    data = {**form_data(invoice, {1: "2"}), "post": "yes"}
+    data = confirmed(client, invoice, form_data(invoice, {1: "2"}))
     assert client.post(form_url(invoice), data).status_code == 302
     again = client.post(form_url(invoice), data)
     assert again.status_code == 200
-    assert "another note was issued meanwhile" in again.content.decode()
+    messages = " ".join(str(m) for m in again.context["messages"])
+    assert "changed since this confirmation was shown" in messages
+    assert "credited before €0.00 → €48.40" in messages
+    assert again.context["preview"] is not None  # the note as it would be now, to confirm
     assert CreditNote.objects.count() == 1
     invoice.refresh_from_db()
     assert invoice.amount_credited == eur("48.40")
 
 
-@pytest.mark.parametrize("if_credited", [None, "", "abc"])
-def test_issuing_without_the_confirmations_credited_amount_is_refused(
-    client, staff, invoice, if_credited
-):
-    data = {**form_data(invoice, {1: "2"}), "post": "yes"}
-    if if_credited is None:
-        del data["if_credited"]
+@pytest.mark.parametrize("confirmation", [None, "", "abc", "e30:forged:signature"])
+def test_issuing_without_the_confirmations_figures_is_refused(client, staff, invoice, confirmation):
+    data = confirmed(client, invoice, form_data(invoice, {1: "2"}))
+    if confirmation is None:
+        del data["confirmation"]
     else:
-        data["if_credited"] = if_credited
+        data["confirmation"] = confirmation
     page = client.post(form_url(invoice), data)
     assert "This confirmation page is out of date" in page.content.decode()
+    assert page.context["preview"] is not None
     assert not CreditNote.objects.exists()

@@ -1,5 +1,6 @@
 """Recording a payment in the admin goes through payment_record; refusals are form errors."""
 
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -28,6 +29,7 @@ def post_payment(client, invoice, amount, method="bank_transfer"):
             "method": method,
             "received_on": "2026-11-20",
             "reference": "BANK-1",
+            "submission_token": str(uuid.uuid4()),  # a freshly opened form's
         },
     )
 

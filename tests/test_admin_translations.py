@@ -201,7 +201,6 @@ def admin_pages(client, data):
         "amount": "",
         "tax_rate": "",
         "description": "",
-        "if_credited": str(invoice.amount_credited.amount),
     }
     for index, line in enumerate(lines):
         credit_post[f"form-{index}-invoice_line"] = str(line.pk)
@@ -220,7 +219,8 @@ def admin_pages(client, data):
         "cancel confirmation",
         client.get(reverse("admin:invoicing_invoice_cancel", args=[invoice.pk])),
     )
-    yield "bulk cancel confirmation", client.post(changelist, selected)
+    bulk_confirmation = client.post(changelist, selected)
+    yield "bulk cancel confirmation", bulk_confirmation
     yield "credit-note form", client.get(credit_form)
     yield "credit-note confirmation", client.post(credit_form, credit_post)
     yield "credit-note list", client.get(reverse("admin:credits_creditnote_changelist"))
@@ -244,7 +244,11 @@ def admin_pages(client, data):
         "refund change",
         client.get(reverse("admin:credits_refund_change", args=[data["refund"].pk])),
     )
-    yield "after a cancel", client.post(changelist, {**selected, "post": "yes"}, follow=True)
+    shown = bulk_confirmation.context["confirmation"]  # what Continue posts back
+    yield (
+        "after a cancel",
+        client.post(changelist, {**selected, "post": "yes", "confirmation": shown}, follow=True),
+    )
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
