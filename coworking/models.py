@@ -23,6 +23,7 @@ from coworking.identifiers import (
     siret_error,
     vat_id_error,
 )
+from coworking.l10n import human_number
 from coworking.money import CURRENCY_CHOICES, format_money, money_field
 from coworking.triggers import REFUSED, append_only, no_truncate
 
@@ -309,7 +310,7 @@ class ExchangeRate(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"1 {self.currency} = {self.rate.normalize()} {self.vat_currency} ({self.date})"
+        return f"1 {self.currency} = {human_number(self.rate)} {self.vat_currency} ({self.date})"
 
 
 class LedgerEntry(models.Model):

@@ -31,6 +31,7 @@ from djmoney.money import Money
 
 from coworking.documents.rendering import PdfRenderError
 from coworking.errors import ApplicationError
+from coworking.l10n import human_number
 from credits.errors import InvalidCreditNote
 from credits.models import ReasonCode
 from credits.pdf import credit_note_pdf_bytes
@@ -105,7 +106,9 @@ class CreditNoteForm(forms.Form):
 
     def __init__(self, *args, rates, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["tax_rate"].choices = [(str(rate), f"{rate.normalize()} %") for rate in rates]
+        self.fields["tax_rate"].choices = [
+            (str(rate), human_number(rate, percent=True)) for rate in rates
+        ]
         if len(rates) == 1:
             self.fields["tax_rate"].initial = str(rates[0])
 

@@ -46,6 +46,7 @@ from coworking.celery import enqueue
 from coworking.einvoice import parties
 from coworking.errors import ApplicationError, CurrencyMismatch
 from coworking.events import EventType, announce
+from coworking.l10n import human_number
 from coworking.models import Customer, LedgerEntry
 from coworking.money import round_amount
 from coworking.numbering import DocumentType, format_number, next_number
@@ -507,7 +508,8 @@ def _everything_left(creditable: Creditable) -> list[_Part]:
             parts.append(
                 _Part(
                     invoice_line_id=None,
-                    description=_("Remainder at %(rate)s%% tax") % {"rate": rate.rate.normalize()},
+                    description=_("Remainder at %(rate)s%% tax")
+                    % {"rate": human_number(rate.rate)},
                     quantity=Decimal("1"),
                     unit_price=rate.remaining_net,
                     tax_rate=rate.rate,
@@ -576,8 +578,8 @@ def _requested_parts(
                 % {
                     "position": line.position,
                     "number": invoice.number,
-                    "left": line.remaining_quantity.normalize(),
-                    "asked": request.quantity.normalize(),
+                    "left": human_number(line.remaining_quantity),
+                    "asked": human_number(request.quantity),
                 }
             )
         net, tax = _part_amounts(line, quantity=request.quantity)
@@ -590,7 +592,7 @@ def _requested_parts(
                 )
                 % {
                     "position": line.position,
-                    "rate": line.tax_rate.normalize(),
+                    "rate": human_number(line.tax_rate),
                     "net": rate_left[0],
                     "tax": rate_left[1],
                 }
@@ -638,8 +640,8 @@ def _amount_part(creditable: Creditable, *, amount: AmountCredit, left: dict) ->
             )
             % {
                 "number": invoice.number,
-                "rate": amount.tax_rate.normalize(),
-                "rates": ", ".join(f"{r.normalize()}%" for r in left),
+                "rate": human_number(amount.tax_rate),
+                "rates": ", ".join(human_number(r, percent=True) for r in left),
             }
         )
     net_left, tax_left = left[rate]
@@ -647,7 +649,7 @@ def _amount_part(creditable: Creditable, *, amount: AmountCredit, left: dict) ->
     if net > net_left:
         raise CreditExceedsRate(
             _("At %(rate)s%% tax only %(left)s net is left to credit on invoice %(number)s.")
-            % {"rate": rate.normalize(), "left": net_left, "number": invoice.number}
+            % {"rate": human_number(rate), "left": net_left, "number": invoice.number}
         )
     if net == net_left:
         tax = tax_left
@@ -656,7 +658,7 @@ def _amount_part(creditable: Creditable, *, amount: AmountCredit, left: dict) ->
     return _Part(
         invoice_line_id=None,
         description=amount.description
-        or _("Credit at %(rate)s%% tax") % {"rate": rate.normalize()},
+        or _("Credit at %(rate)s%% tax") % {"rate": human_number(rate)},
         quantity=Decimal("1"),
         unit_price=net,
         tax_rate=rate,

@@ -29,9 +29,11 @@ from coworking.admin import (
     CustomerAdmin,
     InputFilter,
     ListTitleMixin,
+    PlainNumberInput,
     ReadOnlyAdminMixin,
     RenderTexts,
     money_display,
+    number_display,
     render_pdfs_in_request,
 )
 from coworking.documents.rendering import PdfRenderError
@@ -77,6 +79,9 @@ class LargeTablePaginator(Paginator):
         return super().count
 
 
+_DISPLAYED = {"unit_price", "quantity", "tax_rate"}
+
+
 class InvoiceLineInline(admin.TabularInline):
     """Lines are edited while the invoice is a draft and read-only once it is issued."""
 
@@ -88,14 +93,22 @@ class InvoiceLineInline(admin.TabularInline):
         "period_start", "period_end",
     ]  # fmt: skip
     readonly_fields = ["position", "net_display", "tax_display"]
-    # Issued: every field read-only, the unit price shown as money too.
-    frozen_fields = ["unit_price_display" if name == "unit_price" else name for name in fields]
+    # Issued: every field read-only, the unit price shown as money, quantity and rate the
+    # project's one way.
+    frozen_fields = [f"{name}_display" if name in _DISPLAYED else name for name in fields]
     unit_price_display = money_display("unit_price", _("unit price"))
+    quantity_display = number_display("quantity", _("quantity"))
+    tax_rate_display = number_display("tax_rate", _("tax rate"), percent=True)
     net_display = money_display("net", _("net"))
     tax_display = money_display("tax", _("tax"))
 
     def _frozen(self, obj) -> bool:
         return obj is not None and obj.state != Invoice.State.DRAFT
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name in ("quantity", "tax_rate"):
+            kwargs["widget"] = PlainNumberInput(attrs={"step": "any"})
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_fields(self, request, obj=None):
         return self.frozen_fields if self._frozen(obj) else self.fields
@@ -262,6 +275,9 @@ class InvoiceAdmin(ListTitleMixin, EInvoiceDownloads, admin.ModelAdmin):
     net_total_display = money_display("net_total", _("net total"))
     tax_total_display = money_display("tax_total", _("tax total"))
     total_display = money_display("total", _("total"))
+    vat_exchange_rate_display = number_display(
+        "vat_exchange_rate", _("exchange rate to the VAT currency")
+    )
     amount_paid_display = money_display("amount_paid", _("paid"))
     amount_due_display = money_display("amount_due", _("amount due"), ordering="")
 
@@ -302,7 +318,7 @@ class InvoiceAdmin(ListTitleMixin, EInvoiceDownloads, admin.ModelAdmin):
             "buyer_reference",
             "order_reference",
             "vat_currency",
-            "vat_exchange_rate",
+            "vat_exchange_rate_display",
             "tax_total_vat_currency",
             "pdf_status",
             "pdf_error",
