@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from coworking.api.fields import AmountField
 from coworking.api.serializers import StrictSerializer
-from coworking.api.serializing import ModelSerializer
+from coworking.api.serializing import ModelSerializer, StaffOnlyFieldsMixin
 from credits.models import CreditNote, CreditNoteLine, ReasonCode
 from credits.services import REASON_MAX_LENGTH
 from invoicing.api.serializers import InvoiceLineSerializer, absolute
@@ -26,7 +26,13 @@ class CreditNoteLineSerializer(InvoiceLineSerializer):
         read_only_fields = fields
 
 
-class CreditNoteSerializer(ModelSerializer):
+class CreditNoteSerializer(StaffOnlyFieldsMixin, ModelSerializer):
+    """A credit note. Its free-text ``reason`` is internal: only staff (who may view every
+    credit note) read it; a member reads the reason code and its label."""
+
+    staff_only_fields = ("reason",)
+    staff_permission = "credits.view_creditnote"
+
     net_total = AmountField()
     tax_total = AmountField()
     total = AmountField()
@@ -34,6 +40,18 @@ class CreditNoteSerializer(ModelSerializer):
     account_credit_amount = AmountField(help_text=_("What became account credit."))
     refund_amount = AmountField(help_text=_("What is paid back to the customer."))
     settled_outside_amount = AmountField(help_text=_("What was settled outside the system."))
+    reason = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text=_(
+            "Internal note of staff: null unless you are staff (never shown to customers)."
+        ),
+    )
+    reason_label = serializers.CharField(
+        source="get_reason_code_display",
+        read_only=True,
+        help_text=_("The reason code's label in the request's language, as the customer reads it."),
+    )
     url = serializers.SerializerMethodField()
     invoice_url = serializers.SerializerMethodField()
     pdf_url = serializers.SerializerMethodField()
@@ -57,6 +75,7 @@ class CreditNoteSerializer(ModelSerializer):
             "total",
             "reason",
             "reason_code",
+            "reason_label",
             "cancels_invoice",
             "amount_off_due",
             "account_credit_amount",
