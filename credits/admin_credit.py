@@ -32,6 +32,7 @@ from djmoney.money import Money
 from coworking.documents.rendering import PdfRenderError
 from coworking.errors import ApplicationError
 from coworking.l10n import human_number
+from coworking.text import single_line
 from credits.errors import InvalidCreditNote
 from credits.models import ReasonCode
 from credits.pdf import credit_note_pdf_bytes
@@ -80,7 +81,10 @@ class CreditNoteForm(forms.Form):
     )
     tax_rate = forms.ChoiceField(label=_("At tax rate"), required=False)
     description = forms.CharField(
-        label=_("Description of the amount"), required=False, max_length=DESCRIPTION_MAX_LENGTH
+        label=_("Description of the amount"),
+        required=False,
+        max_length=DESCRIPTION_MAX_LENGTH,
+        validators=[single_line],
     )
     reason_code = forms.ChoiceField(
         label=_("Reason code"), choices=ReasonCode.choices, initial=ReasonCode.OTHER

@@ -51,6 +51,7 @@ from coworking.models import Customer, LedgerEntry
 from coworking.money import round_amount
 from coworking.numbering import DocumentType, format_number, next_number
 from coworking.services import ledger_post
+from coworking.text import is_single_line
 from credits.errors import (
     CreditedMeanwhile,
     CreditExceedsLine,
@@ -643,6 +644,10 @@ def _amount_part(creditable: Creditable, *, amount: AmountCredit, left: dict) ->
                 "rate": human_number(amount.tax_rate),
                 "rates": ", ".join(human_number(r, percent=True) for r in left),
             }
+        )
+    if not is_single_line(amount.description):
+        raise InvalidCreditNote(
+            _("The description of the amount is printed on one line: remove its line breaks.")
         )
     net_left, tax_left = left[rate]
     net = amount.value.amount

@@ -11,6 +11,7 @@ from rest_framework import serializers
 from coworking.api.fields import AmountField
 from coworking.api.serializers import StrictSerializer
 from coworking.api.serializing import ModelSerializer, StaffOnlyFieldsMixin
+from coworking.text import single_line
 from credits.models import CreditNote, CreditNoteLine, ReasonCode
 from credits.services import REASON_MAX_LENGTH
 from invoicing.api.serializers import InvoiceLineSerializer, absolute
@@ -156,7 +157,14 @@ class AmountCreditSerializer(StrictSerializer):
     tax_rate = serializers.DecimalField(
         max_digits=5, decimal_places=2, help_text=_("A tax rate (%) of the invoice's lines.")
     )
-    description = StrictCharField(required=False, allow_blank=True, max_length=200, default="")
+    description = StrictCharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        default="",
+        validators=[single_line],
+        help_text=_("Printed as the line's description: one line."),
+    )
 
 
 class CreditNoteRequestSerializer(StrictSerializer):
