@@ -81,7 +81,10 @@ class CancelInvoicesForm(forms.Form):
         required=False,
         max_length=REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-        help_text=_("Optional. Recorded on the credit notes and in the audit trail."),
+        help_text=_(
+            "Optional and internal: kept for staff with the credit notes and in the audit "
+            "trail; not printed on them and never sent to the customer."
+        ),
     )
 
 

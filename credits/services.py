@@ -302,6 +302,12 @@ class CreditNotePreview:
             sums[tax_rate_key(line.tax_rate)] = (net - line.net, tax - line.tax)
         return [(rate, net, tax) for rate, (net, tax) in sorted(sums.items(), reverse=True)]
 
+    @property
+    def stated_rates(self) -> list[tuple[Decimal, Money, Money, Money]]:
+        """(tax rate, net, tax, gross) per rate as the note states them: negative, like its
+        lines and its total."""
+        return [(rate, -net, -tax, -(net + tax)) for rate, net, tax in self.rates]
+
 
 def credit_note_preview(
     *,
