@@ -22,6 +22,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
+from django.utils.http import content_disposition_header
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, ngettext_lazy
 
@@ -551,6 +553,14 @@ class PaymentAdmin(ListTitleMixin, admin.ModelAdmin):
         return super().response_add(request, obj, post_url_continue)
 
 
+def statement_name(customer: Customer) -> str:
+    """The customer's name as a file name reads it (``Café Noir B.V.`` → ``cafe-noir-bv``):
+    what staff recognise in their downloads, unlike the internal id; ASCII letters, digits
+    and hyphens only, so it is safe in a header. A name with no such letter (all in another
+    script) falls back to ``customer-<id>``."""
+    return slugify(customer.billing_name)[:60].strip("-") or f"customer-{customer.pk}"
+
+
 class StatementForm(forms.Form):
     start = forms.DateField()
     end = forms.DateField()
@@ -633,6 +643,6 @@ class CustomerAccountAdmin(CustomerAdmin):
             self.message_user(request, getattr(error, "message", str(error)), messages.ERROR)
             return redirect(reverse("admin:coworking_customer_change", args=[customer.pk]))
         response = HttpResponse(data, content_type="application/pdf")
-        filename = f"statement-{customer.pk}-{start.isoformat()}-{end.isoformat()}.pdf"
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        filename = f"statement-{statement_name(customer)}-{start.isoformat()}-{end.isoformat()}.pdf"
+        response["Content-Disposition"] = content_disposition_header(True, filename)
         return response
