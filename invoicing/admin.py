@@ -561,9 +561,20 @@ def statement_name(customer: Customer) -> str:
     return slugify(customer.billing_name)[:60].strip("-") or f"customer-{customer.pk}"
 
 
+class _LanguageDateInput(forms.DateInput):
+    """A date box in the admin language's own format (``07/12/2026``, ``07-12-2026``), not
+    the browser's ``type="date"`` box, which follows the browser's locale (an en-US browser
+    showed ``12/07/2026`` above a ledger reading ``07/12/2026``). ISO dates are read too."""
+
+    def __init__(self):
+        super().__init__(attrs={"size": 10, "required": True, "autocomplete": "off"})
+
+
 class StatementForm(forms.Form):
-    start = forms.DateField()
-    end = forms.DateField()
+    """The statement's period, typed as the admin's language writes dates."""
+
+    start = forms.DateField(widget=_LanguageDateInput)
+    end = forms.DateField(widget=_LanguageDateInput)
 
     def clean(self):
         data = super().clean()
@@ -603,8 +614,10 @@ class CustomerAccountAdmin(CustomerAdmin):
             **context,
             "shows_credit": True,
             "statement_url": reverse("admin:coworking_customer_statement", args=[customer.pk]),
-            "statement_start": today.replace(month=1, day=1),
-            "statement_end": today,
+            "statement_form": StatementForm(
+                initial={"start": today.replace(month=1, day=1), "end": today},
+                auto_id="statement-%s",
+            ),
         }
 
     def get_urls(self):
