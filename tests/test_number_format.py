@@ -21,6 +21,7 @@ from tests.conftest import pdf_text
 from tests.factories import (
     CustomerFactory,
     UserFactory,
+    draft_invoice,
     issued_invoice,
     portal_member,
     staff_user,
@@ -205,3 +206,16 @@ def test_the_pdf_writes_quantities_and_rates_in_the_customers_language(language,
             NBSP, " "
         ), expected
     assert "1.500" not in text and "1,500" not in text
+
+
+@pytest.mark.django_db
+def test_a_drafts_quantity_and_rate_boxes_show_no_trailing_zeros(client):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    draft = draft_invoice(specs=(("Meeting room (hours)", "1.5", "40.00", "20"),))
+
+    html = client.get(
+        reverse("admin:invoicing_invoice_change", args=[draft.pk]), HTTP_ACCEPT_LANGUAGE="nl"
+    ).content.decode()
+
+    assert 'name="lines-0-quantity" value="1.5"' in html
+    assert 'name="lines-0-tax_rate" value="20"' in html
