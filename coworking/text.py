@@ -8,6 +8,8 @@ controls) and the Unicode line and paragraph separators: by :data:`single_line` 
 ``full_clean`` and the API, and by :func:`single_line_constraint` in the database.
 """
 
+import re
+
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -17,16 +19,18 @@ from django.utils.translation import gettext_lazy as _
 # understands these escapes). NUL is left to Django's own validator: PostgreSQL text cannot
 # hold it at all.
 CONTROL_CHARACTERS = r"[\x01-\x1f\x7f-\x9f\u2028\u2029]"
+_CONTROL = re.compile(CONTROL_CHARACTERS)
 
 
 def is_single_line(text: str) -> bool:
     """Whether ``text`` holds no control character (see the module's docstring)."""
-    return single_line.regex.search(str(text)) is None
+    return _CONTROL.search(str(text)) is None
 
 
+# Stated as what a valid text is (not as an inverse match), so the OpenAPI schema's
+# ``pattern`` (drf-spectacular copies it) describes valid values too.
 single_line = RegexValidator(
-    CONTROL_CHARACTERS,
-    inverse_match=True,
+    r"^[^\x01-\x1f\x7f-\x9f\u2028\u2029]*\Z",
     message=_("Enter one line: no line breaks, tabs or other control characters."),
     code="not_single_line",
 )

@@ -3,6 +3,7 @@ a line break (or another control character) in them broke every e-mail of the lo
 (``BadHeaderError``) and was frozen into its documents. They are refused, with a clear error
 and nothing changed, by the model, the admin, the API and the database itself."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -131,3 +132,19 @@ def test_a_credited_amounts_description_is_one_line_in_the_api_and_the_service(a
             channel=Channel.CLI,
         )
     assert not CreditNote.objects.exists()
+
+
+def test_the_schema_states_the_rule_as_a_pattern_valid_texts_match(api_client):
+    schema = api_client(staff_user()).get("/api/v1/schema/", {"format": "json"}).json()
+    description = schema["components"]["schemas"]["AmountCreditRequest"]["properties"][
+        "description"
+    ]
+    patterns = {
+        choice["pattern"]
+        for choice in description.get("oneOf", [description])
+        if "pattern" in choice
+    }
+    assert len(patterns) == 1  # an inverse match would have been stated as a required match
+    python = re.compile(patterns.pop().replace("$", r"\Z"))
+    assert python.search("Goodwill: one desk-day (€ 50)")
+    assert not python.search("Goodwill\r\nBcc: x")
