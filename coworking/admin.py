@@ -1,5 +1,7 @@
 from dataclasses import dataclass
+from decimal import Decimal
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -13,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 from sequences.models import Sequence
 
+from coworking.l10n import human_number, plain_number
 from coworking.models import Customer, ExchangeRate, LedgerEntry, Location
 from coworking.money import money_html
 from coworking.selectors import (
@@ -43,6 +46,29 @@ def money_display(field: str, description, *, ordering: str | None = None):
         return "-" if value is None else money_html(value)
 
     return display
+
+
+def number_display(field: str, description, *, percent: bool = False):
+    """A column or read-only field showing the quantity or rate ``field`` the project's one
+    way (``coworking.l10n.format_number``): ``1.5`` rather than the field's ``1.500``
+    (which a French or Dutch reader takes for one thousand and five hundred)."""
+
+    @admin.display(description=description, ordering=field)
+    def display(model_admin, obj):
+        value = getattr(obj, field, None)
+        return "-" if value is None else human_number(value, percent=percent)
+
+    return display
+
+
+class PlainNumberInput(forms.NumberInput):
+    """A quantity or rate input showing its value without trailing zeros (``1.5``, not
+    the field's ``1.500``, which a Dutch reader takes for fifteen hundred)."""
+
+    def format_value(self, value):
+        if isinstance(value, Decimal):
+            return plain_number(value)
+        return super().format_value(value)
 
 
 class InputFilter(admin.SimpleListFilter):
@@ -203,9 +229,10 @@ class LocationAdmin(ListTitleMixin, admin.ModelAdmin):
 class ExchangeRateAdmin(ListTitleMixin, admin.ModelAdmin):
     """Rates for stating the VAT of invoices outside their location's VAT currency."""
 
-    list_display = ["date", "currency", "vat_currency", "rate", "source"]
+    list_display = ["date", "currency", "vat_currency", "rate_display", "source"]
     list_filter = ["currency", "vat_currency"]
     date_hierarchy = "date"
+    rate_display = number_display("rate", _("rate"))
 
 
 LEDGER_PAGE_SIZE = 25

@@ -24,8 +24,21 @@ from coworking.identifiers import (
     siret_error,
     vat_id_error,
 )
+from coworking.l10n import human_number
 from coworking.money import CURRENCY_CHOICES, format_money, money_field
+from coworking.text import single_line, single_line_constraint
 from coworking.triggers import REFUSED, Guard, GuardTrigger, append_only, no_truncate
+
+# What reaches an e-mail header or is printed on a document: one line each (coworking.text).
+_ADDRESS = ("street_line1", "street_line2", "street_line3", "postcode", "city")
+LOCATION_SINGLE_LINE = (
+    "name", "legal_name", "tax_id", "registration_id", "siret", "rcs_city", "legal_form",
+    "invoice_prefix", "credit_note_prefix", "electronic_address", *_ADDRESS,
+)  # fmt: skip
+CUSTOMER_SINGLE_LINE = (
+    "billing_name", "billing_email", "tax_id", "registration_id", "buyer_reference",
+    "electronic_address", *_ADDRESS,
+)  # fmt: skip
 
 
 class ElectronicAddress(models.Model):
@@ -44,6 +57,7 @@ class ElectronicAddress(models.Model):
         max_length=100,
         blank=True,
         help_text=_("The Peppol participant identifier, without its scheme."),
+        validators=[single_line],
     )
 
     class Meta:
@@ -68,26 +82,30 @@ class Location(PostalAddress, ElectronicAddress):
     invoice in another currency also states its VAT in it (VAT Directive Art. 230).
     """
 
-    name = models.CharField(_("name"), max_length=100)
-    legal_name = models.CharField(_("legal name"), max_length=200)
-    tax_id = models.CharField(_("VAT id"), max_length=40)
+    name = models.CharField(_("name"), max_length=100, validators=[single_line])
+    legal_name = models.CharField(_("legal name"), max_length=200, validators=[single_line])
+    tax_id = models.CharField(_("VAT id"), max_length=40, validators=[single_line])
     registration_id = models.CharField(
         _("legal registration id"),
         max_length=40,
         blank=True,
         help_text=_("Company register number (KvK, Companies House, SIREN in France…)."),
+        validators=[single_line],
     )
     siret = models.CharField(
-        _("SIRET"), max_length=14, blank=True, help_text=_("France: the establishment's SIRET.")
+        _("SIRET"), max_length=14, blank=True, help_text=_("France: the establishment's SIRET."),
+        validators=[single_line],
     )
     rcs_city = models.CharField(
         _("RCS city"),
         max_length=60,
         blank=True,
         help_text=_("France: the city of the trade register (RCS) the company is entered in."),
+        validators=[single_line],
     )
     legal_form = models.CharField(
-        _("legal form"), max_length=60, blank=True, help_text=_("E.g. SAS, B.V., Ltd.")
+        _("legal form"), max_length=60, blank=True, help_text=_("E.g. SAS, B.V., Ltd."),
+        validators=[single_line],
     )
     share_capital = models.DecimalField(
         _("share capital"),
@@ -110,9 +128,12 @@ class Location(PostalAddress, ElectronicAddress):
     default_tax_rate = models.DecimalField(
         _("default tax rate (%)"), max_digits=5, decimal_places=2, default=0
     )
-    invoice_prefix = models.CharField(_("invoice number prefix"), max_length=10, unique=True)
+    invoice_prefix = models.CharField(
+        _("invoice number prefix"), max_length=10, unique=True, validators=[single_line]
+    )
     credit_note_prefix = models.CharField(
-        _("credit note number prefix"), max_length=10, unique=True
+        _("credit note number prefix"), max_length=10, unique=True,
+        validators=[single_line],
     )
     language = models.CharField(
         _("document language"),
@@ -151,6 +172,7 @@ class Location(PostalAddress, ElectronicAddress):
                 name="location_share_capital_not_negative",
             ),
             ElectronicAddress.electronic_address_constraint("location"),
+            single_line_constraint(*LOCATION_SINGLE_LINE, name="location_texts_single_line"),
         ]
 
     def __str__(self) -> str:
@@ -219,20 +241,22 @@ class Customer(PostalAddress, ElectronicAddress):
         Location, on_delete=models.PROTECT, related_name="customers", verbose_name=_("location")
     )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.MEMBER)
-    billing_name = models.CharField(_("billing name"), max_length=200)
+    billing_name = models.CharField(_("billing name"), max_length=200, validators=[single_line])
     billing_email = models.EmailField(_("billing e-mail"))
-    tax_id = models.CharField(_("VAT id"), max_length=40, blank=True)
+    tax_id = models.CharField(_("VAT id"), max_length=40, blank=True, validators=[single_line])
     registration_id = models.CharField(
         _("legal registration id"),
         max_length=40,
         blank=True,
         help_text=_("Company register number (SIREN for a French company)."),
+        validators=[single_line],
     )
     buyer_reference = models.CharField(
         _("buyer reference"),
         max_length=100,
         blank=True,
         help_text=_("Quoted on every invoice unless the invoice has its own (e.g. a PO)."),
+        validators=[single_line],
     )
     language = models.CharField(
         _("document language"),
@@ -260,6 +284,7 @@ class Customer(PostalAddress, ElectronicAddress):
         constraints = [
             country_code_constraint("customer"),
             ElectronicAddress.electronic_address_constraint("customer"),
+            single_line_constraint(*CUSTOMER_SINGLE_LINE, name="customer_texts_single_line"),
         ]
 
     def __str__(self) -> str:
@@ -315,7 +340,7 @@ class ExchangeRate(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"1 {self.currency} = {self.rate.normalize()} {self.vat_currency} ({self.date})"
+        return f"1 {self.currency} = {human_number(self.rate)} {self.vat_currency} ({self.date})"
 
 
 class LedgerEntry(models.Model):

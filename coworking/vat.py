@@ -22,6 +22,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from coworking.money import CURRENCY_CHOICES
+from coworking.text import single_line
 
 
 class VatCategory(models.TextChoices):
@@ -118,6 +119,7 @@ class VatLineFields(models.Model):
         max_length=EXEMPTION_REASON_MAX_LENGTH,
         blank=True,
         help_text=_("Printed on the document, e.g. “Reverse charge” or the article of the law."),
+        validators=[single_line],
     )
     vat_exemption_reason_code = models.CharField(
         _("VAT exemption reason code"), max_length=30, blank=True, choices=EXEMPTION_REASON_CODES

@@ -40,6 +40,7 @@ from coworking.admin import (
     ReadOnlyAdminMixin,
     RenderTexts,
     money_display,
+    number_display,
     render_pdfs_in_request,
 )
 from coworking.einvoice.admin import EInvoiceDownloads
@@ -92,7 +93,10 @@ class CancelInvoicesForm(forms.Form):
         required=False,
         max_length=REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-        help_text=_("Optional. Recorded on the credit notes and in the audit trail."),
+        help_text=_(
+            "Optional and internal: kept for staff with the credit notes and in the audit "
+            "trail; not printed on them and never sent to the customer."
+        ),
     )
 
 
@@ -114,11 +118,14 @@ RENDER_TEXTS = RenderTexts(
 class CreditNoteLineInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = CreditNoteLine
     fields = [
-        "position", "description", "quantity", "unit_price_display", "tax_rate", "net_display",
-        "tax_display", "vat_category", "vat_exemption_reason", "period_start", "period_end",
+        "position", "description", "quantity_display", "unit_price_display", "tax_rate_display",
+        "net_display", "tax_display", "vat_category", "vat_exemption_reason", "period_start",
+        "period_end",
     ]  # fmt: skip
     readonly_fields = fields
     extra = 0
+    quantity_display = number_display("quantity", _("quantity"))
+    tax_rate_display = number_display("tax_rate", _("tax rate"), percent=True)
     unit_price_display = money_display("unit_price", _("unit price"))
     net_display = money_display("net", _("net"))
     tax_display = money_display("tax", _("tax"))
@@ -170,7 +177,7 @@ class CreditNoteAdmin(EInvoiceDownloads, ReadOnlyAdminMixin, admin.ModelAdmin):
                     "created_at",
                     "buyer_reference",
                     "vat_currency",
-                    "vat_exchange_rate",
+                    "vat_exchange_rate_display",
                     "tax_total_vat_currency",
                 ]
             },
@@ -194,6 +201,9 @@ class CreditNoteAdmin(EInvoiceDownloads, ReadOnlyAdminMixin, admin.ModelAdmin):
     net_total_display = money_display("net_total", _("net total"))
     tax_total_display = money_display("tax_total", _("tax total"))
     total_display = money_display("total", _("total"))
+    vat_exchange_rate_display = number_display(
+        "vat_exchange_rate", _("exchange rate to the VAT currency")
+    )
 
     # The PDF lives in private storage without a URL: it is only served by ``pdf_view``.
     def get_readonly_fields(self, request, obj=None):
@@ -205,6 +215,7 @@ class CreditNoteAdmin(EInvoiceDownloads, ReadOnlyAdminMixin, admin.ModelAdmin):
             "net_total_display",
             "tax_total_display",
             "total_display",
+            "vat_exchange_rate_display",
         ]
 
     def get_urls(self):

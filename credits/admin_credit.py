@@ -36,6 +36,8 @@ from djmoney.money import Money
 from coworking.decimals import PlainDecimalFormField
 from coworking.documents.rendering import PdfRenderError
 from coworking.errors import ApplicationError
+from coworking.l10n import human_number
+from coworking.text import single_line
 from credits.errors import ConfirmationOutdated
 from credits.models import ReasonCode
 from credits.pdf import credit_note_pdf_bytes
@@ -101,7 +103,10 @@ class CreditNoteForm(forms.Form):
     )
     tax_rate = forms.ChoiceField(label=_("At tax rate"), required=False)
     description = forms.CharField(
-        label=_("Description of the amount"), required=False, max_length=DESCRIPTION_MAX_LENGTH
+        label=_("Description of the amount"),
+        required=False,
+        max_length=DESCRIPTION_MAX_LENGTH,
+        validators=[single_line],
     )
     reason_code = forms.ChoiceField(
         label=_("Reason code"), choices=ReasonCode.choices, initial=ReasonCode.OTHER
@@ -127,7 +132,9 @@ class CreditNoteForm(forms.Form):
 
     def __init__(self, *args, rates, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["tax_rate"].choices = [(str(rate), f"{rate.normalize()} %") for rate in rates]
+        self.fields["tax_rate"].choices = [
+            (str(rate), human_number(rate, percent=True)) for rate in rates
+        ]
         if len(rates) == 1:
             self.fields["tax_rate"].initial = str(rates[0])
 

@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy as _
 from coworking.documents.models import Document, DocumentLine
 from coworking.models import Customer, Location
 from coworking.money import exact_money, money_field
+from coworking.text import single_line
 from coworking.triggers import (
     REFUSED,
     Guard,
@@ -142,7 +143,8 @@ class CreditNote(VatCurrencyFields, Document):
     # only while that transaction lasts (see CreditNoteLine's trigger).
     created_at = models.DateTimeField(_("issued at"), db_default=TransactionNow())
     buyer_reference = models.CharField(
-        _("buyer reference"), max_length=100, blank=True, help_text=_("The invoice's.")
+        _("buyer reference"), max_length=100, blank=True, help_text=_("The invoice's."),
+        validators=[single_line],
     )
     emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
 

@@ -47,12 +47,14 @@ from djmoney.money import Money
 from coworking.einvoice import parties
 from coworking.errors import ApplicationError, CurrencyMismatch
 from coworking.events import EventType, announce
+from coworking.l10n import human_number
 from coworking.locking import lock_rows
 from coworking.models import Customer, LedgerEntry
 from coworking.money import round_amount
 from coworking.numbering import DocumentType, format_number, next_number
 from coworking.queue import enqueue
 from coworking.services import ledger_post
+from coworking.text import is_single_line
 from credits.documents import queue_credit_note_pdf
 from credits.errors import (
     ConfirmationOutdated,
@@ -312,6 +314,12 @@ class CreditNotePreview:
             net, tax = sums.get(tax_rate_key(line.tax_rate), (zero, zero))
             sums[tax_rate_key(line.tax_rate)] = (net - line.net, tax - line.tax)
         return [(rate, net, tax) for rate, (net, tax) in sorted(sums.items(), reverse=True)]
+
+    @property
+    def stated_rates(self) -> list[tuple[Decimal, Money, Money, Money]]:
+        """(tax rate, net, tax, gross) per rate as the note states them: negative, like its
+        lines and its total."""
+        return [(rate, -net, -tax, -(net + tax)) for rate, net, tax in self.rates]
 
     @property
     def figures(self) -> dict[str, str]:
@@ -592,7 +600,8 @@ def _everything_left(creditable: Creditable) -> list[_Part]:
             parts.append(
                 _Part(
                     invoice_line_id=None,
-                    description=_("Remainder at %(rate)s%% tax") % {"rate": rate.rate.normalize()},
+                    description=_("Remainder at %(rate)s%% tax")
+                    % {"rate": human_number(rate.rate)},
                     quantity=Decimal("1"),
                     unit_price=rate.remaining_net,
                     tax_rate=rate.rate,
@@ -661,8 +670,8 @@ def _requested_parts(
                 % {
                     "position": line.position,
                     "number": invoice.number,
-                    "left": line.remaining_quantity.normalize(),
-                    "asked": request.quantity.normalize(),
+                    "left": human_number(line.remaining_quantity),
+                    "asked": human_number(request.quantity),
                 }
             )
         net, tax = _part_amounts(line, quantity=request.quantity)
@@ -675,7 +684,7 @@ def _requested_parts(
                 )
                 % {
                     "position": line.position,
-                    "rate": line.tax_rate.normalize(),
+                    "rate": human_number(line.tax_rate),
                     "net": rate_left[0],
                     "tax": rate_left[1],
                 }
@@ -723,16 +732,20 @@ def _amount_part(creditable: Creditable, *, amount: AmountCredit, left: dict) ->
             )
             % {
                 "number": invoice.number,
-                "rate": amount.tax_rate.normalize(),
-                "rates": ", ".join(f"{r.normalize()}%" for r in left),
+                "rate": human_number(amount.tax_rate),
+                "rates": ", ".join(human_number(r, percent=True) for r in left),
             }
+        )
+    if not is_single_line(amount.description):
+        raise InvalidCreditNote(
+            _("The description of the amount is printed on one line: remove its line breaks.")
         )
     net_left, tax_left = left[rate]
     net = amount.value.amount
     if net > net_left:
         raise CreditExceedsRate(
             _("At %(rate)s%% tax only %(left)s net is left to credit on invoice %(number)s.")
-            % {"rate": rate.normalize(), "left": net_left, "number": invoice.number}
+            % {"rate": human_number(rate), "left": net_left, "number": invoice.number}
         )
     if net == net_left:
         tax = tax_left
@@ -741,7 +754,7 @@ def _amount_part(creditable: Creditable, *, amount: AmountCredit, left: dict) ->
     return _Part(
         invoice_line_id=None,
         description=amount.description
-        or _("Credit at %(rate)s%% tax") % {"rate": rate.normalize()},
+        or _("Credit at %(rate)s%% tax") % {"rate": human_number(rate)},
         quantity=Decimal("1"),
         unit_price=net,
         tax_rate=rate,

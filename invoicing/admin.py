@@ -23,6 +23,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
+from django.utils.http import content_disposition_header
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, ngettext_lazy
 
@@ -30,10 +32,12 @@ from coworking.admin import (
     CustomerAdmin,
     InputFilter,
     ListTitleMixin,
+    PlainNumberInput,
     ReadOnlyAdminMixin,
     RenderTexts,
     account_figures_html,
     money_display,
+    number_display,
     render_pdfs_in_request,
 )
 from coworking.documents.rendering import PdfRenderError
@@ -90,6 +94,9 @@ class LargeTablePaginator(Paginator):
         return super().count
 
 
+_DISPLAYED = {"unit_price", "quantity", "tax_rate"}
+
+
 class InvoiceLineInline(admin.TabularInline):
     """Lines are edited while the invoice is a draft and read-only once it is issued."""
 
@@ -101,14 +108,22 @@ class InvoiceLineInline(admin.TabularInline):
         "period_start", "period_end",
     ]  # fmt: skip
     readonly_fields = ["position", "net_display", "tax_display"]
-    # Issued: every field read-only, the unit price shown as money too.
-    frozen_fields = ["unit_price_display" if name == "unit_price" else name for name in fields]
+    # Issued: every field read-only, the unit price shown as money, quantity and rate the
+    # project's one way.
+    frozen_fields = [f"{name}_display" if name in _DISPLAYED else name for name in fields]
     unit_price_display = money_display("unit_price", _("unit price"))
+    quantity_display = number_display("quantity", _("quantity"))
+    tax_rate_display = number_display("tax_rate", _("tax rate"), percent=True)
     net_display = money_display("net", _("net"))
     tax_display = money_display("tax", _("tax"))
 
     def _frozen(self, obj) -> bool:
         return obj is not None and obj.state != Invoice.State.DRAFT
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name in ("quantity", "tax_rate"):
+            kwargs["widget"] = PlainNumberInput(attrs={"step": "any"})
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_fields(self, request, obj=None):
         return self.frozen_fields if self._frozen(obj) else self.fields
@@ -305,12 +320,15 @@ class InvoiceAdmin(ListTitleMixin, EInvoiceDownloads, admin.ModelAdmin):
     net_total_display = money_display("net_total", _("net total"))
     tax_total_display = money_display("tax_total", _("tax total"))
     total_display = money_display("total", _("total"))
+    vat_exchange_rate_display = number_display(
+        "vat_exchange_rate", _("exchange rate to the VAT currency")
+    )
     amount_paid_display = money_display("amount_paid", _("paid"))
     amount_credited_display = money_display("amount_credited", _("credited"))
     cancellation_fields = [
         "cancelled_at", "cancelled_by", "cancellation_channel", "cancellation_reason",
     ]  # fmt: skip
-    vat_currency_fields = ["vat_currency", "vat_exchange_rate", "tax_total_vat_currency"]
+    vat_currency_fields = ["vat_currency", "vat_exchange_rate_display", "tax_total_vat_currency"]
     amount_due_display = money_display("amount_due", _("amount due"), ordering="")
 
     @admin.display(description=_("totals"))
@@ -620,9 +638,28 @@ class PaymentAdmin(ListTitleMixin, admin.ModelAdmin):
         return super().response_add(request, obj, post_url_continue)
 
 
+def statement_name(customer: Customer) -> str:
+    """The customer's name as a file name reads it (``Café Noir B.V.`` → ``cafe-noir-bv``):
+    what staff recognise in their downloads, unlike the internal id; ASCII letters, digits
+    and hyphens only, so it is safe in a header. A name with no such letter (all in another
+    script) falls back to ``customer-<id>``."""
+    return slugify(customer.billing_name)[:60].strip("-") or f"customer-{customer.pk}"
+
+
+class _LanguageDateInput(forms.DateInput):
+    """A date box in the admin language's own format (``07/12/2026``, ``07-12-2026``), not
+    the browser's ``type="date"`` box, which follows the browser's locale (an en-US browser
+    showed ``12/07/2026`` above a ledger reading ``07/12/2026``). ISO dates are read too."""
+
+    def __init__(self):
+        super().__init__(attrs={"size": 10, "required": True, "autocomplete": "off"})
+
+
 class StatementForm(forms.Form):
-    start = forms.DateField()
-    end = forms.DateField()
+    """The statement's period, typed as the admin's language writes dates."""
+
+    start = forms.DateField(widget=_LanguageDateInput)
+    end = forms.DateField(widget=_LanguageDateInput)
 
     def clean(self):
         data = super().clean()
@@ -671,8 +708,10 @@ class CustomerAccountAdmin(CustomerAdmin):
             **context,
             "shows_credit": True,
             "statement_url": reverse("admin:coworking_customer_statement", args=[customer.pk]),
-            "statement_start": today.replace(month=1, day=1),
-            "statement_end": today,
+            "statement_form": StatementForm(
+                initial={"start": today.replace(month=1, day=1), "end": today},
+                auto_id="statement-%s",
+            ),
         }
 
     def get_urls(self):
@@ -711,6 +750,6 @@ class CustomerAccountAdmin(CustomerAdmin):
             self.message_user(request, getattr(error, "message", str(error)), messages.ERROR)
             return redirect(reverse("admin:coworking_customer_change", args=[customer.pk]))
         response = HttpResponse(data, content_type="application/pdf")
-        filename = f"statement-{customer.pk}-{start.isoformat()}-{end.isoformat()}.pdf"
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        filename = f"statement-{statement_name(customer)}-{start.isoformat()}-{end.isoformat()}.pdf"
+        response["Content-Disposition"] = content_disposition_header(True, filename)
         return response

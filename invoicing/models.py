@@ -29,6 +29,7 @@ from djmoney.money import Money
 from coworking.documents.models import Document, DocumentLine
 from coworking.models import Customer, Location
 from coworking.money import exact_money, format_money, money_field
+from coworking.text import single_line
 from coworking.triggers import (
     REFUSED,
     Guard,
@@ -140,9 +141,11 @@ class Invoice(VatCurrencyFields, Document):
             "The customer's reference for this invoice (EN 16931 BT-10); at issue, "
             "the customer's default, else the invoice number."
         ),
+        validators=[single_line],
     )
     order_reference = models.CharField(
-        _("purchase order"), max_length=100, blank=True, help_text=_("EN 16931 BT-13.")
+        _("purchase order"), max_length=100, blank=True, help_text=_("EN 16931 BT-13."),
+        validators=[single_line],
     )
 
     class Meta(Document.Meta):

@@ -147,7 +147,8 @@ def document_context(
             buyer=values.buyer,
             # A credit note is not a bill: its customer is not "billed to".
             buyer_label=_("Customer") if values.is_credit_note else _("Billed to"),
-            footer=f"{values.seller.name} · {title} {number}",
+            # An unsaved preview has no number yet: no dangling space in the footer.
+            footer=" · ".join([values.seller.name, f"{title} {number}".strip()]),
         ),
         "currency": currency,
         "lines": rows,

@@ -296,7 +296,7 @@ def test_staff_issue_a_partial_credit_note_from_the_invoice_page(live_server, pa
 
     # The confirmation: the note as it will be issued; nothing is written yet.
     expect(page.locator("#preview-lines tbody tr")).to_have_count(1)
-    expect(page.locator("#preview-total")).to_have_text("€48.40")
+    expect(page.locator("#preview-total")).to_have_text("-€48.40")
     expect(page.locator("#off-due")).to_have_text("€48.40")
     expect(page.locator("#account-credit")).to_have_text("€0.00")
     assert_amounts_formatted(page, where="the credit note confirmation")

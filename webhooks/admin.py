@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -62,22 +63,23 @@ class EndpointForm(forms.ModelForm):
         return data
 
 
+def _when(moment) -> str:
+    """A moment as the admin writes every date and time (the language's DATETIME_FORMAT)."""
+    return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+
+
 def _status(endpoint: Endpoint) -> str:
     if endpoint.disabled_at:
         return _(
             "Disabled automatically on %(disabled)s: it had failed continuously since %(since)s."
         ) % {
-            "disabled": timezone.localtime(endpoint.disabled_at).strftime("%Y-%m-%d %H:%M"),
-            "since": timezone.localtime(endpoint.failing_since).strftime("%Y-%m-%d %H:%M")
-            if endpoint.failing_since
-            else "?",
+            "disabled": _when(endpoint.disabled_at),
+            "since": _when(endpoint.failing_since) if endpoint.failing_since else "?",
         }
     if not endpoint.is_active:
         return _("Inactive")
     if endpoint.failing_since:
-        return _("Active, failing since %(since)s") % {
-            "since": timezone.localtime(endpoint.failing_since).strftime("%Y-%m-%d %H:%M")
-        }
+        return _("Active, failing since %(since)s") % {"since": _when(endpoint.failing_since)}
     return _("Active")
 
 

@@ -25,3 +25,23 @@ class ModelSerializer(serializers.ModelSerializer):
         if fields is None:
             fields = built[language] = super().get_fields()
         return copy.deepcopy(fields)
+
+
+class StaffOnlyFieldsMixin:
+    """Writes ``staff_only_fields`` (internal notes such as the free-text reason staff
+    record on a credit note) as ``null`` for a requesting user without
+    ``staff_permission``: a member reading their own documents gets the customer-facing
+    fields only, in the same shape (declare those fields ``allow_null`` so the schema says
+    so)."""
+
+    staff_only_fields: tuple[str, ...] = ()
+    staff_permission: str = ""
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is None or not request.user.has_perm(self.staff_permission):
+            for name in self.staff_only_fields:
+                if name in data:
+                    data[name] = None
+        return data

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
 from coworking.money import CURRENCY_CHOICES, DECIMAL_PLACES, money_field
+from coworking.text import single_line
 
 
 class PdfStatus(models.TextChoices):
@@ -142,7 +143,7 @@ class DocumentLine(models.Model):
     net × rate, each rounded once (``invoicing.calculations``), all in one currency."""
 
     position = models.PositiveSmallIntegerField(_("position"))
-    description = models.CharField(_("description"), max_length=200)
+    description = models.CharField(_("description"), max_length=200, validators=[single_line])
     quantity = models.DecimalField(_("quantity"), max_digits=10, decimal_places=3)
     unit_price = money_field(_("unit price"))
     tax_rate = models.DecimalField(_("tax rate (%)"), max_digits=5, decimal_places=2)

@@ -39,7 +39,6 @@ from urllib.request import url2pathname
 import weasyprint.pdf.fonts
 from babel import Locale
 from babel.dates import format_date
-from babel.numbers import format_decimal, format_percent
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -49,7 +48,7 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-from coworking.l10n import cldr_locale
+from coworking.l10n import cldr_locale, human_number
 from coworking.money import format_money
 
 STATIC_DIR = Path(settings.BASE_DIR) / "static"
@@ -151,14 +150,14 @@ class Formatter:
         return format_money(value, currency, language=self.language)
 
     def quantity(self, value: Decimal) -> str:
-        return format_decimal(value, format="#,##0.###", locale=self.locale)
+        return human_number(value, language=self.language)
 
     def exchange_rate(self, value: Decimal) -> str:
-        """All the digits a stored rate has (up to 8 decimals), none invented."""
-        return format_decimal(value, format="#,##0.########", locale=self.locale)
+        """Every significant digit of a stored rate (up to 8 decimals), none invented."""
+        return human_number(value, language=self.language)
 
     def percent(self, value: Decimal) -> str:
-        return format_percent(value / 100, locale=self.locale, decimal_quantization=False)
+        return human_number(value, language=self.language, percent=True)
 
     def country(self, code: str) -> str:
         """The country's name in the language (CLDR): ``DE`` → ``Germany``, ``Allemagne``."""

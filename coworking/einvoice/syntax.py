@@ -16,6 +16,7 @@ from facturx import generate_cii_xml, generate_ubl_xml
 from lxml import etree
 
 from coworking.einvoice.document import Document, Line, Party, Syntax, VatBreakdown
+from coworking.l10n import plain_number
 from coworking.vat import VatCategory
 
 EN16931 = "urn:cen.eu:en16931:2017"
@@ -32,7 +33,7 @@ def _amount(value: Decimal) -> str:
 
 def _number(value: Decimal) -> str:
     """A quantity, price or rate without trailing zeros (``1.500`` → ``1.5``)."""
-    return format(Decimal(value).normalize(), "f")
+    return plain_number(value)
 
 
 def _party(party: Party, *, state_vat_ids: bool) -> dict:

@@ -10,8 +10,9 @@ from rest_framework import serializers
 
 from coworking.api.fields import AmountField
 from coworking.api.serializers import StrictSerializer
-from coworking.api.serializing import ModelSerializer
+from coworking.api.serializing import ModelSerializer, StaffOnlyFieldsMixin
 from coworking.decimals import PlainDecimalField
+from coworking.text import single_line
 from credits.models import CreditNote, CreditNoteLine, ReasonCode
 from credits.services import REASON_MAX_LENGTH
 from invoicing.api.serializers import InvoiceLineSerializer, absolute
@@ -27,7 +28,13 @@ class CreditNoteLineSerializer(InvoiceLineSerializer):
         read_only_fields = fields
 
 
-class CreditNoteSerializer(ModelSerializer):
+class CreditNoteSerializer(StaffOnlyFieldsMixin, ModelSerializer):
+    """A credit note. Its free-text ``reason`` is internal: only staff (who may view every
+    credit note) read it; a member reads the reason code and its label."""
+
+    staff_only_fields = ("reason",)
+    staff_permission = "credits.view_creditnote"
+
     net_total = AmountField()
     tax_total = AmountField()
     total = AmountField()
@@ -35,6 +42,18 @@ class CreditNoteSerializer(ModelSerializer):
     account_credit_amount = AmountField(help_text=_("What became account credit."))
     refund_amount = AmountField(help_text=_("What is paid back to the customer."))
     settled_outside_amount = AmountField(help_text=_("What was settled outside the system."))
+    reason = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text=_(
+            "Internal note of staff: null unless you are staff (never shown to customers)."
+        ),
+    )
+    reason_label = serializers.CharField(
+        source="get_reason_code_display",
+        read_only=True,
+        help_text=_("The reason code's label in the request's language, as the customer reads it."),
+    )
     url = serializers.SerializerMethodField()
     invoice_url = serializers.SerializerMethodField()
     pdf_url = serializers.SerializerMethodField()
@@ -58,6 +77,7 @@ class CreditNoteSerializer(ModelSerializer):
             "total",
             "reason",
             "reason_code",
+            "reason_label",
             "cancels_invoice",
             "amount_off_due",
             "account_credit_amount",
@@ -138,7 +158,14 @@ class AmountCreditSerializer(StrictSerializer):
     tax_rate = serializers.DecimalField(
         max_digits=5, decimal_places=2, help_text=_("A tax rate (%) of the invoice's lines.")
     )
-    description = StrictCharField(required=False, allow_blank=True, max_length=200, default="")
+    description = StrictCharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        default="",
+        validators=[single_line],
+        help_text=_("Printed as the line's description: one line."),
+    )
 
 
 class CreditNoteRequestSerializer(StrictSerializer):

@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from coworking.api.fields import AmountField
-from coworking.api.serializing import ModelSerializer
+from coworking.api.serializing import ModelSerializer, StaffOnlyFieldsMixin
 from coworking.money import CURRENCY_CHOICES
 from invoicing.models import Channel, Invoice, InvoiceLine, Payment
 
@@ -133,16 +133,49 @@ class InvoiceSerializer(ModelSerializer):
         return absolute(self.context.get("request"), "api:invoice-pdf", invoice.pk)
 
 
-class CancellationSerializer(ModelSerializer):
+class CancellationSerializer(StaffOnlyFieldsMixin, ModelSerializer):
+    """When and through which channel an invoice was cancelled, and why: the reason code of
+    the credit note that cancelled it (and its label, as the customer reads it); the
+    free-text ``reason`` is internal, shown to staff (who may view every invoice) only."""
+
+    staff_only_fields = ("reason",)
+    staff_permission = "invoicing.view_invoice"
+
     channel = serializers.ChoiceField(
         source="cancellation_channel", choices=Channel.choices, read_only=True
     )
-    reason = serializers.CharField(source="cancellation_reason", read_only=True)
+    reason = serializers.CharField(
+        source="cancellation_reason",
+        read_only=True,
+        allow_null=True,
+        help_text=_(
+            "Internal note of staff: null unless you are staff (never shown to customers)."
+        ),
+    )
+    reason_code = serializers.SerializerMethodField()
+    reason_label = serializers.SerializerMethodField(
+        help_text=_("The reason code's label in the request's language, as the customer reads it.")
+    )
 
     class Meta:
         model = Invoice
-        fields = ["cancelled_at", "channel", "reason"]
+        fields = ["cancelled_at", "channel", "reason", "reason_code", "reason_label"]
         read_only_fields = fields
+
+    @staticmethod
+    def _cancelling_note(invoice):
+        notes = [note for note in invoice.credit_notes.all() if note.cancels_invoice]
+        return notes[-1] if notes else None
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_reason_code(self, invoice):
+        note = self._cancelling_note(invoice)
+        return note.reason_code if note is not None else None
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_reason_label(self, invoice):
+        note = self._cancelling_note(invoice)
+        return str(note.get_reason_code_display()) if note is not None else None
 
 
 class InvoiceDetailSerializer(InvoiceSerializer):
@@ -200,7 +233,7 @@ class InvoiceDetailSerializer(InvoiceSerializer):
     def get_cancellation(self, invoice):
         if invoice.state != Invoice.State.CANCELLED:
             return None
-        return CancellationSerializer(invoice).data
+        return CancellationSerializer(invoice, context=self.context).data
 
 
 class InvoiceFilterSerializer(serializers.Serializer):
