@@ -233,6 +233,19 @@ class IssueCreditNoteAdminMixin:
         creditable = invoice_creditable(invoice=invoice)
         data = request.POST if request.method == "POST" else None
         form, lines = self._credit_forms(creditable, data)
+        if data is not None and lines.total_form_count() != len(creditable.lines):
+            # Posted for other lines than the invoice has (a page out of date, or forged).
+            self.message_user(
+                request,
+                gettext(
+                    "The form did not match the lines of %(number)s: nothing was issued. "
+                    "Fill it in again."
+                )
+                % {"number": invoice.number},
+                messages.ERROR,
+            )
+            data = None
+            form, lines = self._credit_forms(creditable, data)
         preview = None
         if data is not None and "edit" not in data and form.is_valid() and lines.is_valid():
             kwargs = form.service_kwargs(lines=lines, currency=invoice.currency)

@@ -314,3 +314,20 @@ def test_issuing_without_the_confirmations_figures_is_refused(client, staff, inv
     assert "This confirmation page is out of date" in page.content.decode()
     assert page.context["preview"] is not None
     assert not CreditNote.objects.exists()
+
+
+@pytest.mark.parametrize("total_forms", ["0", "1", "9", None])  # the invoice has 2 lines
+def test_a_form_posted_for_other_lines_than_the_invoice_has_is_a_message_not_a_500(
+    client, staff, invoice, total_forms
+):
+    data = form_data(invoice, {1: "1"})
+    if total_forms is None:
+        del data["form-TOTAL_FORMS"]
+    else:
+        data["form-TOTAL_FORMS"] = total_forms
+
+    response = client.post(form_url(invoice), data)
+
+    assert response.status_code == 200
+    assert "did not match the lines" in response.content.decode()
+    assert not invoice.credit_notes.exists()
