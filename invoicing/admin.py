@@ -548,6 +548,7 @@ class PaymentForm(forms.ModelForm):
         ),
     )
     submission_token = forms.UUIDField(
+        label=_("submission token"),
         widget=forms.HiddenInput,
         initial=uuid.uuid4,
         error_messages={
