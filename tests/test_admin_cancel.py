@@ -31,6 +31,7 @@ from tests.factories import (
     issued_invoice,
     staff_user,
 )
+from tests.helpers import messages_of, post_action
 
 pytestmark = pytest.mark.django_db
 
@@ -39,20 +40,6 @@ CHANGELIST = reverse("admin:invoicing_invoice_changelist")
 
 def cancel_url(invoice):
     return reverse("admin:invoicing_invoice_cancel", args=[invoice.pk])
-
-
-def post_action(client, invoices, *, follow=False, **extra):
-    data = {
-        "action": "cancel_selected",
-        "index": "0",
-        "_selected_action": [str(invoice.pk) for invoice in invoices],
-        **extra,
-    }
-    return client.post(CHANGELIST, data, follow=follow)
-
-
-def messages_of(response):
-    return [(message.level, str(message)) for message in response.context["messages"]]
 
 
 def refreshed(*invoices):
