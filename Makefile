@@ -52,9 +52,11 @@ reconcile: install
 test: install
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
+# The code as ruff and import-linter want it, and no model change without its migration.
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+	$(DEV_ENV) $(PY) manage.py makemigrations --check --dry-run
 
 # --- Benchmarks (bench/, results in docs/benchmarks.md); each uses a database of its own -----
 BENCH_PDF_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cw_bench_pdf
