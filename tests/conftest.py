@@ -1,12 +1,44 @@
 """Test set-up: PostgreSQL and Redis only, never SQLite or mocks of them."""
 
 import os
+import urllib.parse
 from contextlib import contextmanager
 
 import pytest
 from django.conf import settings
 
 # --- The services the tests run on: PostgreSQL and Redis ----------------------------------
+
+
+def _take_this_workers_redis_database() -> None:
+    """``make test`` runs the suite in pytest-xdist workers (``gw0``, ``gw1``, ...), each with
+    its own test database (pytest-django's ``test_<name>_gwN``) and its own Redis database:
+    the one that many after ``REDIS_URL``'s, so no worker consumes, purges or throttles
+    through another's queue and counters. The settings were read before this module, so the
+    ones holding the URL are pointed there too, and the environment, which the processes a
+    test starts (workers, servers, commands) inherit."""
+    worker, shared = os.environ.get("PYTEST_XDIST_WORKER", ""), os.environ.get("REDIS_URL", "")
+    if not worker.startswith("gw") or not shared:
+        return
+    parts = urllib.parse.urlsplit(shared)
+    database = int(parts.path.strip("/") or 0) + int(worker.removeprefix("gw"))
+    own = urllib.parse.urlunsplit(parts._replace(path=f"/{database}"))
+    if own == shared:
+        return
+    os.environ["REDIS_URL"] = settings.REDIS_URL = settings.CELERY_BROKER_URL = own
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {**settings.CACHES["default"], "LOCATION": own},
+    }
+    left = [
+        name
+        for name in dir(settings)
+        if name.isupper() and repr(shared) in repr(getattr(settings, name))
+    ]
+    assert not left, f"settings still naming the shared Redis database {shared}: {left}"
+
+
+_take_this_workers_redis_database()
 
 
 def pytest_configure(config):
