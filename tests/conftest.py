@@ -264,10 +264,11 @@ def api_client(reset_throttles):
     return make
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def fast_password_hasher(settings):
-    """MD5 instead of PBKDF2 for users made in the test: each ``UserFactory`` otherwise
-    costs a few hundred milliseconds. The API test modules use it autouse."""
+    """MD5 instead of PBKDF2 for users made in any test: each ``UserFactory`` otherwise
+    costs a few hundred milliseconds of CPU (a million PBKDF2 rounds), and no test is about
+    the hasher. Processes a test starts (servers, commands) keep the production hasher."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
