@@ -60,12 +60,18 @@ reconcile: install
 	$(DEV_ENV) $(PY) manage.py reconcile
 
 # --- Checks -----------------------------------------------------------------------------------
+# The whole suite in TEST_WORKERS pytest-xdist processes, each with its own PostgreSQL test
+# database (test_<name>_gwN) and Redis database (REDIS_URL's + N, tests/conftest.py); tests of
+# one xdist_group run in one worker. TEST_WORKERS=0 runs it in this process, one at a time.
+TEST_WORKERS ?= 3
 test: install
-	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+	$(TEST_ENV) $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
+# The code as ruff and import-linter want it, and no model change without its migration.
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+	$(DEV_ENV) $(PY) manage.py makemigrations --check --dry-run
 
 # mypy with the Django, DRF and Celery stubs: modules listed strict in pyproject.toml have no
 # error; elsewhere the number of errors may only go down (.mypy-baseline holds it: lower it

@@ -1,12 +1,44 @@
 """Test set-up: PostgreSQL and Redis only, never SQLite or mocks of them."""
 
 import os
+import urllib.parse
 from contextlib import contextmanager
 
 import pytest
 from django.conf import settings
 
 # --- The services the tests run on: PostgreSQL and Redis ----------------------------------
+
+
+def _take_this_workers_redis_database() -> None:
+    """``make test`` runs the suite in pytest-xdist workers (``gw0``, ``gw1``, ...), each with
+    its own test database (pytest-django's ``test_<name>_gwN``) and its own Redis database:
+    the one that many after ``REDIS_URL``'s, so no worker consumes, purges or throttles
+    through another's queue and counters. The settings were read before this module, so the
+    ones holding the URL are pointed there too, and the environment, which the processes a
+    test starts (workers, servers, commands) inherit."""
+    worker, shared = os.environ.get("PYTEST_XDIST_WORKER", ""), os.environ.get("REDIS_URL", "")
+    if not worker.startswith("gw") or not shared:
+        return
+    parts = urllib.parse.urlsplit(shared)
+    database = int(parts.path.strip("/") or 0) + int(worker.removeprefix("gw"))
+    own = urllib.parse.urlunsplit(parts._replace(path=f"/{database}"))
+    if own == shared:
+        return
+    os.environ["REDIS_URL"] = settings.REDIS_URL = settings.CELERY_BROKER_URL = own
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {**settings.CACHES["default"], "LOCATION": own},
+    }
+    left = [
+        name
+        for name in dir(settings)
+        if name.isupper() and repr(shared) in repr(getattr(settings, name))
+    ]
+    assert not left, f"settings still naming the shared Redis database {shared}: {left}"
+
+
+_take_this_workers_redis_database()
 
 
 def pytest_configure(config):
@@ -39,6 +71,15 @@ def pytest_configure(config):
         )
     if not os.environ.get("REDIS_URL"):
         pytest.exit("The tests need Redis: set REDIS_URL (make test does).", returncode=2)
+
+
+def pytest_collection_modifyitems(items):
+    """Schemathesis names the item of each API operation ``test[GET /path]`` but, under
+    pytest 9, gives them all the test function's node id; pytest-xdist runs tests by node id
+    and would run one operation of thirteen. Each item takes its own name as its id."""
+    for item in items:
+        if item.nodeid.rpartition("::")[2] != item.name and item._id.params is None:
+            item._id = item._id.with_params(item.name.partition("[")[2].removesuffix("]"))
 
 
 def wait_until(predicate, *, timeout: float = 20.0, interval: float = 0.05):
@@ -283,10 +324,11 @@ def api_client(reset_throttles):
     return make
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def fast_password_hasher(settings):
-    """MD5 instead of PBKDF2 for users made in the test: each ``UserFactory`` otherwise
-    costs a few hundred milliseconds. The API test modules use it autouse."""
+    """MD5 instead of PBKDF2 for users made in any test: each ``UserFactory`` otherwise
+    costs a few hundred milliseconds of CPU (a million PBKDF2 rounds), and no test is about
+    the hasher. Processes a test starts (servers, commands) keep the production hasher."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 

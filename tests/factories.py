@@ -1,5 +1,6 @@
 """factory_boy factories; documents are made through the services, never by hand."""
 
+import datetime
 from decimal import Decimal
 
 import factory
@@ -179,3 +180,66 @@ def issued_invoice(
         payment_record(invoice=invoice, amount=amount)
         invoice.refresh_from_db()
     return invoice
+
+
+# --- Invoices of particular VAT shapes (e-invoice and PDF tests) ---------------------------
+
+REVERSE = "Reverse charge (Art. 196 Directive 2006/112/EC)"
+EXEMPT = "Exempt: letting of immovable property (Art. 135(1)(l) Directive 2006/112/EC)"
+
+
+def eu_business(location, **kwargs):
+    return CustomerFactory(
+        location=location,
+        kind="company",
+        billing_name="Müller Consulting GmbH",
+        tax_id="DE136695976",
+        street_line1="Friedrichstraße 68",
+        postcode="10117",
+        city="Berlin",
+        country="DE",
+        **kwargs,
+    )
+
+
+def exempt():
+    return issued_invoice(
+        specs=[
+            line("Office letting", "1", "900.00", "0", category="E", reason=EXEMPT),
+            ("Meeting room (hours)", "2", "35.00", "21"),
+        ]
+    )
+
+
+def reverse_charge_to_an_eu_business():
+    location = LocationFactory()
+    return issued_invoice(
+        customer=eu_business(location),
+        specs=[line("Event hosting", "1", "2400.00", "0", category="AE", reason=REVERSE)],
+    )
+
+
+def usd_from_a_euro_location():
+    customer = CustomerFactory()
+    ExchangeRate.objects.create(
+        currency="USD", vat_currency="EUR", date=datetime.date(2026, 1, 1), rate=Decimal("0.9213")
+    )
+    return issued_invoice(customer=customer, currency="USD", issue_date=datetime.date(2026, 3, 2))
+
+
+def french_location_with_service_periods():
+    location = french_location()
+    customer = CustomerFactory(
+        location=location, street_line1="3 place du Marché", postcode="69001", city="Lyon",
+        country="FR", language="fr",
+    )  # fmt: skip
+    march = (datetime.date(2026, 3, 1), datetime.date(2026, 3, 31))
+    return issued_invoice(
+        customer=customer,
+        specs=[
+            line("Poste dédié", "1", "320.00", "20", period=march),
+            line("Salle de réunion (heures)", "3", "35.00", "20"),
+            line("Café et déjeuner", "4", "12.50", "10"),
+        ],
+        issue_date=datetime.date(2026, 3, 2),
+    )

@@ -6,10 +6,7 @@ confirmation page and the customer page written the one way. Screenshots go to
 ``test-artifacts/``. ``test_admin_browser_embedded.py`` runs the same amount checks on the
 embedded default (SQLite)."""
 
-import re
-from contextlib import contextmanager
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.contrib import admin
@@ -20,74 +17,15 @@ from credits.models import CreditNote
 from credits.services import bulk_cancellation_run, bulk_cancellation_start, invoice_cancel
 from invoicing.models import Channel, Invoice
 from tests.factories import CustomerFactory, LocationFactory, issued_invoice, staff_user
+from tests.helpers import (
+    ARTIFACTS,
+    assert_amounts_formatted,
+    assert_no_horizontal_scrolling,
+    chromium_page,
+    log_in,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-WIDTH = 1280
-# An amount as the one formatting rule writes it in English (the issue's pattern), and the
-# currency's decimals after the point.
-AMOUNT = re.compile(r"^-?[€£$]?[\d,.\u00a0\u202f ]+")
-DECIMALS = {"EUR": 2, "GBP": 2, "USD": 2}
-
-
-def assert_amounts_formatted(page, *, where: str) -> int:
-    """Every amount on the page matches ``AMOUNT`` with exactly its currency's decimals, and
-    no unformatted long decimal (``988.570000000000``) is left anywhere in the text."""
-    page.wait_for_load_state()
-    amounts = page.locator(".money")
-    amounts.first.wait_for(state="attached")
-    count = amounts.count()
-    assert count, f"no amount on {where}"
-    for index in range(count):
-        element = amounts.nth(index)
-        text, currency = element.text_content(), element.get_attribute("data-currency")
-        assert AMOUNT.match(text), f"{where}: {text!r} is not an amount as the rule writes it"
-        decimals = re.search(r"\.(\d+)\D*$", text)
-        assert decimals and len(decimals.group(1)) == DECIMALS[currency], f"{where}: {text!r}"
-    body = page.locator("body").inner_text()
-    assert not re.search(r"\d\.\d{3,}", body), f"{where}: an unrounded amount is shown"
-    return count
-
-
-def assert_no_horizontal_scrolling(page, selector: str) -> None:
-    """``selector`` (the row action) is on screen at 1280 pixels without any scrolling."""
-    assert page.evaluate("document.documentElement.scrollWidth") <= WIDTH
-    assert page.evaluate(
-        "(() => { const r = document.querySelector('.results');"
-        " return r.scrollWidth <= r.clientWidth; })()"
-    ), "the list scrolls sideways"
-    box = page.locator(selector).first.bounding_box()
-    assert box and box["x"] >= 0 and box["x"] + box["width"] <= WIDTH
-
-
-@contextmanager
-def chromium_page(*, timeout_ms: int = 15_000):
-    """A page of headless Chromium, 1280 pixels wide."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `apt-get install -y chromium` (.ci/run does it).")
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        context = browser.new_context(viewport={"width": WIDTH, "height": 900})
-        context.set_default_timeout(timeout_ms)
-        try:
-            yield context.new_page()
-        finally:
-            context.close()
-            browser.close()
 
 
 @pytest.fixture
@@ -102,13 +40,6 @@ def page(live_server, monkeypatch):
         # With an event loop running, Django keys its connections by context, not thread:
         # close the ones opened in here, or they outlive the test database.
         connections.close_all()
-
-
-def log_in(page, live_server, username="finance"):
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/invoicing/invoice/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "password")
-    page.click("input[type=submit]")
 
 
 def test_staff_cancel_two_ticked_invoices_then_one_from_its_row_link(live_server, page):

@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import wait_until
 from tests.embedded import ROOT, embedded_env, run_manage
-from tests.test_admin_browser import (
+from tests.helpers import (
     ARTIFACTS,
     assert_amounts_formatted,
     assert_no_horizontal_scrolling,

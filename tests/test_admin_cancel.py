@@ -31,6 +31,7 @@ from tests.factories import (
     issued_invoice,
     staff_user,
 )
+from tests.helpers import messages_of, post_action
 
 pytestmark = pytest.mark.django_db
 
@@ -41,21 +42,6 @@ def cancel_url(invoice):
     return reverse("admin:invoicing_invoice_cancel", args=[invoice.pk])
 
 
-def post_action(client, invoices, *, follow=False, **extra):
-    """Post the bulk action; with ``post``, as Continue on the confirmation page shown just
-    before (with the figures it carries)."""
-    data = {
-        "action": "cancel_selected",
-        "index": "0",
-        "_selected_action": [str(invoice.pk) for invoice in invoices],
-    }
-    if extra.get("post") and "confirmation" not in extra:
-        page = client.post(CHANGELIST, data)
-        if page.status_code == 200:
-            data["confirmation"] = page.context["confirmation"]
-    return client.post(CHANGELIST, {**data, **extra}, follow=follow)
-
-
 def post_cancel(client, invoice, *, follow=False, **data):
     """Continue on the row link's (or detail button's) confirmation page."""
     origin = data.get("origin", "changelist")
@@ -64,10 +50,6 @@ def post_cancel(client, invoice, *, follow=False, **data):
     return client.post(
         cancel_url(invoice), {"post": "yes", "confirmation": confirmation, **data}, follow=follow
     )
-
-
-def messages_of(response):
-    return [(message.level, str(message)) for message in response.context["messages"]]
 
 
 def refreshed(*invoices):

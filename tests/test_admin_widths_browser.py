@@ -9,7 +9,7 @@ from django.contrib import admin
 from credits.services import invoice_cancel
 from invoicing.models import Channel, Invoice
 from tests.factories import CustomerFactory, LocationFactory, issued_invoice, staff_user
-from tests.test_admin_browser import ARTIFACTS, WIDTH, chromium_page, log_in
+from tests.helpers import ARTIFACTS, WIDTH, chromium_page, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -19,6 +19,7 @@ from tests.factories import (
     portal_member,
     staff_user,
 )
+from tests.helpers import assert_problem
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hasher")]
 
@@ -59,18 +60,6 @@ def endpoints(world, owner: str):
         "ledger": f"/api/v1/customers/{customer.pk}/ledger",
         "balance": f"/api/v1/customers/{customer.pk}/balance",
     }
-
-
-def assert_problem(response, status: int, code: str | None = None) -> dict:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == "application/problem+json"
-    body = response.json()
-    assert {"type", "title", "status", "detail", "code"} <= set(body)
-    assert body["status"] == status
-    assert body["type"].endswith(body["code"])
-    if code is not None:
-        assert body["code"] == code
-    return body
 
 
 @pytest.mark.parametrize("name", ["invoice", "credit-note", "ledger", "balance"])

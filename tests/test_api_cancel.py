@@ -16,7 +16,7 @@ from coworking.models import IdempotencyKey, LedgerEntry
 from credits.models import CancellationEvent, CreditNote
 from invoicing.models import Invoice
 from tests.factories import issued_invoice, portal_member, staff_user
-from tests.test_api_access import assert_problem
+from tests.helpers import assert_problem
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hasher")]
 

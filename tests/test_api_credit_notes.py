@@ -13,7 +13,7 @@ from credits.models import CreditNote
 from credits.services import invoice_cancel
 from invoicing.models import Channel, Invoice
 from tests.factories import issued_invoice, portal_member, staff_user
-from tests.test_api_access import assert_problem
+from tests.helpers import assert_problem
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hasher")]
 

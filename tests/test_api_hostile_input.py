@@ -6,7 +6,7 @@ from coworking.api.parsers import MAX_DEPTH, nesting_depth
 from coworking.idempotency import request_fingerprint
 from invoicing.models import Invoice
 from tests.factories import issued_invoice, staff_user
-from tests.test_api_access import assert_problem
+from tests.helpers import assert_problem
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hasher")]
 

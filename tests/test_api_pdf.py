@@ -9,7 +9,7 @@ from credits.models import CreditNote
 from credits.services import invoice_cancel
 from invoicing.documents import invoice_render_pdf
 from tests.factories import draft_invoice, issued_invoice, portal_member, staff_user
-from tests.test_api_access import assert_problem
+from tests.helpers import assert_problem
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hasher")]
 

@@ -19,7 +19,7 @@ from invoicing.models import Channel
 from invoicing.services import payment_record
 from tests.conftest import pdf_text
 from tests.factories import CustomerFactory, issued_invoice
-from tests.test_pdf import normalise
+from tests.helpers import normalise
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,7 @@ from invoicing.services import payment_record
 from invoicing.statements import customer_statement, customer_statement_pdf_bytes
 from tests.conftest import pdf_text
 from tests.factories import CustomerFactory, LocationFactory, issued_invoice, staff_user
-from tests.test_pdf import normalise
+from tests.helpers import normalise
 
 pytestmark = pytest.mark.django_db
 

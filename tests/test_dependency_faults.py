@@ -15,11 +15,10 @@ from django.test import Client
 
 from credits.models import CreditNote
 from invoicing.models import Invoice
+from tests.conftest import broker_unreachable
 from tests.factories import issued_invoice, staff_user
 from tests.faults import RedisServer, database_unreachable
-from tests.test_admin_cancel import messages_of, post_action
-from tests.test_api_access import assert_problem
-from tests.test_pdf_tasks import broker_unreachable
+from tests.helpers import assert_problem, messages_of, post_action
 
 pytestmark = pytest.mark.usefixtures("fast_password_hasher")
 

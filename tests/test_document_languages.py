@@ -18,7 +18,7 @@ from invoicing.models import Channel
 from invoicing.pdf import invoice_pdf_bytes
 from tests.conftest import pdf_text
 from tests.factories import CustomerFactory, LocationFactory, issued_invoice
-from tests.test_pdf import normalise
+from tests.helpers import normalise
 
 pytestmark = pytest.mark.django_db
 

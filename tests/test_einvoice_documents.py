@@ -20,7 +20,6 @@ from coworking.einvoice import UnknownSyntax, parties
 from coworking.einvoice.document import Syntax
 from coworking.einvoice.syntax import render
 from coworking.einvoice.validation import validate
-from coworking.models import ExchangeRate
 from credits.einvoice import credit_note_document, credit_note_einvoice
 from credits.models import CreditNote, ReasonCode
 from credits.services import AmountCredit, LineCredit, credit_note_issue, invoice_cancel
@@ -28,33 +27,19 @@ from invoicing.einvoice import invoice_document, invoice_einvoice
 from invoicing.errors import InvoiceIsDraft
 from invoicing.models import Channel, Invoice
 from tests.factories import (
+    REVERSE,
     CustomerFactory,
     LocationFactory,
     draft_invoice,
-    french_location,
+    exempt,
+    french_location_with_service_periods,
     issued_invoice,
     line,
+    reverse_charge_to_an_eu_business,
+    usd_from_a_euro_location,
 )
 
 pytestmark = pytest.mark.django_db
-
-REVERSE = "Reverse charge (Art. 196 Directive 2006/112/EC)"
-EXEMPT = "Exempt: letting of immovable property (Art. 135(1)(l) Directive 2006/112/EC)"
-
-
-def eu_business(location, **kwargs):
-    return CustomerFactory(
-        location=location,
-        kind="company",
-        billing_name="Müller Consulting GmbH",
-        tax_id="DE136695976",
-        street_line1="Friedrichstraße 68",
-        postcode="10117",
-        city="Berlin",
-        country="DE",
-        **kwargs,
-    )
-
 
 def one_rate():
     return issued_invoice(specs=[("Dedicated desk", "1", "320.00", "21")])
@@ -70,23 +55,6 @@ def zero_rated():
             line("Printed handbooks", "10", "8.00", "0", category="Z"),
             ("Desk", "1", "190", "21"),
         ]
-    )
-
-
-def exempt():
-    return issued_invoice(
-        specs=[
-            line("Office letting", "1", "900.00", "0", category="E", reason=EXEMPT),
-            ("Meeting room (hours)", "2", "35.00", "21"),
-        ]
-    )
-
-
-def reverse_charge_to_an_eu_business():
-    location = LocationFactory()
-    return issued_invoice(
-        customer=eu_business(location),
-        specs=[line("Event hosting", "1", "2400.00", "0", category="AE", reason=REVERSE)],
     )
 
 
@@ -114,38 +82,12 @@ def gbp_location():
     )
 
 
-def usd_from_a_euro_location():
-    customer = CustomerFactory()
-    ExchangeRate.objects.create(
-        currency="USD", vat_currency="EUR", date=datetime.date(2026, 1, 1), rate=Decimal("0.9213")
-    )
-    return issued_invoice(customer=customer, currency="USD", issue_date=datetime.date(2026, 3, 2))
-
-
 def customer_with_the_minimum_address():
     location = LocationFactory()
     customer = CustomerFactory(
         location=location, street_line1="", postcode="", city="", country="BE"
     )
     return issued_invoice(customer=customer, specs=[("Day pass", "1", "29.00", "21")])
-
-
-def french_location_with_service_periods():
-    location = french_location()
-    customer = CustomerFactory(
-        location=location, street_line1="3 place du Marché", postcode="69001", city="Lyon",
-        country="FR", language="fr",
-    )  # fmt: skip
-    march = (datetime.date(2026, 3, 1), datetime.date(2026, 3, 31))
-    return issued_invoice(
-        customer=customer,
-        specs=[
-            line("Poste dédié", "1", "320.00", "20", period=march),
-            line("Salle de réunion (heures)", "3", "35.00", "20"),
-            line("Café et déjeuner", "4", "12.50", "10"),
-        ],
-        issue_date=datetime.date(2026, 3, 2),
-    )
 
 
 SHAPES = {

@@ -9,7 +9,7 @@ from credits.einvoice import credit_note_einvoice
 from credits.services import invoice_cancel
 from invoicing.einvoice import invoice_einvoice
 from tests.factories import UserFactory, draft_invoice, issued_invoice, portal_member, staff_user
-from tests.test_api_access import assert_problem
+from tests.helpers import assert_problem
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hasher")]
 

@@ -26,7 +26,7 @@ from tests.factories import (
     portal_member,
     staff_user,
 )
-from tests.test_api_access import assert_problem
+from tests.helpers import assert_problem
 
 NBSP, NNBSP = "\u00a0", "\u202f"
 UBL_CBC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}"

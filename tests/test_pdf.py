@@ -33,6 +33,7 @@ from invoicing.pdf import invoice_pdf_bytes
 from invoicing.services import payment_record
 from tests.conftest import pdf_text
 from tests.factories import CustomerFactory, UserFactory, draft_invoice, issued_invoice, staff_user
+from tests.helpers import normalise
 
 pytestmark = pytest.mark.django_db
 
@@ -42,12 +43,6 @@ LINES = (
     ("Private office", "2", "1250.00", "21"),
     ("Printing", "40", "0.10", "0"),
 )
-
-
-def normalise(text: str) -> str:
-    """Collapse the no-break spaces of French number formats and runs of spaces; drop the
-    space before "%" (pdftotext keeps the narrow no-break space of "9 %" or not)."""
-    return re.sub(r"[ \u00a0\u202f]+", " ", text).replace(" %", "%")
 
 
 def amount(text: str) -> Decimal:

@@ -12,15 +12,16 @@ from invoicing.models import Channel
 from invoicing.pdf import invoice_pdf_bytes
 from invoicing.services import payment_record
 from tests.conftest import pdf_text
-from tests.factories import CustomerFactory, issued_invoice
-from tests.test_einvoice_documents import (
+from tests.factories import (
     REVERSE,
+    CustomerFactory,
     exempt,
     french_location_with_service_periods,
+    issued_invoice,
     reverse_charge_to_an_eu_business,
     usd_from_a_euro_location,
 )
-from tests.test_pdf import normalise
+from tests.helpers import normalise
 
 pytestmark = pytest.mark.django_db
 

@@ -25,7 +25,7 @@ from tests.factories import (
     issued_invoice,
     staff_user,
 )
-from tests.test_api_access import assert_problem
+from tests.helpers import assert_problem
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hasher")]
 

@@ -24,7 +24,7 @@ from invoicing.documents import invoice_pdf_failed, invoice_render_pdf, invoices
 from invoicing.models import Invoice
 from tests.conftest import wait_until
 from tests.factories import CustomerFactory, issued_invoice, portal_member, staff_user
-from tests.test_api_access import assert_problem
+from tests.helpers import assert_problem
 
 pytestmark = pytest.mark.usefixtures("fast_password_hasher")
 
