@@ -70,6 +70,7 @@ test: install
 # The code as ruff and import-linter want it, and no model change without its migration.
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 	$(DEV_ENV) $(PY) manage.py makemigrations --check --dry-run
 

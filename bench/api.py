@@ -262,9 +262,7 @@ SERVERS = {
 }
 
 
-def start_gunicorn(
-    *, port: int, env: dict, args: list[str], tree: Path = ROOT
-) -> subprocess.Popen:
+def start_gunicorn(*, port: int, env: dict, args: list[str], tree: Path = ROOT) -> subprocess.Popen:
     """gunicorn serving the code of ``tree`` (its working directory comes first on the path)."""
     process = subprocess.Popen(
         [
@@ -404,7 +402,9 @@ def compare_trees(*, baseline: Path, n: int, env: dict) -> None:
                 for config, invoice_id in zip(order, triple, strict=True):
                     start = time.perf_counter()
                     if config == "service":
-                        invoice_cancel(invoice=invoice_id, actor=actor, reason="bench", channel="api")
+                        invoice_cancel(
+                            invoice=invoice_id, actor=actor, reason="bench", channel="api"
+                        )
                     else:
                         status, content = http[config].request(
                             "POST", f"/api/v1/invoices/{invoice_id}/cancel", token, body
@@ -426,7 +426,9 @@ def compare_trees(*, baseline: Path, n: int, env: dict) -> None:
             triples: queue.Queue = queue.Queue()
             for turn in range(n):
                 triples.put((turn, [next(ids) for _ in configs]))
-            pool = [threading.Thread(target=client, args=(clients, triples)) for _ in range(clients)]
+            pool = [
+                threading.Thread(target=client, args=(clients, triples)) for _ in range(clients)
+            ]
             for thread in pool:
                 thread.start()
             for thread in pool:
@@ -441,9 +443,7 @@ def compare_trees(*, baseline: Path, n: int, env: dict) -> None:
     print(
         f"Before/after: {n} cancels per configuration and client count, interleaved; "
         f"baseline {baseline} against this tree, each under its gunicorn.conf.py, keep-alive "
-        f"clients; load average at the end: "
-        + " ".join(f"{x:.2f}" for x in os.getloadavg())
-        + "\n"
+        f"clients; load average at the end: " + " ".join(f"{x:.2f}" for x in os.getloadavg()) + "\n"
     )
     print("| clients | code | cancels | p50 ms | p95 ms | mean ms | p50 vs service |")
     print("| ---: | --- | ---: | ---: | ---: | ---: | ---: |")

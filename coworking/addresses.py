@@ -34,11 +34,15 @@ class PostalAddress(models.Model):
         _("street"), max_length=STREET_LINE_MAX_LENGTH, blank=True, validators=[single_line]
     )
     street_line2 = models.CharField(
-        _("street (line 2)"), max_length=STREET_LINE_MAX_LENGTH, blank=True,
+        _("street (line 2)"),
+        max_length=STREET_LINE_MAX_LENGTH,
+        blank=True,
         validators=[single_line],
     )
     street_line3 = models.CharField(
-        _("street (line 3)"), max_length=STREET_LINE_MAX_LENGTH, blank=True,
+        _("street (line 3)"),
+        max_length=STREET_LINE_MAX_LENGTH,
+        blank=True,
         validators=[single_line],
     )
     postcode = models.CharField(

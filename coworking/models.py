@@ -93,7 +93,10 @@ class Location(PostalAddress, ElectronicAddress):
         validators=[single_line],
     )
     siret = models.CharField(
-        _("SIRET"), max_length=14, blank=True, help_text=_("France: the establishment's SIRET."),
+        _("SIRET"),
+        max_length=14,
+        blank=True,
+        help_text=_("France: the establishment's SIRET."),
         validators=[single_line],
     )
     rcs_city = models.CharField(
@@ -104,7 +107,10 @@ class Location(PostalAddress, ElectronicAddress):
         validators=[single_line],
     )
     legal_form = models.CharField(
-        _("legal form"), max_length=60, blank=True, help_text=_("E.g. SAS, B.V., Ltd."),
+        _("legal form"),
+        max_length=60,
+        blank=True,
+        help_text=_("E.g. SAS, B.V., Ltd."),
         validators=[single_line],
     )
     share_capital = models.DecimalField(
@@ -122,8 +128,10 @@ class Location(PostalAddress, ElectronicAddress):
         _("VAT currency"),
         max_length=3,
         choices=CURRENCY_CHOICES,
-        help_text=_("The currency of the VAT returns; invoices in another one also state "
-                    "their VAT in it, at the exchange rate of their issue date."),
+        help_text=_(
+            "The currency of the VAT returns; invoices in another one also state "
+            "their VAT in it, at the exchange rate of their issue date."
+        ),
     )
     default_tax_rate = models.DecimalField(
         _("default tax rate (%)"), max_digits=5, decimal_places=2, default=0
@@ -132,7 +140,9 @@ class Location(PostalAddress, ElectronicAddress):
         _("invoice number prefix"), max_length=10, unique=True, validators=[single_line]
     )
     credit_note_prefix = models.CharField(
-        _("credit note number prefix"), max_length=10, unique=True,
+        _("credit note number prefix"),
+        max_length=10,
+        unique=True,
         validators=[single_line],
     )
     language = models.CharField(
@@ -264,8 +274,7 @@ class Customer(PostalAddress, ElectronicAddress):
         choices=settings.LANGUAGES,
         blank=True,
         default="",
-        help_text=_("The language of the customer's documents and e-mails; empty: the "
-                    "location's."),
+        help_text=_("The language of the customer's documents and e-mails; empty: the location's."),
     )
     portal_user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -354,7 +363,10 @@ class LedgerEntry(models.Model):
         SETTLED_OUTSIDE = "settled_outside", _("Credit settled outside")
 
     customer = models.ForeignKey(
-        Customer, on_delete=models.PROTECT, related_name="ledger_entries", verbose_name=_("customer")
+        Customer,
+        on_delete=models.PROTECT,
+        related_name="ledger_entries",
+        verbose_name=_("customer"),
     )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     amount = money_field(_("amount"))

@@ -163,7 +163,9 @@ class VatCurrencyFields(models.Model):
         """A rate and a converted VAT exactly when the VAT currency is another one; the
         converted VAT has the sign of the document's amounts (negative on credit notes)."""
         none = {"vat_exchange_rate__isnull": True, "tax_total_vat_currency__isnull": True}
-        converted = {"tax_total_vat_currency__lte" if credited else "tax_total_vat_currency__gte": 0}
+        converted = {
+            "tax_total_vat_currency__lte" if credited else "tax_total_vat_currency__gte": 0
+        }
         return models.CheckConstraint(
             condition=Q(vat_currency="", **none)
             | Q(vat_currency=F("currency"), **none)

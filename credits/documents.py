@@ -160,9 +160,8 @@ def credit_note_send_email(*, credit_note: CreditNote | int) -> bool:
     """
     credit_note_id = credit_note.pk if isinstance(credit_note, CreditNote) else credit_note
     with transaction.atomic():
-        note = (
-            lock_rows(CreditNote.objects.select_related("location", "customer"))
-            .get(pk=credit_note_id)
+        note = lock_rows(CreditNote.objects.select_related("location", "customer")).get(
+            pk=credit_note_id
         )
         if (
             note.emailed_at is not None

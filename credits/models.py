@@ -143,7 +143,10 @@ class CreditNote(VatCurrencyFields, Document):
     # only while that transaction lasts (see CreditNoteLine's trigger).
     created_at = models.DateTimeField(_("issued at"), db_default=TransactionNow())
     buyer_reference = models.CharField(
-        _("buyer reference"), max_length=100, blank=True, help_text=_("The invoice's."),
+        _("buyer reference"),
+        max_length=100,
+        blank=True,
+        help_text=_("The invoice's."),
         validators=[single_line],
     )
     emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)

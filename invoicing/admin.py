@@ -150,7 +150,9 @@ OPEN_STATES = (Invoice.State.ISSUED, Invoice.State.PARTIALLY_PAID)
 RENDER_TEXTS = RenderTexts(
     all_ready=_("The selected invoices all have their PDF (or are drafts)."),
     rendered=ngettext_lazy(
-        "Rendered the PDF of %(count)d invoice.", "Rendered the PDFs of %(count)d invoices.", "count"
+        "Rendered the PDF of %(count)d invoice.",
+        "Rendered the PDFs of %(count)d invoices.",
+        "count",
     ),
     more_missing=ngettext_lazy(
         "%(count)d more invoice is missing its PDF: run the action again.",

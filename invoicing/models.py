@@ -144,7 +144,10 @@ class Invoice(VatCurrencyFields, Document):
         validators=[single_line],
     )
     order_reference = models.CharField(
-        _("purchase order"), max_length=100, blank=True, help_text=_("EN 16931 BT-13."),
+        _("purchase order"),
+        max_length=100,
+        blank=True,
+        help_text=_("EN 16931 BT-13."),
         validators=[single_line],
     )
 

@@ -81,9 +81,7 @@ def invoice_lock(*, invoice_id: int, related: Sequence[str] = ()) -> Invoice:
     ``related`` names foreign keys to fetch in the same query.
     """
     try:
-        return (
-            lock_rows(Invoice.objects.select_related(*related)).get(pk=invoice_id)
-        )
+        return lock_rows(Invoice.objects.select_related(*related)).get(pk=invoice_id)
     except (Invoice.DoesNotExist, ValueError, TypeError):
         raise InvoiceNotFound() from None
 

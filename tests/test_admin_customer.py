@@ -78,7 +78,9 @@ def test_the_customer_page_is_an_account_view(client):
     issued_invoice(customer=customer, currency="GBP", specs=[("Desk", "1", "10.00", "0")])
     client.force_login(staff_user(is_superuser=True))
 
-    html = client.get(reverse("admin:coworking_customer_change", args=[customer.pk])).content.decode()
+    html = client.get(
+        reverse("admin:coworking_customer_change", args=[customer.pk])
+    ).content.decode()
 
     # Balance: 100 - 100 - 100 + 30 + 25 = -45.00 (45.00 of credit held); available: 45.00.
     assert re.search(r'class="balance" data-currency="EUR"><span class="money"[^>]*>-€45.00<', html)
@@ -103,6 +105,8 @@ def test_the_customer_page_is_an_account_view(client):
 def test_a_customer_without_documents_can_still_be_deleted_and_edited(client):
     customer = CustomerFactory()
     client.force_login(staff_user(is_superuser=True))
-    html = client.get(reverse("admin:coworking_customer_change", args=[customer.pk])).content.decode()
+    html = client.get(
+        reverse("admin:coworking_customer_change", args=[customer.pk])
+    ).content.decode()
     assert "deletelink" in html
     assert 'name="billing_name"' in html

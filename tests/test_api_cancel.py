@@ -119,7 +119,10 @@ def test_member_may_not_cancel_by_default(api_client):
     ("language", "detail"),
     [
         ("de", "Rechnungen von {location} können nur von dessen Mitarbeitern storniert werden."),
-        ("nl", "Facturen van {location} kunnen alleen door de medewerkers daarvan worden gecrediteerd."),
+        (
+            "nl",
+            "Facturen van {location} kunnen alleen door de medewerkers daarvan worden gecrediteerd.",
+        ),
     ],
 )
 def test_a_member_reads_the_refusal_in_german_or_dutch(api_client, language, detail):

@@ -52,6 +52,7 @@ def test_schema_and_docs_are_served(client):
 
 # --- schemathesis ------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def api_data(django_db_reset_sequences, fast_password_hasher, reset_throttles, settings):
     """A small data set whose ids the generated requests may hit (committed: the WSGI app

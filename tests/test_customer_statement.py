@@ -35,20 +35,30 @@ def account():
     issued, paid at once from the credit."""
     customer = CustomerFactory(location=LocationFactory(), language="en", country="DE")
     a = issued_invoice(
-        customer=customer, specs=[("Desk", "1", "100.00", "21")], issue_date=datetime.date(2026, 1, 10)
+        customer=customer,
+        specs=[("Desk", "1", "100.00", "21")],
+        issue_date=datetime.date(2026, 1, 10),
     )
     payment_record(invoice=a, amount=eur("100.00"), received_on=datetime.date(2026, 1, 20))
     b = issued_invoice(
-        customer=customer, specs=[("Day pass", "2", "25.00", "0")], issue_date=datetime.date(2026, 2, 5)
+        customer=customer,
+        specs=[("Day pass", "2", "25.00", "0")],
+        issue_date=datetime.date(2026, 2, 5),
     )
     c = issued_invoice(
-        customer=customer, specs=[("Office", "1", "100.00", "0")], issue_date=datetime.date(2026, 3, 1)
+        customer=customer,
+        specs=[("Office", "1", "100.00", "0")],
+        issue_date=datetime.date(2026, 3, 1),
     )
     payment_record(invoice=c, amount=eur("100.00"), received_on=datetime.date(2026, 3, 2))
     invoice_cancel(invoice=b, actor=None, channel=Channel.ADMIN)
     invoice_cancel(invoice=c, actor=None, channel=Channel.ADMIN)
     refund_record(
-        customer=customer, amount=eur("40.00"), actor=None, channel=Channel.ADMIN, reference="TRF-42"
+        customer=customer,
+        amount=eur("40.00"),
+        actor=None,
+        channel=Channel.ADMIN,
+        reference="TRF-42",
     )
     d = issued_invoice(customer=customer, specs=[("Printing", "1", "10.00", "0")])
     return customer, (a, b, c, d)
@@ -61,7 +71,10 @@ def test_the_statement_opens_runs_and_closes_per_currency(account):
     )
 
     assert eur_statement.opening == eur("21.00")
-    assert [(row.entry.kind, row.entry.amount.amount, row.balance.amount) for row in eur_statement.entries] == [
+    assert [
+        (row.entry.kind, row.entry.amount.amount, row.balance.amount)
+        for row in eur_statement.entries
+    ] == [
         ("invoice", Decimal("50.00"), Decimal("71.00")),
         ("invoice", Decimal("100.00"), Decimal("171.00")),
         ("payment", Decimal("-100.00"), Decimal("71.00")),
@@ -123,7 +136,9 @@ def test_the_customer_page_offers_the_statement_and_refuses_a_period_that_is_not
 ):
     customer, _invoices = account
     client.force_login(staff_user())
-    page = client.get(reverse("admin:coworking_customer_change", args=[customer.pk])).content.decode()
+    page = client.get(
+        reverse("admin:coworking_customer_change", args=[customer.pk])
+    ).content.decode()
     url = reverse("admin:coworking_customer_statement", args=[customer.pk])
     assert f'action="{url}"' in page
 

@@ -41,6 +41,7 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
+
 def one_rate():
     return issued_invoice(specs=[("Dedicated desk", "1", "320.00", "21")])
 

@@ -37,7 +37,9 @@ def test_every_paid_or_partly_paid_demo_invoice_cancels_on_sqlite_and_reconciles
     run_manage("seed_demo", env=env)
     output = run_manage("shell", "-c", CANCEL_EVERY_PAID_ONE, env=env).stdout
     result = json.loads(output.split("RESULT ", 1)[1])
-    failed = {number: outcome for number, outcome in result["outcomes"].items() if outcome != "cancelled"}
+    failed = {
+        number: outcome for number, outcome in result["outcomes"].items() if outcome != "cancelled"
+    }
     assert len(result["outcomes"]) > 150  # the demo's partly paid and paid invoices
     assert failed == {}
     assert result["left"] == 0

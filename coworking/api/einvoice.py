@@ -41,4 +41,3 @@ def einvoice_schema(*, summary: str, conflict: str = ""):
 def requested_syntax(request) -> str:
     """The ``syntax`` query parameter. Raises ``UnknownSyntax`` (422)."""
     return check_syntax(request.query_params.get("syntax", ""))
-

@@ -102,9 +102,7 @@ def idempotent(handler):
             if not did_work or response.status_code >= 500 or not isinstance(response, Response):
                 transaction.set_rollback(True)
                 return response
-            headers = {
-                name: response[name] for name in STORED_HEADERS if response.has_header(name)
-            }
+            headers = {name: response[name] for name in STORED_HEADERS if response.has_header(name)}
             if response.content_type:
                 headers["Content-Type"] = response.content_type
             body = "" if response.data is None else json.dumps(response.data, cls=JSONEncoder)

@@ -93,9 +93,7 @@ def document_render_pdf(
     data = render(current)
     digest = hashlib.sha256(data).hexdigest()
     with transaction.atomic():
-        locked = (
-            lock_rows(model.objects.select_related(*related)).get(pk=document_id)
-        )
+        locked = lock_rows(model.objects.select_related(*related)).get(pk=document_id)
         if locked.pdf_status == PdfStatus.READY and not force:
             return locked
         if locked.pdf_sha256 and locked.pdf_sha256 != digest:
