@@ -61,7 +61,9 @@ class CurrencyMismatch(InvalidInput):
 
 class PdfNotReady(StateConflict):
     code: str = Code.PDF_NOT_READY
-    default_message: str | Promise = _("The PDF of this document is not ready yet; try again in a minute.")
+    default_message: str | Promise = _(
+        "The PDF of this document is not ready yet; try again in a minute."
+    )
 
 
 class PdfUnavailable(Unavailable):
