@@ -87,6 +87,9 @@ def test_make_run_repeats_the_login_and_stops_on_ctrl_c_without_an_error(tmp_pat
         ["make", "run", f"PORT={port}", f"VENV={sys.prefix}", "-o", f"{sys.prefix}/.installed"],
         cwd=ROOT, env=make_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True,
+        # A worker of a parallel test run ignores SIGINT, and children inherit that; the
+        # make of a terminal does not.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     try:
         _wait_for(f"http://127.0.0.1:{port}/healthz", process)
