@@ -2,17 +2,38 @@
 own folder, tasks in-process, no Redis) as ``make run`` does, for tests of that mode."""
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# A SQLite database migrated once per test process: ``migrate`` of a database file that does
+# not exist yet copies it instead of running every migration again (the first one still runs
+# them all, so the migrations are proven on SQLite in every run).
+_MIGRATED = Path(tempfile.mkdtemp(prefix="cw-embedded-")) / "migrated.sqlite3"
 
 
 def run_manage(
     *args: str, env: dict, check: bool = True, timeout: int = 300
 ) -> subprocess.CompletedProcess:
     """``manage.py *args`` from the repository root with exactly ``env``, output captured."""
+    database = env.get("DATABASE_URL", "")
+    if args[:1] == ("migrate",) and database.startswith("sqlite:///"):
+        target = Path(database.removeprefix("sqlite:///"))
+        if not target.exists():
+            if not _MIGRATED.exists():
+                _run(["migrate", *args[1:]], {**env, "DATABASE_URL": f"sqlite:///{_MIGRATED}"})
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(_MIGRATED, target)
+    return _run(list(args), env, check=check, timeout=timeout)
+
+
+def _run(
+    args: list[str], env: dict, *, check: bool = True, timeout: int = 300
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
