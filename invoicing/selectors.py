@@ -104,7 +104,5 @@ def credit_applied_at_issue(*, invoice: Invoice) -> Decimal:
     """The account credit applied to ``invoice`` (``invoice_issue`` applies what the
     customer holds as ``account_credit`` payments): the prepaid amount its documents state
     (BT-113), so the PDF and both e-invoice syntaxes say the same amount due."""
-    applied = invoice.payments.filter(method=Payment.Method.ACCOUNT_CREDIT).aggregate(
-        total=MoneySum("amount")
-    )["total"]
-    return applied or Decimal("0.00")
+    applied = credit_applied_by_invoice(invoice_ids=[invoice.pk]).get(invoice.pk)
+    return Decimal("0.00") if applied is None else applied.amount
