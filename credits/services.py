@@ -47,7 +47,7 @@ from djmoney.money import Money
 from coworking.einvoice import parties
 from coworking.errors import ApplicationError, CurrencyMismatch
 from coworking.events import EventType, announce
-from coworking.l10n import human_number
+from coworking.l10n import human_number, plain_number
 from coworking.locking import lock_rows
 from coworking.models import Customer, LedgerEntry
 from coworking.money import round_amount
@@ -339,7 +339,7 @@ def confirmation_figures(
     parts = sorted(
         [
             line.invoice_line_id or 0,
-            format(line.quantity.normalize(), "f"),
+            plain_number(line.quantity),
             amount_figure(line.net),
             amount_figure(line.tax),
             format(tax_rate_key(line.tax_rate), "f"),
