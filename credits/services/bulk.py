@@ -107,7 +107,7 @@ def invoices_cancel_each(
     ids = sorted(set(invoice_ids))
     labels = {invoice.pk: str(invoice) for invoice in Invoice.objects.filter(pk__in=ids)}
     deadline = None if time_budget is None else time.monotonic() + time_budget
-    results = []
+    results: list[CancellationResult] = []
     for invoice_id in ids:
         label = labels.get(invoice_id, f"#{invoice_id}")
         if results and deadline is not None and time.monotonic() >= deadline:
@@ -234,7 +234,9 @@ class _BulkProgress:
     def __init__(self, bulk: BulkCancellation):
         self.bulk, self.started = bulk, time.perf_counter()
         Outcome = BulkCancellationItem.Outcome
-        self.counts = dict.fromkeys([Outcome.CANCELLED, Outcome.SKIPPED, Outcome.FAILED], 0)
+        self.counts: dict[str, int] = dict.fromkeys(
+            [Outcome.CANCELLED, Outcome.SKIPPED, Outcome.FAILED], 0
+        )
         self._log("started", "Bulk cancellation %s started (%s invoices).", bulk.pk, bulk.total)
 
     def processed(self, outcome: str) -> None:
