@@ -1,5 +1,6 @@
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.conf import settings
@@ -108,6 +109,40 @@ class ListTitleMixin:
     def changelist_view(self, request, extra_context=None):
         title = capfirst(self.opts.verbose_name_plural)
         return super().changelist_view(request, {"title": title, **(extra_context or {})})
+
+
+if TYPE_CHECKING:
+    AdminMixinBase = admin.ModelAdmin[Any]
+else:
+    AdminMixinBase = object
+"""The base of a model admin mixin: ``ModelAdmin`` for the type checker, nothing at run time."""
+
+
+class ChangePageMixin(AdminMixinBase):
+    """One hook for what a change page shows around its form (the object's tools: links,
+    buttons, banners), in the spirit of the admin's ``object_tools`` block.
+
+    ``change_page_context(request, obj)`` returns that part of the template context; an
+    admin, or a higher app's subclass or mixin, extends it with ``super()``. The object is
+    fetched once per request: Django's own change view is handed the same instance, so
+    extensions never read it again."""
+
+    def change_page_context(self, request, obj) -> dict:
+        return {}
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        request._change_page_object = (unquote(object_id), obj)
+        context = self.change_page_context(request, obj) if obj is not None else {}
+        return super().change_view(
+            request, object_id, form_url, {**context, **(extra_context or {})}
+        )
+
+    def get_object(self, request, object_id, from_field=None):
+        fetched = getattr(request, "_change_page_object", None)
+        if fetched is not None and from_field is None and fetched[0] == object_id:
+            return fetched[1]
+        return super().get_object(request, object_id, from_field)
 
 
 class ReadOnlyAdminMixin(ListTitleMixin):
@@ -267,7 +302,7 @@ class CustomerChangeList(ChangeList):
 
 
 @admin.register(Customer)
-class CustomerAdmin(ListTitleMixin, admin.ModelAdmin):
+class CustomerAdmin(ChangePageMixin, ListTitleMixin, admin.ModelAdmin):
     """Customers, each shown as an account: its balance per currency, and its ledger by
     document date, newest first, with the running balance after each entry (invoices,
     payments, credit notes, refunds and credit settled outside); then its details. The location of a customer never changes (its documents are the location's),
@@ -373,13 +408,12 @@ class CustomerAdmin(ListTitleMixin, admin.ModelAdmin):
             },
         }
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = dict(extra_context or {})
-        customer = self.get_object(request, unquote(object_id))
-        if customer is not None:
-            extra_context["account"] = self.account_context(request, customer)
-            extra_context.setdefault("title", _("Customer account"))
-        return super().change_view(request, object_id, form_url, extra_context)
+    def change_page_context(self, request, obj) -> dict:
+        return {
+            **super().change_page_context(request, obj),
+            "account": self.account_context(request, obj),
+            "title": _("Customer account"),
+        }
 
     @staticmethod
     def _ledger_row(entry: LedgerEntry) -> dict:

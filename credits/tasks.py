@@ -25,7 +25,7 @@ from coworking.documents.tasks import retry_countdown, run_render_task, run_swee
 from credits import documents
 from credits.models import CreditNote
 from credits.selectors import credit_notes_with_failed_pdf
-from credits.services import bulk_cancellations_requeue
+from credits.services.bulk import bulk_cancellations_requeue
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ def send_credit_note_email(self, credit_note_id: int) -> bool:
 def run_bulk_cancellation(bulk_id: int) -> None:
     """Run a bulk cancellation recorded by ``bulk_cancellation_start``; safe to run twice."""
     from credits.models import BulkCancellation
-    from credits.services import bulk_cancellation_run
+    from credits.services.bulk import bulk_cancellation_run
 
     try:
         bulk = bulk_cancellation_run(bulk_id=bulk_id)

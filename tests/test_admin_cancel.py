@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from djmoney.money import Money
 
-import credits.services
+import credits.services.bulk
 from coworking.models import LedgerEntry
 from credits.errors import InvalidCancellation
 from credits.models import BulkCancellation, CancellationEvent, CreditNote
@@ -268,7 +268,7 @@ def test_one_failure_does_not_undo_or_stop_the_others(client, staff, customer, m
             raise InvalidCancellation("The service refused it")
         return real_cancel(invoice=invoice, **kwargs)
 
-    monkeypatch.setattr(credits.services, "invoice_cancel", cancel_failing_for_one)
+    monkeypatch.setattr(credits.services.bulk, "invoice_cancel", cancel_failing_for_one)
 
     response = post_action(client, [first, broken, last], post="yes", follow=True)
 

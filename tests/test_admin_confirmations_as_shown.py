@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from djmoney.money import Money
 
-import credits.services
+import credits.services.bulk
 from credits.models import BulkCancellation, CreditNote, Refund
 from credits.services import bulk_cancellation_run
 from invoicing.models import Invoice
@@ -193,7 +193,7 @@ def test_a_payment_landing_after_the_check_before_the_lock_shows_that_invoice_ag
         "_selected_action": [str(invoice.pk), str(other.pk)],
     }
     confirmation = client.post(CHANGELIST, data)
-    monkeypatch.setattr(credits.services, "invoice_cancel", cancel_after_a_payment)
+    monkeypatch.setattr(credits.services.bulk, "invoice_cancel", cancel_after_a_payment)
 
     again = client.post(CHANGELIST, hidden_inputs(confirmation.content.decode()))
 

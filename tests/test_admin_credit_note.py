@@ -1,4 +1,4 @@
-"""The admin's "Issue credit note" workflow (``credits.admin_credit``), through Django's test
+"""The admin's "Issue credit note" workflow (``credits.admin.issue_credit_note``), through Django's test
 client: the button, the form, the confirmation (nothing written), issuing, bad input (form
 errors, nothing written), the excess allocation, permissions, and the preview PDF."""
 

@@ -110,3 +110,17 @@ def test_a_customer_without_documents_can_still_be_deleted_and_edited(client):
     ).content.decode()
     assert "deletelink" in html
     assert 'name="billing_name"' in html
+
+
+def test_the_customer_page_reads_the_customer_once(client):
+    client.force_login(staff_user())
+    customer = CustomerFactory()
+    url = reverse("admin:coworking_customer_change", args=[customer.pk])
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    reads = [
+        query["sql"]
+        for query in captured.captured_queries
+        if re.search(r'FROM "coworking_customer" .*WHERE "coworking_customer"."id" =', query["sql"])
+    ]
+    assert len(reads) == 1, reads

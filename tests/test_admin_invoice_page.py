@@ -5,6 +5,8 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from djmoney.money import Money
 
@@ -13,6 +15,10 @@ from invoicing.models import Channel
 from tests.factories import issued_invoice, staff_user
 
 pytestmark = pytest.mark.django_db
+
+# What the page of an issued invoice reads at most (session, user, permissions, the invoice,
+# its lines, payments and credit notes, its customer and location...).
+PAGE_QUERIES_MAX = 9
 
 CANCELLATION_ROWS = ["cancelled_at", "cancelled_by", "cancellation_channel", "cancellation_reason"]
 
@@ -65,3 +71,30 @@ def test_an_invoice_in_another_currency_shows_its_vat_conversion(client):
     html = page(client, issued_invoice(currency="USD"))
     assert row_text(html, "vat_exchange_rate_display") is not None
     assert row_text(html, "tax_total_vat_currency") is not None
+
+
+def invoice_reads(client, invoice):
+    """The page's queries, and those of them that read the invoice row itself."""
+    client.force_login(staff_user(credit=True, cancel=True))
+    url = reverse("admin:invoicing_invoice_change", args=[invoice.pk])
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    queries = [query["sql"] for query in captured.captured_queries]
+    reads = [
+        sql
+        for sql in queries
+        if re.search(
+            r'FROM "invoicing_invoice"\s+(LEFT OUTER JOIN .*)?WHERE "invoicing_invoice"."id" =', sql
+        )
+    ]
+    return queries, reads
+
+
+@pytest.mark.parametrize("cancelled", [False, True])
+def test_the_invoice_page_reads_the_invoice_once(client, cancelled):
+    invoice = issued_invoice(paid="10.00")
+    if cancelled:
+        invoice_cancel(invoice=invoice, actor=None, channel=Channel.SYSTEM)
+    queries, reads = invoice_reads(client, invoice)
+    assert len(reads) == 1, reads
+    assert len(queries) <= PAGE_QUERIES_MAX, "\n".join(queries)

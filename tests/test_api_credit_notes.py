@@ -167,7 +167,7 @@ def test_amounts_written_with_an_exponent_are_refused_too(staff, invoice):
 
 @pytest.mark.parametrize("quantity", ["1E+2", "\u0662", "1e0"])
 def test_the_admin_credit_form_refuses_exponents_and_other_digits(quantity):
-    from credits.admin_credit import CreditLineForm, CreditNoteForm
+    from credits.admin.issue_credit_note import CreditLineForm, CreditNoteForm
 
     form = CreditLineForm(data={"invoice_line": "1", "quantity": quantity})
     assert not form.is_valid() and "quantity" in form.errors

@@ -9,11 +9,11 @@ from django.core.management import call_command
 
 from coworking.models import LedgerEntry
 from coworking.numbering import DocumentType, last_number
-from credits import services as credit_services
 from credits.errors import InvoiceAlreadyCancelled
 from credits.models import CancellationEvent, CreditNote
 from credits.reconciliation import reconcile
 from credits.services import invoice_cancel
+from credits.services import issue as credit_issue
 from invoicing.models import Channel, Invoice
 from invoicing.services import invoice_issue
 from tests.concurrency import run_in_threads
@@ -106,14 +106,14 @@ def test_failures_after_the_number_is_taken_leave_no_gap():
     invoices = [issued_invoice(customer=customer, specs=ONE_LINE) for _ in range(200)]
     rng = random.Random(2026)
     doomed = {i.pk for i in invoices if rng.random() < 0.10}
-    real_post = credit_services.ledger_post
+    real_post = credit_issue.ledger_post
 
     def flaky_post(**kwargs):
         if kwargs["invoice_id"] in doomed:
             raise RuntimeError("injected failure after the number was taken")
         return real_post(**kwargs)
 
-    with mock.patch.object(credit_services, "ledger_post", side_effect=flaky_post):
+    with mock.patch.object(credit_issue, "ledger_post", side_effect=flaky_post):
         results = run_in_threads(
             [lambda i=i: invoice_cancel(invoice=i.pk, actor=None, channel="cli") for i in invoices],
             threads=8,

@@ -118,9 +118,9 @@ def test_a_cancel_logs_one_structured_line(caplog):
 
 @pytest.mark.django_db
 def test_a_bulk_run_logs_its_start_progress_and_end(caplog, monkeypatch):
-    from credits import services
+    from credits.services import bulk
 
-    monkeypatch.setattr(services._BulkProgress, "EVERY", 2)
+    monkeypatch.setattr(bulk._BulkProgress, "EVERY", 2)
     invoices = [issued_invoice() for _ in range(4)]
     invoice_cancel(invoice=invoices[0], actor=None, channel=Channel.SYSTEM)
     with broker_unreachable():

@@ -13,7 +13,7 @@ import redis
 from django.conf import settings
 from django.utils import timezone
 
-import credits.services
+import credits.services.issue
 from coworking.events import EventType
 from credits.services import invoice_cancel
 from invoicing.models import Channel, Invoice
@@ -75,14 +75,14 @@ def test_a_cancel_rolled_back_after_announcing_stores_and_sends_nothing(
 ):
     invoice = issued_invoice()  # its invoice.issued predates the endpoint: not sent
     endpoint_for(*EventType.values)
-    real_announce = credits.services.announce
+    real_announce = credits.services.issue.announce
 
     def announce_then_fail(**kwargs):
         real_announce(**kwargs)
         if kwargs["type"] == EventType.CREDIT_NOTE_ISSUED:
             raise RuntimeError("forced rollback after both events were written")
 
-    monkeypatch.setattr(credits.services, "announce", announce_then_fail)
+    monkeypatch.setattr(credits.services.issue, "announce", announce_then_fail)
     with pytest.raises(RuntimeError):
         invoice_cancel(invoice=invoice, actor=None, channel=Channel.CLI)
     monkeypatch.undo()

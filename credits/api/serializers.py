@@ -14,7 +14,7 @@ from coworking.api.serializing import ModelSerializer, StaffOnlyFieldsMixin
 from coworking.decimals import PlainDecimalField
 from coworking.text import single_line
 from credits.models import CreditNote, CreditNoteLine, ReasonCode
-from credits.services import REASON_MAX_LENGTH
+from credits.services.requests import REASON_MAX_LENGTH
 from invoicing.api.serializers import InvoiceLineSerializer, absolute
 
 

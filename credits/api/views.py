@@ -27,14 +27,8 @@ from credits.api.serializers import (
 from credits.documents import credit_note_pdf_response
 from credits.einvoice import credit_note_einvoice
 from credits.selectors import visible_credit_notes
-from credits.services import (
-    REASON_MAX_LENGTH,
-    Allocation,
-    AmountCredit,
-    LineCredit,
-    credit_note_issue,
-    invoice_cancel,
-)
+from credits.services.issue import credit_note_issue, invoice_cancel
+from credits.services.requests import REASON_MAX_LENGTH, Allocation, AmountCredit, LineCredit
 from invoicing.models import Channel
 from invoicing.selectors import visible_invoices
 

@@ -1,6 +1,6 @@
 # The over-credit rule in the database, the way django-hordak checks the legs of a
 # transaction: a constraint trigger deferred to commit (or to the point where the service
-# asks for it, see credits.services._check_credit_limits) checks each credit note with all
+# asks for it, see credits.services.issue._check_credit_limits) checks each credit note with all
 # that its transaction wrote; credit lines are also checked as each statement writes them.
 
 from django.db import migrations

@@ -2,7 +2,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from coworking.errors import ApplicationError
-from credits.services import invoice_cancel
+from credits.services.issue import invoice_cancel
 from invoicing.errors import InvoiceNotFound
 from invoicing.models import Channel, Invoice
 

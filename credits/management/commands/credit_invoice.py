@@ -6,7 +6,8 @@ from djmoney.money import Money
 
 from coworking.errors import ApplicationError
 from credits.models import ReasonCode
-from credits.services import Allocation, AmountCredit, LineCredit, credit_note_issue
+from credits.services.issue import credit_note_issue
+from credits.services.requests import Allocation, AmountCredit, LineCredit
 from invoicing.errors import InvoiceNotFound
 from invoicing.models import Channel, Invoice
 

@@ -27,14 +27,8 @@ from stdnum.util import get_cc_module
 
 from coworking.models import Customer, ExchangeRate, Location
 from credits.models import ReasonCode
-from credits.services import (
-    Allocation,
-    AmountCredit,
-    LineCredit,
-    Rest,
-    credit_note_issue,
-    invoice_cancel,
-)
+from credits.services.issue import credit_note_issue, invoice_cancel
+from credits.services.requests import Allocation, AmountCredit, LineCredit, Rest
 from invoicing.models import Channel, Invoice, Payment
 from invoicing.services import LineInput, invoice_create_draft, invoice_issue, payment_record
 

@@ -1,73 +1,51 @@
-"""The invoice admin: drafts are edited and issued here, issued invoices are read-only,
-payments are recorded through ``payment_record``.
+"""The invoice admin: drafts are edited and issued here, issued invoices are read-only.
 
-Cancelling is the credits app's: ``credits.admin`` extends ``InvoiceAdmin`` with the cancel
-workflow and registers the extended admin in its place.
+Cancelling and crediting are the credits app's: ``credits.admin`` extends ``InvoiceAdmin``
+with those workflows and registers the extended admin in its place.
 """
 
-import uuid
 from decimal import Decimal
 from urllib.parse import urlencode
 
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Case, DecimalField, F, Q, Value, When
+from django.db.models import Case, DecimalField, F, Value, When
 from django.db.models.functions import Greatest
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
-from django.utils.http import content_disposition_header
-from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, ngettext_lazy
 
 from coworking.admin import (
-    CustomerAdmin,
-    InputFilter,
+    ChangePageMixin,
     ListTitleMixin,
     PlainNumberInput,
     ReadOnlyAdminMixin,
     RenderTexts,
-    account_figures_html,
     money_display,
     number_display,
     render_pdfs_in_request,
 )
-from coworking.documents.rendering import PdfRenderError
 from coworking.einvoice.admin import EInvoiceDownloads
 from coworking.errors import ApplicationError
-from coworking.models import Customer
-from coworking.money import (
-    MAX_DIGITS,
-    AmountNotReadable,
-    amount_example,
-    exact_money,
-    money_html,
-    parse_amount,
+from coworking.money import MAX_DIGITS, exact_money, money_html
+from invoicing.admin.filters import (
+    OPEN_STATES,
+    AmountDueAtLeastFilter,
+    CustomerFilter,
+    OverdueFilter,
 )
 from invoicing.documents import invoices_render_pdfs
 from invoicing.einvoice import invoice_einvoice
 from invoicing.models import Invoice, InvoiceLine, Payment
-from invoicing.selectors import (
-    available_credit,
-    credit_applied_by_invoice,
-    customers_with_available_credit,
-)
-from invoicing.services import (
-    LineInput,
-    invoice_draft_set_lines,
-    invoice_issue,
-    payment_check,
-    payment_record,
-)
-from invoicing.statements import customer_statement_pdf_bytes, statement_period_error
+from invoicing.services.drafts import LineInput, invoice_draft_set_lines
+from invoicing.services.issue import invoice_issue
 
 
 class LargeTablePaginator(Paginator):
@@ -146,7 +124,6 @@ class PaymentInline(ReadOnlyAdminMixin, admin.TabularInline):
     amount_display = money_display("amount", _("amount"))
 
 
-OPEN_STATES = (Invoice.State.ISSUED, Invoice.State.PARTIALLY_PAID)
 RENDER_TEXTS = RenderTexts(
     all_ready=_("The selected invoices all have their PDF (or are drafts)."),
     rendered=ngettext_lazy(
@@ -162,82 +139,8 @@ RENDER_TEXTS = RenderTexts(
 )
 
 
-class CustomerFilter(InputFilter):
-    """Invoices of customers whose billing name or e-mail contains the text typed."""
-
-    title = _("customer")
-    parameter_name = "customer"
-
-    def queryset(self, request, queryset):
-        text = (self.value() or "").strip()
-        if not text:
-            return queryset
-        return queryset.filter(
-            Q(customer__billing_name__icontains=text) | Q(customer__billing_email__icontains=text)
-        )
-
-
-class AmountDueAtLeastFilter(InputFilter):
-    """Invoices with at least the amount typed still due (in their own currency).
-
-    The amount is read as the admin's language writes it, or plainly (``parse_amount``).
-    Text it cannot read stays in the box and leaves the list unfiltered by amount, with an
-    error message saying so: not Django's usual reset to the whole list (``?e=1``), which
-    clears the box and says nothing.
-    """
-
-    title = _("amount due at least")
-    parameter_name = "due_from"
-
-    def placeholder(self) -> str:
-        return amount_example()
-
-    def queryset(self, request, queryset):
-        text = (self.value() or "").strip()
-        if not text:
-            return queryset
-        try:
-            amount = parse_amount(text)
-        except AmountNotReadable:
-            self._say_not_readable(request, text)
-            return queryset
-        return queryset.filter(state__in=OPEN_STATES, amount_due_value__gte=amount)
-
-    @staticmethod
-    def _say_not_readable(request, text):
-        if getattr(request, "_amount_not_readable_said", False):
-            return  # the changelist may build its filters more than once per request
-        request._amount_not_readable_said = True
-        messages.error(
-            request,
-            _(
-                "Could not read “%(text)s” as an amount, so the list is not filtered by "
-                "amount due. Type it like %(example)s or 1000.50."
-            )
-            % {"text": text, "example": amount_example()},
-        )
-
-
-class OverdueFilter(admin.SimpleListFilter):
-    """Overdue: the due date has passed and money is still due."""
-
-    title = _("payment")
-    parameter_name = "overdue"
-
-    def lookups(self, request, model_admin):
-        return [("yes", _("Overdue")), ("no", _("Not overdue"))]
-
-    def queryset(self, request, queryset):
-        overdue = Q(state__in=OPEN_STATES, due_date__lt=timezone.localdate())
-        if self.value() == "yes":
-            return queryset.filter(overdue)
-        if self.value() == "no":
-            return queryset.exclude(overdue)
-        return queryset
-
-
 @admin.register(Invoice)
-class InvoiceAdmin(ListTitleMixin, EInvoiceDownloads, admin.ModelAdmin):
+class InvoiceAdmin(ChangePageMixin, ListTitleMixin, EInvoiceDownloads, admin.ModelAdmin):
     """Invoices. The list fits a 1280-pixel screen: number, customer, dates, total, amount
     due and state (and, in ``credits.admin``, the row action); the location is in the number's
     prefix and in the filters."""
@@ -436,23 +339,22 @@ class InvoiceAdmin(ListTitleMixin, EInvoiceDownloads, admin.ModelAdmin):
 
     # --- the invoice page's everyday actions ------------------------------------------------
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
+    def change_page_context(self, request, obj) -> dict:
         """The invoice page offers what is done next: **Issue** on a draft, and on an issued
         invoice its PDF and **Record payment** (the payment form opens on its number)."""
-        obj = self.get_object(request, unquote(object_id))
-        extra_context = dict(extra_context or {})
-        if obj is not None and obj.state == Invoice.State.DRAFT:
+        context = super().change_page_context(request, obj)
+        if obj.state == Invoice.State.DRAFT:
             if super().has_change_permission(request, obj):
-                extra_context["issue_url"] = reverse("admin:invoicing_invoice_issue", args=[obj.pk])
-        elif obj is not None:
-            extra_context["pdf_url"] = reverse("api:invoice-pdf", kwargs={"pk": obj.pk})
+                context["issue_url"] = reverse("admin:invoicing_invoice_issue", args=[obj.pk])
+        else:
+            context["pdf_url"] = reverse("api:invoice-pdf", kwargs={"pk": obj.pk})
             if obj.state in OPEN_STATES and request.user.has_perm("invoicing.add_payment"):
-                extra_context["record_payment_url"] = (
+                context["record_payment_url"] = (
                     reverse("admin:invoicing_payment_add")
                     + "?"
                     + urlencode({"invoice": obj.number})
                 )
-        return super().change_view(request, object_id, form_url, extra_context)
+        return context
 
     def get_urls(self):
         return [
@@ -522,237 +424,3 @@ class InvoiceAdmin(ListTitleMixin, EInvoiceDownloads, admin.ModelAdmin):
             render_pdfs=lambda batch: invoices_render_pdfs(invoices=batch),
             texts=RENDER_TEXTS,
         )
-
-
-class PaymentForm(forms.ModelForm):
-    """Applies the service's own payment rules, so a refusal is a form error, not a crash.
-    The invoice is given by its number, as printed on it and on the bank transfer.
-
-    Each form opened carries a one-time ``submission_token``: submitted twice, it records
-    one payment. A bank reference the invoice already has is refused until staff tick
-    ``confirm_same_reference``."""
-
-    invoice = forms.ModelChoiceField(
-        queryset=Invoice.objects.exclude(number=""),
-        to_field_name="number",
-        widget=forms.TextInput(attrs={"placeholder": "AMS-2026-000042", "size": 24}),
-        label=_("Invoice number"),
-        error_messages={"invalid_choice": _("No issued invoice has this number.")},
-    )
-    # "Account credit" applies credit the customer holds (never more than held or due).
-    method = forms.ChoiceField(choices=Payment.Method.choices)
-    confirm_same_reference = forms.BooleanField(
-        label=_("Same reference again"),
-        required=False,
-        help_text=_(
-            "Tick only when the invoice already has a payment with this reference and this is "
-            "really another transfer."
-        ),
-    )
-    submission_token = forms.UUIDField(
-        label=_("submission token"),
-        widget=forms.HiddenInput,
-        initial=uuid.uuid4,
-        error_messages={
-            "required": _("This form is out of date: open Record payment again."),
-            "invalid": _("This form is out of date: open Record payment again."),
-        },
-    )
-
-    class Meta:
-        model = Payment
-        fields = ["invoice", "amount", "method", "received_on", "reference"]
-
-    def clean(self):
-        data = super().clean()
-        invoice, amount, method = data.get("invoice"), data.get("amount"), data.get("method")
-        if invoice is not None and amount is not None and method:
-            try:
-                payment_check(
-                    invoice=invoice,
-                    amount=amount,
-                    method=method,
-                    reference=data.get("reference", ""),
-                    confirm_same_reference=data.get("confirm_same_reference", False),
-                    submission_token=data.get("submission_token"),
-                )
-            except ApplicationError as error:
-                raise forms.ValidationError(error.message, code=error.code) from None
-        return data
-
-
-@admin.register(Payment)
-class PaymentAdmin(ListTitleMixin, admin.ModelAdmin):
-    """Payments are recorded through ``payment_record`` and never edited afterwards."""
-
-    form = PaymentForm
-    list_display = ["invoice", "amount_display", "method", "received_on", "reference"]
-    list_filter = ["method", "received_on"]
-    list_select_related = ["invoice"]
-    search_fields = ["invoice__number", "reference"]
-    fields = [
-        "invoice",
-        "amount",
-        "method",
-        "received_on",
-        "reference",
-        "confirm_same_reference",
-        "submission_token",
-    ]
-    recorded_fields = ["invoice", "amount_display", "method", "received_on", "reference"]
-    amount_display = money_display("amount", _("amount"))
-
-    def get_fields(self, request, obj=None):
-        return self.recorded_fields if obj is not None else self.fields
-
-    def get_readonly_fields(self, request, obj=None):
-        return self.recorded_fields if obj is not None else []
-
-    def has_change_permission(self, request, obj=None):
-        return obj is None and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def save_model(self, request, obj, form, change):
-        # The form checked the rules; the service checks them again under the invoice lock.
-        # Losing that race (another payment, or the same form posted twice at once) is
-        # reported, nothing is written.
-        try:
-            payment = payment_record(
-                invoice=obj.invoice,
-                amount=obj.amount,
-                method=obj.method,
-                received_on=obj.received_on,
-                reference=obj.reference,
-                confirm_same_reference=form.cleaned_data["confirm_same_reference"],
-                submission_token=form.cleaned_data["submission_token"],
-            )
-        except ApplicationError as error:
-            request._payment_refused = error.message
-            return
-        obj.pk = payment.pk
-
-    def response_add(self, request, obj, post_url_continue=None):
-        refused = getattr(request, "_payment_refused", None)
-        if refused:
-            self.message_user(request, refused, messages.ERROR)
-            return HttpResponseRedirect(request.path)
-        return super().response_add(request, obj, post_url_continue)
-
-
-def statement_name(customer: Customer) -> str:
-    """The customer's name as a file name reads it (``Café Noir B.V.`` → ``cafe-noir-bv``):
-    what staff recognise in their downloads, unlike the internal id; ASCII letters, digits
-    and hyphens only, so it is safe in a header. A name with no such letter (all in another
-    script) falls back to ``customer-<id>``."""
-    return slugify(customer.billing_name)[:60].strip("-") or f"customer-{customer.pk}"
-
-
-class _LanguageDateInput(forms.DateInput):
-    """A date box in the admin language's own format (``07/12/2026``, ``07-12-2026``), not
-    the browser's ``type="date"`` box, which follows the browser's locale (an en-US browser
-    showed ``12/07/2026`` above a ledger reading ``07/12/2026``). ISO dates are read too."""
-
-    def __init__(self):
-        super().__init__(attrs={"size": 10, "required": True, "autocomplete": "off"})
-
-
-class StatementForm(forms.Form):
-    """The statement's period, typed as the admin's language writes dates."""
-
-    start = forms.DateField(widget=_LanguageDateInput)
-    end = forms.DateField(widget=_LanguageDateInput)
-
-    def clean(self):
-        data = super().clean()
-        if error := statement_period_error(start=data.get("start"), end=data.get("end")):
-            raise forms.ValidationError(error)
-        return data
-
-
-admin.site.unregister(Customer)
-
-
-@admin.register(Customer)
-class CustomerAccountAdmin(CustomerAdmin):
-    """The customer's account page (``coworking.admin.CustomerAdmin``) with what invoicing
-    knows: the account credit available per currency (``available_credit``) beside the
-    balance, the credit applied to each invoice of the ledger (payments from account credit
-    are not ledger entries: they move credit onto an invoice, not the balance), and the
-    printable statement of a period (``invoicing.statements``)."""
-
-    list_display = [*CustomerAdmin.list_display, "available_credit_column"]
-
-    def with_account_figures(self, customers):
-        return customers_with_available_credit(customers=customers)
-
-    @admin.display(description=_("available credit"), ordering="billing_credit")
-    def available_credit_column(self, customer):
-        return account_figures_html(customer, "credit")
-
-    def account_currencies(self, customer):
-        rows = super().account_currencies(customer)
-        for row in rows:
-            row["available_credit"] = available_credit(customer=customer, currency=row["currency"])
-        return rows
-
-    def account_context(self, request, customer):
-        today = timezone.localdate()
-        context = super().account_context(request, customer)
-        rows = context["ledger"]["entries"]
-        applied = credit_applied_by_invoice(
-            invoice_ids=[row["entry"].invoice_id for row in rows if row["entry"].kind == "invoice"]
-        )
-        for row in rows:
-            if row["entry"].kind == "invoice":
-                row["credit_applied"] = applied.get(row["entry"].invoice_id)
-        return {
-            **context,
-            "shows_credit": True,
-            "statement_url": reverse("admin:coworking_customer_statement", args=[customer.pk]),
-            "statement_form": StatementForm(
-                initial={"start": today.replace(month=1, day=1), "end": today},
-                auto_id="statement-%s",
-            ),
-        }
-
-    def get_urls(self):
-        return [
-            path(
-                "<path:object_id>/statement/",
-                self.admin_site.admin_view(self.statement_view),
-                name="coworking_customer_statement",
-            ),
-            *super().get_urls(),
-        ]
-
-    def statement_view(self, request, object_id):
-        """GET ``?start=YYYY-MM-DD&end=YYYY-MM-DD``: the customer statement of that period as
-        a PDF download; a period that is not one goes back to the page with a message."""
-        customer = self.get_object(request, unquote(object_id))
-        if customer is None:
-            raise Http404(_("No such customer."))
-        if not self.has_view_permission(request, customer):
-            raise PermissionDenied
-        form = StatementForm(request.GET)
-        if not form.is_valid():
-            errors = [str(e) for field_errors in form.errors.values() for e in field_errors]
-            self.message_user(
-                request,
-                _("No statement: %(errors)s") % {"errors": " ".join(errors)},
-                messages.ERROR,
-            )
-            return redirect(reverse("admin:coworking_customer_change", args=[customer.pk]))
-        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
-        try:
-            data = customer_statement_pdf_bytes(
-                customer=customer, start=start, end=end, today=timezone.localdate()
-            )
-        except (ApplicationError, PdfRenderError) as error:
-            self.message_user(request, getattr(error, "message", str(error)), messages.ERROR)
-            return redirect(reverse("admin:coworking_customer_change", args=[customer.pk]))
-        response = HttpResponse(data, content_type="application/pdf")
-        filename = f"statement-{statement_name(customer)}-{start.isoformat()}-{end.isoformat()}.pdf"
-        response["Content-Disposition"] = content_disposition_header(True, filename)
-        return response

@@ -23,7 +23,6 @@ from decimal import Decimal
 from django import forms
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
-from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
@@ -33,44 +32,29 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
+from coworking.admin import ChangePageMixin
 from coworking.decimals import PlainDecimalFormField
 from coworking.documents.rendering import PdfRenderError
 from coworking.errors import ApplicationError
 from coworking.l10n import human_number
 from coworking.text import single_line
+from credits.admin.confirmation import sign_figures, unsign_figures
 from credits.errors import ConfirmationOutdated
 from credits.models import ReasonCode
 from credits.pdf import credit_note_pdf_bytes
 from credits.policies import CANCEL_PERMISSION, CREDIT_PERMISSION, credit_refusal
 from credits.selectors import invoice_creditable
-from credits.services import (
+from credits.services.issue import credit_note_issue
+from credits.services.preview import credit_note_preview
+from credits.services.requests import (
     DESCRIPTION_MAX_LENGTH,
     REASON_MAX_LENGTH,
     Allocation,
     AmountCredit,
     LineCredit,
     Rest,
-    credit_note_issue,
-    credit_note_preview,
 )
 from invoicing.models import Channel
-
-CONFIRMATION_SALT = "credits.admin.confirmation"
-
-
-def sign_figures(figures) -> str:
-    """The figures a confirmation page computed from, as the page carries them (signed, so
-    what comes back is what this application wrote)."""
-    return signing.dumps(figures, salt=CONFIRMATION_SALT, compress=True)
-
-
-def unsign_figures(token: str | None):
-    """The figures a confirmation page carried, or ``None`` when it carried none (or they
-    were altered): such a page is out of date."""
-    try:
-        return signing.loads(token or "", salt=CONFIRMATION_SALT)
-    except signing.BadSignature:
-        return None
 
 
 class CreditLineForm(forms.Form):
@@ -167,7 +151,7 @@ class CreditNoteForm(forms.Form):
         }
 
 
-class IssueCreditNoteAdminMixin:
+class IssueCreditNoteAdminMixin(ChangePageMixin):
     """For the invoice admin: the **Issue credit note** workflow and the preview PDF."""
 
     issue_credit_note_template = "admin/invoicing/invoice/issue_credit_note.html"
@@ -192,18 +176,15 @@ class IssueCreditNoteAdminMixin:
             *super().get_urls(),
         ]
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = dict(extra_context or {})
-        obj = self.get_object(request, unquote(object_id))
-        if (
-            obj is not None
-            and credit_refusal(invoice=obj) is None
-            and self.has_issue_credit_note_permission(request, obj)
+    def change_page_context(self, request, obj) -> dict:
+        context = super().change_page_context(request, obj)
+        if credit_refusal(invoice=obj) is None and self.has_issue_credit_note_permission(
+            request, obj
         ):
-            extra_context["issue_credit_note_url"] = reverse(
+            context["issue_credit_note_url"] = reverse(
                 "admin:invoicing_invoice_issue_credit_note", args=[obj.pk]
             )
-        return super().change_view(request, object_id, form_url, extra_context)
+        return context
 
     def _creditable_invoice(self, request, object_id):
         invoice = self.get_object(request, unquote(object_id))

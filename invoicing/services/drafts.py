@@ -1,0 +1,240 @@
+"""Drafting invoices: their lines cleaned and priced with the one rounding rule, their totals."""
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+from djmoney.money import Money
+
+from coworking.errors import CurrencyMismatch
+from coworking.models import Customer
+from coworking.money import money_sum, round_amount
+from coworking.vat import (
+    DEFAULT_REASONS,
+    EXEMPTION_REASON_CODES,
+    EXEMPTION_REASON_MAX_LENGTH,
+    NEEDS_REASON,
+    VatCategory,
+    category_rule_error,
+)
+from invoicing.calculations import line_amounts
+from invoicing.errors import InvalidInvoiceLine, InvoiceHasNoLines, InvoiceNotDraft
+from invoicing.models import Invoice, InvoiceLine
+from invoicing.services.locks import invoice_lock
+
+DEFAULT_PAYMENT_TERM_DAYS = 14
+
+
+REFERENCE_MAX_LENGTH = 100
+
+
+@dataclass(frozen=True)
+class LineInput:
+    """One line to bill. ``vat_category`` defaults to standard rated (S) above 0 % and
+    zero rated (Z) at 0 %; reverse charge (AE) and outside scope (O) get their standard
+    exemption wording when none is given; an exempt line (E) needs its reason. A
+    service billed per period gives both ends of it."""
+
+    description: str
+    quantity: Decimal
+    unit_price: Money
+    tax_rate: Decimal
+    vat_category: str | None = None
+    vat_exemption_reason: str = ""
+    vat_exemption_reason_code: str = ""
+    period_start: datetime.date | None = None
+    period_end: datetime.date | None = None
+
+
+def clean_decimal(value, *, field: str) -> Decimal:
+    if isinstance(value, float):
+        raise InvalidInvoiceLine(_("%(field)s must be a decimal, not a float.") % {"field": field})
+    try:
+        result = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise InvalidInvoiceLine(_("%(field)s is not a number.") % {"field": field}) from None
+    if not result.is_finite():
+        raise InvalidInvoiceLine(_("%(field)s is not a number.") % {"field": field})
+    return result
+
+
+def _build_lines(*, lines: Sequence[LineInput], currency: str) -> list[InvoiceLine]:
+    if not lines:
+        raise InvoiceHasNoLines()
+    built = []
+    for position, line in enumerate(lines, start=1):
+        description = (line.description or "").strip()
+        if not description:
+            raise InvalidInvoiceLine(_("Line %(n)s has no description.") % {"n": position})
+        quantity = clean_decimal(line.quantity, field=_("Quantity"))
+        tax_rate = clean_decimal(line.tax_rate, field=_("Tax rate"))
+        if not isinstance(line.unit_price, Money):
+            raise InvalidInvoiceLine(
+                _("Line %(n)s: the unit price must be Money.") % {"n": position}
+            )
+        if str(line.unit_price.currency) != currency:
+            raise CurrencyMismatch(
+                _("Line %(n)s is in %(line)s but the invoice is in %(invoice)s.")
+                % {"n": position, "line": line.unit_price.currency, "invoice": currency}
+            )
+        if quantity <= 0:
+            raise InvalidInvoiceLine(
+                _("Line %(n)s: the quantity must be positive.") % {"n": position}
+            )
+        if line.unit_price.amount < 0:
+            raise InvalidInvoiceLine(
+                _("Line %(n)s: the unit price cannot be negative.") % {"n": position}
+            )
+        if not (0 <= tax_rate < 100):
+            raise InvalidInvoiceLine(
+                _("Line %(n)s: the tax rate must be between 0 and 100%%.") % {"n": position}
+            )
+        amounts = line_amounts(
+            quantity=quantity, unit_price=line.unit_price.amount, tax_rate=tax_rate
+        )
+        built.append(
+            InvoiceLine(
+                position=position,
+                description=description[:200],
+                quantity=quantity,
+                unit_price=Money(round_amount(line.unit_price.amount), currency),
+                tax_rate=tax_rate,
+                net=Money(amounts.net, currency),
+                tax=Money(amounts.tax, currency),
+                **_vat_fields(line, position=position, tax_rate=tax_rate),
+            )
+        )
+    _check_categories_together(built)
+    return built
+
+
+def set_totals(*, invoice: Invoice, lines: Sequence[InvoiceLine]) -> None:
+    """Net, tax and total of ``invoice`` as the plain sums of its rounded lines."""
+    invoice.net_total = money_sum((line.net for line in lines), currency=invoice.currency)
+    invoice.tax_total = money_sum((line.tax for line in lines), currency=invoice.currency)
+    invoice.total = invoice.net_total + invoice.tax_total
+
+
+def _vat_fields(line: LineInput, *, position: int, tax_rate: Decimal) -> dict:
+    """The line's VAT category, exemption reason and service period, checked."""
+    category = line.vat_category or (
+        VatCategory.STANDARD if tax_rate > 0 else VatCategory.ZERO_RATED
+    )
+    reason = (line.vat_exemption_reason or "").strip()
+    code = (line.vat_exemption_reason_code or "").strip()
+    if category in DEFAULT_REASONS:  # one code fits them all; a text if none is given
+        default_code, default_text = DEFAULT_REASONS[category]
+        code, reason = code or default_code, reason or default_text
+    problem = category_rule_error(category=category, rate=tax_rate, reason=reason)
+    if problem is None and code and category not in NEEDS_REASON:
+        problem = _("a reason code is only for exempt, reverse-charge or outside-scope lines")
+    if problem is None and code and code not in dict(EXEMPTION_REASON_CODES):
+        problem = _("unknown exemption reason code %(code)s") % {"code": code}
+    if problem is None and len(reason) > EXEMPTION_REASON_MAX_LENGTH:
+        problem = _("the exemption reason is longer than %(max)s characters") % {
+            "max": EXEMPTION_REASON_MAX_LENGTH
+        }
+    start, end = line.period_start, line.period_end
+    if problem is None and (start is None) != (end is None):
+        problem = _("a service period needs both its first and its last day")
+    if problem is None and start is not None and end < start:
+        problem = _("the service period ends before it starts")
+    if problem is not None:
+        raise InvalidInvoiceLine(
+            _("Line %(n)s: %(problem)s.") % {"n": position, "problem": problem}
+        )
+    return {
+        "vat_category": category,
+        "vat_exemption_reason": reason,
+        "vat_exemption_reason_code": code,
+        "period_start": start,
+        "period_end": end,
+    }
+
+
+def _check_categories_together(lines: Sequence[InvoiceLine]) -> None:
+    """Rules across lines (EN 16931 states one exemption reason per category, BR-O-11..14
+    keep outside-scope lines on their own document)."""
+    categories = {line.vat_category for line in lines}
+    if VatCategory.OUTSIDE_SCOPE in categories and len(categories) > 1:
+        raise InvalidInvoiceLine(_("Lines outside the scope of VAT go on an invoice of their own."))
+    for category in categories & set(NEEDS_REASON):
+        reasons = {
+            (line.vat_exemption_reason, line.vat_exemption_reason_code)
+            for line in lines
+            if line.vat_category == category
+        }
+        if len(reasons) > 1:
+            raise InvalidInvoiceLine(
+                _(
+                    "The lines that are “%(category)s” give different exemption reasons; an "
+                    "invoice states one reason per category."
+                )
+                % {"category": VatCategory(category).label}
+            )
+
+
+def _clean_reference(value: str, *, label: str) -> str:
+    value = (value or "").strip()
+    if len(value) > REFERENCE_MAX_LENGTH:
+        raise InvalidInvoiceLine(
+            _("The %(label)s is longer than %(max)s characters.")
+            % {"label": label, "max": REFERENCE_MAX_LENGTH}
+        )
+    return value
+
+
+@transaction.atomic
+def invoice_create_draft(
+    *,
+    customer: Customer,
+    lines: Sequence[LineInput],
+    currency: str | None = None,
+    buyer_reference: str = "",
+    order_reference: str = "",
+) -> Invoice:
+    """Create a draft invoice with its lines (amounts computed and rounded here); the draft's
+    totals are those of its lines, so lists and the API show what it will be issued at.
+
+    Raises ``InvoiceHasNoLines``, ``InvalidInvoiceLine`` or ``CurrencyMismatch``; on any of
+    them nothing is written.
+    """
+    currency = currency or customer.location.default_currency
+    built = _build_lines(lines=lines, currency=currency)
+    invoice = Invoice(
+        location=customer.location,
+        customer=customer,
+        currency=currency,
+        buyer_reference=_clean_reference(buyer_reference, label=_("buyer reference")),
+        order_reference=_clean_reference(order_reference, label=_("purchase order")),
+        amount_paid=Money(0, currency),
+        amount_credited=Money(0, currency),
+    )
+    set_totals(invoice=invoice, lines=built)
+    invoice.full_clean(validate_unique=False, validate_constraints=False)
+    invoice.save()
+    for line in built:
+        line.invoice = invoice
+    InvoiceLine.objects.bulk_create(built)
+    return invoice
+
+
+@transaction.atomic
+def invoice_draft_set_lines(*, invoice: Invoice, lines: Sequence[LineInput]) -> Invoice:
+    """Replace the lines of a draft (amounts and the draft's totals recomputed). Raises
+    ``InvoiceNotDraft``."""
+    invoice = invoice_lock(invoice_id=invoice.pk)
+    if invoice.state != Invoice.State.DRAFT:
+        raise InvoiceNotDraft()
+    built = _build_lines(lines=lines, currency=invoice.currency)
+    invoice.lines.all().delete()
+    for line in built:
+        line.invoice = invoice
+    InvoiceLine.objects.bulk_create(built)
+    set_totals(invoice=invoice, lines=built)
+    totals = ("net_total", "tax_total", "total")
+    invoice.save(update_fields=[*totals, *(f"{name}_currency" for name in totals)])
+    return invoice
