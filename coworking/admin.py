@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 from sequences.models import Sequence
 
+from coworking.banking.admin import BankAccountInline
 from coworking.l10n import human_number, plain_number
 from coworking.models import Customer, ExchangeRate, LedgerEntry, Location
 from coworking.money import money_html
@@ -219,6 +220,7 @@ class LocationAdmin(ListTitleMixin, admin.ModelAdmin):
         "credit_note_prefix",
     ]
     search_fields = ["name", "legal_name", "tax_id"]
+    inlines = [BankAccountInline]
     fieldsets = [
         (None, {"fields": ["name", "legal_name"]}),
         (
@@ -346,6 +348,7 @@ class CustomerAdmin(ChangePageMixin, ListTitleMixin, admin.ModelAdmin):
                 "description": _("The VAT id is required for reverse-charge invoices."),
             },
         ),
+        (_("Refunds"), {"fields": ["iban"]}),
         (_("E-invoicing (Peppol)"), {"fields": ["electronic_address_scheme", "electronic_address"]}),
     ]  # fmt: skip
 

@@ -16,6 +16,12 @@ from django.utils.translation import gettext_lazy as _
 from sequences.models import Sequence
 
 from coworking.addresses import PostalAddress, country_code_constraint
+from coworking.banking.accounts import compact_iban
+from coworking.banking.models import (
+    BankAccount,  # noqa: F401  (registered here)
+    iban_constraint,
+    validate_iban,
+)
 from coworking.documents.models import PdfRenderRetry  # noqa: F401  (registered here)
 from coworking.identifiers import (
     ELECTRONIC_ADDRESS_SCHEMES,
@@ -276,6 +282,13 @@ class Customer(PostalAddress, ElectronicAddress):
         default="",
         help_text=_("The language of the customer's documents and e-mails; empty: the location's."),
     )
+    iban = models.CharField(
+        _("IBAN for refunds"),
+        max_length=34,
+        blank=True,
+        help_text=_("The customer's account: a credit note that refunds says it goes there."),
+        validators=[validate_iban],
+    )
     portal_user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -294,6 +307,7 @@ class Customer(PostalAddress, ElectronicAddress):
             country_code_constraint("customer"),
             ElectronicAddress.electronic_address_constraint("customer"),
             single_line_constraint(*CUSTOMER_SINGLE_LINE, name="customer_texts_single_line"),
+            iban_constraint("iban", name="customer_iban_shape"),
         ]
 
     def __str__(self) -> str:
@@ -310,6 +324,7 @@ class Customer(PostalAddress, ElectronicAddress):
             errors["country"] = _("Every invoice states the customer's country.")
         if self.tax_id and (error := vat_id_error(self.tax_id)):
             errors["tax_id"] = error
+        self.iban = compact_iban(self.iban)
         try:
             self.clean_address(complete=self.kind == self.Kind.COMPANY)
         except ValidationError as error:

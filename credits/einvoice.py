@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from coworking.banking.means import transfer_means
 from coworking.documents.rendering import Formatter, document_language
 from coworking.einvoice import check_syntax, parties
 from coworking.einvoice.document import Document, Line, Syntax, TypeCode
@@ -27,13 +28,14 @@ def credit_note_document(*, credit_note: CreditNote, lines=None) -> Document:
         credit_note.vat_currency if credit_note.vat_currency != credit_note.currency else ""
     )
     tax_vat_currency = credit_note.tax_total_vat_currency
+    buyer = parties.buyer_of(credit_note)
     return Document(
         type_code=TypeCode.CREDIT_NOTE,
         number=credit_note.number,
         issue_date=credit_note.issue_date,
         currency=credit_note.currency,
         seller=parties.seller_of(credit_note),
-        buyer=parties.buyer_of(credit_note),
+        buyer=buyer,
         lines=tuple(Line.of(line) for line in lines),
         net_total=-credit_note.net_total.amount,
         tax_total=-credit_note.tax_total.amount,
@@ -46,6 +48,16 @@ def credit_note_document(*, credit_note: CreditNote, lines=None) -> Document:
         ),
         preceding_invoice=(credit_note.invoice_number, credit_note.invoice_issue_date),
         note=_customer_reason(credit_note),
+        payment_means=(
+            transfer_means(
+                iban=buyer.iban,
+                currency=credit_note.currency,
+                holder=buyer.name,
+                reference=credit_note.number,
+            )
+            if credit_note.refund_amount.amount
+            else None
+        ),
     )
 
 

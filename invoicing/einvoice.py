@@ -7,6 +7,7 @@ from coworking.einvoice.document import Document, Line, TypeCode
 from coworking.einvoice.syntax import render
 from invoicing.errors import InvoiceIsDraft
 from invoicing.models import Invoice
+from invoicing.payment_means import invoice_payment_means
 from invoicing.selectors import credit_applied_at_issue
 
 
@@ -39,6 +40,7 @@ def invoice_document(*, invoice: Invoice) -> Document:
         vat_currency=vat_currency,
         tax_total_vat_currency=invoice.tax_total_vat_currency if vat_currency else None,
         prepaid=credit_applied_at_issue(invoice=invoice),
+        payment_means=invoice_payment_means(invoice=invoice),
     )
 
 

@@ -65,6 +65,8 @@ FROZEN_INVOICE_FIELDS = (
     "seller",
     "buyer",
     "issued_at",
+    "payment_reference",
+    "payee_account",
 )
 
 # A constraint trigger's body (checked at commit, once every row of the transaction is
@@ -150,6 +152,14 @@ class Invoice(VatCurrencyFields, Document):
         help_text=_("EN 16931 BT-13."),
         validators=[single_line],
     )
+    # Frozen at issue (``invoicing.payment_means``): what the customer quotes (BT-83) and
+    # the location's account in the invoice's currency then (BT-84..86), empty without one.
+    payment_reference = models.CharField(
+        _("payment reference"), max_length=35, blank=True, default="", editable=False
+    )
+    payee_account = models.JSONField(
+        _("bank account, as issued"), default=dict, blank=True, editable=False
+    )
 
     class Meta(Document.Meta):
         ordering = ["-issue_date", "-id"]
@@ -176,6 +186,11 @@ class Invoice(VatCurrencyFields, Document):
             ),
             models.UniqueConstraint(
                 fields=["number"], condition=~Q(number=""), name="invoice_number_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["payment_reference"],
+                condition=~Q(payment_reference=""),
+                name="invoice_payment_reference_unique",
             ),
             models.CheckConstraint(
                 condition=(

@@ -27,6 +27,7 @@ from coworking.vat import VatCategory
 from invoicing.einvoice import invoice_document
 from invoicing.errors import InvoiceIsDraft
 from invoicing.models import Invoice
+from invoicing.payment_means import payment_context
 
 
 @dataclass(frozen=True)
@@ -207,6 +208,7 @@ def invoice_pdf_bytes(*, invoice: Invoice) -> bytes:
             "due_date": fmt.date(invoice.due_date),
             "credit_applied": fmt.money(-values.prepaid, currency) if values.prepaid else "",
             "amount_due": fmt.money(values.amount_due, currency),
+            **payment_context(invoice=invoice, values=values, fmt=fmt),
         }
 
     return document_pdf_bytes(

@@ -46,6 +46,34 @@ class Party:
     electronic_address: str = ""
     electronic_address_scheme: str = ""
     email: str = ""
+    iban: str = ""  # the buyer's account for refunds (never written in BG-4/BG-7)
+
+
+SEPA_CREDIT_TRANSFER = "58"  # UNTDID 4461 payment means codes (BT-81)
+CREDIT_TRANSFER = "30"
+
+
+@dataclass(frozen=True)
+class PaymentMeans:
+    """How the amount is paid (BG-16): a credit transfer (BT-81: 58 SEPA, 30 another
+    currency) to an account (BG-17: IBAN BT-84, holder BT-85, BIC BT-86), quoting a
+    reference (BT-83). On an invoice the seller's account; on a credit note that refunds,
+    the customer's, where the refund goes."""
+
+    code: str
+    iban: str
+    account_name: str = ""
+    bic: str = ""
+    reference: str = ""
+
+    @property
+    def is_sepa(self) -> bool:
+        return self.code == SEPA_CREDIT_TRANSFER
+
+    @property
+    def label(self) -> str:
+        """BT-82, the means as text."""
+        return "SEPA credit transfer" if self.is_sepa else "Credit transfer"
 
 
 @dataclass(frozen=True)
@@ -117,6 +145,7 @@ class Document:
     preceding_invoice: tuple[str, datetime.date] | None = None  # BT-25, BT-26
     note: str = ""
     prepaid: Decimal = Decimal("0.00")  # BT-113: account credit applied when issued
+    payment_means: PaymentMeans | None = None  # BG-16
 
     @property
     def amount_due(self) -> Decimal:

@@ -62,6 +62,7 @@ def buyer(customer: Customer) -> Party:
         electronic_address=address,
         electronic_address_scheme=scheme,
         email=customer.billing_email,
+        iban=customer.iban,
     )
 
 

@@ -15,7 +15,14 @@ from django.http import HttpResponse
 from facturx import generate_cii_xml, generate_ubl_xml
 from lxml import etree
 
-from coworking.einvoice.document import Document, Line, Party, Syntax, VatBreakdown
+from coworking.einvoice.document import (
+    Document,
+    Line,
+    Party,
+    PaymentMeans,
+    Syntax,
+    VatBreakdown,
+)
 from coworking.l10n import plain_number
 from coworking.vat import VatCategory
 
@@ -92,6 +99,14 @@ def _line(line: Line) -> dict:
     return terms
 
 
+def _payment_means(means: PaymentMeans) -> dict:
+    """BT-81..BT-86: the transfer, its reference and the account it goes to."""
+    terms = {"BT-81": means.code, "BT-82": means.label, "BT-84": means.iban}
+    optional = {"BT-83": means.reference, "BT-85": means.account_name, "BT-86": means.bic}
+    terms.update({key: value for key, value in optional.items() if value})
+    return terms
+
+
 def business_terms(document: Document) -> dict:
     """The document as EN 16931 business terms, in the ``factur-x`` package's format."""
     state_vat_ids = not document.outside_scope
@@ -127,6 +142,8 @@ def business_terms(document: Document) -> dict:
         terms["BG-3"] = [{"BT-25": number, "BT-26": date}]
     if document.note:
         terms["BG-1"] = [{"BT-22": document.note}]
+    if document.payment_means is not None:
+        terms.update(_payment_means(document.payment_means))
     return terms
 
 

@@ -29,6 +29,7 @@ from invoicing.errors import (
     ReverseChargeWithoutVatId,
 )
 from invoicing.models import Invoice, InvoiceLine, Payment
+from invoicing.payment_means import freeze_payment_means
 from invoicing.selectors import available_credit
 from invoicing.services.drafts import DEFAULT_PAYMENT_TERM_DAYS, clean_decimal, set_totals
 from invoicing.services.locks import invoice_lock
@@ -91,6 +92,7 @@ def invoice_issue(
     invoice.buyer_reference = invoice.buyer_reference or customer.buyer_reference or invoice.number
     invoice.seller = parties.snapshot(parties.seller(location))
     invoice.buyer = parties.snapshot(parties.buyer(customer))
+    freeze_payment_means(invoice=invoice)
     invoice.full_clean(validate_unique=False, validate_constraints=False)
     invoice.save()
     if not free:

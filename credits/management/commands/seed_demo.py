@@ -23,8 +23,10 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from djmoney.money import Money
+from stdnum import iban as stdnum_iban
 from stdnum.util import get_cc_module
 
+from coworking.banking.models import BankAccount
 from coworking.models import Customer, ExchangeRate, Location
 from credits.models import ReasonCode
 from credits.services.issue import credit_note_issue, invoice_cancel
@@ -86,6 +88,14 @@ EU_BUSINESSES = [
     ("Grachten Media B.V.", "NL", "Prinsengracht 263", "1016 GV", "Amsterdam"),
 ]
 USD_SHARE = 0.4  # of the invoices to Amsterdam's companies
+# The locations' accounts by country: (currency, IBAN, BIC), the banks' published examples.
+DEMO_BANK_ACCOUNTS = {
+    "NL": [("EUR", "NL91ABNA0417164300", "ABNANL2A"), ("USD", "NL64ABNA0417164301", "ABNANL2A")],
+    "GB": [("GBP", "GB29NWBK60161331926819", "NWBKGB2L")],
+    "FR": [("EUR", "FR1420041010050500013M02606", "PSSTFRPPPAR")],
+    "BE": [("EUR", "BE71096123456769", "GKCCBEBB")],
+    "DE": [("EUR", "DE89370400440532013000", "COBADEFFXXX")],
+}
 FIRST = [
     "Ada",
     "Ben",
@@ -212,7 +222,9 @@ class Command(BaseCommand):
         first_day = today - datetime.timedelta(days=300)
         with transaction.atomic():
             locations = self._locations()
+            self._bank_accounts(locations)
             customers = self._customers(rng, locations)
+            self._refund_accounts(rng, customers)
             self._exchange_rates(rng, first_day=first_day, last_day=today)
         for i in range(invoices):
             self._progress(i, invoices, show=show and i > 0)
@@ -430,6 +442,28 @@ class Command(BaseCommand):
                 credit_note_prefix="PARCN",
             ),
         ]
+
+    def _bank_accounts(self, locations):
+        """An account for each currency a location invoices in (Amsterdam bills some
+        companies in US dollars), so every invoice states where to pay."""
+        for location in locations:
+            for currency, iban, bic in DEMO_BANK_ACCOUNTS.get(str(location.country), ()):
+                BankAccount.objects.create(
+                    location=location,
+                    currency=currency,
+                    account_holder=location.legal_name,
+                    iban=iban,
+                    bic=bic,
+                )
+
+    def _refund_accounts(self, rng, customers):
+        """Companies give their IBAN, so their refunding credit notes say where the money
+        goes; members mostly do not."""
+        for customer in customers:
+            if customer.kind == Customer.Kind.COMPANY:
+                bban = f"{rng.randint(10**7, 10**8 - 1)}{rng.randint(0, 10**10 - 1):010d}"
+                customer.iban = f"DE{stdnum_iban.calc_check_digits(f'DExx{bban}')}{bban}"
+                customer.save(update_fields=["iban"])
 
     def _customers(self, rng, locations):
         customers = []

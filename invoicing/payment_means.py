@@ -1,0 +1,83 @@
+"""How an invoice is paid: the payment reference and the location's bank account, frozen
+on the invoice when it is issued (``freeze_payment_means``, called by ``invoice_issue``),
+stated by its e-invoice (BG-16, ``invoice_payment_means``) and printed on its PDF with an
+EPC QR code for euro transfers (``payment_context``).
+
+An invoice issued from a location without an account in its currency carries its reference
+but no bank details (and no payment means in its e-invoice). Invoices issued before
+references were recorded state the ones they would have been issued with.
+"""
+
+from django.utils.translation import gettext as _
+
+from coworking.banking.accounts import format_iban
+from coworking.banking.epc_qr import epc_payload, qr_svg
+from coworking.banking.means import payee_account, transfer_means
+from coworking.banking.references import (
+    epc_remittance,
+    invoice_payment_reference,
+    printed_reference,
+)
+from coworking.documents.rendering import Formatter
+from coworking.einvoice.document import Document, PaymentMeans
+from invoicing.models import Invoice
+
+
+def _reference_and_account(invoice: Invoice) -> tuple[str, dict]:
+    reference = invoice_payment_reference(
+        country=str(invoice.location.country), invoice_id=invoice.pk, number=invoice.number
+    )
+    return reference, payee_account(location_id=invoice.location_id, currency=invoice.currency)
+
+
+def freeze_payment_means(*, invoice: Invoice) -> None:
+    """Set the reference and the bank account of an invoice being issued (it has its
+    number); the caller saves it. One query."""
+    invoice.payment_reference, invoice.payee_account = _reference_and_account(invoice)
+
+
+def invoice_payment_means(*, invoice: Invoice) -> PaymentMeans | None:
+    """BG-16 of an issued invoice: a credit transfer to the account it was issued with,
+    quoting its reference; ``None`` when it was issued without an account."""
+    if invoice.payment_reference:
+        reference, account = invoice.payment_reference, invoice.payee_account
+    else:
+        reference, account = _reference_and_account(invoice)
+    return transfer_means(
+        iban=account.get("iban", ""),
+        currency=invoice.currency,
+        holder=account.get("holder", ""),
+        bic=account.get("bic", ""),
+        reference=reference,
+    )
+
+
+def payment_context(*, invoice: Invoice, values: Document, fmt: Formatter) -> dict:
+    """What the PDF prints under the totals while something is due: the transfer's
+    details (holder, IBAN, BIC, reference) and, for euros, the EPC QR code that fills
+    them in with the amount due."""
+    means, due = values.payment_means, values.amount_due
+    reference = invoice.payment_reference or (means.reference if means else "")
+    if due <= 0 or not reference:
+        return {}
+    context = {"payment_reference": printed_reference(reference)}
+    if means is None:
+        return context
+    context["payment_instruction"] = _(
+        "Please transfer %(amount)s to the account below, quoting the payment reference."
+    ) % {"amount": fmt.money(due, values.currency)}
+    context["bank_rows"] = [
+        (_("Account holder"), means.account_name),
+        (_("IBAN"), format_iban(means.iban)),
+        (_("BIC"), means.bic),
+    ]
+    if means.is_sepa:
+        payload = epc_payload(
+            name=means.account_name,
+            iban=means.iban,
+            bic=means.bic,
+            amount=due,
+            reference=epc_remittance(reference),
+        )
+        context["epc_qr"] = qr_svg(payload)
+    return context
