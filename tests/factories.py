@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from djmoney.money import Money
 
+from coworking.banking.models import BankAccount
 from coworking.models import Customer, ExchangeRate, Location
 from invoicing.services import LineInput, invoice_create_draft, invoice_issue, payment_record
 
@@ -64,6 +65,34 @@ class LocationFactory(factory.django.DjangoModelFactory):
     default_tax_rate = Decimal("21.00")
     invoice_prefix = factory.Sequence(lambda n: f"I{n}")
     credit_note_prefix = factory.Sequence(lambda n: f"C{n}")
+
+
+class BankAccountFactory(factory.django.DjangoModelFactory):
+    """The location's account in a currency; an IBAN and BIC of a real bank's shape."""
+
+    class Meta:
+        model = BankAccount
+
+    location = factory.SubFactory(LocationFactory)
+    currency = factory.LazyAttribute(lambda o: o.location.default_currency)
+    account_holder = factory.LazyAttribute(lambda o: o.location.legal_name)
+    iban = "NL91ABNA0417164300"
+    bic = "ABNANL2A"
+
+
+def belgian_location(**kwargs):
+    """A Brussels location (its invoices ask for a structured communication)."""
+    defaults = {
+        "legal_name": "Sablon Coworking SRL",
+        "street_line1": "Rue de la Régence 10",
+        "postcode": "1000",
+        "city": "Bruxelles",
+        "country": "BE",
+        "tax_id": "BE0477472701",
+        "registration_id": "0477472701",
+        "default_tax_rate": Decimal("21.00"),
+    }
+    return LocationFactory(**{**defaults, **kwargs})
 
 
 def french_location(**kwargs):

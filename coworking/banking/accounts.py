@@ -5,7 +5,7 @@ ISO 9362 shape), each refusal a sentence the admin shows beside the field."""
 from django.utils.translation import gettext as _
 from stdnum import bic as stdnum_bic
 from stdnum import iban as stdnum_iban
-from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidLength, ValidationError
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, ValidationError
 
 # What the database accepts (the check constraints of ``BankAccount`` and ``Customer``);
 # python-stdnum checks the rest in ``iban_error``/``bic_error``.
@@ -29,25 +29,26 @@ def format_iban(value: str) -> str:
 
 def iban_error(value: str) -> str:
     """Why ``value`` is not a valid IBAN, as a sentence; ``""`` when it is one."""
+    compact = compact_iban(value)
+    if len(compact) < 5 or not compact[:2].isalpha() or not compact[2:4].isdigit():
+        return _(
+            "%(iban)s is not a valid IBAN: it starts with a country code and two check "
+            "digits, e.g. NL91 ABNA 0417 1643 00."
+        ) % {"iban": value}
     try:
-        stdnum_iban.validate(value)
+        stdnum_iban.validate(compact)
     except InvalidChecksum:
         return _(
             "%(iban)s is not a valid IBAN: its check digits do not match (a typing error?)."
         ) % {"iban": value}
     except InvalidComponent:
-        return _(
-            "%(iban)s is not a valid IBAN: its bank code or account number is not one of "
-            "its country's."
-        ) % {"iban": value}
-    except InvalidLength:
-        return _("%(iban)s is not a valid IBAN: it has the wrong length for its country.") % {
+        return _("%(iban)s is not a valid IBAN: its country or bank code is not a known one.") % {
             "iban": value
         }
     except ValidationError:
         return _(
-            "%(iban)s is not a valid IBAN: it starts with a country code and two check "
-            "digits, e.g. BE68 5390 0754 7034."
+            "%(iban)s is not a valid IBAN: it does not have the length and format of its "
+            "country's IBANs."
         ) % {"iban": value}
     return ""
 
