@@ -60,7 +60,7 @@ def payment_context(*, invoice: Invoice, values: Document, fmt: Formatter) -> di
     reference = invoice.payment_reference or (means.reference if means else "")
     if due <= 0 or not reference:
         return {}
-    context = {"payment_reference": printed_reference(reference)}
+    context: dict[str, object] = {"payment_reference": printed_reference(reference)}
     if means is None:
         return context
     context["payment_instruction"] = _(

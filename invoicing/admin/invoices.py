@@ -164,7 +164,9 @@ class InvoiceAdmin(ChangePageMixin, ListTitleMixin, EInvoiceDownloads, admin.Mod
         "issue_date",
     ]
     list_select_related = ["customer", "location"]
-    search_fields = ["number", "customer__billing_name", "customer__billing_email"]
+    search_fields = [
+        "number", "customer__billing_name", "customer__billing_email", "payment_reference",
+    ]  # fmt: skip
     date_hierarchy = "issue_date"
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER  # a COUNT per filter choice: not on huge tables
@@ -273,6 +275,7 @@ class InvoiceAdmin(ChangePageMixin, ListTitleMixin, EInvoiceDownloads, admin.Mod
             *(self.cancellation_fields if cancelled else ()),
             *(["buyer_reference"] if obj.buyer_reference else ()),
             *(["order_reference"] if obj.order_reference else ()),
+            *(["payment_reference"] if obj.payment_reference else ()),
             *(self.vat_currency_fields if obj.vat_exchange_rate is not None else ()),
             "pdf_status",
             *(["pdf_error"] if obj.pdf_error else ()),
