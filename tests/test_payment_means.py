@@ -123,12 +123,29 @@ def test_a_customer_iban_is_checked_and_stored_compact():
     assert customer.iban == CUSTOMER_IBAN
 
 
-def test_the_location_admin_edits_its_bank_accounts_inline(admin_client):
-    account = BankAccountFactory()
-    page = admin_client.get(f"/admin/coworking/location/{account.location.pk}/change/")
-    assert page.status_code == 200
-    html = page.content.decode()
-    assert "bank_accounts-0-iban" in html and NL_IBAN in html
+def test_the_location_admin_adds_an_account_inline_and_refuses_an_invalid_iban(admin_client):
+    location = LocationFactory(tax_id="NL004495445B01")  # a valid VAT id: the form checks it
+    url = f"/admin/coworking/location/{location.pk}/change/"
+    page = admin_client.get(url)
+    form = page.context["adminform"].form
+    data = {name: "" if form[name].value() is None else form[name].value() for name in form.fields}
+    [inline] = page.context["inline_admin_formsets"]
+    management = inline.formset.management_form
+    data.update(
+        {management.add_prefix(name): management[name].value() for name in management.fields}
+    )
+    row = {"currency": "EUR", "account_holder": location.legal_name, "bic": NL_BIC}
+    data.update({f"bank_accounts-0-{name}": value for name, value in row.items()})
+    data["bank_accounts-TOTAL_FORMS"] = "1"
+
+    refused = admin_client.post(url, {**data, "bank_accounts-0-iban": "NL92ABNA0417164300"})
+    assert refused.status_code == 200
+    assert iban_error("NL92ABNA0417164300") in refused.content.decode().replace("&#x27;", "'")
+    assert not BankAccount.objects.exists()
+
+    saved = admin_client.post(url, {**data, "bank_accounts-0-iban": "nl91 abna 0417 1643 00"})
+    assert saved.status_code == 302, saved.context["errors"]
+    assert BankAccount.objects.get(location=location).iban == NL_IBAN
 
 
 # --- Payment references ---------------------------------------------------------------------

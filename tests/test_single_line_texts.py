@@ -82,13 +82,19 @@ def test_the_database_refuses_a_line_break_whoever_writes_it(table, column):
 
 
 def location_form_data(client, location, **changes):
-    """The location's admin form as the page shows it, with ``changes``."""
+    """The location's admin form as the page shows it (with its inlines' management forms:
+    the bank accounts), with ``changes``."""
     page = client.get(reverse("admin:coworking_location_change", args=[location.pk]))
     form = page.context["adminform"].form
     data = {}
     for name in form.fields:
         value = form[name].value()
         data[name] = "" if value is None else value
+    for inline in page.context["inline_admin_formsets"]:
+        management = inline.formset.management_form
+        data.update(
+            {management.add_prefix(name): management[name].value() for name in management.fields}
+        )
     data.update(changes)
     return data
 
