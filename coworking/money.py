@@ -240,15 +240,21 @@ def format_unit_price(value: Money, *, language: str | None = None) -> str:
 _LETTER_NEXT_TO_DIGIT = re.compile(r"(?<=[A-Za-z])(?=-?\d)|(?<=\d)(?=[A-Za-z])")
 
 
-def money_html(value: Money | Decimal, currency: str | None = None) -> str:
+def money_html(value: Money | Decimal, currency: str | None = None, *, price: bool = False) -> str:
     """:func:`format_money` for a page: one element that never wraps (a minus sign included),
-    with the currency and the exact amount as data for scripts and tests."""
+    with the currency and the exact amount as data for scripts and tests. ``price``: a unit
+    price, with every stored decimal (:func:`format_unit_price`)."""
     if isinstance(value, Money):
         currency = str(value.currency)
+    text = (
+        format_unit_price(value)
+        if price and isinstance(value, Money)
+        else format_money(value, currency)
+    )
     return format_html(
         '<span class="money" style="white-space: nowrap" data-currency="{}">{}</span>',
         currency,
-        format_money(value, currency),
+        text,
     )
 
 

@@ -13,16 +13,32 @@ One aggregate query per kind of row, whatever the number of documents.
 from collections import defaultdict
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import F
 from django.db.models.functions import Round
 
 from coworking.documents.models import VatRounding
 from coworking.money import DECIMAL_PLACES, MoneySum
 from credits.models import CreditNote, CreditNoteLine
-from invoicing.calculations import rate_key, rate_tax
+from invoicing.calculations import line_net, rate_key, rate_tax
 from invoicing.models import Invoice, InvoiceLine
 
 ZERO = Decimal("0.00")
+
+
+def _lines_not_multiplying_out(lines):
+    """``(number, position, net, quantity, price)`` of the lines whose net is not quantity ×
+    price rounded once: compared in SQL on PostgreSQL (exact ``numeric``), in Python on the
+    embedded SQLite (whose decimals are binary floats)."""
+    columns = ("invoice__number", "position", "net", "quantity", "unit_price")
+    if connection.vendor != "postgresql":
+        return [
+            row
+            for row in lines.values_list(*columns).iterator()
+            if row[2] != line_net(quantity=row[3], unit_price=row[4])
+        ]
+    computed = Round(F("quantity") * F("unit_price"), DECIMAL_PLACES)
+    return lines.alias(computed=computed).exclude(net=F("computed")).values_list(*columns)
 
 
 def check_vat_per_document() -> list[str]:
@@ -32,11 +48,7 @@ def check_vat_per_document() -> list[str]:
     )
     breaches += [
         f"Invoice {number} line {position}: net {net} is not {quantity} × {price} rounded once."
-        for number, position, net, quantity, price in by_rule.alias(
-            computed=Round(F("quantity") * F("unit_price"), DECIMAL_PLACES)
-        )
-        .exclude(net=F("computed"))
-        .values_list("invoice__number", "position", "net", "quantity", "unit_price")
+        for number, position, net, quantity, price in _lines_not_multiplying_out(by_rule)
     ]
     invoiced: dict[int, dict[Decimal, list[Decimal]]] = defaultdict(dict)
     numbers = {}
