@@ -21,14 +21,14 @@ from decimal import Decimal  # noqa: E402
 from djmoney.money import Money  # noqa: E402
 
 import credits.einvoice  # noqa: E402
-import invoicing.services  # noqa: E402
+import invoicing.services.issue  # noqa: E402
 from coworking.einvoice import issue_check  # noqa: E402
 from credits.services import invoice_cancel  # noqa: E402
 from invoicing.einvoice import invoice_document  # noqa: E402
 from invoicing.models import Channel, Invoice  # noqa: E402
 from invoicing.services import LineInput, invoice_create_draft, invoice_issue  # noqa: E402
 
-MODULES = (invoicing.services, credits.einvoice)
+MODULES = (invoicing.services.issue, credits.einvoice)
 
 
 def _drafts(customer, n: int) -> list[Invoice]:
