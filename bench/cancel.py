@@ -138,10 +138,10 @@ def baseline_cancel(conn, invoice_id: int) -> None:
             "reason_code, cancels_invoice, amount_off_due_currency, amount_off_due, "
             "account_credit_amount_currency, account_credit_amount, refund_amount_currency, "
             "refund_amount, settled_outside_amount_currency, settled_outside_amount, "
-            "created_by_id, channel, created_at, buyer_reference, emailed_at) "
+            "created_by_id, channel, created_at, buyer_reference, emailed_at, vat_rounding) "
             "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, 'pending', '', '', NULL, '', NULL, "
             "%s, %s, %s, %s, %s, %s, %s, %s, NULL, '', %s, '', 'other', true, %s, %s, %s, %s, "
-            "%s, 0, %s, 0, NULL, 'cli', DEFAULT, %s, NULL) RETURNING id",
+            "%s, 0, %s, 0, NULL, 'cli', DEFAULT, %s, NULL, 'document') RETURNING id",
             [
                 *(currency, currency, -net, currency, -tax, currency, -credited),
                 *_party_snapshots(location_id=location_id, customer_id=customer_id),

@@ -37,7 +37,7 @@ admin.site.site_url = None
 admin.site.enable_nav_sidebar = False
 
 
-def money_display(field: str, description, *, ordering: str | None = None):
+def money_display(field: str, description, *, ordering: str | None = None, price: bool = False):
     """A model admin column or read-only field showing the money ``field`` the project's one
     way (``coworking.money.money_html``): ``total_display = money_display("total", _("total"))``
     then ``"total_display"`` in ``list_display``, ``fields`` or ``readonly_fields``."""
@@ -45,7 +45,7 @@ def money_display(field: str, description, *, ordering: str | None = None):
     @admin.display(description=description, ordering=ordering or field)
     def display(model_admin, obj):
         value = getattr(obj, field, None)
-        return "-" if value is None else money_html(value)
+        return "-" if value is None else money_html(value, price=price)
 
     return display
 

@@ -29,6 +29,8 @@ class CoworkingErrorCode(StrEnum):
     PDF_UNAVAILABLE = "pdf_unavailable"
     # E-invoices.
     EINVOICE_SYNTAX_UNKNOWN = "einvoice_syntax_unknown"
+    # A document that would not be a valid e-invoice: refused before it takes a number.
+    EINVOICE_INVALID = "einvoice_invalid"
     # The API's protocol errors: the problem handler's own, and DRF's exceptions' codes.
     BAD_REQUEST = "bad_request"
     REQUEST_TOO_LARGE = "request_too_large"

@@ -42,6 +42,9 @@ from coworking.l10n import cldr_locale
 
 MAX_DIGITS = 14
 DECIMAL_PLACES = 2
+# A unit price is stored with up to 4 decimals (0.3349 per printed page), a quantity with
+# up to 3 (``DocumentLine.quantity``); more precision is refused, never rounded away.
+PRICE_DECIMAL_PLACES = 4
 CENT = Decimal(1).scaleb(-DECIMAL_PLACES)
 CURRENCY_CHOICES = [(code, code) for code in settings.CURRENCIES]
 # Amounts are stored with DECIMAL_PLACES: a currency with a finer minor unit cannot be billed.
@@ -55,6 +58,20 @@ def money_field(verbose_name: str, **kwargs) -> MoneyField:
         verbose_name,
         max_digits=MAX_DIGITS,
         decimal_places=DECIMAL_PLACES,
+        currency_choices=CURRENCY_CHOICES,
+        **kwargs,
+    )
+
+
+def unit_price_field(verbose_name: str, **kwargs) -> MoneyField:
+    """The money field of a unit price: as :func:`money_field`, with
+    ``PRICE_DECIMAL_PLACES`` decimals, so a line's net is exactly ``quantity × price``
+    rounded once, with the price as stored and printed."""
+    kwargs.setdefault("default_currency", None)
+    return MoneyField(
+        verbose_name,
+        max_digits=MAX_DIGITS + PRICE_DECIMAL_PLACES - DECIMAL_PLACES,
+        decimal_places=PRICE_DECIMAL_PLACES,
         currency_choices=CURRENCY_CHOICES,
         **kwargs,
     )
@@ -205,18 +222,39 @@ def format_money(
     return text.replace(" ", "\u00a0")
 
 
+def format_unit_price(value: Money, *, language: str | None = None) -> str:
+    """A unit price as :func:`format_money` writes amounts, but with every stored decimal
+    (at least the currency's): ``€0.3349``, ``€320.00``. What is printed multiplies out."""
+    currency = str(value.currency)
+    text = format_currency(
+        value.amount.normalize() if value.amount else value.amount,
+        currency,
+        locale=cldr_locale(language),
+        currency_digits=True,
+        decimal_quantization=False,
+    )
+    text = _LETTER_NEXT_TO_DIGIT.sub("\u00a0", text)
+    return text.replace(" ", "\u00a0")
+
+
 _LETTER_NEXT_TO_DIGIT = re.compile(r"(?<=[A-Za-z])(?=-?\d)|(?<=\d)(?=[A-Za-z])")
 
 
-def money_html(value: Money | Decimal, currency: str | None = None) -> str:
+def money_html(value: Money | Decimal, currency: str | None = None, *, price: bool = False) -> str:
     """:func:`format_money` for a page: one element that never wraps (a minus sign included),
-    with the currency and the exact amount as data for scripts and tests."""
+    with the currency and the exact amount as data for scripts and tests. ``price``: a unit
+    price, with every stored decimal (:func:`format_unit_price`)."""
     if isinstance(value, Money):
         currency = str(value.currency)
+    text = (
+        format_unit_price(value)
+        if price and isinstance(value, Money)
+        else format_money(value, currency)
+    )
     return format_html(
         '<span class="money" style="white-space: nowrap" data-currency="{}">{}</span>',
         currency,
-        format_money(value, currency),
+        text,
     )
 
 

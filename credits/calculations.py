@@ -5,12 +5,14 @@ What a credit note credits is worked out here from what is left to credit on the
 credit, checked per line and per tax rate, or everything left. A line's part is what its
 credited quantity is worth after the part minus what was credited before, each rounded by
 the one rule (``coworking.money.round_amount``), so parts never add up to more than the
-line and the part that completes a line takes exactly what is left. Raises the typed
-refusals of ``credits.errors`` (and ``CurrencyMismatch``).
+line and the part that completes a line takes exactly what is left. The note's VAT is per
+rate, from its own base, rounded once (:func:`with_tax`). Raises the typed refusals of
+``credits.errors`` (and ``CurrencyMismatch``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -30,7 +32,7 @@ from credits.errors import (
     TaxRateNotOnInvoice,
 )
 from credits.selectors import Creditable, CreditableLine, tax_rate_key
-from invoicing.calculations import line_amounts
+from invoicing.calculations import line_net, rate_tax, tax_shares
 
 if TYPE_CHECKING:
     from credits.services.requests import AmountCredit, LineCredit
@@ -60,12 +62,7 @@ def everything_left_parts(creditable: Creditable) -> list[Part]:
         at_rate = [line for line in creditable.lines if tax_rate_key(line.tax_rate) == rate.rate]
         if rate.amount_credited_net == 0:
             parts += [
-                _line_part(
-                    line,
-                    quantity=line.remaining_quantity,
-                    net=line.remaining_net,
-                    tax=line.remaining_tax,
-                )
+                _line_part(line, quantity=line.remaining_quantity, net=line.remaining_net)
                 for line in at_rate
                 if line.remaining_quantity > 0
             ]
@@ -79,13 +76,33 @@ def everything_left_parts(creditable: Creditable) -> list[Part]:
                     unit_price=rate.remaining_net,
                     tax_rate=rate.rate,
                     net=rate.remaining_net,
-                    tax=rate.remaining_tax,
+                    tax=ZERO,
                     vat=_rate_vat(creditable, rate.rate),
                 )
             )
-    return sorted(
-        parts, key=lambda part: (part.invoice_line_id is None, _position(creditable, part))
-    )
+    parts.sort(key=lambda part: (part.invoice_line_id is None, _position(creditable, part)))
+    return with_tax(creditable, parts)
+
+
+def with_tax(creditable: Creditable, parts: list[Part]) -> list[Part]:
+    """The parts with their tax: the VAT of each rate of the note is the note's own net at
+    that rate × the rate, rounded once (never more than the VAT left at the rate), or, when
+    the note credits all the net left at the rate, exactly the VAT left, so the notes of an
+    invoice reverse its VAT to the cent; then shared over the note's lines at the rate
+    (``invoicing.calculations``)."""
+    nets: dict[Decimal, Decimal] = {}
+    for part in parts:
+        key = tax_rate_key(part.tax_rate)
+        nets[key] = nets.get(key, ZERO) + part.net
+    tax_by_rate = {}
+    for key, net in nets.items():
+        left = creditable.rates[key]
+        if net >= left.remaining_net:
+            tax_by_rate[key] = left.remaining_tax
+        else:
+            tax_by_rate[key] = min(rate_tax(taxable=net, rate=key), left.remaining_tax)
+    shares = tax_shares([(part.tax_rate, part.net) for part in parts], tax_by_rate=tax_by_rate)
+    return [dataclasses.replace(part, tax=tax) for part, tax in zip(parts, shares, strict=True)]
 
 
 def _position(creditable: Creditable, part: Part) -> int:
@@ -93,7 +110,7 @@ def _position(creditable: Creditable, part: Part) -> int:
     return line.position if line is not None else 0
 
 
-def _line_part(line: CreditableLine, *, quantity: Decimal, net: Decimal, tax: Decimal) -> Part:
+def _line_part(line: CreditableLine, *, quantity: Decimal, net: Decimal) -> Part:
     return Part(
         invoice_line_id=line.id,
         description=line.description,
@@ -101,7 +118,7 @@ def _line_part(line: CreditableLine, *, quantity: Decimal, net: Decimal, tax: De
         unit_price=line.unit_price,
         tax_rate=line.tax_rate,
         net=net,
-        tax=tax,
+        tax=ZERO,  # the note's VAT per rate, shared over its lines: ``with_tax``
         vat=line.vat,
     )
 
@@ -119,7 +136,7 @@ def requested_parts(
     """The parts a partial credit asks for, checked against what is left (per line, then
     per tax rate, the free amount after the lines)."""
     invoice = creditable.invoice
-    left = {rate: [r.remaining_net, r.remaining_tax] for rate, r in creditable.rates.items()}
+    left = {rate: r.remaining_net for rate, r in creditable.rates.items()}
     parts = []
     for request in lines:
         line = creditable.line(request.invoice_line)
@@ -147,42 +164,36 @@ def requested_parts(
                     "asked": human_number(request.quantity),
                 }
             )
-        net, tax = part_amounts(line, quantity=request.quantity)
-        rate_left = left[tax_rate_key(line.tax_rate)]
-        if net > rate_left[0] or tax > rate_left[1]:
+        net = part_net(line, quantity=request.quantity)
+        key = tax_rate_key(line.tax_rate)
+        if net > left[key]:
             raise CreditExceedsRate(
-                _(
-                    "Line %(position)s: at %(rate)s%% tax only %(net)s net and %(tax)s tax are "
-                    "left to credit."
-                )
+                _("Line %(position)s: at %(rate)s%% tax only %(net)s net is left to credit.")
                 % {
                     "position": line.position,
                     "rate": human_number(line.tax_rate),
-                    "net": rate_left[0],
-                    "tax": rate_left[1],
+                    "net": left[key],
                 }
             )
-        rate_left[0] -= net
-        rate_left[1] -= tax
-        parts.append(_line_part(line, quantity=request.quantity, net=net, tax=tax))
+        left[key] -= net
+        parts.append(_line_part(line, quantity=request.quantity, net=net))
     parts.sort(key=lambda part: _position(creditable, part))
     if amount is not None:
         parts.append(_amount_part(creditable, amount=amount, left=left))
+    parts = with_tax(creditable, parts)
     if sum(part.net + part.tax for part in parts) <= 0:
         raise InvalidCreditNote(_("The credit note would credit nothing."))
     return parts
 
 
-def part_amounts(line: CreditableLine, *, quantity: Decimal) -> tuple[Decimal, Decimal]:
-    """Net and tax of crediting ``quantity`` more of ``line``: what the credited quantity is
+def part_net(line: CreditableLine, *, quantity: Decimal) -> Decimal:
+    """The net of crediting ``quantity`` more of ``line``: what the credited quantity is
     worth after this part minus what was credited before (the last part: what is left)."""
     after = line.credited_quantity + quantity
     if after == line.quantity:
-        return line.remaining_net, line.remaining_tax
-    worth = line_amounts(quantity=after, unit_price=line.unit_price, tax_rate=line.tax_rate)
-    net = min(max(worth.net - line.credited_net, ZERO), line.remaining_net)
-    tax = min(max(worth.tax - line.credited_tax, ZERO), line.remaining_tax)
-    return net, tax
+        return line.remaining_net
+    worth = line_net(quantity=after, unit_price=line.unit_price)
+    return min(max(worth - line.credited_net, ZERO), line.remaining_net)
 
 
 def _amount_part(creditable: Creditable, *, amount: AmountCredit, left: dict) -> Part:
@@ -213,17 +224,13 @@ def _amount_part(creditable: Creditable, *, amount: AmountCredit, left: dict) ->
         raise InvalidCreditNote(
             _("The description of the amount is printed on one line: remove its line breaks.")
         )
-    net_left, tax_left = left[rate]
+    net_left = left[rate]
     net = amount.value.amount
     if net > net_left:
         raise CreditExceedsRate(
             _("At %(rate)s%% tax only %(left)s net is left to credit on invoice %(number)s.")
             % {"rate": human_number(rate), "left": net_left, "number": invoice.number}
         )
-    if net == net_left:
-        tax = tax_left
-    else:
-        tax = min(line_amounts(quantity=Decimal(1), unit_price=net, tax_rate=rate).tax, tax_left)
     return Part(
         invoice_line_id=None,
         description=amount.description
@@ -232,7 +239,7 @@ def _amount_part(creditable: Creditable, *, amount: AmountCredit, left: dict) ->
         unit_price=net,
         tax_rate=rate,
         net=net,
-        tax=tax,
+        tax=ZERO,
         vat=_rate_vat(creditable, rate),
     )
 

@@ -2,6 +2,7 @@
 ``coworking.einvoice``. Amounts are stated positive; the note refers to the invoice it
 corrects (BT-25, BT-26)."""
 
+import dataclasses
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -12,8 +13,10 @@ from coworking.banking.means import transfer_means
 from coworking.documents.rendering import Formatter, document_language
 from coworking.einvoice import check_syntax, parties
 from coworking.einvoice.document import Document, Line, Syntax, TypeCode
+from coworking.einvoice.issue_check import check_before_issue
 from coworking.einvoice.syntax import render
 from coworking.einvoice.validation import Report, validate
+from coworking.numbering import format_number
 from credits.models import CreditNote
 from credits.wording import allocation_sentences
 from invoicing.einvoice import invoice_document
@@ -77,6 +80,20 @@ def _customer_reason(credit_note: CreditNote) -> str:
     with translation.override(document_language(credit_note.customer)):
         reason = credit_note.customer_reason
         return _("Reason: %(reason)s") % {"reason": reason} if reason else ""
+
+
+def check_credit_note_einvoice(*, credit_note: CreditNote, lines) -> None:
+    """The note about to be issued (unsaved, with ``lines``), checked as an e-invoice before it
+    takes its number, under a provisional one (``coworking.einvoice.issue_check``; raises
+    ``EInvoiceInvalid``)."""
+    provisional = format_number(
+        prefix=credit_note.location.credit_note_prefix, year=credit_note.issue_date.year, number=0
+    )
+    document = dataclasses.replace(
+        credit_note_document(credit_note=credit_note, lines=lines), number=provisional
+    )
+    label = _("The credit note on %(invoice)s") % {"invoice": credit_note.invoice_number}
+    check_before_issue(document, label=label)
 
 
 def credit_note_einvoice(*, credit_note: CreditNote, syntax: str) -> bytes:

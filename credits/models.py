@@ -47,6 +47,7 @@ from invoicing.models import Channel, Invoice, InvoiceLine
 
 # Set once when the note is written and never changed.
 FROZEN_CREDIT_NOTE_FIELDS = (
+    "vat_rounding",
     "location",
     "customer",
     "invoice",

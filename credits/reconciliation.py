@@ -18,6 +18,7 @@ from coworking.models import Customer, LedgerEntry, Location
 from coworking.money import ExactSum, MoneySum
 from coworking.numbering import DocumentType, last_number
 from credits.models import CancellationEvent, CreditNote, CreditNoteLine, Refund
+from credits.vat_reconciliation import check_vat_per_document
 from invoicing.models import Invoice, InvoiceLine, Payment
 from invoicing.selectors import available_credit
 
@@ -112,7 +113,7 @@ def _per_key(rows) -> dict:
 
 
 def check_credits_within_invoices() -> list[str]:
-    """Credit notes never credit more than their invoice: per line (quantity, net, tax),
+    """Credit notes never credit more than their invoice: per line (quantity, net),
     per tax rate and in total; a cancelled invoice's notes equal it per tax rate, to the
     cent. Each note adds up to its lines, is in its invoice's currency, credits only lines
     of its invoice, and the invoice's credited amount is the sum of its notes."""
@@ -149,21 +150,21 @@ def check_credits_within_invoices() -> list[str]:
     credited_lines = _per_key(
         CreditNoteLine.objects.exclude(invoice_line__isnull=True)
         .values_list("invoice_line_id")
-        .annotate(
-            ExactSum("quantity", decimal_places=QUANTITY_PLACES), MoneySum("net"), MoneySum("tax")
-        )
+        .annotate(ExactSum("quantity", decimal_places=QUANTITY_PLACES), MoneySum("net"))
         .order_by()
     )
-    for pk, number, position, quantity, net, tax in (
+    # A line's tax is its share of its rate's VAT (``invoicing.calculations``): the tax is
+    # bounded per rate, below, not per line.
+    for pk, number, position, quantity, net in (
         InvoiceLine.objects.filter(pk__in=list(credited_lines))
-        .values_list("pk", "invoice__number", "position", "quantity", "net", "tax")
+        .values_list("pk", "invoice__number", "position", "quantity", "net")
         .iterator()
     ):
         credited = [-value for value in credited_lines[pk]]
-        if any(c > i for c, i in zip(credited, (quantity, net, tax), strict=True)):
+        if any(c > i for c, i in zip(credited, (quantity, net), strict=True)):
             breaches.append(
-                f"Invoice {number} line {position}: credited {credited} (quantity, net, tax) "
-                f"of {[quantity, net, tax]}."
+                f"Invoice {number} line {position}: credited {credited} (quantity, net) "
+                f"of {[quantity, net]}."
             )
     invoiced = {
         (invoice_id, rate): values
@@ -377,6 +378,7 @@ CHECKS: dict[str, Callable[[], list[str]]] = {
     "cancelled = credited in full, one cancellation each": check_cancelled_invoices,
     "credit notes within their invoice (line, rate, total)": check_credits_within_invoices,
     "credit beyond what was due went where it says": check_credit_allocation,
+    "VAT per rate, rounded once (documents issued under that rule)": check_vat_per_document,
     "paid amounts = payments": check_paid_amounts,
     "ledger balance = invoices − payments − credit notes + refunds": check_ledger_balances,
     "stored PDFs match their SHA-256": check_stored_pdfs,

@@ -1,6 +1,7 @@
 """Invoices as e-invoices (EN 16931, type 380), in CII or UBL: see ``coworking.einvoice``."""
 
 from django.utils.translation import gettext as _
+from djmoney.money import Money
 
 from coworking.einvoice import check_syntax, parties
 from coworking.einvoice.document import Document, Line, TypeCode
@@ -11,8 +12,9 @@ from invoicing.payment_means import invoice_payment_means
 from invoicing.selectors import credit_applied_at_issue
 
 
-def invoice_document(*, invoice: Invoice) -> Document:
+def invoice_document(*, invoice: Invoice, lines=None, prepaid: Money | None = None) -> Document:
     """What an issued invoice states, as an EN 16931 document. Raises ``InvoiceIsDraft``.
+    (``lines`` and ``prepaid`` as they will be, for the check of an invoice being issued.)
 
     A cancelled invoice is still the invoice that was issued (its credit note is the
     document that cancels it). Payments are not part of it: the legal document does not
@@ -30,7 +32,7 @@ def invoice_document(*, invoice: Invoice) -> Document:
         currency=invoice.currency,
         seller=parties.seller_of(invoice),
         buyer=parties.buyer_of(invoice),
-        lines=tuple(Line.of(line) for line in invoice.lines.all()),
+        lines=tuple(Line.of(line) for line in (invoice.lines.all() if lines is None else lines)),
         net_total=invoice.net_total.amount,
         tax_total=invoice.tax_total.amount,
         total=invoice.total.amount,
@@ -39,7 +41,7 @@ def invoice_document(*, invoice: Invoice) -> Document:
         order_reference=invoice.order_reference,
         vat_currency=vat_currency,
         tax_total_vat_currency=invoice.tax_total_vat_currency if vat_currency else None,
-        prepaid=credit_applied_at_issue(invoice=invoice),
+        prepaid=(credit_applied_at_issue(invoice=invoice) if prepaid is None else prepaid.amount),
         payment_means=invoice_payment_means(invoice=invoice),
     )
 

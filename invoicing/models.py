@@ -44,6 +44,7 @@ from coworking.triggers import (
 from coworking.vat import VatCurrencyFields, VatLineFields, line_constraints
 
 FROZEN_INVOICE_FIELDS = (
+    "vat_rounding",
     "location",
     "customer",
     "sequence_number",

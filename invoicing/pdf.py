@@ -112,7 +112,7 @@ def document_context(
                 else ""
             ),
             quantity=fmt.quantity(line.quantity),
-            unit_price=fmt.money(line.unit_price),
+            unit_price=fmt.unit_price(line.unit_price),
             tax_rate=fmt.percent(line.tax_rate),
             net=fmt.money(line.net),
             tax=fmt.money(line.tax),

@@ -3,11 +3,11 @@
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coworking.money import money_sum, round_amount
-from invoicing.calculations import line_amounts, totals_by_rate
+from invoicing.calculations import allocate, line_net, rate_tax, tax_shares, totals_by_rate
 from tests.factories import issued_invoice
 
 D = Decimal
@@ -47,11 +47,23 @@ def test_money_sum_refuses_to_mix_currencies():
         ("1.5", "42.50", "9", "63.75", "5.74"),  # 5.7375 → 5.74
         ("7", "0.05", "21", "0.35", "0.07"),  # 0.0735 → 0.07
         ("1", "0.10", "5", "0.10", "0.01"),  # 0.005 → 0.01
+        ("1000", "0.3349", "21", "334.90", "70.33"),
     ],
 )
-def test_line_amounts(quantity, price, rate, net, tax):
-    amounts = line_amounts(quantity=D(quantity), unit_price=D(price), tax_rate=D(rate))
-    assert (amounts.net, amounts.tax) == (D(net), D(tax))
+def test_line_net_and_rate_tax(quantity, price, rate, net, tax):
+    computed = line_net(quantity=D(quantity), unit_price=D(price))
+    assert (computed, rate_tax(taxable=computed, rate=D(rate))) == (D(net), D(tax))
+
+
+def test_allocate_shares_whole_cents_by_largest_remainder():
+    assert allocate(D("1.05"), [D("0.02")] * 3) == [D("0.35")] * 3
+    assert allocate(D("0.10"), [D("1.00"), D("1.00"), D("1.00")]) == [
+        D("0.04"),
+        D("0.03"),
+        D("0.03"),
+    ]
+    assert allocate(D("0.05"), [D("0"), D("0")]) == [D("0.05"), D("0")]
+    assert allocate(D("-0.03"), [D("1"), D("2")]) == [D("-0.01"), D("-0.02")]
 
 
 @given(
@@ -59,30 +71,25 @@ def test_line_amounts(quantity, price, rate, net, tax):
         st.tuples(
             st.sampled_from([D("0"), D("9"), D("20"), D("21")]),
             st.decimals(min_value=D("0.001"), max_value=D("500"), places=3),
-            st.decimals(min_value=D("0"), max_value=D("5000"), places=3),
+            st.decimals(min_value=D("0"), max_value=D("5000"), places=4),
         ),
         min_size=1,
         max_size=30,
     )
 )
-def test_totals_per_rate_add_up_to_the_lines(lines):
-    computed = [
-        (rate, line_amounts(quantity=q, unit_price=p, tax_rate=rate)) for rate, q, p in lines
-    ]
-    groups = totals_by_rate((rate, a.net, a.tax) for rate, a in computed)
-    assert sum(g.net for g in groups) == sum(a.net for _, a in computed)
-    assert sum(g.tax for g in groups) == sum(a.tax for _, a in computed)
+@settings(deadline=None)
+def test_tax_per_rate_is_rounded_once_and_shared_over_the_lines(lines):
+    nets = [(rate, line_net(quantity=q, unit_price=p)) for rate, q, p in lines]
+    shares = tax_shares(nets)
+    groups = totals_by_rate((rate, net, tax) for (rate, net), tax in zip(nets, shares, strict=True))
     assert [g.rate for g in groups] == sorted({rate.normalize() for rate, _, _ in lines})
-    for _, a in computed:
-        assert a.tax == round_amount(a.net * _rate_of(a, computed) / 100)
-
-
-def _rate_of(amounts, computed):
-    return next(rate for rate, a in computed if a is amounts)
+    for group in groups:
+        assert group.tax == rate_tax(taxable=group.net, rate=group.rate)
+    assert all(share >= 0 and share == round_amount(share) for share in shares)
 
 
 @pytest.mark.django_db
-def test_issued_invoice_totals_are_the_sum_of_rounded_lines():
+def test_issued_invoice_totals_are_the_sums_of_its_lines():
     invoice = issued_invoice(
         specs=[
             ("Meeting room", "1.5", "42.50", "9"),

@@ -8,7 +8,7 @@ from djmoney.money import Money
 from coworking.errors import CurrencyMismatch
 from credits.calculations import (
     everything_left_parts,
-    part_amounts,
+    part_net,
     requested_parts,
     vat_currency_tax,
 )
@@ -59,22 +59,30 @@ def creditable(the_line, *, amount_credited_net="0"):
     return Creditable(invoice=invoice, lines=[the_line], rates={D("21.00"): rate})
 
 
+def credit_one(the_line, quantity="1"):
+    (part,) = requested_parts(
+        creditable(the_line), lines=[LineCredit(invoice_line=7, quantity=D(quantity))], amount=None
+    )
+    return part.net, part.tax
+
+
 def test_a_part_is_what_the_credited_quantity_is_worth_after_it_minus_before():
-    assert part_amounts(line(), quantity=D(1)) == (D("3.33"), D("0.70"))
+    assert part_net(line(), quantity=D(1)) == D("3.33")
     second = line(credited=("1", "3.33", "0.70"))
-    assert part_amounts(second, quantity=D(1)) == (D("3.33"), D("0.70"))
+    assert part_net(second, quantity=D(1)) == D("3.33")
+    # The note's VAT is its own base × the rate, rounded once: 3.33 × 21 % = 0.6993.
+    assert credit_one(line()) == (D("3.33"), D("0.70"))
 
 
 def test_the_part_that_completes_a_line_takes_exactly_what_is_left():
-    last = line(credited=("2", "6.66", "1.40"))
-    assert part_amounts(last, quantity=D(1)) == (D("3.33"), D("0.70"))
-    credited = [D(0), D(0), D(0)]
+    last = line(credited=("2", "6.66", "1.41"))
+    assert credit_one(last) == (D("3.33"), D("0.69"))  # the VAT left, not 0.70
+    credited = [D(0), D(0)]
     for quantity in (D("0.333"), D("0.333"), D("0.334")):
-        state = tuple(str(value) for value in credited)
+        state = (str(credited[0]), str(credited[1]), "0")
         current = line(quantity="1", unit_price="10.00", net="10.00", tax="2.10", credited=state)
-        net, tax = part_amounts(current, quantity=quantity)
-        credited = [credited[0] + quantity, credited[1] + net, credited[2] + tax]
-    assert credited == [D(1), D("10.00"), D("2.10")]
+        credited = [credited[0] + quantity, credited[1] + part_net(current, quantity=quantity)]
+    assert credited == [D(1), D("10.00")]
 
 
 def test_requested_parts_refuse_more_than_is_left():

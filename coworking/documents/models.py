@@ -22,7 +22,7 @@ from django.utils.text import get_valid_filename
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
-from coworking.money import CURRENCY_CHOICES, DECIMAL_PLACES, money_field
+from coworking.money import CURRENCY_CHOICES, DECIMAL_PLACES, money_field, unit_price_field
 from coworking.text import single_line
 
 
@@ -63,6 +63,15 @@ def pdf_folders() -> list[str]:
     )
 
 
+class VatRounding(models.TextChoices):
+    """How a document's VAT was computed: each line rounded and summed (documents issued
+    before the rule changed), or per rate from its taxable base, rounded once (EN 16931
+    BR-CO-17; ``invoicing.calculations``). ``reconcile`` checks the rule on the latter."""
+
+    PER_LINE = "line", _("per line, then summed")
+    PER_DOCUMENT = "document", _("per rate, rounded once")
+
+
 class Document(models.Model):
     """An issued financial document: its money totals and its stored PDF (abstract).
 
@@ -80,6 +89,12 @@ class Document(models.Model):
     net_total = money_field(_("net total"))
     tax_total = money_field(_("tax total"))
     total = money_field(_("total"))
+    vat_rounding = models.CharField(
+        _("VAT rounding"),
+        max_length=10,
+        choices=VatRounding.choices,
+        default=VatRounding.PER_DOCUMENT,
+    )
 
     # The parties as they were when the document was issued (``coworking.einvoice.parties``:
     # name, address, VAT and registration ids, legal mentions): what the document states
@@ -139,13 +154,14 @@ class Document(models.Model):
 
 
 class DocumentLine(models.Model):
-    """One line of a document (abstract): its net is quantity × unit price and its tax is
-    net × rate, each rounded once (``invoicing.calculations``), all in one currency."""
+    """One line of a document (abstract), in one currency: its net is quantity × unit price
+    rounded once; its tax is its share of the VAT of its rate, which is computed once per
+    document from the rate's taxable base (``invoicing.calculations``)."""
 
     position = models.PositiveSmallIntegerField(_("position"))
     description = models.CharField(_("description"), max_length=200, validators=[single_line])
     quantity = models.DecimalField(_("quantity"), max_digits=10, decimal_places=3)
-    unit_price = money_field(_("unit price"))
+    unit_price = unit_price_field(_("unit price"))
     tax_rate = models.DecimalField(_("tax rate (%)"), max_digits=5, decimal_places=2)
     net = money_field(_("net"))
     tax = money_field(_("tax"))

@@ -49,7 +49,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from coworking.l10n import cldr_locale, human_number
-from coworking.money import format_money
+from coworking.money import format_money, format_unit_price
 
 STATIC_DIR = Path(settings.BASE_DIR) / "static"
 STYLESHEET = STATIC_DIR / "documents" / "print.css"
@@ -148,6 +148,10 @@ class Formatter:
 
     def money(self, value: Money | Decimal, currency: str | None = None) -> str:
         return format_money(value, currency, language=self.language)
+
+    def unit_price(self, value: Money) -> str:
+        """Every stored decimal of a unit price (``coworking.money.format_unit_price``)."""
+        return format_unit_price(value, language=self.language)
 
     def quantity(self, value: Decimal) -> str:
         return human_number(value, language=self.language)

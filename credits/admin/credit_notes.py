@@ -51,7 +51,7 @@ class CreditNoteLineInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
     quantity_display = number_display("quantity", _("quantity"))
     tax_rate_display = number_display("tax_rate", _("tax rate"), percent=True)
-    unit_price_display = money_display("unit_price", _("unit price"))
+    unit_price_display = money_display("unit_price", _("unit price"), price=True)
     net_display = money_display("net", _("net"))
     tax_display = money_display("tax", _("tax"))
 

@@ -123,7 +123,7 @@ def build_credit_note(
     )
     credit_note = CreditNote(
         location=invoice.location,
-        customer_id=invoice.customer_id,
+        customer=invoice.customer,
         invoice=invoice,
         invoice_number=invoice.number,
         invoice_issue_date=invoice.issue_date,

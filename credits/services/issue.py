@@ -38,6 +38,7 @@ from coworking.models import LedgerEntry
 from coworking.numbering import DocumentType, format_number, next_number
 from coworking.services import ledger_post
 from credits.documents import queue_credit_note_pdf
+from credits.einvoice import check_credit_note_einvoice
 from credits.errors import ConfirmationOutdated
 from credits.models import CancellationEvent, CreditNote, CreditNoteLine, ReasonCode, Refund
 from credits.selectors import figures_changes, invoice_figures
@@ -172,7 +173,10 @@ def _issue(
     started = time.perf_counter()
     with transaction.atomic():
         started_at = timezone.now()
-        invoice = invoice_lock(invoice_id=invoice_id, related=("location", "customer"))
+        # The customer's location too: the e-invoice check reads its language.
+        invoice = invoice_lock(
+            invoice_id=invoice_id, related=("location", "customer", "customer__location")
+        )
         parts = checked_parts(
             invoice,
             actor=actor,
@@ -200,6 +204,7 @@ def _issue(
                 )
             )
             _check_as_shown(invoice=invoice, shown=dict(as_shown), now=now)
+        check_credit_note_einvoice(credit_note=credit_note, lines=note_lines)
         credit_note = _write(
             invoice=invoice,
             credit_note=credit_note,

@@ -89,7 +89,7 @@ class InvoiceLineInline(admin.TabularInline):
     # Issued: every field read-only, the unit price shown as money, quantity and rate the
     # project's one way.
     frozen_fields = [f"{name}_display" if name in _DISPLAYED else name for name in fields]
-    unit_price_display = money_display("unit_price", _("unit price"))
+    unit_price_display = money_display("unit_price", _("unit price"), price=True)
     quantity_display = number_display("quantity", _("quantity"))
     tax_rate_display = number_display("tax_rate", _("tax rate"), percent=True)
     net_display = money_display("net", _("net"))

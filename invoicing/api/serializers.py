@@ -6,7 +6,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from coworking.api.fields import AmountField
+from coworking.api.fields import AmountField, UnitPriceField
 from coworking.api.serializing import ModelSerializer, StaffOnlyFieldsMixin
 from coworking.money import CURRENCY_CHOICES
 from invoicing.models import Channel, Invoice, InvoiceLine, Payment
@@ -18,7 +18,7 @@ def absolute(request, name: str, pk: int) -> str:
 
 
 class InvoiceLineSerializer(ModelSerializer):
-    unit_price = AmountField()
+    unit_price = UnitPriceField()
     net = AmountField()
     tax = AmountField()
     gross = AmountField()

@@ -11,7 +11,7 @@ from djmoney.money import Money
 
 from coworking.errors import CurrencyMismatch
 from coworking.models import Customer
-from coworking.money import money_sum, round_amount
+from coworking.money import money_sum
 from coworking.vat import (
     DEFAULT_REASONS,
     EXEMPTION_REASON_CODES,
@@ -20,7 +20,12 @@ from coworking.vat import (
     VatCategory,
     category_rule_error,
 )
-from invoicing.calculations import line_amounts
+from invoicing.calculations import (
+    line_net,
+    price_too_precise,
+    quantity_too_precise,
+    tax_shares,
+)
 from invoicing.errors import InvalidInvoiceLine, InvoiceHasNoLines, InvoiceNotDraft
 from invoicing.models import Invoice, InvoiceLine
 from invoicing.services.locks import invoice_lock
@@ -92,23 +97,50 @@ def _build_lines(*, lines: Sequence[LineInput], currency: str) -> list[InvoiceLi
             raise InvalidInvoiceLine(
                 _("Line %(n)s: the tax rate must be between 0 and 100%%.") % {"n": position}
             )
-        amounts = line_amounts(
-            quantity=quantity, unit_price=line.unit_price.amount, tax_rate=tax_rate
-        )
+        _check_precision(quantity=quantity, unit_price=line.unit_price.amount, position=position)
         built.append(
             InvoiceLine(
                 position=position,
                 description=description[:200],
                 quantity=quantity,
-                unit_price=Money(round_amount(line.unit_price.amount), currency),
+                unit_price=line.unit_price,
                 tax_rate=tax_rate,
-                net=Money(amounts.net, currency),
-                tax=Money(amounts.tax, currency),
+                net=Money(line_net(quantity=quantity, unit_price=line.unit_price.amount), currency),
                 **_vat_fields(line, position=position, tax_rate=tax_rate),
             )
         )
+    set_line_taxes(built)
     _check_categories_together(built)
     return built
+
+
+def _check_precision(*, quantity: Decimal, unit_price: Decimal, position: int) -> None:
+    """The one precision rule (``invoicing.calculations``): refused, never rounded away."""
+    if quantity_too_precise(quantity):
+        raise InvalidInvoiceLine(
+            _("Line %(n)s: a quantity has at most three decimals (%(quantity)s).")
+            % {"n": position, "quantity": quantity}
+        )
+    if price_too_precise(unit_price):
+        raise InvalidInvoiceLine(
+            _("Line %(n)s: a unit price has at most four decimals (%(price)s).")
+            % {"n": position, "price": unit_price}
+        )
+
+
+def set_line_taxes(lines: Sequence[InvoiceLine]) -> list[InvoiceLine]:
+    """Each line's net (stored quantity × stored price, rounded once) and its share of the
+    VAT of its rate, computed once for the document (``invoicing.calculations``); the lines
+    whose amounts changed (a draft made under the earlier per-line rule) are returned."""
+    changed = []
+    nets = [line_net(quantity=line.quantity, unit_price=line.unit_price.amount) for line in lines]
+    shares = tax_shares([(line.tax_rate, net) for line, net in zip(lines, nets, strict=True)])
+    for line, net, tax in zip(lines, nets, shares, strict=True):
+        currency = str(line.unit_price.currency)
+        if line.net is None or line.net.amount != net or line.tax is None or line.tax.amount != tax:
+            line.net, line.tax = Money(net, currency), Money(tax, currency)
+            changed.append(line)
+    return changed
 
 
 def set_totals(*, invoice: Invoice, lines: Sequence[InvoiceLine]) -> None:

@@ -2,6 +2,7 @@
 its ledger entry posted.
 """
 
+import dataclasses
 import datetime
 from collections.abc import Sequence
 from decimal import Decimal
@@ -9,8 +10,11 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from djmoney.money import Money
 
+from coworking.documents.models import VatRounding
 from coworking.einvoice import parties
+from coworking.einvoice.issue_check import check_before_issue
 from coworking.events import EventType, announce
 from coworking.locking import lock_rows
 from coworking.models import Customer, LedgerEntry, Location
@@ -20,6 +24,7 @@ from coworking.selectors import exchange_rate_on
 from coworking.services import ledger_post
 from coworking.vat import VatCategory
 from invoicing.documents import queue_invoice_pdf
+from invoicing.einvoice import invoice_document
 from invoicing.errors import (
     ExchangeRateMissing,
     InvoiceDateOutOfOrder,
@@ -31,7 +36,12 @@ from invoicing.errors import (
 from invoicing.models import Invoice, InvoiceLine, Payment
 from invoicing.payment_means import freeze_payment_means
 from invoicing.selectors import available_credit
-from invoicing.services.drafts import DEFAULT_PAYMENT_TERM_DAYS, clean_decimal, set_totals
+from invoicing.services.drafts import (
+    DEFAULT_PAYMENT_TERM_DAYS,
+    clean_decimal,
+    set_line_taxes,
+    set_totals,
+)
 from invoicing.services.locks import invoice_lock
 from invoicing.services.payments import settle
 
@@ -72,9 +82,13 @@ def invoice_issue(
         raise InvoiceHasNoLines()
     location, customer = invoice.location, invoice.customer
     _check_parties(location=location, customer=customer, lines=lines)
+    changed = set_line_taxes(lines)
+    if changed:  # a draft made under the per-line rule: its lines as issued now
+        InvoiceLine.objects.bulk_update(changed, ["net", "net_currency", "tax", "tax_currency"])
     currency = invoice.currency
     issue_date = issue_date or timezone.localdate()
     set_totals(invoice=invoice, lines=lines)
+    invoice.vat_rounding = VatRounding.PER_DOCUMENT
     invoice.issue_date = issue_date
     invoice.due_date = issue_date + datetime.timedelta(days=payment_term_days)
     invoice.issued_at = timezone.now()
@@ -82,6 +96,11 @@ def invoice_issue(
     free = invoice.total.amount == 0
     invoice.state = Invoice.State.PAID if free else Invoice.State.ISSUED
     _set_vat_currency(invoice, location=location, exchange_rate=exchange_rate)
+    invoice.seller = parties.snapshot(parties.seller(location))
+    invoice.buyer = parties.snapshot(parties.buyer(customer))
+    credit = available_credit(customer=invoice.customer, currency=currency)
+    applied = min(credit, invoice.total) if credit.amount > 0 and not free else None
+    _check_einvoice(invoice, lines=lines, issue_date=issue_date, prepaid=applied)
     invoice.sequence_number = next_number(
         location_id=location.pk, document_type=DocumentType.INVOICE
     )
@@ -90,8 +109,6 @@ def invoice_issue(
     )
     _check_date_follows_previous(invoice)
     invoice.buyer_reference = invoice.buyer_reference or customer.buyer_reference or invoice.number
-    invoice.seller = parties.snapshot(parties.seller(location))
-    invoice.buyer = parties.snapshot(parties.buyer(customer))
     freeze_payment_means(invoice=invoice)
     invoice.full_clean(validate_unique=False, validate_constraints=False)
     invoice.save()
@@ -103,9 +120,7 @@ def invoice_issue(
             description=_("Invoice %(number)s") % {"number": invoice.number},
             invoice_id=invoice.pk,
         )
-    credit = available_credit(customer=invoice.customer, currency=currency)
-    if credit.amount > 0 and not free:
-        applied = min(credit, invoice.total)
+    if applied is not None:
         Payment.objects.create(
             invoice=invoice,
             amount=applied,
@@ -117,6 +132,26 @@ def invoice_issue(
     invoice_id = invoice.pk
     transaction.on_commit(lambda: queue_invoice_pdf(invoice_id=invoice_id), robust=True)
     return invoice
+
+
+def _check_einvoice(
+    invoice: Invoice, *, lines: Sequence[InvoiceLine], issue_date: datetime.date, prepaid
+) -> None:
+    """The invoice as it will be issued, checked as an e-invoice before it takes its number
+    (``coworking.einvoice.issue_check``; raises ``EInvoiceInvalid``). Its number is
+    provisional here: the rules check that there is one, not its digits."""
+    provisional = format_number(
+        prefix=invoice.location.invoice_prefix, year=issue_date.year, number=0
+    )
+    prepaid = prepaid if prepaid is not None else Money(0, invoice.currency)
+    invoice.number = provisional  # the payment reference is made from it; replaced next
+    document = invoice_document(invoice=invoice, lines=lines, prepaid=prepaid)
+    document = dataclasses.replace(
+        document,
+        number=provisional,
+        buyer_reference=document.buyer_reference or invoice.customer.buyer_reference or provisional,
+    )
+    check_before_issue(document, label=_("Invoice draft #%(id)s") % {"id": invoice.pk})
 
 
 def _check_parties(*, location: Location, customer: Customer, lines: Sequence[InvoiceLine]):
