@@ -82,7 +82,7 @@ def test_issuing_a_credit_note_while_the_previous_notes_pdf_is_recorded_does_not
 def test_every_row_lock_is_taken_by_the_locking_helper():
     """The lock order is documented once (``coworking.locking``); a ``select_for_update``
     elsewhere could take a stronger lock or another order without the document saying so."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     elsewhere = [
         str(path.relative_to(root))
         for app in ("coworking", "invoicing", "credits", "webhooks")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tests.embedded import run_manage
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MISSING_KEY = "DJANGO_SECRET_KEY is not set: set it to a long random string"
 
 

@@ -108,7 +108,7 @@ with override_settings(API_SCHEMA_PUBLIC=True):  # no user exists yet at collect
         "/api/v1/schema/?format=json",
         get_wsgi_application(),
         config=SchemathesisConfig.from_path(
-            Path(__file__).resolve().parent.parent / "schemathesis.toml"
+            Path(__file__).resolve().parents[2] / "schemathesis.toml"
         ),
     )
 

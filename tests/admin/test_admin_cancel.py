@@ -408,7 +408,7 @@ def test_the_forms_are_csrf_protected(customer):
     assert not CreditNote.objects.exists()
 
 
-# --- large selections (the task itself runs in tests/test_admin_bulk_async.py) --------------
+# --- large selections (the task itself runs in tests/admin/test_admin_bulk_async.py) --------
 
 
 def test_large_selection_goes_to_the_background_with_a_progress_page(

@@ -26,7 +26,7 @@ from tests.conftest import wait_until
 from tests.factories import issued_invoice, staff_user
 from tests.faults import database_url, free_port
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 MISSING_KEY = "DJANGO_SECRET_KEY is not set"
 
