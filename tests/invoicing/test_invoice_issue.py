@@ -4,6 +4,7 @@ import pytest
 from djmoney.money import Money
 
 from coworking.models import LedgerEntry
+from invoicing.calculations import totals_by_rate
 from invoicing.errors import InvoiceHasNoLines, InvoiceNotDraft
 from invoicing.models import Invoice
 from invoicing.services import invoice_issue
@@ -50,3 +51,23 @@ def test_quantity_with_decimals_rounds_half_up_once_per_line():
     assert line.net == Money("0.38", "EUR")  # 0.375 → 0.38
     assert line.tax == Money("0.08", "EUR")  # 0.0798 → 0.08
     assert invoice.total.amount == Decimal("0.46")
+
+
+def test_issued_invoice_totals_are_the_sum_of_rounded_lines():
+    invoice = issued_invoice(
+        specs=[
+            ("Meeting room", "1.5", "42.50", "9"),
+            ("Printing", "7", "0.05", "21"),
+            ("Desk", "1", "190.00", "21"),
+        ]
+    )
+    groups = totals_by_rate(
+        (ln.tax_rate, ln.net.amount, ln.tax.amount) for ln in invoice.lines.all()
+    )
+    assert [(g.rate, g.net, g.tax) for g in groups] == [
+        (Decimal("9"), Decimal("63.75"), Decimal("5.74")),
+        (Decimal("21"), Decimal("190.35"), Decimal("39.97")),
+    ]
+    assert invoice.net_total.amount == Decimal("254.10")
+    assert invoice.tax_total.amount == Decimal("45.71")
+    assert invoice.total.amount == Decimal("299.81")

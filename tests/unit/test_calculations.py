@@ -1,4 +1,5 @@
-"""The one rounding rule and totals per tax rate (pure arithmetic, plus one issued invoice)."""
+"""The one rounding rule and totals per tax rate: pure arithmetic (an issued invoice's totals:
+tests/invoicing/test_invoice_issue.py)."""
 
 from decimal import Decimal
 
@@ -8,7 +9,6 @@ from hypothesis import strategies as st
 
 from coworking.money import money_sum, round_amount
 from invoicing.calculations import line_amounts, totals_by_rate
-from tests.factories import issued_invoice
 
 D = Decimal
 
@@ -79,24 +79,3 @@ def test_totals_per_rate_add_up_to_the_lines(lines):
 
 def _rate_of(amounts, computed):
     return next(rate for rate, a in computed if a is amounts)
-
-
-@pytest.mark.django_db
-def test_issued_invoice_totals_are_the_sum_of_rounded_lines():
-    invoice = issued_invoice(
-        specs=[
-            ("Meeting room", "1.5", "42.50", "9"),
-            ("Printing", "7", "0.05", "21"),
-            ("Desk", "1", "190.00", "21"),
-        ]
-    )
-    groups = totals_by_rate(
-        (ln.tax_rate, ln.net.amount, ln.tax.amount) for ln in invoice.lines.all()
-    )
-    assert [(g.rate, g.net, g.tax) for g in groups] == [
-        (D("9"), D("63.75"), D("5.74")),
-        (D("21"), D("190.35"), D("39.97")),
-    ]
-    assert invoice.net_total.amount == D("254.10")
-    assert invoice.tax_total.amount == D("45.71")
-    assert invoice.total.amount == D("299.81")

@@ -7,10 +7,7 @@ import pytest
 from django.utils import translation
 from djmoney.money import Money
 
-from coworking.models import LedgerEntry
-from coworking.money import MoneySum, format_money, money_html, round_amount
-from coworking.selectors import customer_balance
-from tests.factories import CustomerFactory, draft_invoice, issued_invoice
+from coworking.money import format_money, money_html, round_amount
 
 NBSP, NNBSP = "\u00a0", "\u202f"
 
@@ -56,24 +53,3 @@ def test_on_a_page_an_amount_is_one_element_that_never_wraps():
 def test_an_amount_without_currency_is_refused():
     with pytest.raises(ValueError):
         format_money(Decimal("1.00"))
-
-
-@pytest.mark.django_db
-def test_money_sum_is_exact_and_has_the_minor_unit():
-    customer = CustomerFactory()
-    for _ in range(3):
-        issued_invoice(customer=customer, specs=[("Desk", "1", "0.10", "0")], paid="all")
-    total = LedgerEntry.objects.filter(customer=customer).aggregate(t=MoneySum("amount"))["t"]
-    assert total == Decimal("0.00") and total.as_tuple().exponent == -2
-    assert customer_balance(customer=customer) == {"EUR": Money("0.00", "EUR")}
-    assert str(customer_balance(customer=customer)["EUR"].amount) == "0.00"
-
-
-@pytest.mark.django_db
-def test_a_draft_carries_the_totals_of_its_lines():
-    draft = draft_invoice(specs=[("Desk", "2", "100.00", "21"), ("Locker", "1", "15.00", "0")])
-    assert (draft.net_total, draft.tax_total, draft.total) == (
-        Money("215.00", "EUR"),
-        Money("42.00", "EUR"),
-        Money("257.00", "EUR"),
-    )

@@ -6,11 +6,9 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import translation
 from djmoney.money import Money
 from lxml import etree
 
-from coworking.l10n import human_number, plain_number
 from credits.einvoice import credit_note_einvoice
 from credits.pdf import credit_note_pdf_bytes
 from credits.services import AmountCredit, LineCredit, credit_note_issue
@@ -30,38 +28,6 @@ from tests.helpers import assert_problem
 
 NBSP, NNBSP = "\u00a0", "\u202f"
 UBL_CBC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}"
-
-# value as stored (with the field's decimals) → how each language writes it
-WRITTEN = {
-    "10.000": {"en": "10", "fr": "10", "nl": "10"},
-    "20.00": {"en": "20", "fr": "20", "nl": "20"},
-    "100.00": {"en": "100", "fr": "100", "nl": "100"},
-    "1000.000": {"en": "1,000", "fr": f"1{NNBSP}000", "nl": "1.000"},
-    "1.500": {"en": "1.5", "fr": "1,5", "nl": "1,5"},
-    "0.500": {"en": "0.5", "fr": "0,5", "nl": "0,5"},
-}
-
-
-@pytest.mark.parametrize("language", ["en", "fr", "nl"])
-@pytest.mark.parametrize("value", list(WRITTEN))
-def test_a_number_has_no_exponent_no_trailing_zero_and_the_languages_separators(value, language):
-    expected = WRITTEN[value][language]
-    assert human_number(Decimal(value), language=language) == expected
-    assert human_number(Decimal(value).normalize(), language=language) == expected
-    with translation.override(language):
-        assert human_number(Decimal(value)) == expected
-    sign = {"en": "%", "fr": f"{NBSP}%", "nl": "%"}[language]
-    assert human_number(Decimal(value), language=language, percent=True) == expected + sign
-
-
-@pytest.mark.parametrize("value", list(WRITTEN))
-def test_a_number_for_machines_is_plain(value):
-    text = plain_number(Decimal(value))
-    assert "E" not in text and "," not in text
-    assert Decimal(text) == Decimal(value)
-    assert text == {"10.000": "10", "20.00": "20", "100.00": "100", "1000.000": "1000"}.get(
-        value, text
-    )
 
 
 @pytest.fixture
