@@ -88,6 +88,28 @@ def test_anonymous_gets_401(world, api_client, name):
 def test_staff_with_view_permissions_see_any_customer(world, api_client, name):
     response = api_client(staff_user(cancel=False)).get(endpoints(world, "bob")[name])
     assert response.status_code == 200, response.content
+    body, bob = response.json(), world["bob"]
+    seen = {
+        "invoice": lambda: (body["id"], body["number"]),
+        "credit-note": lambda: (body["id"], body["number"]),
+        "ledger": lambda: sorted(row["kind"] for row in body["results"]),
+        "balance": lambda: (body["customer"], body["balances"]),
+    }[name]()
+    assert (
+        seen
+        == {
+            "invoice": (world["bob_invoice"].pk, world["bob_invoice"].number),
+            "credit-note": (world["bob_note"].pk, world["bob_note"].number),
+            "ledger": ["credit_note", "invoice", "invoice"],  # bob's own rows, not alice's four
+            "balance": (
+                bob.pk,
+                [
+                    {"currency": currency, "amount": str(money.amount)}
+                    for currency, money in customer_balance(customer=bob).items()
+                ],
+            ),
+        }[name]
+    )
 
 
 @pytest.mark.parametrize("name", ["invoice", "credit-note", "ledger", "balance"])

@@ -13,8 +13,10 @@ from django.utils import timezone
 
 from coworking.api.throttling import SlidingWindowThrottle
 from coworking.models import IdempotencyKey, LedgerEntry
-from credits.models import CancellationEvent, CreditNote
+from coworking.selectors import customer_balance
+from credits.models import CancellationEvent, CreditNote, Refund
 from invoicing.models import Invoice
+from invoicing.selectors import available_credit
 from tests.factories import issued_invoice, portal_member, staff_user
 from tests.helpers import assert_problem
 
@@ -145,7 +147,17 @@ def test_member_may_not_cancel_a_paid_invoice(api_client, paid):
 
 def test_staff_may_cancel_a_paid_invoice(api_client):
     invoice = issued_invoice(customer=portal_member(), paid="all")
-    assert post(api_client(staff_user()), cancel_url(invoice)).status_code == 201
+    response = post(api_client(staff_user()), cancel_url(invoice))
+    assert response.status_code == 201, response.content
+    invoice.refresh_from_db()
+    assert invoice.state == Invoice.State.CANCELLED
+    note = CreditNote.objects.get(invoice=invoice)
+    assert response.json()["number"] == note.number
+    assert response.json()["total"] == str(-invoice.total.amount)  # credited in full
+    # The paid money stays with the customer as account credit: nothing is refunded.
+    assert customer_balance(customer=invoice.customer) == {"EUR": -invoice.total}
+    assert available_credit(customer=invoice.customer, currency="EUR") == invoice.total
+    assert invoice.payments.count() == 1 and not Refund.objects.exists()
 
 
 def test_draft_is_409(api_client):
@@ -218,9 +230,16 @@ def test_error_responses_are_stored_and_replayed_too(api_client, invoice):
 
 def test_keys_are_scoped_per_user(api_client, invoice):
     other_invoice = issued_invoice(customer=invoice.customer)
-    assert post(api_client(staff_user()), cancel_url(invoice), key="shared").status_code == 201
+    first = post(api_client(staff_user()), cancel_url(invoice), key="shared")
+    assert first.status_code == 201
     response = post(api_client(staff_user()), cancel_url(other_invoice), key="shared")
     assert response.status_code == 201
+    # The second user's request was executed, not answered with the first one's response.
+    assert response.json()["number"] != first.json()["number"]
+    assert sorted(CreditNote.objects.values_list("invoice_id", flat=True)) == sorted(
+        [invoice.pk, other_invoice.pk]
+    )
+    assert IdempotencyKey.objects.filter(key="shared").count() == 2
 
 
 @contextmanager

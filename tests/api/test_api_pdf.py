@@ -50,7 +50,10 @@ def test_owner_downloads_the_credit_note_pdf(api_client, ready_note):
 
 def test_accept_pdf_is_negotiated(api_client, ready_note):
     client = api_client(ready_note.customer.portal_user)
-    assert client.get(pdf_url(ready_note), HTTP_ACCEPT="application/pdf").status_code == 200
+    response = client.get(pdf_url(ready_note), HTTP_ACCEPT="application/pdf")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert b"".join(response.streaming_content) == PDF
 
 
 def test_pending_pdf_is_409_not_ready(api_client, note):
@@ -69,6 +72,8 @@ def test_other_member_gets_404_and_anonymous_401(api_client, ready_note):
 def test_staff_downloads_any_credit_note_pdf(api_client, ready_note):
     response = api_client(staff_user(cancel=False)).get(pdf_url(ready_note))
     assert response.status_code == 200
+    assert f'filename="{ready_note.number}.pdf"' in response["Content-Disposition"]
+    assert b"".join(response.streaming_content) == PDF  # the stored document, byte for byte
 
 
 # --- invoice PDF (rendered once after issue, stored, served from storage) --------------------

@@ -51,6 +51,8 @@ def test_accept_xml_is_negotiated(api_client, invoice):
         url(invoice), HTTP_ACCEPT="application/xml"
     )
     assert response.status_code == 200
+    assert response["Content-Type"] == "application/xml"
+    assert response.content == invoice_einvoice(invoice=invoice, syntax="ubl")
 
 
 @pytest.mark.parametrize("kind", ["invoice", "note"])
@@ -102,8 +104,11 @@ def test_admin_download_needs_the_view_permission(client, note):
     user = UserFactory(is_staff=True)
     user.user_permissions.add(Permission.objects.get(codename="view_customer"))
     client.force_login(user)
-    assert client.get(admin_url(note, "ubl")).status_code == 403
-    assert client.get(admin_url(note.invoice, "ubl")).status_code == 403
+    for document in (note, note.invoice):
+        response = client.get(admin_url(document, "ubl"))
+        assert response.status_code == 403
+        assert document.number.encode() not in response.content  # nothing of it leaks
+        assert b"<?xml" not in response.content and "Content-Disposition" not in response
 
 
 def test_admin_draft_and_unknown_syntax_come_back_with_a_message(client):

@@ -53,10 +53,12 @@ def test_a_success_before_the_limit_resets_the_count():
     for _attempt in range(4):
         log_in(client, user.username, "wrong")
     assert log_in(client, user.username, PASSWORD).status_code == 302
+    assert logged_in(client)
     client.logout()
     for _attempt in range(4):
         log_in(client, user.username, "wrong")
     assert log_in(client, user.username, PASSWORD).status_code == 302
+    assert logged_in(client)  # eight failures in all, never five in a row: not locked out
 
 
 @pytest.mark.parametrize(
