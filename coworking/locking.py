@@ -29,7 +29,7 @@ still serialises writers while letting the key-share checks of other transaction
 through. A ``FOR UPDATE`` lock on the invoice made a deadlock with the worker recording the
 previous credit note's PDF: the worker held the invoice's event stream (4) and asked, at
 commit, ``FOR KEY SHARE`` on the invoice (5), held ``FOR UPDATE`` by a transaction issuing the
-next credit note, which was waiting for the stream (``tests/test_lock_order.py``). A
+next credit note, which was waiting for the stream (``tests/coworking/test_lock_order.py``). A
 transaction that does delete a locked row or change its key gets the stronger lock from
 PostgreSQL at that statement.
 

@@ -73,13 +73,44 @@ def pytest_configure(config):
         pytest.exit("The tests need Redis: set REDIS_URL (make test does).", returncode=2)
 
 
+# The longest tests, longest first (measured with ``--durations``): pytest-xdist hands tests
+# out in collection order, so these start at once instead of leaving one worker busy at the end.
+LONGEST_FIRST = (
+    "tests/browser/test_admin_browser_embedded.py",
+    "tests/sqlite/",
+    "tests/admin/test_admin_bulk_async.py",
+    "tests/webhooks/test_webhooks_concurrency.py",
+    "tests/credits/test_numbering_concurrency.py",
+    "tests/system/test_worker_faults.py",
+    "tests/coworking/test_addresses_database.py",
+    "tests/credits/test_invariants_property.py",
+    "tests/system/test_production_smoke.py",
+    "tests/api/test_api_schema.py",
+    "tests/browser/",
+    "tests/documents/test_pdf_reproducible.py",
+    "tests/system/test_production_settings.py",
+    "tests/system/test_idempotency_faults.py",
+    "tests/webhooks/test_webhooks_delivery.py",
+)
+
+
 def pytest_collection_modifyitems(items):
     """Schemathesis names the item of each API operation ``test[GET /path]`` but, under
     pytest 9, gives them all the test function's node id; pytest-xdist runs tests by node id
-    and would run one operation of thirteen. Each item takes its own name as its id."""
+    and would run one operation of thirteen. Each item takes its own name as its id. Then
+    the longest tests move to the front (``LONGEST_FIRST``), the others keep their order."""
     for item in items:
         if item.nodeid.rpartition("::")[2] != item.name and item._id.params is None:
             item._id = item._id.with_params(item.name.partition("[")[2].removesuffix("]"))
+
+    def rank(item) -> int:
+        path = item.nodeid.partition("::")[0]
+        return next(
+            (n for n, prefix in enumerate(LONGEST_FIRST) if path.startswith(prefix)),
+            len(LONGEST_FIRST),
+        )
+
+    items.sort(key=rank)
 
 
 def wait_until(predicate, *, timeout: float = 20.0, interval: float = 0.05):

@@ -1,6 +1,7 @@
 """Running ``manage.py`` in a subprocess, and on the embedded default (SQLite in a test's
 own folder, tasks in-process, no Redis) as ``make run`` does, for tests of that mode."""
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -10,10 +11,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# A SQLite database migrated once per test process: ``migrate`` of a database file that does
-# not exist yet copies it instead of running every migration again (the first one still runs
-# them all, so the migrations are proven on SQLite in every run).
-_MIGRATED = Path(tempfile.mkdtemp(prefix="cw-embedded-")) / "migrated.sqlite3"
+# A SQLite database migrated once per test run, shared by the pytest-xdist workers (the run's
+# id names its folder; a lock makes the others wait for the first): ``migrate`` of a database
+# file that does not exist yet copies it instead of running every migration again (the first
+# one still runs them all, so the migrations are proven on SQLite in every run).
+_RUN = os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"pid{os.getpid()}"
+_MIGRATED = Path(tempfile.gettempdir()) / f"cw-embedded-{_RUN}" / "migrated.sqlite3"
 
 
 def run_manage(
@@ -24,11 +27,20 @@ def run_manage(
     if args[:1] == ("migrate",) and database.startswith("sqlite:///"):
         target = Path(database.removeprefix("sqlite:///"))
         if not target.exists():
-            if not _MIGRATED.exists():
-                _run(["migrate", *args[1:]], {**env, "DATABASE_URL": f"sqlite:///{_MIGRATED}"})
+            _migrate_once(args[1:], env)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(_MIGRATED, target)
     return _run(list(args), env, check=check, timeout=timeout)
+
+
+def _migrate_once(options: tuple[str, ...], env: dict) -> None:
+    _MIGRATED.parent.mkdir(parents=True, exist_ok=True)
+    with open(_MIGRATED.parent / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not _MIGRATED.exists():
+            partial = _MIGRATED.with_suffix(".partial")
+            _run(["migrate", *options], {**env, "DATABASE_URL": f"sqlite:///{partial}"})
+            partial.replace(_MIGRATED)
 
 
 def _run(

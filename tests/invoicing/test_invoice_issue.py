@@ -1,0 +1,73 @@
+from decimal import Decimal
+
+import pytest
+from djmoney.money import Money
+
+from coworking.models import LedgerEntry
+from invoicing.calculations import totals_by_rate
+from invoicing.errors import InvoiceHasNoLines, InvoiceNotDraft
+from invoicing.models import Invoice
+from invoicing.services import invoice_issue
+from tests.factories import CustomerFactory, draft_invoice, issued_invoice
+
+pytestmark = pytest.mark.django_db
+
+
+def test_issue_numbers_freezes_totals_and_debits_the_ledger():
+    customer = CustomerFactory(location__invoice_prefix="AMS")
+    invoice = issued_invoice(customer=customer)
+
+    assert invoice.state == Invoice.State.ISSUED
+    assert invoice.sequence_number == 1
+    assert invoice.number == f"AMS-{invoice.issue_date.year}-000001"
+    # 320.00 @21% = 67.20 tax; 3 x 35.00 = 105.00 @9% = 9.45 tax
+    assert invoice.net_total == Money("425.00", "EUR")
+    assert invoice.tax_total == Money("76.65", "EUR")
+    assert invoice.total == Money("501.65", "EUR")
+    entry = LedgerEntry.objects.get(invoice=invoice)
+    assert (entry.kind, entry.amount) == (LedgerEntry.Kind.INVOICE, Money("501.65", "EUR"))
+
+
+def test_issuing_twice_is_refused():
+    invoice = issued_invoice()
+    with pytest.raises(InvoiceNotDraft):
+        invoice_issue(invoice=invoice)
+    assert LedgerEntry.objects.filter(invoice=invoice).count() == 1
+
+
+def test_issuing_a_draft_without_lines_is_refused_and_changes_nothing():
+    invoice = draft_invoice()
+    invoice.lines.all().delete()
+    with pytest.raises(InvoiceHasNoLines):
+        invoice_issue(invoice=invoice)
+    invoice.refresh_from_db()
+    assert invoice.state == Invoice.State.DRAFT and invoice.number == ""
+    assert not LedgerEntry.objects.exists()
+
+
+def test_quantity_with_decimals_rounds_half_up_once_per_line():
+    invoice = issued_invoice(specs=[("Printing", "3", "0.125", "21")])
+    line = invoice.lines.get()
+    assert line.net == Money("0.38", "EUR")  # 0.375 → 0.38
+    assert line.tax == Money("0.08", "EUR")  # 0.0798 → 0.08
+    assert invoice.total.amount == Decimal("0.46")
+
+
+def test_issued_invoice_totals_are_the_sums_of_its_lines():
+    invoice = issued_invoice(
+        specs=[
+            ("Meeting room", "1.5", "42.50", "9"),
+            ("Printing", "7", "0.05", "21"),
+            ("Desk", "1", "190.00", "21"),
+        ]
+    )
+    groups = totals_by_rate(
+        (ln.tax_rate, ln.net.amount, ln.tax.amount) for ln in invoice.lines.all()
+    )
+    assert [(g.rate, g.net, g.tax) for g in groups] == [
+        (Decimal("9"), Decimal("63.75"), Decimal("5.74")),
+        (Decimal("21"), Decimal("190.35"), Decimal("39.97")),
+    ]
+    assert invoice.net_total.amount == Decimal("254.10")
+    assert invoice.tax_total.amount == Decimal("45.71")
+    assert invoice.total.amount == Decimal("299.81")
