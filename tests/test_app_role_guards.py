@@ -101,7 +101,8 @@ BYPASSES = {
         "WHERE id = %(invoice)s"
     ],
     "ignore, then a ledger entry deleted": [
-        "DELETE FROM coworking_ledgerentry WHERE invoice_id = %(invoice)s"
+        "DELETE FROM coworking_ledgerentry WHERE id = "
+        "(SELECT ledger_entry_id FROM invoicing_invoice WHERE id = %(invoice)s)"
     ],
     "ignore, then a number counter lowered": [
         "UPDATE sequences_sequence SET last = last - 1 WHERE name = %(series)s"

@@ -47,8 +47,10 @@ def cancelled():
         "UPDATE invoicing_invoiceline SET net = net + 1, unit_price = unit_price + 1 WHERE invoice_id = %s",
         "DELETE FROM invoicing_invoiceline WHERE invoice_id = %s",
         "INSERT INTO invoicing_invoiceline (invoice_id, position, description, quantity, unit_price, unit_price_currency, tax_rate, net, net_currency, tax, tax_currency) VALUES (%s, 99, 'x', 1, 1, 'EUR', 0, 1, 'EUR', 0, 'EUR')",
-        "UPDATE coworking_ledgerentry SET amount = amount - 1 WHERE invoice_id = %s",
-        "DELETE FROM coworking_ledgerentry WHERE invoice_id = %s",
+        "UPDATE coworking_ledgerentry SET amount = amount - 1 WHERE id = "
+        "(SELECT ledger_entry_id FROM invoicing_invoice WHERE id = %s)",
+        "DELETE FROM coworking_ledgerentry WHERE id = "
+        "(SELECT ledger_entry_id FROM invoicing_invoice WHERE id = %s)",
         "UPDATE invoicing_payment SET amount = amount + 1 WHERE invoice_id = %s",
         "DELETE FROM invoicing_payment WHERE invoice_id = %s",
     ],
@@ -182,9 +184,9 @@ def test_constraints_refuse_inconsistent_rows():
     assert refused("UPDATE invoicing_invoice SET state = 'paid' WHERE id = %s", [invoice.pk])
     # A ledger entry with the wrong sign for its kind.
     assert refused(
-        "INSERT INTO coworking_ledgerentry (customer_id, kind, amount, amount_currency, description, invoice_id, created_at) "
-        "VALUES (%s, 'invoice', -1, 'EUR', 'x', %s, now())",
-        [invoice.customer_id, invoice.pk],
+        "INSERT INTO coworking_ledgerentry (customer_id, kind, amount, amount_currency, description, document_number, document_date, created_at) "
+        "VALUES (%s, 'invoice', -1, 'EUR', 'x', %s, now(), now())",
+        [invoice.customer_id, invoice.number],
     )
 
 

@@ -92,15 +92,16 @@ def invoice_issue(
     invoice.seller = parties.snapshot(parties.seller(location))
     invoice.buyer = parties.snapshot(parties.buyer(customer))
     invoice.full_clean(validate_unique=False, validate_constraints=False)
-    invoice.save()
     if not free:
-        ledger_post(
+        invoice.ledger_entry = ledger_post(
             customer_id=invoice.customer_id,
             kind=LedgerEntry.Kind.INVOICE,
             amount=invoice.total,
             description=_("Invoice %(number)s") % {"number": invoice.number},
-            invoice_id=invoice.pk,
+            document_number=invoice.number,
+            document_date=issue_date,
         )
+    invoice.save()
     credit = available_credit(customer=invoice.customer, currency=currency)
     if credit.amount > 0 and not free:
         applied = min(credit, invoice.total)
