@@ -48,10 +48,12 @@ def _api(entry: LedgerEntry) -> dict:
             "credit_note": note.pk,
             "credit_note_number": note.number,
         }
-    note = entry.refund.credit_note
-    values = {"invoice": None, "payment": None, "credit_note": None, "credit_note_number": None}
-    if note is not None:
-        values.update(invoice=note.invoice_id, invoice_number=entry.document_number)
+    refunded = entry.refund.credit_note
+    values: dict[str, int | str | None] = dict.fromkeys(
+        ("invoice", "payment", "credit_note", "credit_note_number")
+    )
+    if refunded is not None:
+        values.update(invoice=refunded.invoice_id, invoice_number=entry.document_number)
     return values
 
 

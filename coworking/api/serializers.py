@@ -31,6 +31,8 @@ class _FromSource:
     """A value the app that posted the entry gives (``coworking.registry.LedgerSource.api``);
     left out of the entry's representation where that app gives none."""
 
+    field_name: str
+
     def get_attribute(self, instance):
         source = ledger_source(instance.kind)
         values = source.api(instance) if source is not None else {}
