@@ -88,7 +88,7 @@ def snapshot(books) -> tuple:
     return (
         invoice.total,
         invoice.issued_at,
-        LedgerEntry.objects.filter(invoice_id=invoice.pk).count(),
+        LedgerEntry.objects.filter(document_number=invoice.number).count(),
         NumberSeries.objects.get(name=books["series"]).last,
         [(note.pdf_file.name, note.pdf_sha256) for note in notes],
         Event.objects.count(),

@@ -190,6 +190,44 @@ def test_constraints_refuse_inconsistent_rows():
     )
 
 
+LEDGER_ENTRY = (
+    "INSERT INTO coworking_ledgerentry (customer_id, kind, amount, amount_currency, "
+    "description, document_number, document_date, created_at) "
+    "VALUES (%s, %s, %s, 'EUR', 'x', %s, now(), now())"
+)
+REFUND_ON = (
+    "INSERT INTO credits_refund (customer_id, kind, amount, amount_currency, reference, "
+    "channel, created_at, ledger_entry_id) VALUES (%s, 'refund', 5, 'EUR', '', 'cli', now(), "
+    "{entry})"
+)
+
+
+def test_each_document_is_on_its_own_ledger_entry():
+    """The entry names no document: each document points at its entry, and the database
+    checks at commit that the entry is its own and that no entry lacks its document."""
+    invoice = issued_invoice()
+    customer = invoice.customer_id
+    new_entry = LEDGER_ENTRY + " RETURNING id"
+    # A refund on its own debit of 5.00 is what the service writes: accepted.
+    assert not refused(
+        f"WITH entry AS ({new_entry}) " + REFUND_ON.format(entry="(SELECT id FROM entry)"),
+        [customer, "refund", 5, "", customer],
+    )
+    # The same refund on an entry of 4.00, or on the invoice's debit: refused.
+    assert refused(
+        f"WITH entry AS ({new_entry}) " + REFUND_ON.format(entry="(SELECT id FROM entry)"),
+        [customer, "refund", 4, "", customer],
+    )
+    assert refused(REFUND_ON.format(entry="%s"), [customer, invoice.ledger_entry_id])
+    # Entries no document points at.
+    for kind, amount in (("invoice", 5), ("payment", -5), ("credit_note", -5), ("refund", 5)):
+        assert refused(LEDGER_ENTRY, [customer, kind, amount, invoice.number])
+    # An issued invoice keeps its debit.
+    assert refused(
+        "UPDATE invoicing_invoice SET ledger_entry_id = NULL WHERE id = %s", [invoice.pk]
+    )
+
+
 # --- The back doors found by the attack pass: each refused by the database itself ----------
 
 PROTECTED_TABLES = [
