@@ -5,6 +5,7 @@ entry of a credits kind must have its document; a cancelled invoice's credit ent
 found through its notes."""
 
 import coworking.triggers
+from coworking.triggers import postgres_sql
 import django.db.models.deletion
 import pgtrigger.compiler
 import pgtrigger.migrations
@@ -13,43 +14,49 @@ from django.db import migrations, models
 
 
 # Databases made before this migration: the entries' own foreign keys say which document
-# each was posted for (invoicing's migration before this one linked its documents).
+# each was posted for (invoicing's migration before this one linked its documents); then
+# they are dropped, with their constraints. PostgreSQL and the embedded SQLite default.
 def link_existing_entries(apps, schema_editor):
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
-            "AND table_name = 'coworking_ledgerentry' AND column_name = 'credit_note_id'"
-        )
-        if cursor.fetchone() is None:
-            return
+    connection = schema_editor.connection
+    with connection.cursor() as cursor:
+        columns = connection.introspection.get_table_description(cursor, "coworking_ledgerentry")
+    if "credit_note_id" not in {column.name for column in columns}:
+        return
+    postgres = connection.vendor == "postgresql"
     tables = ("coworking_ledgerentry", "credits_creditnote", "credits_refund")
-    for table in tables:
-        schema_editor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+    if postgres:
+        for table in tables:
+            schema_editor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
     schema_editor.execute(
-        "UPDATE credits_creditnote note SET ledger_entry_id = entry.id "
-        "FROM coworking_ledgerentry entry WHERE entry.credit_note_id = note.id"
+        "UPDATE credits_creditnote SET ledger_entry_id = (SELECT entry.id "
+        "FROM coworking_ledgerentry entry WHERE entry.credit_note_id = credits_creditnote.id)"
     )
     schema_editor.execute(
-        "UPDATE credits_refund refund SET ledger_entry_id = entry.id "
-        "FROM coworking_ledgerentry entry WHERE entry.refund_id = refund.id"
+        "UPDATE credits_refund SET ledger_entry_id = (SELECT entry.id "
+        "FROM coworking_ledgerentry entry WHERE entry.refund_id = credits_refund.id)"
     )
     schema_editor.execute(
-        "UPDATE coworking_ledgerentry entry SET document_date = note.issue_date "
-        "FROM credits_creditnote note WHERE entry.credit_note_id = note.id"
+        "UPDATE coworking_ledgerentry SET document_date = (SELECT issue_date "
+        "FROM credits_creditnote note WHERE note.id = coworking_ledgerentry.credit_note_id) "
+        "WHERE credit_note_id IS NOT NULL"
     )
     # A refund is dated by the day it was recorded, in the project's time zone.
+    day = "(refund.created_at AT TIME ZONE %s)::date" if postgres else "date(refund.created_at)"
     schema_editor.execute(
-        "UPDATE coworking_ledgerentry entry "
-        "SET document_date = (refund.created_at AT TIME ZONE %s)::date "
-        "FROM credits_refund refund WHERE entry.refund_id = refund.id",
-        [settings.TIME_ZONE],
+        f"UPDATE coworking_ledgerentry SET document_date = (SELECT {day} "
+        "FROM credits_refund refund WHERE refund.id = coworking_ledgerentry.refund_id) "
+        "WHERE refund_id IS NOT NULL",
+        [settings.TIME_ZONE] if postgres else None,
     )
+    if not postgres:
+        # SQLite rebuilds the table from the model as it is now, without the old columns.
+        schema_editor._remake_table(apps.get_model("coworking", "LedgerEntry"))
+        return
     # The foreign keys are checked now, so that the tables can be altered.
     schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     schema_editor.execute("SET CONSTRAINTS ALL DEFERRED")
     for table in tables:
         schema_editor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
-    # Their constraints (kind and source, one debit per invoice) and indexes go with them.
     schema_editor.execute(
         "ALTER TABLE coworking_ledgerentry DROP COLUMN invoice_id, DROP COLUMN payment_id, "
         "DROP COLUMN credit_note_id, DROP COLUMN refund_id"
@@ -139,8 +146,8 @@ class Migration(migrations.Migration):
             name='ledger_entry',
             field=models.OneToOneField(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='refund', to='coworking.ledgerentry', verbose_name='ledger entry'),
         ),
-        migrations.RunSQL(HAS_ITS_DOCUMENT, DROP_HAS_ITS_DOCUMENT),
-        migrations.RunSQL(CANCELLED_IS_CREDITED, migrations.RunSQL.noop),
+        postgres_sql(HAS_ITS_DOCUMENT, DROP_HAS_ITS_DOCUMENT),
+        postgres_sql(CANCELLED_IS_CREDITED, "SELECT 1"),
         pgtrigger.migrations.AddTrigger(
             model_name='creditnote',
             trigger=pgtrigger.compiler.Trigger(name='frozen', sql=coworking.triggers.GuardSql(condition='WHEN (OLD."location_id" IS DISTINCT FROM (NEW."location_id") OR OLD."customer_id" IS DISTINCT FROM (NEW."customer_id") OR OLD."invoice_id" IS DISTINCT FROM (NEW."invoice_id") OR OLD."invoice_number" IS DISTINCT FROM (NEW."invoice_number") OR OLD."invoice_issue_date" IS DISTINCT FROM (NEW."invoice_issue_date") OR OLD."issue_date" IS DISTINCT FROM (NEW."issue_date") OR OLD."currency" IS DISTINCT FROM (NEW."currency") OR OLD."reason" IS DISTINCT FROM (NEW."reason") OR OLD."reason_code" IS DISTINCT FROM (NEW."reason_code") OR OLD."cancels_invoice" IS DISTINCT FROM (NEW."cancels_invoice") OR OLD."created_by_id" IS DISTINCT FROM (NEW."created_by_id") OR OLD."channel" IS DISTINCT FROM (NEW."channel") OR OLD."created_at" IS DISTINCT FROM (NEW."created_at") OR OLD."net_total" IS DISTINCT FROM (NEW."net_total") OR OLD."net_total_currency" IS DISTINCT FROM (NEW."net_total_currency") OR OLD."tax_total" IS DISTINCT FROM (NEW."tax_total") OR OLD."tax_total_currency" IS DISTINCT FROM (NEW."tax_total_currency") OR OLD."total" IS DISTINCT FROM (NEW."total") OR OLD."total_currency" IS DISTINCT FROM (NEW."total_currency") OR OLD."amount_off_due" IS DISTINCT FROM (NEW."amount_off_due") OR OLD."amount_off_due_currency" IS DISTINCT FROM (NEW."amount_off_due_currency") OR OLD."account_credit_amount" IS DISTINCT FROM (NEW."account_credit_amount") OR OLD."account_credit_amount_currency" IS DISTINCT FROM (NEW."account_credit_amount_currency") OR OLD."refund_amount" IS DISTINCT FROM (NEW."refund_amount") OR OLD."refund_amount_currency" IS DISTINCT FROM (NEW."refund_amount_currency") OR OLD."settled_outside_amount" IS DISTINCT FROM (NEW."settled_outside_amount") OR OLD."settled_outside_amount_currency" IS DISTINCT FROM (NEW."settled_outside_amount_currency") OR OLD."buyer_reference" IS DISTINCT FROM (NEW."buyer_reference") OR OLD."vat_currency" IS DISTINCT FROM (NEW."vat_currency") OR OLD."vat_exchange_rate" IS DISTINCT FROM (NEW."vat_exchange_rate") OR OLD."tax_total_vat_currency" IS DISTINCT FROM (NEW."tax_total_vat_currency") OR OLD."seller" IS DISTINCT FROM (NEW."seller") OR OLD."buyer" IS DISTINCT FROM (NEW."buyer") OR OLD."ledger_entry_id" IS DISTINCT FROM (NEW."ledger_entry_id") OR (OLD."sequence_number" IS NOT NULL AND (OLD."sequence_number" IS DISTINCT FROM (NEW."sequence_number") OR OLD."number" IS DISTINCT FROM (NEW."number"))))', func="RAISE EXCEPTION 'pgtrigger: Cannot update rows from % table', TG_TABLE_NAME;", hash='e4a9ef6f0acc62e9ee54f1d023f81d3e0b8bda2a', operation='UPDATE', pgid='pgtrigger_frozen_5bc4b', table='credits_creditnote', when='BEFORE')),

@@ -5,6 +5,7 @@ invoice's number and their document's date. At commit, a document's entry must b
 document."""
 
 import coworking.triggers
+from coworking.triggers import postgres_sql
 import django.db.models.deletion
 import pgtrigger.compiler
 import pgtrigger.migrations
@@ -13,41 +14,47 @@ from django.db import migrations, models
 
 
 # Databases made before this migration: the entries' own foreign keys (dropped by the
-# credits app's migration that follows) say which document each was posted for.
+# credits app's migration that follows) say which document each was posted for. The
+# statements run on PostgreSQL and on the embedded SQLite default alike.
 def link_existing_entries(apps, schema_editor):
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
-            "AND table_name = 'coworking_ledgerentry' AND column_name = 'invoice_id'"
-        )
-        if cursor.fetchone() is None:
-            return
+    connection = schema_editor.connection
+    with connection.cursor() as cursor:
+        columns = connection.introspection.get_table_description(cursor, "coworking_ledgerentry")
+    if "invoice_id" not in {column.name for column in columns}:
+        return
+    postgres = connection.vendor == "postgresql"
     tables = ("coworking_ledgerentry", "invoicing_invoice", "invoicing_payment")
-    for table in tables:
-        schema_editor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+    if postgres:
+        for table in tables:
+            schema_editor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
     schema_editor.execute(
-        "UPDATE invoicing_invoice invoice SET ledger_entry_id = entry.id "
+        "UPDATE invoicing_invoice SET ledger_entry_id = (SELECT entry.id "
         "FROM coworking_ledgerentry entry "
-        "WHERE entry.invoice_id = invoice.id AND entry.kind = 'invoice'"
+        "WHERE entry.invoice_id = invoicing_invoice.id AND entry.kind = 'invoice')"
     )
     schema_editor.execute(
-        "UPDATE invoicing_payment payment SET ledger_entry_id = entry.id "
-        "FROM coworking_ledgerentry entry WHERE entry.payment_id = payment.id"
+        "UPDATE invoicing_payment SET ledger_entry_id = (SELECT entry.id "
+        "FROM coworking_ledgerentry entry WHERE entry.payment_id = invoicing_payment.id)"
     )
     schema_editor.execute(
-        "UPDATE coworking_ledgerentry entry "
-        "SET document_number = invoice.number, document_date = invoice.issue_date "
-        "FROM invoicing_invoice invoice WHERE entry.invoice_id = invoice.id"
+        "UPDATE coworking_ledgerentry SET "
+        "document_number = (SELECT number FROM invoicing_invoice invoice "
+        "WHERE invoice.id = coworking_ledgerentry.invoice_id), "
+        "document_date = (SELECT issue_date FROM invoicing_invoice invoice "
+        "WHERE invoice.id = coworking_ledgerentry.invoice_id) "
+        "WHERE invoice_id IS NOT NULL"
     )
     schema_editor.execute(
-        "UPDATE coworking_ledgerentry entry SET document_date = payment.received_on "
-        "FROM invoicing_payment payment WHERE entry.payment_id = payment.id"
+        "UPDATE coworking_ledgerentry SET document_date = (SELECT received_on "
+        "FROM invoicing_payment payment WHERE payment.id = coworking_ledgerentry.payment_id) "
+        "WHERE payment_id IS NOT NULL"
     )
-    # The foreign keys are checked now, so that the tables can be altered.
-    schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-    schema_editor.execute("SET CONSTRAINTS ALL DEFERRED")
-    for table in tables:
-        schema_editor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+    if postgres:
+        # The foreign keys are checked now, so that the tables can be altered.
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        schema_editor.execute("SET CONSTRAINTS ALL DEFERRED")
+        for table in tables:
+            schema_editor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
 
 
 HAS_ITS_DOCUMENT = """
@@ -102,7 +109,7 @@ class Migration(migrations.Migration):
             field=models.OneToOneField(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='payment', to='coworking.ledgerentry', verbose_name='ledger entry'),
         ),
         migrations.RunPython(link_existing_entries, migrations.RunPython.noop),
-        migrations.RunSQL(HAS_ITS_DOCUMENT, DROP_HAS_ITS_DOCUMENT),
+        postgres_sql(HAS_ITS_DOCUMENT, DROP_HAS_ITS_DOCUMENT),
         pgtrigger.migrations.AddTrigger(
             model_name='invoice',
             trigger=pgtrigger.compiler.Trigger(name='issued_frozen', sql=coworking.triggers.GuardSql(condition='WHEN (NOT (OLD."state" = \'draft\') AND (OLD."location_id" IS DISTINCT FROM (NEW."location_id") OR OLD."customer_id" IS DISTINCT FROM (NEW."customer_id") OR OLD."sequence_number" IS DISTINCT FROM (NEW."sequence_number") OR OLD."number" IS DISTINCT FROM (NEW."number") OR OLD."issue_date" IS DISTINCT FROM (NEW."issue_date") OR OLD."due_date" IS DISTINCT FROM (NEW."due_date") OR OLD."currency" IS DISTINCT FROM (NEW."currency") OR OLD."net_total" IS DISTINCT FROM (NEW."net_total") OR OLD."net_total_currency" IS DISTINCT FROM (NEW."net_total_currency") OR OLD."tax_total" IS DISTINCT FROM (NEW."tax_total") OR OLD."tax_total_currency" IS DISTINCT FROM (NEW."tax_total_currency") OR OLD."total" IS DISTINCT FROM (NEW."total") OR OLD."total_currency" IS DISTINCT FROM (NEW."total_currency") OR OLD."buyer_reference" IS DISTINCT FROM (NEW."buyer_reference") OR OLD."order_reference" IS DISTINCT FROM (NEW."order_reference") OR OLD."vat_currency" IS DISTINCT FROM (NEW."vat_currency") OR OLD."vat_exchange_rate" IS DISTINCT FROM (NEW."vat_exchange_rate") OR OLD."tax_total_vat_currency" IS DISTINCT FROM (NEW."tax_total_vat_currency") OR OLD."seller" IS DISTINCT FROM (NEW."seller") OR OLD."buyer" IS DISTINCT FROM (NEW."buyer") OR OLD."issued_at" IS DISTINCT FROM (NEW."issued_at") OR OLD."ledger_entry_id" IS DISTINCT FROM (NEW."ledger_entry_id")))', func="RAISE EXCEPTION 'pgtrigger: Cannot update rows from % table', TG_TABLE_NAME;", hash='743ef60511c330c53d95ed5f8ee08a59dfeb31bc', operation='UPDATE', pgid='pgtrigger_issued_frozen_dbf30', table='invoicing_invoice', when='BEFORE')),
