@@ -27,18 +27,17 @@ class StrictSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
-class _FromSource:
+class _FromSource(serializers.Field):
     """A value the app that posted the entry gives (``coworking.registry.LedgerSource.api``);
     left out of the entry's representation where that app gives none."""
-
-    field_name: str
 
     def get_attribute(self, instance):
         source = ledger_source(instance.kind)
         values = source.api(instance) if source is not None else {}
-        if self.field_name not in values:
+        name = self.field_name or ""
+        if name not in values:
             raise serializers.SkipField()
-        return values[self.field_name]
+        return values[name]
 
 
 class _SourceId(_FromSource, serializers.IntegerField):
