@@ -283,12 +283,10 @@ class Invoice(VatCurrencyFields, Document):
                 name="invoice_due_after_issue",
             ),
             VatCurrencyFields.vat_currency_constraint("invoice", credited=False),
+            # Posted when issued (a trigger checks the entry is its debit, as issued).
             models.CheckConstraint(
-                condition=(
-                    (Q(state="draft") | Q(total=0)) & Q(ledger_entry__isnull=True)
-                    | ~Q(state="draft") & Q(total__gt=0) & Q(ledger_entry__isnull=False)
-                ),
-                name="invoice_on_ledger_iff_owed",
+                condition=~Q(state="draft") | Q(ledger_entry__isnull=True),
+                name="invoice_draft_not_on_ledger",
             ),
         ]
         triggers = [

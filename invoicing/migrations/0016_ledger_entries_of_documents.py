@@ -124,7 +124,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='invoice',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(models.Q(('state', 'draft'), ('total', 0), _connector='OR'), ('ledger_entry__isnull', True)), models.Q(models.Q(('state', 'draft'), _negated=True), ('total__gt', 0), ('ledger_entry__isnull', False)), _connector='OR'), name='invoice_on_ledger_iff_owed'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('state', 'draft'), _negated=True), ('ledger_entry__isnull', True), _connector='OR'), name='invoice_draft_not_on_ledger'),
         ),
         migrations.AddConstraint(
             model_name='payment',
