@@ -130,6 +130,21 @@ def baseline_cancel(conn, invoice_id: int) -> None:
             [currency, credited_before + credited, now, invoice_id],
         )
         cur.execute(
+            "INSERT INTO coworking_ledgerentry (customer_id, kind, amount_currency, amount, "
+            "description, document_number, document_date, created_at) "
+            "VALUES (%s, 'credit_note', %s, %s, %s, %s, %s, %s) RETURNING id",
+            [
+                customer_id,
+                currency,
+                -credited,
+                f"Credit note cancelling {number}",
+                number,
+                today,
+                timezone.now(),
+            ],
+        )
+        entry_id = cur.fetchone()[0]
+        cur.execute(
             "INSERT INTO credits_creditnote (currency, net_total_currency, net_total, "
             "tax_total_currency, tax_total, total_currency, total, seller, buyer, pdf_status, "
             "pdf_file, pdf_sha256, pdf_size, pdf_error, pdf_rendered_at, vat_currency, "
@@ -138,10 +153,10 @@ def baseline_cancel(conn, invoice_id: int) -> None:
             "reason_code, cancels_invoice, amount_off_due_currency, amount_off_due, "
             "account_credit_amount_currency, account_credit_amount, refund_amount_currency, "
             "refund_amount, settled_outside_amount_currency, settled_outside_amount, "
-            "created_by_id, channel, created_at, buyer_reference, emailed_at, vat_rounding) "
+            "created_by_id, channel, created_at, buyer_reference, emailed_at, vat_rounding, ledger_entry_id) "
             "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, 'pending', '', '', NULL, '', NULL, "
             "%s, %s, %s, %s, %s, %s, %s, %s, NULL, '', %s, '', 'other', true, %s, %s, %s, %s, "
-            "%s, 0, %s, 0, NULL, 'cli', DEFAULT, %s, NULL, 'document') RETURNING id",
+            "%s, 0, %s, 0, NULL, 'cli', DEFAULT, %s, NULL, 'document', %s) RETURNING id",
             [
                 *(currency, currency, -net, currency, -tax, currency, -credited),
                 *_party_snapshots(location_id=location_id, customer_id=customer_id),
@@ -151,6 +166,7 @@ def baseline_cancel(conn, invoice_id: int) -> None:
                 *(location_id, customer_id, invoice_id, number, issue_date, today),
                 *(currency, off_due, currency, credited - off_due, currency, currency),
                 buyer_reference,
+                entry_id,
             ],
         )
         note_id = cur.fetchone()[0]
@@ -174,20 +190,6 @@ def baseline_cancel(conn, invoice_id: int) -> None:
                 currency,
                 note_id,
                 *(list(column) for i, column in enumerate(zip(*parts, strict=True)) if i != 1),
-            ],
-        )
-        cur.execute(
-            "INSERT INTO coworking_ledgerentry (customer_id, kind, amount_currency, amount, "
-            "description, invoice_id, payment_id, credit_note_id, refund_id, created_at) "
-            "VALUES (%s, 'credit_note', %s, %s, %s, %s, NULL, %s, NULL, %s)",
-            [
-                customer_id,
-                currency,
-                -credited,
-                f"Credit note cancelling {number}",
-                invoice_id,
-                note_id,
-                timezone.now(),
             ],
         )
         cur.execute(

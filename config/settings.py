@@ -420,6 +420,19 @@ BULK_CANCELLATION_STALE_AFTER = float(os.environ.get("BULK_CANCELLATION_STALE_AF
 # (well inside gunicorn's 60 s timeout) and reports the rest as not attempted.
 ADMIN_BULK_CANCEL_TIME_BUDGET = float(os.environ.get("ADMIN_BULK_CANCEL_TIME_BUDGET", "20"))
 
+# --- The admin home: which models each section lists (coworking.admin_site) ------------------
+ADMIN_SECTIONS = {
+    "finance": [
+        "invoicing.invoice",
+        "credits.creditnote",
+        "coworking.customer",
+        "invoicing.payment",
+        "credits.refund",
+    ],
+    "setup": ["coworking.location", "coworking.exchangerate"],
+    "system": ["credits.bulkcancellation", "credits.cancellationevent"],
+}
+
 # --- Webhooks: the event outbox and its signed deliveries (webhooks/) -------------------------
 # Where deliveries may go: https only (unless DEBUG), never to loopback, private or link-local
 # addresses. WEBHOOKS_ALLOW_LOOPBACK=1 lets loopback through for tests and the demo.

@@ -20,6 +20,7 @@ from coworking.banking.admin import BankAccountInline
 from coworking.l10n import human_number, plain_number
 from coworking.models import Customer, ExchangeRate, LedgerEntry, Location
 from coworking.money import money_html
+from coworking.registry import customer_has_registered_documents, ledger_source
 from coworking.selectors import (
     customer_balance,
     customer_ledger,
@@ -375,7 +376,9 @@ class CustomerAdmin(ChangePageMixin, ListTitleMixin, admin.ModelAdmin):
     # --- detail -----------------------------------------------------------------------------
 
     def has_delete_permission(self, request, obj=None):
-        if obj is not None and (obj.invoices.exists() or obj.ledger_entries.exists()):
+        if obj is not None and (
+            obj.ledger_entries.exists() or customer_has_registered_documents(obj)
+        ):
             return False
         return super().has_delete_permission(request, obj)
 
@@ -421,21 +424,14 @@ class CustomerAdmin(ChangePageMixin, ListTitleMixin, admin.ModelAdmin):
     @staticmethod
     def _ledger_row(entry: LedgerEntry) -> dict:
         """The entry with its document (linked where the admin has a page for it) and, for
-        payments and refunds, the invoice they concern."""
-        if entry.refund_id:
-            refund = entry.refund
-            document, url = refund.reference or refund.get_kind_display(), ""
-        elif entry.credit_note_id:
-            document, url = entry.credit_note, "admin:credits_creditnote_change"
-        elif entry.payment_id:
-            document, url = entry.payment, "admin:invoicing_payment_change"
-        else:
-            document, url = entry.invoice, "admin:invoicing_invoice_change"
-        related = entry.payment_id or entry.refund_id
+        payments and refunds, the invoice they concern: what the app that posted it tells
+        (``coworking.registry``)."""
+        source = ledger_source(entry.kind)
+        document, url = source.document(entry) if source else (entry.document_number, "")
         return {
             "entry": entry,
             "balance": Money(entry.running_balance, entry.amount_currency),
             "document": str(document),
             "document_url": reverse(url, args=[document.pk]) if url else "",
-            "invoice": str(entry.invoice) if related and entry.invoice_id else "",
+            "invoice": source.about(entry) if source else "",
         }

@@ -5,6 +5,7 @@ filters on them: a selection posted with a non-integer id used to be a 500 for a
 (Django's ``delete_selected`` included); now it is an error message and nothing is done.
 """
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import apps as admin_apps
 from django.contrib.admin import helpers
@@ -15,29 +16,20 @@ from django.utils.translation import gettext_lazy
 
 # The admin home in the order of a finance person's day: the documents and accounts first,
 # the place's set-up next, then the remaining apps, and the machinery last under "System".
-# Models are named "app_label.model_name"; a registered model named nowhere keeps its app's
-# group (between the sections and "System"), so a new admin never disappears.
+# Which models each section holds is the project's choice (``settings.ADMIN_SECTIONS``,
+# "app_label.model_name" per section key: this app names no app above it); a registered
+# model named nowhere keeps its app's group (between the sections and "System"), so a new
+# admin never disappears.
 SECTIONS = [
-    (
-        "finance",
-        gettext_lazy("Finance"),
-        [
-            "invoicing.invoice",
-            "credits.creditnote",
-            "coworking.customer",
-            "invoicing.payment",
-            "credits.refund",
-        ],
-    ),
-    (
-        "setup",
-        gettext_lazy("Locations and rates"),
-        ["coworking.location", "coworking.exchangerate"],
-    ),
+    ("finance", gettext_lazy("Finance")),
+    ("setup", gettext_lazy("Locations and rates")),
 ]
 SYSTEM_SECTION = ("system", gettext_lazy("System"))
-SYSTEM_MODELS = ["credits.bulkcancellation", "credits.cancellationevent"]
 SYSTEM_APPS = ["authtoken", "axes", "sequences"]
+
+
+def section_models(key: str) -> list[str]:
+    return list(getattr(settings, "ADMIN_SECTIONS", {}).get(key, []))
 
 
 class CheckedSelection:
@@ -79,11 +71,11 @@ class AdminSite(admin.AdminSite):
             for model in app["models"]:
                 models[f"{app['app_label']}.{model['object_name'].lower()}"] = model
         sections = []
-        for key, name, names in SECTIONS:
-            section_models = [models.pop(n) for n in names if n in models]
-            if section_models:
-                sections.append(self._section(key, name, section_models))
-        system = [models.pop(name) for name in SYSTEM_MODELS if name in models]
+        for key, name in SECTIONS:
+            listed = [models.pop(n) for n in section_models(key) if n in models]
+            if listed:
+                sections.append(self._section(key, name, listed))
+        system = [models.pop(n) for n in section_models(SYSTEM_SECTION[0]) if n in models]
         for app in app_list:
             prefix = f"{app['app_label']}."
             left = [m for m in app["models"] if models.get(prefix + m["object_name"].lower())]

@@ -4,7 +4,8 @@ The ledger is append-only: one signed entry per event that changes what a custom
 in the currency of its source document (positive = debit, the customer owes more: an invoice,
 account credit refunded or settled outside; negative = credit: a payment, a credit note). A customer's balance per currency is always the sum of its entries, computed by
 a selector, never a stored running total. The database refuses UPDATE and DELETE of entries
-(triggers below), and constraints tie each kind to its source document and its sign.
+(triggers below), and a constraint ties each kind to its sign; each document points at its
+entry (the apps above hold that relation).
 """
 
 import pgtrigger
@@ -32,6 +33,7 @@ from coworking.identifiers import (
 )
 from coworking.l10n import human_number
 from coworking.money import CURRENCY_CHOICES, format_money, money_field
+from coworking.registry import ledger_source
 from coworking.text import single_line, single_line_constraint
 from coworking.triggers import REFUSED, Guard, GuardTrigger, append_only, no_truncate
 
@@ -368,7 +370,13 @@ class ExchangeRate(models.Model):
 
 
 class LedgerEntry(models.Model):
-    """One append-only line on a customer's account."""
+    """One append-only line on a customer's account.
+
+    The entry names no row of a higher app: each invoice, payment, credit note and refund
+    points at the entry posted for it (its ``ledger_entry``, reached from here by the
+    reverse relation its app declares and registers, ``coworking.registry``), and the entry
+    keeps the number of the invoice it concerns and the date of its document as they were
+    posted, so the ledger reads in document order by itself."""
 
     class Kind(models.TextChoices):
         INVOICE = "invoice", _("Invoice issued")
@@ -386,37 +394,18 @@ class LedgerEntry(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     amount = money_field(_("amount"))
     description = models.CharField(_("description"), max_length=200)
-    invoice = models.ForeignKey(
-        "invoicing.Invoice",
-        on_delete=models.PROTECT,
-        null=True,
+    document_number = models.CharField(
+        _("document number"),
+        max_length=32,
         blank=True,
-        related_name="ledger_entries",
-        verbose_name=_("invoice"),
+        help_text=_(
+            "The number of the invoice the entry concerns, as posted (none for a refund of "
+            "account credit)."
+        ),
     )
-    payment = models.OneToOneField(
-        "invoicing.Payment",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="ledger_entry",
-        verbose_name=_("payment"),
-    )
-    credit_note = models.OneToOneField(
-        "credits.CreditNote",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="ledger_entry",
-        verbose_name=_("credit note"),
-    )
-    refund = models.OneToOneField(
-        "credits.Refund",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="ledger_entry",
-        verbose_name=_("refund"),
+    document_date = models.DateField(
+        _("document date"),
+        help_text=_("The date of the entry's document: its issue, receipt or refund day."),
     )
     created_at = models.DateTimeField(_("posted at"), auto_now_add=True)
 
@@ -426,46 +415,15 @@ class LedgerEntry(models.Model):
         verbose_name_plural = _("ledger entries")
         indexes = [models.Index(fields=["customer", "amount_currency", "-created_at"])]
         constraints = [
+            # Which row is each entry's source is held by the apps that post them: each
+            # document's ``ledger_entry`` and the checks their migrations install.
             models.CheckConstraint(
                 condition=(
-                    Q(
-                        kind="invoice",
-                        amount__gt=0,
-                        invoice__isnull=False,
-                        payment__isnull=True,
-                        credit_note__isnull=True,
-                        refund__isnull=True,
-                    )
-                    | Q(
-                        kind="payment",
-                        amount__lt=0,
-                        invoice__isnull=False,
-                        payment__isnull=False,
-                        credit_note__isnull=True,
-                        refund__isnull=True,
-                    )
-                    | Q(
-                        kind="credit_note",
-                        amount__lt=0,
-                        invoice__isnull=False,
-                        payment__isnull=True,
-                        credit_note__isnull=False,
-                        refund__isnull=True,
-                    )
-                    # A refund of a credit note's excess names its invoice; a later refund
-                    # of account credit has none.
-                    | Q(
-                        kind__in=["refund", "settled_outside"],
-                        amount__gt=0,
-                        payment__isnull=True,
-                        credit_note__isnull=True,
-                        refund__isnull=False,
-                    )
+                    Q(kind="invoice", amount__gt=0)
+                    | Q(kind__in=["payment", "credit_note"], amount__lt=0)
+                    | Q(kind__in=["refund", "settled_outside"], amount__gt=0)
                 ),
-                name="ledger_kind_source_and_sign",
-            ),
-            models.UniqueConstraint(
-                fields=["invoice"], condition=Q(kind="invoice"), name="ledger_one_debit_per_invoice"
+                name="ledger_kind_and_sign",
             ),
         ]
         triggers = append_only("ledger")
@@ -475,27 +433,12 @@ class LedgerEntry(models.Model):
 
     @property
     def display_description(self) -> str:
-        """The description in the reader's language, composed from the entry's kind and
-        documents: ``description`` holds the text in the language active when it was posted
-        (kept as written, the ledger being append-only). Reads ``invoice``, ``credit_note``
-        and ``refund``: select them with the entry."""
-        number = self.invoice.number if self.invoice_id else ""
-        if self.kind == self.Kind.INVOICE and number:
-            return _("Invoice %(number)s") % {"number": number}
-        if self.kind == self.Kind.PAYMENT and number:
-            return _("Payment for %(number)s") % {"number": number}
-        if self.kind == self.Kind.CREDIT_NOTE and number and self.credit_note_id:
-            if self.credit_note.cancels_invoice:
-                return _("Credit note cancelling %(invoice)s") % {"invoice": number}
-            return _("Credit note on %(invoice)s") % {"invoice": number}
-        if self.kind in (self.Kind.REFUND, self.Kind.SETTLED_OUTSIDE):
-            text = (
-                _("Refund of account credit")
-                if self.kind == self.Kind.REFUND
-                else _("Account credit settled outside")
-            )
-            return f"{text} ({number})" if number else str(text)
-        return self.description
+        """The description in the reader's language, composed by the app that posted the
+        entry (``coworking.registry``): ``description`` holds the text in the language
+        active when it was posted (kept as written, the ledger being append-only). Reads the
+        entry's source: select it with the entry (``ledger_related()``)."""
+        source = ledger_source(self.kind)
+        return source.describe(self) if source is not None else self.description
 
 
 class IdempotencyKey(models.Model):

@@ -12,12 +12,12 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import DateField, F, OuterRef, QuerySet
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models import F, OuterRef, QuerySet
 from djmoney.money import Money
 
 from coworking.models import Customer, ExchangeRate, LedgerEntry, Location
 from coworking.money import MoneyRunningSum, MoneySum, money_sum_subquery, or_zero
+from coworking.registry import ledger_related, location_has_registered_documents
 
 
 def customer_balance(*, customer: Customer) -> dict[str, Money]:
@@ -59,22 +59,12 @@ def customers_with_balances(*, customers: QuerySet[Customer]) -> QuerySet[Custom
 def customer_ledger(*, customer: Customer, currency: str | None = None) -> QuerySet[LedgerEntry]:
     """The customer's entries as an account statement reads them: by the date of their
     document (invoice date, payment received on, credit note date, refund recorded on),
-    newest first, each with
-    that ``document_date`` and the ``running_balance`` of its currency after it; the source
-    documents joined. The running balance is computed by the database over every entry,
-    so any page of the list shows the right figures."""
-    # A refund is dated when it was recorded (it has no document of its own).
-    document_date = Coalesce(
-        F("payment__received_on"),
-        TruncDate("refund__created_at"),
-        F("credit_note__issue_date"),
-        F("invoice__issue_date"),
-        output_field=DateField(),
-    )
+    newest first, each with the ``running_balance`` of its currency after it; the source
+    documents joined (``coworking.registry``). The running balance is computed by the
+    database over every entry, so any page of the list shows the right figures."""
     entries = (
         LedgerEntry.objects.filter(customer=customer)
-        .select_related("invoice", "payment", "credit_note", "refund")
-        .annotate(document_date=document_date)
+        .select_related(*ledger_related())
         .annotate(
             running_balance=MoneyRunningSum(
                 "amount",
@@ -89,8 +79,9 @@ def customer_ledger(*, customer: Customer, currency: str | None = None) -> Query
 
 
 def location_has_documents(*, location: Location) -> bool:
-    """Whether a numbered invoice or credit note carries the location's prefixes."""
-    return location.invoices.exclude(number="").exists() or location.credit_notes.exists()
+    """Whether a numbered invoice or credit note carries the location's prefixes (the apps
+    that number them tell, ``coworking.registry``)."""
+    return location_has_registered_documents(location)
 
 
 def portal_customer(*, user) -> Customer | None:

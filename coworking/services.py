@@ -1,5 +1,7 @@
 """Writes to the customer ledger. Called only from other services, inside their transaction."""
 
+import datetime
+
 from django.db import connection
 from djmoney.money import Money
 
@@ -12,12 +14,11 @@ def ledger_post(
     kind: str,
     amount: Money,
     description: str,
-    invoice_id: int | None,
-    payment=None,
-    credit_note=None,
-    refund=None,
+    document_number: str,
+    document_date: datetime.date,
 ) -> LedgerEntry:
-    """Append one entry; the sign and source rules are database constraints."""
+    """Append one entry and return it; the caller's document points at it (its
+    ``ledger_entry``). The sign rules are database constraints."""
     if not connection.in_atomic_block:
         raise RuntimeError("ledger_post() must run inside the transaction of its document.")
     return LedgerEntry.objects.create(
@@ -25,8 +26,6 @@ def ledger_post(
         kind=kind,
         amount=amount,
         description=description[:200],
-        invoice_id=invoice_id,
-        payment=payment,
-        credit_note=credit_note,
-        refund=refund,
+        document_number=document_number,
+        document_date=document_date,
     )

@@ -29,7 +29,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from coworking.documents.models import Document, DocumentLine
-from coworking.models import Customer, Location
+from coworking.models import Customer, LedgerEntry, Location
 from coworking.money import exact_money, money_field
 from coworking.text import single_line
 from coworking.triggers import (
@@ -43,7 +43,7 @@ from coworking.triggers import (
     pdf_fixed_once_recorded,
 )
 from coworking.vat import VatCurrencyFields, VatLineFields, line_constraints
-from invoicing.models import Channel, Invoice, InvoiceLine
+from invoicing.models import POSTED_AS, Channel, Invoice, InvoiceLine
 
 # Set once when the note is written and never changed.
 FROZEN_CREDIT_NOTE_FIELDS = (
@@ -81,6 +81,7 @@ FROZEN_CREDIT_NOTE_FIELDS = (
     "tax_total_vat_currency",
     "seller",
     "buyer",
+    "ledger_entry",
 )
 # Set once, when the note takes its number (the last write of the issuing transaction).
 NUMBER_FIELDS = ("sequence_number", "number")
@@ -151,6 +152,14 @@ class CreditNote(VatCurrencyFields, Document):
         validators=[single_line],
     )
     emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+    # The credit posted to the customer's ledger by the transaction that issued it.
+    ledger_entry = models.OneToOneField(
+        LedgerEntry,
+        on_delete=models.PROTECT,
+        editable=False,
+        related_name="credit_note",
+        verbose_name=_("ledger entry"),
+    )
 
     class Meta(Document.Meta):
         ordering = ["-issue_date", "-sequence_number"]
@@ -213,6 +222,22 @@ class CreditNote(VatCurrencyFields, Document):
             no_truncate("credit_note"),
             pdf_fixed_once_recorded(),
             dates_follow_numbers(table="credits_creditnote", document="credit note"),
+            # At commit: its ledger entry is its credit, as issued.
+            GuardTrigger(
+                name="credit_note_posted_as_issued",
+                operation=pgtrigger.Insert,
+                when=pgtrigger.After,
+                timing=pgtrigger.Deferred,
+                func=POSTED_AS.format(
+                    kinds="'credit_note'",
+                    customer="NEW.customer_id",
+                    amount="NEW.total",
+                    currency="NEW.currency",
+                    number="NEW.invoice_number",
+                    date="NEW.issue_date",
+                )
+                + "RETURN NULL;",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -361,6 +386,14 @@ class Refund(models.Model):
     )
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    # The debit posted to the customer's ledger when it was recorded.
+    ledger_entry = models.OneToOneField(
+        LedgerEntry,
+        on_delete=models.PROTECT,
+        editable=False,
+        related_name="refund",
+        verbose_name=_("ledger entry"),
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -374,7 +407,27 @@ class Refund(models.Model):
                 name="refund_one_per_credit_note_and_kind",
             ),
         ]
-        triggers = append_only("refund")
+        triggers = [
+            *append_only("refund"),
+            # At commit: its ledger entry is its debit, of its kind, naming the invoice of
+            # its credit note (if any).
+            GuardTrigger(
+                name="refund_posted_as_recorded",
+                operation=pgtrigger.Insert,
+                when=pgtrigger.After,
+                timing=pgtrigger.Deferred,
+                func=POSTED_AS.format(
+                    kinds="NEW.kind",
+                    customer="NEW.customer_id",
+                    amount="NEW.amount",
+                    currency="NEW.amount_currency",
+                    number="COALESCE((SELECT invoice_number FROM credits_creditnote"
+                    " WHERE id = NEW.credit_note_id), '')",
+                    date="entry.document_date",
+                )
+                + "RETURN NULL;",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.amount}"

@@ -365,6 +365,45 @@ def check_ledger_balances() -> list[str]:
     return breaches
 
 
+def check_ledger_sources() -> list[str]:
+    """Each entry has the document it was posted for pointing at it, and records it as it
+    is (customer, amount, invoice number, document date). With the counts per kind of
+    ``check_ledger_balances``, every document is then on its own entry."""
+    kind = LedgerEntry.Kind
+    own = {
+        kind.INVOICE: Q(
+            invoice__customer=F("customer"),
+            amount=F("invoice__total"),
+            document_number=F("invoice__number"),
+            document_date=F("invoice__issue_date"),
+        ),
+        kind.PAYMENT: Q(
+            payment__invoice__customer=F("customer"),
+            amount=-F("payment__amount"),
+            document_number=F("payment__invoice__number"),
+            document_date=F("payment__received_on"),
+        ),
+        kind.CREDIT_NOTE: Q(
+            credit_note__customer=F("customer"),
+            amount=F("credit_note__total"),
+            document_number=F("credit_note__invoice_number"),
+            document_date=F("credit_note__issue_date"),
+        ),
+        kind.REFUND: Q(
+            refund__kind=F("kind"), refund__customer=F("customer"), amount=F("refund__amount")
+        ),
+    }
+    own[kind.SETTLED_OUTSIDE] = own[kind.REFUND]
+    return [
+        f"Ledger entry id {pk} ({entry_kind}) does not record the document pointing at it."
+        for entry_kind, condition in own.items()
+        for pk in LedgerEntry.objects.filter(kind=entry_kind)
+        .exclude(condition)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    ]
+
+
 def check_stored_pdfs() -> list[str]:
     """Every ready PDF's file is in storage with the recorded SHA-256 (reads each file)."""
     return [
@@ -381,6 +420,7 @@ CHECKS: dict[str, Callable[[], list[str]]] = {
     "VAT per rate, rounded once (documents issued under that rule)": check_vat_per_document,
     "paid amounts = payments": check_paid_amounts,
     "ledger balance = invoices − payments − credit notes + refunds": check_ledger_balances,
+    "each document on its own ledger entry, as posted": check_ledger_sources,
     "stored PDFs match their SHA-256": check_stored_pdfs,
 }
 

@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
 from coworking.documents.models import Document, DocumentLine
-from coworking.models import Customer, Location
+from coworking.models import Customer, LedgerEntry, Location
 from coworking.money import exact_money, format_money, money_field
 from coworking.text import single_line
 from coworking.triggers import (
@@ -68,6 +68,7 @@ FROZEN_INVOICE_FIELDS = (
     "issued_at",
     "payment_reference",
     "payee_account",
+    "ledger_entry",
 )
 
 # A constraint trigger's body (checked at commit, once every row of the transaction is
@@ -82,6 +83,22 @@ _PAID_IS_SUM_OF_PAYMENTS = f"""
     ) THEN
         RAISE EXCEPTION 'The paid amount of invoice % is not the sum of its payments',
             {{invoice_id}} USING ERRCODE = '{REFUSED}';
+    END IF;
+"""
+
+# A constraint trigger's body: the ledger entry ``NEW`` points at is of one of ``{kinds}``
+# and records ``{amount}`` in ``{currency}`` for ``{customer}``, posted with the invoice
+# number ``{number}`` and the document date ``{date}``. Shared with the credits app.
+POSTED_AS = f"""
+    IF NOT EXISTS (
+        SELECT 1 FROM coworking_ledgerentry entry
+        WHERE entry.id = NEW.ledger_entry_id AND entry.kind IN ({{kinds}})
+            AND entry.customer_id = {{customer}} AND entry.amount = {{amount}}
+            AND entry.amount_currency = {{currency}}
+            AND entry.document_number = {{number}} AND entry.document_date = {{date}}
+    ) THEN
+        RAISE EXCEPTION '% % is not posted as it is on ledger entry %',
+            TG_TABLE_NAME, NEW.id, NEW.ledger_entry_id USING ERRCODE = '{REFUSED}';
     END IF;
 """
 
@@ -123,6 +140,16 @@ class Invoice(VatCurrencyFields, Document):
     amount_credited = money_field(_("credited"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
+    # The debit posted when it was issued; none while a draft or when there is nothing to pay.
+    ledger_entry = models.OneToOneField(
+        LedgerEntry,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="invoice",
+        verbose_name=_("ledger entry"),
+    )
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     cancelled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -272,6 +299,11 @@ class Invoice(VatCurrencyFields, Document):
                 name="invoice_due_after_issue",
             ),
             VatCurrencyFields.vat_currency_constraint("invoice", credited=False),
+            # Posted when issued (a trigger checks the entry is its debit, as issued).
+            models.CheckConstraint(
+                condition=~Q(state="draft") | Q(ledger_entry__isnull=True),
+                name="invoice_draft_not_on_ledger",
+            ),
         ]
         triggers = [
             Guard(
@@ -310,6 +342,23 @@ class Invoice(VatCurrencyFields, Document):
                 when=pgtrigger.After,
                 timing=pgtrigger.Deferred,
                 func=_PAID_IS_SUM_OF_PAYMENTS.format(invoice_id="NEW.id") + "RETURN NULL;",
+            ),
+            # At commit: its ledger entry is its debit, as issued.
+            GuardTrigger(
+                name="invoice_posted_as_issued",
+                operation=pgtrigger.Insert | pgtrigger.UpdateOf("ledger_entry_id"),
+                when=pgtrigger.After,
+                timing=pgtrigger.Deferred,
+                condition=pgtrigger.Condition("NEW.ledger_entry_id IS NOT NULL"),
+                func=POSTED_AS.format(
+                    kinds="'invoice'",
+                    customer="NEW.customer_id",
+                    amount="NEW.total",
+                    currency="NEW.currency",
+                    number="NEW.number",
+                    date="NEW.issue_date",
+                )
+                + "RETURN NULL;",
             ),
             no_truncate("invoice"),
             dates_follow_numbers(table="invoicing_invoice", document="invoice"),
@@ -418,6 +467,16 @@ class Payment(models.Model):
     # The one-time token of the form that asked for it: a form submitted twice (two posts
     # at once, or a re-post) records one payment; unique, so the database holds the rule.
     submission_token = models.UUIDField(_("submission token"), null=True, blank=True, unique=True)
+    # The credit posted for money received; none for account credit (already on the ledger).
+    ledger_entry = models.OneToOneField(
+        LedgerEntry,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="payment",
+        verbose_name=_("ledger entry"),
+    )
 
     class Meta:
         ordering = ["-received_on", "-id"]
@@ -425,6 +484,11 @@ class Payment(models.Model):
         verbose_name_plural = _("payments")
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(method="account_credit", ledger_entry__isnull=True)
+                | ~Q(method="account_credit") & Q(ledger_entry__isnull=False),
+                name="payment_on_ledger_unless_credit",
+            ),
         ]
         triggers = [
             *append_only("payment"),
@@ -436,15 +500,16 @@ class Payment(models.Model):
                 when=pgtrigger.After,
                 timing=pgtrigger.Deferred,
                 func=_PAID_IS_SUM_OF_PAYMENTS.format(invoice_id="NEW.invoice_id")
-                + f"""
-                    IF NEW.method <> 'account_credit' AND NOT EXISTS (
-                        SELECT 1 FROM coworking_ledgerentry WHERE payment_id = NEW.id
-                    ) THEN
-                        RAISE EXCEPTION 'Payment % is not on the customer ledger', NEW.id
-                            USING ERRCODE = '{REFUSED}';
-                    END IF;
-                    RETURN NULL;
-                """,
+                + "IF NEW.ledger_entry_id IS NOT NULL THEN"
+                + POSTED_AS.format(
+                    kinds="'payment'",
+                    customer="(SELECT customer_id FROM invoicing_invoice WHERE id = NEW.invoice_id)",
+                    amount="-NEW.amount",
+                    currency="NEW.amount_currency",
+                    number="(SELECT number FROM invoicing_invoice WHERE id = NEW.invoice_id)",
+                    date="NEW.received_on",
+                )
+                + "END IF; RETURN NULL;",
             ),
         ]
 

@@ -22,6 +22,7 @@ from coworking.einvoice.parties import buyer, seller
 from coworking.errors import InvalidInput
 from coworking.models import Customer, LedgerEntry
 from coworking.money import MoneySum
+from coworking.registry import ledger_source
 from coworking.selectors import customer_ledger
 from invoicing.selectors import available_credit, credit_applied_by_invoice
 
@@ -81,7 +82,7 @@ def customer_statement(
     for entry in in_period:
         entries.setdefault(entry.amount_currency, []).append(entry)
     applied = credit_applied_by_invoice(
-        invoice_ids=[e.invoice_id for rows in entries.values() for e in rows if e.kind == "invoice"]
+        invoice_ids=[e.invoice.pk for rows in entries.values() for e in rows if e.kind == "invoice"]
     )
 
     statements = []
@@ -95,7 +96,7 @@ def customer_statement(
                     entry=entry,
                     date=entry.document_date,
                     balance=Money(balance, currency),
-                    credit_applied=applied.get(entry.invoice_id)
+                    credit_applied=applied.get(entry.invoice.pk)
                     if entry.kind == "invoice"
                     else None,
                 )
@@ -113,12 +114,10 @@ def customer_statement(
 
 
 def entry_document(entry: LedgerEntry) -> str:
-    """The number of the document an entry comes from, as the customer knows it."""
-    if entry.credit_note_id:
-        return entry.credit_note.number
-    if entry.refund_id:
-        return entry.refund.reference or (entry.invoice.number if entry.invoice_id else "")
-    return entry.invoice.number if entry.invoice_id else ""
+    """The number of the document an entry comes from, as the customer knows it (what the
+    app that posted it shows, ``coworking.registry``)."""
+    source = ledger_source(entry.kind)
+    return source.number(entry) if source is not None else entry.document_number
 
 
 def customer_statement_pdf_bytes(

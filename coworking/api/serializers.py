@@ -10,6 +10,7 @@ from coworking.api.fields import AmountField
 from coworking.api.serializing import ModelSerializer
 from coworking.models import Customer, LedgerEntry
 from coworking.money import CURRENCY_CHOICES
+from coworking.registry import ledger_source
 
 
 class StrictSerializer(serializers.Serializer):
@@ -26,6 +27,27 @@ class StrictSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+class _FromSource(serializers.Field):
+    """A value the app that posted the entry gives (``coworking.registry.LedgerSource.api``);
+    left out of the entry's representation where that app gives none."""
+
+    def get_attribute(self, instance):
+        source = ledger_source(instance.kind)
+        values = source.api(instance) if source is not None else {}
+        name = self.field_name or ""
+        if name not in values:
+            raise serializers.SkipField()
+        return values[name]
+
+
+class _SourceId(_FromSource, serializers.IntegerField):
+    pass
+
+
+class _SourceText(_FromSource, serializers.CharField):
+    pass
+
+
 class LedgerEntrySerializer(ModelSerializer):
     amount = AmountField(help_text=_("Positive: the customer owes more; negative: a credit."))
     currency = serializers.CharField(source="amount_currency", read_only=True)
@@ -34,10 +56,12 @@ class LedgerEntrySerializer(ModelSerializer):
         read_only=True,
         help_text=_("In the language of the request, composed from the entry's documents."),
     )
-    invoice_number = serializers.CharField(source="invoice.number", read_only=True)
-    credit_note_number = serializers.CharField(
-        source="credit_note.number", read_only=True, allow_null=True, default=None
-    )
+    # The documents an entry names, as the apps that post entries give them.
+    invoice = _SourceId(read_only=True, allow_null=True)
+    invoice_number = _SourceText(read_only=True)
+    payment = _SourceId(read_only=True, allow_null=True)
+    credit_note = _SourceId(read_only=True, allow_null=True)
+    credit_note_number = _SourceText(read_only=True, allow_null=True)
 
     class Meta:
         model = LedgerEntry

@@ -12,30 +12,13 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('coworking', '0001_initial'),
-        ('credits', '0001_initial'),
-        ('invoicing', '0001_initial'),
     ]
 
     operations = [
         migrations.AddField(
             model_name='ledgerentry',
-            name='credit_note',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='ledger_entry', to='credits.creditnote'),
-        ),
-        migrations.AddField(
-            model_name='ledgerentry',
             name='customer',
             field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='ledger_entries', to='coworking.customer'),
-        ),
-        migrations.AddField(
-            model_name='ledgerentry',
-            name='invoice',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='ledger_entries', to='invoicing.invoice'),
-        ),
-        migrations.AddField(
-            model_name='ledgerentry',
-            name='payment',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='ledger_entry', to='invoicing.payment'),
         ),
         migrations.AddConstraint(
             model_name='location',
@@ -53,14 +36,6 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name='ledgerentry',
             index=models.Index(fields=['customer', 'amount_currency', '-created_at'], name='coworking_l_custome_e5e362_idx'),
-        ),
-        migrations.AddConstraint(
-            model_name='ledgerentry',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('amount__gt', 0), ('credit_note__isnull', True), ('invoice__isnull', False), ('kind', 'invoice'), ('payment__isnull', True)), models.Q(('amount__lt', 0), ('credit_note__isnull', True), ('invoice__isnull', False), ('kind', 'payment'), ('payment__isnull', False)), models.Q(('amount__lt', 0), ('credit_note__isnull', False), ('invoice__isnull', False), ('kind', 'credit_note'), ('payment__isnull', True)), _connector='OR'), name='ledger_kind_source_and_sign'),
-        ),
-        migrations.AddConstraint(
-            model_name='ledgerentry',
-            constraint=models.UniqueConstraint(condition=models.Q(('kind', 'invoice')), fields=('invoice',), name='ledger_one_debit_per_invoice'),
         ),
         pgtrigger.migrations.AddTrigger(
             model_name='ledgerentry',

@@ -8,8 +8,6 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('coworking', '0009_document_language'),
-        ('credits', '0011_translated_verbose_names'),
-        ('invoicing', '0009_translated_verbose_names'),
     ]
 
     operations = [
@@ -31,27 +29,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AlterField(
             model_name='ledgerentry',
-            name='credit_note',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='ledger_entry', to='credits.creditnote', verbose_name='credit note'),
-        ),
-        migrations.AlterField(
-            model_name='ledgerentry',
             name='customer',
             field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='ledger_entries', to='coworking.customer', verbose_name='customer'),
-        ),
-        migrations.AlterField(
-            model_name='ledgerentry',
-            name='invoice',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='ledger_entries', to='invoicing.invoice', verbose_name='invoice'),
-        ),
-        migrations.AlterField(
-            model_name='ledgerentry',
-            name='payment',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='ledger_entry', to='invoicing.payment', verbose_name='payment'),
-        ),
-        migrations.AlterField(
-            model_name='ledgerentry',
-            name='refund',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='ledger_entry', to='credits.refund', verbose_name='refund'),
         ),
     ]

@@ -31,7 +31,7 @@ class CancellableInvoiceAdmin(
 
     list_display = [*InvoiceAdmin.list_display, "credit_note_column"]
     actions = [*InvoiceAdmin.actions, "cancel_selected"]
-    change_form_template = "admin/invoicing/invoice/change_form.html"
+    change_form_template = "admin/invoicing/invoice/change_form_with_credits.html"
 
     def get_queryset(self, request):
         # The actions column needs the credit note of cancelled rows: joined, not per row.

@@ -292,10 +292,8 @@ def _write(
     else:
         invoice.state = invoice.settled_state()
     invoice.save(update_fields=fields)
-    credit_note.save(force_insert=True)
-    CreditNoteLine.objects.bulk_create(lines)
-    # The ledger names the invoice (the note's number is not taken yet; the entry links it).
-    ledger_post(
+    # The entry names the invoice (the note's number is not taken yet; the note points at it).
+    credit_note.ledger_entry = ledger_post(
         customer_id=invoice.customer_id,
         kind=LedgerEntry.Kind.CREDIT_NOTE,
         amount=-credited,
@@ -303,9 +301,11 @@ def _write(
             _("Credit note cancelling %(invoice)s") if cancels else _("Credit note on %(invoice)s")
         )
         % {"invoice": invoice.number},
-        invoice_id=invoice.pk,
-        credit_note=credit_note,
+        document_number=invoice.number,
+        document_date=credit_note.issue_date,
     )
+    credit_note.save(force_insert=True)
+    CreditNoteLine.objects.bulk_create(lines)
     for kind, part in ((Refund.Kind.REFUND, refund), (Refund.Kind.SETTLED_OUTSIDE, settled)):
         if part.amount > 0:
             refund_write(

@@ -4,6 +4,7 @@ the customer: the ``Refund`` row and its ledger debit.
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from djmoney.money import Money
 
@@ -28,6 +29,22 @@ def refund_write(
     actor,
     channel: str,
 ) -> Refund:
+    if kind == Refund.Kind.REFUND:
+        description = _("Refund of account credit")
+    else:
+        description = _("Account credit settled outside")
+    if invoice is not None:
+        description = f"{description} ({invoice.number})"
+    entry = ledger_post(
+        customer_id=customer_id,
+        kind=LedgerEntry.Kind.REFUND
+        if kind == Refund.Kind.REFUND
+        else LedgerEntry.Kind.SETTLED_OUTSIDE,
+        amount=amount,
+        description=description,
+        document_number=invoice.number if invoice is not None else "",
+        document_date=timezone.localdate(),
+    )
     refund = Refund.objects.create(
         customer_id=customer_id,
         kind=kind,
@@ -36,22 +53,7 @@ def refund_write(
         reference=(reference or "")[:100],
         created_by=actor,
         channel=channel,
-    )
-    if kind == Refund.Kind.REFUND:
-        description = _("Refund of account credit")
-    else:
-        description = _("Account credit settled outside")
-    if invoice is not None:
-        description = f"{description} ({invoice.number})"
-    ledger_post(
-        customer_id=customer_id,
-        kind=LedgerEntry.Kind.REFUND
-        if kind == Refund.Kind.REFUND
-        else LedgerEntry.Kind.SETTLED_OUTSIDE,
-        amount=amount,
-        description=description,
-        invoice_id=invoice.pk if invoice is not None else None,
-        refund=refund,
+        ledger_entry=entry,
     )
     return refund
 

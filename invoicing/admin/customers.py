@@ -87,11 +87,11 @@ class CustomerAccountAdmin(CustomerAdmin):
         context = super().account_context(request, customer)
         rows = context["ledger"]["entries"]
         applied = credit_applied_by_invoice(
-            invoice_ids=[row["entry"].invoice_id for row in rows if row["entry"].kind == "invoice"]
+            invoice_ids=[row["entry"].invoice.pk for row in rows if row["entry"].kind == "invoice"]
         )
         for row in rows:
             if row["entry"].kind == "invoice":
-                row["credit_applied"] = applied.get(row["entry"].invoice_id)
+                row["credit_applied"] = applied.get(row["entry"].invoice.pk)
         return {
             **context,
             "shows_credit": True,

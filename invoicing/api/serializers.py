@@ -9,6 +9,7 @@ from rest_framework import serializers
 from coworking.api.fields import AmountField, UnitPriceField
 from coworking.api.serializing import ModelSerializer, StaffOnlyFieldsMixin
 from coworking.money import CURRENCY_CHOICES
+from invoicing.corrections import invoice_corrections
 from invoicing.models import Channel, Invoice, InvoiceLine, Payment
 
 
@@ -110,13 +111,13 @@ class InvoiceSerializer(ModelSerializer):
         }
     )
     def get_credit_note(self, invoice):
-        note = next((n for n in invoice.credit_notes.all() if n.cancels_invoice), None)
+        note = next((n for n in invoice_corrections(invoice) if n.cancels_invoice), None)
         if note is None:
             return None
         return {
-            "id": note.pk,
+            "id": note.id,
             "number": note.number,
-            "url": absolute(self.context.get("request"), "api:creditnote-detail", note.pk),
+            "url": absolute(self.context.get("request"), note.api_view, note.id),
         }
 
     def get_totals_final(self, invoice) -> bool:
@@ -164,7 +165,7 @@ class CancellationSerializer(StaffOnlyFieldsMixin, ModelSerializer):
 
     @staticmethod
     def _cancelling_note(invoice):
-        notes = [note for note in invoice.credit_notes.all() if note.cancels_invoice]
+        notes = [note for note in invoice_corrections(invoice) if note.cancels_invoice]
         return notes[-1] if notes else None
 
     @extend_schema_field({"type": "string", "nullable": True})
@@ -175,7 +176,7 @@ class CancellationSerializer(StaffOnlyFieldsMixin, ModelSerializer):
     @extend_schema_field({"type": "string", "nullable": True})
     def get_reason_label(self, invoice):
         note = self._cancelling_note(invoice)
-        return str(note.get_reason_code_display()) if note is not None else None
+        return note.reason_label if note is not None else None
 
 
 class InvoiceDetailSerializer(InvoiceSerializer):
@@ -219,14 +220,14 @@ class InvoiceDetailSerializer(InvoiceSerializer):
         request = self.context.get("request")
         return [
             {
-                "id": note.pk,
+                "id": note.id,
                 "number": note.number,
                 "issue_date": note.issue_date.isoformat(),
                 "total": AmountField().to_representation(note.total),
                 "cancels_invoice": note.cancels_invoice,
-                "url": absolute(request, "api:creditnote-detail", note.pk),
+                "url": absolute(request, note.api_view, note.id),
             }
-            for note in sorted(invoice.credit_notes.all(), key=lambda note: note.pk)
+            for note in sorted(invoice_corrections(invoice), key=lambda note: note.id)
         ]
 
     @extend_schema_field(CancellationSerializer(allow_null=True))

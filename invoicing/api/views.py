@@ -20,6 +20,7 @@ from invoicing.api.serializers import (
     InvoiceFilterSerializer,
     InvoiceSerializer,
 )
+from invoicing.corrections import corrections_prefetch
 from invoicing.documents import invoice_pdf_response
 from invoicing.einvoice import invoice_einvoice
 from invoicing.errors import InvoiceIsDraft
@@ -56,7 +57,9 @@ class InvoiceViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         invoices = visible_invoices(user=self.request.user)
-        invoices = invoices.select_related("location", "customer").prefetch_related("credit_notes")
+        invoices = invoices.select_related("location", "customer").prefetch_related(
+            *corrections_prefetch()
+        )
         if self.action in ("retrieve", "einvoice"):
             invoices = invoices.prefetch_related("lines", "payments")
         return invoices.order_by("-issue_date", "-id")

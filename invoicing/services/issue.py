@@ -111,15 +111,16 @@ def invoice_issue(
     invoice.buyer_reference = invoice.buyer_reference or customer.buyer_reference or invoice.number
     freeze_payment_means(invoice=invoice)
     invoice.full_clean(validate_unique=False, validate_constraints=False)
-    invoice.save()
     if not free:
-        ledger_post(
+        invoice.ledger_entry = ledger_post(
             customer_id=invoice.customer_id,
             kind=LedgerEntry.Kind.INVOICE,
             amount=invoice.total,
             description=_("Invoice %(number)s") % {"number": invoice.number},
-            invoice_id=invoice.pk,
+            document_number=invoice.number,
+            document_date=issue_date,
         )
+    invoice.save()
     if applied is not None:
         Payment.objects.create(
             invoice=invoice,

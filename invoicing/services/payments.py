@@ -189,11 +189,22 @@ def payment_record(
         # The same token on another invoice is not ordered by this invoice's lock: the
         # unique index makes the later insert wait for the first and then fail.
         with transaction.atomic():
+            received_on = received_on or timezone.localdate()
             payment = Payment.objects.create(
                 invoice=invoice,
                 amount=amount,
                 method=method,
-                received_on=received_on or timezone.localdate(),
+                received_on=received_on,
+                ledger_entry=None
+                if from_credit
+                else ledger_post(
+                    customer_id=invoice.customer_id,
+                    kind=LedgerEntry.Kind.PAYMENT,
+                    amount=-amount,
+                    description=_("Payment for %(number)s") % {"number": invoice.number},
+                    document_number=invoice.number,
+                    document_date=received_on,
+                ),
                 # An account-credit payment needs no reference: its method, shown in the
                 # reader's language, says it (a stored text would stay in the language of
                 # whoever posted it).
@@ -207,15 +218,6 @@ def payment_record(
         if submission_token is None or not recorded.exists():
             raise
         raise _already_recorded(recorded.get()) from None
-    if not from_credit:
-        ledger_post(
-            customer_id=invoice.customer_id,
-            kind=LedgerEntry.Kind.PAYMENT,
-            amount=-amount,
-            description=_("Payment for %(number)s") % {"number": invoice.number},
-            invoice_id=invoice.pk,
-            payment=payment,
-        )
     settle(invoice=invoice, amount=amount)
     announce(type=EventType.PAYMENT_RECORDED, instance=payment)
     return payment

@@ -41,7 +41,7 @@ def test_payment_is_recorded_through_the_service(admin_client_user):
     invoice.refresh_from_db()
     assert invoice.state == Invoice.State.PARTIALLY_PAID
     assert LedgerEntry.objects.filter(
-        kind="payment", invoice=invoice
+        kind="payment", payment__invoice=invoice
     ).get().amount.amount == Decimal("-40.00")
 
 

@@ -88,7 +88,7 @@ def snapshot(books) -> tuple:
     return (
         invoice.total,
         invoice.issued_at,
-        LedgerEntry.objects.filter(invoice_id=invoice.pk).count(),
+        LedgerEntry.objects.filter(document_number=invoice.number).count(),
         NumberSeries.objects.get(name=books["series"]).last,
         [(note.pdf_file.name, note.pdf_sha256) for note in notes],
         Event.objects.count(),
@@ -101,7 +101,8 @@ BYPASSES = {
         "WHERE id = %(invoice)s"
     ],
     "ignore, then a ledger entry deleted": [
-        "DELETE FROM coworking_ledgerentry WHERE invoice_id = %(invoice)s"
+        "DELETE FROM coworking_ledgerentry WHERE id = "
+        "(SELECT ledger_entry_id FROM invoicing_invoice WHERE id = %(invoice)s)"
     ],
     "ignore, then a number counter lowered": [
         "UPDATE sequences_sequence SET last = last - 1 WHERE name = %(series)s"

@@ -47,8 +47,10 @@ def cancelled():
         "UPDATE invoicing_invoiceline SET net = net + 1, unit_price = unit_price + 1 WHERE invoice_id = %s",
         "DELETE FROM invoicing_invoiceline WHERE invoice_id = %s",
         "INSERT INTO invoicing_invoiceline (invoice_id, position, description, quantity, unit_price, unit_price_currency, tax_rate, net, net_currency, tax, tax_currency) VALUES (%s, 99, 'x', 1, 1, 'EUR', 0, 1, 'EUR', 0, 'EUR')",
-        "UPDATE coworking_ledgerentry SET amount = amount - 1 WHERE invoice_id = %s",
-        "DELETE FROM coworking_ledgerentry WHERE invoice_id = %s",
+        "UPDATE coworking_ledgerentry SET amount = amount - 1 WHERE id = "
+        "(SELECT ledger_entry_id FROM invoicing_invoice WHERE id = %s)",
+        "DELETE FROM coworking_ledgerentry WHERE id = "
+        "(SELECT ledger_entry_id FROM invoicing_invoice WHERE id = %s)",
         "UPDATE invoicing_payment SET amount = amount + 1 WHERE invoice_id = %s",
         "DELETE FROM invoicing_payment WHERE invoice_id = %s",
     ],
@@ -182,9 +184,47 @@ def test_constraints_refuse_inconsistent_rows():
     assert refused("UPDATE invoicing_invoice SET state = 'paid' WHERE id = %s", [invoice.pk])
     # A ledger entry with the wrong sign for its kind.
     assert refused(
-        "INSERT INTO coworking_ledgerentry (customer_id, kind, amount, amount_currency, description, invoice_id, created_at) "
-        "VALUES (%s, 'invoice', -1, 'EUR', 'x', %s, now())",
-        [invoice.customer_id, invoice.pk],
+        "INSERT INTO coworking_ledgerentry (customer_id, kind, amount, amount_currency, description, document_number, document_date, created_at) "
+        "VALUES (%s, 'invoice', -1, 'EUR', 'x', %s, now(), now())",
+        [invoice.customer_id, invoice.number],
+    )
+
+
+LEDGER_ENTRY = (
+    "INSERT INTO coworking_ledgerentry (customer_id, kind, amount, amount_currency, "
+    "description, document_number, document_date, created_at) "
+    "VALUES (%s, %s, %s, 'EUR', 'x', %s, now(), now())"
+)
+REFUND_ON = (
+    "INSERT INTO credits_refund (customer_id, kind, amount, amount_currency, reference, "
+    "channel, created_at, ledger_entry_id) VALUES (%s, 'refund', 5, 'EUR', '', 'cli', now(), "
+    "{entry})"
+)
+
+
+def test_each_document_is_on_its_own_ledger_entry():
+    """The entry names no document: each document points at its entry, and the database
+    checks at commit that the entry is its own and that no entry lacks its document."""
+    invoice = issued_invoice()
+    customer = invoice.customer_id
+    new_entry = LEDGER_ENTRY + " RETURNING id"
+    # A refund on its own debit of 5.00 is what the service writes: accepted.
+    assert not refused(
+        f"WITH entry AS ({new_entry}) " + REFUND_ON.format(entry="(SELECT id FROM entry)"),
+        [customer, "refund", 5, "", customer],
+    )
+    # The same refund on an entry of 4.00, or on the invoice's debit: refused.
+    assert refused(
+        f"WITH entry AS ({new_entry}) " + REFUND_ON.format(entry="(SELECT id FROM entry)"),
+        [customer, "refund", 4, "", customer],
+    )
+    assert refused(REFUND_ON.format(entry="%s"), [customer, invoice.ledger_entry_id])
+    # Entries no document points at.
+    for kind, amount in (("invoice", 5), ("payment", -5), ("credit_note", -5), ("refund", 5)):
+        assert refused(LEDGER_ENTRY, [customer, kind, amount, invoice.number])
+    # An issued invoice keeps its debit.
+    assert refused(
+        "UPDATE invoicing_invoice SET ledger_entry_id = NULL WHERE id = %s", [invoice.pk]
     )
 
 

@@ -58,18 +58,28 @@ def test_reconcile_reports_a_breach_and_exits_non_zero(capsys, database_breach):
     invoice = issued_invoice()
     call_command("reconcile")
     assert f"All {len(CHECKS)} invariants hold" in capsys.readouterr().out
-    # A payment written behind the services' back: no ledger entry, invoice not updated.
+    # A payment written behind the services' back: on a ledger entry of 1.00 (not its
+    # 5.00), invoice not updated.
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO invoicing_payment (invoice_id, amount, amount_currency, method, "
-            "received_on, reference, created_at) VALUES (%s, 5, 'EUR', 'cash', now(), '', now())",
-            [invoice.pk],
+            "INSERT INTO coworking_ledgerentry (customer_id, kind, amount, amount_currency, "
+            "description, document_number, document_date, created_at) "
+            "VALUES (%s, 'payment', -1, 'EUR', 'x', %s, now(), now()) RETURNING id",
+            [invoice.customer_id, invoice.number],
         )
-    with pytest.raises(CommandError, match=f"2 of {len(CHECKS)} invariants are broken"):
+        entry_id = cursor.fetchone()[0]
+        cursor.execute(
+            "INSERT INTO invoicing_payment (invoice_id, amount, amount_currency, method, "
+            "received_on, reference, created_at, ledger_entry_id) "
+            "VALUES (%s, 5, 'EUR', 'cash', now(), '', now(), %s)",
+            [invoice.pk, entry_id],
+        )
+    with pytest.raises(CommandError, match=f"3 of {len(CHECKS)} invariants are broken"):
         call_command("reconcile")
     out = capsys.readouterr().out
     assert f"Invoice {invoice.number}: paid 0.00 but its payments add up to 5.00" in out
     assert "FAIL  ledger balance" in out
+    assert f"Ledger entry id {entry_id} (payment) does not record the document" in out
 
 
 def test_reconcile_finds_a_gap_in_the_numbers(capsys, database_breach):
