@@ -250,6 +250,7 @@ class LocationAdmin(ListTitleMixin, admin.ModelAdmin):
                 "fields": [
                     "default_currency", "vat_currency", "default_tax_rate", "invoice_prefix",
                     "credit_note_prefix", "language", "email_documents", "members_may_cancel",
+                    "opted_to_tax",
                 ]
             },
         ),
@@ -439,3 +440,6 @@ class CustomerAdmin(ChangePageMixin, ListTitleMixin, admin.ModelAdmin):
             "document_url": reverse(url, args=[document.pk]) if url else "",
             "invoice": str(entry.invoice) if related and entry.invoice_id else "",
         }
+
+
+from coworking import admin_billable_items  # noqa: E402, F401  (registers its admin)
