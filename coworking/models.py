@@ -167,6 +167,7 @@ class Location(PostalAddress, ElectronicAddress):
     opted_to_tax = models.BooleanField(
         _("opted to tax its letting"),
         default=False,
+        db_default=False,
         help_text=_(
             "The location chose to charge VAT on letting (VAT Directive Art. 137): "
             "letting is then standard rated, not exempt."

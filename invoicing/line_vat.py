@@ -100,9 +100,13 @@ def resolve(
     derived = options[0]
     category = line.vat_category or derived.category
     code = (line.vat_exemption_reason_code or "").strip()
+    rate = line.tax_rate
+    if rate is None:  # the rate of the category chosen: the rules', else 0 for E, AE, O, Z
+        same = next((option for option in options if option.category == category), None)
+        rate = same.rate if same else (derived.rate if category == VatCategory.STANDARD else 0)
     typed = _typed(
         category,
-        derived.rate if line.tax_rate is None else Decimal(str(line.tax_rate)),
+        Decimal(str(rate)),
         (line.vat_exemption_reason or "").strip(),
         code or (derived.reason_code if category == derived.category else ""),
     )

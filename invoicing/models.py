@@ -363,12 +363,13 @@ class InvoiceLine(VatLineFields, DocumentLine):
         verbose_name=_("billable item"),
     )
     supply_kind = models.CharField(
-        _("supply kind"), max_length=20, choices=SupplyKind.choices, blank=True
+        _("supply kind"), max_length=20, choices=SupplyKind.choices, blank=True, db_default=""
     )
     vat_override_reason = models.CharField(
         _("VAT override reason"),
         max_length=200,
         blank=True,
+        db_default="",
         help_text=_("Why this line's VAT differs from what its supply kind gives."),
         validators=[single_line],
     )

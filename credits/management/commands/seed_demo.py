@@ -59,9 +59,7 @@ PRODUCTS = [
     Product("Day pass", Decimal("5"), Decimal("25.00")),
     Product("Day pass", Decimal("1"), Decimal("29.00")),
     Product("Locker rental", Decimal("1"), Decimal("15.00"), monthly=True),
-    Product(
-        "Printing credits", Decimal("200"), Decimal("0.07"), kind=SupplyKind.GENERAL_SERVICE
-    ),
+    Product("Printing credits", Decimal("200"), Decimal("0.07"), kind=SupplyKind.GENERAL_SERVICE),
 ]
 # Reduced rates where a location has one (several rates on one invoice).
 REDUCED_RATES = {"NL": Decimal("9.00"), "FR": Decimal("10.00"), "GB": Decimal("5.00")}
