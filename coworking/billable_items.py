@@ -28,7 +28,7 @@ class BillableItem(models.Model):
         help_text=_("The line's description on the invoice."),
     )
     supply_kind = models.CharField(_("supply kind"), max_length=20, choices=SupplyKind.choices)
-    unit_price = money_field(_("unit price"))
+    unit_price = money_field(_("unit price"))  # type: ignore[arg-type]
     tax_rate = models.DecimalField(
         _("own tax rate (%)"),
         max_digits=5,
@@ -40,6 +40,8 @@ class BillableItem(models.Model):
         ),
     )
     active = models.BooleanField(_("active"), default=True)
+
+    objects = models.Manager()
 
     class Meta:
         app_label = "coworking"

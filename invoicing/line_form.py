@@ -24,11 +24,12 @@ class InvoiceLineForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if "billable_item" in self.fields:
-            self.fields["billable_item"].queryset = BillableItem.objects.filter(
-                active=True
-            ).select_related("location")
-            self.fields["billable_item"].help_text = _(
+        item_field = self.fields.get("billable_item")
+        if isinstance(item_field, forms.ModelChoiceField):
+            item_field.queryset = BillableItem.objects.filter(active=True).select_related(
+                "location"
+            )
+            item_field.help_text = _(
                 "What is sold: its supply kind decides the VAT. Leave the rate and category "
                 "empty to take what the rules give."
             )
@@ -39,7 +40,8 @@ class InvoiceLineForm(forms.ModelForm):
     def _get_validation_exclusions(self):
         # The service decides and checks the VAT, naming the line and the rule; the model's
         # check constraints would only repeat it under a constraint's name.
-        return super()._get_validation_exclusions() | set(_VAT)
+        exclusions = super()._get_validation_exclusions()  # type: ignore[misc]
+        return exclusions | set(_VAT)
 
     def line_input(self) -> LineInput:
         """The line as the service takes it. For an item, the VAT fields count only when

@@ -51,8 +51,9 @@ def _refuse(position: int, problem: str) -> VatNotAllowed:
 
 def _typed(category: str, rate: Decimal, reason: str, code: str) -> Treatment:
     """What staff typed, with the standard reason of AE and O filled in as the services do."""
-    if category in DEFAULT_REASONS and not code:
-        code = DEFAULT_REASONS[category][0]
+    default = DEFAULT_REASONS.get(VatCategory(category)) if category in VatCategory.values else None
+    if default and not code:
+        code = default[0]
     return Treatment(category, rate, code, reason)
 
 
@@ -100,7 +101,7 @@ def resolve(
     derived = options[0]
     category = line.vat_category or derived.category
     code = (line.vat_exemption_reason_code or "").strip()
-    rate = line.tax_rate
+    rate: Decimal | int | None = line.tax_rate
     if rate is None:  # the rate of the category chosen: the rules', else 0 for E, AE, O, Z
         same = next((option for option in options if option.category == category), None)
         rate = same.rate if same else (derived.rate if category == VatCategory.STANDARD else 0)
@@ -153,7 +154,9 @@ def check_at_issue(
     """The lines' VAT still follows from the rules for the customer as it is now."""
     seller, buyer = parties(location=location, customer=customer)
     item_ids = {line.billable_item_id for line in lines if line.billable_item_id}
-    rates = dict(BillableItem.objects.filter(pk__in=item_ids).values_list("pk", "tax_rate"))
+    rates: dict[int | None, Decimal | None] = dict(
+        BillableItem.objects.filter(pk__in=item_ids).values_list("pk", "tax_rate")
+    )
     for line in lines:
         stored = Treatment(
             line.vat_category, line.tax_rate, line.vat_exemption_reason_code,
