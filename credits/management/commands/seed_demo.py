@@ -2,8 +2,9 @@
 
 Three locations (Amsterdam in EUR, London in GBP, Paris in EUR with the French legal
 details), members and companies with structured addresses (some members with only their
-country, the minimum a document needs), and a few hundred invoices in every state. The
-VAT shapes an operator meets are all there: standard-rated memberships billed per month
+country, the minimum a document needs), each location's price list (billable items whose
+supply kind decides every line's VAT, ``coworking.vat_rules``), and a few hundred invoices in
+every state. The VAT shapes an operator meets are all there: standard-rated memberships billed per month
 (with their service period), several rates on one invoice, zero-rated printed matter in
 London, exempt office letting in Amsterdam, reverse-charge services to businesses in other
 EU countries, and invoices in US dollars from Amsterdam (their VAT also stated in euros at
