@@ -66,8 +66,8 @@ def resolve(
     kind = line.supply_kind or ""
     if item is not None:
         if item.location_id != location.pk:
-            raise _refuse(position, _("“%(item)s” is not an item of %(location)s") % {
-                "item": item.name, "location": location})  # fmt: skip
+            problem = _("“%(item)s” is not an item of %(location)s")
+            raise _refuse(position, problem % {"item": item.name, "location": location})
         if kind and kind != item.supply_kind:
             raise _refuse(position, _("its supply kind is that of its billable item"))
         kind = item.supply_kind
@@ -111,7 +111,7 @@ def resolve(
         (line.vat_exemption_reason or "").strip(),
         code or (derived.reason_code if category == derived.category else ""),
     )
-    if typed.same_as(derived) and not override:
+    if typed.same_as(derived):  # what the rules give: nothing is overridden
         return _with(line, kind, derived, reason=typed.reason or derived.reason)
     if not override:
         raise _refuse(
