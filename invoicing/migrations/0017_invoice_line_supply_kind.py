@@ -8,8 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('coworking', '0014_billable_items'),
-        ('invoicing', '0015_merge_single_line_texts'),
+        ('coworking', '0015_billable_items'),
+        ('invoicing', '0016_payment_means'),
     ]
 
     operations = [

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('coworking', '0013_merge_single_line_texts'),
+        ('coworking', '0014_bank_accounts'),
     ]
 
     operations = [
