@@ -251,6 +251,7 @@ class LocationAdmin(ListTitleMixin, admin.ModelAdmin):
                 "fields": [
                     "default_currency", "vat_currency", "default_tax_rate", "invoice_prefix",
                     "credit_note_prefix", "language", "email_documents", "members_may_cancel",
+                    "opted_to_tax",
                 ]
             },
         ),
@@ -435,3 +436,6 @@ class CustomerAdmin(ChangePageMixin, ListTitleMixin, admin.ModelAdmin):
             "document_url": reverse(url, args=[document.pk]) if url else "",
             "invoice": source.about(entry) if source else "",
         }
+
+
+from coworking import admin_billable_items  # noqa: E402, F401  (registers its admin)

@@ -23,6 +23,7 @@ from coworking.banking.models import (
     iban_constraint,
     validate_iban,
 )
+from coworking.billable_items import BillableItem  # noqa: F401  (registered here)
 from coworking.documents.models import PdfRenderRetry  # noqa: F401  (registered here)
 from coworking.identifiers import (
     ELECTRONIC_ADDRESS_SCHEMES,
@@ -164,6 +165,15 @@ class Location(PostalAddress, ElectronicAddress):
         _("e-mail documents to customers"),
         default=False,
         help_text=_("Send credit notes to the customer's billing e-mail once rendered."),
+    )
+    opted_to_tax = models.BooleanField(
+        _("opted to tax its letting"),
+        default=False,
+        db_default=False,
+        help_text=_(
+            "The location chose to charge VAT on letting (VAT Directive Art. 137): "
+            "letting is then standard rated, not exempt."
+        ),
     )
     members_may_cancel = models.BooleanField(
         _("members may cancel unpaid invoices"),

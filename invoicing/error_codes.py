@@ -16,6 +16,8 @@ class InvoicingErrorCode(StrEnum):
     # Issuing what an invoice must state (EN 16931, VAT Directive Art. 226).
     INVOICE_DATE_OUT_OF_ORDER = "invoice_date_out_of_order"
     REVERSE_CHARGE_NEEDS_VAT_ID = "reverse_charge_needs_vat_id"
+    # A line's VAT that the rules (coworking.vat_rules) do not allow for its parties.
+    VAT_NOT_ALLOWED = "vat_not_allowed"
     EXCHANGE_RATE_MISSING = "exchange_rate_missing"
     PARTY_DETAILS_MISSING = "party_details_missing"
     # A payment form submitted twice, or the same bank transfer typed in twice.

@@ -35,6 +35,14 @@ class InvalidInvoiceLine(InvalidInput):
     default_message = _("An invoice line is not valid.")
 
 
+class VatNotAllowed(InvalidInvoiceLine):
+    """A line's VAT category, rate or reason that the VAT rules do not allow for what it
+    sells and to whom (``coworking.vat_rules``)."""
+
+    code = Code.VAT_NOT_ALLOWED
+    default_message = _("The VAT of an invoice line is not what the rules allow.")
+
+
 class InvoiceNotPayable(StateConflict):
     code = Code.INVOICE_NOT_PAYABLE
     default_message = _("Payments can only be recorded against issued, unpaid invoices.")

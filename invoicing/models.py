@@ -26,6 +26,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
+from coworking.billable_items import BillableItem
 from coworking.documents.models import Document, DocumentLine
 from coworking.models import Customer, LedgerEntry, Location
 from coworking.money import exact_money, format_money, money_field
@@ -42,6 +43,7 @@ from coworking.triggers import (
     pdf_fixed_once_recorded,
 )
 from coworking.vat import VatCurrencyFields, VatLineFields, line_constraints
+from coworking.vat_rules import SupplyKind
 
 FROZEN_INVOICE_FIELDS = (
     "vat_rounding",
@@ -400,6 +402,27 @@ class InvoiceLine(VatLineFields, DocumentLine):
     invoice = models.ForeignKey(
         Invoice, on_delete=models.CASCADE, related_name="lines", verbose_name=_("invoice")
     )
+    # What was sold decides the VAT (``coworking.vat_rules``); a line typed by hand has no
+    # supply kind. An override of the rules' VAT keeps staff's reason.
+    billable_item = models.ForeignKey(
+        BillableItem,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("billable item"),
+    )
+    supply_kind = models.CharField(
+        _("supply kind"), max_length=20, choices=SupplyKind.choices, blank=True, db_default=""
+    )
+    vat_override_reason = models.CharField(
+        _("VAT override reason"),
+        max_length=200,
+        blank=True,
+        db_default="",
+        help_text=_("Why this line's VAT differs from what its supply kind gives."),
+        validators=[single_line],
+    )
 
     class Meta(DocumentLine.Meta):
         verbose_name = _("invoice line")
@@ -414,6 +437,10 @@ class InvoiceLine(VatLineFields, DocumentLine):
                 condition=Q(unit_price__gte=0), name="invoice_line_price_not_negative"
             ),
             *line_constraints("invoice_line"),
+            models.CheckConstraint(
+                condition=Q(vat_override_reason="") | ~Q(supply_kind=""),
+                name="invoice_line_override_needs_supply_kind",
+            ),
         ]
         triggers = [
             # Lines of an issued invoice are as frozen as the invoice itself.

@@ -144,21 +144,38 @@ def lines(*specs, currency: str = "EUR") -> list[LineInput]:
     return [spec(currency) if callable(spec) else line(*spec)(currency) for spec in specs]
 
 
-def line(description, quantity, price, rate, *, category=None, reason="", code="", period=None):
+def line(
+    description,
+    quantity,
+    price,
+    rate,
+    *,
+    category=None,
+    reason="",
+    code="",
+    period=None,
+    kind="",
+    item=None,
+    override="",
+):
     """One line spec with a VAT category, exemption reason (and code) and service period;
-    the currency comes from the invoice."""
+    the currency comes from the invoice. ``kind`` or ``item`` let the VAT rules decide (a
+    ``rate`` of ``None``), ``override`` is the reason for typing another VAT."""
 
     def build(currency: str) -> LineInput:
         return LineInput(
             description=description,
             quantity=Decimal(quantity),
-            unit_price=Money(Decimal(price), currency),
-            tax_rate=Decimal(rate),
+            unit_price=Money(Decimal(price), currency) if price is not None else None,
+            tax_rate=Decimal(rate) if rate is not None else None,
             vat_category=category,
             vat_exemption_reason=reason,
             vat_exemption_reason_code=code,
             period_start=period[0] if period else None,
             period_end=period[1] if period else None,
+            billable_item=item,
+            supply_kind=kind,
+            vat_override_reason=override,
         )
 
     return build

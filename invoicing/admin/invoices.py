@@ -43,8 +43,9 @@ from invoicing.admin.filters import (
 )
 from invoicing.documents import invoices_render_pdfs
 from invoicing.einvoice import invoice_einvoice
+from invoicing.line_form import InvoiceLineForm
 from invoicing.models import Invoice, InvoiceLine, Payment
-from invoicing.services.drafts import LineInput, invoice_draft_set_lines
+from invoicing.services.drafts import invoice_draft_set_lines
 from invoicing.services.issue import invoice_issue
 
 
@@ -79,11 +80,12 @@ class InvoiceLineInline(admin.TabularInline):
     """Lines are edited while the invoice is a draft and read-only once it is issued."""
 
     model = InvoiceLine
+    form = InvoiceLineForm
     extra = 0
     fields = [
-        "position", "description", "quantity", "unit_price", "tax_rate", "net_display",
-        "tax_display", "vat_category", "vat_exemption_reason", "vat_exemption_reason_code",
-        "period_start", "period_end",
+        "position", "billable_item", "description", "quantity", "unit_price", "tax_rate",
+        "net_display", "tax_display", "vat_category", "vat_exemption_reason",
+        "vat_exemption_reason_code", "vat_override_reason", "period_start", "period_end",
     ]  # fmt: skip
     readonly_fields = ["position", "net_display", "tax_display"]
     # Issued: every field read-only, the unit price shown as money, quantity and rate the
@@ -316,20 +318,13 @@ class InvoiceAdmin(ChangePageMixin, ListTitleMixin, EInvoiceDownloads, admin.Mod
         if formset.model is not InvoiceLine:
             return super().save_formset(request, form, formset, change)
         invoice = form.instance
+        # The service writes the lines, not the formset; the admin's change message reads
+        # what a formset saved.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         if invoice.state != Invoice.State.DRAFT:
             return None
         lines = [
-            LineInput(
-                description=f.cleaned_data["description"],
-                quantity=f.cleaned_data["quantity"],
-                unit_price=f.cleaned_data["unit_price"],
-                tax_rate=f.cleaned_data["tax_rate"],
-                vat_category=f.cleaned_data.get("vat_category") or None,
-                vat_exemption_reason=f.cleaned_data.get("vat_exemption_reason", ""),
-                vat_exemption_reason_code=f.cleaned_data.get("vat_exemption_reason_code", ""),
-                period_start=f.cleaned_data.get("period_start"),
-                period_end=f.cleaned_data.get("period_end"),
-            )
+            f.line_input()
             for f in formset.forms
             if f.cleaned_data and not f.cleaned_data.get("DELETE")
         ]

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from djmoney.money import Money
 
+from coworking.billable_items import BillableItem
 from coworking.errors import CurrencyMismatch
 from coworking.models import Customer
 from coworking.money import money_sum
@@ -20,6 +21,7 @@ from coworking.vat import (
     VatCategory,
     category_rule_error,
 )
+from invoicing import line_vat
 from invoicing.calculations import (
     line_net,
     price_too_precise,
@@ -45,13 +47,18 @@ class LineInput:
 
     description: str
     quantity: Decimal
-    unit_price: Money
-    tax_rate: Decimal
+    unit_price: Money | None
+    tax_rate: Decimal | None
     vat_category: str | None = None
     vat_exemption_reason: str = ""
     vat_exemption_reason_code: str = ""
     period_start: datetime.date | None = None
     period_end: datetime.date | None = None
+    # What is sold: its VAT follows from the rules (``invoicing.line_vat``); description,
+    # price and rate come from the item unless given. An override needs its reason.
+    billable_item: BillableItem | None = None
+    supply_kind: str = ""
+    vat_override_reason: str = ""
 
 
 def clean_decimal(value, *, field: str) -> Decimal:
@@ -66,11 +73,16 @@ def clean_decimal(value, *, field: str) -> Decimal:
     return result
 
 
-def _build_lines(*, lines: Sequence[LineInput], currency: str) -> list[InvoiceLine]:
+def _build_lines(
+    *, lines: Sequence[LineInput], currency: str, customer: Customer
+) -> list[InvoiceLine]:
     if not lines:
         raise InvoiceHasNoLines()
     built = []
     for position, line in enumerate(lines, start=1):
+        line = line_vat.resolve(
+            line, position=position, location=customer.location, customer=customer
+        )
         description = (line.description or "").strip()
         if not description:
             raise InvalidInvoiceLine(_("Line %(n)s has no description.") % {"n": position})
@@ -107,6 +119,9 @@ def _build_lines(*, lines: Sequence[LineInput], currency: str) -> list[InvoiceLi
                 tax_rate=tax_rate,
                 net=Money(line_net(quantity=quantity, unit_price=line.unit_price.amount), currency),
                 **_vat_fields(line, position=position, tax_rate=tax_rate),
+                billable_item=line.billable_item,
+                supply_kind=line.supply_kind,
+                vat_override_reason=line.vat_override_reason[:200],
             )
         )
     set_line_taxes(built)
@@ -235,7 +250,7 @@ def invoice_create_draft(
     them nothing is written.
     """
     currency = currency or customer.location.default_currency
-    built = _build_lines(lines=lines, currency=currency)
+    built = _build_lines(lines=lines, currency=currency, customer=customer)
     invoice = Invoice(
         location=customer.location,
         customer=customer,
@@ -258,10 +273,10 @@ def invoice_create_draft(
 def invoice_draft_set_lines(*, invoice: Invoice, lines: Sequence[LineInput]) -> Invoice:
     """Replace the lines of a draft (amounts and the draft's totals recomputed). Raises
     ``InvoiceNotDraft``."""
-    invoice = invoice_lock(invoice_id=invoice.pk)
+    invoice = invoice_lock(invoice_id=invoice.pk, related=("location", "customer"))
     if invoice.state != Invoice.State.DRAFT:
         raise InvoiceNotDraft()
-    built = _build_lines(lines=lines, currency=invoice.currency)
+    built = _build_lines(lines=lines, currency=invoice.currency, customer=invoice.customer)
     invoice.lines.all().delete()
     for line in built:
         line.invoice = invoice

@@ -23,6 +23,7 @@ from coworking.numbering import DocumentType, format_number, next_number
 from coworking.selectors import exchange_rate_on
 from coworking.services import ledger_post
 from coworking.vat import VatCategory
+from invoicing import line_vat
 from invoicing.documents import queue_invoice_pdf
 from invoicing.einvoice import invoice_document
 from invoicing.errors import (
@@ -184,6 +185,7 @@ def _check_parties(*, location: Location, customer: Customer, lines: Sequence[In
             )
             % {"location": location}
         )
+    line_vat.check_at_issue(lines=lines, location=location, customer=customer)
 
 
 def _set_vat_currency(invoice: Invoice, *, location: Location, exchange_rate) -> None:

@@ -63,7 +63,7 @@ def outside_scope():
     location = LocationFactory(registration_id="12345678")
     return issued_invoice(
         customer=CustomerFactory(location=location),
-        specs=[line("Deposit for the keys", "1", "50.00", "0", category="O")],
+        specs=[line("Deposit for the keys", "1", "50.00", None, kind="deposit")],
     )
 
 

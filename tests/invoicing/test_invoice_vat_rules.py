@@ -27,6 +27,7 @@ from tests.factories import (
     CustomerFactory,
     LocationFactory,
     draft_invoice,
+    eu_business,
     french_location,
     issued_invoice,
     line,
@@ -59,7 +60,8 @@ def test_a_line_breaking_its_category_rules_is_refused(spec, message):
 
 def test_reverse_charge_and_outside_scope_get_their_standard_reason():
     invoice = draft_invoice(
-        specs=[line("Hosting", "1", "100", "0", category="AE")], customer=CustomerFactory()
+        specs=[line("Hosting", "1", "100", "0", category="AE")],
+        customer=eu_business(LocationFactory()),
     )
     assert invoice.lines.get().vat_exemption_reason_code == "VATEX-EU-AE"
     assert invoice.lines.get().vat_exemption_reason == "Reverse charge"
@@ -78,7 +80,7 @@ def test_one_exemption_reason_per_category_and_outside_scope_alone():
     with pytest.raises(InvalidInvoiceLine, match="invoice of their own"):
         draft_invoice(
             customer=customer,
-            specs=[line("Deposit", "1", "50", "0", category="O"), ("Desk", "1", "100", "21")],
+            specs=[line("Deposit", "1", "50", None, kind="deposit"), ("Desk", "1", "100", "21")],
         )
 
 
@@ -104,10 +106,12 @@ def _series_unchanged(location, before: int) -> bool:
 
 
 def test_reverse_charge_without_the_customers_vat_id_is_refused_at_issue():
-    customer = CustomerFactory(tax_id="", country="DE")
+    customer = CustomerFactory(tax_id="DE136695976", country="DE")
     draft = draft_invoice(
         customer=customer, specs=[line("Hosting", "1", "2400", "0", category="AE")]
     )
+    customer.tax_id = ""
+    customer.save()
     before = last_number(location_id=customer.location_id, document_type=DocumentType.INVOICE)
 
     with pytest.raises(ReverseChargeWithoutVatId, match="has no VAT id"):
@@ -217,6 +221,6 @@ def test_a_customer_needs_a_country_and_outside_scope_needs_a_registration_id():
     with pytest.raises(PartyDetailsMissing, match="has no country"):
         invoice_issue(invoice=draft_invoice(customer=customer))
 
-    deposit = [line("Deposit", "1", "50", "0", category="O")]
+    deposit = [line("Deposit", "1", "50", None, kind="deposit")]
     with pytest.raises(PartyDetailsMissing, match="legal registration id"):
         invoice_issue(invoice=draft_invoice(specs=deposit))

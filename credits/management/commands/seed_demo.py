@@ -2,8 +2,9 @@
 
 Three locations (Amsterdam in EUR, London in GBP, Paris in EUR with the French legal
 details), members and companies with structured addresses (some members with only their
-country, the minimum a document needs), and a few hundred invoices in every state. The
-VAT shapes an operator meets are all there: standard-rated memberships billed per month
+country, the minimum a document needs), each location's price list (billable items whose
+supply kind decides every line's VAT, ``coworking.vat_rules``), and a few hundred invoices in
+every state. The VAT shapes an operator meets are all there: standard-rated memberships billed per month
 (with their service period), several rates on one invoice, zero-rated printed matter in
 London, exempt office letting in Amsterdam, reverse-charge services to businesses in other
 EU countries, and invoices in US dollars from Amsterdam (their VAT also stated in euros at
@@ -27,7 +28,9 @@ from stdnum import iban as stdnum_iban
 from stdnum.util import get_cc_module
 
 from coworking.banking.models import BankAccount
+from coworking.billable_items import BillableItem
 from coworking.models import Customer, ExchangeRate, Location
+from coworking.vat_rules import SupplyKind
 from credits.models import ReasonCode
 from credits.services.issue import credit_note_issue, invoice_cancel
 from credits.services.requests import Allocation, AmountCredit, LineCredit, Rest
@@ -37,13 +40,15 @@ from invoicing.services import LineInput, invoice_create_draft, invoice_issue, p
 
 @dataclass(frozen=True)
 class Product:
+    """An entry of every location's price list (a ``BillableItem``): its supply kind decides
+    the VAT of the lines that bill it (``coworking.vat_rules``)."""
+
     description: str
     quantity: Decimal
     price: Decimal
+    kind: str = SupplyKind.WORKSPACE
     monthly: bool = False  # billed for a calendar month: the line carries its period
-    category: str = ""  # "" = the location's standard rate
-    reason: str = ""
-    reason_code: str = ""
+    rated: str = ""  # "reduced" or "zero": the item's own rate, not the standard one
 
 
 PRODUCTS = [
@@ -55,31 +60,38 @@ PRODUCTS = [
     Product("Day pass", Decimal("5"), Decimal("25.00")),
     Product("Day pass", Decimal("1"), Decimal("29.00")),
     Product("Locker rental", Decimal("1"), Decimal("15.00"), monthly=True),
-    Product("Printing credits", Decimal("200"), Decimal("0.07")),
+    Product("Printing credits", Decimal("200"), Decimal("0.07"), kind=SupplyKind.GENERAL_SERVICE),
 ]
 # Reduced rates where a location has one (several rates on one invoice).
 REDUCED_RATES = {"NL": Decimal("9.00"), "FR": Decimal("10.00"), "GB": Decimal("5.00")}
-REDUCED = Product("Coffee and lunch (catering)", Decimal("4"), Decimal("12.50"), category="reduced")
+REDUCED = Product(
+    "Coffee and lunch (catering)",
+    Decimal("4"),
+    Decimal("12.50"),
+    kind=SupplyKind.ON_SITE_GOODS,
+    rated="reduced",
+)
 ZERO_RATED = Product(
-    "Printed member handbooks", Decimal("10"), Decimal("8.00"), category="Z"
+    "Printed member handbooks",
+    Decimal("10"),
+    Decimal("8.00"),
+    kind=SupplyKind.ON_SITE_GOODS,
+    rated="zero",
 )  # zero-rated printed matter (UK)
 EXEMPT = Product(
     "Office letting, unfurnished (annex)",
     Decimal("1"),
     Decimal("900.00"),
+    kind=SupplyKind.EXEMPT_LETTING,
     monthly=True,
-    category="E",
-    reason="Exempt: letting of immovable property (Art. 135(1)(l) Directive 2006/112/EC)",
-    reason_code="VATEX-EU-135-1",
 )
 REVERSE_CHARGE = Product(
     "Event organisation and hosting services",
     Decimal("1"),
     Decimal("2400.00"),
-    category="AE",
-    reason="Reverse charge: VAT due by the customer (Art. 196 Directive 2006/112/EC)",
-    reason_code="VATEX-EU-AE",
-)
+    kind=SupplyKind.GENERAL_SERVICE,
+)  # reverse charge to businesses in other EU countries, by the rules
+PRICE_LIST = [*PRODUCTS, REDUCED, ZERO_RATED, EXEMPT, REVERSE_CHARGE]
 # Businesses in other EU countries, billed for services under the reverse charge.
 EU_BUSINESSES = [
     ("Müller Consulting GmbH", "DE", "Friedrichstraße 68", "10117", "Berlin"),
@@ -223,6 +235,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             locations = self._locations()
             self._bank_accounts(locations)
+            self.items = self._billable_items(locations)
             customers = self._customers(rng, locations)
             self._refund_accounts(rng, customers)
             self._exchange_rates(rng, first_day=first_day, last_day=today)
@@ -348,26 +361,39 @@ class Command(BaseCommand):
             products.append(EXEMPT)
         lines = []
         for product in products:
-            category, rate = product.category, location.default_tax_rate
-            if category == "reduced":
-                category, rate = "", REDUCED_RATES[country]
-            elif category:
-                rate = Decimal("0")
             start, end = month_of(day) if product.monthly else (None, None)
             lines.append(
                 LineInput(
-                    description=product.description,
+                    description="",
                     quantity=product.quantity,
                     unit_price=Money(product.price, currency),
-                    tax_rate=rate,
-                    vat_category=category or None,
-                    vat_exemption_reason=product.reason,
-                    vat_exemption_reason_code=product.reason_code,
+                    tax_rate=None,
+                    billable_item=self.items[(location.pk, product.description)],
                     period_start=start,
                     period_end=end,
                 )
             )
         return lines
+
+    def _billable_items(self, locations) -> dict[tuple[int, str], BillableItem]:
+        """Each location's price list (one item per product name, at its first price)."""
+        items = {}
+        for location in locations:
+            country = str(location.country)
+            for product in PRICE_LIST:
+                if (location.pk, product.description) in items:
+                    continue
+                rate = {"reduced": REDUCED_RATES.get(country), "zero": Decimal("0")}.get(
+                    product.rated
+                )
+                items[(location.pk, product.description)] = BillableItem.objects.create(
+                    location=location,
+                    name=product.description,
+                    supply_kind=product.kind,
+                    unit_price=Money(product.price, location.default_currency),
+                    tax_rate=rate,
+                )
+        return items
 
     def _exchange_rates(self, rng, *, first_day: datetime.date, last_day: datetime.date):
         """A USD→EUR rate a week (as staff would record the ECB's)."""
