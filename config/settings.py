@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "coworking",
     "invoicing",
     "credits",
+    "books",
     "webhooks",
 ]
 

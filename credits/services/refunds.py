@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from djmoney.money import Money
 
+from coworking.events import InternalEventType, announce
 from coworking.locking import lock_rows
 from coworking.models import Customer, LedgerEntry
 from coworking.money import round_amount
@@ -90,7 +91,7 @@ def refund_record(
             _("%(customer)s holds %(credit)s of account credit; %(amount)s cannot be refunded.")
             % {"customer": customer, "credit": credit, "amount": amount}
         )
-    return refund_write(
+    refund = refund_write(
         customer_id=customer.pk,
         kind=kind,
         amount=amount,
@@ -100,3 +101,5 @@ def refund_record(
         actor=actor,
         channel=channel,
     )
+    announce(type=InternalEventType.REFUND_RECORDED, instance=refund, actor=actor, channel=channel)
+    return refund
