@@ -189,14 +189,15 @@ def post(*, head: EntryHead, legs: list[Leg], rate: Decimal | None = None) -> Jo
     check_open(location=location, date=head.date)
     to = accounting_currency(location)
     converted = [
-        replace(leg, accounting=_in_accounting(leg=leg, location=location, to=to, rate=rate))
+        leg
+        if leg.balances
+        else replace(leg, accounting=_in_accounting(leg=leg, location=location, to=to, rate=rate))
         for leg in legs
-        if not leg.balances
     ]
-    rest = -sum((leg.accounting or ZERO for leg in converted), ZERO)
-    for leg in legs:
+    rest = -sum((leg.accounting or ZERO for leg in converted if not leg.balances), ZERO)
+    for index, leg in enumerate(converted):
         if leg.balances:
-            converted.append(replace(leg, accounting=rest))
+            converted[index] = replace(leg, accounting=rest)
             rest = ZERO
     if rest:
         converted.append(
