@@ -67,7 +67,7 @@ FEC_JOURNALS = {
     Journal.BANK: ("BQ", "Banque"),
     Journal.MISC: ("OD", "Opérations diverses"),
 }
-_CONTROL = re.compile(r"[\t\r\n|;]+")
+_CONTROL = re.compile(r"[\t\r\n]+")
 
 
 def _text(value) -> str:
