@@ -2,6 +2,8 @@
 (read-only), closed periods (closing one is the ``period_close`` service), and the export
 and VAT summary pages."""
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -160,6 +162,11 @@ class JournalEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 class ClosedPeriodForm(forms.ModelForm):
+    """Closes the period when checked (``period_close``), so its refusals show on the form;
+    the admin's add view runs in one transaction."""
+
+    user: Any = None
+
     class Meta:
         model = ClosedPeriod
         fields = ("location", "start", "end")
@@ -169,7 +176,7 @@ class ClosedPeriodForm(forms.ModelForm):
         }
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         if self.errors:
             return data
         try:
@@ -193,7 +200,7 @@ class ClosedPeriodAdmin(admin.ModelAdmin):
     form = ClosedPeriodForm
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
+        form: Any = super().get_form(request, obj, change=change, **kwargs)
         form.user = request.user
         return form
 

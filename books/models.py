@@ -28,8 +28,6 @@ from coworking.models import Customer, Location
 from coworking.triggers import append_only
 from coworking.vat import VatCategory
 
-AMOUNT = {"max_digits": 16, "decimal_places": 2}
-
 
 class Purpose(models.TextChoices):
     """What an account is for; with ``Account.key`` it says where a leg goes."""
@@ -146,11 +144,11 @@ class JournalLine(models.Model):
         blank=True,
         verbose_name=_("customer"),
     )
-    debit = models.DecimalField(_("debit"), **AMOUNT, default=0)
-    credit = models.DecimalField(_("credit"), **AMOUNT, default=0)
+    debit = models.DecimalField(_("debit"), max_digits=16, decimal_places=2, default=0)
+    credit = models.DecimalField(_("credit"), max_digits=16, decimal_places=2, default=0)
     # The leg in the document's currency, signed (positive = debit).
     currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
-    amount_currency = models.DecimalField(_("amount in currency"), **AMOUNT)
+    amount_currency = models.DecimalField(_("amount in currency"), max_digits=16, decimal_places=2)
     # Matches the legs of one open item: the invoice number on receivables.
     lettering = models.CharField(_("lettering"), max_length=40, blank=True)
     vat_category = models.CharField(

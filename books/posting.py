@@ -148,13 +148,17 @@ def rate_on(*, currency: str, to: str, date: datetime.date) -> Decimal:
 
 def _open_balance(*, location: Location, leg: Leg) -> tuple[Decimal, Decimal]:
     """The leg's open item so far: (original amount, accounting amount)."""
-    sums = JournalLine.objects.filter(
+    lines = JournalLine.objects.filter(
         entry__location=location,
         purpose=leg.purpose,
-        customer_id=leg.customer_id,
         currency=leg.currency,
         lettering=leg.lettering,
-    ).aggregate(original=Sum("amount_currency"), debit=Sum("debit"), credit=Sum("credit"))
+    )
+    if leg.customer_id is not None:
+        lines = lines.filter(customer_id=leg.customer_id)
+    sums = lines.aggregate(
+        original=Sum("amount_currency"), debit=Sum("debit"), credit=Sum("credit")
+    )
     return (
         sums["original"] or ZERO,
         (sums["debit"] or ZERO) - (sums["credit"] or ZERO),

@@ -81,16 +81,14 @@ def check_customer_balances() -> list[str]:
     return breaches
 
 
-def document_vat() -> dict[tuple[int, str, Decimal], Decimal]:
+def document_vat() -> dict[tuple[int, str, Decimal | None], Decimal]:
     """Output VAT the documents state, per location, category and rate, in the accounting
     currency (credit notes netted in)."""
-    totals: dict[tuple[int, str, Decimal], Decimal] = defaultdict(lambda: ZERO)
+    totals: dict[tuple[int, str, Decimal | None], Decimal] = defaultdict(lambda: ZERO)
     locations = {location.pk: location for location in Location.objects.all()}
-    for model in (Invoice, CreditNote):
-        documents = model.objects.all()
-        if model is Invoice:
-            documents = documents.exclude(state=Invoice.State.DRAFT)
-        for document in documents.prefetch_related("lines"):
+    issued = Invoice.objects.exclude(state=Invoice.State.DRAFT).prefetch_related("lines")
+    for documents in (issued, CreditNote.objects.prefetch_related("lines")):
+        for document in documents:
             location = locations[document.location_id]
             rate = document_rate(document, location=location)
             for (category, tax_rate), (_tax, converted) in vat_split(document, rate=rate).items():

@@ -104,10 +104,10 @@ def vat_summary(*, location: Location, start: datetime.date, end: datetime.date)
         .values("purpose", "vat_category", "tax_rate")
         .annotate(debit=Sum("debit"), credit=Sum("credit"))
     )
-    rows: dict[tuple[str, Decimal], list[Decimal]] = {}
+    rows: dict[tuple[str, Decimal | None], list[Decimal]] = {}
     for row in sums:
         key = (row["vat_category"], row["tax_rate"])
         amounts = rows.setdefault(key, [ZERO, ZERO])
         amounts[0 if row["purpose"] == Purpose.REVENUE else 1] += row["credit"] - row["debit"]
-    result = [VatRow(category=c, rate=r, base=b, vat=v) for (c, r), (b, v) in rows.items()]
+    result = [VatRow(category=c, rate=r or ZERO, base=b, vat=v) for (c, r), (b, v) in rows.items()]
     return sorted(result, key=lambda row: (row.apart, row.category, row.rate))

@@ -8,8 +8,8 @@ event that cannot be posted (its date is in a closed period) is refused as a who
 import datetime
 from collections import defaultdict
 from decimal import Decimal
+from typing import Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -116,7 +116,7 @@ def post_invoice(*, invoice: Invoice, with_credit: bool = True) -> None:
         head=EntryHead(
             location=location,
             journal=Journal.SALES,
-            date=invoice.issue_date,
+            date=invoice.issue_date or timezone.localdate(),
             source=f"invoice:{invoice.pk}",
             label=_label(
                 location,
@@ -311,7 +311,7 @@ def period_close(
     location: Location,
     start: datetime.date,
     end: datetime.date,
-    actor: AbstractBaseUser | None,
+    actor: Any,
 ) -> ClosedPeriod:
     """Close ``start``..``end`` of the location's books: nothing more is posted in it.
 
