@@ -13,6 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as noop
 
 from books.errors import InvalidPeriod
 from books.models import ClosedPeriod, Journal, JournalEntry, Purpose
@@ -120,7 +121,7 @@ def post_invoice(*, invoice: Invoice, with_credit: bool = True) -> None:
             source=f"invoice:{invoice.pk}",
             label=_label(
                 location,
-                "Invoice %(number)s, %(customer)s",
+                noop("Invoice %(number)s, %(customer)s"),
                 number=invoice.number,
                 customer=invoice.customer.billing_name,
             ),
@@ -153,7 +154,7 @@ def post_payment(*, payment: Payment, invoice: Invoice | None = None) -> None:
         journal, source = Journal.MISC, f"credit_applied:{payment.pk}"
         label = _label(
             location,
-            "Account credit applied to %(number)s, %(customer)s",
+            noop("Account credit applied to %(number)s, %(customer)s"),
             number=invoice.number,
             customer=customer.billing_name,
         )
@@ -167,7 +168,7 @@ def post_payment(*, payment: Payment, invoice: Invoice | None = None) -> None:
         journal, source = Journal.BANK, f"payment:{payment.pk}"
         label = _label(
             location,
-            "Payment for %(number)s, %(customer)s",
+            noop("Payment for %(number)s, %(customer)s"),
             number=invoice.number,
             customer=customer.billing_name,
         )
@@ -233,7 +234,7 @@ def post_credit_note(*, credit_note: CreditNote) -> None:
             source=f"credit_note:{credit_note.pk}",
             label=_label(
                 location,
-                "Credit note %(number)s on %(invoice)s, %(customer)s",
+                noop("Credit note %(number)s on %(invoice)s, %(customer)s"),
                 number=credit_note.number,
                 invoice=credit_note.invoice_number,
                 customer=credit_note.customer.billing_name,
@@ -282,9 +283,9 @@ def post_refund(*, refund: Refund, credit_note: CreditNote | None = None) -> Non
             source=f"refund:{refund.pk}",
             label=_label(
                 location,
-                "Account credit settled outside, %(customer)s"
+                noop("Account credit settled outside, %(customer)s")
                 if settled
-                else "Refund to %(customer)s",
+                else noop("Refund to %(customer)s"),
                 customer=customer.billing_name,
             ),
             document_number=document,
