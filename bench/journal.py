@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import django_on_bench_database  # noqa: E402
+from _setup import django_on_bench_database
 
 LOAD = """
 SET session_replication_role = replica;

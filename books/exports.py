@@ -1,5 +1,5 @@
 """The journal as the files accountants and auditors ask for: FEC, the CSV journal (Xero's
-manual journal import), DATEV EXTF, and the VAT summary as CSV.
+manual journal import), DATEV EXTF, XAF 3.2 (``books.xaf``), and the VAT summary as CSV.
 
 One service, ``journal_export``, behind the command, the admin page and the API. Each
 format is a generator of lines over ``selectors.journal_lines`` (a cursor read in chunks),
@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 from books.errors import InvalidExport
 from books.models import CUSTOMER_PURPOSES, Journal, Purpose
 from books.selectors import journal_lines, journal_totals, vat_summary
+from books.xaf import xaf_lines
 from coworking.models import Location
 from coworking.vat import VatCategory
 
@@ -32,6 +33,7 @@ class Format(models.TextChoices):
     FEC = "fec", gettext_lazy("FEC (France)")
     CSV = "csv", gettext_lazy("CSV journal (Xero manual journal)")
     DATEV = "datev", gettext_lazy("DATEV EXTF Buchungsstapel")
+    XAF = "xaf", gettext_lazy("XAF 3.2 auditfile (Netherlands)")
     VAT = "vat", gettext_lazy("VAT summary (CSV)")
 
 
@@ -332,6 +334,16 @@ def journal_export(
             content_type="text/csv; charset=windows-1252",
             chunks=_encoded(
                 datev_lines(rows, location=location, start=start, end=end), encoding="cp1252"
+            ),
+        )
+    if format == Format.XAF:
+        return Export(
+            filename=f"auditfile-{location.invoice_prefix}-{span}.xaf",
+            content_type="application/xml",
+            chunks=_encoded(
+                xaf_lines(rows, location=location, start=start, end=end),
+                encoding="utf-8",
+                newline="\n",
             ),
         )
     return Export(

@@ -197,3 +197,32 @@ def test_an_unknown_format_is_refused_with_a_problem(client):
     )
     assert response.status_code == 422
     assert response.json()["code"] == "export_invalid"
+
+
+def test_xaf_is_valid_against_the_published_schema_and_balances(location):
+    from lxml import etree
+
+    from books.xaf import NAMESPACE, SCHEMA
+
+    _name, content = export_bytes(location, "xaf")
+    schema = etree.XMLSchema(etree.parse(str(SCHEMA)))
+    document = etree.fromstring(content)
+    schema.assertValid(document)
+    ns = {"x": NAMESPACE}
+    lines = document.findall(".//x:trLine", ns)
+    assert int(document.findtext(".//x:linesCount", namespaces=ns)) == len(lines)
+    debit = sum(
+        Decimal(line.findtext("x:amnt", namespaces=ns))
+        for line in lines
+        if line.findtext("x:amntTp", namespaces=ns) == "D"
+    )
+    credit = sum(
+        Decimal(line.findtext("x:amnt", namespaces=ns))
+        for line in lines
+        if line.findtext("x:amntTp", namespaces=ns) == "C"
+    )
+    assert debit == credit == Decimal(document.findtext(".//x:totalDebit", namespaces=ns))
+    assert {j.findtext("x:jrnTp", namespaces=ns) for j in document.findall(".//x:journal", ns)} == {
+        "S",
+        "B",
+    }
