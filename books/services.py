@@ -37,12 +37,14 @@ def _rate_key(rate: Decimal) -> str:
     return f"{Decimal(rate):.2f}"
 
 
-def vat_split(document, *, rate: Decimal | None) -> dict[tuple[str, str], tuple[Decimal, Decimal]]:
+def vat_split(
+    document, *, rate: Decimal | None, lines: list | None = None
+) -> dict[tuple[str, str], tuple[Decimal, Decimal]]:
     """The document's VAT per (category, rate): (in its currency, in the accounting
     currency). A converted document's stated VAT total is shared out by rate, the last rate
     taking what is left, so the parts add up to the VAT the document states."""
     taxes: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
-    for line in document.lines.all():
+    for line in document.lines.all() if lines is None else lines:
         taxes[(line.vat_category, _rate_key(line.tax_rate))] += line.tax.amount
     taxes = {key: tax for key, tax in sorted(taxes.items()) if tax}
     if rate is None:
@@ -62,8 +64,9 @@ def _document_legs(document, *, rate: Decimal | None) -> list[Leg]:
     """Revenue per supply kind, category and rate, and output VAT per category and rate,
     with the sign of the document (an invoice credits them, a credit note debits them)."""
     currency = document.currency
+    lines = list(document.lines.all())
     nets: dict[tuple[str, str, str], Decimal] = defaultdict(lambda: ZERO)
-    for line in document.lines.all():
+    for line in lines:
         kind = getattr(line, "supply_kind", "") or ""
         nets[(kind, line.vat_category, _rate_key(line.tax_rate))] += line.net.amount
     legs = [
@@ -77,7 +80,9 @@ def _document_legs(document, *, rate: Decimal | None) -> list[Leg]:
         )
         for (kind, category, tax_rate), net in sorted(nets.items())
     ]
-    for (category, tax_rate), (tax, converted) in vat_split(document, rate=rate).items():
+    for (category, tax_rate), (tax, converted) in vat_split(
+        document, rate=rate, lines=lines
+    ).items():
         legs.append(
             Leg(
                 purpose=Purpose.OUTPUT_VAT,
@@ -198,7 +203,9 @@ def post_payment(*, payment: Payment, invoice: Invoice | None = None) -> None:
 def post_credit_note(*, credit_note: CreditNote) -> None:
     """The sales entry of a credit note (what it takes off the amount due, puts to account
     credit, and owes back), then the entry of each refund it makes."""
-    location = credit_note.location
+    # The invoice the service locked, with its location and customer.
+    invoice = credit_note.invoice
+    location = invoice.location
     rate = document_rate(credit_note, location=location)
     currency = credit_note.currency
     customer_id = credit_note.customer_id
@@ -237,7 +244,7 @@ def post_credit_note(*, credit_note: CreditNote) -> None:
                 noop("Credit note %(number)s on %(invoice)s, %(customer)s"),
                 number=credit_note.number,
                 invoice=credit_note.invoice_number,
-                customer=credit_note.customer.billing_name,
+                customer=invoice.customer.billing_name,
             ),
             document_number=credit_note.number,
             document_date=credit_note.issue_date,
@@ -247,14 +254,15 @@ def post_credit_note(*, credit_note: CreditNote) -> None:
         legs=legs,
         rate=rate,
     )
-    for refund in credit_note.refunds.order_by("pk"):
-        post_refund(refund=refund, credit_note=credit_note)
+    if owed_back:
+        for refund in credit_note.refunds.order_by("pk"):
+            post_refund(refund=refund, credit_note=credit_note)
 
 
 def post_refund(*, refund: Refund, credit_note: CreditNote | None = None) -> None:
     """Money paid back (or settled outside): from what a credit note owes back, or from the
     customer's account credit."""
-    customer = refund.customer
+    customer = refund.customer if credit_note is None else credit_note.invoice.customer
     location = customer.location
     amount = refund.amount.amount
     currency = str(refund.amount.currency)
