@@ -128,7 +128,7 @@ def xaf_lines(
                 + _element("sourceID", line["entry__document_number"], 35)
             )
         amount, side = _amount(line["debit"] - line["credit"])
-        customer = line["customer_id"] if line["purpose"] in CUSTOMER_PURPOSES else None
+        customer_id = line["customer_id"] if line["purpose"] in CUSTOMER_PURPOSES else None
         yield (
             "<trLine>"
             + _element("nr", line["position"], 35)
@@ -138,7 +138,7 @@ def xaf_lines(
             + _element("desc", line["entry__label"])
             + _element("amnt", amount)
             + _element("amntTp", side)
-            + (_element("custSupID", f"C{customer:06d}", 35) if customer else "")
+            + (_element("custSupID", f"C{customer_id:06d}", 35) if customer_id else "")
             + (_element("invRef", line["lettering"]) if line["lettering"] else "")
             + "</trLine>"
         )
