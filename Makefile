@@ -14,7 +14,7 @@ TEST_ENV := DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
 	REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')}
 
-.PHONY: install run demo-reset test lint typecheck reconcile bench bench-serial bench-pdf bench-api bench-einvoice bench-webhooks bench-deadlocks
+.PHONY: install run demo-reset test lint typecheck reconcile bench bench-serial bench-pdf bench-api bench-einvoice bench-webhooks bench-deadlocks bench-journal
 
 # --- Set-up -----------------------------------------------------------------------------------
 $(VENV)/.installed: pyproject.toml
@@ -109,6 +109,11 @@ bench-serial: install
 bench-api: install
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 		$(PY) bench/api.py $(BENCH_ARGS)
+
+# The journal exports over a year of a million lines (time and peak memory).
+bench-journal: install
+	DATABASE_URL=$${BENCH_JOURNAL_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/cw_bench_journal} \
+		REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} $(PY) bench/journal.py $(BENCH_ARGS)
 
 # Webhook delivery: a burst of cancels while Celery workers deliver to a local receiver.
 bench-webhooks: install

@@ -33,6 +33,7 @@ urlpatterns = [
     ),
     path("", include("invoicing.api.urls")),
     path("", include("credits.api.urls")),
+    path("", include("books.api.urls")),
     path("webhooks/", include("webhooks.api.urls")),
     path("", include("coworking.api.urls")),
     re_path(r"^", not_found),  # anything else, newlines included

@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "coworking",
     "invoicing",
     "credits",
+    "books",
     "webhooks",
 ]
 
@@ -552,3 +553,10 @@ LOGGING = {
         "factur-x": {"level": "WARNING"},
     },
 }
+
+# --- The books' DATEV export -----------------------------------------------------------------
+# The tax adviser's and client's numbers in the EXTF header, and the BU-Schlüssel put on
+# reverse-charge revenue (agree it with the adviser: it depends on their chart).
+BOOKS_DATEV_ADVISER = env_int("BOOKS_DATEV_ADVISER", 1001)
+BOOKS_DATEV_CLIENT = env_int("BOOKS_DATEV_CLIENT", 1)
+BOOKS_DATEV_REVERSE_CHARGE_KEY = os.environ.get("BOOKS_DATEV_REVERSE_CHARGE_KEY", "46")

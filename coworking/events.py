@@ -30,6 +30,17 @@ class EventType(models.TextChoices):
     PAYMENT_RECORDED = "payment.recorded"
 
 
+class InternalEventType(models.TextChoices):
+    """Events told to in-process subscribers only (the books), never published as
+    webhooks."""
+
+    REFUND_RECORDED = "refund.recorded"
+
+
+def _known() -> set[str]:
+    return set(EventType.values) | set(InternalEventType.values)
+
+
 @dataclass(frozen=True)
 class Event:
     """What happened (``type``), to which object (``instance``: the model instance the event
@@ -52,7 +63,7 @@ def subscribe(*types: str, in_transaction: bool = False) -> Callable[[Handler], 
     ``in_transaction=True`` runs it inside the announcing transaction (its failure rolls the
     change back); otherwise it runs after commit and its failure is only logged.
     """
-    unknown = set(types) - set(EventType.values)
+    unknown = set(types) - _known()
     if unknown:
         raise ValueError(f"Unknown event types: {sorted(unknown)}")
 
@@ -68,7 +79,7 @@ def subscribe(*types: str, in_transaction: bool = False) -> Callable[[Handler], 
 def announce(*, type: str, instance: Any, actor: Any = None, channel: str = "") -> Event:
     """Tell the subscribers of ``type`` that it happened to ``instance``; call it inside the
     transaction that made the change."""
-    if type not in EventType.values:
+    if type not in _known():
         raise ValueError(f"Unknown event type: {type}")
     event = Event(type=type, instance=instance, actor=actor, channel=channel)
     for handler, in_transaction in _subscribers[type]:

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from djmoney.money import Money
 
+from coworking.events import InternalEventType, announce
 from coworking.locking import lock_rows
 from coworking.models import Customer, LedgerEntry
 from coworking.money import round_amount
@@ -92,7 +93,7 @@ def refund_record(
             _("%(customer)s holds %(credit)s of account credit; %(amount)s cannot be refunded.")
             % {"customer": customer, "credit": credit, "amount": amount}
         )
-    return refund_write(
+    refund = refund_write(
         customer_id=customer.pk,
         kind=kind,
         amount=amount,
@@ -102,3 +103,5 @@ def refund_record(
         actor=actor,
         channel=channel,
     )
+    announce(type=InternalEventType.REFUND_RECORDED, instance=refund, actor=actor, channel=channel)
+    return refund

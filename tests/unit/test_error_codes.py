@@ -34,10 +34,17 @@ def test_no_code_is_unused_or_outside_the_lists():
 
 
 def test_codes_are_unique_across_apps():
+    from books.error_codes import BooksErrorCode
     from coworking.error_codes import CoworkingErrorCode
     from credits.error_codes import CreditsErrorCode
     from invoicing.error_codes import InvoicingErrorCode
     from webhooks.error_codes import WebhooksErrorCode
 
-    lists = [CoworkingErrorCode, InvoicingErrorCode, CreditsErrorCode, WebhooksErrorCode]
+    lists = [
+        CoworkingErrorCode,
+        InvoicingErrorCode,
+        CreditsErrorCode,
+        BooksErrorCode,
+        WebhooksErrorCode,
+    ]
     assert sum(len(codes) for codes in lists) == len(all_error_codes())

@@ -1,0 +1,156 @@
+"""The books' checks, run by ``manage.py reconcile`` beside the documents' own
+(``BooksConfig.ready()`` adds them to ``credits.reconciliation.CHECKS``).
+
+Each returns a list of human-readable breaches (empty when it holds); the sums are grouped
+in SQL except the VAT of documents in another currency than their location's, whose
+converted VAT is shared out by rate in Python, as it was posted.
+"""
+
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db.models import Count, F, Max, Q, Sum
+
+from books.models import CUSTOMER_PURPOSES, JournalEntry, JournalLine, Purpose
+from books.posting import accounting_currency, series_name
+from books.services import document_rate, vat_split
+from coworking.models import LedgerEntry, Location
+from coworking.numbering import last_number
+from credits.models import CreditNote, Refund
+from invoicing.models import Invoice, Payment
+
+ZERO = Decimal("0.00")
+
+
+def check_entries_balance() -> list[str]:
+    """Every entry's debits equal its credits; numbers of each journal and year are 1..N."""
+    breaches = [
+        f"Entry {row['entry__journal']} {row['entry__fiscal_year']}-{row['entry__number']} "
+        f"of location {row['entry__location_id']}: debit {row['d']} ≠ credit {row['c']}."
+        for row in JournalLine.objects.values(
+            "entry_id",
+            "entry__journal",
+            "entry__fiscal_year",
+            "entry__number",
+            "entry__location_id",
+        )
+        .annotate(d=Sum("debit"), c=Sum("credit"))
+        .exclude(d=F("c"))
+    ]
+    empty = JournalEntry.objects.filter(lines__isnull=True).count()
+    if empty:
+        breaches.append(f"{empty} journal entries have no lines.")
+    for row in JournalEntry.objects.values("location_id", "journal", "fiscal_year").annotate(
+        n=Count("id"), high=Max("number")
+    ):
+        counter = last_number(
+            location_id=row["location_id"],
+            document_type=series_name(journal=row["journal"], year=row["fiscal_year"]),
+        )
+        if not row["n"] == row["high"] == counter:
+            breaches.append(
+                f"Journal {row['journal']} {row['fiscal_year']} of location "
+                f"{row['location_id']}: {row['n']} entries, highest number {row['high']}, "
+                f"counter {counter}: not 1..N without gaps."
+            )
+    return breaches
+
+
+def check_customer_balances() -> list[str]:
+    """Each customer's receivable, credit held and refunds payable add up to their ledger
+    balance, currency by currency (in the documents' currency)."""
+    journal = {
+        (row["customer_id"], row["currency"]): row["total"]
+        for row in JournalLine.objects.filter(purpose__in=CUSTOMER_PURPOSES)
+        .values("customer_id", "currency")
+        .annotate(total=Sum("amount_currency"))
+    }
+    ledger = {
+        (row["customer_id"], row["amount_currency"]): row["total"]
+        for row in LedgerEntry.objects.values("customer_id", "amount_currency").annotate(
+            total=Sum("amount")
+        )
+    }
+    breaches = []
+    for key in sorted(set(journal) | set(ledger)):
+        books, owed = journal.get(key, ZERO), ledger.get(key, ZERO)
+        if books != owed:
+            breaches.append(
+                f"Customer {key[0]} in {key[1]}: the books hold {books}, the ledger {owed}."
+            )
+    return breaches
+
+
+def document_vat() -> dict[tuple[int, str, Decimal | None], Decimal]:
+    """Output VAT the documents state, per location, category and rate, in the accounting
+    currency (credit notes netted in)."""
+    totals: dict[tuple[int, str, Decimal | None], Decimal] = defaultdict(lambda: ZERO)
+    locations = {location.pk: location for location in Location.objects.all()}
+    issued = Invoice.objects.exclude(state=Invoice.State.DRAFT).prefetch_related("lines")
+    for documents in (issued, CreditNote.objects.prefetch_related("lines")):
+        for document in documents:
+            location = locations[document.location_id]
+            rate = document_rate(document, location=location)
+            for (category, tax_rate), (_tax, converted) in vat_split(document, rate=rate).items():
+                totals[(location.pk, category, Decimal(tax_rate))] += converted
+    return totals
+
+
+def check_output_vat() -> list[str]:
+    """The output VAT posted per location, category and rate equals the documents' VAT."""
+    posted = {
+        (row["entry__location_id"], row["vat_category"], row["tax_rate"]): row["c"] - row["d"]
+        for row in JournalLine.objects.filter(purpose=Purpose.OUTPUT_VAT)
+        .values("entry__location_id", "vat_category", "tax_rate")
+        .annotate(d=Sum("debit"), c=Sum("credit"))
+    }
+    stated = document_vat()
+    return [
+        f"Location {key[0]}, VAT {key[1]} at {key[2]} %: posted {posted.get(key, ZERO)}, "
+        f"documents {stated.get(key, ZERO)}."
+        for key in sorted(set(posted) | set(stated))
+        if posted.get(key, ZERO) != stated.get(key, ZERO)
+    ]
+
+
+def check_everything_posted() -> list[str]:
+    """Every issued document, payment and refund has its entry."""
+    sources = set(JournalEntry.objects.values_list("source", flat=True))
+    expected = [
+        f"invoice:{pk}"
+        for pk in Invoice.objects.exclude(state=Invoice.State.DRAFT)
+        .filter(~Q(total=0) | ~Q(net_total=0))
+        .values_list("pk", flat=True)
+    ]
+    expected += [
+        f"{'credit_applied' if method == Payment.Method.ACCOUNT_CREDIT else 'payment'}:{pk}"
+        for pk, method in Payment.objects.values_list("pk", "method")
+    ]
+    expected += [f"credit_note:{pk}" for pk in CreditNote.objects.values_list("pk", flat=True)]
+    expected += [f"refund:{pk}" for pk in Refund.objects.values_list("pk", flat=True)]
+    missing = [source for source in expected if source not in sources]
+    return (
+        [f"{len(missing)} events have no journal entry, e.g. {', '.join(missing[:5])}."]
+        if missing
+        else []
+    )
+
+
+def check_accounting_currency() -> list[str]:
+    """Entries are in their location's accounting currency."""
+    return [
+        f"Location {location}: entries in another currency than {accounting_currency(location)}."
+        for location in Location.objects.all()
+        if JournalEntry.objects.filter(location=location)
+        .exclude(currency=accounting_currency(location))
+        .exists()
+    ]
+
+
+CHECKS = {
+    "journal entries balance and are numbered 1..N per journal and year": check_entries_balance,
+    "every money event is in the journal": check_everything_posted,
+    "customer accounts in the books = customer ledgers": check_customer_balances,
+    "output VAT in the books = the documents' VAT, per rate": check_output_vat,
+    "journal in each location's accounting currency": check_accounting_currency,
+}
