@@ -310,13 +310,13 @@ def peppol_location(country: str, **kwargs):
     """A location of ``country`` (NL, BE, GB, FR) with its register number and Peppol
     address; France with its terms for business invoices."""
     if country == "FR":
-        return french_location(
-            electronic_address_scheme="0009",
-            electronic_address="12345678200002",
-            late_payment_rate=Decimal("12.00"),
-            language="fr",
-            **kwargs,
-        )
+        peppol = {
+            "electronic_address_scheme": "0009",
+            "electronic_address": "12345678200002",
+            "late_payment_rate": Decimal("12.00"),
+            "language": "fr",
+        }
+        return french_location(**{**peppol, **kwargs})
     return LocationFactory(country=country, **{**PEPPOL_SELLERS[country], **kwargs})
 
 
