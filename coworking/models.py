@@ -358,6 +358,15 @@ class Customer(PostalAddress, ElectronicAddress):
         return self.billing_name
 
     @property
+    def _needs_siren(self) -> bool:
+        return (
+            self.kind == self.Kind.COMPANY
+            and str(self.country) == "FR"
+            and self.location_id is not None
+            and self.location.is_french
+        )
+
+    @property
     def billing_address(self) -> str:
         """The printed billing address."""
         return self.postal_address()
@@ -372,6 +381,10 @@ class Customer(PostalAddress, ElectronicAddress):
             error := registration_id_error(str(self.country), self.registration_id)
         ):
             errors["registration_id"] = error
+        elif self._needs_siren and not self.registration_id:
+            errors["registration_id"] = _(
+                "A French seller's invoices state a French company's SIREN."
+            )
         errors.update(self.electronic_address_errors())
         try:
             self.clean_address(complete=self.kind == self.Kind.COMPANY)

@@ -173,3 +173,17 @@ def test_a_peppol_address_is_checked_under_its_scheme_and_a_customer_form_says_w
         customer.full_clean()
     assert refused.value.message_dict["registration_id"] == ["A KvK number is 8 digits."]
     assert "electronic_address" in refused.value.message_dict
+
+
+def test_a_french_company_billed_by_a_french_location_needs_its_siren():
+    customer = CustomerFactory.build(
+        location=peppol_location("FR"), kind="company", country="FR", city="Lyon",
+        postcode="69001", street_line1="3 place du Marché", registration_id="",
+    )  # fmt: skip
+    with pytest.raises(ValidationError) as refused:
+        customer.full_clean()
+    assert refused.value.message_dict["registration_id"] == [
+        "A French seller's invoices state a French company's SIREN."
+    ]
+    customer.registration_id = "552 100 554"
+    customer.full_clean()
