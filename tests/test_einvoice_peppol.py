@@ -5,7 +5,11 @@ full credit note; the seller and buyer state their register numbers with their I
 schemes and their Peppol addresses. A consumer's document passes EN 16931 and states no
 electronic address (Peppol has no e-mail scheme)."""
 
+import io
+
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from lxml import etree
 
 from coworking.einvoice.document import Syntax
@@ -123,3 +127,17 @@ def test_a_consumer_states_no_electronic_address_and_passes_en16931():
     assert root.find("cac:AccountingCustomerParty/cac:Party/cbc:EndpointID", UBL) is None
     assert b'schemeID="EM"' not in xml
     assert root.find("cac:AccountingSupplierParty/cac:Party/cbc:EndpointID", UBL).text == "34123456"
+
+
+def test_validate_einvoices_checks_business_ubl_against_peppol_only_when_asked():
+    """A Belgian seller without a Peppol address of its own: its business invoice passes
+    EN 16931, and ``--peppol`` reports PEPPOL-EN16931-R020 and exits non-zero."""
+    location = peppol_location("BE", electronic_address_scheme="", electronic_address="")
+    issued_invoice(customer=peppol_business(location, "BE"), specs=[("Desk", "1", "320", "21")])
+    out = io.StringIO()
+    call_command("validate_einvoices", stdout=out)
+    assert "2 documents checked, 0 with fatal findings" in out.getvalue()
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="1 with fatal findings"):
+        call_command("validate_einvoices", "--peppol", stdout=out)
+    assert "PEPPOL-EN16931-R020" in out.getvalue()
