@@ -239,7 +239,10 @@ class LocationAdmin(ListTitleMixin, admin.ModelAdmin):
         (
             _("France"),
             {
-                "fields": ["siret", "rcs_city", "share_capital"],
+                "fields": [
+                    "siret", "rcs_city", "share_capital", "late_payment_rate",
+                    "early_payment_discount", "vat_on_debits",
+                ],
                 "description": _("Required when the location is in France: the registration id "
                                  "is then its SIREN."),
             },

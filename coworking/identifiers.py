@@ -1,17 +1,27 @@
-"""Business identifiers on documents: VAT ids, French SIREN/SIRET, e-invoicing addresses.
+"""Business identifiers on documents: VAT ids, company register numbers with their ISO 6523
+schemes, e-invoicing (Peppol) addresses.
 
-Formats and check digits come from ``python-stdnum`` (one module per country); nothing
-here asks a registry (VIES) whether the number is live.
+Formats and check digits come from ``python-stdnum`` (one module per country) where it
+knows the number; a Dutch KvK number (8 digits) and a UK company number (8 characters)
+are checked for their shape only. Nothing here asks a registry (VIES, KBO, Companies
+House) whether the number is live.
 """
 
+import re
+
 from django.utils.translation import gettext as _
+from stdnum.be import vat as be_enterprise
+from stdnum.de import handelsregisternummer
+from stdnum.ean import is_valid as gln_is_valid
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fr import siren, siret
 from stdnum.util import get_cc_module
 
 from coworking.addresses import country_of_vat_id
 
-# Peppol Electronic Address Scheme codes (EAS) the product offers for BT-34/BT-49.
+# Peppol Electronic Address Scheme codes (EAS) the product offers for BT-34/BT-49. No
+# e-mail scheme: Peppol's code list has none (PEPPOL-EN16931-CL008); a party without a
+# Peppol address gets its documents by e-mail or the portal and states no address.
 ELECTRONIC_ADDRESS_SCHEMES = [
     ("0002", "0002 FR SIRENE"),
     ("0009", "0009 FR SIRET"),
@@ -30,15 +40,88 @@ ELECTRONIC_ADDRESS_SCHEMES = [
     ("9938", "9938 LU VAT"),
     ("9944", "9944 NL VAT"),
     ("9957", "9957 FR VAT"),
-    ("EM", "EM e-mail address"),
 ]
+_VAT_SCHEMES = {"9906", "9914", "9920", "9925", "9930", "9932", "9938", "9944", "9957"}
 
-# ISO 6523 ICD of a country's company register number, where one is in common use.
-_REGISTRATION_SCHEMES = {"FR": "0002"}
+# ISO 6523 ICD of a country's company register number (BT-30, BT-47 scheme). Germany's
+# Handelsregister and the UK's Companies House have none: their numbers go without one.
+SIREN_SCHEME, SIRET_SCHEME, KVK_SCHEME, BE_ENTERPRISE_SCHEME = "0002", "0009", "0106", "0208"
+_REGISTRATION_SCHEMES = {"FR": SIREN_SCHEME, "NL": KVK_SCHEME, "BE": BE_ENTERPRISE_SCHEME}
+_KVK = re.compile(r"^[0-9]{8}$")
+_UK_COMPANY = re.compile(r"^(?:[0-9]{8}|[A-Z]{2}[0-9]{6})$")
 
 
-def legal_registration_scheme(country: str) -> str:
+def _digits(value: str) -> str:
+    return re.sub(r"[\s.\-/]", "", value or "").upper()
+
+
+def legal_registration_scheme(country: str, registration_id: str = "") -> str:
+    """The ISO 6523 scheme of a company register number of ``country`` (a French one of
+    14 digits is a SIRET, 0009; of 9 a SIREN, 0002), or ``""`` where none is in use."""
+    if country == "FR" and len(_digits(registration_id)) == 14:
+        return SIRET_SCHEME
     return _REGISTRATION_SCHEMES.get(country, "")
+
+
+def registration_id_value(country: str, registration_id: str) -> str:
+    """The number as documents state it under its scheme: digits only where the scheme
+    wants digits (``0403.170.701`` → ``0403170701``), otherwise as typed."""
+    if legal_registration_scheme(country, registration_id):
+        return _digits(registration_id).removeprefix("BE")
+    return registration_id.strip()
+
+
+def registration_id_error(country: str, registration_id: str) -> str | None:
+    """Why ``registration_id`` is not a company register number of ``country``, or
+    ``None`` (also for countries whose numbers are not checked)."""
+    value = registration_id_value(country, registration_id)
+    if country == "FR":
+        return siret_error(value) if len(value) == 14 else siren_error(value)
+    if country == "NL" and not _KVK.match(value):
+        return _("A KvK number is 8 digits.")
+    if country == "BE" and not be_enterprise.is_valid(value):
+        return _("A Belgian enterprise number is 10 digits with valid check digits.")
+    if country == "GB" and not _UK_COMPANY.match(value.upper()):
+        return _("A UK company number is 8 digits, or 2 letters and 6 digits.")
+    if country == "DE" and not handelsregisternummer.is_valid(value):
+        return _("A Handelsregister number names its court and register, e.g. Berlin HRB 12345.")
+    return None
+
+
+def registration_label(country: str, scheme: str) -> str:
+    """What a document calls the company register number: ``KvK`` in the Netherlands,
+    ``SIREN``/``SIRET`` in France, the enterprise number in Belgium."""
+    by_scheme = {
+        SIREN_SCHEME: "SIREN",
+        SIRET_SCHEME: "SIRET",
+        KVK_SCHEME: "KvK",
+        BE_ENTERPRISE_SCHEME: _("Enterprise number"),
+    }
+    by_country = {"GB": _("Company number"), "DE": _("Commercial register")}
+    return by_scheme.get(scheme) or by_country.get(country) or _("Registration")
+
+
+def electronic_address_error(scheme: str, address: str) -> str | None:
+    """Why ``address`` is not a participant id under the EAS ``scheme``, or ``None``."""
+    if not scheme or not address:
+        return None
+    if scheme in _VAT_SCHEMES:
+        return vat_id_error(address)
+    checks = {
+        "0002": lambda: siren_error(address),
+        "0225": lambda: siren_error(address),
+        "0009": lambda: siret_error(address),
+        "0106": lambda: registration_id_error("NL", address),
+        "0208": lambda: registration_id_error("BE", address),
+        "0088": lambda: (
+            None if gln_is_valid(address) else _("A GLN is 13 digits with a valid check digit.")
+        ),
+    }
+    if scheme in checks and (error := checks[scheme]()):
+        return error
+    if scheme in {"0106", "0208", "0002", "0009", "0225"} and address != _digits(address):
+        return _("Write the number as digits only, without spaces or dots.")
+    return None
 
 
 def vat_id_error(vat_id: str) -> str | None:

@@ -27,7 +27,9 @@ from coworking.billable_items import BillableItem  # noqa: F401  (registered her
 from coworking.documents.models import PdfRenderRetry  # noqa: F401  (registered here)
 from coworking.identifiers import (
     ELECTRONIC_ADDRESS_SCHEMES,
+    electronic_address_error,
     legal_registration_scheme,
+    registration_id_error,
     siren_error,
     siret_error,
     vat_id_error,
@@ -42,12 +44,17 @@ from coworking.triggers import REFUSED, Guard, GuardTrigger, append_only, no_tru
 _ADDRESS = ("street_line1", "street_line2", "street_line3", "postcode", "city")
 LOCATION_SINGLE_LINE = (
     "name", "legal_name", "tax_id", "registration_id", "siret", "rcs_city", "legal_form",
-    "invoice_prefix", "credit_note_prefix", "electronic_address", *_ADDRESS,
+    "early_payment_discount", "invoice_prefix", "credit_note_prefix", "electronic_address", *_ADDRESS,
 )  # fmt: skip
 CUSTOMER_SINGLE_LINE = (
     "billing_name", "billing_email", "tax_id", "registration_id", "buyer_reference",
     "electronic_address", *_ADDRESS,
 )  # fmt: skip
+
+
+# What a French company's documents must state beyond name, address and VAT id
+# (Code de commerce R123-237).
+FRENCH_LOCATION_REQUIRED = ("registration_id", "siret", "rcs_city", "legal_form", "share_capital")
 
 
 class ElectronicAddress(models.Model):
@@ -71,6 +78,17 @@ class ElectronicAddress(models.Model):
 
     class Meta:
         abstract = True
+
+    def electronic_address_errors(self) -> dict:
+        """The form errors of the address: a scheme and an id together, the id valid
+        under its scheme (check digits where python-stdnum knows them)."""
+        scheme, address = self.electronic_address_scheme, self.electronic_address
+        if bool(scheme) != bool(address):
+            field = "electronic_address" if scheme else "electronic_address_scheme"
+            return {field: _("An e-invoicing address has a scheme and an identifier.")}
+        if error := electronic_address_error(scheme, address):
+            return {"electronic_address": error}
+        return {}
 
     @staticmethod
     def electronic_address_constraint(prefix: str) -> models.CheckConstraint:
@@ -129,6 +147,33 @@ class Location(PostalAddress, ElectronicAddress):
         null=True,
         blank=True,
         help_text=_("In the location's VAT currency; printed on French documents."),
+    )
+    late_payment_rate = models.DecimalField(
+        _("late-payment penalty rate (% a year)"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_(
+            "France: the penalty rate for late payment its business invoices state "
+            "(at least three times the legal interest rate); empty: the statutory one, "
+            "the ECB refinancing rate plus 10 points."
+        ),
+    )
+    early_payment_discount = models.CharField(
+        _("early-payment discount"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "France: the discount granted for early payment, as business invoices state "
+            "it; empty: none is granted."
+        ),
+        validators=[single_line],
+    )
+    vat_on_debits = models.BooleanField(
+        _("VAT on debits"),
+        default=False,
+        help_text=_("France: the company opted to pay VAT on debits (invoices say so)."),
     )
     default_currency = models.CharField(
         _("default currency"), max_length=3, choices=CURRENCY_CHOICES
@@ -199,6 +244,10 @@ class Location(PostalAddress, ElectronicAddress):
                 condition=Q(share_capital__isnull=True) | Q(share_capital__gte=0),
                 name="location_share_capital_not_negative",
             ),
+            models.CheckConstraint(
+                condition=Q(late_payment_rate__isnull=True) | Q(late_payment_rate__gte=0),
+                name="location_late_payment_rate_not_negative",
+            ),
             ElectronicAddress.electronic_address_constraint("location"),
             single_line_constraint(*LOCATION_SINGLE_LINE, name="location_texts_single_line"),
         ]
@@ -217,14 +266,15 @@ class Location(PostalAddress, ElectronicAddress):
 
     @property
     def registration_scheme(self) -> str:
-        """The ISO 6523 scheme of ``registration_id`` where one is known (SIREN: 0002)."""
-        return legal_registration_scheme(str(self.country))
+        """The ISO 6523 scheme of ``registration_id`` where one is known (SIREN 0002,
+        KvK 0106, Belgian enterprise number 0208)."""
+        return legal_registration_scheme(str(self.country), self.registration_id)
 
     def missing_for_documents(self) -> list[str]:
         """Labels of what documents need and this location lacks (empty when complete)."""
         required = ["street_line1", "postcode", "city", "country", "tax_id"]
         if self.is_french:
-            required += ["registration_id", "siret", "rcs_city", "legal_form", "share_capital"]
+            required += [*FRENCH_LOCATION_REQUIRED]
         return [
             str(self._meta.get_field(name).verbose_name)
             for name in required
@@ -236,13 +286,18 @@ class Location(PostalAddress, ElectronicAddress):
         if error := vat_id_error(self.tax_id):
             errors["tax_id"] = error
         if self.is_french:
-            for name in ("registration_id", "siret", "rcs_city", "legal_form", "share_capital"):
+            for name in FRENCH_LOCATION_REQUIRED:
                 if getattr(self, name) in (None, ""):
                     errors[name] = _("Required for a French company.")
             if self.registration_id and (error := siren_error(self.registration_id)):
                 errors["registration_id"] = error
             if self.siret and (error := siret_error(self.siret, siren_number=self.registration_id)):
                 errors["siret"] = error
+        elif self.registration_id and (
+            error := registration_id_error(str(self.country), self.registration_id)
+        ):
+            errors["registration_id"] = error
+        errors.update(self.electronic_address_errors())
         try:
             self.clean_address(complete=True)
         except ValidationError as error:
@@ -276,7 +331,10 @@ class Customer(PostalAddress, ElectronicAddress):
         _("legal registration id"),
         max_length=40,
         blank=True,
-        help_text=_("Company register number (SIREN for a French company)."),
+        help_text=_(
+            "Company register number: SIREN or SIRET (France), KvK (Netherlands), "
+            "enterprise number (Belgium), Handelsregister (Germany), company number (UK)."
+        ),
         validators=[single_line],
     )
     buyer_reference = models.CharField(
@@ -326,6 +384,15 @@ class Customer(PostalAddress, ElectronicAddress):
         return self.billing_name
 
     @property
+    def _needs_siren(self) -> bool:
+        return (
+            self.kind == self.Kind.COMPANY
+            and str(self.country) == "FR"
+            and self.location_id is not None
+            and self.location.is_french
+        )
+
+    @property
     def billing_address(self) -> str:
         """The printed billing address."""
         return self.postal_address()
@@ -336,6 +403,15 @@ class Customer(PostalAddress, ElectronicAddress):
             errors["country"] = _("Every invoice states the customer's country.")
         if self.tax_id and (error := vat_id_error(self.tax_id)):
             errors["tax_id"] = error
+        if self.registration_id and (
+            error := registration_id_error(str(self.country), self.registration_id)
+        ):
+            errors["registration_id"] = error
+        elif self._needs_siren and not self.registration_id:
+            errors["registration_id"] = _(
+                "A French seller's invoices state a French company's SIREN."
+            )
+        errors.update(self.electronic_address_errors())
         self.iban = compact_iban(self.iban)
         try:
             self.clean_address(complete=self.kind == self.Kind.COMPANY)

@@ -211,8 +211,9 @@ def format_money(
         value, currency = value.amount, str(value.currency)
     if currency is None:
         raise ValueError("An amount without a currency cannot be formatted.")
+    rounded = round_amount(value, currency=currency)
     text = format_currency(
-        round_amount(value, currency=currency),
+        rounded if rounded else abs(rounded),  # zero has no sign: never "−0,00"
         currency,
         locale=cldr_locale(language),
         currency_digits=True,

@@ -19,6 +19,7 @@ from decimal import Decimal
 from django.db import models
 from django.db.models import F, Q
 from django.utils.text import format_lazy
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from coworking.money import CURRENCY_CHOICES
@@ -44,6 +45,29 @@ DEFAULT_REASONS = {
     VatCategory.REVERSE_CHARGE: ("VATEX-EU-AE", "Reverse charge"),
     VatCategory.OUTSIDE_SCOPE: ("VATEX-EU-O", "Not subject to VAT"),
 }
+
+
+# Exemption and reverse-charge wordings the product writes (the defaults above, the demo's),
+# stored in English on the lines: a document states them in its own language. A reason
+# typed by staff is printed as typed.
+KNOWN_EXEMPTION_WORDINGS = frozenset(
+    {
+        gettext_noop("Reverse charge"),
+        gettext_noop("Not subject to VAT"),
+        gettext_noop("Reverse charge (Art. 196 Directive 2006/112/EC)"),
+        gettext_noop("VAT due by the customer (Art. 196 Directive 2006/112/EC)"),
+        gettext_noop("Reverse charge: VAT due by the customer (Art. 196 Directive 2006/112/EC)"),
+        gettext_noop("Letting of immovable property (Art. 135(1)(l) Directive 2006/112/EC)"),
+        gettext_noop(
+            "Exempt: letting of immovable property (Art. 135(1)(l) Directive 2006/112/EC)"
+        ),
+    }
+)
+
+
+def exemption_wording(reason: str) -> str:
+    """``reason`` in the active language when it is one of the product's own wordings."""
+    return gettext(reason) if reason in KNOWN_EXEMPTION_WORDINGS else reason
 
 
 def _vatex(code: str, label) -> tuple[str, str]:

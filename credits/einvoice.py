@@ -12,8 +12,9 @@ from django.utils.translation import gettext as _
 from coworking.banking.means import transfer_means
 from coworking.documents.rendering import Formatter, document_language
 from coworking.einvoice import check_syntax, parties
-from coworking.einvoice.document import Document, Line, Syntax, TypeCode
+from coworking.einvoice.document import Document, Line, Syntax, TypeCode, goes_by_peppol
 from coworking.einvoice.issue_check import check_before_issue
+from coworking.einvoice.mentions import with_national_mentions
 from coworking.einvoice.syntax import render
 from coworking.einvoice.validation import Report, validate
 from coworking.numbering import format_number
@@ -31,6 +32,15 @@ def credit_note_document(*, credit_note: CreditNote, lines=None) -> Document:
         credit_note.vat_currency if credit_note.vat_currency != credit_note.currency else ""
     )
     tax_vat_currency = credit_note.tax_total_vat_currency
+    with translation.override(document_language(credit_note.customer)):
+        return with_national_mentions(
+            _document(
+                credit_note, lines, vat_currency=vat_currency, tax_vat_currency=tax_vat_currency
+            )
+        )
+
+
+def _document(credit_note: CreditNote, lines, *, vat_currency: str, tax_vat_currency) -> Document:
     buyer = parties.buyer_of(credit_note)
     return Document(
         type_code=TypeCode.CREDIT_NOTE,
@@ -112,10 +122,14 @@ class EInvoiceCheck:
     report: Report
 
 
-def einvoices_check(*, syntaxes: Sequence[str] = tuple(Syntax.values)) -> Iterator[EInvoiceCheck]:
+def einvoices_check(
+    *, syntaxes: Sequence[str] = tuple(Syntax.values), peppol: bool = False
+) -> Iterator[EInvoiceCheck]:
     """Build and validate every issued invoice and every credit note in each syntax,
-    invoices first, in number order. A document that cannot even be built is reported
-    as a schema error rather than stopping the run."""
+    invoices first, in number order; with ``peppol``, the UBL of every document to a
+    business with a Peppol address against the Peppol BIS Billing 3.0 rules too. A
+    document that cannot even be built is reported as a schema error rather than
+    stopping the run."""
     invoices = (
         Invoice.objects.exclude(state=Invoice.State.DRAFT)
         .select_related("location", "customer")
@@ -138,10 +152,19 @@ def einvoices_check(*, syntaxes: Sequence[str] = tuple(Syntax.values)) -> Iterat
         ),
     ]
     for kind, number, build in documents:
+        try:
+            document = build()
+        except Exception as error:
+            failure = Report(syntax=None, schema_errors=[f"{type(error).__name__}: {error}"])
+            for syntax in syntaxes:
+                yield EInvoiceCheck(kind=kind, number=number, syntax=syntax, report=failure)
+            continue
         for syntax in syntaxes:
             check_syntax(syntax)
             try:
-                report = validate(render(build(), syntax=syntax))
+                report = validate(
+                    render(document, syntax=syntax), peppol=peppol and goes_by_peppol(document)
+                )
             except Exception as error:
                 report = Report(syntax=syntax, schema_errors=[f"{type(error).__name__}: {error}"])
             yield EInvoiceCheck(kind=kind, number=number, syntax=syntax, report=report)

@@ -1,10 +1,13 @@
 """Invoices as e-invoices (EN 16931, type 380), in CII or UBL: see ``coworking.einvoice``."""
 
+from django.utils import translation
 from django.utils.translation import gettext as _
 from djmoney.money import Money
 
+from coworking.documents.rendering import document_language
 from coworking.einvoice import check_syntax, parties
 from coworking.einvoice.document import Document, Line, TypeCode
+from coworking.einvoice.mentions import with_national_mentions
 from coworking.einvoice.syntax import render
 from invoicing.errors import InvoiceIsDraft
 from invoicing.models import Invoice
@@ -19,12 +22,20 @@ def invoice_document(*, invoice: Invoice, lines=None, prepaid: Money | None = No
     A cancelled invoice is still the invoice that was issued (its credit note is the
     document that cancels it). Payments are not part of it: the legal document does not
     change when the customer pays; account credit applied is stated as prepaid (BT-113).
+    Its texts (exemption reasons, national mentions) are in the customer's language.
     """
     if invoice.state == Invoice.State.DRAFT:
         raise InvoiceIsDraft(
             _("Invoice draft #%(id)s has no e-invoice: issue it first.") % {"id": invoice.pk}
         )
     vat_currency = invoice.vat_currency if invoice.vat_currency != invoice.currency else ""
+    with translation.override(document_language(invoice.customer)):
+        return with_national_mentions(
+            _document(invoice, lines=lines, prepaid=prepaid, vat_currency=vat_currency)
+        )
+
+
+def _document(invoice: Invoice, *, lines, prepaid, vat_currency: str) -> Document:
     return Document(
         type_code=TypeCode.INVOICE,
         number=invoice.number,

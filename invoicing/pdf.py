@@ -88,6 +88,15 @@ def _vat_currency_total(document, fmt: Formatter) -> str:
     }
 
 
+def _place(party, fmt: Formatter) -> str:
+    if party is None:
+        return ""
+    town = f"{party.postcode} {party.city}".strip()
+    return ", ".join(
+        part for part in (*party.street_lines, town, fmt.country(party.country)) if part
+    )
+
+
 def document_context(
     *, document, values: EN16931Document, title: str, fmt: Formatter, lines=None
 ) -> dict:
@@ -156,6 +165,10 @@ def document_context(
         "tax_rows": tax_rows,
         "vat_mentions": mentions,
         "vat_currency_total": _vat_currency_total(document, fmt),
+        # The notes the XML carries with a subject code (a credit note's reason is printed
+        # by its own template), and where the service is performed when it says so.
+        "notes": [note.text for note in values.notes],
+        "place_of_performance": _place(values.deliver_to, fmt),
         "net_total": fmt.money(document.net_total),
         "tax_total": fmt.money(document.tax_total),
         "total": fmt.money(document.total),

@@ -289,3 +289,90 @@ def french_location_with_service_periods():
         ],
         issue_date=datetime.date(2026, 3, 2),
     )
+
+
+# --- Sellers and business buyers with their identifiers and Peppol addresses -------------
+
+PEPPOL_SELLERS = {
+    "NL": {
+        "street_line1": "Herengracht 100", "postcode": "1015 BS", "city": "Amsterdam",
+        "tax_id": "NL004495445B01", "registration_id": "34123456",
+        "electronic_address_scheme": "0106", "electronic_address": "34123456",
+        "default_tax_rate": Decimal("21.00"), "language": "nl",
+    },
+    "BE": {
+        "street_line1": "Rue de la Loi 16", "postcode": "1000", "city": "Bruxelles",
+        "tax_id": "BE0403170701", "registration_id": "0403.170.701",
+        "electronic_address_scheme": "0208", "electronic_address": "0403170701",
+        "default_tax_rate": Decimal("21.00"), "language": "fr",
+    },
+    "GB": {
+        "street_line1": "12 Rivington Street", "postcode": "EC2A 3DU", "city": "London",
+        "tax_id": "GB980780684", "registration_id": "01234567",
+        "electronic_address_scheme": "9932", "electronic_address": "GB980780684",
+        "default_tax_rate": Decimal("20.00"), "default_currency": "GBP", "language": "en",
+    },
+}  # fmt: skip
+PEPPOL_BUYERS = {
+    "NL": {
+        "billing_name": "Grachten Media B.V.", "street_line1": "Prinsengracht 263",
+        "postcode": "1016 GV", "city": "Amsterdam", "tax_id": "NL853746333B01",
+        "registration_id": "87654321", "electronic_address_scheme": "0106",
+        "electronic_address": "87654321",
+    },
+    "FR": {
+        "billing_name": "Atelier Rivoli SAS", "street_line1": "45 rue de Rivoli",
+        "postcode": "75001", "city": "Paris", "tax_id": "FR96552100554",
+        "registration_id": "552100554", "electronic_address_scheme": "0009",
+        "electronic_address": "55210055400013",
+    },
+    "BE": {
+        "billing_name": "Brasserie Lambic SRL", "street_line1": "Rue Neuve 12",
+        "postcode": "1000", "city": "Bruxelles", "tax_id": "BE0477472701",
+        "registration_id": "0477472701", "electronic_address_scheme": "0208",
+        "electronic_address": "0477472701",
+    },
+    "DE": {
+        "billing_name": "Müller Consulting GmbH", "street_line1": "Friedrichstraße 68",
+        "postcode": "10117", "city": "Berlin", "tax_id": "DE136695976",
+        "registration_id": "Berlin (Charlottenburg) HRB 12345",
+        "electronic_address_scheme": "9930", "electronic_address": "DE136695976",
+    },
+    "GB": {
+        "billing_name": "Tideline Legal Ltd", "street_line1": "1 Old Street",
+        "postcode": "EC1V 9HX", "city": "London", "tax_id": "GB727255821",
+        "registration_id": "SC123456", "electronic_address_scheme": "9932",
+        "electronic_address": "GB727255821",
+    },
+    "NO": {
+        "billing_name": "Fjord Analytics AS", "street_line1": "Karl Johans gate 1",
+        "postcode": "0154", "city": "Oslo", "registration_id": "974760673",
+        "electronic_address_scheme": "0192", "electronic_address": "974760673",
+    },
+}  # fmt: skip
+
+
+def peppol_location(country: str, **kwargs):
+    """A location of ``country`` (NL, BE, GB, FR) with its register number and Peppol
+    address; France with its terms for business invoices."""
+    if country == "FR":
+        peppol = {
+            "electronic_address_scheme": "0009",
+            "electronic_address": "12345678200002",
+            "late_payment_rate": Decimal("12.00"),
+            "language": "fr",
+        }
+        return french_location(**{**peppol, **kwargs})
+    return LocationFactory(country=country, **{**PEPPOL_SELLERS[country], **kwargs})
+
+
+def peppol_business(location, country: str, **kwargs):
+    """A company of ``country`` (NL, FR, BE, DE, GB, NO) billed by ``location``, with its
+    VAT id (none in Norway), register number and Peppol address."""
+    return CustomerFactory(
+        location=location,
+        kind="company",
+        country=country,
+        billing_email="accounts@example.com",
+        **{**PEPPOL_BUYERS[country], **kwargs},
+    )

@@ -48,6 +48,7 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
+from coworking.identifiers import registration_label
 from coworking.l10n import cldr_locale, human_number
 from coworking.money import format_money, format_unit_price
 
@@ -186,9 +187,22 @@ def page_context(
         "buyer": buyer,
         "buyer_country": fmt.country(buyer.country),
         "buyer_label": buyer_label,
+        # A French seller's SIREN is in its legal mentions already.
+        "seller_registration": registration_line(seller) if seller.country != "FR" else "",
+        "buyer_registration": registration_line(buyer),
         "page_counter_css": page_counter_css(_("Page {page} of {pages}")),
         "footer_css": css_string(footer),
     }
+
+
+def registration_line(party) -> str:
+    """``KvK: 12345678``: a party's company register number with what its country calls
+    it, or ``""``."""
+    number = getattr(party, "registration_id", "")
+    if not number:
+        return ""
+    label = registration_label(party.country, getattr(party, "registration_scheme", ""))
+    return _("%(label)s: %(number)s") % {"label": label, "number": number}
 
 
 def document_language(customer) -> str:

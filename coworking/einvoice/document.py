@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from coworking.vat import VatCategory
+from coworking.vat import VatCategory, exemption_wording
 
 
 class Syntax(models.TextChoices):
@@ -47,6 +47,11 @@ class Party:
     electronic_address_scheme: str = ""
     email: str = ""
     iban: str = ""  # the buyer's account for refunds (never written in BG-4/BG-7)
+    business: bool = False  # buyer: a company (business-to-business mentions apply)
+    # Seller, France: the terms its business invoices state (Code de commerce L441-10).
+    late_payment_rate: str = ""  # % a year; empty: the statutory rate
+    early_payment_discount: str = ""  # empty: none granted
+    vat_on_debits: bool = False
 
 
 SEPA_CREDIT_TRANSFER = "58"  # UNTDID 4461 payment means codes (BT-81)
@@ -76,6 +81,23 @@ class PaymentMeans:
         return "SEPA credit transfer" if self.is_sepa else "Credit transfer"
 
 
+class NoteSubject(models.TextChoices):
+    """UNTDID 4451 subject codes of document notes (BT-21)."""
+
+    PENALTIES = "PMT", _("Late-payment penalties")
+    RECOVERY_COSTS = "PMD", _("Recovery costs")
+    DISCOUNT = "AAB", _("Early-payment discount")
+    TAX = "TXD", _("Tax declaration")
+
+
+@dataclass(frozen=True)
+class Note:
+    """A document note (BG-1): its text, with its subject code where it has one."""
+
+    text: str
+    subject: str = ""
+
+
 @dataclass(frozen=True)
 class Line:
     """One invoice or credit-note line (BG-25); quantity and net positive."""
@@ -95,7 +117,8 @@ class Line:
 
     @classmethod
     def of(cls, line) -> "Line":
-        """From an invoice or credit-note line (credited amounts are stored negative)."""
+        """From an invoice or credit-note line (credited amounts are stored negative); its
+        exemption reason in the active language (the document's) where the product wrote it."""
         return cls(
             position=line.position,
             description=line.description,
@@ -105,7 +128,7 @@ class Line:
             tax=abs(line.tax.amount),
             vat_category=line.vat_category,
             vat_rate=line.tax_rate,
-            exemption_reason=line.vat_exemption_reason,
+            exemption_reason=exemption_wording(line.vat_exemption_reason),
             exemption_reason_code=line.vat_exemption_reason_code,
             period_start=line.period_start,
             period_end=line.period_end,
@@ -146,6 +169,13 @@ class Document:
     note: str = ""
     prepaid: Decimal = Decimal("0.00")  # BT-113: account credit applied when issued
     payment_means: PaymentMeans | None = None  # BG-16
+    notes: tuple[Note, ...] = ()  # BG-1 with subject codes, after ``note``
+    vat_on_invoice_date: bool = False  # BT-8: VAT due at the invoice date (on debits)
+    deliver_to: Party | None = None  # BG-13: where the service is performed
+
+    @property
+    def all_notes(self) -> tuple[Note, ...]:
+        return ((Note(self.note),) if self.note else ()) + self.notes
 
     @property
     def amount_due(self) -> Decimal:
@@ -186,3 +216,9 @@ _CATEGORY_ORDER = {code: n for n, code in enumerate(VatCategory.values)}
 def _breakdown_order(item):
     (category, rate), _lines = item
     return (_CATEGORY_ORDER.get(category, 99), -rate)
+
+
+def goes_by_peppol(document: Document) -> bool:
+    """A business-to-business document whose buyer has a Peppol address: its UBL must
+    pass the Peppol BIS Billing 3.0 rules. Others go by e-mail or the portal."""
+    return document.buyer.business and bool(document.buyer.electronic_address)

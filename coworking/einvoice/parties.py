@@ -6,7 +6,7 @@ import dataclasses
 from babel.numbers import format_currency
 
 from coworking.einvoice.document import Party
-from coworking.identifiers import legal_registration_scheme
+from coworking.identifiers import legal_registration_scheme, registration_id_value
 from coworking.models import Customer, Location
 
 
@@ -34,36 +34,46 @@ def seller(location: Location) -> Party:
         city=location.city,
         country=str(location.country),
         vat_id=location.tax_id,
-        registration_id=location.registration_id,
+        registration_id=registration_id_value(str(location.country), location.registration_id),
         registration_scheme=location.registration_scheme,
         legal_info=legal_mentions(location),
         electronic_address=location.electronic_address,
         electronic_address_scheme=location.electronic_address_scheme,
+        late_payment_rate=(
+            str(location.late_payment_rate) if location.late_payment_rate is not None else ""
+        ),
+        early_payment_discount=location.early_payment_discount,
+        vat_on_debits=location.vat_on_debits,
     )
 
 
 def buyer(customer: Customer) -> Party:
-    """The customer; without a Peppol address of its own, its billing e-mail stands as
-    its electronic address (scheme EM)."""
-    address, scheme = customer.electronic_address, customer.electronic_address_scheme
-    if not address:
-        address, scheme = customer.billing_email, "EM"
+    """The customer, with its Peppol address where it has one. A customer without one
+    states no electronic address (its documents go by e-mail or the portal): Peppol has
+    no e-mail scheme (PEPPOL-EN16931-CL008)."""
+    country = str(customer.country)
     return Party(
         name=customer.billing_name,
         street_lines=tuple(customer.street_lines),
         postcode=customer.postcode,
         city=customer.city,
-        country=str(customer.country),
+        country=country,
         vat_id=customer.tax_id,
-        registration_id=customer.registration_id,
+        registration_id=registration_id_value(country, customer.registration_id),
         registration_scheme=(
-            legal_registration_scheme(str(customer.country)) if customer.registration_id else ""
+            legal_registration_scheme(country, customer.registration_id)
+            if customer.registration_id
+            else ""
         ),
-        electronic_address=address,
-        electronic_address_scheme=scheme,
+        electronic_address=customer.electronic_address,
+        electronic_address_scheme=customer.electronic_address_scheme,
         email=customer.billing_email,
         iban=customer.iban,
+        business=customer.kind == Customer.Kind.COMPANY or bool(customer.tax_id),
     )
+
+
+EMAIL_SCHEME = "EM"
 
 
 def snapshot(party: Party) -> dict:
@@ -77,6 +87,9 @@ def _from_snapshot(data: dict) -> Party:
     known = {field.name for field in dataclasses.fields(Party)}
     values = {key: value for key, value in data.items() if key in known}
     values["street_lines"] = tuple(values.get("street_lines") or ())
+    if values.get("electronic_address_scheme") == EMAIL_SCHEME:
+        # Documents frozen with the billing e-mail as address: Peppol refuses the scheme.
+        values["electronic_address"] = values["electronic_address_scheme"] = ""
     return Party(**values)
 
 

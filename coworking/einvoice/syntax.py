@@ -140,11 +140,34 @@ def business_terms(document: Document) -> dict:
     if document.preceding_invoice is not None:
         number, date = document.preceding_invoice
         terms["BG-3"] = [{"BT-25": number, "BT-26": date}]
-    if document.note:
-        terms["BG-1"] = [{"BT-22": document.note}]
+    if document.all_notes:
+        terms["BG-1"] = [
+            {"BT-22": note.text, **({"BT-21": note.subject} if note.subject else {})}
+            for note in document.all_notes
+        ]
+    if document.vat_on_invoice_date:
+        terms["BT-8"] = "invoice"
+    if document.deliver_to is not None:
+        place = _party(document.deliver_to, state_vat_ids=False)
+        terms["BG-13"] = {
+            key: value
+            for key, value in place.items()
+            if key in {"name", "country_code", "postcode", "city", "addr_l1", "addr_l2", "addr_l3"}
+        }
     if document.payment_means is not None:
         terms.update(_payment_means(document.payment_means))
     return terms
+
+
+def _one_note(notes: list[dict]) -> list[dict]:
+    """Peppol BIS allows one document note (PEPPOL-EN16931-R002): the notes become the
+    lines of one, each with its subject code as UBL writes it (``#PMT#…``)."""
+    if len(notes) <= 1:
+        return notes
+    lines = [
+        f"#{note['BT-21']}#{note['BT-22']}" if "BT-21" in note else note["BT-22"] for note in notes
+    ]
+    return [{"BT-22": "\n".join(lines)}]
 
 
 def _tidy(xml: bytes, *, customization_id: str | None = None) -> bytes:
@@ -169,6 +192,8 @@ def render(document: Document, *, syntax: str) -> bytes:
         return _tidy(xml)
     if syntax == Syntax.UBL:
         terms["BT-23"] = PEPPOL_PROCESS
+        if "BG-1" in terms:
+            terms["BG-1"] = _one_note(terms["BG-1"])
         xml = generate_ubl_xml(terms, level="en16931", check_xsd=False, check_schematron=False)
         return _tidy(xml, customization_id=PEPPOL_BIS_BILLING)
     raise ValueError(f"Unknown e-invoice syntax {syntax!r}; expected one of {Syntax.values}.")

@@ -8,7 +8,13 @@ schematron compiled to XSLT, EUPL 1.2, in ``en16931/``) run with Saxon-HE (``sax
 A Factur-X PDF is checked by the XML embedded in it. The stylesheets compile once per
 process (about 0.3 s), then a document takes milliseconds.
 
-Not covered: Peppol BIS's and national rules on top of EN 16931, PDF/A conformance.
+With ``peppol``, a UBL document is also checked against the Peppol BIS Billing 3.0 rules
+(``PEPPOL-EN16931-R*``, code lists ``CL*``, ``P*`` and the national rules of the seller's
+country, e.g. ``NL-R-003``): OpenPEPPOL's ``PEPPOL-EN16931-UBL.sch`` of release 3.0.19, in
+``peppol/`` unchanged, compiled to XSLT by ``peppol/compile_schematron.py``. The Peppol file
+does not repeat the CEN rules: both run.
+
+Not covered: XRechnung's and France's CIUS, PDF/A conformance.
 """
 
 import importlib.resources
@@ -22,9 +28,11 @@ from lxml import etree
 from coworking.einvoice.document import Syntax
 
 ARTEFACTS = Path(__file__).resolve().parent / "en16931"
+PEPPOL = "peppol"
 STYLESHEETS = {
     Syntax.CII: ARTEFACTS / "EN16931-CII-validation.xslt",
     Syntax.UBL: ARTEFACTS / "EN16931-UBL-validation.xslt",
+    PEPPOL: Path(__file__).resolve().parent / "peppol" / "PEPPOL-EN16931-UBL.xslt",
 }
 _FAILED = re.compile(
     r"<svrl:failed-assert\b(?P<attrs>[^>]*)>(?P<body>.*?)</svrl:failed-assert>", re.S
@@ -116,19 +124,19 @@ def _schema_errors(xml: bytes) -> list[str]:
     return [f"{error.message} (line {error.line})"[:500] for error in schema.error_log][:5]
 
 
-def _rule_findings(xml: bytes, syntax: str) -> list[Finding]:
+def _rule_findings(xml: bytes, rules: str) -> list[Finding]:
     from saxonche import PySaxonProcessor
 
     with _lock:
         if "processor" not in _compiled:
             _compiled["processor"] = PySaxonProcessor(license=False)
         processor = _compiled["processor"]
-        if syntax not in _compiled:
-            _compiled[syntax] = processor.new_xslt30_processor().compile_stylesheet(
-                stylesheet_file=str(STYLESHEETS[syntax])
+        if rules not in _compiled:
+            _compiled[rules] = processor.new_xslt30_processor().compile_stylesheet(
+                stylesheet_file=str(STYLESHEETS[rules])
             )
         node = processor.parse_xml(xml_text=xml.decode("utf-8"))
-        report = _compiled[syntax].transform_to_string(xdm_node=node)
+        report = _compiled[rules].transform_to_string(xdm_node=node)
     findings = []
     for match in _FAILED.finditer(report):
         attrs = dict(_ATTR.findall(match.group("attrs")))
@@ -144,8 +152,9 @@ def _rule_findings(xml: bytes, syntax: str) -> list[Finding]:
     return findings
 
 
-def validate(data: bytes) -> Report:
-    """Check a CII or UBL document, or the XML embedded in a Factur-X PDF."""
+def validate(data: bytes, *, peppol: bool = False) -> Report:
+    """Check a CII or UBL document, or the XML embedded in a Factur-X PDF; with
+    ``peppol``, a UBL document against the Peppol BIS Billing 3.0 rules too."""
     try:
         xml = embedded_xml(data) if data[:5] == b"%PDF-" else data
         syntax = syntax_of(xml)
@@ -153,6 +162,8 @@ def validate(data: bytes) -> Report:
         return Report(syntax=None, schema_errors=[str(error)])
     try:
         findings = _rule_findings(xml, syntax)
+        if peppol and syntax == Syntax.UBL:
+            findings += _rule_findings(xml, PEPPOL)
     except Exception as error:  # not well-formed XML
         return Report(syntax=syntax, schema_errors=[str(error)[:500]])
     return Report(

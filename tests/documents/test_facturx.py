@@ -67,6 +67,24 @@ def test_the_pdf_is_pdf_a_3_with_the_xml_as_its_data_and_the_factur_x_metadata()
     assert b"<fx:DocumentFileName>factur-x.xml</fx:DocumentFileName>" in xmp
 
 
+def test_the_xmp_is_one_rdf_packet_and_the_xml_is_listed_once_in_af():
+    """PDF/A wants one XMP packet: a second ``rdf:RDF`` block (where WeasyPrint put the
+    Factur-X properties) is invisible to readers that take the first; ``AF`` lists each
+    associated file once."""
+    invoice = issued_invoice()
+    pdf = factur_x(invoice, invoice_einvoice(invoice=invoice, syntax="cii"))
+    root = pypdf.PdfReader(io.BytesIO(pdf)).trailer["/Root"]
+    assert [reference.get_object()["/F"] for reference in root["/AF"]] == ["factur-x.xml"]
+    xmp = root["/Metadata"].get_object().get_data()
+    meta = etree.fromstring(xmp[xmp.index(b"<x:xmpmeta") : xmp.rindex(b"</x:xmpmeta>") + 12])
+    rdf = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}RDF"
+    (packet,) = meta.findall(rdf)
+    fx = "urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#"
+    assert packet.findtext(f".//{{{fx}}}DocumentFileName") == "factur-x.xml"
+    namespaces = {"rdf": rdf[1:-4], "pdfaid": "http://www.aiim.org/pdfa/ns/id/"}
+    assert packet.xpath("rdf:Description/@pdfaid:part", namespaces=namespaces) == ["3"]
+
+
 def test_same_document_same_bytes():
     invoice = issued_invoice()
     cii = invoice_einvoice(invoice=invoice, syntax="cii")

@@ -4,7 +4,8 @@ Three locations (Amsterdam in EUR, London in GBP, Paris in EUR with the French l
 details), members and companies with structured addresses (some members with only their
 country, the minimum a document needs), each location's price list (billable items whose
 supply kind decides every line's VAT, ``coworking.vat_rules``), and a few hundred invoices in
-every state. The VAT shapes an operator meets are all there: standard-rated memberships billed per month
+every state. The VAT shapes an operator meets are all there (every company with its VAT id,
+register number and Peppol address; companies in Belgium and Germany too): standard-rated memberships billed per month
 (with their service period), several rates on one invoice, zero-rated printed matter in
 London, exempt office letting in Amsterdam, reverse-charge services to businesses in other
 EU countries, and invoices in US dollars from Amsterdam (their VAT also stated in euros at
@@ -153,6 +154,20 @@ def valid_vat_id(country: str, rng: random.Random) -> str:
         candidate = f"{prefix}{rng.randrange(10 ** (digits - 1), 10**digits)}{suffix}"
         if module.is_valid(candidate):
             return candidate
+
+
+def registration_id(country: str, vat_id: str) -> str:
+    """A company register number that fits the VAT id: the SIREN inside a French one, the
+    enterprise number a Belgian one is; a KvK, Handelsregister or company number made of
+    its digits elsewhere."""
+    digits = vat_id[2:]
+    if country == "FR":
+        return digits[2:]
+    if country == "BE":
+        return digits
+    if country == "DE":
+        return f"Berlin (Charlottenburg) HRB {digits[:5]}"
+    return digits[:8]  # NL: KvK; GB: Companies House
 
 
 def month_of(day: datetime.date) -> tuple[datetime.date, datetime.date]:
@@ -458,6 +473,8 @@ class Command(BaseCommand):
                 rcs_city="Paris",
                 legal_form="SAS",
                 share_capital=Decimal("50000.00"),
+                late_payment_rate=Decimal("12.00"),
+                vat_on_debits=True,
                 electronic_address_scheme="0009",
                 electronic_address="12345678200002",
                 default_currency="EUR",
@@ -508,6 +525,7 @@ class Command(BaseCommand):
                 name = COMPANIES[(n // 5) % len(COMPANIES)]
                 kind, tax_id = Customer.Kind.COMPANY, valid_vat_id(country, rng)
                 details = {
+                    "registration_id": registration_id(country, tax_id),
                     "electronic_address_scheme": ELECTRONIC_ADDRESS_SCHEMES[country],
                     "electronic_address": tax_id,
                     "buyer_reference": f"CC-{rng.randint(1000, 9999)}" if n % 10 == 0 else "",
@@ -549,6 +567,7 @@ class Command(BaseCommand):
                     postcode=postcode,
                     city=city,
                     country=country,
+                    registration_id=registration_id(country, tax_id),
                     electronic_address_scheme=ELECTRONIC_ADDRESS_SCHEMES[country],
                     electronic_address=tax_id,
                     language={"FR": "fr", "BE": "fr", "DE": "de", "NL": "nl"}.get(country, "en"),
