@@ -22,7 +22,6 @@ import datetime
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from books.charts import default_chart
@@ -36,7 +35,7 @@ from books.models import (
     Purpose,
 )
 from coworking.models import ExchangeRate, Location
-from coworking.money import round_amount
+from coworking.money import MoneySum, round_amount
 from coworking.numbering import next_number
 
 ZERO = Decimal("0.00")
@@ -157,7 +156,7 @@ def _open_balance(*, location: Location, leg: Leg) -> tuple[Decimal, Decimal]:
     if leg.customer_id is not None:
         lines = lines.filter(customer_id=leg.customer_id)
     sums = lines.aggregate(
-        original=Sum("amount_currency"), debit=Sum("debit"), credit=Sum("credit")
+        original=MoneySum("amount_currency"), debit=MoneySum("debit"), credit=MoneySum("credit")
     )
     return (
         sums["original"] or ZERO,

@@ -9,12 +9,13 @@ converted VAT is shared out by rate in Python, as it was posted.
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db.models import Count, F, Max, Q, Sum
+from django.db.models import Count, F, Max, Q
 
 from books.models import CUSTOMER_PURPOSES, JournalEntry, JournalLine, Purpose
 from books.posting import accounting_currency, series_name
 from books.services import document_rate, vat_split
 from coworking.models import LedgerEntry, Location
+from coworking.money import MoneySum
 from coworking.numbering import last_number
 from credits.models import CreditNote, Refund
 from invoicing.models import Invoice, Payment
@@ -34,7 +35,7 @@ def check_entries_balance() -> list[str]:
             "entry__number",
             "entry__location_id",
         )
-        .annotate(d=Sum("debit"), c=Sum("credit"))
+        .annotate(d=MoneySum("debit"), c=MoneySum("credit"))
         .exclude(d=F("c"))
     ]
     empty = JournalEntry.objects.filter(lines__isnull=True).count()
@@ -63,12 +64,12 @@ def check_customer_balances() -> list[str]:
         (row["customer_id"], row["currency"]): row["total"]
         for row in JournalLine.objects.filter(purpose__in=CUSTOMER_PURPOSES)
         .values("customer_id", "currency")
-        .annotate(total=Sum("amount_currency"))
+        .annotate(total=MoneySum("amount_currency"))
     }
     ledger = {
         (row["customer_id"], row["amount_currency"]): row["total"]
         for row in LedgerEntry.objects.values("customer_id", "amount_currency").annotate(
-            total=Sum("amount")
+            total=MoneySum("amount")
         )
     }
     breaches = []
@@ -102,7 +103,7 @@ def check_output_vat() -> list[str]:
         (row["entry__location_id"], row["vat_category"], row["tax_rate"]): row["c"] - row["d"]
         for row in JournalLine.objects.filter(purpose=Purpose.OUTPUT_VAT)
         .values("entry__location_id", "vat_category", "tax_rate")
-        .annotate(d=Sum("debit"), c=Sum("credit"))
+        .annotate(d=MoneySum("debit"), c=MoneySum("credit"))
     }
     stated = document_vat()
     return [

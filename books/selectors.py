@@ -5,10 +5,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Max, Sum
+from django.db.models import Max
 
 from books.models import JournalEntry, JournalLine, Purpose
 from coworking.models import Location
+from coworking.money import MoneySum
 from coworking.vat import VatCategory
 
 ZERO = Decimal("0.00")
@@ -62,7 +63,7 @@ def journal_totals(*, location: Location, start: datetime.date, end: datetime.da
     was posted (what an export's header states)."""
     lines = JournalLine.objects.filter(
         entry__location=location, entry__date__gte=start, entry__date__lte=end
-    ).aggregate(debit=Sum("debit"), credit=Sum("credit"))
+    ).aggregate(debit=MoneySum("debit"), credit=MoneySum("credit"))
     entries = JournalEntry.objects.filter(location=location, date__gte=start, date__lte=end)
     return {
         "debit": lines["debit"] or ZERO,
@@ -102,7 +103,7 @@ def vat_summary(*, location: Location, start: datetime.date, end: datetime.date)
             purpose__in=(Purpose.REVENUE, Purpose.OUTPUT_VAT),
         )
         .values("purpose", "vat_category", "tax_rate")
-        .annotate(debit=Sum("debit"), credit=Sum("credit"))
+        .annotate(debit=MoneySum("debit"), credit=MoneySum("credit"))
     )
     rows: dict[tuple[str, Decimal | None], list[Decimal]] = {}
     for row in sums:
