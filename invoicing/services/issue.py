@@ -24,7 +24,7 @@ from coworking.selectors import exchange_rate_on
 from coworking.services import ledger_post
 from coworking.vat import VatCategory
 from invoicing import line_vat
-from invoicing.documents import queue_invoice_pdf
+from invoicing.documents import INVOICE_DOCUMENT
 from invoicing.einvoice import invoice_document
 from invoicing.errors import (
     ExchangeRateMissing,
@@ -132,7 +132,7 @@ def invoice_issue(
         settle(invoice=invoice, amount=applied)
     announce(type=EventType.INVOICE_ISSUED, instance=invoice)
     invoice_id = invoice.pk
-    transaction.on_commit(lambda: queue_invoice_pdf(invoice_id=invoice_id), robust=True)
+    transaction.on_commit(lambda: INVOICE_DOCUMENT.queue_pdf(document_id=invoice_id), robust=True)
     return invoice
 
 
