@@ -21,6 +21,9 @@ from coworking.api.throttling import DocumentDownloadThrottle, ReadThrottle
 from coworking.einvoice.syntax import xml_attachment
 
 _DOWNLOAD_THROTTLES = [ReadThrottle, DocumentDownloadThrottle]
+_UNAVAILABLE: Any = _(
+    "The stored file was lost and is being rendered again (`pdf_unavailable`): retry in a minute."
+)
 
 
 def pdf_download(*, summary: str, conflict: str, description: str | None = None) -> Any:
@@ -37,10 +40,7 @@ def pdf_download(*, summary: str, conflict: str, description: str | None = None)
                 409,
                 503,
                 _409=conflict,
-                _503=_(
-                    "The stored file was lost and is being rendered again (`pdf_unavailable`): "
-                    "retry in a minute."
-                ),
+                _503=_UNAVAILABLE,
             ),
         },
     )

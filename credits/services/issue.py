@@ -141,8 +141,8 @@ def invoice_cancel(
     ``InvalidAllocation`` with nothing written; and ``ConfirmationOutdated`` when
     ``as_shown`` (the ``invoice_figures`` a confirmation page showed) is given and the
     invoice, read under the lock, no longer has them. Announces ``invoice.cancelled`` and
-    ``credit_note.issued`` in its transaction (``credits.subscribers`` queues the PDF after
-    commit).
+    ``credit_note.issued`` in its transaction (for the webhook outbox) and queues the
+    note's PDF itself after commit.
     """
     request = cancel_request(reason=reason, reason_code=reason_code, channel=channel)
     invoice_id = invoice.pk if isinstance(invoice, Invoice) else invoice
