@@ -34,8 +34,6 @@ from coworking.documents.storage import (
 from coworking.documents.tasks import run_render_task, run_sweep, warn_failed
 from coworking.queue import enqueue
 
-_kinds: dict[str, "DocumentKind"] = {}
-
 
 def _all(queryset: QuerySet[Any]) -> QuerySet[Any]:
     return queryset
@@ -63,9 +61,6 @@ class DocumentKind:
     after_sweep: Callable[[datetime.timedelta, int], None] | None = None
     einvoice: Callable[[Any, str], bytes] | None = None
     log: logging.Logger = field(default_factory=lambda: logging.getLogger(__name__))
-
-    def __post_init__(self) -> None:
-        _kinds[self.model.PDF_KIND] = self
 
     @property
     def noun(self) -> str:
@@ -189,13 +184,3 @@ class DocumentKind:
             shared_task(name=f"{self.app}.render_missing_pdfs")(render_missing_pdfs),
             shared_task(name=f"{self.app}.warn_failed_pdfs")(warn_failed_pdfs),
         )
-
-
-def document_kind(kind: str) -> DocumentKind:
-    """The declared kind whose ``PDF_KIND`` is ``kind`` (``invoice``, ``credit-note``)."""
-    return _kinds[kind]
-
-
-def document_kinds() -> list[DocumentKind]:
-    """Every declared kind, in the order of their ``PDF_KIND``."""
-    return [_kinds[kind] for kind in sorted(_kinds)]
