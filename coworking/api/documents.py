@@ -26,8 +26,9 @@ _UNAVAILABLE: Any = _(
 )
 
 
-def pdf_download(*, summary: str, conflict: str, description: str | None = None) -> Any:
-    """The ``GET .../{id}/pdf`` action: the stored PDF, as an attachment."""
+def pdf_download(*, summary: str, conflict: Any, description: Any = None) -> Any:
+    """The ``GET .../{id}/pdf`` action: the stored PDF, as an attachment (``conflict`` and
+    ``description``, lazy translations, document its 409 and the operation)."""
 
     @extend_schema(
         summary=summary,
@@ -56,7 +57,7 @@ def pdf_download(*, summary: str, conflict: str, description: str | None = None)
     return pdf
 
 
-def einvoice_download(*, summary: str, conflict: str = "") -> Any:
+def einvoice_download(*, summary: str, conflict: Any = "") -> Any:
     """The ``GET .../{id}/einvoice?syntax=`` action: the EN 16931 XML, as an attachment."""
 
     @einvoice_schema(summary=summary, conflict=conflict)

@@ -117,7 +117,10 @@ class DocumentKind:
         """Documents whose PDF is still ``pending`` ``older_than`` after they were issued
         (default: ``DOCUMENT_PDF_SWEEP_AFTER`` seconds), oldest first; failed ones wait for
         their retry or a person."""
-        return documents_missing_pdf(queryset=self.documents(), older_than=older_than)
+        missing: QuerySet[Any] = documents_missing_pdf(
+            queryset=self.documents(), older_than=older_than
+        )
+        return missing
 
     def render_pdfs(self, *, documents: Iterable[Any], force: bool = False) -> RenderReport:
         """Render the PDF of each document in turn; a failure is recorded on its document
