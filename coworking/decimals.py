@@ -10,6 +10,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -25,6 +26,20 @@ def is_plain_decimal(value) -> bool:
         return True
     text = str(value).strip()
     return PLAIN_DECIMAL.fullmatch(text) is not None
+
+
+def clean_decimal(value, *, field: str, error: type[Exception]) -> Decimal:
+    """A number handed to a service as a finite ``Decimal``; a float or a bool (binary,
+    inexact), or anything that is no finite number, raises ``error`` naming ``field``."""
+    if isinstance(value, float | bool):
+        raise error(gettext("%(what)s must be a decimal number.") % {"what": field})
+    try:
+        result = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise error(gettext("%(what)s is not a number.") % {"what": field}) from None
+    if not result.is_finite():
+        raise error(gettext("%(what)s is not a number.") % {"what": field})
+    return result
 
 
 def _number_not_plain(value) -> bool:

@@ -91,6 +91,18 @@ def round_amount(value: Decimal, *, currency: str | None = None) -> Decimal:
     return Decimal(value).quantize(minor_unit(currency), rounding=ROUND_HALF_UP)
 
 
+def in_whole_cents(value: Decimal, *, currency: str | None = None) -> bool:
+    """Whether ``value`` is exact to the currency's minor unit (the cent by default): what
+    every amount a service takes must be."""
+    return round_amount(value, currency=currency) == value
+
+
+def converted(amount: Decimal, *, rate: Decimal) -> Decimal:
+    """``amount`` at an exchange ``rate`` (a document's VAT in its VAT currency), rounded
+    once, to the cent."""
+    return round_amount(amount * rate)
+
+
 def money_sum(amounts, *, currency: str) -> Money:
     """Sum ``Money`` values that must all be in ``currency``; mixing raises ``ValueError``."""
     total = Decimal("0.00")

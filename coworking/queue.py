@@ -1,7 +1,9 @@
 """``enqueue``, the one way code outside a task hands work to the queue.
 
 It publishes through the project's Celery app (``config.celery``, the current app once Django
-is set up), so the domain apps never import the project configuration."""
+is set up), so the domain apps never import the project configuration. Tasks are named
+(``"credits.render_credit_note_pdf"``), so services and documents never import their app's
+``tasks`` module: tasks are the thin edge that calls them, never the other way round."""
 
 import logging
 import threading
@@ -44,14 +46,22 @@ def _run_in_thread(task: Task[Any, Any], args: tuple[Any, ...]) -> None:
         connections.close_all()
 
 
+def task_named(name: str) -> Task[Any, Any]:
+    """The registered task called ``name``; the apps' ``tasks`` modules are imported
+    (Celery's autodiscovery) the first time one is missing."""
+    if name not in app.tasks:
+        app.loader.import_default_modules()
+    return app.tasks[name]
+
+
 def enqueue(
-    task: Task[Any, Any],
+    task: Task[Any, Any] | str,
     *args: Any,
     if_down: str = "",
     countdown: float | None = None,
     long_running: bool = False,
 ) -> bool:
-    """Send ``task(*args)`` to the queue (to run ``countdown`` seconds from now, if given);
+    """Send ``task(*args)`` (a task or its name) to the queue (to run ``countdown`` seconds from now, if given);
     ``False`` (and a warning) if the broker is down.
 
     Work is always queued after the change it follows has committed, so a broker outage
@@ -69,6 +79,8 @@ def enqueue(
     a worker. Its state lives in the database, so a page follows it the same way; a thread
     stopped with the server leaves its work resumable, as a lost worker's is.
     """
+    if isinstance(task, str):
+        task = task_named(task)
     if app.conf.task_always_eager:
         # No broker to talk to (``apply_async`` would open a connection to one all the same).
         if long_running:

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from coworking.errors import CurrencyMismatch
 from coworking.l10n import human_number
-from coworking.money import round_amount
+from coworking.money import converted
 from coworking.text import is_single_line
 from credits.errors import (
     CreditExceedsLine,
@@ -249,4 +249,4 @@ def vat_currency_tax(*, tax: Decimal, rate: Decimal, left: Decimal, completes: b
     invoice's exchange ``rate``, rounded once per note, never beyond the ``left`` the
     earlier notes left; the note that completes the invoice takes exactly that rest, so the
     notes of an invoice reverse its VAT in the VAT currency to the cent."""
-    return -left if completes else -min(round_amount(tax * rate), left)
+    return -left if completes else -min(converted(tax, rate=rate), left)

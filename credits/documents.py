@@ -1,11 +1,10 @@
-"""Credit-note PDFs and their e-mail: render, store, record, send.
+"""Credit-note PDFs and their e-mail: the kind declared once, and the e-mail.
 
-The PDF of a credit note is rendered by a worker after the note is issued
-(``credits.subscribers``, ``credits.tasks``), stored and recorded by
-``coworking.documents.storage`` (private storage, SHA-256, size); rendering a ready note
-again does nothing unless forced, and gives the same bytes. Notes whose PDF was never
-queued (broker down at cancel time) or whose file was lost are picked up by
-``credit_notes_render_missing`` (Celery beat, every minute).
+``CREDIT_NOTE_DOCUMENT`` declares how a credit note's PDF is rendered (``credits.pdf``); storing,
+recording, the render task, the sweep and the download follow from it
+(``coworking.documents.kinds``). The cancel queues the PDF after it commits; a note whose PDF
+was never queued (broker down at cancel time) or whose file was lost is picked up by the sweep
+(Celery beat, every minute), which also queues the e-mails not sent yet.
 """
 
 import datetime
@@ -14,24 +13,13 @@ import logging
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.http import FileResponse
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from coworking.documents.downloads import document_pdf_response
+from coworking.documents.kinds import DocumentKind
 from coworking.documents.rendering import Formatter, document_language
-from coworking.documents.storage import (
-    PDF_SWEEP_BATCH,
-    RenderReport,
-    document_pdf_failed,
-    document_pdf_lost,
-    document_render_pdf,
-    documents_missing_pdf,
-    documents_render_pdfs,
-    stored_pdf_bytes,
-    sweep_delay,
-)
+from coworking.documents.storage import document_pdf_lost, stored_pdf_bytes
 from coworking.events import EventType, announce
 from coworking.locking import lock_rows
 from coworking.queue import enqueue
@@ -40,6 +28,18 @@ from credits.models import CreditNote
 logger = logging.getLogger(__name__)
 
 EMAIL_CATCH_UP_WINDOW = datetime.timedelta(days=2)
+
+
+def _render(note: CreditNote) -> bytes:
+    from credits import pdf
+
+    return pdf.credit_note_pdf_bytes(credit_note=note)
+
+
+def _einvoice(note: CreditNote, syntax: str) -> bytes:
+    from credits.einvoice import credit_note_einvoice
+
+    return credit_note_einvoice(credit_note=note, syntax=syntax)
 
 
 def _announce_ready(note: CreditNote) -> None:
@@ -54,85 +54,10 @@ def _announce_ready(note: CreditNote) -> None:
         )
 
 
-def credit_note_render_pdf(*, credit_note: CreditNote | int, force: bool = False) -> CreditNote:
-    """Render, store and record the PDF of a credit note; return the note as stored.
-
-    Idempotent (a ``ready`` note is left alone unless ``force``) and reproducible (a forced
-    re-render records the same file and SHA-256). Concurrent renders of one note record
-    one result, which announces ``credit_note.pdf_ready`` (``credits.subscribers`` then
-    queues the e-mail where the location wants it). Raises ``CreditNote.DoesNotExist``,
-    ``PdfRenderError`` and whatever the storage raises; the note is then unchanged (callers
-    record the failure with ``credit_note_pdf_failed``).
-    """
-    from credits import pdf
-
-    return document_render_pdf(
-        model=CreditNote,
-        document=credit_note,
-        render=lambda note: pdf.credit_note_pdf_bytes(credit_note=note),
-        force=force,
-        on_ready=_announce_ready,
-    )
-
-
-def credit_note_pdf_failed(*, credit_note: CreditNote | int, error: str, final: bool) -> None:
-    """Record a failed render attempt: its reason always, status ``failed`` when ``final``
-    (a ``ready`` PDF is kept: a failed forced re-render does not take away a good one)."""
-    document_pdf_failed(model=CreditNote, document=credit_note, error=error, final=final)
-
-
-def queue_credit_note_pdf(*, credit_note_id: int) -> None:
-    """Hand the PDF to the task queue; if the broker is down the sweep renders it."""
-    from credits.tasks import render_credit_note_pdf
-
-    enqueue(render_credit_note_pdf, credit_note_id, if_down="The sweep will render it.")
-
-
-def credit_note_pdf_response(*, credit_note: CreditNote) -> FileResponse:
-    """The stored PDF as an attachment; callers check who may see the note first. Raises
-    ``PdfNotReady`` (409) while it is rendered, ``PdfUnavailable`` (503) when its file was
-    lost (a new render is queued)."""
-    return document_pdf_response(
-        document=credit_note, queue_render=lambda pk: queue_credit_note_pdf(credit_note_id=pk)
-    )
-
-
-def credit_notes_missing_pdf(*, older_than: datetime.timedelta | None = None):
-    """Credit notes whose PDF is still ``pending`` ``older_than`` after their creation
-    (default: ``DOCUMENT_PDF_SWEEP_AFTER`` seconds, a minute), oldest first. Failed notes
-    wait for someone to read the reason and use the admin action "Render missing PDFs"."""
-    return documents_missing_pdf(queryset=CreditNote.objects.all(), older_than=older_than)
-
-
-def credit_notes_render_pdfs(*, credit_notes, force: bool = False) -> RenderReport:
-    """Render the PDF of each note in turn; a failure is recorded on its note (``failed``,
-    with the reason) and does not stop the others. Returns the numbers rendered and failed.
-    """
-    return documents_render_pdfs(
-        documents=credit_notes,
-        render_one=lambda pk: credit_note_render_pdf(credit_note=pk, force=force),
-        record_failure=lambda pk, reason: credit_note_pdf_failed(
-            credit_note=pk, error=reason, final=True
-        ),
-    )
-
-
-def credit_notes_render_missing(
-    *, older_than: datetime.timedelta | None = None, limit: int = PDF_SWEEP_BATCH
-) -> RenderReport:
-    """The sweep: render the PDFs still ``pending`` a minute after their note was issued
-    (``older_than``, default ``DOCUMENT_PDF_SWEEP_AFTER``).
-
-    Catches up what was never queued (broker down at cancel time) or lost (worker died,
-    stored file gone). At most ``limit`` notes per run, oldest first; the next run takes
-    the rest. Also queues the e-mails of notes rendered in the last two days that were not
-    sent (the e-mail of an older note is not sent late, so switching a location's e-mail
-    on does not mail its history).
-    """
-    older_than = sweep_delay() if older_than is None else older_than
-    report = credit_notes_render_pdfs(
-        credit_notes=list(credit_notes_missing_pdf(older_than=older_than)[:limit])
-    )
+def _queue_unsent_emails(older_than: datetime.timedelta, limit: int) -> None:
+    """After the sweep: queue the e-mails of notes rendered in the last two days that were
+    not sent (the e-mail of an older note is not sent late, so switching a location's e-mail
+    on does not mail its history)."""
     now = timezone.now()
     unsent = CreditNote.objects.filter(
         pdf_status=CreditNote.PdfStatus.READY,
@@ -143,7 +68,19 @@ def credit_notes_render_missing(
     ).values_list("pk", flat=True)
     for credit_note_id in unsent[:limit]:
         queue_credit_note_email(credit_note_id=credit_note_id)
-    return report
+
+
+CREDIT_NOTE_DOCUMENT = DocumentKind(
+    model=CreditNote,
+    app="credits",
+    event="credit_note",
+    render=_render,
+    describe=lambda note: {"credit_note": note.number, "invoice": note.invoice_number},
+    on_ready=_announce_ready,
+    after_sweep=_queue_unsent_emails,
+    einvoice=_einvoice,
+    log=logging.getLogger("credits.tasks"),
+)
 
 
 def credit_note_send_email(*, credit_note: CreditNote | int) -> bool:
@@ -188,7 +125,7 @@ def credit_note_send_email(*, credit_note: CreditNote | int) -> bool:
         data = stored_pdf_bytes(note)
         if data is None:
             if document_pdf_lost(document=note, reason=_("The stored PDF is missing or damaged.")):
-                transaction.on_commit(lambda: queue_credit_note_pdf(credit_note_id=note.pk))
+                transaction.on_commit(lambda: CREDIT_NOTE_DOCUMENT.queue_pdf(document_id=note.pk))
             return False
         message = EmailMessage(
             subject=subject,
@@ -205,6 +142,6 @@ def credit_note_send_email(*, credit_note: CreditNote | int) -> bool:
 
 def queue_credit_note_email(*, credit_note_id: int) -> None:
     """Hand the e-mail to the task queue; if the broker is down the sweep queues it later."""
-    from credits.tasks import send_credit_note_email
-
-    enqueue(send_credit_note_email, credit_note_id, if_down="The sweep will queue it again.")
+    enqueue(
+        "credits.send_credit_note_email", credit_note_id, if_down="The sweep will queue it again."
+    )

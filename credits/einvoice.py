@@ -11,9 +11,10 @@ from django.utils.translation import gettext as _
 
 from coworking.banking.means import transfer_means
 from coworking.documents.rendering import Formatter, document_language
-from coworking.einvoice import check_syntax, parties
-from coworking.einvoice.document import Document, Line, Syntax, TypeCode, goes_by_peppol
+from coworking.einvoice import check_syntax
+from coworking.einvoice.document import Document, Syntax, TypeCode, goes_by_peppol
 from coworking.einvoice.issue_check import check_before_issue
+from coworking.einvoice.issued import issued_fields
 from coworking.einvoice.mentions import with_national_mentions
 from coworking.einvoice.syntax import render
 from coworking.einvoice.validation import Report, validate
@@ -28,37 +29,18 @@ def credit_note_document(*, credit_note: CreditNote, lines=None) -> Document:
     """What a credit note states, as an EN 16931 document (with ``lines`` instead of its
     stored ones for an unsaved preview)."""
     lines = credit_note.lines.all() if lines is None else lines
-    vat_currency = (
-        credit_note.vat_currency if credit_note.vat_currency != credit_note.currency else ""
-    )
-    tax_vat_currency = credit_note.tax_total_vat_currency
     with translation.override(document_language(credit_note.customer)):
-        return with_national_mentions(
-            _document(
-                credit_note, lines, vat_currency=vat_currency, tax_vat_currency=tax_vat_currency
-            )
-        )
+        return with_national_mentions(_document(credit_note, lines))
 
 
-def _document(credit_note: CreditNote, lines, *, vat_currency: str, tax_vat_currency) -> Document:
-    buyer = parties.buyer_of(credit_note)
+def _document(credit_note: CreditNote, lines) -> Document:
+    fields = issued_fields(credit_note, lines=lines, credited=True)
+    buyer = fields["buyer"]
     return Document(
         type_code=TypeCode.CREDIT_NOTE,
-        number=credit_note.number,
-        issue_date=credit_note.issue_date,
-        currency=credit_note.currency,
-        seller=parties.seller_of(credit_note),
-        buyer=buyer,
-        lines=tuple(Line.of(line) for line in lines),
-        net_total=-credit_note.net_total.amount,
-        tax_total=-credit_note.tax_total.amount,
-        total=-credit_note.total.amount,
+        **fields,
         payment_terms=_payment_terms(credit_note),
         buyer_reference=credit_note.buyer_reference or credit_note.invoice_number,
-        vat_currency=vat_currency,
-        tax_total_vat_currency=(
-            -tax_vat_currency if vat_currency and tax_vat_currency is not None else None
-        ),
         preceding_invoice=(credit_note.invoice_number, credit_note.invoice_issue_date),
         note=_customer_reason(credit_note),
         payment_means=(

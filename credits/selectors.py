@@ -455,8 +455,3 @@ def bulk_cancellation_results(
         .select_related("invoice__customer", "credit_note")
         .order_by("pk")
     )
-
-
-def credit_notes_with_failed_pdf() -> QuerySet[CreditNote]:
-    """Credit notes whose PDF failed for good (retries exhausted), oldest first."""
-    return CreditNote.objects.filter(pdf_status=CreditNote.PdfStatus.FAILED).order_by("pk")

@@ -21,41 +21,15 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
-from coworking.documents.tasks import retry_countdown, run_render_task, run_sweep, warn_failed
+from coworking.documents.tasks import retry_countdown
 from credits import documents
-from credits.models import CreditNote
-from credits.selectors import credit_notes_with_failed_pdf
-from credits.services.bulk import bulk_cancellations_requeue
+from credits.documents import CREDIT_NOTE_DOCUMENT
+from credits.models import BulkCancellation, CreditNote
+from credits.services.bulk import bulk_cancellation_run, bulk_cancellations_requeue
 
 logger = logging.getLogger(__name__)
 
-
-@shared_task(
-    bind=True,
-    name="credits.render_credit_note_pdf",
-    max_retries=None,
-    acks_late=True,
-    reject_on_worker_lost=False,
-)
-def render_credit_note_pdf(self, credit_note_id: int, force: bool = False) -> str | None:
-    """Render and store the PDF of one credit note; retried, then ``failed`` with the reason."""
-    return run_render_task(
-        self,
-        event="credit_note",
-        document_id=credit_note_id,
-        render=lambda: documents.credit_note_render_pdf(credit_note=credit_note_id, force=force),
-        record_failure=lambda reason, final: documents.credit_note_pdf_failed(
-            credit_note=credit_note_id, error=reason, final=final
-        ),
-        describe=lambda note: {"credit_note": note.number, "invoice": note.invoice_number},
-        log=logger,
-    )
-
-
-@shared_task(name="credits.render_missing_pdfs")
-def render_missing_pdfs() -> dict:
-    """The sweep: render every PDF still pending a minute after its credit note was issued."""
-    return run_sweep(documents.credit_notes_render_missing, kind="credit note", log=logger)
+render_credit_note_pdf, render_missing_pdfs, warn_failed_pdfs = CREDIT_NOTE_DOCUMENT.tasks()
 
 
 @shared_task(
@@ -85,9 +59,6 @@ def send_credit_note_email(self, credit_note_id: int) -> bool:
 @shared_task(name="credits.run_bulk_cancellation", acks_late=True, reject_on_worker_lost=True)
 def run_bulk_cancellation(bulk_id: int) -> None:
     """Run a bulk cancellation recorded by ``bulk_cancellation_start``; safe to run twice."""
-    from credits.models import BulkCancellation
-    from credits.services.bulk import bulk_cancellation_run
-
     try:
         bulk = bulk_cancellation_run(bulk_id=bulk_id)
     except BulkCancellation.DoesNotExist:
@@ -108,12 +79,3 @@ def requeue_bulk_cancellations() -> list[int]:
             extra={"event": "bulk_cancellation.requeued", "bulk_cancellations": requeued},
         )
     return requeued
-
-
-@shared_task(name="credits.warn_failed_pdfs")
-def warn_failed_pdfs() -> int:
-    """Warn while credit-note PDFs that failed for good wait for a person (the admin action
-    "Render missing PDFs" renders them again once the cause is fixed)."""
-    return warn_failed(
-        credit_notes_with_failed_pdf(), event="credit_note", kind="credit note", log=logger
-    )

@@ -5,8 +5,9 @@ from django.utils.translation import gettext as _
 from djmoney.money import Money
 
 from coworking.documents.rendering import document_language
-from coworking.einvoice import check_syntax, parties
-from coworking.einvoice.document import Document, Line, TypeCode
+from coworking.einvoice import check_syntax
+from coworking.einvoice.document import Document, TypeCode
+from coworking.einvoice.issued import issued_fields
 from coworking.einvoice.mentions import with_national_mentions
 from coworking.einvoice.syntax import render
 from invoicing.errors import InvoiceIsDraft
@@ -28,30 +29,17 @@ def invoice_document(*, invoice: Invoice, lines=None, prepaid: Money | None = No
         raise InvoiceIsDraft(
             _("Invoice draft #%(id)s has no e-invoice: issue it first.") % {"id": invoice.pk}
         )
-    vat_currency = invoice.vat_currency if invoice.vat_currency != invoice.currency else ""
     with translation.override(document_language(invoice.customer)):
-        return with_national_mentions(
-            _document(invoice, lines=lines, prepaid=prepaid, vat_currency=vat_currency)
-        )
+        return with_national_mentions(_document(invoice, lines=lines, prepaid=prepaid))
 
 
-def _document(invoice: Invoice, *, lines, prepaid, vat_currency: str) -> Document:
+def _document(invoice: Invoice, *, lines, prepaid) -> Document:
     return Document(
         type_code=TypeCode.INVOICE,
-        number=invoice.number,
-        issue_date=invoice.issue_date,
-        currency=invoice.currency,
-        seller=parties.seller_of(invoice),
-        buyer=parties.buyer_of(invoice),
-        lines=tuple(Line.of(line) for line in (invoice.lines.all() if lines is None else lines)),
-        net_total=invoice.net_total.amount,
-        tax_total=invoice.tax_total.amount,
-        total=invoice.total.amount,
+        **issued_fields(invoice, lines=invoice.lines.all() if lines is None else lines),
         due_date=invoice.due_date,
         buyer_reference=invoice.buyer_reference,
         order_reference=invoice.order_reference,
-        vat_currency=vat_currency,
-        tax_total_vat_currency=invoice.tax_total_vat_currency if vat_currency else None,
         prepaid=(credit_applied_at_issue(invoice=invoice) if prepaid is None else prepaid.amount),
         payment_means=invoice_payment_means(invoice=invoice),
     )

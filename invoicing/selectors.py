@@ -81,11 +81,6 @@ def visible_invoices(*, user) -> QuerySet[Invoice]:
     )
 
 
-def invoices_with_failed_pdf() -> QuerySet[Invoice]:
-    """Issued invoices whose PDF failed for good (retries exhausted), oldest first."""
-    return Invoice.objects.filter(pdf_status=Invoice.PdfStatus.FAILED).order_by("pk")
-
-
 def credit_applied_by_invoice(*, invoice_ids) -> dict[int, Money]:
     """The account credit applied to each of ``invoice_ids`` (payments of method
     ``account_credit``), by invoice id; invoices without any are left out. Such payments

@@ -285,8 +285,6 @@ def delivery_attempt(*, delivery_id: int) -> float | None:
 def queue_deliveries(*, delivery_ids, countdown: float | None = None) -> int:
     """Hand deliveries to the broker; those it refuses are left for the sweep. Returns how
     many were queued."""
-    from webhooks.tasks import deliver
-
     if countdown and settings.CELERY_TASK_ALWAYS_EAGER:
         # In-process tasks (the embedded demo) would retry at once, not later: leave it to a
         # worker's sweep.
@@ -296,7 +294,10 @@ def queue_deliveries(*, delivery_ids, countdown: float | None = None) -> int:
         delivery_id
         for delivery_id in delivery_ids
         if not enqueue(
-            deliver, delivery_id, countdown=countdown, if_down="The webhooks sweep will queue it."
+            "webhooks.deliver",
+            delivery_id,
+            countdown=countdown,
+            if_down="The webhooks sweep will queue it.",
         )
     ]
     if refused:

@@ -94,9 +94,9 @@ def event_record(event: events.Event) -> uuid.UUID:
 
 def queue_dispatch(*, event_id: uuid.UUID) -> bool:
     """Hand the event to the broker; ``False`` (logged) if it is down: the sweep catches up."""
-    from webhooks.tasks import dispatch_event
-
-    return enqueue(dispatch_event, str(event_id), if_down="The webhooks sweep will dispatch it.")
+    return enqueue(
+        "webhooks.dispatch_event", str(event_id), if_down="The webhooks sweep will dispatch it."
+    )
 
 
 def event_dispatch(*, event_id: uuid.UUID | str) -> list[int]:

@@ -9,7 +9,9 @@
   document's PDF; sweep the ones still missing; verify stored files.
 - ``downloads``: serve a stored PDF, or say why not (and queue a new render when the file is
   lost).
+- ``kinds``: ``DocumentKind``, each kind of document declared once by the app that owns it;
+  its render, sweep, tasks and downloads follow from the declaration.
 
-Each app builds its own document's context and template (``invoicing.documents``,
-``credits.documents``); nothing here knows invoices or credit notes.
+Each app builds its own document's context and template and declares its kind
+(``invoicing.documents``, ``credits.documents``); nothing here knows invoices or credit notes.
 """

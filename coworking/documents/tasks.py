@@ -1,7 +1,7 @@
 """What the apps' PDF tasks share: the retry policy and the outcome of one render.
 
-Tasks stay in each app's ``tasks.py`` (their names are part of what is queued); each one
-calls ``run_render_task`` with its app's services.
+Each app's ``tasks.py`` creates its kind's tasks (``DocumentKind.tasks``, in
+``coworking.documents.kinds``; their names are part of what is queued), which call these.
 """
 
 import logging

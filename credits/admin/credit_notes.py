@@ -21,7 +21,7 @@ from coworking.admin import (
 )
 from coworking.einvoice.admin import EInvoiceDownloads
 from coworking.errors import ApplicationError
-from credits.documents import credit_note_pdf_response, credit_notes_render_pdfs
+from credits.documents import CREDIT_NOTE_DOCUMENT
 from credits.einvoice import credit_note_einvoice
 from credits.models import CancellationEvent, CreditNote, CreditNoteLine
 
@@ -165,7 +165,7 @@ class CreditNoteAdmin(EInvoiceDownloads, ReadOnlyAdminMixin, admin.ModelAdmin):
         if not self.has_view_permission(request, credit_note):
             raise PermissionDenied
         try:
-            return credit_note_pdf_response(credit_note=credit_note)
+            return CREDIT_NOTE_DOCUMENT.pdf_response(document=credit_note)
         except ApplicationError as error:
             self.message_user(request, error.message, messages.WARNING)
             return redirect(
@@ -199,7 +199,7 @@ class CreditNoteAdmin(EInvoiceDownloads, ReadOnlyAdminMixin, admin.ModelAdmin):
             self,
             request,
             missing=list(missing.order_by("created_at", "pk")),
-            render_pdfs=lambda batch: credit_notes_render_pdfs(credit_notes=batch),
+            render_pdfs=lambda batch: CREDIT_NOTE_DOCUMENT.render_pdfs(documents=batch),
             texts=RENDER_TEXTS,
         )
 

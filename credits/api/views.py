@@ -4,28 +4,23 @@ Thin: scope, parse, call, render."""
 
 from django.utils.translation import gettext_lazy
 from djmoney.money import Money
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from coworking.api.einvoice import einvoice_schema, requested_syntax
+from coworking.api.documents import einvoice_download, pdf_download
 from coworking.api.idempotency import IDEMPOTENCY_KEY_HEADER, idempotent
 from coworking.api.pagination import StandardPagination
-from coworking.api.renderers import PDFRenderer, XMLRenderer
 from coworking.api.schema import problem_responses
-from coworking.api.throttling import DocumentDownloadThrottle, ReadThrottle, ScopedThrottle
-from coworking.einvoice.syntax import xml_attachment
+from coworking.api.throttling import ScopedThrottle
 from credits.api.serializers import (
     CancelRequestSerializer,
     CreditNoteDetailSerializer,
     CreditNoteRequestSerializer,
     CreditNoteSerializer,
 )
-from credits.documents import credit_note_pdf_response
-from credits.einvoice import credit_note_einvoice
+from credits.documents import CREDIT_NOTE_DOCUMENT
 from credits.selectors import visible_credit_notes
 from credits.services.issue import credit_note_issue, invoice_cancel
 from credits.services.requests import REASON_MAX_LENGTH, Allocation, AmountCredit, LineCredit
@@ -57,46 +52,12 @@ class CreditNoteViewSet(viewsets.ReadOnlyModelViewSet):
             return CreditNoteDetailSerializer
         return CreditNoteSerializer
 
-    @extend_schema(
+    document_kind = CREDIT_NOTE_DOCUMENT
+    pdf = pdf_download(
         summary="Download the credit-note PDF",
-        responses={
-            (200, "application/pdf"): OpenApiResponse(
-                OpenApiTypes.BINARY, description=gettext_lazy("The PDF, as an attachment.")
-            ),
-            **problem_responses(
-                409,
-                503,
-                _409=gettext_lazy(
-                    "The PDF is not rendered yet (`pdf_not_ready`): retry in a minute."
-                ),
-                _503=gettext_lazy(
-                    "The stored file was lost and is being rendered again (`pdf_unavailable`): "
-                    "retry in a minute."
-                ),
-            ),
-        },
+        conflict=gettext_lazy("The PDF is not rendered yet (`pdf_not_ready`): retry in a minute."),
     )
-    @action(
-        detail=True,
-        methods=["get"],
-        renderer_classes=[PDFRenderer, JSONRenderer],
-        throttle_classes=[ReadThrottle, DocumentDownloadThrottle],
-    )
-    def pdf(self, request, pk=None):
-        return credit_note_pdf_response(credit_note=self.get_object())
-
-    @einvoice_schema(summary="Download the credit note as an e-invoice (EN 16931 XML)")
-    @action(
-        detail=True,
-        methods=["get"],
-        renderer_classes=[XMLRenderer, JSONRenderer],
-        throttle_classes=[ReadThrottle, DocumentDownloadThrottle],
-    )
-    def einvoice(self, request, pk=None):
-        note = self.get_object()
-        syntax = requested_syntax(request)
-        xml = credit_note_einvoice(credit_note=note, syntax=syntax)
-        return xml_attachment(xml, number=note.number, syntax=syntax)
+    einvoice = einvoice_download(summary="Download the credit note as an e-invoice (EN 16931 XML)")
 
 
 class InvoiceCancelViewSet(viewsets.GenericViewSet):

@@ -175,10 +175,8 @@ def bulk_cancellation_start(
 def queue_bulk_cancellation(*, bulk_id: int) -> bool:
     """Hand a bulk cancellation to the task queue; ``False`` (and a log line) if the broker
     is down, leaving it ``queued``."""
-    from credits.tasks import run_bulk_cancellation
-
     return enqueue(
-        run_bulk_cancellation,
+        "credits.run_bulk_cancellation",
         bulk_id,
         if_down="Beat's requeue_bulk_cancellations retries it.",
         long_running=True,

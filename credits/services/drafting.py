@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from djmoney.money import Money
 
 from coworking.einvoice import parties
-from coworking.money import round_amount
+from coworking.money import in_whole_cents
 from credits.calculations import (
     ZERO,
     Part,
@@ -64,7 +64,7 @@ def allocate(
                 _("Refunds and settlements are amounts in the invoice's currency (%(currency)s).")
                 % {"currency": currency}
             )
-        if part.amount < 0 or round_amount(part.amount) != part.amount:
+        if part.amount < 0 or not in_whole_cents(part.amount):
             raise InvalidAllocation(_("Refund and settled amounts are positive whole cents."))
     if refund + settled > excess:
         raise InvalidAllocation(

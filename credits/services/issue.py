@@ -37,7 +37,7 @@ from coworking.events import EventType, announce
 from coworking.models import LedgerEntry
 from coworking.numbering import DocumentType, format_number, next_number
 from coworking.services import ledger_post
-from credits.documents import queue_credit_note_pdf
+from credits.documents import CREDIT_NOTE_DOCUMENT
 from credits.einvoice import check_credit_note_einvoice
 from credits.errors import ConfirmationOutdated
 from credits.models import CancellationEvent, CreditNote, CreditNoteLine, ReasonCode, Refund
@@ -141,8 +141,8 @@ def invoice_cancel(
     ``InvalidAllocation`` with nothing written; and ``ConfirmationOutdated`` when
     ``as_shown`` (the ``invoice_figures`` a confirmation page showed) is given and the
     invoice, read under the lock, no longer has them. Announces ``invoice.cancelled`` and
-    ``credit_note.issued`` in its transaction (``credits.subscribers`` queues the PDF after
-    commit).
+    ``credit_note.issued`` in its transaction (for the webhook outbox) and queues the
+    note's PDF itself after commit.
     """
     request = cancel_request(reason=reason, reason_code=reason_code, channel=channel)
     invoice_id = invoice.pk if isinstance(invoice, Invoice) else invoice
@@ -224,7 +224,7 @@ def _issue(
         )
         credit_note_id = credit_note.pk
         transaction.on_commit(
-            lambda: queue_credit_note_pdf(credit_note_id=credit_note_id), robust=True
+            lambda: CREDIT_NOTE_DOCUMENT.queue_pdf(document_id=credit_note_id), robust=True
         )
     logger.info(
         "Invoice %s cancelled by credit note %s."

@@ -11,7 +11,7 @@ from djmoney.money import Money
 from coworking.events import InternalEventType, announce
 from coworking.locking import lock_rows
 from coworking.models import Customer, LedgerEntry
-from coworking.money import round_amount
+from coworking.money import in_whole_cents
 from coworking.services import ledger_post
 from credits.errors import InvalidRefund, RefundExceedsCredit
 from credits.models import Refund
@@ -79,11 +79,7 @@ def refund_record(
     """
     if channel not in Channel.values or kind not in Refund.Kind.values:
         raise InvalidRefund(_("Unknown channel or kind of refund."))
-    if (
-        not isinstance(amount, Money)
-        or amount.amount <= 0
-        or round_amount(amount.amount) != amount.amount
-    ):
+    if not isinstance(amount, Money) or amount.amount <= 0 or not in_whole_cents(amount.amount):
         raise InvalidRefund(_("The amount must be positive Money in whole cents."))
     customer_id = customer.pk if isinstance(customer, Customer) else customer
     customer = lock_rows(Customer.objects.all()).get(pk=customer_id)

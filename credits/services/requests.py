@@ -5,14 +5,15 @@ not positive decimals are refused here with ``InvalidCreditNote`` or ``InvalidCa
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import models
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from djmoney.money import Money
 
-from coworking.money import round_amount
+from coworking.decimals import clean_decimal
+from coworking.money import in_whole_cents
 from credits.errors import InvalidCancellation, InvalidCreditNote
 from credits.models import ReasonCode
 from invoicing.models import Channel
@@ -84,23 +85,11 @@ def _clean_reason_code(reason_code: str, *, error=InvalidCreditNote) -> str:
     return reason_code
 
 
-def _decimal(value, *, what: str) -> Decimal:
-    if isinstance(value, float | bool):
-        raise InvalidCreditNote(_("%(what)s must be a decimal number.") % {"what": what})
-    try:
-        result = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        raise InvalidCreditNote(_("%(what)s is not a number.") % {"what": what}) from None
-    if not result.is_finite():
-        raise InvalidCreditNote(_("%(what)s is not a number.") % {"what": what})
-    return result
-
-
 def _clean_lines(lines: Sequence[LineCredit]) -> list[LineCredit]:
     """Quantities as positive decimals with at most three places, each line once."""
     cleaned, seen = [], set()
     for line in lines:
-        quantity = _decimal(line.quantity, what=_("The quantity"))
+        quantity = clean_decimal(line.quantity, field=_("The quantity"), error=InvalidCreditNote)
         if quantity <= 0 or quantity != quantity.quantize(Decimal("0.001")):
             raise InvalidCreditNote(
                 _("Quantities to credit must be positive, with at most three decimals.")
@@ -118,7 +107,7 @@ def _clean_amount(amount: AmountCredit | None) -> AmountCredit | None:
     if not isinstance(amount.value, Money):
         raise InvalidCreditNote(_("The amount must be Money."))
     value = amount.value.amount
-    if value <= 0 or round_amount(value) != value:
+    if value <= 0 or not in_whole_cents(value):
         raise InvalidCreditNote(_("The amount must be positive and in whole cents."))
     description = (amount.description or "").strip()
     if len(description) > DESCRIPTION_MAX_LENGTH:
@@ -126,7 +115,7 @@ def _clean_amount(amount: AmountCredit | None) -> AmountCredit | None:
             _("The description is too long (at most %(max)s characters).")
             % {"max": DESCRIPTION_MAX_LENGTH}
         )
-    rate = _decimal(amount.tax_rate, what=_("The tax rate"))
+    rate = clean_decimal(amount.tax_rate, field=_("The tax rate"), error=InvalidCreditNote)
     return AmountCredit(value=amount.value, tax_rate=rate, description=description)
 
 

@@ -41,7 +41,7 @@ from invoicing.admin.filters import (
     CustomerFilter,
     OverdueFilter,
 )
-from invoicing.documents import invoices_render_pdfs
+from invoicing.documents import INVOICE_DOCUMENT
 from invoicing.einvoice import invoice_einvoice
 from invoicing.line_form import InvoiceLineForm
 from invoicing.models import Invoice, InvoiceLine, Payment
@@ -419,6 +419,6 @@ class InvoiceAdmin(ChangePageMixin, ListTitleMixin, EInvoiceDownloads, admin.Mod
             self,
             request,
             missing=list(missing.order_by("issue_date", "pk")),
-            render_pdfs=lambda batch: invoices_render_pdfs(invoices=batch),
+            render_pdfs=lambda batch: INVOICE_DOCUMENT.render_pdfs(documents=batch),
             texts=RENDER_TEXTS,
         )

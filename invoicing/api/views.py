@@ -1,30 +1,20 @@
 """Invoice endpoints: list, detail and PDF. Thin: scope, parse, call, render. (Cancelling
 an invoice is the credits app's endpoint, ``credits.api.views``.)"""
 
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
-from rest_framework.decorators import action
-from rest_framework.renderers import JSONRenderer
 
-from coworking.api.einvoice import einvoice_schema, requested_syntax
+from coworking.api.documents import einvoice_download, pdf_download
 from coworking.api.pagination import StandardPagination
-from coworking.api.renderers import PDFRenderer, XMLRenderer
 from coworking.api.schema import problem_responses
-from coworking.api.throttling import DocumentDownloadThrottle, ReadThrottle
-from coworking.einvoice.syntax import xml_attachment
 from invoicing.api.serializers import (
     InvoiceDetailSerializer,
     InvoiceFilterSerializer,
     InvoiceSerializer,
 )
 from invoicing.corrections import corrections_prefetch
-from invoicing.documents import invoice_pdf_response
-from invoicing.einvoice import invoice_einvoice
-from invoicing.errors import InvoiceIsDraft
-from invoicing.models import Invoice
+from invoicing.documents import INVOICE_DOCUMENT
 from invoicing.selectors import visible_invoices
 
 
@@ -86,54 +76,19 @@ class InvoiceViewSet(viewsets.ReadOnlyModelViewSet):
             **{lookups[name]: value for name, value in filters.validated_data.items()}
         )
 
-    @extend_schema(
+    document_kind = INVOICE_DOCUMENT
+    pdf = pdf_download(
         summary="Download the invoice PDF",
         description=gettext_lazy(
             "The invoice as issued, rendered once after issue and stored: later payments or a "
             "cancellation do not change it (the credit note is a document of its own)."
         ),
-        responses={
-            (200, "application/pdf"): OpenApiResponse(
-                OpenApiTypes.BINARY, description=gettext_lazy("The PDF, as an attachment.")
-            ),
-            **problem_responses(
-                409,
-                503,
-                _409=gettext_lazy(
-                    "A draft has no PDF (`invoice_is_draft`); the PDF is not rendered yet "
-                    "(`pdf_not_ready`): retry in a minute."
-                ),
-                _503=gettext_lazy(
-                    "The stored file was lost and is being rendered again (`pdf_unavailable`): "
-                    "retry in a minute."
-                ),
-            ),
-        },
+        conflict=gettext_lazy(
+            "A draft has no PDF (`invoice_is_draft`); the PDF is not rendered yet "
+            "(`pdf_not_ready`): retry in a minute."
+        ),
     )
-    @action(
-        detail=True,
-        methods=["get"],
-        renderer_classes=[PDFRenderer, JSONRenderer],
-        throttle_classes=[ReadThrottle, DocumentDownloadThrottle],
-    )
-    def pdf(self, request, pk=None):
-        invoice = self.get_object()
-        if invoice.state == Invoice.State.DRAFT:
-            raise InvoiceIsDraft(_("A draft invoice has no PDF: issue it first."))
-        return invoice_pdf_response(invoice=invoice)
-
-    @einvoice_schema(
+    einvoice = einvoice_download(
         summary="Download the invoice as an e-invoice (EN 16931 XML)",
         conflict=gettext_lazy("A draft has no e-invoice (`invoice_is_draft`)."),
     )
-    @action(
-        detail=True,
-        methods=["get"],
-        renderer_classes=[XMLRenderer, JSONRenderer],
-        throttle_classes=[ReadThrottle, DocumentDownloadThrottle],
-    )
-    def einvoice(self, request, pk=None):
-        invoice = self.get_object()
-        syntax = requested_syntax(request)
-        xml = invoice_einvoice(invoice=invoice, syntax=syntax)
-        return xml_attachment(xml, number=invoice.number, syntax=syntax)

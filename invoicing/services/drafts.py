@@ -3,13 +3,14 @@
 import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 from djmoney.money import Money
 
 from coworking.billable_items import BillableItem
+from coworking.decimals import clean_decimal
 from coworking.errors import CurrencyMismatch
 from coworking.models import Customer
 from coworking.money import money_sum
@@ -61,18 +62,6 @@ class LineInput:
     vat_override_reason: str = ""
 
 
-def clean_decimal(value, *, field: str) -> Decimal:
-    if isinstance(value, float):
-        raise InvalidInvoiceLine(_("%(field)s must be a decimal, not a float.") % {"field": field})
-    try:
-        result = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        raise InvalidInvoiceLine(_("%(field)s is not a number.") % {"field": field}) from None
-    if not result.is_finite():
-        raise InvalidInvoiceLine(_("%(field)s is not a number.") % {"field": field})
-    return result
-
-
 def _build_lines(
     *, lines: Sequence[LineInput], currency: str, customer: Customer
 ) -> list[InvoiceLine]:
@@ -86,8 +75,8 @@ def _build_lines(
         description = (line.description or "").strip()
         if not description:
             raise InvalidInvoiceLine(_("Line %(n)s has no description.") % {"n": position})
-        quantity = clean_decimal(line.quantity, field=_("Quantity"))
-        tax_rate = clean_decimal(line.tax_rate, field=_("Tax rate"))
+        quantity = clean_decimal(line.quantity, field=_("Quantity"), error=InvalidInvoiceLine)
+        tax_rate = clean_decimal(line.tax_rate, field=_("Tax rate"), error=InvalidInvoiceLine)
         if not isinstance(line.unit_price, Money):
             raise InvalidInvoiceLine(
                 _("Line %(n)s: the unit price must be Money.") % {"n": position}

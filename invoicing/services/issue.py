@@ -12,22 +12,24 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from djmoney.money import Money
 
+from coworking.decimals import clean_decimal
 from coworking.documents.models import VatRounding
 from coworking.einvoice import parties
 from coworking.einvoice.issue_check import check_before_issue
 from coworking.events import EventType, announce
 from coworking.locking import lock_rows
 from coworking.models import Customer, LedgerEntry, Location
-from coworking.money import round_amount
+from coworking.money import converted
 from coworking.numbering import DocumentType, format_number, next_number
 from coworking.selectors import exchange_rate_on
 from coworking.services import ledger_post
 from coworking.vat import VatCategory
 from invoicing import line_vat
-from invoicing.documents import queue_invoice_pdf
+from invoicing.documents import INVOICE_DOCUMENT
 from invoicing.einvoice import invoice_document
 from invoicing.errors import (
     ExchangeRateMissing,
+    InvalidInvoiceLine,
     InvoiceDateOutOfOrder,
     InvoiceHasNoLines,
     InvoiceNotDraft,
@@ -39,7 +41,6 @@ from invoicing.payment_means import freeze_payment_means
 from invoicing.selectors import available_credit
 from invoicing.services.drafts import (
     DEFAULT_PAYMENT_TERM_DAYS,
-    clean_decimal,
     set_line_taxes,
     set_totals,
 )
@@ -132,7 +133,7 @@ def invoice_issue(
         settle(invoice=invoice, amount=applied)
     announce(type=EventType.INVOICE_ISSUED, instance=invoice)
     invoice_id = invoice.pk
-    transaction.on_commit(lambda: queue_invoice_pdf(invoice_id=invoice_id), robust=True)
+    transaction.on_commit(lambda: INVOICE_DOCUMENT.queue_pdf(document_id=invoice_id), robust=True)
     return invoice
 
 
@@ -211,11 +212,11 @@ def _set_vat_currency(invoice: Invoice, *, location: Location, exchange_rate) ->
                 "date": invoice.issue_date.isoformat(),
             }
         )
-    rate = clean_decimal(rate, field=_("Exchange rate"))
+    rate = clean_decimal(rate, field=_("Exchange rate"), error=InvalidInvoiceLine)
     if rate <= 0:
         raise ExchangeRateMissing(_("The exchange rate must be positive."))
     invoice.vat_exchange_rate = rate
-    invoice.tax_total_vat_currency = round_amount(invoice.tax_total.amount * rate)
+    invoice.tax_total_vat_currency = converted(invoice.tax_total.amount, rate=rate)
 
 
 def _check_date_follows_previous(invoice: Invoice) -> None:

@@ -13,7 +13,7 @@ from djmoney.money import Money
 from coworking.errors import CurrencyMismatch
 from coworking.events import EventType, announce
 from coworking.models import LedgerEntry
-from coworking.money import round_amount
+from coworking.money import in_whole_cents
 from coworking.services import ledger_post
 from invoicing.errors import (
     DuplicatePaymentReference,
@@ -55,7 +55,7 @@ def payment_check(
         raise InvalidPayment(_("The amount must be Money."))
     if method not in Payment.Method.values:
         raise InvalidPayment(_("Unknown payment method: %(method)s.") % {"method": method})
-    if amount.amount <= 0 or round_amount(amount.amount) != amount.amount:
+    if amount.amount <= 0 or not in_whole_cents(amount.amount):
         raise InvalidPayment(_("The amount must be positive and in whole cents."))
     if invoice.state not in (Invoice.State.ISSUED, Invoice.State.PARTIALLY_PAID):
         raise InvoiceNotPayable(

@@ -7,7 +7,7 @@ from django.core.files.base import ContentFile
 
 from credits.models import CreditNote
 from credits.services import invoice_cancel
-from invoicing.documents import invoice_render_pdf
+from invoicing.documents import INVOICE_DOCUMENT
 from tests.factories import draft_invoice, issued_invoice, portal_member, staff_user
 from tests.helpers import assert_problem
 
@@ -84,7 +84,7 @@ def invoice_pdf_url(invoice) -> str:
 
 
 def test_owner_downloads_the_stored_invoice_pdf(api_client):
-    invoice = invoice_render_pdf(invoice=issued_invoice(customer=portal_member()))
+    invoice = INVOICE_DOCUMENT.render_pdf(document=issued_invoice(customer=portal_member()))
     response = api_client(invoice.customer.portal_user).get(invoice_pdf_url(invoice))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"

@@ -14,7 +14,7 @@ from django.db import connection
 from coworking.models import LedgerEntry, NumberSeries
 from coworking.numbering import DocumentType, sequence_name
 from coworking.triggers import OwnerOnlyIgnore
-from credits.documents import credit_note_render_pdf
+from credits.documents import CREDIT_NOTE_DOCUMENT
 from credits.models import CreditNote
 from credits.services import invoice_cancel
 from invoicing.models import Channel, Invoice
@@ -76,7 +76,7 @@ def books():
         for _ in range(2)
     ]
     for note in notes:
-        credit_note_render_pdf(credit_note=note.pk)
+        CREDIT_NOTE_DOCUMENT.render_pdf(document=note.pk)
     series = sequence_name(location_id=customer.location_id, document_type=DocumentType.CREDIT_NOTE)
     return {"invoice": invoice.pk, "cn": notes[0].pk, "other": notes[1].pk, "series": series}
 

@@ -139,7 +139,7 @@ def test_a_refused_operation_announces_nothing(announced):
 
 @pytest.mark.django_db
 def test_storing_a_pdf_announces_it_ready(announced):
-    from credits.documents import credit_note_render_pdf
+    from credits.documents import CREDIT_NOTE_DOCUMENT
     from credits.models import CreditNote
     from credits.services import invoice_cancel
     from invoicing.models import Channel
@@ -148,7 +148,7 @@ def test_storing_a_pdf_announces_it_ready(announced):
     note = invoice_cancel(invoice=issued_invoice(), actor=None, channel=Channel.CLI)
     announced.clear()
 
-    credit_note_render_pdf(credit_note=note)
+    CREDIT_NOTE_DOCUMENT.render_pdf(document=note)
 
     assert [(t, written) for t, _i, written, _a in announced] == [
         (EventType.CREDIT_NOTE_PDF_READY, True)
@@ -157,18 +157,50 @@ def test_storing_a_pdf_announces_it_ready(announced):
     assert isinstance(ready, CreditNote) and ready.pdf_status == CreditNote.PdfStatus.READY
 
 
+@pytest.fixture
+def queued(monkeypatch):
+    """The names of the tasks handed to the queue (eagerly or to the broker), in order;
+    none of them runs."""
+    from celery.app.task import Task
+
+    names: list[tuple[str, tuple]] = []
+
+    def record(task, args=(), *rest, **options):
+        names.append((task.name, tuple(args)))
+
+    monkeypatch.setattr(Task, "apply", record)
+    monkeypatch.setattr(Task, "apply_async", record)
+    return names
+
+
+def _pdf_tasks(queued):
+    return [(name, args) for name, args in queued if name.endswith("_pdf")]
+
+
 @pytest.mark.django_db(transaction=True)
-def test_after_commit_a_new_credit_note_is_queued_for_its_pdf(monkeypatch):
-    """The cancel queues its credit note's PDF itself, after commit and not before."""
-    from credits import documents
+def test_issuing_queues_exactly_one_pdf_task_after_commit(queued):
+    """The issue queues its invoice's PDF itself, once, after commit and not before."""
+    from invoicing.services import invoice_issue
+    from tests.factories import draft_invoice
+
+    draft = draft_invoice()
+    with transaction.atomic():
+        invoice = invoice_issue(invoice=draft)
+        assert _pdf_tasks(queued) == []
+    assert _pdf_tasks(queued) == [("invoicing.render_invoice_pdf", (invoice.pk,))]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cancelling_queues_exactly_one_pdf_task_after_commit(queued):
+    """The cancel queues its credit note's PDF itself, once, after commit and not before;
+    the cancelled invoice's PDF (rendered as issued) is not queued again."""
     from credits.services import invoice_cancel
     from invoicing.models import Channel
     from tests.factories import issued_invoice
 
-    queued = []
-    monkeypatch.setattr(documents, "enqueue", lambda task, *args, **kw: queued.append(args))
     invoice = issued_invoice()
+    queued.clear()
     with transaction.atomic():
         note = invoice_cancel(invoice=invoice, actor=None, channel=Channel.CLI)
-        assert queued == []
-    assert queued == [(note.pk,)]
+        assert _pdf_tasks(queued) == []
+    assert _pdf_tasks(queued) == [("credits.render_credit_note_pdf", (note.pk,))]

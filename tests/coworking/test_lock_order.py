@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.db import connection, transaction
 
-from credits.documents import credit_note_render_pdf
+from credits.documents import CREDIT_NOTE_DOCUMENT
 from credits.models import CreditNote
 from credits.services import LineCredit, credit_note_issue
 from invoicing.models import Channel
@@ -53,7 +53,7 @@ def test_issuing_a_credit_note_while_the_previous_notes_pdf_is_recorded_does_not
 
     def worker_records_the_pdf():
         with transaction.atomic():  # commits only once the issuing transaction waits on it
-            credit_note_render_pdf(credit_note=first.pk)
+            CREDIT_NOTE_DOCUMENT.render_pdf(document=first.pk)
             stream_held.set()
             pid = issuing_pid.get(timeout=30)
             wait_until(lambda: _waits_for_a_lock(pid), timeout=30)

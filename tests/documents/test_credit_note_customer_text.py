@@ -11,7 +11,7 @@ from djmoney.money import Money
 from facturx import parse_ubl_cii_xml
 
 from coworking.einvoice.document import Syntax
-from credits.documents import credit_note_render_pdf, credit_note_send_email
+from credits.documents import CREDIT_NOTE_DOCUMENT, credit_note_send_email
 from credits.einvoice import credit_note_einvoice
 from credits.pdf import credit_note_pdf_bytes
 from credits.services import Allocation, LineCredit, Rest, credit_note_issue, invoice_cancel
@@ -112,7 +112,7 @@ def test_in_french_the_reason_and_the_sentence_are_translated():
 @pytest.mark.parametrize(("paid", "expected"), [(None, OFF_DUE), ("all", ACCOUNT_CREDIT)])
 def test_the_email_says_what_the_pdf_says(private_documents, paid, expected):
     invoice = invoice_for(paid=paid, location__email_documents=True)
-    note = credit_note_render_pdf(credit_note=one_meeting_hour(invoice))
+    note = CREDIT_NOTE_DOCUMENT.render_pdf(document=one_meeting_hour(invoice))
     assert credit_note_send_email(credit_note=note) is True
 
     (message,) = mail.outbox

@@ -11,7 +11,7 @@ import pytest
 from django.core import mail
 
 from coworking.documents.rendering import document_language
-from credits.documents import credit_note_render_pdf, credit_note_send_email
+from credits.documents import CREDIT_NOTE_DOCUMENT, credit_note_send_email
 from credits.pdf import credit_note_pdf_bytes
 from credits.services import LineCredit, credit_note_issue, invoice_cancel
 from invoicing.models import Channel
@@ -112,7 +112,7 @@ def test_invoice_in_dutch_is_billed_to_with_dutch_labels():
 
 
 def test_the_email_of_a_german_cancellation_is_a_stornorechnung(private_documents):
-    note = credit_note_render_pdf(credit_note=full_note(customer(location_language="de")))
+    note = CREDIT_NOTE_DOCUMENT.render_pdf(document=full_note(customer(location_language="de")))
 
     assert credit_note_send_email(credit_note=note) is True
 
@@ -123,7 +123,7 @@ def test_the_email_of_a_german_cancellation_is_a_stornorechnung(private_document
 
 
 def test_the_email_of_a_partial_note_does_not_say_it_cancels_in_full(private_documents):
-    note = credit_note_render_pdf(credit_note=partial_note(customer(location_language="en")))
+    note = CREDIT_NOTE_DOCUMENT.render_pdf(document=partial_note(customer(location_language="en")))
 
     assert credit_note_send_email(credit_note=note) is True
 

@@ -13,10 +13,10 @@ from weasyprint import HTML
 from coworking.documents.storage import stored_pdf_bytes
 from coworking.einvoice.facturx import weasyprint_options
 from coworking.einvoice.validation import embedded_xml, validate
-from credits.documents import credit_note_render_pdf
+from credits.documents import CREDIT_NOTE_DOCUMENT
 from credits.einvoice import credit_note_einvoice
 from credits.services import invoice_cancel
-from invoicing.documents import invoice_render_pdf
+from invoicing.documents import INVOICE_DOCUMENT
 from invoicing.einvoice import invoice_einvoice
 from invoicing.models import Channel
 from tests.factories import issued_invoice, portal_member
@@ -109,11 +109,11 @@ def attached_factur_x(pdf: bytes) -> bytes:
 @pytest.mark.usefixtures("fast_password_hasher")
 @pytest.mark.parametrize("kind", ["invoices", "credit-notes"])
 def test_the_stored_pdf_is_a_factur_x_of_the_cii_the_api_serves(api_client, kind):
-    invoice = invoice_render_pdf(invoice=issued_invoice(customer=portal_member()))
+    invoice = INVOICE_DOCUMENT.render_pdf(document=issued_invoice(customer=portal_member()))
     document = invoice
     if kind == "credit-notes":
         note = invoice_cancel(invoice=invoice, actor=None, channel=Channel.CLI)
-        document = credit_note_render_pdf(credit_note=note)
+        document = CREDIT_NOTE_DOCUMENT.render_pdf(document=note)
     client = api_client(document.customer.portal_user)
     pdf = client.get(f"/api/v1/{kind}/{document.pk}/pdf")
     cii = client.get(f"/api/v1/{kind}/{document.pk}/einvoice?syntax=cii")
@@ -128,7 +128,7 @@ def test_the_stored_pdf_is_a_factur_x_of_the_cii_the_api_serves(api_client, kind
     assert report.valid and not report.fatal, report.problems()
 
     if kind == "invoices":
-        again = invoice_render_pdf(invoice=document.pk, force=True)
+        again = INVOICE_DOCUMENT.render_pdf(document=document.pk, force=True)
     else:
-        again = credit_note_render_pdf(credit_note=document.pk, force=True)
+        again = CREDIT_NOTE_DOCUMENT.render_pdf(document=document.pk, force=True)
     assert again.pdf_sha256 == document.pdf_sha256

@@ -19,11 +19,7 @@ from coworking.documents.rendering import (
     render_pdf,
     reset_render_cache,
 )
-from credits.documents import (
-    credit_note_pdf_failed,
-    credit_note_render_pdf,
-    credit_note_send_email,
-)
+from credits.documents import CREDIT_NOTE_DOCUMENT, credit_note_send_email
 from credits.models import CreditNote
 from credits.pdf import credit_note_pdf_bytes
 from credits.services import LineCredit, credit_note_issue, invoice_cancel
@@ -175,7 +171,7 @@ def test_render_service_stores_the_pdf_privately_and_is_idempotent(
     note = cancelled()
     assert note.pdf_status == CreditNote.PdfStatus.PENDING
 
-    note = credit_note_render_pdf(credit_note=note)
+    note = CREDIT_NOTE_DOCUMENT.render_pdf(document=note)
 
     assert note.pdf_status == CreditNote.PdfStatus.READY and note.pdf_error == ""
     stored = (private_documents / note.pdf_file.name).read_bytes()
@@ -186,10 +182,10 @@ def test_render_service_stores_the_pdf_privately_and_is_idempotent(
     assert client.get(note.pdf_file.url).status_code == 404  # nothing serves the storage
     rendered_at = note.pdf_rendered_at
 
-    again = credit_note_render_pdf(credit_note=note.pk)  # a second run does nothing
+    again = CREDIT_NOTE_DOCUMENT.render_pdf(document=note.pk)  # a second run does nothing
     assert again.pdf_rendered_at == rendered_at
 
-    forced = credit_note_render_pdf(credit_note=note.pk, force=True)
+    forced = CREDIT_NOTE_DOCUMENT.render_pdf(document=note.pk, force=True)
     assert forced.pdf_rendered_at > rendered_at
     assert (forced.pdf_sha256, forced.pdf_file.name) == (note.pdf_sha256, note.pdf_file.name)
     assert len(list(private_documents.rglob("*.pdf"))) == 1
@@ -265,7 +261,7 @@ def test_a_draft_invoice_has_no_pdf():
 def test_email_is_sent_once_with_the_pdf_in_the_customers_language(private_documents):
     note = cancelled(location__email_documents=True)
     assert credit_note_send_email(credit_note=note) is False  # PDF not ready yet
-    credit_note_render_pdf(credit_note=note)
+    CREDIT_NOTE_DOCUMENT.render_pdf(document=note)
 
     assert credit_note_send_email(credit_note=note) is True
     assert credit_note_send_email(credit_note=note) is False
@@ -282,7 +278,7 @@ def test_email_is_sent_once_with_the_pdf_in_the_customers_language(private_docum
 
 
 def test_no_email_when_the_location_does_not_send_documents(private_documents):
-    note = credit_note_render_pdf(credit_note=cancelled(location__email_documents=False))
+    note = CREDIT_NOTE_DOCUMENT.render_pdf(document=cancelled(location__email_documents=False))
 
     assert credit_note_send_email(credit_note=note) is False
     assert mail.outbox == []
@@ -296,7 +292,7 @@ def pdf_url(note):
 
 
 def test_staff_downloads_the_pdf_from_the_admin(client, private_documents):
-    note = credit_note_render_pdf(credit_note=cancelled())
+    note = CREDIT_NOTE_DOCUMENT.render_pdf(document=cancelled())
     client.force_login(staff_user(cancel=False))
 
     change_page = client.get(reverse("admin:credits_creditnote_change", args=[note.pk]))
@@ -314,7 +310,7 @@ def test_staff_downloads_the_pdf_from_the_admin(client, private_documents):
     [("staff_without_permission", 403), ("member", 302), ("anonymous", 302)],
 )
 def test_unauthorised_download_is_refused_without_bytes(client, private_documents, who, status):
-    note = credit_note_render_pdf(credit_note=cancelled())
+    note = CREDIT_NOTE_DOCUMENT.render_pdf(document=cancelled())
     if who == "staff_without_permission":
         client.force_login(UserFactory(is_staff=True))
     elif who == "member":
@@ -345,8 +341,8 @@ def test_download_of_a_pending_pdf_returns_to_the_note_with_a_message(client, pr
 
 def test_failed_pdf_shows_its_reason_and_the_admin_action_renders_it(client, private_documents):
     failed = cancelled()
-    credit_note_pdf_failed(credit_note=failed, error="OSError: disk full", final=True)
-    ready = credit_note_render_pdf(credit_note=cancelled())
+    CREDIT_NOTE_DOCUMENT.pdf_failed(document=failed, error="OSError: disk full", final=True)
+    ready = CREDIT_NOTE_DOCUMENT.render_pdf(document=cancelled())
     client.force_login(staff_user(cancel=False))
 
     page = client.get(reverse("admin:credits_creditnote_change", args=[failed.pk])).content
@@ -368,7 +364,7 @@ def test_failed_pdf_shows_its_reason_and_the_admin_action_renders_it(client, pri
 def test_admin_lists_filters_and_searches_credit_notes(client, private_documents):
     note = cancelled()
     other = cancelled()
-    credit_note_pdf_failed(credit_note=other, error="boom", final=True)
+    CREDIT_NOTE_DOCUMENT.pdf_failed(document=other, error="boom", final=True)
     client.force_login(staff_user(cancel=False))
     changelist = reverse("admin:credits_creditnote_changelist")
 

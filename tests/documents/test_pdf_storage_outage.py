@@ -8,10 +8,10 @@ import pytest
 from django.utils import timezone
 
 from coworking.documents.models import PdfRenderRetry
-from credits.documents import credit_notes_render_missing
+from credits.documents import CREDIT_NOTE_DOCUMENT
 from credits.models import CreditNote
 from credits.services import invoice_cancel
-from invoicing.documents import invoices_render_missing
+from invoicing.documents import INVOICE_DOCUMENT
 from invoicing.models import Channel, Invoice
 from tests.factories import issued_invoice
 
@@ -54,19 +54,19 @@ def test_a_pdf_failed_in_a_storage_outage_is_retried_with_back_off_and_recovers(
     invoice = issued_invoice()
     storage_down(private_documents, "invoices")
 
-    assert invoice.number in invoices_render_missing(older_than=NOW).failed
+    assert invoice.number in INVOICE_DOCUMENT.render_missing(older_than=NOW).failed
     assert status(invoice) == Invoice.PdfStatus.FAILED
     retry = PdfRenderRetry.objects.get(kind="invoice", document_id=invoice.pk)
     first_delay = (retry.next_attempt_at - timezone.now()).total_seconds()
     assert 290 < first_delay <= 300
 
     # Not due yet: the next sweep leaves it alone.
-    report = invoices_render_missing(older_than=NOW)
+    report = INVOICE_DOCUMENT.render_missing(older_than=NOW)
     assert report.rendered == [] and report.failed == {}
 
     # Due, still down: tried, failed again, the delay doubles.
     time_passes_until_the_next_retry(invoice)
-    assert invoice.number in invoices_render_missing(older_than=NOW).failed
+    assert invoice.number in INVOICE_DOCUMENT.render_missing(older_than=NOW).failed
     retry.refresh_from_db()
     assert retry.failures == 2
     assert 590 < (retry.next_attempt_at - timezone.now()).total_seconds() <= 600
@@ -74,7 +74,7 @@ def test_a_pdf_failed_in_a_storage_outage_is_retried_with_back_off_and_recovers(
     # The storage is back: the next due sweep renders it, and the schedule is gone.
     storage_back(private_documents, "invoices")
     time_passes_until_the_next_retry(invoice)
-    assert invoices_render_missing(older_than=NOW).rendered == [invoice.number]
+    assert INVOICE_DOCUMENT.render_missing(older_than=NOW).rendered == [invoice.number]
     assert status(invoice) == Invoice.PdfStatus.READY
     assert not PdfRenderRetry.objects.exists()
 
@@ -84,11 +84,11 @@ def test_the_delay_is_capped_and_retries_stop_a_day_after_the_first_failure(
 ):
     invoice = issued_invoice()
     storage_down(private_documents, "invoices")
-    invoices_render_missing(older_than=NOW)
+    INVOICE_DOCUMENT.render_missing(older_than=NOW)
     retry = PdfRenderRetry.objects.get(document_id=invoice.pk)
     for _attempt in range(8):
         time_passes_until_the_next_retry(invoice)
-        invoices_render_missing(older_than=NOW)
+        INVOICE_DOCUMENT.render_missing(older_than=NOW)
     retry.refresh_from_db()
     assert retry.failures == 9
     assert (retry.next_attempt_at - timezone.now()).total_seconds() <= 3600  # capped
@@ -97,11 +97,15 @@ def test_the_delay_is_capped_and_retries_stop_a_day_after_the_first_failure(
         first_failed_at=timezone.now() - datetime.timedelta(hours=23, minutes=30)
     )
     time_passes_until_the_next_retry(invoice)
-    invoices_render_missing(older_than=NOW)  # fails once more; the next try would be too late
+    INVOICE_DOCUMENT.render_missing(
+        older_than=NOW
+    )  # fails once more; the next try would be too late
     retry.refresh_from_db()
     assert retry.next_attempt_at is None
     storage_back(private_documents, "invoices")
-    assert invoices_render_missing(older_than=NOW).rendered == []  # now staff's, not the sweep's
+    assert (
+        INVOICE_DOCUMENT.render_missing(older_than=NOW).rendered == []
+    )  # now staff's, not the sweep's
     assert status(invoice) == Invoice.PdfStatus.FAILED
 
 
@@ -110,12 +114,12 @@ def test_a_credit_note_pdf_failed_in_an_outage_is_retried_by_its_sweep_too(
 ):
     note = invoice_cancel(invoice=issued_invoice(), actor=None, channel=Channel.CLI)
     storage_down(private_documents, "credit-notes")
-    credit_notes_render_missing(older_than=NOW)
+    CREDIT_NOTE_DOCUMENT.render_missing(older_than=NOW)
     assert CreditNote.objects.get(pk=note.pk).pdf_status == CreditNote.PdfStatus.FAILED
 
     storage_back(private_documents, "credit-notes")
     PdfRenderRetry.objects.filter(kind="credit-note").update(
         next_attempt_at=timezone.now() - datetime.timedelta(seconds=1)
     )
-    assert credit_notes_render_missing(older_than=NOW).rendered == [note.number]
+    assert CREDIT_NOTE_DOCUMENT.render_missing(older_than=NOW).rendered == [note.number]
     assert CreditNote.objects.get(pk=note.pk).pdf_status == CreditNote.PdfStatus.READY

@@ -9,7 +9,7 @@ from django.core import mail
 from django.urls import reverse
 
 import credits.pdf
-from credits.documents import credit_notes_render_missing
+from credits.documents import CREDIT_NOTE_DOCUMENT
 from credits.models import CreditNote
 from credits.services import invoice_cancel
 from credits.tasks import render_credit_note_pdf, render_missing_pdfs, send_credit_note_email
@@ -66,7 +66,7 @@ def test_broker_down_at_cancel_leaves_the_note_pending_until_the_sweep(
     assert elapsed < 5  # the broker timeouts in settings: the cancel never hangs on it
     assert Invoice.objects.get(pk=invoice.pk).state == Invoice.State.CANCELLED
     assert status_of(note) == CreditNote.PdfStatus.PENDING
-    assert credit_notes_render_missing().rendered == []  # younger than a minute: not yet
+    assert CREDIT_NOTE_DOCUMENT.render_missing().rendered == []  # younger than a minute: not yet
 
     settings.DOCUMENT_PDF_SWEEP_AFTER = 0  # as if the minute had passed
     request.getfixturevalue("celery_worker")

@@ -12,15 +12,11 @@ from django.urls import reverse
 
 from coworking.documents.rendering import PdfRenderError
 from coworking.documents.storage import document_render_pdf
-from credits.documents import (
-    credit_note_render_pdf,
-    credit_note_send_email,
-    credit_notes_render_missing,
-)
+from credits.documents import CREDIT_NOTE_DOCUMENT, credit_note_send_email
 from credits.models import CreditNote
 from credits.reconciliation import CHECKS
 from credits.services import invoice_cancel
-from invoicing.documents import invoice_pdf_failed, invoice_render_pdf, invoices_render_missing
+from invoicing.documents import INVOICE_DOCUMENT
 from invoicing.models import Invoice
 from tests.conftest import wait_until
 from tests.factories import CustomerFactory, issued_invoice, portal_member, staff_user
@@ -40,7 +36,7 @@ def lose(document, private_documents, how: str) -> None:
 def rendered_note(**customer):
     customer = portal_member(**customer) if not customer else CustomerFactory(**customer)
     note = invoice_cancel(invoice=issued_invoice(customer=customer), actor=None, channel="system")
-    return credit_note_render_pdf(credit_note=note)
+    return CREDIT_NOTE_DOCUMENT.render_pdf(document=note)
 
 
 def api_url(document) -> str:
@@ -54,7 +50,7 @@ def test_a_lost_file_is_a_503_problem_then_the_worker_renders_the_same_bytes_aga
     celery_worker, private_documents, api_client, kind, how
 ):
     if kind == "invoice":
-        document = invoice_render_pdf(invoice=issued_invoice(customer=portal_member()))
+        document = INVOICE_DOCUMENT.render_pdf(document=issued_invoice(customer=portal_member()))
     else:
         document = rendered_note()
     model, recorded = type(document), document.pdf_sha256
@@ -84,7 +80,7 @@ def test_a_lost_file_goes_back_to_pending_so_the_sweep_renders_it_without_the_qu
     """The download marks the document pending: even if its queued render never arrives
     (no worker here), the sweep renders it."""
     note = rendered_note()
-    invoice = invoice_render_pdf(invoice=note.invoice)
+    invoice = INVOICE_DOCUMENT.render_pdf(document=note.invoice)
     for document in (note, invoice):
         lose(document, private_documents, "deleted")
         assert_problem(api_client(staff_user()).get(api_url(document)), 503, "pdf_unavailable")
@@ -92,8 +88,12 @@ def test_a_lost_file_goes_back_to_pending_so_the_sweep_renders_it_without_the_qu
         assert document.pdf_status == document.PdfStatus.PENDING
         assert "missing or damaged" in document.pdf_error
 
-    assert credit_notes_render_missing(older_than=datetime.timedelta(0)).rendered == [note.number]
-    assert invoices_render_missing(older_than=datetime.timedelta(0)).rendered == [invoice.number]
+    assert CREDIT_NOTE_DOCUMENT.render_missing(older_than=datetime.timedelta(0)).rendered == [
+        note.number
+    ]
+    assert INVOICE_DOCUMENT.render_missing(older_than=datetime.timedelta(0)).rendered == [
+        invoice.number
+    ]
     for document in (note, invoice):
         recorded = document.pdf_sha256
         document.refresh_from_db()
@@ -127,7 +127,7 @@ def test_the_email_of_a_lost_file_waits_for_the_new_render(private_documents):
 
     assert mail.outbox == []
     assert CreditNote.objects.get(pk=note.pk).pdf_status == CreditNote.PdfStatus.PENDING
-    credit_notes_render_missing(older_than=datetime.timedelta(0))
+    CREDIT_NOTE_DOCUMENT.render_missing(older_than=datetime.timedelta(0))
     assert credit_note_send_email(credit_note=note) is True
     ((_name, content, _type),) = mail.outbox[0].attachments
     assert hashlib.sha256(content).hexdigest() == note.pdf_sha256
@@ -136,7 +136,7 @@ def test_the_email_of_a_lost_file_waits_for_the_new_render(private_documents):
 @pytest.mark.django_db
 def test_reconcile_reports_missing_and_damaged_files(private_documents, capsys):
     missing, damaged = rendered_note(), rendered_note()
-    invoice = invoice_render_pdf(invoice=damaged.invoice)
+    invoice = INVOICE_DOCUMENT.render_pdf(document=damaged.invoice)
     call_command("reconcile")
     assert "ok    stored PDFs match their SHA-256" in capsys.readouterr().out
 
@@ -159,8 +159,8 @@ def test_reconcile_reports_missing_and_damaged_files(private_documents, capsys):
 def test_the_admin_renders_failed_invoice_pdfs_again_and_shows_the_reason(
     client, private_documents
 ):
-    failed, ready = issued_invoice(), invoice_render_pdf(invoice=issued_invoice())
-    invoice_pdf_failed(invoice=failed.pk, error="OSError: disk full", final=True)
+    failed, ready = issued_invoice(), INVOICE_DOCUMENT.render_pdf(document=issued_invoice())
+    INVOICE_DOCUMENT.pdf_failed(document=failed.pk, error="OSError: disk full", final=True)
     client.force_login(staff_user(cancel=False))
 
     page = client.get(reverse("admin:invoicing_invoice_change", args=[failed.pk])).content
@@ -196,7 +196,7 @@ def test_a_recorded_pdf_is_never_replaced_by_a_render_with_other_bytes(private_d
 
 @pytest.mark.django_db
 def test_a_pdf_unavailable_503_says_when_to_retry(private_documents, api_client):
-    document = invoice_render_pdf(invoice=issued_invoice(customer=portal_member()))
+    document = INVOICE_DOCUMENT.render_pdf(document=issued_invoice(customer=portal_member()))
     lose(document, private_documents, "deleted")
 
     response = api_client(document.customer.portal_user).get(api_url(document))

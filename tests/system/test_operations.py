@@ -11,12 +11,12 @@ from django.conf import settings
 from django.utils import timezone
 from pythonjsonlogger.json import JsonFormatter
 
-from credits.documents import credit_note_pdf_failed
+from credits.documents import CREDIT_NOTE_DOCUMENT
 from credits.models import BulkCancellation, CreditNote
 from credits.services import bulk_cancellation_run, bulk_cancellation_start, invoice_cancel
 from credits.tasks import requeue_bulk_cancellations, warn_failed_pdfs
 from invoicing import tasks as invoicing_tasks
-from invoicing.documents import invoice_pdf_failed
+from invoicing.documents import INVOICE_DOCUMENT
 from invoicing.models import Channel, Invoice
 from tests.conftest import broker_unreachable, wait_until
 from tests.factories import issued_invoice, staff_user
@@ -74,7 +74,7 @@ def test_failed_pdfs_are_warned_about_with_their_numbers(caplog):
     assert warn_failed_pdfs() == 0
     note = invoice_cancel(invoice=issued_invoice(), actor=None, channel=Channel.SYSTEM)
     invoice_cancel(invoice=issued_invoice(), actor=None, channel=Channel.SYSTEM)  # pending
-    credit_note_pdf_failed(credit_note=note.pk, error="OSError: disk full", final=True)
+    CREDIT_NOTE_DOCUMENT.pdf_failed(document=note.pk, error="OSError: disk full", final=True)
     assert records(caplog, "credit_note.pdf_failed_pending") == []
 
     with caplog.at_level(logging.WARNING):
@@ -89,7 +89,7 @@ def test_failed_pdfs_are_warned_about_with_their_numbers(caplog):
 def test_failed_invoice_pdfs_are_warned_about_with_their_numbers(caplog):
     assert invoicing_tasks.warn_failed_pdfs() == 0
     failed, _pending = issued_invoice(), issued_invoice()
-    invoice_pdf_failed(invoice=failed.pk, error="OSError: disk full", final=True)
+    INVOICE_DOCUMENT.pdf_failed(document=failed.pk, error="OSError: disk full", final=True)
 
     with caplog.at_level(logging.WARNING):
         assert invoicing_tasks.warn_failed_pdfs() == 1

@@ -1,9 +1,10 @@
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from djmoney.money import Money
 
+from coworking.decimals import clean_decimal
 from coworking.errors import ApplicationError
 from credits.models import ReasonCode
 from credits.services.issue import credit_note_issue
@@ -12,11 +13,8 @@ from invoicing.errors import InvoiceNotFound
 from invoicing.models import Channel, Invoice
 
 
-def _decimal(text: str, *, what: str) -> Decimal:
-    try:
-        return Decimal(text.strip())
-    except (InvalidOperation, AttributeError):
-        raise CommandError(f"{what} {text!r} is not a number.") from None
+def _number(text: str, *, what: str) -> Decimal:
+    return clean_decimal(text.strip(), field=f"{what} {text!r}", error=CommandError)
 
 
 class Command(BaseCommand):
@@ -63,19 +61,19 @@ class Command(BaseCommand):
             if not position.strip().isdigit() or int(position) not in positions:
                 raise CommandError(f"Invoice {number} has no line at position {position!r}.")
             lines.append(
-                LineCredit(positions[int(position)], _decimal(quantity, what="The quantity"))
+                LineCredit(positions[int(position)], _number(quantity, what="The quantity"))
             )
         amount_credit = None
         if amount:
             value, _, rate = amount.partition("@")
             amount_credit = AmountCredit(
-                Money(_decimal(value, what="The amount"), invoice.currency),
-                _decimal(rate, what="The tax rate"),
+                Money(_number(value, what="The amount"), invoice.currency),
+                _number(rate, what="The tax rate"),
                 options["description"],
             )
 
         def money(text):
-            return None if not text else Money(_decimal(text, what="The amount"), invoice.currency)
+            return None if not text else Money(_number(text, what="The amount"), invoice.currency)
 
         try:
             credit_note = credit_note_issue(
