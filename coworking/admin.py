@@ -20,6 +20,7 @@ from coworking.banking.admin import BankAccountInline
 from coworking.l10n import human_number, plain_number
 from coworking.models import Customer, ExchangeRate, LedgerEntry, Location
 from coworking.money import money_html
+from coworking.pagination import LargeTablePaginator
 from coworking.registry import customer_has_registered_documents, ledger_source
 from coworking.selectors import (
     customer_balance,
@@ -331,6 +332,8 @@ class CustomerAdmin(ChangePageMixin, ListTitleMixin, admin.ModelAdmin):
     list_display = [
         "billing_name", "kind", "location", "billing_email", "language", "balance_column",
     ]  # fmt: skip
+    show_full_result_count = False
+    paginator = LargeTablePaginator
     list_filter = ["location", "kind", "language"]
     list_select_related = ["location"]
     search_fields = ["billing_name", "billing_email", "tax_id"]

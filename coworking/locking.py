@@ -11,6 +11,10 @@ API client, a retry for a task).
    under it, so payments, credit notes and cancels of one invoice serialise on it;
 3. the location's number series (``coworking.numbering.next_number``), as late as possible
    and held to the commit;
+3b. the customer's balance row in the entry's currency (``CustomerBalance``), moved by
+   ``coworking.services.ledger_post`` once the document is numbered; callers that spend
+   credit hold the customer (1) already, the others (payments, credit notes) are ordered
+   by this row alone;
 4. the invoice's webhook event stream (``webhooks.outbox.event_record``, one upsert taken by
    ``announce`` once the change is written);
 5. at commit, PostgreSQL's deferred foreign-key checks: ``FOR KEY SHARE`` on every row the

@@ -527,6 +527,31 @@ class LedgerEntry(models.Model):
         return source.describe(self) if source is not None else self.description
 
 
+class CustomerBalance(models.Model):
+    """The sum of a customer's ledger entries in one currency, kept beside the ledger.
+
+    ``coworking.services.ledger_post`` adds each entry's amount here in the entry's own
+    transaction, so reading a balance (and the credit a customer may spend) reads one row
+    whatever the customer's history; ``reconcile`` proves every row equals its ledger."""
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="balances", verbose_name=_("customer")
+    )
+    amount = money_field(_("balance"))
+
+    class Meta:
+        verbose_name = _("customer balance")
+        verbose_name_plural = _("customer balances")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "amount_currency"], name="customer_balance_per_currency"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return format_money(self.amount)
+
+
 class IdempotencyKey(models.Model):
     """The first response to a POST sent with an ``Idempotency-Key`` header.
 

@@ -15,23 +15,19 @@ from django.conf import settings
 from django.db.models import F, OuterRef, QuerySet
 from djmoney.money import Money
 
-from coworking.models import Customer, ExchangeRate, LedgerEntry, Location
-from coworking.money import MoneyRunningSum, MoneySum, money_sum_subquery, or_zero
+from coworking.models import Customer, CustomerBalance, ExchangeRate, LedgerEntry, Location
+from coworking.money import MoneyRunningSum, money_sum_subquery, or_zero
 from coworking.registry import ledger_related, location_has_registered_documents
 
 
 def customer_balance(*, customer: Customer) -> dict[str, Money]:
-    """Balance per currency, the sum of the ledger; negative means credit the customer holds.
+    """Balance per currency, the sum of the ledger (its ``CustomerBalance`` rows, one per
+    currency, kept by ``ledger_post``); negative means credit the customer holds.
 
     Currencies are never mixed: each has its own sum, keyed by ISO code, sorted.
     """
-    rows = (
-        LedgerEntry.objects.filter(customer=customer)
-        .values_list("amount_currency")
-        .annotate(total=MoneySum("amount"))
-        .order_by("amount_currency")
-    )
-    return {currency: Money(total, currency) for currency, total in rows}
+    rows = CustomerBalance.objects.filter(customer=customer).order_by("amount_currency")
+    return {row.amount_currency: row.amount for row in rows}
 
 
 def customers_with_balances(*, customers: QuerySet[Customer]) -> QuerySet[Customer]:
@@ -40,16 +36,17 @@ def customers_with_balances(*, customers: QuerySet[Customer]) -> QuerySet[Custom
     of ``settings.CURRENCIES`` (``None`` where the account has no entry in it) and
     ``billing_balance``, the balance in the customer's billing currency (its location's
     default currency; zero when none), by which a list can be sorted. Exact on both
-    databases (``MoneySum``), the figures of :func:`customer_balance`."""
-    entries = LedgerEntry.objects.filter(customer=OuterRef("pk"))
+    databases (``MoneySum``), the figures of :func:`customer_balance`, read from the
+    ``CustomerBalance`` rows."""
+    balances = CustomerBalance.objects.filter(customer=OuterRef("pk"))
     per_currency = {
         f"balance_{currency.lower()}": money_sum_subquery(
-            entries.filter(amount_currency=currency), "amount", per="customer"
+            balances.filter(amount_currency=currency), "amount", per="customer"
         )
         for currency in settings.CURRENCIES
     }
     billing = money_sum_subquery(
-        entries.filter(amount_currency=OuterRef("location__default_currency")),
+        balances.filter(amount_currency=OuterRef("location__default_currency")),
         "amount",
         per="customer",
     )

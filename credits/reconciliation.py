@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.db.models import Count, F, Max, Min, Q
 
 from coworking.documents.storage import stored_pdf_breaches
-from coworking.models import Customer, LedgerEntry, Location
+from coworking.models import Customer, CustomerBalance, LedgerEntry, Location
 from coworking.money import ExactSum, MoneySum
 from coworking.numbering import DocumentType, last_number
 from credits.models import CancellationEvent, CreditNote, CreditNoteLine, Refund
@@ -365,6 +365,32 @@ def check_ledger_balances() -> list[str]:
     return breaches
 
 
+def check_balance_rows() -> list[str]:
+    """Each customer's balance row per currency (``CustomerBalance``, what balances and
+    available credit read) equals the sum of their ledger entries in it; no sum lacks its
+    row."""
+    ledger = {
+        (customer_id, currency): total
+        for customer_id, currency, total in LedgerEntry.objects.values_list(
+            "customer_id", "amount_currency"
+        )
+        .annotate(MoneySum("amount"))
+        .order_by()
+    }
+    rows = {
+        (customer_id, currency): amount
+        for customer_id, currency, amount in CustomerBalance.objects.values_list(
+            "customer_id", "amount_currency", "amount"
+        )
+    }
+    return [
+        f"Customer id {key[0]} in {key[1]}: balance row {rows.get(key, 'missing')} but the "
+        f"ledger adds up to {ledger.get(key, ZERO)}."
+        for key in sorted(set(ledger) | set(rows))
+        if rows.get(key) != ledger.get(key, ZERO)
+    ]
+
+
 def check_ledger_sources() -> list[str]:
     """Each entry has the document it was posted for pointing at it, and records it as it
     is (customer, amount, invoice number, document date). With the counts per kind of
@@ -421,6 +447,7 @@ CHECKS: dict[str, Callable[[], list[str]]] = {
     "paid amounts = payments": check_paid_amounts,
     "ledger balance = invoices − payments − credit notes + refunds": check_ledger_balances,
     "each document on its own ledger entry, as posted": check_ledger_sources,
+    "balance rows = ledger sums": check_balance_rows,
     "stored PDFs match their SHA-256": check_stored_pdfs,
 }
 

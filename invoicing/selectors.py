@@ -7,10 +7,13 @@ from django.db.models import DecimalField, F, OuterRef, QuerySet, Value
 from django.db.models.functions import Greatest
 from djmoney.money import Money
 
-from coworking.models import Customer, LedgerEntry
+from coworking.models import Customer, CustomerBalance
 from coworking.money import MoneySum, SummedMoney, money_sum_subquery, or_zero
 from coworking.selectors import customers_with_balances, visible_to
 from invoicing.models import Invoice, Payment
+
+# The states that can still owe anything: paid and cancelled invoices are settled.
+OPEN_STATES = (Invoice.State.ISSUED, Invoice.State.PARTIALLY_PAID)
 
 
 def available_credit(*, customer: Customer, currency: str) -> Money:
@@ -22,15 +25,15 @@ def available_credit(*, customer: Customer, currency: str) -> Money:
     staff keep the excess as account credit; it is spent by ``account_credit`` payments
     (``invoice_issue`` makes them at once, ``payment_record`` on request) and leaves by a
     refund (``credits.services.refund_record``). Credit never crosses currencies. Read it
-    under the customer's row lock to spend it: that lock serialises spending.
+    under the customer's row lock to spend it: that lock serialises spending. Two queries
+    whatever the history: the customer's open invoices and their balance row.
     """
-    # Drafts carry the totals of their lines but owe nothing until issued.
-    due = Invoice.objects.filter(customer=customer, currency=currency).exclude(
-        state=Invoice.State.DRAFT
+    # The (customer, currency, state) index finds the open ones without the settled history.
+    due = Invoice.objects.filter(
+        customer=customer, currency=currency, state__in=OPEN_STATES
     ).aggregate(total=MoneySum(_amount_due()))["total"] or Decimal("0")
-    balance = LedgerEntry.objects.filter(customer=customer, amount_currency=currency).aggregate(
-        total=MoneySum("amount")
-    )["total"] or Decimal("0")
+    row = CustomerBalance.objects.filter(customer=customer, amount_currency=currency).first()
+    balance = row.amount.amount if row is not None else Decimal("0")
     return Money(due - balance, currency)
 
 
@@ -50,7 +53,7 @@ def customers_with_available_credit(*, customers: QuerySet[Customer]) -> QuerySe
     due − balance, zero when the account has nothing in that currency), exact on both
     databases."""
     customers = customers_with_balances(customers=customers)
-    issued = Invoice.objects.filter(customer=OuterRef("pk")).exclude(state=Invoice.State.DRAFT)
+    issued = Invoice.objects.filter(customer=OuterRef("pk"), state__in=OPEN_STATES)
 
     def credit(invoices, balance):
         due = money_sum_subquery(invoices, _amount_due(), per="customer")

@@ -21,6 +21,7 @@ from coworking.admin import (
 )
 from coworking.einvoice.admin import EInvoiceDownloads
 from coworking.errors import ApplicationError
+from coworking.pagination import LargeTablePaginator
 from credits.documents import CREDIT_NOTE_DOCUMENT
 from credits.einvoice import credit_note_einvoice
 from credits.models import CancellationEvent, CreditNote, CreditNoteLine
@@ -76,6 +77,7 @@ class CreditNoteAdmin(EInvoiceDownloads, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ["customer", "location"]
     search_fields = ["number", "invoice_number", "customer__billing_name"]
     show_full_result_count = False
+    paginator = LargeTablePaginator
     date_hierarchy = "issue_date"
     inlines = [CreditNoteLineInline]
     actions = ["render_missing_pdfs"]

@@ -10,14 +10,11 @@ from urllib.parse import urlencode
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.db import connection
 from django.db.models import Case, DecimalField, F, Value, When
 from django.db.models.functions import Greatest
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import path, reverse
-from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, ngettext_lazy
@@ -35,6 +32,7 @@ from coworking.admin import (
 from coworking.einvoice.admin import EInvoiceDownloads
 from coworking.errors import ApplicationError
 from coworking.money import MAX_DIGITS, exact_money, money_html
+from coworking.pagination import LargeTablePaginator
 from invoicing.admin.filters import (
     OPEN_STATES,
     AmountDueAtLeastFilter,
@@ -47,31 +45,6 @@ from invoicing.line_form import InvoiceLineForm
 from invoicing.models import Invoice, InvoiceLine, Payment
 from invoicing.services.drafts import invoice_draft_set_lines
 from invoicing.services.issue import invoice_issue
-
-
-class LargeTablePaginator(Paginator):
-    """Counts exactly, except the unfiltered list of a huge table: there the planner's row
-    estimate (``pg_class.reltuples``) replaces a full ``COUNT(*)`` that would scan it all.
-
-    The page count may then be slightly off; filtered lists (search, filters) count exactly.
-    """
-
-    estimate_above = 100_000
-
-    @cached_property
-    def count(self):
-        query = getattr(self.object_list, "query", None)
-        if query is not None and not query.where and connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
-                    [self.object_list.model._meta.db_table],
-                )
-                row = cursor.fetchone()
-            if row and row[0] > self.estimate_above:
-                return row[0]
-        return super().count
-
 
 _DISPLAYED = {"unit_price", "quantity", "tax_rate"}
 

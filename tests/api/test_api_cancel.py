@@ -449,6 +449,6 @@ def test_an_api_cancel_runs_a_fixed_number_of_queries(api_client, who):
         assert len(permission_loads) == 1
         counts.append(len(queries))
     assert counts[0] == counts[1]
-    # 21: the service's own (savepoint, lock, ..., the journal entry, release), pinned in
+    # 22: the service's own (savepoint, lock, ..., the journal entry, release), pinned in
     # test_cancel_service.py.
-    assert counts[0] == 21 + (4 if who == "staff" else 5)
+    assert counts[0] == 22 + (4 if who == "staff" else 5)

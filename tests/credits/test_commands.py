@@ -74,11 +74,12 @@ def test_reconcile_reports_a_breach_and_exits_non_zero(capsys, database_breach):
             "VALUES (%s, 5, 'EUR', 'cash', now(), '', now(), %s)",
             [invoice.pk, entry_id],
         )
-    with pytest.raises(CommandError, match=f"5 of {len(CHECKS)} invariants are broken"):
+    with pytest.raises(CommandError, match=f"6 of {len(CHECKS)} invariants are broken"):
         call_command("reconcile")
     out = capsys.readouterr().out
     assert f"Invoice {invoice.number}: paid 0.00 but its payments add up to 5.00" in out
     assert "FAIL  ledger balance" in out
+    assert "FAIL  balance rows = ledger sums" in out
     assert f"Ledger entry id {entry_id} (payment) does not record the document" in out
     assert "FAIL  every money event is in the journal" in out
 
