@@ -3,12 +3,22 @@
 France follows the Plan comptable général (706 services, 44571 VAT collected, 411 customers,
 4191 advances received from customers, 467 other debtors and creditors, 512 bank, 53 cash,
 658/758 management charges and income). The Netherlands uses the account numbers of a
-small Dutch chart in the RGS order (1xxx balance sheet, 8xxx turnover). The United Kingdom
-(and any other country) uses Xero's default UK chart (200 Sales, 610 Accounts Receivable,
+small Dutch chart in the RGS order (1xxx balance sheet, 8xxx turnover), each label ending
+with the account's RGS 3.x reference code, "(RGS BLimBanRba)", which the XAF auditfile
+writes as the account's ``leadReference`` (there is no field for it on ``Account``). The
+codes are those of the Referentie Grootboekschema (https://www.referentiegrootboekschema.nl,
+RGS 3.x: WOmzNodOdh services at the standard rate, WOmzNodOdg services at 0 % or not taxed
+in the Netherlands, BSchBepBtwOla/BSchBepBtwOlt VAT at the standard/reduced rate,
+BVorDebHad trade debtors, BLimBanRba bank current account, BLimKruSto and BLimKru amounts
+in transit, BLimKasKas cash, WBedAdlBet payment differences; customer credit held and
+refunds payable carry the group code BSchOvs, other debts, for the accountant to refine).
+The United Kingdom (and any other country) uses Xero's default UK chart (200 Sales, 610 Accounts Receivable,
 820 VAT, 090 Bank), so the CSV journal imports there unchanged. Germany uses SKR03 (8400,
 1776, 1400, 1200), the chart DATEV users keep. Staff edit the codes and labels in the
 admin; what was posted keeps what it was posted with.
 """
+
+import re
 
 from books.models import Purpose
 
@@ -31,19 +41,28 @@ FRANCE: list[ChartRow] = [
 ]
 
 NETHERLANDS: list[ChartRow] = [
-    (Purpose.REVENUE, "", "8000", "Omzet diensten"),
-    (Purpose.REVENUE, "AE", "8100", "Omzet diensten EU (verlegd)"),
-    (Purpose.REVENUE, "O", "8200", "Omzet diensten buiten EU"),
-    (Purpose.OUTPUT_VAT, "", "1500", "Af te dragen btw"),
-    (Purpose.RECEIVABLE, "", "1300", "Debiteuren"),
-    (Purpose.CREDIT_HELD, "", "1310", "Vooruitontvangen van klanten"),
-    (Purpose.REFUNDS_PAYABLE, "", "1320", "Terug te betalen aan klanten"),
-    (Purpose.BANK, "", "1100", "Bank"),
-    (Purpose.BANK, "card", "1110", "Kaartbetalingen onderweg"),
-    (Purpose.BANK, "cash", "1000", "Kas"),
-    (Purpose.SETTLED_OUTSIDE, "", "1330", "Buiten het systeem verrekend"),
-    (Purpose.ROUNDING, "", "4990", "Afrondings- en koersverschillen"),
+    (Purpose.REVENUE, "", "8000", "Omzet diensten hoog tarief (RGS WOmzNodOdh)"),
+    (Purpose.REVENUE, "AE", "8100", "Omzet diensten EU verlegd (RGS WOmzNodOdg)"),
+    (Purpose.REVENUE, "O", "8200", "Omzet diensten buiten EU (RGS WOmzNodOdg)"),
+    (Purpose.OUTPUT_VAT, "", "1500", "Af te dragen btw hoog tarief (RGS BSchBepBtwOla)"),
+    (Purpose.OUTPUT_VAT, "S:9.00", "1510", "Af te dragen btw laag tarief (RGS BSchBepBtwOlt)"),
+    (Purpose.RECEIVABLE, "", "1300", "Debiteuren (RGS BVorDebHad)"),
+    (Purpose.CREDIT_HELD, "", "1310", "Vooruitontvangen van klanten (RGS BSchOvs)"),
+    (Purpose.REFUNDS_PAYABLE, "", "1320", "Terug te betalen aan klanten (RGS BSchOvs)"),
+    (Purpose.BANK, "", "1100", "Bank (RGS BLimBanRba)"),
+    (Purpose.BANK, "card", "1110", "Kaartbetalingen onderweg (RGS BLimKruSto)"),
+    (Purpose.BANK, "cash", "1000", "Kas (RGS BLimKasKas)"),
+    (Purpose.SETTLED_OUTSIDE, "", "1330", "Buiten het systeem verrekend (RGS BLimKru)"),
+    (Purpose.ROUNDING, "", "4990", "Afrondings- en koersverschillen (RGS WBedAdlBet)"),
 ]
+RGS_CODE = re.compile(r"\(RGS ([BW][A-Z][a-z]{2}[A-Za-z0-9]*)\)\s*$")
+
+
+def rgs_code(label: str) -> str:
+    """The RGS reference code a label ends with, as "(RGS BLimBanRba)"; "" if none."""
+    match = RGS_CODE.search(label)
+    return match.group(1) if match else ""
+
 
 GERMANY: list[ChartRow] = [
     (Purpose.REVENUE, "", "8400", "Erlöse 19 % USt"),

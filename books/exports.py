@@ -163,6 +163,15 @@ def csv_lines(rows: Iterable[dict]) -> Iterator[str]:
         )
 
 
+def _numbered(*names: str, count: int) -> tuple[str, ...]:
+    return tuple(f"{name} {n}" for n in range(1, count + 1) for name in names)
+
+
+# The column line of a Buchungsstapel (format version 700, category 21, Formatversion 13):
+# all 125 columns in DATEV's order and spelling ("Zusatzinformation- Inhalt" without the
+# space included), as documented in DATEV's Schnittstellen-Entwicklungsleitfaden
+# (https://developer.datev.de/datev/platform/de/dtvf/formate/buchungsstapel) and written by
+# open-source exporters such as Odoo's l10n_de DATEV export.
 DATEV_COLUMNS = (
     "Umsatz (ohne Soll/Haben-Kz)",
     "Soll/Haben-Kennzeichen",
@@ -178,7 +187,67 @@ DATEV_COLUMNS = (
     "Belegfeld 2",
     "Skonto",
     "Buchungstext",
+    "Postensperre",
+    "Diverse Adressnummer",
+    "Geschäftspartnerbank",
+    "Sachverhalt",
+    "Zinssperre",
+    "Beleglink",
+    *_numbered("Beleginfo - Art", "Beleginfo - Inhalt", count=8),
+    "KOST1 - Kostenstelle",
+    "KOST2 - Kostenstelle",
+    "Kost-Menge",
+    "EU-Land u. UStID (Bestimmung)",
+    "EU-Steuersatz (Bestimmung)",
+    "Abw. Versteuerungsart",
+    "Sachverhalt L+L",
+    "Funktionsergänzung L+L",
+    "BU 49 Hauptfunktionstyp",
+    "BU 49 Hauptfunktionsnummer",
+    "BU 49 Funktionsergänzung",
+    *_numbered("Zusatzinformation - Art", "Zusatzinformation- Inhalt", count=20),
+    "Stück",
+    "Gewicht",
+    "Zahlweise",
+    "Forderungsart",
+    "Veranlagungsjahr",
+    "Zugeordnete Fälligkeit",
+    "Skontotyp",
+    "Auftragsnummer",
+    "Buchungstyp",
+    "USt-Schlüssel (Anzahlungen)",
+    "EU-Land (Anzahlungen)",
+    "Sachverhalt L+L (Anzahlungen)",
+    "EU-Steuersatz (Anzahlungen)",
+    "Erlöskonto (Anzahlungen)",
+    "Herkunft-Kz",
+    "Buchungs GUID",
+    "KOST-Datum",
+    "SEPA-Mandatsreferenz",
+    "Skontosperre",
+    "Gesellschaftername",
+    "Beteiligtennummer",
+    "Identifikationsnummer",
+    "Zeichnernummer",
+    "Postensperre bis",
+    "Bezeichnung SoBil-Sachverhalt",
+    "Kennzeichen SoBil-Buchung",
+    "Festschreibung",
+    "Leistungsdatum",
+    "Datum Zuord. Steuerperiode",
+    "Fälligkeit",
+    "Generalumkehr (GU)",
+    "Steuersatz",
+    "Land",
+    "Abrechnungsreferenz",
+    "BVV-Position",
+    "EU-Land u. UStID (Ursprung)",
+    "EU-Steuersatz (Ursprung)",
+    "Abw. Skontokonto",
 )
+# The columns a booking fills (the first 14); the others stay empty.
+DATEV_FILLED = 14
+_DATEV_EMPTY = ("",) * (len(DATEV_COLUMNS) - DATEV_FILLED)
 
 
 def _quoted(text: str) -> str:
@@ -263,6 +332,7 @@ def _datev_entry(lines: list[dict]) -> Iterator[str]:
                 _quoted(line["entry__corrects"][:12]),
                 "",
                 _quoted(line["entry__label"][:60]),
+                *_DATEV_EMPTY,
             )
         )
 

@@ -3,7 +3,8 @@
 Valid against the published schema, vendored in ``books/schemas/`` (taken from the OCA
 ``l10n-netherlands`` repository, module ``l10n_nl_xaf_auditfile_export``). The totals and
 the accounts and customers the period uses are read first (aggregates), then the lines are
-written journal by journal as they come from the cursor.
+written journal by journal as they come from the cursor. An account whose label ends with
+its RGS reference code (``books.charts``) carries it as ``leadReference``.
 """
 
 import datetime
@@ -12,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from books.charts import rgs_code
 from books.models import CUSTOMER_PURPOSES, Journal, JournalLine, Purpose
 from books.selectors import journal_totals
 from coworking.models import Customer, Location
@@ -96,6 +98,7 @@ def xaf_lines(
             + _element("accID", code, 35)
             + _element("accDesc", label)
             + _element("accTp", kind)
+            + (_element("leadReference", reference) if (reference := rgs_code(label)) else "")
             + "</ledgerAccount>"
         )
     yield "</generalLedger>"

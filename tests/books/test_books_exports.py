@@ -136,6 +136,39 @@ def test_datev_has_the_extf_header_the_column_line_and_windows_1252(location):
     assert corrects and all(b.split(";")[11].strip('"').startswith("PAR-") for b in corrects)
 
 
+def test_datev_writes_every_column_of_format_700_and_each_booking_fills_them_all(location):
+    _name, content = export_bytes(location, "datev")
+    header, columns, *bookings = [
+        row for row in csv.reader(io.StringIO(content.decode("cp1252")), delimiter=";") if row
+    ]
+    assert header[:5] == ["EXTF", "700", "21", "Buchungsstapel", "13"]
+    assert len(columns) == 125
+    assert columns[:14] == [
+        "Umsatz (ohne Soll/Haben-Kz)",
+        "Soll/Haben-Kennzeichen",
+        "WKZ Umsatz",
+        "Kurs",
+        "Basis-Umsatz",
+        "WKZ Basis-Umsatz",
+        "Konto",
+        "Gegenkonto (ohne BU-Schlüssel)",
+        "BU-Schlüssel",
+        "Belegdatum",
+        "Belegfeld 1",
+        "Belegfeld 2",
+        "Skonto",
+        "Buchungstext",
+    ]
+    assert columns[20:22] == ["Beleginfo - Art 1", "Beleginfo - Inhalt 1"]
+    assert columns[113:116] == ["Festschreibung", "Leistungsdatum", "Datum Zuord. Steuerperiode"]
+    assert columns[-1] == "Abw. Skontokonto"
+    assert len(set(columns)) == len(columns)
+    assert bookings and {len(booking) for booking in bookings} == {len(columns)}
+    assert all(not any(booking[14:]) for booking in bookings)
+    assert all(re.fullmatch(r"\d+,\d\d", b[0]) and b[1] in ("S", "H") for b in bookings)
+    assert all(re.fullmatch(r"\d{4}", b[9]) and b[10] for b in bookings)
+
+
 def test_vat_summary_nets_credit_notes_and_keeps_reverse_charge_apart(location):
     rows = {
         (row.category, row.rate): row
