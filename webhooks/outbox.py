@@ -88,7 +88,7 @@ def event_record(event: events.Event) -> uuid.UUID:
             cursor.execute(_insert_sql(), [invoice_id, *fields.values()])
     else:  # the embedded demo (SQLite): the same in two statements
         _insert_portable(fields)
-    transaction.on_commit(functools.partial(queue_dispatch, event_id=event_id), robust=True)
+    transaction.on_commit(lambda: queue_dispatch(event_id=event_id), robust=True)
     return event_id
 
 
