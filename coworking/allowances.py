@@ -14,6 +14,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from coworking.money import CENT, round_amount
+from coworking.text import single_line
 
 REASON_MAX_LENGTH = 100
 
@@ -27,6 +28,51 @@ class AllowanceReason(models.TextChoices):
     FIXED_LONG_TERM = "102", _("Fixed long term")
     TEMPORARY = "103", _("Temporary")
     YEARLY_TURNOVER = "105", _("Yearly turnover")
+
+
+class LineAllowanceFields(models.Model):
+    """A line's discount (BG-27): taken off quantity × unit price before VAT, with why."""
+
+    allowance = models.DecimalField(
+        _("discount"), max_digits=14, decimal_places=2, default=Decimal("0.00"), db_default=0
+    )
+    allowance_reason = models.CharField(
+        _("discount reason"),
+        max_length=REASON_MAX_LENGTH,
+        blank=True,
+        db_default="",
+        validators=[single_line],
+    )
+    allowance_reason_code = models.CharField(
+        _("discount reason code"),
+        max_length=3,
+        choices=AllowanceReason.choices,
+        blank=True,
+        db_default="",
+    )
+
+    class Meta:
+        abstract = True
+
+
+ALLOWANCE_FIELDS = ("allowance", "allowance_reason", "allowance_reason_code")
+
+
+def line_allowance_constraint(prefix: str) -> models.CheckConstraint:
+    """A line with a discount states its reason (BR-41/BR-42); never a negative one."""
+    return models.CheckConstraint(
+        condition=models.Q(allowance=0)
+        | models.Q(allowance__gt=0) & ~models.Q(allowance_reason=""),
+        name=f"{prefix}_allowance_with_reason",
+    )
+
+
+def share_of_allowance(*, allowance: Decimal, quantity: Decimal, of: Decimal) -> Decimal:
+    """The part of a line's ``allowance`` that ``of`` of its ``quantity`` carries, rounded
+    once: what a credit of part of the line takes back with it."""
+    if of >= quantity:
+        return allowance
+    return round_amount(allowance * of / quantity)
 
 
 def percent_allowance(*, gross: Decimal, percent: Decimal) -> Decimal:

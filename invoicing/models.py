@@ -19,8 +19,6 @@ amount is the sum of the payments (each on the ledger), and a cancelled invoice 
 in full (a trigger of the credits app).
 """
 
-from decimal import Decimal
-
 import pgtrigger
 from django.conf import settings
 from django.db import models
@@ -28,7 +26,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
-from coworking.allowances import REASON_MAX_LENGTH, AllowanceReason
+from coworking.allowances import LineAllowanceFields, line_allowance_constraint
 from coworking.billable_items import BillableItem
 from coworking.documents.models import Document, DocumentLine
 from coworking.models import Customer, LedgerEntry, Location
@@ -397,7 +395,7 @@ class Invoice(VatCurrencyFields, Document):
         return self.State.PARTIALLY_PAID
 
 
-class InvoiceLine(VatLineFields, DocumentLine):
+class InvoiceLine(VatLineFields, LineAllowanceFields, DocumentLine):
     """One line: what was sold, at which price and VAT rate, its VAT category (with the
     exemption reason where the category needs one) and, for services billed per period,
     the period it covers."""
@@ -426,26 +424,8 @@ class InvoiceLine(VatLineFields, DocumentLine):
         help_text=_("Why this line's VAT differs from what its supply kind gives."),
         validators=[single_line],
     )
-    # A discount on the line (BG-27): taken off quantity × unit price before VAT.
-    allowance = models.DecimalField(
-        _("discount"), max_digits=14, decimal_places=2, default=Decimal("0.00"), db_default=0
-    )
     allowance_percent = models.DecimalField(
         _("discount (%)"), max_digits=5, decimal_places=2, null=True, blank=True
-    )
-    allowance_reason = models.CharField(
-        _("discount reason"),
-        max_length=REASON_MAX_LENGTH,
-        blank=True,
-        db_default="",
-        validators=[single_line],
-    )
-    allowance_reason_code = models.CharField(
-        _("discount reason code"),
-        max_length=3,
-        choices=AllowanceReason.choices,
-        blank=True,
-        db_default="",
     )
 
     class Meta(DocumentLine.Meta):
@@ -465,11 +445,7 @@ class InvoiceLine(VatLineFields, DocumentLine):
                 condition=Q(vat_override_reason="") | ~Q(supply_kind=""),
                 name="invoice_line_override_needs_supply_kind",
             ),
-            models.CheckConstraint(
-                condition=Q(allowance=0, allowance_percent__isnull=True)
-                | Q(allowance__gte=0) & ~Q(allowance_reason=""),
-                name="invoice_line_allowance_with_reason",
-            ),
+            line_allowance_constraint("invoice_line"),
             models.CheckConstraint(
                 condition=Q(allowance_percent__isnull=True)
                 | Q(allowance_percent__gt=0, allowance_percent__lte=100),
