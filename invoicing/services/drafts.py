@@ -176,13 +176,13 @@ def _allowance_fields(line: LineInput, *, gross: Decimal, position: int) -> dict
     if amount not in (None, "") and percent not in (None, ""):
         problem = _("give the discount as an amount or as a percentage, not both")
     elif percent not in (None, ""):
-        percent = clean_decimal(percent, field=_("Discount (%)"))
+        percent = clean_decimal(percent, field=_("Discount (%)"), error=InvalidInvoiceLine)
         if not (0 < percent <= 100) or precision_error(percent, places=2):
             problem = _("a discount percentage is above 0 and at most 100, with two decimals")
         else:
             amount = percent_allowance(gross=gross, percent=percent)
     else:
-        amount = clean_decimal(amount, field=_("Discount"))
+        amount = clean_decimal(amount, field=_("Discount"), error=InvalidInvoiceLine)
         percent = None
         if amount == 0 and not (reason or code):
             return {"allowance": ZERO}
