@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
 
+from coworking.allowances import share_of_allowance
 from coworking.errors import CurrencyMismatch
 from coworking.l10n import human_number
 from coworking.money import converted
@@ -52,6 +53,7 @@ class Part:
     net: Decimal
     tax: Decimal
     vat: dict  # the VAT category, exemption reason and service period of the credited line
+    allowance: dict = dataclasses.field(default_factory=dict)  # its discount (positive)
 
 
 def everything_left_parts(creditable: Creditable) -> list[Part]:
@@ -120,7 +122,17 @@ def _line_part(line: CreditableLine, *, quantity: Decimal, net: Decimal) -> Part
         net=net,
         tax=ZERO,  # the note's VAT per rate, shared over its lines: ``with_tax``
         vat=line.vat,
+        allowance=_part_allowance(line, quantity=quantity, net=net),
     )
+
+
+def _part_allowance(line: CreditableLine, *, quantity: Decimal, net: Decimal) -> dict:
+    """The discount a credited part of a discounted line carries: what separates its
+    quantity × unit price from its net, so the credit note's line multiplies out too."""
+    if not line.allowance:
+        return {}
+    gross = line_net(quantity=quantity, unit_price=line.unit_price)
+    return {"allowance": max(gross - net, ZERO), **line.allowance_reason}
 
 
 def _rate_vat(creditable: Creditable, rate: Decimal) -> dict:
@@ -192,7 +204,8 @@ def part_net(line: CreditableLine, *, quantity: Decimal) -> Decimal:
     after = line.credited_quantity + quantity
     if after == line.quantity:
         return line.remaining_net
-    worth = line_net(quantity=after, unit_price=line.unit_price)
+    allowance = share_of_allowance(allowance=line.allowance, quantity=line.quantity, of=after)
+    worth = line_net(quantity=after, unit_price=line.unit_price, allowance=allowance)
     return min(max(worth - line.credited_net, ZERO), line.remaining_net)
 
 

@@ -28,6 +28,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from coworking.allowances import LineAllowanceFields, line_allowance_constraint
 from coworking.documents.models import Document, DocumentLine
 from coworking.models import Customer, LedgerEntry, Location
 from coworking.money import exact_money, money_field
@@ -253,7 +254,7 @@ class CreditNote(VatCurrencyFields, Document):
         return str(self.get_reason_code_display())
 
 
-class CreditNoteLine(VatLineFields, DocumentLine):
+class CreditNoteLine(VatLineFields, LineAllowanceFields, DocumentLine):
     """A credited line: the credited part of one invoice line (``invoice_line``: its
     description, price, VAT category, exemption reason and service period, with quantity, net
     and tax reversed), or a free amount at a tax rate of the invoice (no ``invoice_line``:
@@ -284,6 +285,7 @@ class CreditNoteLine(VatLineFields, DocumentLine):
                 name="credit_note_line_reversed_sign",
             ),
             *line_constraints("credit_note_line"),
+            line_allowance_constraint("credit_note_line"),
         ]
         triggers = [
             *append_only("credit_note_line"),

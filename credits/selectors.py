@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from djmoney.money import Money
 
+from coworking.allowances import ALLOWANCE_FIELDS
 from coworking.money import CENT, ExactSum, MoneySum, exact_money, format_money
 from coworking.selectors import visible_to
 from credits.models import BulkCancellation, BulkCancellationItem, CreditNote, CreditNoteLine
@@ -66,6 +67,8 @@ class CreditableLine:
     credited_net: Decimal
     credited_tax: Decimal
     vat: dict  # VAT category, exemption reason and code, service period (copied when credited)
+    allowance: Decimal = ZERO  # the line's discount, and its reason and code
+    allowance_reason: dict = field(default_factory=dict)
 
     @property
     def remaining_quantity(self) -> Decimal:
@@ -134,6 +137,8 @@ def invoice_creditable(*, invoice: Invoice) -> Creditable:
             credited_net=-(row["credited_net"] or ZERO),
             credited_tax=-(row["credited_tax"] or ZERO),
             vat={name: row[name] for name in VAT_LINE_FIELDS},
+            allowance=row["allowance"],
+            allowance_reason={name: row[name] for name in ALLOWANCE_FIELDS[1:]},
         )
         for row in InvoiceLine.objects.filter(invoice_id=invoice.pk)
         .values(
@@ -146,6 +151,7 @@ def invoice_creditable(*, invoice: Invoice) -> Creditable:
             "net",
             "tax",
             *VAT_LINE_FIELDS,
+            *ALLOWANCE_FIELDS,
         )
         .annotate(
             # Exact sums (not Coalesce-wrapped: on SQLite they are whole minor units).

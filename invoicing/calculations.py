@@ -6,6 +6,8 @@
   never rounded away, so what is stored and printed is what was asked.
 - **A line's net** is its stored quantity × its stored unit price, rounded once
   (:func:`line_net`): the printed line multiplies out (Peppol R120).
+- **A line allowance** (a discount, ``coworking.allowances``) is whole cents taken off the
+  line's gross before rounding: net = quantity × price − allowance.
 - **VAT per document, rounded once** (EN 16931 BR-CO-17, BR-S-08/09): the VAT of each rate
   is the sum of the nets at that rate × the rate, rounded once (:func:`rate_tax`), never a
   sum of rounded line taxes, which drifts over many small lines. A line's ``tax`` is its
@@ -55,9 +57,10 @@ def quantity_too_precise(value: Decimal) -> bool:
     return precision_error(value, places=QUANTITY_PLACES)
 
 
-def line_net(*, quantity: Decimal, unit_price: Decimal) -> Decimal:
-    """Stored quantity × stored unit price, rounded once."""
-    return round_amount(quantity * unit_price)
+def line_net(*, quantity: Decimal, unit_price: Decimal, allowance: Decimal = ZERO) -> Decimal:
+    """Stored quantity × stored unit price − the line's allowance (whole cents), rounded
+    once."""
+    return round_amount(quantity * unit_price - allowance)
 
 
 def rate_tax(*, taxable: Decimal, rate: Decimal) -> Decimal:

@@ -10,6 +10,7 @@ from invoicing.models import InvoiceLine
 from invoicing.services import LineInput
 
 _FROM_ITEM = ("description", "unit_price", "tax_rate", "vat_category")
+_ALLOWANCE = ("allowance", "allowance_percent", "allowance_reason", "allowance_reason_code")
 _VAT = ("tax_rate", "vat_category", "vat_exemption_reason", "vat_exemption_reason_code")
 
 
@@ -20,6 +21,7 @@ class InvoiceLineForm(forms.ModelForm):
             "billable_item", "description", "quantity", "unit_price", "tax_rate",
             "vat_category", "vat_exemption_reason", "vat_exemption_reason_code",
             "vat_override_reason", "period_start", "period_end",
+            "allowance", "allowance_percent", "allowance_reason", "allowance_reason_code",
         ]  # fmt: skip
 
     def __init__(self, *args, **kwargs):
@@ -33,7 +35,7 @@ class InvoiceLineForm(forms.ModelForm):
                 "What is sold: its supply kind decides the VAT. Leave the rate and category "
                 "empty to take what the rules give."
             )
-        for name in _FROM_ITEM:
+        for name in (*_FROM_ITEM, *_ALLOWANCE):
             if name in self.fields:
                 self.fields[name].required = False
 
@@ -41,7 +43,7 @@ class InvoiceLineForm(forms.ModelForm):
         # The service decides and checks the VAT, naming the line and the rule; the model's
         # check constraints would only repeat it under a constraint's name.
         exclusions = super()._get_validation_exclusions()  # type: ignore[misc]
-        return exclusions | set(_VAT)
+        return exclusions | set(_VAT) | set(_ALLOWANCE)
 
     def line_input(self) -> LineInput:
         """The line as the service takes it. For an item, the VAT fields count only when
@@ -62,4 +64,8 @@ class InvoiceLineForm(forms.ModelForm):
             period_end=data.get("period_end"),
             billable_item=item,
             vat_override_reason=data.get("vat_override_reason", ""),
+            allowance=data.get("allowance") or None,
+            allowance_percent=data.get("allowance_percent"),
+            allowance_reason=data.get("allowance_reason", ""),
+            allowance_reason_code=data.get("allowance_reason_code", ""),
         )

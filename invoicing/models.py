@@ -26,6 +26,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
+from coworking.allowances import LineAllowanceFields, line_allowance_constraint
 from coworking.billable_items import BillableItem
 from coworking.documents.models import Document, DocumentLine
 from coworking.models import Customer, LedgerEntry, Location
@@ -394,7 +395,7 @@ class Invoice(VatCurrencyFields, Document):
         return self.State.PARTIALLY_PAID
 
 
-class InvoiceLine(VatLineFields, DocumentLine):
+class InvoiceLine(VatLineFields, LineAllowanceFields, DocumentLine):
     """One line: what was sold, at which price and VAT rate, its VAT category (with the
     exemption reason where the category needs one) and, for services billed per period,
     the period it covers."""
@@ -423,6 +424,9 @@ class InvoiceLine(VatLineFields, DocumentLine):
         help_text=_("Why this line's VAT differs from what its supply kind gives."),
         validators=[single_line],
     )
+    allowance_percent = models.DecimalField(
+        _("discount (%)"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
 
     class Meta(DocumentLine.Meta):
         verbose_name = _("invoice line")
@@ -440,6 +444,12 @@ class InvoiceLine(VatLineFields, DocumentLine):
             models.CheckConstraint(
                 condition=Q(vat_override_reason="") | ~Q(supply_kind=""),
                 name="invoice_line_override_needs_supply_kind",
+            ),
+            line_allowance_constraint("invoice_line"),
+            models.CheckConstraint(
+                condition=Q(allowance_percent__isnull=True)
+                | Q(allowance_percent__gt=0, allowance_percent__lte=100),
+                name="invoice_line_allowance_percent_range",
             ),
         ]
         triggers = [

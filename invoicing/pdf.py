@@ -41,6 +41,7 @@ class LineRow:
     net: str
     tax: str
     gross: str
+    discount: str = ""
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,19 @@ def _period(line, fmt: Formatter) -> str:
     return _("Service period: %(start)s – %(end)s") % {
         "start": fmt.date(line.period_start),
         "end": fmt.date(line.period_end),
+    }
+
+
+def _discount(line, fmt: Formatter, *, currency: str) -> str:
+    """The line's discount under its description: reason, percentage, amount taken off."""
+    allowance = getattr(line, "allowance", None)
+    if not allowance:
+        return ""
+    percent = getattr(line, "allowance_percent", None)
+    return _("Discount: %(reason)s%(percent)s −%(amount)s") % {
+        "reason": line.allowance_reason,
+        "percent": f" ({fmt.percent(percent)})" if percent is not None else "",
+        "amount": fmt.money(allowance, currency),
     }
 
 
@@ -126,6 +140,7 @@ def document_context(
             net=fmt.money(line.net),
             tax=fmt.money(line.tax),
             gross=fmt.money(line.gross),
+            discount=_discount(line, fmt, currency=currency),
         )
         for line in lines
     ]

@@ -157,6 +157,10 @@ def line(
     kind="",
     item=None,
     override="",
+    allowance=None,
+    allowance_percent=None,
+    allowance_reason="",
+    allowance_code="",
 ):
     """One line spec with a VAT category, exemption reason (and code) and service period;
     the currency comes from the invoice. ``kind`` or ``item`` let the VAT rules decide (a
@@ -176,6 +180,10 @@ def line(
             billable_item=item,
             supply_kind=kind,
             vat_override_reason=override,
+            allowance=Decimal(allowance) if allowance is not None else None,
+            allowance_percent=Decimal(allowance_percent) if allowance_percent is not None else None,
+            allowance_reason=allowance_reason,
+            allowance_reason_code=allowance_code,
         )
 
     return build

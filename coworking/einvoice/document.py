@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from coworking.money import round_amount
 from coworking.vat import VatCategory, exemption_wording
 
 
@@ -114,6 +115,16 @@ class Line:
     exemption_reason_code: str = ""
     period_start: datetime.date | None = None
     period_end: datetime.date | None = None
+    # BG-27: the line's discount, taken off quantity × unit price (BT-136..BT-140).
+    allowance: Decimal = Decimal("0.00")
+    allowance_percent: Decimal | None = None
+    allowance_reason: str = ""
+    allowance_reason_code: str = ""
+
+    @property
+    def gross(self) -> Decimal:
+        """Quantity × unit price, rounded: the base of the line's allowance (BT-137)."""
+        return round_amount(self.quantity * self.unit_price)
 
     @classmethod
     def of(cls, line) -> "Line":
@@ -132,6 +143,10 @@ class Line:
             exemption_reason_code=line.vat_exemption_reason_code,
             period_start=line.period_start,
             period_end=line.period_end,
+            allowance=getattr(line, "allowance", None) or Decimal("0.00"),
+            allowance_percent=getattr(line, "allowance_percent", None),
+            allowance_reason=getattr(line, "allowance_reason", ""),
+            allowance_reason_code=getattr(line, "allowance_reason_code", ""),
         )
 
 

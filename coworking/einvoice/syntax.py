@@ -96,6 +96,20 @@ def _line(line: Line) -> dict:
     }
     if line.period_start is not None:
         terms["BT-134"], terms["BT-135"] = line.period_start, line.period_end
+    if line.allowance:
+        terms["BG-27"] = [_allowance(line)]
+    return terms
+
+
+def _allowance(line: Line) -> dict:
+    """BG-27: the amount (BT-136), its base and percentage where one was given (BT-137,
+    BT-138), the reason and its UNTDID 5189 code (BT-139, BT-140)."""
+    terms = {"amount": _amount(line.allowance), "reason": line.allowance_reason}
+    if line.allowance_reason_code:
+        terms["reason_code"] = line.allowance_reason_code
+    if line.allowance_percent is not None:
+        terms["base_amount"] = _amount(line.gross)
+        terms["rate"] = _number(line.allowance_percent)
     return terms
 
 

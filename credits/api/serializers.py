@@ -24,7 +24,10 @@ class CreditNoteLineSerializer(InvoiceLineSerializer):
 
     class Meta(InvoiceLineSerializer.Meta):
         model = CreditNoteLine
-        fields = [*InvoiceLineSerializer.Meta.fields, "invoice_line"]
+        fields = [
+            *(name for name in InvoiceLineSerializer.Meta.fields if name != "allowance_percent"),
+            "invoice_line",
+        ]
         read_only_fields = fields
 
 

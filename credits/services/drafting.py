@@ -164,6 +164,7 @@ def build_credit_note(
             net=Money(-part.net, currency),
             tax=Money(-part.tax, currency),
             **part.vat,
+            **part.allowance,
         )
         for position, part in enumerate(parts, start=1)
     ]

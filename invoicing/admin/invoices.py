@@ -59,6 +59,7 @@ class InvoiceLineInline(admin.TabularInline):
         "position", "billable_item", "description", "quantity", "unit_price", "tax_rate",
         "net_display", "tax_display", "vat_category", "vat_exemption_reason",
         "vat_exemption_reason_code", "vat_override_reason", "period_start", "period_end",
+        "allowance", "allowance_percent", "allowance_reason", "allowance_reason_code",
     ]  # fmt: skip
     readonly_fields = ["position", "net_display", "tax_display"]
     # Issued: every field read-only, the unit price shown as money, quantity and rate the
@@ -74,7 +75,7 @@ class InvoiceLineInline(admin.TabularInline):
         return obj is not None and obj.state != Invoice.State.DRAFT
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
-        if db_field.name in ("quantity", "tax_rate"):
+        if db_field.name in ("quantity", "tax_rate", "allowance", "allowance_percent"):
             kwargs["widget"] = PlainNumberInput(attrs={"step": "any"})
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 

@@ -23,11 +23,16 @@ class InvoiceLineSerializer(ModelSerializer):
     net = AmountField()
     tax = AmountField()
     gross = AmountField()
+    allowance = AmountField(help_text="The line's discount, taken off quantity × unit price.")
+    allowance_reason_code = serializers.CharField(
+        read_only=True, help_text="UNTDID 5189 code of the discount's reason; empty: none."
+    )
 
     class Meta:
         model = InvoiceLine
         fields = ["position", "description", "quantity", "unit_price", "tax_rate", "net", "tax"]
-        fields += ["gross"]
+        fields += ["gross", "allowance", "allowance_percent", "allowance_reason"]
+        fields += ["allowance_reason_code"]
         read_only_fields = fields
 
 

@@ -9,6 +9,13 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from djmoney.money import Money
 
+from coworking.allowances import (
+    REASON_MAX_LENGTH,
+    AllowanceReason,
+    allowance_problem,
+    percent_allowance,
+    reason_text,
+)
 from coworking.billable_items import BillableItem
 from coworking.decimals import clean_decimal
 from coworking.errors import CurrencyMismatch
@@ -24,7 +31,9 @@ from coworking.vat import (
 )
 from invoicing import line_vat
 from invoicing.calculations import (
+    ZERO,
     line_net,
+    precision_error,
     price_too_precise,
     quantity_too_precise,
     tax_shares,
@@ -60,6 +69,12 @@ class LineInput:
     billable_item: BillableItem | None = None
     supply_kind: str = ""
     vat_override_reason: str = ""
+    # A discount (``coworking.allowances``): an amount in cents or a percentage of
+    # quantity × unit price, with a reason text and/or a UNTDID 5189 code.
+    allowance: Decimal | None = None
+    allowance_percent: Decimal | None = None
+    allowance_reason: str = ""
+    allowance_reason_code: str = ""
 
 
 def _build_lines(
@@ -99,6 +114,11 @@ def _build_lines(
                 _("Line %(n)s: the tax rate must be between 0 and 100%%.") % {"n": position}
             )
         _check_precision(quantity=quantity, unit_price=line.unit_price.amount, position=position)
+        allowance = _allowance_fields(
+            line,
+            gross=line_net(quantity=quantity, unit_price=line.unit_price.amount),
+            position=position,
+        )
         built.append(
             InvoiceLine(
                 position=position,
@@ -106,7 +126,15 @@ def _build_lines(
                 quantity=quantity,
                 unit_price=line.unit_price,
                 tax_rate=tax_rate,
-                net=Money(line_net(quantity=quantity, unit_price=line.unit_price.amount), currency),
+                net=Money(
+                    line_net(
+                        quantity=quantity,
+                        unit_price=line.unit_price.amount,
+                        allowance=allowance["allowance"],
+                    ),
+                    currency,
+                ),
+                **allowance,
                 **_vat_fields(line, position=position, tax_rate=tax_rate),
                 billable_item=line.billable_item,
                 supply_kind=line.supply_kind,
@@ -132,12 +160,63 @@ def _check_precision(*, quantity: Decimal, unit_price: Decimal, position: int) -
         )
 
 
+def _allowance_fields(line: LineInput, *, gross: Decimal, position: int) -> dict:
+    """The line's discount, checked: an amount or a percentage of ``gross`` (not both),
+    never above it, in cents, with a reason (its code's label when only a code is given)."""
+    amount, percent = line.allowance, line.allowance_percent
+    code = (line.allowance_reason_code or "").strip()
+    reason = " ".join((line.allowance_reason or "").split())
+    if amount in (None, "") and percent in (None, ""):
+        if reason or code:
+            raise InvalidInvoiceLine(
+                _("Line %(n)s: a discount reason is given but no discount.") % {"n": position}
+            )
+        return {"allowance": ZERO}
+    problem = None
+    if amount not in (None, "") and percent not in (None, ""):
+        problem = _("give the discount as an amount or as a percentage, not both")
+    elif percent not in (None, ""):
+        percent = clean_decimal(percent, field=_("Discount (%)"), error=InvalidInvoiceLine)
+        if not (0 < percent <= 100) or precision_error(percent, places=2):
+            problem = _("a discount percentage is above 0 and at most 100, with two decimals")
+        else:
+            amount = percent_allowance(gross=gross, percent=percent)
+    else:
+        amount = clean_decimal(amount, field=_("Discount"), error=InvalidInvoiceLine)
+        percent = None
+        if amount == 0 and not (reason or code):
+            return {"allowance": ZERO}
+    if problem is None and amount is not None:
+        problem = allowance_problem(allowance=amount, gross=gross)
+    if problem is None and code and code not in AllowanceReason.values:
+        problem = _("unknown discount reason code %(code)s") % {"code": code}
+    if problem is None and len(reason) > REASON_MAX_LENGTH:
+        problem = _("the discount reason is longer than %(max)s characters") % {
+            "max": REASON_MAX_LENGTH
+        }
+    if problem is not None:
+        raise InvalidInvoiceLine(
+            _("Line %(n)s: %(problem)s.") % {"n": position, "problem": problem}
+        )
+    return {
+        "allowance": amount,
+        "allowance_percent": percent,
+        "allowance_reason": reason_text(reason=reason, code=code or AllowanceReason.DISCOUNT),
+        "allowance_reason_code": code or AllowanceReason.DISCOUNT,
+    }
+
+
 def set_line_taxes(lines: Sequence[InvoiceLine]) -> list[InvoiceLine]:
     """Each line's net (stored quantity × stored price, rounded once) and its share of the
     VAT of its rate, computed once for the document (``invoicing.calculations``); the lines
     whose amounts changed (a draft made under the earlier per-line rule) are returned."""
     changed = []
-    nets = [line_net(quantity=line.quantity, unit_price=line.unit_price.amount) for line in lines]
+    nets = [
+        line_net(
+            quantity=line.quantity, unit_price=line.unit_price.amount, allowance=line.allowance
+        )
+        for line in lines
+    ]
     shares = tax_shares([(line.tax_rate, net) for line, net in zip(lines, nets, strict=True)])
     for line, net, tax in zip(lines, nets, shares, strict=True):
         currency = str(line.unit_price.currency)
