@@ -73,5 +73,12 @@ def test_an_account_code_is_edited_in_the_admin(client, accountant):
 
 
 def test_without_the_export_permission_the_export_page_is_forbidden(client):
+    invoice = issued_invoice(specs=[("Desk", "1", "10.00", "0")])  # a journal to export
     client.force_login(UserFactory(is_staff=True))
     assert client.get("/admin/books/journalentry/export/").status_code == 403
+    today = invoice.issue_date.isoformat()
+    query = {"location": invoice.location_id, "start": today, "end": today, "format": "csv"}
+    response = client.get("/admin/books/journalentry/export/", query)
+    assert response.status_code == 403
+    assert not response.has_header("Content-Disposition")
+    assert invoice.number.encode() not in response.content

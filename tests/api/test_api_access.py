@@ -287,7 +287,8 @@ def test_staff_need_the_model_permission_per_resource(world, api_client):
     user = UserFactory(is_staff=True)
     user.user_permissions.add(Permission.objects.get(codename="view_creditnote"))
     client = api_client(user)
-    assert client.get(f"/api/v1/credit-notes/{world['bob_note'].pk}").status_code == 200
+    response = client.get(f"/api/v1/credit-notes/{world['bob_note'].pk}")
+    assert response.status_code == 200 and response.json()["number"] == world["bob_note"].number
     assert_problem(client.get(f"/api/v1/invoices/{world['bob_invoice'].pk}"), 404)
 
 

@@ -165,6 +165,8 @@ def test_draft_is_409(api_client):
 
     draft = draft_invoice()
     assert_problem(post(api_client(staff_user()), cancel_url(draft)), 409, "invoice_is_draft")
+    draft.refresh_from_db()
+    assert draft.state == Invoice.State.DRAFT and not CreditNote.objects.exists()
 
 
 # --- idempotency ------------------------------------------------------------------------------
@@ -198,6 +200,8 @@ def test_same_json_with_other_formatting_is_the_same_request(api_client, invoice
         HTTP_IDEMPOTENCY_KEY="fmt",
     )
     assert (again.status_code, again.content) == (201, first.content)
+    assert again["Idempotent-Replayed"] == "true"
+    assert counts() == (1, 2, 1, 1)  # one cancel: its note, entry and event
 
 
 def test_same_key_other_body_is_422_reused(api_client, invoice):
@@ -376,6 +380,7 @@ def test_form_encoded_body_is_415(api_client, invoice):
 
 def test_get_on_cancel_is_405(api_client, invoice):
     assert_problem(api_client(staff_user()).get(cancel_url(invoice)), 405, "method_not_allowed")
+    assert counts() == (0, 1, 0, 0)
 
 
 def test_session_auth_needs_csrf(invoice):

@@ -110,6 +110,7 @@ def test_a_cancelled_invoice_has_nothing_left_to_credit(staff, invoice):
     invoice_cancel(invoice=invoice, actor=None, channel=Channel.CLI)
     response = post(staff, invoice, {"lines": [{"invoice_line": passes(invoice), "quantity": "1"}]})
     assert_problem(response, 409, "nothing_left_to_credit")
+    assert CreditNote.objects.filter(invoice=invoice).count() == 1  # the cancel's, no other
 
 
 def test_staff_without_the_permission_and_members_may_not(api_client, invoice):

@@ -50,6 +50,7 @@ def test_json_nested_within_the_limit_is_parsed(api_client):
         f"/api/v1/invoices/{invoice.pk}/cancel", body, content_type="application/json"
     )
     assert_problem(response, 422, "invalid_input")  # parsed; the unknown field is refused
+    assert Invoice.objects.get(pk=invoice.pk).state == Invoice.State.ISSUED
 
 
 def test_nesting_depth_counts_without_recursion():
@@ -85,7 +86,8 @@ def test_an_error_about_the_request_is_not_replayed_to_its_corrected_retry(api_c
 def test_an_id_is_digits_and_nothing_else(api_client, suffix):
     invoice = issued_invoice()
     client = api_client(staff_user())
-    assert client.get(f"/api/v1/invoices/{invoice.pk}").status_code == 200
+    response = client.get(f"/api/v1/invoices/{invoice.pk}")
+    assert response.status_code == 200 and response.json()["number"] == invoice.number
     assert_problem(client.get(f"/api/v1/invoices/{invoice.pk}{suffix}"), 404, "not_found")
 
 

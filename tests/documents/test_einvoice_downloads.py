@@ -61,7 +61,10 @@ def test_other_member_404_anonymous_401_staff_200(api_client, request, kind):
     other = portal_member(location=document.location)
     assert_problem(api_client(other.portal_user).get(url(document)), 404)
     assert_problem(api_client(None).get(url(document)), 401)
-    assert api_client(staff_user(cancel=False)).get(url(document)).status_code == 200
+    response = api_client(staff_user(cancel=False)).get(url(document))
+    assert response.status_code == 200
+    assert f'filename="{document.number}-ubl.xml"' in response["Content-Disposition"]
+    assert document.number.encode() in response.content
 
 
 @pytest.mark.parametrize("syntax", ["pdf", "", "UBL"])

@@ -100,8 +100,11 @@ def test_the_throttle_still_limits_while_its_cache_is_up(
         "DEFAULT_THROTTLE_RATES": {"invoice_cancel": "1/minute"},
     }
     client = api_client(staff_user())
-    assert cancel(client, issued_invoice()).status_code == 201
-    assert_problem(cancel(client, issued_invoice()), 429, "throttled")
+    first, second = issued_invoice(), issued_invoice()
+    assert cancel(client, first).status_code == 201
+    assert_problem(cancel(client, second), 429, "throttled")
+    states = dict(Invoice.objects.values_list("pk", "state"))
+    assert (states[first.pk], states[second.pk]) == (Invoice.State.CANCELLED, Invoice.State.ISSUED)
 
 
 def test_a_throttle_check_is_one_redis_round_trip(transactional_db, own_redis, api_client):
