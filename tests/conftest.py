@@ -1,6 +1,7 @@
 """Test set-up: PostgreSQL and Redis only, never SQLite or mocks of them."""
 
 import os
+import re
 import urllib.parse
 from contextlib import contextmanager
 
@@ -134,6 +135,126 @@ def default_language_after_each_test():
 
     yield
     translation.activate(settings.LANGUAGE_CODE)
+
+
+# --- Test databases: migrated once per run ---------------------------------------------------
+
+
+def _template_name(test_name: str) -> str:
+    """The run's migrated template database: ``test_<name>_template`` for every worker."""
+    return re.sub(r"_gw\d+$", "", test_name) + "_template"
+
+
+def _maintenance_connection():
+    import psycopg2
+
+    db = settings.DATABASES["default"]
+    connection = psycopg2.connect(
+        dbname="postgres",
+        user=db["USER"],
+        password=db["PASSWORD"] or None,
+        host=db["HOST"] or None,
+        port=db["PORT"] or None,
+    )
+    connection.autocommit = True
+    return connection
+
+
+def _copy_of_the_runs_template() -> None:
+    """Create this worker's test database as a copy of the run's template, migrating the
+    template first if this worker is the run's first here (the others wait on an advisory
+    lock). The template names its run (``PYTEST_XDIST_TESTRUNUID``) in its comment, so one
+    left by an earlier run, of other migrations, is made again."""
+    from django.db import connection
+
+    test_name = connection.creation._get_test_db_name()
+    template, run = _template_name(test_name), os.environ["PYTEST_XDIST_TESTRUNUID"]
+    admin = _maintenance_connection()
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(hashtext(%s))", [template])
+            cursor.execute(
+                "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+                [template],
+            )
+            if cursor.fetchone() != (run,):
+                original, test_settings = (
+                    connection.settings_dict["NAME"],
+                    connection.settings_dict["TEST"],
+                )
+                test_settings["NAME"] = template
+                try:
+                    connection.creation.create_test_db(
+                        verbosity=0, autoclobber=True, keepdb=False, serialize=False
+                    )
+                finally:
+                    connection.close()
+                    test_settings["NAME"] = test_name
+                    connection.settings_dict["NAME"] = original
+                    settings.DATABASES["default"]["NAME"] = original
+                cursor.execute(f'COMMENT ON DATABASE "{template}" IS %s', [run])
+            cursor.execute(f'DROP DATABASE IF EXISTS "{test_name}" WITH (FORCE)')
+            cursor.execute(f'CREATE DATABASE "{test_name}" TEMPLATE "{template}"')
+            cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [template])
+    finally:
+        admin.close()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(
+    request,
+    django_test_environment,
+    django_db_blocker,
+    django_db_use_migrations,
+    django_db_keepdb,
+    django_db_createdb,
+    django_db_modify_db_settings,
+):
+    """pytest-django's set-up, except that the pytest-xdist workers of a run migrate one
+    template database and each takes a copy of it (``CREATE DATABASE ... TEMPLATE``): the
+    migrations run once per run, not once per worker. ``--reuse-db``, ``--nomigrations``
+    and a run in one process keep pytest-django's own way."""
+    from django.test.utils import setup_databases, teardown_databases
+    from pytest_django.fixtures import _disable_migrations, _get_databases_for_setup
+
+    if not django_db_use_migrations:
+        _disable_migrations()
+    keepdb = django_db_keepdb and not django_db_createdb
+    aliases, serialized_aliases = _get_databases_for_setup(request.session.items)
+    with django_db_blocker.unblock():
+        copied = bool(
+            os.environ.get("PYTEST_XDIST_TESTRUNUID") and django_db_use_migrations and not keepdb
+        )
+        if copied:
+            _copy_of_the_runs_template()
+        db_cfg = setup_databases(
+            verbosity=request.config.option.verbose,
+            interactive=False,
+            aliases=aliases,
+            serialized_aliases=serialized_aliases,
+            keepdb=keepdb or copied,  # the copy is there, migrated: only checked
+        )
+    yield
+    if not django_db_keepdb:
+        with django_db_blocker.unblock():
+            teardown_databases(db_cfg, verbosity=request.config.option.verbose)
+
+
+def pytest_sessionfinish(session):
+    """The run's template goes when the run ends (in the process that started the workers)."""
+    if hasattr(session.config, "workerinput") or not getattr(
+        session.config.option, "numprocesses", None
+    ):
+        return
+    from django.db import connection
+
+    admin = _maintenance_connection()
+    try:
+        with admin.cursor() as cursor:
+            template = _template_name(connection.creation._get_test_db_name())
+            cursor.execute(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
+    finally:
+        admin.close()
 
 
 # --- Database guards: the test teardown passes them, reconcile tests may break them --------
