@@ -216,8 +216,13 @@ def pgbouncer(django_db_setup, django_db_blocker):
     database (``tests/pgbouncer.py``), for the whole session."""
     from django.db import connections
 
-    from tests.pgbouncer import PgBouncer
+    from tests.pgbouncer import EXECUTABLE, PgBouncer
 
+    if not os.access(EXECUTABLE, os.X_OK):
+        pytest.fail(
+            "PgBouncer is not installed (the concurrency tests run through it): "
+            "`apt-get install pgbouncer` (.ci/run does)."
+        )
     with django_db_blocker.unblock():
         bouncer = PgBouncer.start(dict(connections["default"].settings_dict))
     yield bouncer

@@ -89,9 +89,9 @@ def test_web_and_worker_replicas_connect_through_pgbouncer_with_transaction_pool
         assert pooled["command"] == direct["command"], name
         assert pooled["healthcheck"] == direct["healthcheck"], name
         assert pooled["depends_on"]["pgbouncer"] == {"condition": "service_healthy"}, name
-        assert pooled["depends_on"]["migrate"] == {
-            "condition": "service_completed_successfully"
-        }, name
+        assert pooled["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}, (
+            name
+        )
         # Everything else of the application's environment is the direct service's.
         same = {k: v for k, v in direct["environment"].items() if k != "DATABASE_URL"}
         assert {k: env[k] for k in same} == same, name
