@@ -2,6 +2,8 @@
 # The entrypoint of the `replica` profile's standby: the first time (an empty data
 # directory) clone the primary with pg_basebackup as the replication role and mark the copy
 # a standby (-R); then run PostgreSQL, which follows the primary's WAL, read-only.
+# hot_standby_feedback: the primary keeps the row versions a long export on the standby
+# still reads, so replaying WAL does not cancel that export halfway.
 # No replication slot: a slot the primary keeps for a standby that is gone fills its disk.
 # A standby down for longer than the primary keeps WAL (wal_keep_size, 1 GB) must be
 # cloned again: remove its volume and start it.
@@ -14,4 +16,4 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
     >> "$PGDATA/postgresql.auto.conf"
   chmod 700 "$PGDATA"
 fi
-exec postgres -c hot_standby=on
+exec postgres -c hot_standby=on -c hot_standby_feedback=on
