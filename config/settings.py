@@ -173,7 +173,9 @@ DATABASES = {
 }
 
 
-def _pooled(database: dict, *, pooling_variable: str) -> dict:
+def _pooled(
+    database: dj_database_url.DBConfig, *, pooling_variable: str
+) -> dj_database_url.DBConfig:
     """``database`` as it must be set behind a pooler named by ``pooling_variable``: empty
     (a direct connection, the default), ``session`` (PgBouncer's session mode: nothing
     changes) or ``transaction`` (PgBouncer's transaction mode, where each transaction may run
