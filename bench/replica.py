@@ -80,6 +80,8 @@ def main() -> None:
     options = parser.parse_args()
     if "replica" not in settings.DATABASES:
         sys.exit("Set DATABASE_REPLICA_URL to the standby of DATABASE_URL.")
+    if not Customer.objects.exists():
+        sys.exit("The primary has no customers: seed it first (manage.py seed_demo).")
     print(
         f"load average: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}"
     )
@@ -98,38 +100,29 @@ def main() -> None:
 
     today = timezone.localdate()
     start = datetime.date(today.year, 1, 1)
-    reports, same, on_primary, on_replica = 0, 0, 0, 0
-    for location in Location.objects.order_by("pk"):
-        for format in Format.values:
-
-            def export(location=location, format=format):
-                return b"".join(
-                    journal_export(location=location, format=format, start=start, end=today).chunks
-                )
-
-            with override_settings(REPORTING_DATABASE="default"):
-                expected = export()
-            with override_settings(REPORTING_DATABASE="replica"):
-                got, primary_queries, replica_queries = counted(export)
-            reports += 1
-            same += got == expected
-            on_primary += primary_queries
-            on_replica += replica_queries
-    for customer in Customer.objects.order_by("pk"):
-
-        def statement(customer=customer):
-            return repr(customer_statement(customer=customer, start=start, end=today))
-
+    reports = [
+        lambda location=location, format=format: b"".join(
+            journal_export(location=location, format=format, start=start, end=today).chunks
+        )
+        for location in Location.objects.order_by("pk")
+        for format in Format.values
+    ] + [
+        lambda customer=customer: repr(
+            customer_statement(customer=customer, start=start, end=today)
+        )
+        for customer in Customer.objects.order_by("pk")
+    ]
+    same, on_primary, on_replica = 0, 0, 0
+    for report in reports:
         with override_settings(REPORTING_DATABASE="default"):
-            expected = statement()
+            expected = report()
         with override_settings(REPORTING_DATABASE="replica"):
-            got, primary_queries, replica_queries = counted(statement)
-        reports += 1
+            got, primary_queries, replica_queries = counted(report)
         same += got == expected
         on_primary += primary_queries
         on_replica += replica_queries
     print(
-        f"{reports} reports (journal exports of every location and format, every customer's "
+        f"{len(reports)} reports (journal exports of every location and format, every customer's "
         f"statement): {same} identical on the replica; queries: {on_replica} to the replica, "
         f"{on_primary} to the primary"
     )
