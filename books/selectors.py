@@ -1,4 +1,5 @@
-"""The books' reads: the journal lines of a period (streamed), the VAT summary."""
+"""The books' reads: the journal lines of a period (streamed), the VAT summary. Reports all:
+they read from the replica when one is configured (``coworking.db.reporting_db``)."""
 
 import datetime
 from collections.abc import Iterator
@@ -8,6 +9,7 @@ from decimal import Decimal
 from django.db.models import Max
 
 from books.models import JournalEntry, JournalLine, Purpose
+from coworking.db import reporting_db
 from coworking.models import Location
 from coworking.money import MoneySum
 from coworking.vat import VatCategory
@@ -49,9 +51,8 @@ def journal_lines(
     number and position, read in chunks (a server-side cursor on PostgreSQL) so a year of
     a million lines stays in bounded memory."""
     return (
-        JournalLine.objects.filter(
-            entry__location=location, entry__date__gte=start, entry__date__lte=end
-        )
+        JournalLine.objects.using(reporting_db())
+        .filter(entry__location=location, entry__date__gte=start, entry__date__lte=end)
         .order_by("entry__journal", "entry__fiscal_year", "entry__number", "position")
         .values(*LINE_FIELDS)
         .iterator(chunk_size=5000)
@@ -61,10 +62,15 @@ def journal_lines(
 def journal_totals(*, location: Location, start: datetime.date, end: datetime.date) -> dict:
     """Debit and credit totals and the entry count of the period, and when its latest entry
     was posted (what an export's header states)."""
-    lines = JournalLine.objects.filter(
-        entry__location=location, entry__date__gte=start, entry__date__lte=end
-    ).aggregate(debit=MoneySum("debit"), credit=MoneySum("credit"))
-    entries = JournalEntry.objects.filter(location=location, date__gte=start, date__lte=end)
+    db = reporting_db()
+    lines = (
+        JournalLine.objects.using(db)
+        .filter(entry__location=location, entry__date__gte=start, entry__date__lte=end)
+        .aggregate(debit=MoneySum("debit"), credit=MoneySum("credit"))
+    )
+    entries = JournalEntry.objects.using(db).filter(
+        location=location, date__gte=start, date__lte=end
+    )
     return {
         "debit": lines["debit"] or ZERO,
         "credit": lines["credit"] or ZERO,
@@ -96,7 +102,8 @@ def vat_summary(*, location: Location, start: datetime.date, end: datetime.date)
     figures a VAT return is filled from. Taxed categories first, then reverse charge and
     outside scope."""
     sums = (
-        JournalLine.objects.filter(
+        JournalLine.objects.using(reporting_db())
+        .filter(
             entry__location=location,
             entry__date__gte=start,
             entry__date__lte=end,

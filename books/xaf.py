@@ -16,6 +16,7 @@ from xml.sax.saxutils import escape
 from books.charts import rgs_code
 from books.models import CUSTOMER_PURPOSES, Journal, JournalLine, Purpose
 from books.selectors import journal_totals
+from coworking.db import reporting_db
 from coworking.models import Customer, Location
 
 SCHEMA = Path(__file__).parent / "schemas" / "XmlAuditfileFinancieel3.2.xsd"
@@ -40,7 +41,8 @@ def xaf_lines(
     rows: Iterable[dict], *, location: Location, start: datetime.date, end: datetime.date
 ) -> Iterator[str]:
     totals = journal_totals(location=location, start=start, end=end)
-    in_period = JournalLine.objects.filter(
+    db = reporting_db()
+    in_period = JournalLine.objects.using(db).filter(
         entry__location=location, entry__date__gte=start, entry__date__lte=end
     )
     accounts = dict(
@@ -49,9 +51,11 @@ def xaf_lines(
         )
     )
     purposes = dict(in_period.values_list("account_code", "purpose").distinct())
-    customers = Customer.objects.filter(
-        pk__in=in_period.filter(customer__isnull=False).values("customer_id")
-    ).order_by("pk")
+    customers = (
+        Customer.objects.using(db)
+        .filter(pk__in=in_period.filter(customer__isnull=False).values("customer_id"))
+        .order_by("pk")
+    )
     last = totals["last_posted_at"].date() if totals["last_posted_at"] else end
     yield '<?xml version="1.0" encoding="UTF-8"?>'
     yield f'<auditfile xmlns="{NAMESPACE}">'

@@ -171,6 +171,46 @@ DATABASES = {
         conn_health_checks=env_bool("DATABASE_CONN_HEALTH_CHECKS", False),
     )
 }
+
+
+def _pooled(
+    database: dj_database_url.DBConfig, *, pooling_variable: str
+) -> dj_database_url.DBConfig:
+    """``database`` as it must be set behind a pooler named by ``pooling_variable``: empty
+    (a direct connection, the default), ``session`` (PgBouncer's session mode: nothing
+    changes) or ``transaction`` (PgBouncer's transaction mode, where each transaction may run
+    on another server connection). There a server-side cursor, declared in one transaction
+    and read in the next, would be looked for on a connection that never declared it, so
+    ``.iterator()`` reads with client-side cursors. Every lock the code takes already ends
+    with its transaction (docs/operations.md, "Behind PgBouncer")."""
+    pooling = os.environ.get(pooling_variable, "").strip().lower()
+    if pooling not in {"", "session", "transaction"}:
+        sys.exit(
+            f"{pooling_variable}={pooling!r} is not a pooling mode: leave it empty (a direct "
+            "connection), or set it to session or transaction (PgBouncer's pool_mode)."
+        )
+    if pooling == "transaction":
+        database["DISABLE_SERVER_SIDE_CURSORS"] = True
+    return database
+
+
+_pooled(DATABASES["default"], pooling_variable="DATABASE_POOLING")
+# An optional streaming replica: reports, statements and exports read from it
+# (``coworking.db.reporting_db``); every write, and every read in a transaction or under a
+# lock, goes to the primary (``coworking.db.PrimaryRouter``). Tests mirror it onto the primary.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "").strip()
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = _pooled(
+        dj_database_url.parse(
+            DATABASE_REPLICA_URL,
+            conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+            conn_health_checks=env_bool("DATABASE_CONN_HEALTH_CHECKS", False),
+        ),
+        pooling_variable="DATABASE_REPLICA_POOLING",
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+REPORTING_DATABASE = "replica" if DATABASE_REPLICA_URL else "default"
+DATABASE_ROUTERS = ["coworking.db.PrimaryRouter"]
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # The embedded default: a transaction takes SQLite's write lock when it begins, so
     # transactions that read then write run one at a time (no "database is locked" on the

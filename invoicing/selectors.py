@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import DecimalField, F, OuterRef, QuerySet, Value
 from django.db.models.functions import Greatest
 from djmoney.money import Money
@@ -16,7 +17,7 @@ from invoicing.models import Invoice, Payment
 OPEN_STATES = (Invoice.State.ISSUED, Invoice.State.PARTIALLY_PAID)
 
 
-def available_credit(*, customer: Customer, currency: str) -> Money:
+def available_credit(*, customer: Customer, currency: str, using: str = DEFAULT_DB_ALIAS) -> Money:
     """Account credit the customer holds in one currency and may still spend.
 
     The ledger's balance is what the customer owes on open invoices minus the credit they
@@ -26,13 +27,20 @@ def available_credit(*, customer: Customer, currency: str) -> Money:
     (``invoice_issue`` makes them at once, ``payment_record`` on request) and leaves by a
     refund (``credits.services.refund_record``). Credit never crosses currencies. Read it
     under the customer's row lock to spend it: that lock serialises spending. Two queries
-    whatever the history: the customer's open invoices and their balance row.
+    whatever the history: the customer's open invoices and their balance row. ``using``
+    names another database for a report (``coworking.db.reporting_db``), never to spend.
     """
     # The (customer, currency, state) index finds the open ones without the settled history.
-    due = Invoice.objects.filter(
-        customer=customer, currency=currency, state__in=OPEN_STATES
-    ).aggregate(total=MoneySum(_amount_due()))["total"] or Decimal("0")
-    row = CustomerBalance.objects.filter(customer=customer, amount_currency=currency).first()
+    due = (
+        Invoice.objects.using(using)
+        .filter(customer=customer, currency=currency, state__in=OPEN_STATES)
+        .aggregate(total=MoneySum(_amount_due()))["total"]
+    ) or Decimal("0")
+    row = (
+        CustomerBalance.objects.using(using)
+        .filter(customer=customer, amount_currency=currency)
+        .first()
+    )
     balance = row.amount.amount if row is not None else Decimal("0")
     return Money(due - balance, currency)
 
@@ -84,13 +92,14 @@ def visible_invoices(*, user) -> QuerySet[Invoice]:
     )
 
 
-def credit_applied_by_invoice(*, invoice_ids) -> dict[int, Money]:
+def credit_applied_by_invoice(*, invoice_ids, using: str = DEFAULT_DB_ALIAS) -> dict[int, Money]:
     """The account credit applied to each of ``invoice_ids`` (payments of method
     ``account_credit``), by invoice id; invoices without any are left out. Such payments
     move credit onto an invoice without changing the balance, so they are no ledger entry:
     pages and statements show them beside the invoice's entry."""
     rows = (
-        Payment.objects.filter(invoice_id__in=invoice_ids, method=Payment.Method.ACCOUNT_CREDIT)
+        Payment.objects.using(using)
+        .filter(invoice_id__in=invoice_ids, method=Payment.Method.ACCOUNT_CREDIT)
         .values_list("invoice_id", "amount_currency")
         .annotate(total=MoneySum("amount"))
         .order_by()

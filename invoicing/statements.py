@@ -17,6 +17,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from djmoney.money import Money
 
+from coworking.db import reporting_db
 from coworking.documents.rendering import Formatter, document_language, page_context, render_pdf
 from coworking.einvoice.parties import buyer, seller
 from coworking.errors import InvalidInput
@@ -65,10 +66,13 @@ def customer_statement(
     ISO order: a currency appears when the customer has any entry in it up to ``end``. An
     invoice's entry carries the account credit applied to it (no entry of its own: it moves
     credit onto the invoice, not the balance).
-    Raises ``InvalidInput`` for a period that is not one (``statement_period_error``)."""
+    Raises ``InvalidInput`` for a period that is not one (``statement_period_error``).
+    A report: read from the replica when one is configured (``coworking.db.reporting_db``),
+    every figure from the same database."""
     if error := statement_period_error(start=start, end=end):
         raise InvalidInput(error)
-    ledger = customer_ledger(customer=customer)
+    db = reporting_db()
+    ledger = customer_ledger(customer=customer).using(db)
     openings = dict(
         ledger.filter(document_date__lt=start)
         .order_by()
@@ -82,7 +86,10 @@ def customer_statement(
     for entry in in_period:
         entries.setdefault(entry.amount_currency, []).append(entry)
     applied = credit_applied_by_invoice(
-        invoice_ids=[e.invoice.pk for rows in entries.values() for e in rows if e.kind == "invoice"]
+        invoice_ids=[
+            e.invoice.pk for rows in entries.values() for e in rows if e.kind == "invoice"
+        ],
+        using=db,
     )
 
     statements = []
@@ -107,7 +114,7 @@ def customer_statement(
                 opening=opening,
                 entries=rows,
                 closing=Money(balance, currency),
-                available_credit=available_credit(customer=customer, currency=currency),
+                available_credit=available_credit(customer=customer, currency=currency, using=db),
             )
         )
     return statements

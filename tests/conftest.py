@@ -341,6 +341,59 @@ def database_breach(db):
     transaction.set_rollback(True)
 
 
+# --- Beyond one machine: PgBouncer in transaction mode, a read replica ------------------------
+
+
+def _mirror_a_replica() -> None:
+    """A ``replica`` alias on the test database (Django's ``TEST: {"MIRROR": "default"}``)
+    when ``DATABASE_REPLICA_URL`` made none, for the tests of what reads from a replica.
+    Reports read from it only where a test says so (``settings.REPORTING_DATABASE``); a
+    mirror is another connection to the same database, so replication lag is not
+    exercised, and a test reading through it commits first (``transaction=True``)."""
+    from django.db import connections
+
+    if "replica" in settings.DATABASES:
+        return
+    settings.DATABASES["replica"] = {
+        **settings.DATABASES["default"],
+        "TEST": {"MIRROR": "default"},
+    }
+    connections.__dict__.pop("settings", None)  # read DATABASES again
+
+
+_mirror_a_replica()
+
+
+@pytest.fixture(scope="session")
+def pgbouncer(django_db_setup, django_db_blocker):
+    """A real PgBouncer in transaction pooling mode in front of this worker's test
+    database (``tests/pgbouncer.py``), for the whole session."""
+    from django.db import connections
+
+    from tests.pgbouncer import EXECUTABLE, PgBouncer
+
+    if not os.access(EXECUTABLE, os.X_OK):
+        pytest.fail(
+            "PgBouncer is not installed (the concurrency tests run through it): "
+            "`apt-get install pgbouncer` (.ci/run does)."
+        )
+    with django_db_blocker.unblock():
+        bouncer = PgBouncer.start(dict(connections["default"].settings_dict))
+    yield bouncer
+    bouncer.stop()
+
+
+@pytest.fixture(params=["direct", "pgbouncer"])
+def database_route(request, transactional_db):
+    """Run the test twice: connected straight to PostgreSQL, then with every connection
+    through PgBouncer in transaction mode (the locks must hold there too)."""
+    if request.param == "direct":
+        yield request.param
+        return
+    with request.getfixturevalue("pgbouncer").routed():
+        yield request.param
+
+
 # --- Celery -----------------------------------------------------------------------------------
 
 

@@ -16,7 +16,8 @@ from tests.factories import issued_invoice, portal_member, staff_user
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("fast_password_hasher", "reset_throttles"),
+    # Straight to PostgreSQL and through PgBouncer in transaction mode.
+    pytest.mark.usefixtures("fast_password_hasher", "reset_throttles", "database_route"),
 ]
 
 THREADS = 20

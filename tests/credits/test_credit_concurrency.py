@@ -18,7 +18,8 @@ from invoicing.services import payment_record
 from tests.concurrency import run_in_threads
 from tests.factories import CustomerFactory, issued_invoice
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Each test runs straight to PostgreSQL and through PgBouncer in transaction mode.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("database_route")]
 
 
 def eur(amount: str) -> Money:

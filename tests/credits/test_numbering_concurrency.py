@@ -19,7 +19,8 @@ from invoicing.services import invoice_issue
 from tests.concurrency import run_in_threads
 from tests.factories import CustomerFactory, LocationFactory, draft_invoice, issued_invoice
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Each test runs straight to PostgreSQL and through PgBouncer in transaction mode.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("database_route")]
 
 ONE_LINE = (("Day pass", "1", "25.00", "21"),)
 
