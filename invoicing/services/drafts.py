@@ -226,7 +226,9 @@ def set_line_taxes(
     ]
     shares = tax_shares(
         [(line.tax_rate, net) for line, net in zip(lines, nets, strict=True)],
-        adjustments=rate_adjustments((row.tax_rate, row.signed_amount) for row in allowance_charges),
+        adjustments=rate_adjustments(
+            (row.tax_rate, row.signed_amount) for row in allowance_charges
+        ),
     )
     for line, net, tax in zip(lines, nets, shares, strict=True):
         currency = str(line.unit_price.currency)
