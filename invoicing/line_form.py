@@ -85,7 +85,8 @@ class AllowanceChargeForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name in ("amount", "percent", "vat_category", "tax_rate", "reason", "reason_code"):
-            self.fields[name].required = False
+            if name in self.fields:  # read-only once issued
+                self.fields[name].required = False
 
     def _get_validation_exclusions(self):
         # The service checks the row against the lines, naming it and the rule.

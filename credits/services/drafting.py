@@ -21,10 +21,10 @@ from credits.calculations import (
 )
 from credits.errors import InvalidAllocation, NothingLeftToCredit
 from credits.models import CreditNote, CreditNoteLine
-from invoicing.calculations import document_net
 from credits.policies import cancel_refusal, credit_refusal, may_cancel, may_credit
 from credits.selectors import invoice_creditable
 from credits.services.requests import DESCRIPTION_MAX_LENGTH, Allocation, Rest
+from invoicing.calculations import document_net
 from invoicing.models import Invoice
 
 
