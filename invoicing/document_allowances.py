@@ -144,6 +144,30 @@ def _reason(row: AllowanceChargeInput, *, position: int) -> tuple[str, str]:
     return kind_reason_text(kind=row.kind, reason=reason, code=code), code
 
 
+def _amount(
+    row: AllowanceChargeInput, *, position: int, currency: str, base: Decimal
+) -> tuple[Decimal, Decimal | None]:
+    """The row's amount in cents, and the base of its percentage: as given, or its
+    percentage of its base (``base``, its breakdown's lines, unless the row gives one),
+    rounded once."""
+    amount = _decimal(row.amount, currency=currency, field=_("Amount"))
+    percent = _decimal(row.percent, currency=currency, field=_("Percentage"))
+    if (amount is None) == (percent is None):
+        raise _refuse(position, _("give an amount or a percentage, one of the two"))
+    of = None
+    if percent is not None:
+        if not (0 < percent <= 100) or precision_error(percent, places=2):
+            raise _refuse(position, _("a percentage is above 0 and at most 100, with two decimals"))
+        given = _decimal(row.base_amount, currency=currency, field=_("Base amount"))
+        of = base if given is None else given
+        if of <= 0:
+            raise _refuse(position, _("the base of a percentage is above zero"))
+        amount = percent_allowance(gross=of, percent=percent)
+    if amount is None or amount <= 0:
+        raise _refuse(position, _("the amount is above zero"))
+    return amount, of
+
+
 def build_allowance_charges(
     rows: Sequence[AllowanceChargeInput],
     *,
@@ -164,23 +188,9 @@ def build_allowance_charges(
         if row.kind not in AllowanceChargeKind.values:
             raise _refuse(position, _("unknown kind %(kind)s") % {"kind": row.kind})
         category, rate = _vat(row, position=position, breakdowns=breakdowns, customer=customer)
-        amount = _decimal(row.amount, currency=currency, field=_("Amount"))
-        percent = _decimal(row.percent, currency=currency, field=_("Percentage"))
-        base = None
-        if (amount is None) == (percent is None):
-            raise _refuse(position, _("give an amount or a percentage, one of the two"))
-        if percent is not None:
-            if not (0 < percent <= 100) or precision_error(percent, places=2):
-                raise _refuse(
-                    position, _("a percentage is above 0 and at most 100, with two decimals")
-                )
-            base = _decimal(row.base_amount, currency=currency, field=_("Base amount"))
-            base = breakdowns[(category, rate)] if base is None else base
-            if base <= 0:
-                raise _refuse(position, _("the base of a percentage is above zero"))
-            amount = percent_allowance(gross=base, percent=percent)
-        if amount <= 0:
-            raise _refuse(position, _("the amount is above zero"))
+        amount, base = _amount(
+            row, position=position, currency=currency, base=breakdowns[(category, rate)]
+        )
         problem = allowance_problem(
             allowance=amount,
             gross=amount if row.kind == AllowanceChargeKind.CHARGE else bases[(category, rate)],
@@ -196,7 +206,7 @@ def build_allowance_charges(
                 kind=row.kind,
                 amount=Money(amount, currency),
                 base_amount=Money(base, currency) if base is not None else None,
-                percent=percent,
+                percent=_decimal(row.percent, currency=currency, field=_("Percentage")),
                 vat_category=category,
                 tax_rate=rate,
                 reason=reason,

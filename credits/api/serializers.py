@@ -109,7 +109,7 @@ class CreditNoteSerializer(StaffOnlyFieldsMixin, ModelSerializer):
 
 class CreditNoteAllowanceChargeSerializer(AllowanceChargeSerializer):
     class Meta(AllowanceChargeSerializer.Meta):
-        model = CreditNoteAllowanceCharge
+        model = CreditNoteAllowanceCharge  # type: ignore[assignment]
 
 
 class CreditNoteDetailSerializer(CreditNoteSerializer):

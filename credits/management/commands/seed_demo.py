@@ -35,8 +35,8 @@ from coworking.vat_rules import SupplyKind
 from credits.models import ReasonCode
 from credits.services.issue import credit_note_issue, invoice_cancel
 from credits.services.requests import Allocation, AmountCredit, LineCredit, Rest
-from invoicing.models import Channel, Invoice, Payment
 from invoicing.document_allowances import AllowanceChargeInput
+from invoicing.models import Channel, Invoice, Payment
 from invoicing.services import (
     LineInput,
     invoice_create_draft,
@@ -312,12 +312,23 @@ class Command(BaseCommand):
         its first line, and on some a cleaning charge (BG-21) too. Drawn from the invoice's
         index, not the random generator, so the rest of the demo stays as it was."""
         first = invoice.lines.all()[0]
-        vat = {"vat_category": first.vat_category, "tax_rate": first.tax_rate}
-        rows = [AllowanceChargeInput(percent=Decimal("5"), reason="Loyalty discount", **vat)]
+        category, rate = first.vat_category, first.tax_rate
+        rows = [
+            AllowanceChargeInput(
+                percent=Decimal("5"),
+                reason="Loyalty discount",
+                vat_category=category,
+                tax_rate=rate,
+            )
+        ]
         if charge:
             rows.append(
                 AllowanceChargeInput(
-                    kind="charge", amount=Decimal("15.00"), reason_code="CG", **vat
+                    kind="charge",
+                    amount=Decimal("15.00"),
+                    reason_code="CG",
+                    vat_category=category,
+                    tax_rate=rate,
                 )
             )
         invoice_draft_set_lines(invoice=invoice, lines=specs, allowance_charges=rows)
