@@ -338,7 +338,11 @@ class InvoiceAdmin(ChangePageMixin, ListTitleMixin, EInvoiceDownloads, admin.Mod
         if invoice.state != Invoice.State.DRAFT:
             return
         lines = [f.line_input() for f in kept.get(InvoiceLine, [])]
-        rows = [f.allowance_input() for f in kept.get(InvoiceAllowanceCharge, [])]
+        rows = (
+            [f.allowance_input() for f in kept[InvoiceAllowanceCharge]]
+            if InvoiceAllowanceCharge in kept
+            else None  # not on the form: kept as they are
+        )
         if lines:
             try:
                 invoice_draft_set_lines(invoice=invoice, lines=lines, allowance_charges=rows)
