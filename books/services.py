@@ -21,6 +21,7 @@ from books.posting import ZERO, EntryHead, Leg, accounting_currency, post, rate_
 from coworking.locking import lock_rows
 from coworking.models import Location
 from credits.models import CreditNote, Refund
+from invoicing.calculations import allocate
 from invoicing.models import Invoice, Payment
 
 
@@ -69,6 +70,7 @@ def _document_legs(document, *, rate: Decimal | None) -> list[Leg]:
     for line in lines:
         kind = getattr(line, "supply_kind", "") or ""
         nets[(kind, line.vat_category, _rate_key(line.tax_rate))] += line.net.amount
+    _net_of_allowances(nets, document)
     legs = [
         Leg(
             purpose=Purpose.REVENUE,
@@ -95,6 +97,26 @@ def _document_legs(document, *, rate: Decimal | None) -> list[Leg]:
             )
         )
     return legs
+
+
+def _net_of_allowances(nets: dict[tuple[str, str, str], Decimal], document) -> None:
+    """Revenue net of the document level discounts and charges (no chart has an account of
+    its own for them): each one is shared over the revenue of its VAT breakdown in
+    proportion to it (``invoicing.calculations.allocate``), so every revenue account holds
+    what was sold net, and the entry still balances against the document's total. Stored
+    positive on both kinds of document; a credit note's revenue is negative."""
+    sign = -1 if isinstance(document, CreditNote) else 1
+    for row in document.allowance_charges.all():
+        keys = [
+            key
+            for key in sorted(nets)
+            if key[1] == row.vat_category and key[2] == _rate_key(row.tax_rate)
+        ]
+        if not keys:  # the breakdown's lines are all gone: cannot happen, kept whole
+            keys = [("", row.vat_category, _rate_key(row.tax_rate))]
+        shares = allocate(row.amount.amount, [abs(nets[key]) for key in keys])
+        for key, share in zip(keys, shares, strict=True):
+            nets[key] += sign * (share if row.is_charge else -share)
 
 
 def _label(location: Location, text: str, **values) -> str:

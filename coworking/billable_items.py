@@ -28,7 +28,7 @@ class BillableItem(models.Model):
         help_text=_("The line's description on the invoice."),
     )
     supply_kind = models.CharField(_("supply kind"), max_length=20, choices=SupplyKind.choices)
-    unit_price = money_field(_("unit price"))  # type: ignore[arg-type]
+    unit_price = money_field(_("unit price"))
     tax_rate = models.DecimalField(
         _("own tax rate (%)"),
         max_digits=5,

@@ -34,6 +34,7 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Coalesce, Round
+from django.utils.functional import Promise
 from django.utils.html import format_html
 from djmoney.models.fields import MoneyField
 from djmoney.money import Money
@@ -51,7 +52,7 @@ CURRENCY_CHOICES = [(code, code) for code in settings.CURRENCIES]
 assert all(get_currency_precision(code) <= DECIMAL_PLACES for code in settings.CURRENCIES)
 
 
-def money_field(verbose_name: str, **kwargs) -> MoneyField:
+def money_field(verbose_name: str | Promise, **kwargs) -> MoneyField:
     """The project's only money field: 14 digits, 2 decimals, a known currency."""
     kwargs.setdefault("default_currency", None)
     return MoneyField(
@@ -63,7 +64,7 @@ def money_field(verbose_name: str, **kwargs) -> MoneyField:
     )
 
 
-def unit_price_field(verbose_name: str, **kwargs) -> MoneyField:
+def unit_price_field(verbose_name: str | Promise, **kwargs) -> MoneyField:
     """The money field of a unit price: as :func:`money_field`, with
     ``PRICE_DECIMAL_PLACES`` decimals, so a line's net is exactly ``quantity × price``
     rounded once, with the price as stored and printed."""

@@ -19,22 +19,32 @@ from coworking.einvoice.mentions import with_national_mentions
 from coworking.einvoice.syntax import render
 from coworking.einvoice.validation import Report, validate
 from coworking.numbering import format_number
-from credits.models import CreditNote
+from credits.models import CreditNote, CreditNoteAllowanceCharge
 from credits.wording import allocation_sentences
 from invoicing.einvoice import invoice_document
 from invoicing.models import Invoice
 
 
-def credit_note_document(*, credit_note: CreditNote, lines=None) -> Document:
-    """What a credit note states, as an EN 16931 document (with ``lines`` instead of its
-    stored ones for an unsaved preview)."""
+def credit_note_document(
+    *, credit_note: CreditNote, lines=None, allowance_charges=None
+) -> Document:
+    """What a credit note states, as an EN 16931 document (with ``lines`` and
+    ``allowance_charges`` instead of its stored ones for an unsaved preview)."""
     lines = credit_note.lines.all() if lines is None else lines
+    if allowance_charges is None:
+        allowance_charges = (
+            credit_note.allowance_charges.all()
+            if credit_note.pk
+            else CreditNoteAllowanceCharge.mirroring(credit_note)
+        )
     with translation.override(document_language(credit_note.customer)):
-        return with_national_mentions(_document(credit_note, lines))
+        return with_national_mentions(_document(credit_note, lines, allowance_charges))
 
 
-def _document(credit_note: CreditNote, lines) -> Document:
-    fields = issued_fields(credit_note, lines=lines, credited=True)
+def _document(credit_note: CreditNote, lines, allowance_charges) -> Document:
+    fields = issued_fields(
+        credit_note, lines=lines, allowance_charges=allowance_charges, credited=True
+    )
     buyer = fields["buyer"]
     return Document(
         type_code=TypeCode.CREDIT_NOTE,
@@ -74,7 +84,7 @@ def _customer_reason(credit_note: CreditNote) -> str:
         return _("Reason: %(reason)s") % {"reason": reason} if reason else ""
 
 
-def check_credit_note_einvoice(*, credit_note: CreditNote, lines) -> None:
+def check_credit_note_einvoice(*, credit_note: CreditNote, lines, allowance_charges) -> None:
     """The note about to be issued (unsaved, with ``lines``), checked as an e-invoice before it
     takes its number, under a provisional one (``coworking.einvoice.issue_check``; raises
     ``EInvoiceInvalid``)."""
@@ -82,7 +92,10 @@ def check_credit_note_einvoice(*, credit_note: CreditNote, lines) -> None:
         prefix=credit_note.location.credit_note_prefix, year=credit_note.issue_date.year, number=0
     )
     document = dataclasses.replace(
-        credit_note_document(credit_note=credit_note, lines=lines), number=provisional
+        credit_note_document(
+            credit_note=credit_note, lines=lines, allowance_charges=allowance_charges
+        ),
+        number=provisional,
     )
     label = _("The credit note on %(invoice)s") % {"invoice": credit_note.invoice_number}
     check_before_issue(document, label=label)
@@ -115,12 +128,12 @@ def einvoices_check(
     invoices = (
         Invoice.objects.exclude(state=Invoice.State.DRAFT)
         .select_related("location", "customer")
-        .prefetch_related("lines")
+        .prefetch_related("lines", "allowance_charges")
         .order_by("location_id", "sequence_number")
     )
     notes = (
         CreditNote.objects.select_related("location", "customer")
-        .prefetch_related("lines")
+        .prefetch_related("lines", "allowance_charges")
         .order_by("location_id", "sequence_number")
     )
     documents = [

@@ -10,6 +10,8 @@ class CreditsErrorCode(StrEnum):
     CANCELLATION_INVALID = "cancellation_invalid"
     # Crediting part of an invoice, and refunds of account credit.
     NOTHING_LEFT_TO_CREDIT = "nothing_left_to_credit"
+    # An invoice with document level discounts or charges is cancelled, never credited in part.
+    PARTIAL_CREDIT_NOT_POSSIBLE = "partial_credit_not_possible"
     # What a confirmation page showed no longer holds (a payment or a note meanwhile).
     CONFIRMATION_OUTDATED = "confirmation_outdated"
     CREDIT_NOT_ALLOWED = "credit_not_allowed"

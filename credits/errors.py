@@ -53,6 +53,19 @@ class InvalidCancellation(InvalidInput):
 # --- Crediting part of an invoice -------------------------------------------------------------
 
 
+class PartialCreditNotPossible(StateConflict):
+    """The invoice has document level discounts or charges (EN 16931 BG-20/BG-21): which
+    lines they belong to is not stated, so no part of it is credited; it is cancelled (and
+    issued again corrected) instead."""
+
+    code = Code.PARTIAL_CREDIT_NOT_POSSIBLE
+    default_message = _(
+        "This invoice has a discount or charge on the whole invoice: cancel it and issue a "
+        "corrected invoice instead of crediting part of it."
+    )
+    skip_reason = _("discount or charge on the whole invoice")
+
+
 class NothingLeftToCredit(StateConflict):
     """The invoice, or the line asked for, is already credited in full."""
 

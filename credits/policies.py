@@ -18,6 +18,7 @@ from credits.errors import (
     InvoiceIsDraft,
     InvoicePaid,
     NothingLeftToCredit,
+    PartialCreditNotPossible,
 )
 from invoicing.models import Channel, Invoice
 
@@ -99,7 +100,9 @@ def credit_refusal(*, invoice: Invoice) -> StateConflict | None:
     """Why part of ``invoice`` cannot be credited, as the error ``credit_note_issue``
     raises, or ``None`` when it can: issued, partially paid and paid invoices can; a draft
     cannot (``invoice_is_draft``: edit it instead), nor a cancelled invoice, which is
-    credited in full (``nothing_left_to_credit``)."""
+    credited in full (``nothing_left_to_credit``), nor one with document level discounts
+    or charges (``partial_credit_not_possible``: it is cancelled instead, see
+    ``PartialCreditNotPossible``)."""
     if invoice.state == Invoice.State.DRAFT:
         return InvoiceIsDraft(_("A draft invoice cannot be credited: edit the draft instead."))
     if invoice.state == Invoice.State.CANCELLED:
@@ -107,7 +110,23 @@ def credit_refusal(*, invoice: Invoice) -> StateConflict | None:
             _("Invoice %(number)s is credited in full (cancelled): nothing is left to credit.")
             % {"number": invoice.number}
         )
-    return _zero_total_refusal(invoice)
+    refusal = _zero_total_refusal(invoice)
+    if refusal is None and _has_document_allowances(invoice):
+        return PartialCreditNotPossible(
+            _(
+                "Invoice %(number)s has a discount or charge on the whole invoice, which "
+                "belongs to none of its lines: cancel it and issue a corrected invoice "
+                "instead of crediting part of it."
+            )
+            % {"number": invoice.number}
+        )
+    return refusal
+
+
+def _has_document_allowances(invoice: Invoice) -> bool:
+    """Read from the annotation of the admin's invoice query where it is there."""
+    known = getattr(invoice, "has_document_allowances", None)
+    return invoice.allowance_charges.exists() if known is None else known
 
 
 def may_credit(*, actor: AbstractBaseUser | None, channel: str, invoice: Invoice) -> None:

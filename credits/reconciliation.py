@@ -17,7 +17,13 @@ from coworking.documents.storage import stored_pdf_breaches
 from coworking.models import Customer, CustomerBalance, LedgerEntry, Location
 from coworking.money import ExactSum, MoneySum
 from coworking.numbering import DocumentType, last_number
-from credits.models import CancellationEvent, CreditNote, CreditNoteLine, Refund
+from credits.models import (
+    CancellationEvent,
+    CreditNote,
+    CreditNoteAllowanceCharge,
+    CreditNoteLine,
+    Refund,
+)
 from credits.vat_reconciliation import check_vat_per_document
 from invoicing.models import Invoice, InvoiceLine, Payment
 from invoicing.selectors import available_credit
@@ -115,7 +121,7 @@ def _per_key(rows) -> dict:
 def check_credits_within_invoices() -> list[str]:
     """Credit notes never credit more than their invoice: per line (quantity, net),
     per tax rate and in total; a cancelled invoice's notes equal it per tax rate, to the
-    cent. Each note adds up to its lines, is in its invoice's currency, credits only lines
+    cent. Each note adds up to its lines and document level discounts and charges, is in its invoice's currency, credits only lines
     of its invoice, and the invoice's credited amount is the sum of its notes."""
     breaches = []
     for number, invoice_number in (
@@ -129,6 +135,12 @@ def check_credits_within_invoices() -> list[str]:
         .annotate(MoneySum("net"), MoneySum("tax"))
         .order_by()
     )
+    for pk, kind, amount in (
+        CreditNoteAllowanceCharge.objects.values_list("credit_note_id", "kind")
+        .annotate(MoneySum("amount"))
+        .order_by()
+    ):  # the note's net: its lines' (negative) + its discounts − its charges
+        sums.setdefault(pk, [ZERO, ZERO])[0] += -amount if kind == "charge" else amount
     for pk, number, net_total, tax_total in CreditNote.objects.values_list(
         "pk", "number", "net_total", "tax_total"
     ):

@@ -2,7 +2,8 @@
 ``document``; those issued before keep their per-line amounts and are not held to it).
 
 - An invoice: each line's net is its quantity × unit price rounded once, and the VAT of each
-  rate is the rate's base × the rate, rounded once (``invoicing.calculations``).
+  rate is the rate's base (its lines' nets moved by its document level discounts and
+  charges) × the rate, rounded once (``invoicing.calculations``).
 - A credit note, taken in the order its invoice's notes were issued: the VAT of each rate is
   its own base × the rate, rounded once, never more than the VAT its invoice has left at
   the rate; when it credits all the net left at the rate, exactly the VAT left.
@@ -21,7 +22,7 @@ from coworking.documents.models import VatRounding
 from coworking.money import DECIMAL_PLACES, MoneySum
 from credits.models import CreditNote, CreditNoteLine
 from invoicing.calculations import line_net, rate_key, rate_tax
-from invoicing.models import Invoice, InvoiceLine
+from invoicing.models import Invoice, InvoiceAllowanceCharge, InvoiceLine
 
 ZERO = Decimal("0.00")
 
@@ -52,6 +53,14 @@ def check_vat_per_document() -> list[str]:
         + " rounded once."
         for number, position, net, quantity, price, allowance in _lines_not_multiplying_out(by_rule)
     ]
+    moved: dict[tuple[int, Decimal], Decimal] = defaultdict(lambda: ZERO)
+    for invoice_id, rate, kind, amount in (
+        InvoiceAllowanceCharge.objects.exclude(invoice__state=Invoice.State.DRAFT)
+        .values_list("invoice_id", "tax_rate", "kind")
+        .annotate(MoneySum("amount"))
+        .order_by()
+    ):
+        moved[(invoice_id, rate_key(rate))] += amount if kind == "charge" else -amount
     invoiced: dict[int, dict[Decimal, list[Decimal]]] = defaultdict(dict)
     numbers = {}
     for invoice_id, number, rule, rate, net, tax in (
@@ -62,10 +71,11 @@ def check_vat_per_document() -> list[str]:
     ):
         invoiced[invoice_id][rate_key(rate)] = [net, tax]
         numbers[invoice_id] = number
-        if rule == VatRounding.PER_DOCUMENT and tax != rate_tax(taxable=net, rate=rate):
+        base = net + moved[(invoice_id, rate_key(rate))]
+        if rule == VatRounding.PER_DOCUMENT and tax != rate_tax(taxable=base, rate=rate):
             breaches.append(
-                f"Invoice {number} at {rate}%: VAT {tax} on a base of {net}, not "
-                f"{rate_tax(taxable=net, rate=rate)}."
+                f"Invoice {number} at {rate}%: VAT {tax} on a base of {base}, not "
+                f"{rate_tax(taxable=base, rate=rate)}."
             )
     notes: dict[int, dict[Decimal, list[Decimal]]] = defaultdict(dict)
     for note_id, rate, net, tax in (

@@ -13,6 +13,11 @@
   sum of rounded line taxes, which drifts over many small lines. A line's ``tax`` is its
   share of its rate's VAT (:func:`allocate`, largest remainder in proportion to the nets),
   so lines still add up to the document; the share is informational.
+- **Document level allowances and charges** (BG-20/BG-21, ``coworking.allowances``) move the
+  base of their rate: the rate's VAT is (its lines' nets − its allowances + its charges) ×
+  the rate, rounded once (:func:`rate_adjustments`, the ``adjustments`` of
+  :func:`tax_shares`); the document's net (BT-109) is the lines' nets moved the same way
+  (:func:`document_net`).
 
 Rates are the grouping key: every category but standard rated (S) has a 0 % rate and no VAT,
 so one key per rate is one VAT breakdown with VAT.
@@ -90,12 +95,31 @@ def allocate(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
     return [sign * Decimal(share) * CENT for share in shares]
 
 
+def rate_adjustments(rows: Iterable[tuple[Decimal, Decimal]]) -> dict[Decimal, Decimal]:
+    """What the document's allowances and charges, as ``(rate, signed amount)`` (a charge
+    positive, an allowance negative), move the base of each rate by."""
+    moved: dict[Decimal, Decimal] = {}
+    for rate, amount in rows:
+        moved[rate_key(rate)] = moved.get(rate_key(rate), ZERO) + amount
+    return moved
+
+
+def document_net(nets: Iterable[Decimal], adjustments: Iterable[Decimal] = ()) -> Decimal:
+    """BT-109: the lines' nets (BT-106) − allowances (BT-107) + charges (BT-108), the
+    ``adjustments`` signed as in :func:`rate_adjustments`."""
+    return sum(nets, ZERO) + sum(adjustments, ZERO)
+
+
 def tax_shares(
-    lines: Sequence[tuple[Decimal, Decimal]], *, tax_by_rate: Mapping[Decimal, Decimal] = {}
+    lines: Sequence[tuple[Decimal, Decimal]],
+    *,
+    tax_by_rate: Mapping[Decimal, Decimal] = {},
+    adjustments: Mapping[Decimal, Decimal] = {},
 ) -> list[Decimal]:
     """The tax of each ``(rate, net)`` line: its rate's VAT (``tax_by_rate[rate_key(rate)]``
-    where given, else :func:`rate_tax` of the rate's nets) allocated over the lines at that
-    rate in proportion to their nets."""
+    where given, else :func:`rate_tax` of the rate's nets moved by the rate's allowances and
+    charges, ``adjustments``) allocated over the lines at that rate in proportion to their
+    nets."""
     by_rate: dict[Decimal, list[int]] = {}
     for index, (rate, _net) in enumerate(lines):
         by_rate.setdefault(rate_key(rate), []).append(index)
@@ -104,7 +128,8 @@ def tax_shares(
         nets = [lines[index][1] for index in indexes]
         tax = tax_by_rate.get(rate)
         if tax is None:
-            tax = rate_tax(taxable=sum(nets, ZERO), rate=rate)
+            taxable = sum(nets, ZERO) + adjustments.get(rate, ZERO)
+            tax = rate_tax(taxable=taxable, rate=rate)
         for index, share in zip(indexes, allocate(tax, nets), strict=True):
             shares[index] = share
     return shares

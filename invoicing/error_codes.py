@@ -9,6 +9,8 @@ class InvoicingErrorCode(StrEnum):
     INVOICE_NOT_DRAFT = "invoice_not_draft"
     INVOICE_HAS_NO_LINES = "invoice_has_no_lines"
     INVOICE_LINE_INVALID = "invoice_line_invalid"
+    # A document level discount or charge (EN 16931 BG-20/BG-21) that cannot be written.
+    ALLOWANCE_CHARGE_INVALID = "allowance_charge_invalid"
     INVOICE_NOT_PAYABLE = "invoice_not_payable"
     PAYMENT_INVALID = "payment_invalid"
     PAYMENT_EXCEEDS_AMOUNT_DUE = "payment_exceeds_amount_due"

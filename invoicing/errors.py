@@ -35,6 +35,11 @@ class InvalidInvoiceLine(InvalidInput):
     default_message = _("An invoice line is not valid.")
 
 
+class InvalidAllowanceCharge(InvalidInput):
+    code = Code.ALLOWANCE_CHARGE_INVALID
+    default_message = _("A discount or charge of the invoice is not valid.")
+
+
 class VatNotAllowed(InvalidInvoiceLine):
     """A line's VAT category, rate or reason that the VAT rules do not allow for what it
     sells and to whom (``coworking.vat_rules``)."""

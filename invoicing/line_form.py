@@ -6,7 +6,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from coworking.billable_items import BillableItem
-from invoicing.models import InvoiceLine
+from invoicing.document_allowances import AllowanceChargeInput
+from invoicing.models import InvoiceAllowanceCharge, InvoiceLine
 from invoicing.services import LineInput
 
 _FROM_ITEM = ("description", "unit_price", "tax_rate", "vat_category")
@@ -68,4 +69,39 @@ class InvoiceLineForm(forms.ModelForm):
             allowance_percent=data.get("allowance_percent"),
             allowance_reason=data.get("allowance_reason", ""),
             allowance_reason_code=data.get("allowance_reason_code", ""),
+        )
+
+
+class AllowanceChargeForm(forms.ModelForm):
+    """A document level discount or charge of a draft: an amount or a percentage of its
+    VAT breakdown's lines; its VAT may be left empty when the lines have one rate."""
+
+    class Meta:
+        model = InvoiceAllowanceCharge
+        fields = [
+            "kind", "amount", "percent", "vat_category", "tax_rate", "reason", "reason_code",
+        ]  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("amount", "percent", "vat_category", "tax_rate", "reason", "reason_code"):
+            if name in self.fields:  # read-only once issued
+                self.fields[name].required = False
+
+    def _get_validation_exclusions(self):
+        # The service checks the row against the lines, naming it and the rule.
+        exclusions = super()._get_validation_exclusions()  # type: ignore[misc]
+        return exclusions | set(self.Meta.fields)
+
+    def allowance_input(self) -> AllowanceChargeInput:
+        data = self.cleaned_data
+        percent = data.get("percent")
+        return AllowanceChargeInput(
+            kind=data.get("kind") or "allowance",
+            amount=data.get("amount") if percent is None else None,
+            percent=percent,
+            vat_category=data.get("vat_category") or "",
+            tax_rate=data.get("tax_rate"),
+            reason=data.get("reason", ""),
+            reason_code=data.get("reason_code", ""),
         )

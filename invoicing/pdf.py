@@ -84,6 +84,35 @@ def _discount(line, fmt: Formatter, *, currency: str) -> str:
     }
 
 
+def _allowance_rows(values: EN16931Document, fmt: Formatter, *, sign: int) -> list[dict]:
+    """The totals block's document level discounts and charges (BG-20/BG-21), after the
+    sum of the lines (BT-106): why, the VAT they belong to, the amount with the sign it
+    moves the net by (a credit note's amounts are stated negative)."""
+    if not values.allowance_charges:
+        return []
+    currency = values.currency
+    rows = [
+        {
+            "label": _("Sum of lines"),
+            "vat": "",
+            "amount": fmt.money(sign * values.line_total, currency),
+        }
+    ]
+    for row in values.allowance_charges:
+        label = _("Charge: %(reason)s") if row.charge else _("Discount: %(reason)s")
+        reason = row.reason + (f" ({fmt.percent(row.percent)})" if row.percent is not None else "")
+        rows.append(
+            {
+                "label": label % {"reason": reason},
+                "vat": _("VAT %(rate)s") % {"rate": fmt.percent(row.vat_rate)}
+                if row.vat_category == VatCategory.STANDARD
+                else str(VatCategory(row.vat_category).label),
+                "amount": fmt.money(sign * row.signed, currency),
+            }
+        )
+    return rows
+
+
 def _vat_currency_total(document, fmt: Formatter) -> str:
     """The VAT in the accounting currency when the document is in another one (Art. 230;
     BT-111), with the exchange rate it was issued at."""
@@ -184,6 +213,7 @@ def document_context(
         # by its own template), and where the service is performed when it says so.
         "notes": [note.text for note in values.notes],
         "place_of_performance": _place(values.deliver_to, fmt),
+        "allowance_rows": _allowance_rows(values, fmt, sign=sign),
         "net_total": fmt.money(document.net_total),
         "tax_total": fmt.money(document.tax_total),
         "total": fmt.money(document.total),

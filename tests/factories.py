@@ -195,11 +195,17 @@ DEFAULT_LINES = (
 )
 
 
-def draft_invoice(*, customer=None, specs=DEFAULT_LINES, currency=None, **references):
+def draft_invoice(
+    *, customer=None, specs=DEFAULT_LINES, currency=None, allowance_charges=(), **references
+):
     customer = customer or CustomerFactory()
     currency = currency or customer.location.default_currency
     return invoice_create_draft(
-        customer=customer, lines=lines(*specs, currency=currency), currency=currency, **references
+        customer=customer,
+        lines=lines(*specs, currency=currency),
+        currency=currency,
+        allowance_charges=allowance_charges,
+        **references,
     )
 
 
@@ -214,6 +220,7 @@ def issued_invoice(
     paid=None,
     buyer_reference="",
     order_reference="",
+    allowance_charges=(),
     **kwargs,
 ):
     """An issued invoice; ``paid`` ("all" or a Decimal string) records a payment too.
@@ -225,6 +232,7 @@ def issued_invoice(
         currency=currency,
         buyer_reference=buyer_reference,
         order_reference=order_reference,
+        allowance_charges=allowance_charges,
     )
     if draft.currency != draft.location.vat_currency and not ExchangeRate.objects.exists():
         kwargs.setdefault("exchange_rate", TEST_EXCHANGE_RATE)

@@ -151,6 +151,41 @@ class Line:
 
 
 @dataclass(frozen=True)
+class AllowanceCharge:
+    """A document level allowance (BG-20, BT-92..BT-98) or charge (BG-21, BT-99..BT-105):
+    its amount positive, its base and percentage where one was given, the VAT breakdown
+    whose base it moves, why."""
+
+    charge: bool
+    amount: Decimal
+    vat_category: str
+    vat_rate: Decimal
+    reason: str
+    reason_code: str = ""
+    base_amount: Decimal | None = None
+    percent: Decimal | None = None
+
+    @property
+    def signed(self) -> Decimal:
+        """What it adds to the tax basis."""
+        return self.amount if self.charge else -self.amount
+
+    @classmethod
+    def of(cls, row) -> "AllowanceCharge":
+        """From an invoice's or credit note's stored row (its amounts positive on both)."""
+        return cls(
+            charge=row.is_charge,
+            amount=row.amount.amount,
+            vat_category=row.vat_category,
+            vat_rate=row.tax_rate,
+            reason=row.reason,
+            reason_code=row.reason_code,
+            base_amount=row.base_amount.amount if row.base_amount is not None else None,
+            percent=row.percent,
+        )
+
+
+@dataclass(frozen=True)
 class VatBreakdown:
     """One VAT breakdown (BG-23): a category, and for standard rate one rate."""
 
@@ -187,6 +222,22 @@ class Document:
     notes: tuple[Note, ...] = ()  # BG-1 with subject codes, after ``note``
     vat_on_invoice_date: bool = False  # BT-8: VAT due at the invoice date (on debits)
     deliver_to: Party | None = None  # BG-13: where the service is performed
+    allowance_charges: tuple[AllowanceCharge, ...] = ()  # BG-20, BG-21
+
+    @property
+    def line_total(self) -> Decimal:
+        """BT-106: the sum of the lines' nets."""
+        return sum((line.net for line in self.lines), Decimal("0.00"))
+
+    @property
+    def allowance_total(self) -> Decimal:
+        """BT-107: the sum of the document level allowances."""
+        return sum((a.amount for a in self.allowance_charges if not a.charge), Decimal("0.00"))
+
+    @property
+    def charge_total(self) -> Decimal:
+        """BT-108: the sum of the document level charges."""
+        return sum((a.amount for a in self.allowance_charges if a.charge), Decimal("0.00"))
 
     @property
     def all_notes(self) -> tuple[Note, ...]:
@@ -207,16 +258,21 @@ class Document:
         return all(line.vat_category == VatCategory.OUTSIDE_SCOPE for line in self.lines)
 
     def vat_breakdown(self) -> list[VatBreakdown]:
-        """BG-23: one entry per category and rate, summing the lines' net and tax; the
-        exemption reason of the category (issuing checked there is one per category)."""
+        """BG-23: one entry per category and rate, summing the lines' net and tax, the base
+        moved by the document level allowances and charges of that category and rate
+        (BT-116); the exemption reason of the category (issuing checked there is one per
+        category)."""
         groups: dict[tuple[str, Decimal], list[Line]] = defaultdict(list)
         for line in self.lines:
             groups[(line.vat_category, line.vat_rate)].append(line)
+        moved: dict[tuple[str, Decimal], Decimal] = defaultdict(lambda: Decimal("0.00"))
+        for row in self.allowance_charges:
+            moved[(row.vat_category, row.vat_rate)] += row.signed
         return [
             VatBreakdown(
                 category=category,
                 rate=rate,
-                taxable=sum((line.net for line in lines), Decimal("0.00")),
+                taxable=sum((line.net for line in lines), moved[(category, rate)]),
                 tax=sum((line.tax for line in lines), Decimal("0.00")),
                 exemption_reason=lines[0].exemption_reason,
                 exemption_reason_code=lines[0].exemption_reason_code,

@@ -10,11 +10,18 @@ from decimal import Decimal
 from typing import Any
 
 from coworking.einvoice import parties
-from coworking.einvoice.document import Line
+from coworking.einvoice.document import AllowanceCharge, Line
 
 
-def issued_fields(document: Any, *, lines: Iterable[Any], credited: bool = False) -> dict[str, Any]:
-    """The ``coworking.einvoice.document.Document`` fields every kind of document shares."""
+def issued_fields(
+    document: Any,
+    *,
+    lines: Iterable[Any],
+    allowance_charges: Iterable[Any] = (),
+    credited: bool = False,
+) -> dict[str, Any]:
+    """The ``coworking.einvoice.document.Document`` fields every kind of document shares
+    (``allowance_charges``: its document level allowances and charges, stored positive)."""
 
     def stated(amount: Decimal) -> Decimal:
         return -amount if credited else amount
@@ -28,6 +35,7 @@ def issued_fields(document: Any, *, lines: Iterable[Any], credited: bool = False
         "seller": parties.seller_of(document),
         "buyer": parties.buyer_of(document),
         "lines": tuple(Line.of(line) for line in lines),
+        "allowance_charges": tuple(AllowanceCharge.of(row) for row in allowance_charges),
         "net_total": stated(document.net_total.amount),
         "tax_total": stated(document.tax_total.amount),
         "total": stated(document.total.amount),

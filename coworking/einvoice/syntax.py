@@ -16,6 +16,7 @@ from facturx import generate_cii_xml, generate_ubl_xml
 from lxml import etree
 
 from coworking.einvoice.document import (
+    AllowanceCharge,
     Document,
     Line,
     Party,
@@ -113,6 +114,24 @@ def _allowance(line: Line) -> dict:
     return terms
 
 
+def _document_allowance(row: AllowanceCharge) -> dict:
+    """BG-20 (BT-92..BT-98) or BG-21 (BT-99..BT-105): amount, base and percentage where
+    one was given, the VAT breakdown it belongs to (no rate outside the scope of VAT,
+    BR-O-06/07), reason and code."""
+    terms = {
+        "amount": _amount(row.amount),
+        "reason": row.reason,
+        "vat_category_code": row.vat_category,
+        **_rate_terms(row.vat_category, row.vat_rate, "vat_rate"),
+    }
+    if row.reason_code:
+        terms["reason_code"] = row.reason_code
+    if row.percent is not None and row.base_amount is not None:
+        terms["base_amount"] = _amount(row.base_amount)
+        terms["rate"] = _number(row.percent)
+    return terms
+
+
 def _payment_means(means: PaymentMeans) -> dict:
     """BT-81..BT-86: the transfer, its reference and the account it goes to."""
     terms = {"BT-81": means.code, "BT-82": means.label, "BT-84": means.iban}
@@ -133,7 +152,7 @@ def business_terms(document: Document) -> dict:
         "BG-7": _party(document.buyer, state_vat_ids=state_vat_ids),
         "BG-23": [_breakdown(entry) for entry in document.vat_breakdown()],
         "BG-25": [_line(line) for line in document.lines],
-        "BT-106": _amount(sum((line.net for line in document.lines), Decimal("0.00"))),
+        "BT-106": _amount(document.line_total),
         "BT-109": _amount(document.net_total),
         "BT-110": _amount(document.tax_total),
         "BT-112": _amount(document.total),
@@ -141,6 +160,14 @@ def business_terms(document: Document) -> dict:
     }
     if document.prepaid:
         terms["BT-113"] = _amount(document.prepaid)
+    allowances = [row for row in document.allowance_charges if not row.charge]
+    charges = [row for row in document.allowance_charges if row.charge]
+    if allowances:
+        terms["BG-20"] = [_document_allowance(row) for row in allowances]
+        terms["BT-107"] = _amount(document.allowance_total)
+    if charges:
+        terms["BG-21"] = [_document_allowance(row) for row in charges]
+        terms["BT-108"] = _amount(document.charge_total)
     optional = {
         "BT-9": document.due_date,
         "BT-10": document.buyer_reference,

@@ -13,9 +13,9 @@ from coworking.api.serializers import StrictSerializer
 from coworking.api.serializing import ModelSerializer, StaffOnlyFieldsMixin
 from coworking.decimals import PlainDecimalField
 from coworking.text import single_line
-from credits.models import CreditNote, CreditNoteLine, ReasonCode
+from credits.models import CreditNote, CreditNoteAllowanceCharge, CreditNoteLine, ReasonCode
 from credits.services.requests import REASON_MAX_LENGTH
-from invoicing.api.serializers import InvoiceLineSerializer, absolute
+from invoicing.api.serializers import AllowanceChargeSerializer, InvoiceLineSerializer, absolute
 
 
 class CreditNoteLineSerializer(InvoiceLineSerializer):
@@ -107,11 +107,17 @@ class CreditNoteSerializer(StaffOnlyFieldsMixin, ModelSerializer):
         return absolute(self.context.get("request"), "api:creditnote-pdf", note.pk)
 
 
+class CreditNoteAllowanceChargeSerializer(AllowanceChargeSerializer):
+    class Meta(AllowanceChargeSerializer.Meta):
+        model = CreditNoteAllowanceCharge  # type: ignore[assignment]
+
+
 class CreditNoteDetailSerializer(CreditNoteSerializer):
     lines = CreditNoteLineSerializer(many=True, read_only=True)
+    allowance_charges = CreditNoteAllowanceChargeSerializer(many=True, read_only=True)
 
     class Meta(CreditNoteSerializer.Meta):
-        fields = [*CreditNoteSerializer.Meta.fields, "lines"]
+        fields = [*CreditNoteSerializer.Meta.fields, "lines", "allowance_charges"]
         read_only_fields = fields
 
 

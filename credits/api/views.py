@@ -44,7 +44,9 @@ class CreditNoteViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         notes = visible_credit_notes(user=self.request.user)
         if self.action in ("retrieve", "einvoice"):
-            notes = notes.select_related("location", "customer").prefetch_related("lines")
+            notes = notes.select_related("location", "customer").prefetch_related(
+                "lines", "allowance_charges"
+            )
         return notes.order_by("-issue_date", "-sequence_number", "-id")
 
     def get_serializer_class(self):

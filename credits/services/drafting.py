@@ -5,7 +5,7 @@ what it credits is allocated. Shared by the preview and the issue core.
 
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Sum, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from djmoney.money import Money
@@ -24,6 +24,7 @@ from credits.models import CreditNote, CreditNoteLine
 from credits.policies import cancel_refusal, credit_refusal, may_cancel, may_credit
 from credits.selectors import invoice_creditable
 from credits.services.requests import DESCRIPTION_MAX_LENGTH, Allocation, Rest
+from invoicing.calculations import document_net
 from invoicing.models import Invoice
 
 
@@ -115,7 +116,11 @@ def build_credit_note(
         raise NothingLeftToCredit(
             _("Nothing is left to credit on invoice %(number)s.") % {"number": invoice.number}
         )
-    net = Money(sum((part.net for part in parts), ZERO), currency)
+    # What the invoice's document level discounts and charges move its base by, credited
+    # with it (only a cancel credits such an invoice: ``credits.policies``).
+    prefetch_related_objects([invoice], "allowance_charges")  # read once, mirrored later
+    moved = sum((row.signed_amount for row in invoice.allowance_charges.all()), ZERO)
+    net = Money(document_net((part.net for part in parts), [moved]), currency)
     tax = Money(sum((part.tax for part in parts), ZERO), currency)
     credited = net + tax
     off_due, account_credit, refund, settled = allocate(

@@ -40,7 +40,14 @@ from coworking.services import ledger_post
 from credits.documents import CREDIT_NOTE_DOCUMENT
 from credits.einvoice import check_credit_note_einvoice
 from credits.errors import ConfirmationOutdated
-from credits.models import CancellationEvent, CreditNote, CreditNoteLine, ReasonCode, Refund
+from credits.models import (
+    CancellationEvent,
+    CreditNote,
+    CreditNoteAllowanceCharge,
+    CreditNoteLine,
+    ReasonCode,
+    Refund,
+)
 from credits.selectors import figures_changes, invoice_figures
 from credits.services.drafting import build_credit_note, checked_parts
 from credits.services.preview import confirmation_figures
@@ -204,11 +211,15 @@ def _issue(
                 )
             )
             _check_as_shown(invoice=invoice, shown=dict(as_shown), now=now)
-        check_credit_note_einvoice(credit_note=credit_note, lines=note_lines)
+        allowance_charges = CreditNoteAllowanceCharge.mirroring(credit_note)
+        check_credit_note_einvoice(
+            credit_note=credit_note, lines=note_lines, allowance_charges=allowance_charges
+        )
         credit_note = _write(
             invoice=invoice,
             credit_note=credit_note,
             lines=note_lines,
+            allowance_charges=allowance_charges,
             allocation=allocation,
             reason=reason,
             actor=actor,
@@ -269,6 +280,7 @@ def _write(
     invoice: Invoice,
     credit_note: CreditNote,
     lines: list[CreditNoteLine],
+    allowance_charges: list[CreditNoteAllowanceCharge],
     allocation: Allocation,
     reason: str,
     actor,
@@ -306,6 +318,8 @@ def _write(
     )
     credit_note.save(force_insert=True)
     CreditNoteLine.objects.bulk_create(lines)
+    if allowance_charges:
+        CreditNoteAllowanceCharge.objects.bulk_create(allowance_charges)
     for kind, part in ((Refund.Kind.REFUND, refund), (Refund.Kind.SETTLED_OUTSIDE, settled)):
         if part.amount > 0:
             refund_write(

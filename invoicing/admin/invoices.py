@@ -41,8 +41,8 @@ from invoicing.admin.filters import (
 )
 from invoicing.documents import INVOICE_DOCUMENT
 from invoicing.einvoice import invoice_einvoice
-from invoicing.line_form import InvoiceLineForm
-from invoicing.models import Invoice, InvoiceLine, Payment
+from invoicing.line_form import AllowanceChargeForm, InvoiceLineForm
+from invoicing.models import Invoice, InvoiceAllowanceCharge, InvoiceLine, Payment
 from invoicing.services.drafts import invoice_draft_set_lines
 from invoicing.services.issue import invoice_issue
 
@@ -84,6 +84,42 @@ class InvoiceLineInline(admin.TabularInline):
 
     def get_readonly_fields(self, request, obj=None):
         return self.frozen_fields if self._frozen(obj) else self.readonly_fields
+
+    def has_add_permission(self, request, obj=None):
+        return not self._frozen(obj) and super().has_add_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not self._frozen(obj) and super().has_delete_permission(request, obj)
+
+
+class AllowanceChargeInline(admin.TabularInline):
+    """Discounts and charges on the whole invoice (EN 16931 BG-20/BG-21), saved with the
+    lines by the same service; read-only once issued."""
+
+    model = InvoiceAllowanceCharge
+    form = AllowanceChargeForm
+    extra = 0
+    fields = [
+        "kind", "amount", "percent", "vat_category", "tax_rate", "reason", "reason_code",
+    ]  # fmt: skip
+    frozen_fields = [
+        "kind", "amount_display", "percent", "vat_category", "tax_rate", "reason", "reason_code",
+    ]  # fmt: skip
+    amount_display = money_display("amount", _("amount"))
+
+    def _frozen(self, obj) -> bool:
+        return obj is not None and obj.state != Invoice.State.DRAFT
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name in ("percent", "tax_rate"):
+            kwargs["widget"] = PlainNumberInput(attrs={"step": "any"})
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        return self.frozen_fields if self._frozen(obj) else self.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.frozen_fields if self._frozen(obj) else []
 
     def has_add_permission(self, request, obj=None):
         return not self._frozen(obj) and super().has_add_permission(request, obj)
@@ -147,7 +183,7 @@ class InvoiceAdmin(ChangePageMixin, ListTitleMixin, EInvoiceDownloads, admin.Mod
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER  # a COUNT per filter choice: not on huge tables
     paginator = LargeTablePaginator
-    inlines = [InvoiceLineInline, PaymentInline]
+    inlines = [InvoiceLineInline, AllowanceChargeInline, PaymentInline]
     actions = ["issue_selected", "render_pdf_again"]
     raw_id_fields = ["customer"]
     change_list_template = "admin/invoicing/invoice/change_list.html"
@@ -288,26 +324,30 @@ class InvoiceAdmin(ChangePageMixin, ListTitleMixin, EInvoiceDownloads, admin.Mod
                 setattr(obj, f"{field}_currency", obj.currency)
         super().save_model(request, obj, form, change)
 
-    def save_formset(self, request, form, formset, change):
-        if formset.model is not InvoiceLine:
-            return super().save_formset(request, form, formset, change)
+    def save_related(self, request, form, formsets, change):
+        """The lines and the discounts and charges are written by one service call, not by
+        their formsets (the admin's change message reads what a formset saved)."""
+        form.save_m2m()
         invoice = form.instance
-        # The service writes the lines, not the formset; the admin's change message reads
-        # what a formset saved.
-        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        kept: dict[type, list] = {}
+        for formset in formsets:
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+            kept[formset.model] = [
+                f for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")
+            ]
         if invoice.state != Invoice.State.DRAFT:
-            return None
-        lines = [
-            f.line_input()
-            for f in formset.forms
-            if f.cleaned_data and not f.cleaned_data.get("DELETE")
-        ]
+            return
+        lines = [f.line_input() for f in kept.get(InvoiceLine, [])]
+        rows = (
+            [f.allowance_input() for f in kept[InvoiceAllowanceCharge]]
+            if InvoiceAllowanceCharge in kept
+            else None  # not on the form: kept as they are
+        )
         if lines:
             try:
-                invoice_draft_set_lines(invoice=invoice, lines=lines)
+                invoice_draft_set_lines(invoice=invoice, lines=lines, allowance_charges=rows)
             except ApplicationError as error:
                 self.message_user(request, error.message, messages.ERROR)
-        return None
 
     # --- the invoice page's everyday actions ------------------------------------------------
 

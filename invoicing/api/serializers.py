@@ -10,7 +10,7 @@ from coworking.api.fields import AmountField, UnitPriceField
 from coworking.api.serializing import ModelSerializer, StaffOnlyFieldsMixin
 from coworking.money import CURRENCY_CHOICES
 from invoicing.corrections import invoice_corrections
-from invoicing.models import Channel, Invoice, InvoiceLine, Payment
+from invoicing.models import Channel, Invoice, InvoiceAllowanceCharge, InvoiceLine, Payment
 
 
 def absolute(request, name: str, pk: int) -> str:
@@ -41,6 +41,26 @@ class InvoiceLineDetailSerializer(InvoiceLineSerializer):
 
     class Meta(InvoiceLineSerializer.Meta):
         fields = ["id", *InvoiceLineSerializer.Meta.fields]
+        read_only_fields = fields
+
+
+class AllowanceChargeSerializer(ModelSerializer):
+    """A document level discount or charge (EN 16931 BG-20/BG-21), positive: ``kind``
+    says which way it moves the net total."""
+
+    amount = AmountField(help_text="Positive; a discount lowers the net total, a charge adds.")
+    base_amount = AmountField(
+        allow_null=True, help_text="What the percentage is of (BT-93/BT-100); null: an amount."
+    )
+    reason_code = serializers.CharField(
+        read_only=True,
+        help_text="UNTDID 5189 code (discount) or UNTDID 7161 code (charge); empty: none.",
+    )
+
+    class Meta:
+        model = InvoiceAllowanceCharge
+        fields = ["position", "kind", "amount", "base_amount", "percent", "vat_category"]
+        fields += ["tax_rate", "reason", "reason_code"]
         read_only_fields = fields
 
 
@@ -189,6 +209,7 @@ class InvoiceDetailSerializer(InvoiceSerializer):
         help_text=_("When, through which channel and why it was cancelled; null if it is not.")
     )
     lines = InvoiceLineDetailSerializer(many=True, read_only=True)
+    allowance_charges = AllowanceChargeSerializer(many=True, read_only=True)
     payments = PaymentSerializer(many=True, read_only=True)
     credit_notes = serializers.SerializerMethodField(
         help_text=_("Its credit notes, oldest first (partial ones and the one that cancelled it).")
@@ -199,6 +220,7 @@ class InvoiceDetailSerializer(InvoiceSerializer):
             *InvoiceSerializer.Meta.fields,
             "cancellation",
             "lines",
+            "allowance_charges",
             "payments",
             "credit_notes",
         ]

@@ -51,7 +51,7 @@ class InvoiceViewSet(viewsets.ReadOnlyModelViewSet):
             *corrections_prefetch()
         )
         if self.action in ("retrieve", "einvoice"):
-            invoices = invoices.prefetch_related("lines", "payments")
+            invoices = invoices.prefetch_related("lines", "allowance_charges", "payments")
         return invoices.order_by("-issue_date", "-id")
 
     def get_serializer_class(self):

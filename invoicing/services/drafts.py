@@ -30,14 +30,18 @@ from coworking.vat import (
     category_rule_error,
 )
 from invoicing import line_vat
+from invoicing.allowance_charges import InvoiceAllowanceCharge
 from invoicing.calculations import (
     ZERO,
+    document_net,
     line_net,
     precision_error,
     price_too_precise,
     quantity_too_precise,
+    rate_adjustments,
     tax_shares,
 )
+from invoicing.document_allowances import AllowanceChargeInput, build_allowance_charges
 from invoicing.errors import InvalidInvoiceLine, InvoiceHasNoLines, InvoiceNotDraft
 from invoicing.models import Invoice, InvoiceLine
 from invoicing.services.locks import invoice_lock
@@ -206,10 +210,13 @@ def _allowance_fields(line: LineInput, *, gross: Decimal, position: int) -> dict
     }
 
 
-def set_line_taxes(lines: Sequence[InvoiceLine]) -> list[InvoiceLine]:
+def set_line_taxes(
+    lines: Sequence[InvoiceLine], allowance_charges: Sequence[InvoiceAllowanceCharge] = ()
+) -> list[InvoiceLine]:
     """Each line's net (stored quantity × stored price, rounded once) and its share of the
-    VAT of its rate, computed once for the document (``invoicing.calculations``); the lines
-    whose amounts changed (a draft made under the earlier per-line rule) are returned."""
+    VAT of its rate, computed once for the document from the rate's base, moved by the
+    document's ``allowance_charges`` (``invoicing.calculations``); the lines whose amounts
+    changed (a draft made under the earlier per-line rule) are returned."""
     changed = []
     nets = [
         line_net(
@@ -217,7 +224,12 @@ def set_line_taxes(lines: Sequence[InvoiceLine]) -> list[InvoiceLine]:
         )
         for line in lines
     ]
-    shares = tax_shares([(line.tax_rate, net) for line, net in zip(lines, nets, strict=True)])
+    shares = tax_shares(
+        [(line.tax_rate, net) for line, net in zip(lines, nets, strict=True)],
+        adjustments=rate_adjustments(
+            (row.tax_rate, row.signed_amount) for row in allowance_charges
+        ),
+    )
     for line, net, tax in zip(lines, nets, shares, strict=True):
         currency = str(line.unit_price.currency)
         if line.net is None or line.net.amount != net or line.tax is None or line.tax.amount != tax:
@@ -226,9 +238,20 @@ def set_line_taxes(lines: Sequence[InvoiceLine]) -> list[InvoiceLine]:
     return changed
 
 
-def set_totals(*, invoice: Invoice, lines: Sequence[InvoiceLine]) -> None:
-    """Net, tax and total of ``invoice`` as the plain sums of its rounded lines."""
-    invoice.net_total = money_sum((line.net for line in lines), currency=invoice.currency)
+def set_totals(
+    *,
+    invoice: Invoice,
+    lines: Sequence[InvoiceLine],
+    allowance_charges: Sequence[InvoiceAllowanceCharge] = (),
+) -> None:
+    """Net, tax and total of ``invoice``: the sums of its rounded lines, the net moved by
+    its document level discounts and charges (BT-109 = BT-106 − BT-107 + BT-108)."""
+    invoice.net_total = Money(
+        document_net(
+            (line.net.amount for line in lines), (row.signed_amount for row in allowance_charges)
+        ),
+        invoice.currency,
+    )
     invoice.tax_total = money_sum((line.tax for line in lines), currency=invoice.currency)
     invoice.total = invoice.net_total + invoice.tax_total
 
@@ -310,15 +333,19 @@ def invoice_create_draft(
     currency: str | None = None,
     buyer_reference: str = "",
     order_reference: str = "",
+    allowance_charges: Sequence[AllowanceChargeInput] = (),
 ) -> Invoice:
-    """Create a draft invoice with its lines (amounts computed and rounded here); the draft's
-    totals are those of its lines, so lists and the API show what it will be issued at.
+    """Create a draft invoice with its lines and its document level discounts and charges
+    (amounts computed and rounded here); the draft's totals are those of its lines and
+    theirs, so lists and the API show what it will be issued at.
 
-    Raises ``InvoiceHasNoLines``, ``InvalidInvoiceLine`` or ``CurrencyMismatch``; on any of
-    them nothing is written.
+    Raises ``InvoiceHasNoLines``, ``InvalidInvoiceLine``, ``InvalidAllowanceCharge`` or
+    ``CurrencyMismatch``; on any of them nothing is written.
     """
     currency = currency or customer.location.default_currency
-    built = _build_lines(lines=lines, currency=currency, customer=customer)
+    built, rows = _build(
+        lines=lines, allowance_charges=allowance_charges, currency=currency, customer=customer
+    )
     invoice = Invoice(
         location=customer.location,
         customer=customer,
@@ -328,28 +355,89 @@ def invoice_create_draft(
         amount_paid=Money(0, currency),
         amount_credited=Money(0, currency),
     )
-    set_totals(invoice=invoice, lines=built)
+    set_totals(invoice=invoice, lines=built, allowance_charges=rows)
     invoice.full_clean(validate_unique=False, validate_constraints=False)
     invoice.save()
-    for line in built:
-        line.invoice = invoice
-    InvoiceLine.objects.bulk_create(built)
+    _save(invoice, lines=built, allowance_charges=rows)
     return invoice
 
 
+def _build(
+    *,
+    lines: Sequence[LineInput],
+    allowance_charges: Sequence[AllowanceChargeInput],
+    currency: str,
+    customer: Customer,
+) -> tuple[list[InvoiceLine], list[InvoiceAllowanceCharge]]:
+    """The lines, then the discounts and charges against them, with the lines' VAT."""
+    built = _build_lines(lines=lines, currency=currency, customer=customer)
+    rows = build_allowance_charges(
+        allowance_charges,
+        line_vats=[(line.vat_category, line.tax_rate, line.net.amount) for line in built],
+        currency=currency,
+        customer=customer,
+    )
+    if rows:
+        set_line_taxes(built, rows)
+    return built, rows
+
+
+def _save(
+    invoice: Invoice,
+    *,
+    lines: Sequence[InvoiceLine],
+    allowance_charges: Sequence[InvoiceAllowanceCharge],
+) -> None:
+    for line in lines:
+        line.invoice = invoice
+    InvoiceLine.objects.bulk_create(lines)
+    for row in allowance_charges:
+        row.invoice = invoice
+    InvoiceAllowanceCharge.objects.bulk_create(allowance_charges)
+
+
+def stored_allowance_charges(invoice: Invoice) -> list[AllowanceChargeInput]:
+    """A draft's discounts and charges as the service takes them: a percentage stays a
+    percentage of its breakdown's lines (worked out again on the new lines)."""
+    return [
+        AllowanceChargeInput(
+            kind=row.kind,
+            amount=None if row.percent is not None else row.amount,
+            percent=row.percent,
+            vat_category=row.vat_category,
+            tax_rate=row.tax_rate,
+            reason=row.reason,
+            reason_code=row.reason_code,
+        )
+        for row in invoice.allowance_charges.all()
+    ]
+
+
 @transaction.atomic
-def invoice_draft_set_lines(*, invoice: Invoice, lines: Sequence[LineInput]) -> Invoice:
-    """Replace the lines of a draft (amounts and the draft's totals recomputed). Raises
-    ``InvoiceNotDraft``."""
+def invoice_draft_set_lines(
+    *,
+    invoice: Invoice,
+    lines: Sequence[LineInput],
+    allowance_charges: Sequence[AllowanceChargeInput] | None = None,
+) -> Invoice:
+    """Replace the lines of a draft, and its discounts and charges (``None``: keep them,
+    checked again against the new lines); amounts and the draft's totals recomputed. Raises
+    ``InvoiceNotDraft``, and what ``invoice_create_draft`` raises."""
     invoice = invoice_lock(invoice_id=invoice.pk, related=("location", "customer"))
     if invoice.state != Invoice.State.DRAFT:
         raise InvoiceNotDraft()
-    built = _build_lines(lines=lines, currency=invoice.currency, customer=invoice.customer)
+    if allowance_charges is None:
+        allowance_charges = stored_allowance_charges(invoice)
+    built, rows = _build(
+        lines=lines,
+        allowance_charges=allowance_charges,
+        currency=invoice.currency,
+        customer=invoice.customer,
+    )
     invoice.lines.all().delete()
-    for line in built:
-        line.invoice = invoice
-    InvoiceLine.objects.bulk_create(built)
-    set_totals(invoice=invoice, lines=built)
+    invoice.allowance_charges.all().delete()
+    _save(invoice, lines=built, allowance_charges=rows)
+    set_totals(invoice=invoice, lines=built, allowance_charges=rows)
     totals = ("net_total", "tax_total", "total")
     invoice.save(update_fields=[*totals, *(f"{name}_currency" for name in totals)])
     return invoice

@@ -84,12 +84,13 @@ def invoice_issue(
         raise InvoiceHasNoLines()
     location, customer = invoice.location, invoice.customer
     _check_parties(location=location, customer=customer, lines=lines)
-    changed = set_line_taxes(lines)
+    allowance_charges = list(invoice.allowance_charges.all())
+    changed = set_line_taxes(lines, allowance_charges)
     if changed:  # a draft made under the per-line rule: its lines as issued now
         InvoiceLine.objects.bulk_update(changed, ["net", "net_currency", "tax", "tax_currency"])
     currency = invoice.currency
     issue_date = issue_date or timezone.localdate()
-    set_totals(invoice=invoice, lines=lines)
+    set_totals(invoice=invoice, lines=lines, allowance_charges=allowance_charges)
     invoice.vat_rounding = VatRounding.PER_DOCUMENT
     invoice.issue_date = issue_date
     invoice.due_date = issue_date + datetime.timedelta(days=payment_term_days)
@@ -102,7 +103,13 @@ def invoice_issue(
     invoice.buyer = parties.snapshot(parties.buyer(customer))
     credit = available_credit(customer=invoice.customer, currency=currency)
     applied = min(credit, invoice.total) if credit.amount > 0 and not free else None
-    _check_einvoice(invoice, lines=lines, issue_date=issue_date, prepaid=applied)
+    _check_einvoice(
+        invoice,
+        lines=lines,
+        allowance_charges=allowance_charges,
+        issue_date=issue_date,
+        prepaid=applied,
+    )
     invoice.sequence_number = next_number(
         location_id=location.pk, document_type=DocumentType.INVOICE
     )
@@ -138,7 +145,12 @@ def invoice_issue(
 
 
 def _check_einvoice(
-    invoice: Invoice, *, lines: Sequence[InvoiceLine], issue_date: datetime.date, prepaid
+    invoice: Invoice,
+    *,
+    lines: Sequence[InvoiceLine],
+    allowance_charges: Sequence,
+    issue_date: datetime.date,
+    prepaid,
 ) -> None:
     """The invoice as it will be issued, checked as an e-invoice before it takes its number
     (``coworking.einvoice.issue_check``; raises ``EInvoiceInvalid``). Its number is
@@ -148,7 +160,9 @@ def _check_einvoice(
     )
     prepaid = prepaid if prepaid is not None else Money(0, invoice.currency)
     invoice.number = provisional  # the payment reference is made from it; replaced next
-    document = invoice_document(invoice=invoice, lines=lines, prepaid=prepaid)
+    document = invoice_document(
+        invoice=invoice, lines=lines, allowance_charges=allowance_charges, prepaid=prepaid
+    )
     document = dataclasses.replace(
         document,
         number=provisional,

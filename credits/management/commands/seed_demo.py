@@ -35,8 +35,15 @@ from coworking.vat_rules import SupplyKind
 from credits.models import ReasonCode
 from credits.services.issue import credit_note_issue, invoice_cancel
 from credits.services.requests import Allocation, AmountCredit, LineCredit, Rest
+from invoicing.document_allowances import AllowanceChargeInput
 from invoicing.models import Channel, Invoice, Payment
-from invoicing.services import LineInput, invoice_create_draft, invoice_issue, payment_record
+from invoicing.services import (
+    LineInput,
+    invoice_create_draft,
+    invoice_draft_set_lines,
+    invoice_issue,
+    payment_record,
+)
 
 
 @dataclass(frozen=True)
@@ -101,6 +108,7 @@ EU_BUSINESSES = [
     ("Grachten Media B.V.", "NL", "Prinsengracht 263", "1016 GV", "Amsterdam"),
 ]
 USD_SHARE = 0.4  # of the invoices to Amsterdam's companies
+DOCUMENT_ALLOWANCE_EVERY = 40  # one invoice in twenty has a discount on the whole invoice
 # The locations' accounts by country: (currency, IBAN, BIC), the banks' published examples.
 DEMO_BANK_ACCOUNTS = {
     "NL": [("EUR", "NL91ABNA0417164300", "ABNANL2A"), ("USD", "NL64ABNA0417164301", "ABNANL2A")],
@@ -261,11 +269,10 @@ class Command(BaseCommand):
             currency = customer.location.default_currency
             if str(customer.location.country) == "NL" and customer.kind == Customer.Kind.COMPANY:
                 currency = "USD" if rng.random() < USD_SHARE else currency
-            invoice = invoice_create_draft(
-                customer=customer,
-                lines=self._lines(rng, customer=customer, day=issue_date, currency=currency),
-                currency=currency,
-            )
+            specs = self._lines(rng, customer=customer, day=issue_date, currency=currency)
+            invoice = invoice_create_draft(customer=customer, lines=specs, currency=currency)
+            if i % DOCUMENT_ALLOWANCE_EVERY in (7, 27):
+                self._document_allowance(invoice, specs=specs, charge=i % 2 == 1)
             roll = rng.random()
             if roll < 0.08:
                 continue
@@ -300,6 +307,32 @@ class Command(BaseCommand):
             + f"), {partial} partial credit notes"
         )
 
+    def _document_allowance(self, invoice: Invoice, *, specs, charge: bool) -> None:
+        """A loyalty discount of 5 % on the whole invoice (EN 16931 BG-20), at the VAT of
+        its first line, and on some a cleaning charge (BG-21) too. Drawn from the invoice's
+        index, not the random generator, so the rest of the demo stays as it was."""
+        first = invoice.lines.all()[0]
+        category, rate = first.vat_category, first.tax_rate
+        rows = [
+            AllowanceChargeInput(
+                percent=Decimal("5"),
+                reason="Loyalty discount",
+                vat_category=category,
+                tax_rate=rate,
+            )
+        ]
+        if charge:
+            rows.append(
+                AllowanceChargeInput(
+                    kind="charge",
+                    amount=Decimal("15.00"),
+                    reason_code="CG",
+                    vat_category=category,
+                    tax_rate=rate,
+                )
+            )
+        invoice_draft_set_lines(invoice=invoice, lines=specs, allowance_charges=rows)
+
     def _partial_credit_notes(self) -> int:
         """In each location and currency, the first three open invoices get partial credit
         notes (their number is returned): half of a line's quantity (refunded when the invoice was paid), a goodwill
@@ -307,7 +340,11 @@ class Command(BaseCommand):
         Issued last, so every note is dated today, after the invoices it corrects."""
         issued = 0
         open_invoices = (
-            Invoice.objects.filter(state__in=[Invoice.State.ISSUED, Invoice.State.PAID])
+            # An invoice with a discount on the whole invoice is cancelled, never credited in part.
+            Invoice.objects.filter(
+                state__in=[Invoice.State.ISSUED, Invoice.State.PAID],
+                allowance_charges__isnull=True,
+            )
             .prefetch_related("lines")
             .order_by("location_id", "currency", "sequence_number")
         )
