@@ -29,8 +29,9 @@ ZERO = Decimal("0.00")
 
 def _lines_not_multiplying_out(lines):
     """``(number, position, net, quantity, price, allowance)`` of the lines whose net is not
-    quantity × price − the line's allowance, rounded once: compared in SQL on PostgreSQL (exact ``numeric``), in Python on the
-    embedded SQLite (whose decimals are binary floats)."""
+    quantity × price rounded once − the line's allowance (``line_net``): compared in SQL on
+    PostgreSQL (exact ``numeric``), in Python on the embedded SQLite (whose decimals are
+    binary floats)."""
     columns = ("invoice__number", "position", "net", "quantity", "unit_price", "allowance")
     if connection.vendor != "postgresql":
         return [
@@ -38,7 +39,7 @@ def _lines_not_multiplying_out(lines):
             for row in lines.values_list(*columns).iterator()
             if row[2] != line_net(quantity=row[3], unit_price=row[4], allowance=row[5])
         ]
-    computed = Round(F("quantity") * F("unit_price") - F("allowance"), DECIMAL_PLACES)
+    computed = Round(F("quantity") * F("unit_price"), DECIMAL_PLACES) - F("allowance")
     return lines.alias(computed=computed).exclude(net=F("computed")).values_list(*columns)
 
 
@@ -48,9 +49,9 @@ def check_vat_per_document() -> list[str]:
         invoice__state=Invoice.State.DRAFT
     )
     breaches += [
-        f"Invoice {number} line {position}: net {net} is not {quantity} × {price}"
+        f"Invoice {number} line {position}: net {net} is not {quantity} × {price} rounded once"
         + (f" − {allowance}" if allowance else "")
-        + " rounded once."
+        + "."
         for number, position, net, quantity, price, allowance in _lines_not_multiplying_out(by_rule)
     ]
     moved: dict[tuple[int, Decimal], Decimal] = defaultdict(lambda: ZERO)

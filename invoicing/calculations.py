@@ -63,9 +63,11 @@ def quantity_too_precise(value: Decimal) -> bool:
 
 
 def line_net(*, quantity: Decimal, unit_price: Decimal, allowance: Decimal = ZERO) -> Decimal:
-    """Stored quantity × stored unit price − the line's allowance (whole cents), rounded
-    once."""
-    return round_amount(quantity * unit_price - allowance)
+    """Stored quantity × stored unit price, rounded once, − the line's allowance (whole
+    cents, at most that gross). The allowance comes off the rounded gross, the base it was
+    taken from, so a 100 % discount leaves exactly 0.00 even where the product rounded up
+    (1 × 12.3450 = 12.345 → 12.35), never a negative net."""
+    return round_amount(quantity * unit_price) - allowance
 
 
 def rate_tax(*, taxable: Decimal, rate: Decimal) -> Decimal:

@@ -17,11 +17,16 @@ from invoicing.selectors import credit_applied_at_issue
 
 
 def invoice_document(
-    *, invoice: Invoice, lines=None, allowance_charges=None, prepaid: Money | None = None
+    *,
+    invoice: Invoice,
+    lines=None,
+    allowance_charges=None,
+    prepaid: Money | None = None,
+    number: str | None = None,
 ) -> Document:
     """What an issued invoice states, as an EN 16931 document. Raises ``InvoiceIsDraft``.
-    (``lines``, ``allowance_charges`` and ``prepaid`` as they will be, for the check of an
-    invoice being issued.)
+    (``lines``, ``allowance_charges``, ``prepaid`` and ``number`` as they will be, for the
+    check of an invoice being issued: the values are passed in, nothing is set on ``invoice``.)
 
     A cancelled invoice is still the invoice that was issued (its credit note is the
     document that cancels it). Payments are not part of it: the legal document does not
@@ -34,25 +39,34 @@ def invoice_document(
         )
     with translation.override(document_language(invoice.customer)):
         return with_national_mentions(
-            _document(invoice, lines=lines, allowance_charges=allowance_charges, prepaid=prepaid)
+            _document(
+                invoice,
+                lines=lines,
+                allowance_charges=allowance_charges,
+                prepaid=prepaid,
+                number=number,
+            )
         )
 
 
-def _document(invoice: Invoice, *, lines, allowance_charges, prepaid) -> Document:
+def _document(invoice: Invoice, *, lines, allowance_charges, prepaid, number) -> Document:
+    fields = issued_fields(
+        invoice,
+        lines=invoice.lines.all() if lines is None else lines,
+        allowance_charges=(
+            invoice.allowance_charges.all() if allowance_charges is None else allowance_charges
+        ),
+    )
+    if number is not None:
+        fields["number"] = number
     return Document(
         type_code=TypeCode.INVOICE,
-        **issued_fields(
-            invoice,
-            lines=invoice.lines.all() if lines is None else lines,
-            allowance_charges=(
-                invoice.allowance_charges.all() if allowance_charges is None else allowance_charges
-            ),
-        ),
+        **fields,
         due_date=invoice.due_date,
         buyer_reference=invoice.buyer_reference,
         order_reference=invoice.order_reference,
         prepaid=(credit_applied_at_issue(invoice=invoice) if prepaid is None else prepaid.amount),
-        payment_means=invoice_payment_means(invoice=invoice),
+        payment_means=invoice_payment_means(invoice=invoice, number=number),
     )
 
 

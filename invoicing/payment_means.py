@@ -23,9 +23,11 @@ from coworking.einvoice.document import Document, PaymentMeans
 from invoicing.models import Invoice
 
 
-def _reference_and_account(invoice: Invoice) -> tuple[str, dict]:
+def _reference_and_account(invoice: Invoice, *, number: str | None = None) -> tuple[str, dict]:
     reference = invoice_payment_reference(
-        country=str(invoice.location.country), invoice_id=invoice.pk, number=invoice.number
+        country=str(invoice.location.country),
+        invoice_id=invoice.pk,
+        number=invoice.number if number is None else number,
     )
     return reference, payee_account(location_id=invoice.location_id, currency=invoice.currency)
 
@@ -36,13 +38,14 @@ def freeze_payment_means(*, invoice: Invoice) -> None:
     invoice.payment_reference, invoice.payee_account = _reference_and_account(invoice)
 
 
-def invoice_payment_means(*, invoice: Invoice) -> PaymentMeans | None:
+def invoice_payment_means(*, invoice: Invoice, number: str | None = None) -> PaymentMeans | None:
     """BG-16 of an issued invoice: a credit transfer to the account it was issued with,
-    quoting its reference; ``None`` when it was issued without an account."""
+    quoting its reference; ``None`` when it was issued without an account. ``number`` is
+    the one an invoice being issued will take (its reference is made from it)."""
     if invoice.payment_reference:
         reference, account = invoice.payment_reference, invoice.payee_account
     else:
-        reference, account = _reference_and_account(invoice)
+        reference, account = _reference_and_account(invoice, number=number)
     return transfer_means(
         iban=account.get("iban", ""),
         currency=invoice.currency,

@@ -154,18 +154,21 @@ def _check_einvoice(
 ) -> None:
     """The invoice as it will be issued, checked as an e-invoice before it takes its number
     (``coworking.einvoice.issue_check``; raises ``EInvoiceInvalid``). Its number is
-    provisional here: the rules check that there is one, not its digits."""
+    provisional here, passed to the builder (the rules check that there is one, not its
+    digits); nothing is set on ``invoice``."""
     provisional = format_number(
         prefix=invoice.location.invoice_prefix, year=issue_date.year, number=0
     )
     prepaid = prepaid if prepaid is not None else Money(0, invoice.currency)
-    invoice.number = provisional  # the payment reference is made from it; replaced next
     document = invoice_document(
-        invoice=invoice, lines=lines, allowance_charges=allowance_charges, prepaid=prepaid
+        invoice=invoice,
+        lines=lines,
+        allowance_charges=allowance_charges,
+        prepaid=prepaid,
+        number=provisional,
     )
     document = dataclasses.replace(
         document,
-        number=provisional,
         buyer_reference=document.buyer_reference or invoice.customer.buyer_reference or provisional,
     )
     check_before_issue(document, label=_("Invoice draft #%(id)s") % {"id": invoice.pk})

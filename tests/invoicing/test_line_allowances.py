@@ -118,3 +118,16 @@ def test_a_full_discount_gives_a_zero_total_invoice_issued_paid_with_no_ledger_a
     assert invoice.state == Invoice.State.PAID
     assert not LedgerEntry.objects.filter(invoice=invoice).exists()
     call_command("reconcile")
+
+
+def test_a_full_discount_of_a_gross_that_rounded_up_is_a_zero_total_not_a_negative_net():
+    """Found by the VAT property test: 1 × 12.3450 is 12.35 gross; 100 % off it left a net
+    of −0.01 (12.345 − 12.35 rounded), which the check before issuing refused (BR-CO-13)."""
+    invoice = issued_invoice(
+        specs=[line("Day pass", "1", "12.3450", "21", allowance_percent="100")]
+    )
+
+    line_ = invoice.lines.get()
+    assert (line_.allowance, line_.net.amount) == (Decimal("12.35"), Decimal("0.00"))
+    assert invoice.total.amount == Decimal("0.00") and invoice.state == Invoice.State.PAID
+    call_command("reconcile")

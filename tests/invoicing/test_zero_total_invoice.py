@@ -13,7 +13,7 @@ from credits.errors import NothingLeftToCredit
 from credits.services import LineCredit, credit_note_issue, invoice_cancel
 from invoicing.einvoice import invoice_einvoice
 from invoicing.models import Channel, Invoice
-from tests.factories import CustomerFactory, issued_invoice
+from tests.factories import CustomerFactory, draft_invoice, issued_invoice
 
 pytestmark = pytest.mark.django_db
 
@@ -69,3 +69,16 @@ def test_a_zero_total_invoice_has_nothing_to_cancel_and_changes_nothing():
     invoice.refresh_from_db()
     assert invoice.state == Invoice.State.PAID
     assert not invoice.credit_notes.exists()
+
+
+def test_the_admin_issues_a_zero_total_draft_instead_of_answering_500(admin_client):
+    """Issue 19, finding 5: the admin's Issue on a free day pass failed inside the service
+    (``ledger_kind_source_and_sign``) and answered 500, leaving the draft."""
+    draft = draft_invoice(specs=FREE_DAY)
+
+    response = admin_client.post(f"/admin/invoicing/invoice/{draft.pk}/issue/")
+
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert draft.state == Invoice.State.PAID and draft.sequence_number == 1
+    assert not LedgerEntry.objects.filter(invoice=draft).exists()

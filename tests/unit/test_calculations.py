@@ -54,6 +54,21 @@ def test_line_net_and_rate_tax(quantity, price, rate, net, tax):
     assert (computed, rate_tax(taxable=computed, rate=D(rate))) == (D(net), D(tax))
 
 
+@pytest.mark.parametrize(
+    ("quantity", "price", "allowance", "net"),
+    [
+        ("1", "12.3450", "12.35", "0.00"),  # 100 % of a gross that rounded up
+        ("1", "0.0050", "0.01", "0.00"),
+        ("3", "0.3345", "0.50", "0.50"),  # 1.0035 → 1.00, less 0.50
+        ("2", "10.0025", "1.00", "19.01"),  # 20.005 → 20.01, less 1.00
+    ],
+)
+def test_a_discount_comes_off_the_rounded_gross_and_never_makes_a_net_negative(
+    quantity, price, allowance, net
+):
+    assert line_net(quantity=D(quantity), unit_price=D(price), allowance=D(allowance)) == D(net)
+
+
 def test_allocate_shares_whole_cents_by_largest_remainder():
     assert allocate(D("1.05"), [D("0.02")] * 3) == [D("0.35")] * 3
     assert allocate(D("0.10"), [D("1.00"), D("1.00"), D("1.00")]) == [
