@@ -14,6 +14,7 @@ from django.db.models import Count, F, Max, Q
 from books.models import CUSTOMER_PURPOSES, JournalEntry, JournalLine, Purpose
 from books.posting import accounting_currency, series_name
 from books.services import document_rate, vat_split
+from coworking.iteration import Ids, each
 from coworking.models import LedgerEntry, Location
 from coworking.money import MoneySum
 from coworking.numbering import last_number
@@ -23,12 +24,13 @@ from invoicing.models import Invoice, Payment
 ZERO = Decimal("0.00")
 
 
-def check_entries_balance() -> list[str]:
+def check_entries_balance(*, journal_entries: Ids = Ids.ALL) -> list[str]:
     """Every entry's debits equal its credits; numbers of each journal and year are 1..N."""
     breaches = [
         f"Entry {row['entry__journal']} {row['entry__fiscal_year']}-{row['entry__number']} "
         f"of location {row['entry__location_id']}: debit {row['d']} ≠ credit {row['c']}."
-        for row in JournalLine.objects.values(
+        for row in JournalLine.objects.filter(journal_entries.q("entry_id"))
+        .values(
             "entry_id",
             "entry__journal",
             "entry__fiscal_year",
@@ -38,7 +40,7 @@ def check_entries_balance() -> list[str]:
         .annotate(d=MoneySum("debit"), c=MoneySum("credit"))
         .exclude(d=F("c"))
     ]
-    empty = JournalEntry.objects.filter(lines__isnull=True).count()
+    empty = JournalEntry.objects.filter(journal_entries.q("pk"), lines__isnull=True).count()
     if empty:
         breaches.append(f"{empty} journal entries have no lines.")
     for row in JournalEntry.objects.values("location_id", "journal", "fiscal_year").annotate(
@@ -57,20 +59,22 @@ def check_entries_balance() -> list[str]:
     return breaches
 
 
-def check_customer_balances() -> list[str]:
+def check_customer_balances(*, customers: Ids = Ids.ALL) -> list[str]:
     """Each customer's receivable, credit held and refunds payable add up to their ledger
     balance, currency by currency (in the documents' currency)."""
     journal = {
         (row["customer_id"], row["currency"]): row["total"]
-        for row in JournalLine.objects.filter(purpose__in=CUSTOMER_PURPOSES)
+        for row in JournalLine.objects.filter(
+            customers.q("customer_id"), purpose__in=CUSTOMER_PURPOSES
+        )
         .values("customer_id", "currency")
         .annotate(total=MoneySum("amount_currency"))
     }
     ledger = {
         (row["customer_id"], row["amount_currency"]): row["total"]
-        for row in LedgerEntry.objects.values("customer_id", "amount_currency").annotate(
-            total=MoneySum("amount")
-        )
+        for row in LedgerEntry.objects.filter(customers.q("customer_id"))
+        .values("customer_id", "amount_currency")
+        .annotate(total=MoneySum("amount"))
     }
     breaches = []
     for key in sorted(set(journal) | set(ledger)):
@@ -82,14 +86,20 @@ def check_customer_balances() -> list[str]:
     return breaches
 
 
-def document_vat() -> dict[tuple[int, str, Decimal | None], Decimal]:
-    """Output VAT the documents state, per location, category and rate, in the accounting
-    currency (credit notes netted in)."""
+def document_vat(*, invoices: Ids = Ids.ALL) -> dict[tuple[int, str, Decimal | None], Decimal]:
+    """Output VAT the documents of ``invoices`` state (the invoices and their credit
+    notes), per location, category and rate, in the accounting currency (credit notes
+    netted in). Read in chunks: memory holds a chunk and the totals."""
     totals: dict[tuple[int, str, Decimal | None], Decimal] = defaultdict(lambda: ZERO)
     locations = {location.pk: location for location in Location.objects.all()}
-    issued = Invoice.objects.exclude(state=Invoice.State.DRAFT).prefetch_related("lines")
-    for documents in (issued, CreditNote.objects.prefetch_related("lines")):
-        for document in documents:
+    issued = (
+        Invoice.objects.filter(invoices.q("pk"))
+        .exclude(state=Invoice.State.DRAFT)
+        .prefetch_related("lines")
+    )
+    notes = CreditNote.objects.filter(invoices.q("invoice_id")).prefetch_related("lines")
+    for documents in (issued, notes):
+        for document in each(documents):
             location = locations[document.location_id]
             rate = document_rate(document, location=location)
             for (category, tax_rate), (_tax, converted) in vat_split(document, rate=rate).items():
@@ -97,15 +107,19 @@ def document_vat() -> dict[tuple[int, str, Decimal | None], Decimal]:
     return totals
 
 
-def check_output_vat() -> list[str]:
-    """The output VAT posted per location, category and rate equals the documents' VAT."""
+def check_output_vat(*, invoices: Ids = Ids.ALL) -> list[str]:
+    """The output VAT posted per location, category and rate equals the documents' VAT
+    (of ``invoices`` and their credit notes: then only what was posted for them)."""
+    posted_lines = JournalLine.objects.filter(purpose=Purpose.OUTPUT_VAT)
+    if invoices is not Ids.ALL:
+        posted_lines = posted_lines.filter(entry__source__in=_sources(invoices=invoices))
     posted = {
         (row["entry__location_id"], row["vat_category"], row["tax_rate"]): row["c"] - row["d"]
-        for row in JournalLine.objects.filter(purpose=Purpose.OUTPUT_VAT)
-        .values("entry__location_id", "vat_category", "tax_rate")
-        .annotate(d=MoneySum("debit"), c=MoneySum("credit"))
+        for row in posted_lines.values("entry__location_id", "vat_category", "tax_rate").annotate(
+            d=MoneySum("debit"), c=MoneySum("credit")
+        )
     }
-    stated = document_vat()
+    stated = document_vat(invoices=invoices)
     return [
         f"Location {key[0]}, VAT {key[1]} at {key[2]} %: posted {posted.get(key, ZERO)}, "
         f"documents {stated.get(key, ZERO)}."
@@ -114,21 +128,55 @@ def check_output_vat() -> list[str]:
     ]
 
 
-def check_everything_posted() -> list[str]:
+def _sources(*, invoices: Ids, customers: Ids = Ids.NONE) -> list[str]:
+    """The journal sources of the issued documents, payments and refunds of ``invoices``,
+    and of the refunds of credit held by ``customers`` (which belong to no invoice)."""
+    expected = []
+    if invoices:
+        expected += [
+            f"invoice:{pk}"
+            for pk in Invoice.objects.filter(invoices.q("pk"))
+            .exclude(state=Invoice.State.DRAFT)
+            .filter(~Q(total=0) | ~Q(net_total=0))
+            .values_list("pk", flat=True)
+        ]
+        expected += [
+            f"{'credit_applied' if method == Payment.Method.ACCOUNT_CREDIT else 'payment'}:{pk}"
+            for pk, method in Payment.objects.filter(invoices.q("invoice_id")).values_list(
+                "pk", "method"
+            )
+        ]
+        expected += [
+            f"credit_note:{pk}"
+            for pk in CreditNote.objects.filter(invoices.q("invoice_id")).values_list(
+                "pk", flat=True
+            )
+        ]
+        expected += [
+            f"refund:{pk}"
+            for pk in Refund.objects.filter(invoices.q("credit_note__invoice_id")).values_list(
+                "pk", flat=True
+            )
+        ]
+    if customers:
+        expected += [
+            f"refund:{pk}"
+            for pk in Refund.objects.filter(
+                customers.q("customer_id"), credit_note__isnull=True
+            ).values_list("pk", flat=True)
+        ]
+    return expected
+
+
+def check_everything_posted(*, invoices: Ids = Ids.ALL, customers: Ids = Ids.ALL) -> list[str]:
     """Every issued document, payment and refund has its entry."""
-    sources = set(JournalEntry.objects.values_list("source", flat=True))
-    expected = [
-        f"invoice:{pk}"
-        for pk in Invoice.objects.exclude(state=Invoice.State.DRAFT)
-        .filter(~Q(total=0) | ~Q(net_total=0))
-        .values_list("pk", flat=True)
-    ]
-    expected += [
-        f"{'credit_applied' if method == Payment.Method.ACCOUNT_CREDIT else 'payment'}:{pk}"
-        for pk, method in Payment.objects.values_list("pk", "method")
-    ]
-    expected += [f"credit_note:{pk}" for pk in CreditNote.objects.values_list("pk", flat=True)]
-    expected += [f"refund:{pk}" for pk in Refund.objects.values_list("pk", flat=True)]
+    expected = _sources(invoices=invoices, customers=customers)
+    if invoices is Ids.ALL:
+        sources = set(JournalEntry.objects.values_list("source", flat=True))
+    else:  # a window: look its sources up (unique, indexed)
+        sources = set(
+            JournalEntry.objects.filter(source__in=expected).values_list("source", flat=True)
+        )
     missing = [source for source in expected if source not in sources]
     return (
         [f"{len(missing)} events have no journal entry, e.g. {', '.join(missing[:5])}."]
@@ -137,12 +185,12 @@ def check_everything_posted() -> list[str]:
     )
 
 
-def check_accounting_currency() -> list[str]:
+def check_accounting_currency(*, journal_entries: Ids = Ids.ALL) -> list[str]:
     """Entries are in their location's accounting currency."""
     return [
         f"Location {location}: entries in another currency than {accounting_currency(location)}."
         for location in Location.objects.all()
-        if JournalEntry.objects.filter(location=location)
+        if JournalEntry.objects.filter(journal_entries.q("pk"), location=location)
         .exclude(currency=accounting_currency(location))
         .exists()
     ]
@@ -154,4 +202,17 @@ CHECKS = {
     "customer accounts in the books = customer ledgers": check_customer_balances,
     "output VAT in the books = the documents' VAT, per rate": check_output_vat,
     "journal in each location's accounting currency": check_accounting_currency,
+}
+
+DIMENSIONS = {
+    check_entries_balance: ("journal_entries",),
+    check_everything_posted: ("invoices", "customers"),
+    check_customer_balances: ("customers",),
+    check_output_vat: ("invoices",),
+    check_accounting_currency: ("journal_entries",),
+}
+WHOLE = {check_output_vat}  # totals per location and rate: one streamed pass
+HIGH_WATER = {"journal_entry": JournalEntry}
+CHANGED = {
+    "journal_entries": lambda *, since, started_at: [Ids(after=since.get("journal_entry", 0))],
 }

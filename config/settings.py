@@ -17,6 +17,7 @@ from pathlib import Path
 
 import csp.constants as csp
 import dj_database_url
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -411,6 +412,32 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 25},
     },
 }
+# `reconcile`: what changed since the last clean run, nightly; everything, weekly (it resets
+# the checkpoint). Crontab fields "minute hour day-of-month month day-of-week"; empty: off.
+RECONCILE_INCREMENTAL_SCHEDULE = os.environ.get("RECONCILE_INCREMENTAL_SCHEDULE", "30 2 * * *")
+RECONCILE_FULL_SCHEDULE = os.environ.get("RECONCILE_FULL_SCHEDULE", "30 3 * * 0")
+for _name, _fields, _incremental in (
+    ("credits.reconcile_incremental", RECONCILE_INCREMENTAL_SCHEDULE, True),
+    ("credits.reconcile_full", RECONCILE_FULL_SCHEDULE, False),
+):
+    if _fields.strip():
+        if len(_fields.split()) != 5:
+            sys.exit(
+                f"{'RECONCILE_INCREMENTAL_SCHEDULE' if _incremental else 'RECONCILE_FULL_SCHEDULE'}"
+                f" is {_fields!r}: give five crontab fields, e.g. '30 2 * * *', or nothing."
+            )
+        _minute, _hour, _day, _month, _weekday = _fields.split()
+        CELERY_BEAT_SCHEDULE[_name] = {
+            "task": "credits.reconcile",
+            "schedule": crontab(
+                minute=_minute,
+                hour=_hour,
+                day_of_month=_day,
+                month_of_year=_month,
+                day_of_week=_weekday,
+            ),
+            "kwargs": {"incremental": _incremental},
+        }
 
 # --- E-mail -----------------------------------------------------------------------------------
 # SMTP (DJANGO_EMAIL_HOST ...) unless DEBUG, where e-mails (with their PDFs) are written to

@@ -173,7 +173,14 @@ class CreditNote(VatCurrencyFields, Document):
         verbose_name_plural = _("credit notes")
         indexes = [
             models.Index(fields=["pdf_status", "created_at"]),
-            models.Index(fields=["customer", "-issue_date"]),
+            # The API's keyset pages (``coworking.api.pagination``), staff's and a member's.
+            models.Index(
+                fields=["-issue_date", "-sequence_number", "-id"], name="credit_note_keyset"
+            ),
+            models.Index(
+                fields=["customer", "-issue_date", "-sequence_number", "-id"],
+                name="credit_note_customer_keyset",
+            ),
         ]
         constraints = [
             *Document.Meta.constraints,
@@ -598,3 +605,24 @@ class BulkCancellationItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invoice_id}: {self.outcome}"
+
+
+class ReconciliationCheckpoint(models.Model):
+    """Where a clean ``reconcile`` stood: the highest id of each table it covered
+    (``positions``, read when it started) and when it started. ``reconcile --incremental``
+    checks only what came after the newest one; a clean run (full or incremental) adds a
+    row, a run that finds a breach adds none, so the next incremental run looks at the same
+    rows again. The rows are the history of clean runs."""
+
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"), auto_now_add=True)
+    incremental = models.BooleanField(_("incremental"), default=False)
+    positions = models.JSONField(_("positions"), default=dict)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("reconciliation checkpoint")
+        verbose_name_plural = _("reconciliation checkpoints")
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M} ({'incremental' if self.incremental else 'full'})"

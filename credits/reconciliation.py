@@ -1,19 +1,26 @@
 """Checks of every invariant in DESIGN.md (and of partial credit notes) over the whole
-database.
+database, or over what changed since the last clean run.
 
 Each check returns a list of human-readable breaches (empty when it holds). They read
-aggregates grouped in SQL, so they stay usable on hundreds of thousands of documents; the
-stored-PDF check alone reads every stored file (to hash it), so it takes as long as reading
-them does.
+aggregates grouped in SQL. The per-invoice checks take ``invoices`` (an ``Ids``): the full
+run (``reconcile``) passes windows of invoice ids, so memory holds one window's sums, not
+the table's, and time grows linearly with the table (each window is an index range); no
+server-side cursor is used, so it runs behind a transaction-pooling PgBouncer as well. The
+incremental run (``reconcile_changed``) passes what changed after a checkpoint
+(``ReconciliationCheckpoint``). The stored-PDF check reads every stored file (to hash it),
+so it takes as long as reading them does.
 """
 
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, F, Max, Min, Q
+from django.utils import timezone
 
 from coworking.documents.storage import stored_pdf_breaches
+from coworking.iteration import Ids, batches, each, windows
 from coworking.models import Customer, CustomerBalance, LedgerEntry, Location
 from coworking.money import ExactSum, MoneySum
 from coworking.numbering import DocumentType, last_number
@@ -22,6 +29,7 @@ from credits.models import (
     CreditNote,
     CreditNoteAllowanceCharge,
     CreditNoteLine,
+    ReconciliationCheckpoint,
     Refund,
 )
 from credits.vat_reconciliation import check_vat_per_document
@@ -30,6 +38,8 @@ from invoicing.selectors import available_credit
 
 ZERO = Decimal("0")
 QUANTITY_PLACES = InvoiceLine._meta.get_field("quantity").decimal_places
+# Invoice ids per pass of a windowed check: what one pass holds in memory.
+RECONCILE_WINDOW = 5000
 
 
 def check_gapless_numbers() -> list[str]:
@@ -68,28 +78,32 @@ def check_gapless_numbers() -> list[str]:
     return breaches
 
 
-def check_cancelled_invoices() -> list[str]:
+def check_cancelled_invoices(*, invoices: Ids = Ids.ALL) -> list[str]:
     """A cancelled invoice is credited in full and has one cancellation event, whose credit
     note is the one that cancelled it; an invoice that is not cancelled has none."""
     breaches = [
         f"Invoice {number} is cancelled but has no cancellation event."
         for number in Invoice.objects.filter(
-            state=Invoice.State.CANCELLED, cancellation_event__isnull=True
+            invoices.q("pk"), state=Invoice.State.CANCELLED, cancellation_event__isnull=True
         ).values_list("number", flat=True)
     ]
     breaches += [
         f"Invoice {number} is cancelled but its credit notes credit {credited} of {total}."
-        for number, credited, total in Invoice.objects.filter(state=Invoice.State.CANCELLED)
+        for number, credited, total in Invoice.objects.filter(
+            invoices.q("pk"), state=Invoice.State.CANCELLED
+        )
         .exclude(amount_credited=F("total"))
         .values_list("number", "amount_credited", "total")
     ]
     breaches += [
         f"Invoice {number} has a cancellation event but is {state}."
-        for number, state in Invoice.objects.filter(cancellation_event__isnull=False)
+        for number, state in Invoice.objects.filter(
+            invoices.q("pk"), cancellation_event__isnull=False
+        )
         .exclude(state=Invoice.State.CANCELLED)
         .values_list("number", "state")
     ]
-    cancelling = CreditNote.objects.filter(cancels_invoice=True)
+    cancelling = CreditNote.objects.filter(invoices.q("invoice_id"), cancels_invoice=True)
     breaches += [
         f"Credit note {number} cancels {invoice_number}, which is not cancelled."
         for number, invoice_number in cancelling.exclude(
@@ -106,9 +120,9 @@ def check_cancelled_invoices() -> list[str]:
     breaches += [
         f"The cancellation event of {invoice_number} names credit note {number}, which does "
         "not cancel it."
-        for invoice_number, number in CancellationEvent.objects.exclude(
-            credit_note__cancels_invoice=True, credit_note__invoice_id=F("invoice_id")
-        ).values_list("invoice__number", "credit_note__number")
+        for invoice_number, number in CancellationEvent.objects.filter(invoices.q("invoice_id"))
+        .exclude(credit_note__cancels_invoice=True, credit_note__invoice_id=F("invoice_id"))
+        .values_list("invoice__number", "credit_note__number")
     ]
     return breaches
 
@@ -118,31 +132,37 @@ def _per_key(rows) -> dict:
     return {key: list(values) for key, *values in rows}
 
 
-def check_credits_within_invoices() -> list[str]:
+def check_credits_within_invoices(*, invoices: Ids = Ids.ALL) -> list[str]:
     """Credit notes never credit more than their invoice: per line (quantity, net),
     per tax rate and in total; a cancelled invoice's notes equal it per tax rate, to the
-    cent. Each note adds up to its lines and document level discounts and charges, is in its invoice's currency, credits only lines
-    of its invoice, and the invoice's credited amount is the sum of its notes."""
+    cent. Each note adds up to its lines and its discounts and charges on the whole note, is in
+    its invoice's currency, credits only lines of its invoice, and the invoice's credited
+    amount is the sum of its notes."""
     breaches = []
     for number, invoice_number in (
-        CreditNote.objects.exclude(currency=F("invoice__currency"))
+        CreditNote.objects.filter(invoices.q("invoice_id"))
+        .exclude(currency=F("invoice__currency"))
         .values_list("number", "invoice__number")
         .order_by()
     ):
         breaches.append(f"Credit note {number} is not in the currency of {invoice_number}.")
     sums = _per_key(
-        CreditNoteLine.objects.values_list("credit_note_id")
+        CreditNoteLine.objects.filter(invoices.q("credit_note__invoice_id"))
+        .values_list("credit_note_id")
         .annotate(MoneySum("net"), MoneySum("tax"))
         .order_by()
     )
     for pk, kind, amount in (
-        CreditNoteAllowanceCharge.objects.values_list("credit_note_id", "kind")
+        CreditNoteAllowanceCharge.objects.filter(invoices.q("credit_note__invoice_id"))
+        .values_list("credit_note_id", "kind")
         .annotate(MoneySum("amount"))
         .order_by()
     ):  # the note's net: its lines' (negative) + its discounts − its charges
         sums.setdefault(pk, [ZERO, ZERO])[0] += -amount if kind == "charge" else amount
-    for pk, number, net_total, tax_total in CreditNote.objects.values_list(
-        "pk", "number", "net_total", "tax_total"
+    for pk, number, net_total, tax_total in each(
+        CreditNote.objects.filter(invoices.q("invoice_id")).values_list(
+            "pk", "number", "net_total", "tax_total"
+        )
     ):
         if sums.get(pk, [ZERO, ZERO]) != [net_total, tax_total]:
             breaches.append(
@@ -151,16 +171,18 @@ def check_credits_within_invoices() -> list[str]:
             )
     breaches += [
         f"Credit note {number} credits a line of invoice {other}, not of {invoice_number}."
-        for number, invoice_number, other in CreditNoteLine.objects.exclude(
-            invoice_line__isnull=True
+        for number, invoice_number, other in CreditNoteLine.objects.filter(
+            invoices.q("credit_note__invoice_id")
         )
+        .exclude(invoice_line__isnull=True)
         .exclude(invoice_line__invoice_id=F("credit_note__invoice_id"))
         .values_list(
             "credit_note__number", "credit_note__invoice_number", "invoice_line__invoice__number"
         )
     ]
     credited_lines = _per_key(
-        CreditNoteLine.objects.exclude(invoice_line__isnull=True)
+        CreditNoteLine.objects.filter(invoices.q("credit_note__invoice_id"))
+        .exclude(invoice_line__isnull=True)
         .values_list("invoice_line_id")
         .annotate(ExactSum("quantity", decimal_places=QUANTITY_PLACES), MoneySum("net"))
         .order_by()
@@ -180,23 +202,25 @@ def check_credits_within_invoices() -> list[str]:
             )
     invoiced = {
         (invoice_id, rate): values
-        for invoice_id, rate, *values in InvoiceLine.objects.exclude(
-            invoice__state=Invoice.State.DRAFT
-        )
+        for invoice_id, rate, *values in InvoiceLine.objects.filter(invoices.q("invoice_id"))
+        .exclude(invoice__state=Invoice.State.DRAFT)
         .values_list("invoice_id", "tax_rate")
         .annotate(MoneySum("net"), MoneySum("tax"))
         .order_by()
     }
     credited = {
         (invoice_id, rate): [-net, -tax]
-        for invoice_id, rate, net, tax in CreditNoteLine.objects.values_list(
-            "credit_note__invoice_id", "tax_rate"
+        for invoice_id, rate, net, tax in CreditNoteLine.objects.filter(
+            invoices.q("credit_note__invoice_id")
         )
+        .values_list("credit_note__invoice_id", "tax_rate")
         .annotate(MoneySum("net"), MoneySum("tax"))
         .order_by()
     }
     cancelled = set(
-        Invoice.objects.filter(state=Invoice.State.CANCELLED).values_list("pk", flat=True)
+        Invoice.objects.filter(invoices.q("pk"), state=Invoice.State.CANCELLED).values_list(
+            "pk", flat=True
+        )
     )
     for key in sorted(set(invoiced) | set(credited), key=str):
         invoice_id, rate = key
@@ -211,11 +235,16 @@ def check_credits_within_invoices() -> list[str]:
                 f"Invoice id {invoice_id} at {rate}%: credited net/tax {given} of {have}."
             )
     notes = dict(
-        CreditNote.objects.values_list("invoice_id").annotate(MoneySum("total")).order_by()
+        CreditNote.objects.filter(invoices.q("invoice_id"))
+        .values_list("invoice_id")
+        .annotate(MoneySum("total"))
+        .order_by()
     )
-    for pk, number, credited_amount, total in Invoice.objects.exclude(
-        state=Invoice.State.DRAFT
-    ).values_list("pk", "number", "amount_credited", "total"):
+    for pk, number, credited_amount, total in each(
+        Invoice.objects.filter(invoices.q("pk"))
+        .exclude(state=Invoice.State.DRAFT)
+        .values_list("pk", "number", "amount_credited", "total")
+    ):
         if -notes.get(pk, ZERO) != credited_amount or credited_amount > total:
             breaches.append(
                 f"Invoice {number}: credited {credited_amount} of {total}, its credit notes "
@@ -224,21 +253,31 @@ def check_credits_within_invoices() -> list[str]:
     return breaches
 
 
-def check_credit_allocation() -> list[str]:
+def check_credit_allocation(*, invoices: Ids = Ids.ALL, customers: Ids = Ids.ALL) -> list[str]:
     """What each note credited beyond what was due went where it says: its refunds and
     settlements exist; what came off the amounts due, with the payments, leaves exactly
     the amount due; and the account credit per customer and currency (notes' account
     credit − credit applied − refunds of credit) is what the ledger says, never negative."""
+    return [
+        *(_notes_allocated(invoices=invoices) if invoices else []),
+        *(_credit_held(customers=customers) if customers else []),
+    ]
+
+
+def _notes_allocated(*, invoices: Ids) -> list[str]:
     breaches = []
     refunds = {
         (note_id, kind): amount
-        for note_id, kind, amount in Refund.objects.exclude(credit_note__isnull=True)
+        for note_id, kind, amount in Refund.objects.filter(invoices.q("credit_note__invoice_id"))
+        .exclude(credit_note__isnull=True)
         .values_list("credit_note_id", "kind")
         .annotate(MoneySum("amount"))
         .order_by()
     }
-    for pk, number, refund, settled in CreditNote.objects.values_list(
-        "pk", "number", "refund_amount", "settled_outside_amount"
+    for pk, number, refund, settled in each(
+        CreditNote.objects.filter(invoices.q("invoice_id")).values_list(
+            "pk", "number", "refund_amount", "settled_outside_amount"
+        )
     ):
         if refunds.get((pk, Refund.Kind.REFUND), ZERO) != refund or (
             refunds.get((pk, Refund.Kind.SETTLED_OUTSIDE), ZERO) != settled
@@ -249,12 +288,15 @@ def check_credit_allocation() -> list[str]:
             )
     # Summed exactly and compared here, in Decimal: SQLite would compare float sums.
     off_due = dict(
-        CreditNote.objects.values_list("invoice_id").annotate(MoneySum("amount_off_due")).order_by()
+        CreditNote.objects.filter(invoices.q("invoice_id"))
+        .values_list("invoice_id")
+        .annotate(MoneySum("amount_off_due"))
+        .order_by()
     )
-    for pk, number, total, paid, credited in (
-        Invoice.objects.exclude(state=Invoice.State.DRAFT)
+    for pk, number, total, paid, credited in each(
+        Invoice.objects.filter(invoices.q("pk"))
+        .exclude(state=Invoice.State.DRAFT)
         .values_list("pk", "number", "total", "amount_paid", "amount_credited")
-        .iterator()
     ):
         left, due = total - paid - off_due.get(pk, ZERO), max(total - paid - credited, ZERO)
         if left != due:
@@ -262,35 +304,43 @@ def check_credit_allocation() -> list[str]:
                 f"Invoice {number}: {due} due, but total − paid − credit off the amount due "
                 f"is {left}."
             )
+    return breaches
+
+
+def _credit_held(*, customers: Ids) -> list[str]:
+    breaches = []
     expected: dict[tuple[int, str], Decimal] = defaultdict(lambda: ZERO)
     for customer_id, currency, amount in (
-        CreditNote.objects.values_list("customer_id", "currency")
+        CreditNote.objects.filter(customers.q("customer_id"))
+        .values_list("customer_id", "currency")
         .annotate(MoneySum("account_credit_amount"))
         .order_by()
     ):
         expected[(customer_id, currency)] += amount
     for customer_id, currency, amount in (
-        Payment.objects.filter(method=Payment.Method.ACCOUNT_CREDIT)
+        Payment.objects.filter(
+            customers.q("invoice__customer_id"), method=Payment.Method.ACCOUNT_CREDIT
+        )
         .values_list("invoice__customer_id", "amount_currency")
         .annotate(MoneySum("amount"))
         .order_by()
     ):
         expected[(customer_id, currency)] -= amount
     for customer_id, currency, amount in (
-        Refund.objects.filter(credit_note__isnull=True)
+        Refund.objects.filter(customers.q("customer_id"), credit_note__isnull=True)
         .values_list("customer_id", "amount_currency")
         .annotate(MoneySum("amount"))
         .order_by()
     ):
         expected[(customer_id, currency)] -= amount
-    customers = {
+    holders = {
         customer.pk: customer
         for customer in Customer.objects.filter(
             pk__in={customer_id for customer_id, _currency in expected}
         )
     }
     for (customer_id, currency), amount in sorted(expected.items()):
-        held = available_credit(customer=customers[customer_id], currency=currency).amount
+        held = available_credit(customer=holders[customer_id], currency=currency).amount
         if amount != held or amount < 0:
             breaches.append(
                 f"Customer id {customer_id} in {currency}: {amount} of account credit by the "
@@ -299,11 +349,18 @@ def check_credit_allocation() -> list[str]:
     return breaches
 
 
-def check_paid_amounts() -> list[str]:
-    paid = dict(Payment.objects.values_list("invoice_id").annotate(MoneySum("amount")).order_by())
+def check_paid_amounts(*, invoices: Ids = Ids.ALL) -> list[str]:
+    paid = dict(
+        Payment.objects.filter(invoices.q("invoice_id"))
+        .values_list("invoice_id")
+        .annotate(MoneySum("amount"))
+        .order_by()
+    )
     breaches = []
-    for pk, number, amount_paid in Invoice.objects.exclude(state=Invoice.State.DRAFT).values_list(
-        "pk", "number", "amount_paid"
+    for pk, number, amount_paid in each(
+        Invoice.objects.filter(invoices.q("pk"))
+        .exclude(state=Invoice.State.DRAFT)
+        .values_list("pk", "number", "amount_paid")
     ):
         if paid.get(pk, ZERO) != amount_paid:
             breaches.append(
@@ -312,39 +369,44 @@ def check_paid_amounts() -> list[str]:
     return breaches
 
 
-def check_ledger_balances() -> list[str]:
+def check_ledger_balances(*, customers: Ids = Ids.ALL) -> list[str]:
     """Per customer and currency: ledger = issued invoices − payments − credit notes +
     refunds (and settlements outside) of credit; one entry per document."""
     expected: dict[tuple[int, str], Decimal] = defaultdict(lambda: ZERO)
     for customer_id, currency, total in (
-        Invoice.objects.exclude(state=Invoice.State.DRAFT)
+        Invoice.objects.filter(customers.q("customer_id"))
+        .exclude(state=Invoice.State.DRAFT)
         .values_list("customer_id", "currency")
         .annotate(MoneySum("total"))
         .order_by()
     ):
         expected[(customer_id, currency)] += total
     for customer_id, currency, total in (
-        Payment.objects.exclude(method=Payment.Method.ACCOUNT_CREDIT)
+        Payment.objects.filter(customers.q("invoice__customer_id"))
+        .exclude(method=Payment.Method.ACCOUNT_CREDIT)
         .values_list("invoice__customer_id", "amount_currency")
         .annotate(MoneySum("amount"))
         .order_by()
     ):
         expected[(customer_id, currency)] -= total
     for customer_id, currency, total in (
-        CreditNote.objects.values_list("customer_id", "currency")
+        CreditNote.objects.filter(customers.q("customer_id"))
+        .values_list("customer_id", "currency")
         .annotate(MoneySum("total"))
         .order_by()
     ):
         expected[(customer_id, currency)] += total  # credit note totals are negative
     for customer_id, currency, total in (
-        Refund.objects.values_list("customer_id", "amount_currency")
+        Refund.objects.filter(customers.q("customer_id"))
+        .values_list("customer_id", "amount_currency")
         .annotate(MoneySum("amount"))
         .order_by()
     ):
         expected[(customer_id, currency)] += total  # credit that left the account
     actual: dict[tuple[int, str], Decimal] = defaultdict(lambda: ZERO)
     for customer_id, currency, total in (
-        LedgerEntry.objects.values_list("customer_id", "amount_currency")
+        LedgerEntry.objects.filter(customers.q("customer_id"))
+        .values_list("customer_id", "amount_currency")
         .annotate(MoneySum("amount"))
         .order_by()
     ):
@@ -377,23 +439,22 @@ def check_ledger_balances() -> list[str]:
     return breaches
 
 
-def check_balance_rows() -> list[str]:
+def check_balance_rows(*, customers: Ids = Ids.ALL) -> list[str]:
     """Each customer's balance row per currency (``CustomerBalance``, what balances and
     available credit read) equals the sum of their ledger entries in it; no sum lacks its
     row."""
     ledger = {
         (customer_id, currency): total
-        for customer_id, currency, total in LedgerEntry.objects.values_list(
-            "customer_id", "amount_currency"
-        )
+        for customer_id, currency, total in LedgerEntry.objects.filter(customers.q("customer_id"))
+        .values_list("customer_id", "amount_currency")
         .annotate(MoneySum("amount"))
         .order_by()
     }
     rows = {
         (customer_id, currency): amount
-        for customer_id, currency, amount in CustomerBalance.objects.values_list(
-            "customer_id", "amount_currency", "amount"
-        )
+        for customer_id, currency, amount in CustomerBalance.objects.filter(
+            customers.q("customer_id")
+        ).values_list("customer_id", "amount_currency", "amount")
     }
     return [
         f"Customer id {key[0]} in {key[1]}: balance row {rows.get(key, 'missing')} but the "
@@ -403,7 +464,7 @@ def check_balance_rows() -> list[str]:
     ]
 
 
-def check_ledger_sources() -> list[str]:
+def check_ledger_sources(*, entries: Ids = Ids.ALL) -> list[str]:
     """Each entry has the document it was posted for pointing at it, and records it as it
     is (customer, amount, invoice number, document date). With the counts per kind of
     ``check_ledger_balances``, every document is then on its own entry."""
@@ -435,22 +496,22 @@ def check_ledger_sources() -> list[str]:
     return [
         f"Ledger entry id {pk} ({entry_kind}) does not record the document pointing at it."
         for entry_kind, condition in own.items()
-        for pk in LedgerEntry.objects.filter(kind=entry_kind)
+        for pk in LedgerEntry.objects.filter(entries.q("pk"), kind=entry_kind)
         .exclude(condition)
         .order_by("pk")
         .values_list("pk", flat=True)
     ]
 
 
-def check_stored_pdfs() -> list[str]:
+def check_stored_pdfs(*, invoices: Ids = Ids.ALL) -> list[str]:
     """Every ready PDF's file is in storage with the recorded SHA-256 (reads each file)."""
     return [
-        *stored_pdf_breaches(queryset=Invoice.objects.all()),
-        *stored_pdf_breaches(queryset=CreditNote.objects.all()),
+        *stored_pdf_breaches(queryset=Invoice.objects.filter(invoices.q("pk"))),
+        *stored_pdf_breaches(queryset=CreditNote.objects.filter(invoices.q("invoice_id"))),
     ]
 
 
-CHECKS: dict[str, Callable[[], list[str]]] = {
+CHECKS: dict[str, Callable[..., list[str]]] = {
     "gapless numbering": check_gapless_numbers,
     "cancelled = credited in full, one cancellation each": check_cancelled_invoices,
     "credit notes within their invoice (line, rate, total)": check_credits_within_invoices,
@@ -463,7 +524,163 @@ CHECKS: dict[str, Callable[[], list[str]]] = {
     "stored PDFs match their SHA-256": check_stored_pdfs,
 }
 
+# What each check reads, by ``Ids`` keyword: ``invoices`` (with their lines, payments,
+# credit notes and refunds), ``customers`` (their sums per currency), ``entries`` (ledger
+# entries), and the books' ``journal_entries``. A check without any reads everything on
+# every run (a few grouped counts). The full run passes ``invoices`` in windows, so what it
+# holds in memory is bounded by a window, not by the table; the rest it reads whole
+# (grouped per customer, or only the rows in breach). ``WHOLE`` lists the checks a full
+# run reads in one pass although they take ``invoices`` (they compare totals).
+DIMENSIONS: dict[Callable[..., list[str]], tuple[str, ...]] = {
+    check_cancelled_invoices: ("invoices",),
+    check_credits_within_invoices: ("invoices",),
+    check_credit_allocation: ("invoices", "customers"),
+    check_vat_per_document: ("invoices",),
+    check_paid_amounts: ("invoices",),
+    check_ledger_balances: ("customers",),
+    check_ledger_sources: ("entries",),
+    check_balance_rows: ("customers",),
+    check_stored_pdfs: ("invoices",),
+}
+WHOLE: set[Callable[..., list[str]]] = set()
+
+# The tables whose highest id a checkpoint records (the books add theirs).
+HIGH_WATER = {
+    "invoice": Invoice,
+    "payment": Payment,
+    "credit_note": CreditNote,
+    "refund": Refund,
+    "ledger_entry": LedgerEntry,
+}
+
 
 def reconcile() -> dict[str, list[str]]:
-    """Run every check; returns breaches per check name (all lists empty when clean)."""
-    return {name: check() for name, check in CHECKS.items()}
+    """Run every check over the whole database; returns breaches per check name (all
+    lists empty when clean). Memory stays bounded by a window of invoices."""
+    upto = Invoice.objects.aggregate(high=Max("pk"))["high"]
+    results = {}
+    for name, check in CHECKS.items():
+        dimensions = DIMENSIONS.get(check, ())
+        if "invoices" not in dimensions or check in WHOLE:
+            results[name] = check()
+            continue
+        others = {dimension: Ids.NONE for dimension in dimensions if dimension != "invoices"}
+        breaches = []
+        for window in windows(upto=upto, size=RECONCILE_WINDOW):
+            breaches += check(invoices=window, **others)
+        if others:
+            breaches += check(invoices=Ids.NONE, **dict.fromkeys(others, Ids.ALL))
+        results[name] = breaches
+    return results
+
+
+def reconcile_changed(*, since: dict[str, int], started_at) -> dict[str, list[str]]:
+    """Run every check over what changed after a checkpoint: rows with higher ids than
+    ``since`` (per ``HIGH_WATER`` table), the invoices and customers they touch, and
+    invoices issued from ``started_at`` on. What reads everything on every run (numbering,
+    counts) runs whole."""
+    changed = {
+        name: changed_ids(since=since, started_at=started_at)
+        for name, changed_ids in CHANGED.items()
+    }
+    results = {}
+    for name, check in CHECKS.items():
+        dimensions = DIMENSIONS.get(check, ())
+        if not dimensions:
+            results[name] = check()
+            continue
+        breaches = []
+        for dimension in dimensions:
+            others = {other: Ids.NONE for other in dimensions if other != dimension}
+            for ids in changed[dimension]:
+                breaches += check(**{dimension: ids}, **others)
+        results[name] = breaches
+    return results
+
+
+def _changed_invoices(*, since, started_at) -> list[Ids]:
+    touched = set(
+        Invoice.objects.filter(
+            Q(pk__gt=since.get("invoice", 0))
+            | Q(ledger_entry_id__gt=since.get("ledger_entry", 0))
+            | Q(issued_at__gte=started_at)
+        ).values_list("pk", flat=True)
+    )
+    touched |= set(
+        Payment.objects.filter(pk__gt=since.get("payment", 0)).values_list("invoice_id", flat=True)
+    )
+    touched |= set(
+        CreditNote.objects.filter(pk__gt=since.get("credit_note", 0)).values_list(
+            "invoice_id", flat=True
+        )
+    )
+    touched |= set(
+        Refund.objects.filter(pk__gt=since.get("refund", 0), credit_note__isnull=False).values_list(
+            "credit_note__invoice_id", flat=True
+        )
+    )
+    return list(batches(touched, size=RECONCILE_WINDOW))
+
+
+def _changed_customers(*, since, started_at) -> list[Ids]:
+    touched = set(
+        LedgerEntry.objects.filter(pk__gt=since.get("ledger_entry", 0)).values_list(
+            "customer_id", flat=True
+        )
+    )
+    touched |= set(
+        Payment.objects.filter(pk__gt=since.get("payment", 0)).values_list(
+            "invoice__customer_id", flat=True
+        )
+    )
+    touched |= set(
+        CreditNote.objects.filter(pk__gt=since.get("credit_note", 0)).values_list(
+            "customer_id", flat=True
+        )
+    )
+    touched |= set(
+        Refund.objects.filter(pk__gt=since.get("refund", 0)).values_list("customer_id", flat=True)
+    )
+    return list(batches(touched, size=RECONCILE_WINDOW))
+
+
+CHANGED: dict[str, Callable[..., list[Ids]]] = {
+    "invoices": _changed_invoices,
+    "customers": _changed_customers,
+    "entries": lambda *, since, started_at: [Ids(after=since.get("ledger_entry", 0))],
+}
+
+
+@dataclass(frozen=True)
+class ReconciliationRun:
+    results: dict[str, list[str]]
+    since: ReconciliationCheckpoint | None  # the checkpoint an incremental run started from
+
+    @property
+    def clean(self) -> bool:
+        return not any(self.results.values())
+
+
+def reconciliation_run(*, incremental: bool = False) -> ReconciliationRun:
+    """Reconcile everything, or with ``incremental`` only what changed since the newest
+    checkpoint (everything when there is none yet); when clean, record a checkpoint at the
+    highest ids as they were when the run started. Rows are read after those ids are, so a
+    row committed during the run is checked now or by the next run. A transaction still
+    open when the run starts that commits a lower id after the run has read past it is
+    left to the next full run."""
+    started_at = timezone.now()
+    positions = {
+        name: model.objects.aggregate(high=Max("pk"))["high"] or 0
+        for name, model in HIGH_WATER.items()
+    }
+    since = ReconciliationCheckpoint.objects.first() if incremental else None
+    if since is None:
+        results = reconcile()
+    else:
+        results = reconcile_changed(since=since.positions, started_at=since.started_at)
+    run = ReconciliationRun(results=results, since=since)
+    if run.clean:
+        ReconciliationCheckpoint.objects.create(
+            started_at=started_at, incremental=since is not None, positions=positions
+        )
+    return run

@@ -11,6 +11,8 @@
 - ``requeue_bulk_cancellations`` (every minute) queues again the bulk cancellations left
   ``queued`` (broker down when they started); ``warn_failed_pdfs`` (hourly) logs a warning
   while PDFs that failed for good wait for a person.
+- ``reconcile`` checks the invariants: incrementally every night, in full every week (the
+  schedules are settings).
 
 Each render logs one structured line (``credit_note.pdf_ready`` or ``credit_note.pdf_failed``
 with the credit note, its invoice, the attempt and the duration).
@@ -25,6 +27,7 @@ from coworking.documents.tasks import retry_countdown
 from credits import documents
 from credits.documents import CREDIT_NOTE_DOCUMENT
 from credits.models import BulkCancellation, CreditNote
+from credits.reconciliation import reconciliation_run
 from credits.services.bulk import bulk_cancellation_run, bulk_cancellations_requeue
 
 logger = logging.getLogger(__name__)
@@ -79,3 +82,26 @@ def requeue_bulk_cancellations() -> list[int]:
             extra={"event": "bulk_cancellation.requeued", "bulk_cancellations": requeued},
         )
     return requeued
+
+
+@shared_task(name="credits.reconcile")
+def reconcile(incremental: bool = True) -> bool:
+    """``reconcile`` from the beat (``RECONCILE_INCREMENTAL_SCHEDULE`` nightly,
+    ``RECONCILE_FULL_SCHEDULE`` weekly): logs one error line per broken invariant, with its
+    first breaches, for the operator's alerting; returns whether everything held."""
+    run = reconciliation_run(incremental=incremental)
+    for name, breaches in run.results.items():
+        if breaches:
+            logger.error(
+                "reconcile.breach",
+                extra={"invariant": name, "breaches": len(breaches), "first": breaches[:5]},
+            )
+    logger.info(
+        "reconcile.done",
+        extra={
+            "incremental": incremental,
+            "since": run.since and run.since.started_at,
+            "clean": run.clean,
+        },
+    )
+    return run.clean

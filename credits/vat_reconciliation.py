@@ -19,6 +19,7 @@ from django.db.models import F
 from django.db.models.functions import Round
 
 from coworking.documents.models import VatRounding
+from coworking.iteration import Ids
 from coworking.money import DECIMAL_PLACES, MoneySum
 from credits.models import CreditNote, CreditNoteLine
 from invoicing.calculations import line_net, rate_key, rate_tax
@@ -43,11 +44,11 @@ def _lines_not_multiplying_out(lines):
     return lines.alias(computed=computed).exclude(net=F("computed")).values_list(*columns)
 
 
-def check_vat_per_document() -> list[str]:
+def check_vat_per_document(*, invoices: Ids = Ids.ALL) -> list[str]:
     breaches = []
-    by_rule = InvoiceLine.objects.filter(invoice__vat_rounding=VatRounding.PER_DOCUMENT).exclude(
-        invoice__state=Invoice.State.DRAFT
-    )
+    by_rule = InvoiceLine.objects.filter(
+        invoices.q("invoice_id"), invoice__vat_rounding=VatRounding.PER_DOCUMENT
+    ).exclude(invoice__state=Invoice.State.DRAFT)
     breaches += [
         f"Invoice {number} line {position}: net {net} is not {quantity} × {price} rounded once"
         + (f" − {allowance}" if allowance else "")
@@ -65,7 +66,8 @@ def check_vat_per_document() -> list[str]:
     invoiced: dict[int, dict[Decimal, list[Decimal]]] = defaultdict(dict)
     numbers = {}
     for invoice_id, number, rule, rate, net, tax in (
-        InvoiceLine.objects.exclude(invoice__state=Invoice.State.DRAFT)
+        InvoiceLine.objects.filter(invoices.q("invoice_id"))
+        .exclude(invoice__state=Invoice.State.DRAFT)
         .values_list("invoice_id", "invoice__number", "invoice__vat_rounding", "tax_rate")
         .annotate(MoneySum("net"), MoneySum("tax"))
         .order_by()
@@ -80,14 +82,17 @@ def check_vat_per_document() -> list[str]:
             )
     notes: dict[int, dict[Decimal, list[Decimal]]] = defaultdict(dict)
     for note_id, rate, net, tax in (
-        CreditNoteLine.objects.values_list("credit_note_id", "tax_rate")
+        CreditNoteLine.objects.filter(invoices.q("credit_note__invoice_id"))
+        .values_list("credit_note_id", "tax_rate")
         .annotate(MoneySum("net"), MoneySum("tax"))
         .order_by()
     ):
         notes[note_id][rate_key(rate)] = [-net, -tax]
-    for note_id, number, invoice_id, rule in CreditNote.objects.order_by(
-        "invoice_id", "created_at", "pk"
-    ).values_list("pk", "number", "invoice_id", "vat_rounding"):
+    for note_id, number, invoice_id, rule in (
+        CreditNote.objects.filter(invoices.q("invoice_id"))
+        .order_by("invoice_id", "created_at", "pk")
+        .values_list("pk", "number", "invoice_id", "vat_rounding")
+    ):
         left = invoiced[invoice_id]
         for rate, (net, tax) in sorted(notes.get(note_id, {}).items()):
             left_net, left_tax = left.get(rate, [ZERO, ZERO])

@@ -204,6 +204,10 @@ class Invoice(VatCurrencyFields, Document):
         indexes = [
             models.Index(fields=["state", "-issue_date"]),
             models.Index(fields=["customer", "currency", "state"]),
+            # The API's keyset pages (``coworking.api.pagination``), staff's and a member's:
+            # page 1,000 is an index range like page 1.
+            models.Index(fields=["-issue_date", "-id"], name="invoice_keyset"),
+            models.Index(fields=["customer", "-issue_date", "-id"], name="invoice_customer_keyset"),
             # The PDF sweep's query: few rows, however many invoices there are.
             models.Index(
                 fields=["issued_at"],

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from coworking.documents.models import Document, PdfRenderRetry, PdfStatus
 from coworking.documents.rendering import PdfRenderError
+from coworking.iteration import each
 from coworking.locking import lock_rows
 
 logger = logging.getLogger(__name__)
@@ -238,11 +239,10 @@ def stored_pdf_breaches(*, queryset) -> list[str]:
     """Ready documents of ``queryset`` whose stored file is missing or whose bytes no longer
     match the recorded SHA-256 (for ``reconcile``). Reads every stored file."""
     breaches = []
-    for document in (
-        queryset.filter(pdf_status=PdfStatus.READY)
-        .only("pk", "number", "pdf_file", "pdf_sha256")
-        .iterator(chunk_size=500)
-    ):
+    ready = queryset.filter(pdf_status=PdfStatus.READY).only(
+        "pk", "number", "pdf_file", "pdf_sha256"
+    )
+    for document in each(ready, size=500):
         if stored_pdf_bytes(document) is None:
             exists = bool(document.pdf_file) and document.pdf_file.storage.exists(
                 document.pdf_file.name

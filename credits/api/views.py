@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from coworking.api.documents import einvoice_download, pdf_download
 from coworking.api.idempotency import IDEMPOTENCY_KEY_HEADER, idempotent
-from coworking.api.pagination import StandardPagination
+from coworking.api.pagination import KeysetPagination
 from coworking.api.schema import problem_responses
 from coworking.api.throttling import ScopedThrottle
 from credits.api.serializers import (
@@ -33,13 +33,24 @@ from invoicing.selectors import visible_invoices
         summary="List credit notes",
         description=gettext_lazy(
             "Credit notes you may see, newest first, 50 a page: a member sees their own, staff "
-            "with `credits.view_creditnote` see all."
+            "with `credits.view_creditnote` see all. Follow `next` for the following page."
         ),
+        responses={
+            200: CreditNoteSerializer(many=True),
+            **problem_responses(
+                422,
+                _422=gettext_lazy(
+                    "`invalid_input`: a `page_size` out of its range or a `cursor` that is "
+                    "not one of a response's links."
+                ),
+            ),
+        },
     ),
     retrieve=extend_schema(summary="A credit note with its lines"),
 )
 class CreditNoteViewSet(viewsets.ReadOnlyModelViewSet):
-    pagination_class = StandardPagination
+    pagination_class = KeysetPagination
+    keyset_ordering = ("issue_date", "sequence_number", "id")  # indexed in CreditNote.Meta
 
     def get_queryset(self):
         notes = visible_credit_notes(user=self.request.user)

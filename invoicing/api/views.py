@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 
 from coworking.api.documents import einvoice_download, pdf_download
-from coworking.api.pagination import StandardPagination
+from coworking.api.pagination import KeysetPagination
 from coworking.api.schema import problem_responses
 from invoicing.api.serializers import (
     InvoiceDetailSerializer,
@@ -22,8 +22,9 @@ from invoicing.selectors import visible_invoices
     list=extend_schema(
         summary="List invoices",
         description=gettext_lazy(
-            "Invoices you may see, newest first, 50 a page: a member sees their own issued "
-            "invoices, staff with `invoicing.view_invoice` see all (drafts included)."
+            "Invoices you may see, newest first (drafts, then by issue date), 50 a page: a "
+            "member sees their own issued invoices, staff with `invoicing.view_invoice` see "
+            "all (drafts included). Follow `next` for the following page."
         ),
         parameters=[InvoiceFilterSerializer],
         responses={
@@ -32,7 +33,8 @@ from invoicing.selectors import visible_invoices
                 422,
                 _422=gettext_lazy(
                     "`invalid_input`: a filter or `page_size` that is not one of its allowed "
-                    "values (an empty value too), or `issued_to` before `issued_from`."
+                    "values (an empty value too), `issued_to` before `issued_from`, or a "
+                    "`cursor` that is not one of a response's links."
                 ),
             ),
         },
@@ -42,7 +44,10 @@ from invoicing.selectors import visible_invoices
     ),
 )
 class InvoiceViewSet(viewsets.ReadOnlyModelViewSet):
-    pagination_class = StandardPagination
+    pagination_class = KeysetPagination
+    # Newest first, drafts (no issue date) before them; the indexes of ``Invoice.Meta``
+    # hold this order, per customer too.
+    keyset_ordering = ("issue_date", "id")
     serializer_class = InvoiceSerializer
 
     def get_queryset(self):

@@ -208,9 +208,11 @@ def test_invoice_filters(world, api_client):
     assert [row["id"] for row in cancelled] == [world["alice_cancelled"].pk]
     today = world["alice_invoice"].issue_date
     tomorrow = today + datetime.timedelta(days=1)
-    assert client.get(f"/api/v1/invoices?issued_from={tomorrow}").json()["count"] == 0
-    assert client.get(f"/api/v1/invoices?issued_to={today}&currency=EUR").json()["count"] == 2
-    assert client.get("/api/v1/invoices?currency=USD").json()["count"] == 0
+    assert client.get(f"/api/v1/invoices?issued_from={tomorrow}").json()["results"] == []
+    assert (
+        len(client.get(f"/api/v1/invoices?issued_to={today}&currency=EUR").json()["results"]) == 2
+    )
+    assert client.get("/api/v1/invoices?currency=USD").json()["results"] == []
 
 
 @pytest.mark.parametrize(
@@ -228,13 +230,13 @@ def test_invalid_filters_are_422_problems(world, api_client, query, field):
     assert [error["field"] for error in body["errors"]] == [field]
 
 
-def test_pagination_50_a_page_and_past_the_end_is_404(api_client):
+def test_pagination_50_a_page(api_client):
     member = portal_member()
     for _ in range(52):
         issued_invoice(customer=member, specs=(("Day pass", "1", "20.00", "21"),))
     client = api_client(member.portal_user)
     first = client.get("/api/v1/invoices").json()
-    assert (first["count"], len(first["results"])) == (52, 50)
+    assert len(first["results"]) == 50 and "cursor=" in first["next"]
     second = client.get(first["next"]).json()
     assert len(second["results"]) == 2 and second["next"] is None
     assert not {row["id"] for row in first["results"]} & {row["id"] for row in second["results"]}
@@ -253,7 +255,7 @@ def test_list_query_count_does_not_grow_with_rows(api_client, django_assert_max_
         invoice_cancel(invoice=issued_invoice(customer=member), actor=None, channel="system")
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get("/api/v1/invoices")
-    assert response.json()["count"] == 6
+    assert len(response.json()["results"]) == 6
 
 
 def test_me(world, api_client):
@@ -306,5 +308,5 @@ def test_create_api_token_command(capsys):
 def test_other_location_member_sees_nothing_of_this_location(world, api_client):
     stranger = CustomerFactory(portal_user=UserFactory())
     client = api_client(stranger.portal_user)
-    assert client.get("/api/v1/invoices").json()["count"] == 0
-    assert client.get("/api/v1/credit-notes").json()["count"] == 0
+    assert client.get("/api/v1/invoices").json()["results"] == []
+    assert client.get("/api/v1/credit-notes").json()["results"] == []

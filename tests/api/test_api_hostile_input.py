@@ -120,7 +120,8 @@ def test_page_size_within_its_bounds_is_honoured(api_client):
         issued_invoice()
     response = api_client(staff_user()).get("/api/v1/invoices?page_size=2")
     assert response.status_code == 200
-    assert (response.json()["count"], len(response.json()["results"])) == (3, 2)
+    body = response.json()
+    assert len(body["results"]) == 2 and body["next"] is not None
 
 
 def test_an_unknown_format_is_a_404_problem_not_a_200(api_client):

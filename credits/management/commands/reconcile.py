@@ -1,13 +1,31 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from credits.reconciliation import reconcile
+from credits.reconciliation import reconciliation_run
 
 
 class Command(BaseCommand):
-    help = "Check every accounting invariant over the whole database; exit 1 on any breach."
+    help = (
+        "Check every accounting invariant over the whole database (or, with --incremental, "
+        "over what changed since the last clean run); exit 1 on any breach. A clean run "
+        "records a checkpoint."
+    )
 
-    def handle(self, *args, **options):
-        results = reconcile()
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--incremental",
+            action="store_true",
+            help="Check only what changed since the last clean run (everything if none).",
+        )
+
+    def handle(self, *args, incremental=False, **options):
+        run = reconciliation_run(incremental=incremental)
+        if incremental:
+            self.stdout.write(
+                f"Incremental: what changed since the clean run started {run.since.started_at:%Y-%m-%d %H:%M:%S %Z}."
+                if run.since
+                else "Incremental: no clean run recorded yet, so everything is checked."
+            )
+        results = run.results
         failed = 0
         for name, breaches in results.items():
             if breaches:
