@@ -29,7 +29,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from coworking.allowances import LineAllowanceFields, line_allowance_constraint
-from coworking.documents.models import Document, DocumentLine
+from coworking.documents.models import PARTIES_RECORDED, Document, DocumentLine
 from coworking.models import Customer, LedgerEntry, Location
 from coworking.money import exact_money, money_field
 from coworking.text import single_line
@@ -184,6 +184,7 @@ class CreditNote(VatCurrencyFields, Document):
                 | (Q(sequence_number__isnull=False) & ~Q(number="")),
                 name="credit_note_numbered_together",
             ),
+            models.CheckConstraint(condition=PARTIES_RECORDED, name="credit_note_with_parties"),
             models.CheckConstraint(
                 condition=Q(net_total__lte=0, tax_total__lte=0), name="credit_note_not_positive"
             ),

@@ -430,6 +430,10 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='creditnote',
+            constraint=models.CheckConstraint(condition=models.Q(('buyer__has_key', 'name'), ('seller__has_key', 'name')), name='credit_note_with_parties'),
+        ),
+        migrations.AddConstraint(
+            model_name='creditnote',
             constraint=models.CheckConstraint(condition=models.Q(('net_total__lte', 0), ('tax_total__lte', 0)), name='credit_note_not_positive'),
         ),
         migrations.AddConstraint(

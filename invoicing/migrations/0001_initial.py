@@ -211,6 +211,10 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='invoice',
+            constraint=models.CheckConstraint(condition=models.Q(('state', 'draft'), models.Q(('buyer__has_key', 'name'), ('seller__has_key', 'name')), _connector='OR'), name='invoice_issued_with_parties'),
+        ),
+        migrations.AddConstraint(
+            model_name='invoice',
             constraint=models.CheckConstraint(condition=models.Q(('amount_paid_currency', models.F('currency'))), name='invoice_paid_in_currency'),
         ),
         migrations.AddConstraint(
