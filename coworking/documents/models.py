@@ -72,6 +72,11 @@ class VatRounding(models.TextChoices):
     PER_DOCUMENT = "document", _("per rate, rounded once")
 
 
+# An issued document states its seller and buyer from what it recorded at issue, never from
+# the live location and customer: the database refuses one without them.
+PARTIES_RECORDED = Q(seller__has_key="name", buyer__has_key="name")
+
+
 class Document(models.Model):
     """An issued financial document: its money totals and its stored PDF (abstract).
 
@@ -98,8 +103,8 @@ class Document(models.Model):
 
     # The parties as they were when the document was issued (``coworking.einvoice.parties``:
     # name, address, VAT and registration ids, legal mentions): what the document states
-    # never changes when a location moves or a customer edits its details. Empty on
-    # documents issued before they were recorded, which read the live details.
+    # never changes when a location moves or a customer edits its details. Every issued
+    # document has both (``PARTIES_RECORDED``, a check constraint of each kind).
     seller = models.JSONField(_("seller, as issued"), default=dict, blank=True)
     buyer = models.JSONField(_("buyer, as issued"), default=dict, blank=True)
 

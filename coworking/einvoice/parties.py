@@ -94,10 +94,11 @@ def _from_snapshot(data: dict) -> Party:
 
 
 def seller_of(document) -> Party:
-    """The seller as the document was issued with (live details for documents issued
-    before parties were frozen)."""
-    return _from_snapshot(document.seller) if document.seller else seller(document.location)
+    """The seller as the document was issued with (the database refuses an issued document
+    without it)."""
+    return _from_snapshot(document.seller)
 
 
 def buyer_of(document) -> Party:
-    return _from_snapshot(document.buyer) if document.buyer else buyer(document.customer)
+    """The buyer as the document was issued with."""
+    return _from_snapshot(document.buyer)

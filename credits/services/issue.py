@@ -348,7 +348,8 @@ def _write(
     return credit_note
 
 
-# The constraint trigger that holds the over-credit rule (migration 0008), deferred to commit.
+# The constraint trigger that holds the over-credit rule (credits' initial migration), deferred
+# to commit.
 CREDIT_LIMIT_TRIGGER = "credits_credit_within_invoice"
 
 

@@ -16,7 +16,7 @@ from djmoney.money import Money
 from facturx import parse_ubl_cii_xml
 
 from coworking.documents.rendering import document_language
-from coworking.einvoice import UnknownSyntax, parties
+from coworking.einvoice import UnknownSyntax
 from coworking.einvoice.document import Syntax
 from coworking.einvoice.syntax import render
 from coworking.einvoice.validation import validate
@@ -324,13 +324,16 @@ def test_validate_einvoices_command_passes_on_the_demo_and_fails_on_a_broken_doc
     assert partial.filter(invoice__state="cancelled").exists()  # then the rest cancelled
     call_command("validate_einvoices")
     invoice = Invoice.objects.filter(state="issued").first()
-    # An invoice from before parties were frozen (read live) whose customer was migrated
-    # without a country: it states no buyer country (BR-11).
-    with pgtrigger.ignore("invoicing.Invoice:issued_frozen"):
-        Invoice.objects.filter(pk=invoice.pk).update(buyer={})
-    with connection.cursor() as cursor:
+    # A recorded buyer without a country (written past the guard, as only the table's owner
+    # can): the invoice states no buyer country (BR-11).
+    with (
+        pgtrigger.ignore("invoicing.Invoice:issued_frozen"),
+        connection.cursor() as cursor,
+    ):
         cursor.execute(
-            "UPDATE coworking_customer SET country = '' WHERE id = %s", [invoice.customer_id]
+            "UPDATE invoicing_invoice SET buyer = jsonb_set(buyer, '{country}', '\"\"') "
+            "WHERE id = %s",
+            [invoice.pk],
         )
     with pytest.raises(CommandError, match="with fatal findings"):
         call_command("validate_einvoices", "--syntax", "ubl")
@@ -369,11 +372,27 @@ def test_the_database_refuses_to_change_the_parties_of_an_issued_document():
             transaction.atomic(),
             connection.cursor() as cursor,
         ):
-            cursor.execute(f"UPDATE {table} SET seller = '{{}}'::jsonb WHERE id = %s", [pk])
+            cursor.execute(
+                f"UPDATE {table} SET seller = jsonb_set(seller, '{{name}}', '\"Other\"') "
+                "WHERE id = %s",
+                [pk],
+            )
 
 
-def test_documents_issued_before_parties_were_frozen_read_the_live_details():
+def test_the_database_refuses_an_issued_document_without_its_parties():
+    """Even past the guards (the table's owner): an issued invoice or a credit note states
+    the parties it recorded at issue, never the live location and customer."""
     invoice = issued_invoice()
-    legacy = Invoice(location=invoice.location, customer=invoice.customer, seller={}, buyer={})
-    assert parties.seller_of(legacy) == parties.seller(invoice.location)
-    assert parties.buyer_of(legacy).name == invoice.customer.billing_name
+    note = invoice_cancel(invoice=issued_invoice(), actor=None, channel=Channel.CLI)
+    guards = ("invoicing.Invoice:issued_frozen", "credits.CreditNote:frozen")
+    for model, pk in ((Invoice, invoice.pk), (CreditNote, note.pk)):
+        for party in ("seller", "buyer"):
+            with (
+                pgtrigger.ignore(*guards),
+                pytest.raises(IntegrityError, match="with_parties"),
+                transaction.atomic(),
+            ):
+                model.objects.filter(pk=pk).update(**{party: {}})
+    assert Invoice.objects.get(pk=invoice.pk).seller["name"]
+    draft = draft_invoice()
+    assert (draft.seller, draft.buyer) == ({}, {})  # a draft records them when issued
