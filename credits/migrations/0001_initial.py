@@ -78,7 +78,8 @@ END $$;
 """
 
 # At commit, for each credit note written: the above for its invoice, and the note adds up
-# to its lines, and the invoice's credited amount is what its notes credit, never more
+# to its lines and its discounts and charges on the whole note (net = the lines' nets + the
+# discounts − the charges: stored positive, the lines negative), and the invoice's credited amount is what its notes credit, never more
 # than its total.
 NOTE_CHECK = """
 CREATE FUNCTION credits_credit_note_within_invoice() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -90,8 +91,14 @@ BEGIN
             LATERAL (
                 SELECT COALESCE(SUM(net), 0) AS net, COALESCE(SUM(tax), 0) AS tax
                 FROM credits_creditnoteline WHERE credit_note_id = cn.id
-            ) lines
-        WHERE cn.id = NEW.id AND (lines.net <> cn.net_total OR lines.tax <> cn.tax_total)
+            ) lines,
+            LATERAL (
+                SELECT COALESCE(SUM(CASE WHEN kind = 'charge' THEN -amount ELSE amount END), 0)
+                    AS moved
+                FROM credits_creditnoteallowancecharge WHERE credit_note_id = cn.id
+            ) allowances
+        WHERE cn.id = NEW.id
+            AND (lines.net + allowances.moved <> cn.net_total OR lines.tax <> cn.tax_total)
     ) THEN
         breach := 'has a credit note that does not add up to its lines';
     END IF;
@@ -229,6 +236,21 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
+            name='ReconciliationCheckpoint',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('started_at', models.DateTimeField(verbose_name='started at')),
+                ('finished_at', models.DateTimeField(auto_now_add=True, verbose_name='finished at')),
+                ('incremental', models.BooleanField(default=False, verbose_name='incremental')),
+                ('positions', models.JSONField(default=dict, verbose_name='positions')),
+            ],
+            options={
+                'verbose_name': 'reconciliation checkpoint',
+                'verbose_name_plural': 'reconciliation checkpoints',
+                'ordering': ['-id'],
+            },
+        ),
+        migrations.CreateModel(
             name='BulkCancellation',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -344,6 +366,30 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.CreateModel(
+            name='CreditNoteAllowanceCharge',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('position', models.PositiveSmallIntegerField(verbose_name='position')),
+                ('kind', models.CharField(choices=[('allowance', 'Discount'), ('charge', 'Charge')], default='allowance', max_length=10, verbose_name='kind')),
+                ('amount_currency', djmoney.models.fields.CurrencyField(choices=[('EUR', 'EUR'), ('GBP', 'GBP'), ('USD', 'USD'), ('CHF', 'CHF')], default=None, editable=False, max_length=3)),
+                ('amount', djmoney.models.fields.MoneyField(currency_choices=[('EUR', 'EUR'), ('GBP', 'GBP'), ('USD', 'USD'), ('CHF', 'CHF')], decimal_places=2, max_digits=14, verbose_name='amount')),
+                ('base_amount_currency', djmoney.models.fields.CurrencyField(choices=[('EUR', 'EUR'), ('GBP', 'GBP'), ('USD', 'USD'), ('CHF', 'CHF')], default=None, editable=False, max_length=3, null=True)),
+                ('base_amount', djmoney.models.fields.MoneyField(blank=True, currency_choices=[('EUR', 'EUR'), ('GBP', 'GBP'), ('USD', 'USD'), ('CHF', 'CHF')], decimal_places=2, max_digits=14, null=True, verbose_name='base amount')),
+                ('percent', models.DecimalField(blank=True, decimal_places=2, max_digits=5, null=True, verbose_name='percentage')),
+                ('vat_category', models.CharField(choices=[('S', 'Standard rate'), ('Z', 'Zero rated'), ('E', 'Exempt from VAT'), ('AE', 'Reverse charge'), ('O', 'Outside the scope of VAT')], max_length=2, verbose_name='VAT category')),
+                ('tax_rate', models.DecimalField(decimal_places=2, max_digits=5, verbose_name='tax rate (%)')),
+                ('reason', models.CharField(blank=True, max_length=100, validators=[django.core.validators.RegexValidator('^[^\\x01-\\x1f\\x7f-\\x9f\\u2028\\u2029]*\\Z', code='not_single_line', message='Enter one line: no line breaks, tabs or other control characters.')], verbose_name='reason')),
+                ('reason_code', models.CharField(blank=True, choices=[('95', 'Discount'), ('100', 'Special rebate'), ('64', 'Special agreement'), ('102', 'Fixed long term'), ('103', 'Temporary'), ('105', 'Yearly turnover'), ('CG', 'Cleaning'), ('ADR', 'Other services'), ('ABK', 'Miscellaneous'), ('SAA', 'Shipping and handling'), ('ZZZ', 'Mutually defined')], max_length=3, verbose_name='reason code')),
+                ('credit_note', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='allowance_charges', to='credits.creditnote', verbose_name='credit note')),
+            ],
+            options={
+                'verbose_name': 'document discount or charge credited',
+                'verbose_name_plural': 'document discounts and charges credited',
+                'ordering': ['position', 'id'],
+                'abstract': False,
+            },
+        ),
+        migrations.CreateModel(
             name='CreditNoteLine',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -402,7 +448,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='creditnote',
-            index=models.Index(fields=['customer', '-issue_date'], name='credits_cre_custome_c2eda3_idx'),
+            index=models.Index(fields=['-issue_date', '-sequence_number', '-id'], name='credit_note_keyset'),
+        ),
+        migrations.AddIndex(
+            model_name='creditnote',
+            index=models.Index(fields=['customer', '-issue_date', '-sequence_number', '-id'], name='credit_note_customer_keyset'),
         ),
         migrations.AddConstraint(
             model_name='creditnote',
@@ -491,6 +541,50 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name='bulkcancellationitem',
             constraint=models.CheckConstraint(condition=models.Q(models.Q(('credit_note__isnull', False), ('outcome', 'cancelled')), models.Q(models.Q(('outcome', 'cancelled'), _negated=True), ('credit_note__isnull', True)), _connector='OR'), name='bulk_item_credit_note_iff_cancelled'),
+        ),
+        migrations.AddConstraint(
+            model_name='creditnoteallowancecharge',
+            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='credit_note_allowance_amount_positive'),
+        ),
+        migrations.AddConstraint(
+            model_name='creditnoteallowancecharge',
+            constraint=models.CheckConstraint(condition=models.Q(('base_amount__isnull', True), models.Q(('base_amount__gt', 0), ('base_amount_currency', models.F('amount_currency'))), _connector='OR'), name='credit_note_allowance_base_in_currency'),
+        ),
+        migrations.AddConstraint(
+            model_name='creditnoteallowancecharge',
+            constraint=models.CheckConstraint(condition=models.Q(('percent__isnull', True), models.Q(('base_amount__isnull', False), ('percent__gt', 0), ('percent__lte', 100)), _connector='OR'), name='credit_note_allowance_percent_of_base'),
+        ),
+        migrations.AddConstraint(
+            model_name='creditnoteallowancecharge',
+            constraint=models.CheckConstraint(condition=models.Q(('reason', ''), _negated=True), name='credit_note_allowance_has_reason'),
+        ),
+        migrations.AddConstraint(
+            model_name='creditnoteallowancecharge',
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'allowance'), ('reason_code__in', ['95', '100', '64', '102', '103', '105', ''])), models.Q(('kind', 'charge'), ('reason_code__in', ['CG', 'ADR', 'ABK', 'SAA', 'ZZZ', ''])), _connector='OR'), name='credit_note_allowance_reason_code_of_kind'),
+        ),
+        migrations.AddConstraint(
+            model_name='creditnoteallowancecharge',
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('tax_rate__gt', 0), ('tax_rate__lt', 100), ('vat_category', 'S')), models.Q(('tax_rate', 0), ('vat_category__in', ('Z', 'E', 'AE', 'O'))), _connector='OR'), name='credit_note_allowance_vat_category_rate'),
+        ),
+        migrations.AddConstraint(
+            model_name='creditnoteallowancecharge',
+            constraint=models.UniqueConstraint(fields=('credit_note', 'position'), name='credit_note_allowance_position'),
+        ),
+        pgtrigger.migrations.AddTrigger(
+            model_name='creditnoteallowancecharge',
+            trigger=pgtrigger.compiler.Trigger(name='credit_note_allowance_no_update', sql=coworking.triggers.GuardSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update rows from % table', TG_TABLE_NAME;", hash='6b3741e65a4538ea2e9fe6ac4f7e41be5241c6ac', operation='UPDATE', pgid='pgtrigger_credit_note_allowance_no_update_f681b', table='credits_creditnoteallowancecharge', when='BEFORE')),
+        ),
+        pgtrigger.migrations.AddTrigger(
+            model_name='creditnoteallowancecharge',
+            trigger=pgtrigger.compiler.Trigger(name='credit_note_allowance_no_delete', sql=coworking.triggers.GuardSql(func="RAISE EXCEPTION 'pgtrigger: Cannot delete rows from % table', TG_TABLE_NAME;", hash='f308b7ad9fd1ff8c928bd3f67fbde4d5ffdc524a', operation='DELETE', pgid='pgtrigger_credit_note_allowance_no_delete_32bc6', table='credits_creditnoteallowancecharge', when='BEFORE')),
+        ),
+        pgtrigger.migrations.AddTrigger(
+            model_name='creditnoteallowancecharge',
+            trigger=pgtrigger.compiler.Trigger(name='credit_note_allowance_no_truncate', sql=coworking.triggers.GuardSql(func="RAISE EXCEPTION 'The % table holds records that are never emptied; it cannot be truncated', TG_TABLE_NAME USING ERRCODE = 'integrity_constraint_violation'; RETURN NULL;", hash='9e1c6282d20765555d1b2904d7aac30eed2d64bd', level='STATEMENT', operation='TRUNCATE', pgid='pgtrigger_credit_note_allowance_no_truncate_634ff', table='credits_creditnoteallowancecharge', when='BEFORE')),
+        ),
+        pgtrigger.migrations.AddTrigger(
+            model_name='creditnoteallowancecharge',
+            trigger=pgtrigger.compiler.Trigger(name='credit_note_allowance_at_issue', sql=coworking.triggers.GuardSql(func="\n                    IF NOT EXISTS (\n                        SELECT 1 FROM credits_creditnote note\n                        WHERE note.id = NEW.credit_note_id\n                            AND note.created_at = transaction_timestamp()\n                            AND note.currency = NEW.amount_currency\n                    ) THEN\n                        RAISE EXCEPTION 'A credit note''s discounts and charges are written with it, in its currency'\n                            USING ERRCODE = 'integrity_constraint_violation';\n                    END IF;\n                    RETURN NEW;\n                ", hash='1678047a71f0ccde3ffe15b3ed0473a95bd1778d', operation='INSERT', pgid='pgtrigger_credit_note_allowance_at_issue_7ca76', table='credits_creditnoteallowancecharge', when='BEFORE')),
         ),
         migrations.AddConstraint(
             model_name='creditnoteline',

@@ -115,6 +115,30 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.CreateModel(
+            name='InvoiceAllowanceCharge',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('position', models.PositiveSmallIntegerField(verbose_name='position')),
+                ('kind', models.CharField(choices=[('allowance', 'Discount'), ('charge', 'Charge')], default='allowance', max_length=10, verbose_name='kind')),
+                ('amount_currency', djmoney.models.fields.CurrencyField(choices=[('EUR', 'EUR'), ('GBP', 'GBP'), ('USD', 'USD'), ('CHF', 'CHF')], default=None, editable=False, max_length=3)),
+                ('amount', djmoney.models.fields.MoneyField(currency_choices=[('EUR', 'EUR'), ('GBP', 'GBP'), ('USD', 'USD'), ('CHF', 'CHF')], decimal_places=2, max_digits=14, verbose_name='amount')),
+                ('base_amount_currency', djmoney.models.fields.CurrencyField(choices=[('EUR', 'EUR'), ('GBP', 'GBP'), ('USD', 'USD'), ('CHF', 'CHF')], default=None, editable=False, max_length=3, null=True)),
+                ('base_amount', djmoney.models.fields.MoneyField(blank=True, currency_choices=[('EUR', 'EUR'), ('GBP', 'GBP'), ('USD', 'USD'), ('CHF', 'CHF')], decimal_places=2, max_digits=14, null=True, verbose_name='base amount')),
+                ('percent', models.DecimalField(blank=True, decimal_places=2, max_digits=5, null=True, verbose_name='percentage')),
+                ('vat_category', models.CharField(choices=[('S', 'Standard rate'), ('Z', 'Zero rated'), ('E', 'Exempt from VAT'), ('AE', 'Reverse charge'), ('O', 'Outside the scope of VAT')], max_length=2, verbose_name='VAT category')),
+                ('tax_rate', models.DecimalField(decimal_places=2, max_digits=5, verbose_name='tax rate (%)')),
+                ('reason', models.CharField(blank=True, max_length=100, validators=[django.core.validators.RegexValidator('^[^\\x01-\\x1f\\x7f-\\x9f\\u2028\\u2029]*\\Z', code='not_single_line', message='Enter one line: no line breaks, tabs or other control characters.')], verbose_name='reason')),
+                ('reason_code', models.CharField(blank=True, choices=[('95', 'Discount'), ('100', 'Special rebate'), ('64', 'Special agreement'), ('102', 'Fixed long term'), ('103', 'Temporary'), ('105', 'Yearly turnover'), ('CG', 'Cleaning'), ('ADR', 'Other services'), ('ABK', 'Miscellaneous'), ('SAA', 'Shipping and handling'), ('ZZZ', 'Mutually defined')], max_length=3, verbose_name='reason code')),
+                ('invoice', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='allowance_charges', to='invoicing.invoice', verbose_name='invoice')),
+            ],
+            options={
+                'verbose_name': 'document discount or charge',
+                'verbose_name_plural': 'document discounts and charges',
+                'ordering': ['position', 'id'],
+                'abstract': False,
+            },
+        ),
+        migrations.CreateModel(
             name='InvoiceLine',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -176,6 +200,14 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name='invoice',
             index=models.Index(fields=['customer', 'currency', 'state'], name='invoicing_i_custome_ac7178_idx'),
+        ),
+        migrations.AddIndex(
+            model_name='invoice',
+            index=models.Index(fields=['-issue_date', '-id'], name='invoice_keyset'),
+        ),
+        migrations.AddIndex(
+            model_name='invoice',
+            index=models.Index(fields=['customer', '-issue_date', '-id'], name='invoice_customer_keyset'),
         ),
         migrations.AddIndex(
             model_name='invoice',
@@ -300,6 +332,42 @@ class Migration(migrations.Migration):
         pgtrigger.migrations.AddTrigger(
             model_name='invoice',
             trigger=pgtrigger.compiler.Trigger(name='pdf_fixed_once_recorded', sql=coworking.triggers.GuardSql(condition='WHEN (NOT (OLD."pdf_sha256" = \'\') AND (OLD."pdf_file" IS DISTINCT FROM (NEW."pdf_file") OR OLD."pdf_sha256" IS DISTINCT FROM (NEW."pdf_sha256")))', func="RAISE EXCEPTION 'pgtrigger: Cannot update rows from % table', TG_TABLE_NAME;", hash='d2e41fe2c2ab9baab334254c823f909fb2f92d33', operation='UPDATE', pgid='pgtrigger_pdf_fixed_once_recorded_2610b', table='invoicing_invoice', when='BEFORE')),
+        ),
+        migrations.AddConstraint(
+            model_name='invoiceallowancecharge',
+            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='invoice_allowance_amount_positive'),
+        ),
+        migrations.AddConstraint(
+            model_name='invoiceallowancecharge',
+            constraint=models.CheckConstraint(condition=models.Q(('base_amount__isnull', True), models.Q(('base_amount__gt', 0), ('base_amount_currency', models.F('amount_currency'))), _connector='OR'), name='invoice_allowance_base_in_currency'),
+        ),
+        migrations.AddConstraint(
+            model_name='invoiceallowancecharge',
+            constraint=models.CheckConstraint(condition=models.Q(('percent__isnull', True), models.Q(('base_amount__isnull', False), ('percent__gt', 0), ('percent__lte', 100)), _connector='OR'), name='invoice_allowance_percent_of_base'),
+        ),
+        migrations.AddConstraint(
+            model_name='invoiceallowancecharge',
+            constraint=models.CheckConstraint(condition=models.Q(('reason', ''), _negated=True), name='invoice_allowance_has_reason'),
+        ),
+        migrations.AddConstraint(
+            model_name='invoiceallowancecharge',
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'allowance'), ('reason_code__in', ['95', '100', '64', '102', '103', '105', ''])), models.Q(('kind', 'charge'), ('reason_code__in', ['CG', 'ADR', 'ABK', 'SAA', 'ZZZ', ''])), _connector='OR'), name='invoice_allowance_reason_code_of_kind'),
+        ),
+        migrations.AddConstraint(
+            model_name='invoiceallowancecharge',
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('tax_rate__gt', 0), ('tax_rate__lt', 100), ('vat_category', 'S')), models.Q(('tax_rate', 0), ('vat_category__in', ('Z', 'E', 'AE', 'O'))), _connector='OR'), name='invoice_allowance_vat_category_rate'),
+        ),
+        migrations.AddConstraint(
+            model_name='invoiceallowancecharge',
+            constraint=models.UniqueConstraint(fields=('invoice', 'position'), name='invoice_allowance_position'),
+        ),
+        pgtrigger.migrations.AddTrigger(
+            model_name='invoiceallowancecharge',
+            trigger=pgtrigger.compiler.Trigger(name='allowance_frozen_after_issue', sql=coworking.triggers.GuardSql(func="\n                    IF EXISTS (\n                        SELECT 1 FROM invoicing_invoice\n                        WHERE state <> 'draft' AND id IN (\n                            CASE WHEN TG_OP = 'INSERT' THEN NULL ELSE OLD.invoice_id END,\n                            CASE WHEN TG_OP = 'DELETE' THEN NULL ELSE NEW.invoice_id END\n                        )\n                    ) THEN\n                        RAISE EXCEPTION 'Discounts and charges of an issued invoice cannot be changed'\n                            USING ERRCODE = 'integrity_constraint_violation';\n                    END IF;\n                    IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;\n                    IF NOT EXISTS (\n                        SELECT 1 FROM invoicing_invoice\n                        WHERE id = NEW.invoice_id AND currency = NEW.amount_currency\n                    ) THEN\n                        RAISE EXCEPTION 'A discount or charge is in its invoice''s currency'\n                            USING ERRCODE = 'integrity_constraint_violation';\n                    END IF;\n                    RETURN NEW;\n                    ", hash='3551647d5e8a4025b62fbd3089e54b2fed0dc190', operation='INSERT OR UPDATE OR DELETE', pgid='pgtrigger_allowance_frozen_after_issue_e8f91', table='invoicing_invoiceallowancecharge', when='BEFORE')),
+        ),
+        pgtrigger.migrations.AddTrigger(
+            model_name='invoiceallowancecharge',
+            trigger=pgtrigger.compiler.Trigger(name='invoice_allowance_no_truncate', sql=coworking.triggers.GuardSql(func="RAISE EXCEPTION 'The % table holds records that are never emptied; it cannot be truncated', TG_TABLE_NAME USING ERRCODE = 'integrity_constraint_violation'; RETURN NULL;", hash='27fd6dc6b7d1ab99f62b4f7cb5463d7fe0abbabe', level='STATEMENT', operation='TRUNCATE', pgid='pgtrigger_invoice_allowance_no_truncate_29579', table='invoicing_invoiceallowancecharge', when='BEFORE')),
         ),
         migrations.AddConstraint(
             model_name='invoiceline',
