@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, F, Max, Min, Q
+from django.db.models import Count, F, Max, Min, Model, Q
 from django.utils import timezone
 
 from coworking.documents.storage import stored_pdf_breaches
@@ -194,10 +194,10 @@ def check_credits_within_invoices(*, invoices: Ids = Ids.ALL) -> list[str]:
         .values_list("pk", "invoice__number", "position", "quantity", "net")
         .iterator()
     ):
-        credited = [-value for value in credited_lines[pk]]
-        if any(c > i for c, i in zip(credited, (quantity, net), strict=True)):
+        taken = [-value for value in credited_lines[pk]]
+        if any(c > i for c, i in zip(taken, (quantity, net), strict=True)):
             breaches.append(
-                f"Invoice {number} line {position}: credited {credited} (quantity, net) "
+                f"Invoice {number} line {position}: credited {taken} (quantity, net) "
                 f"of {[quantity, net]}."
             )
     invoiced = {
@@ -545,7 +545,7 @@ DIMENSIONS: dict[Callable[..., list[str]], tuple[str, ...]] = {
 WHOLE: set[Callable[..., list[str]]] = set()
 
 # The tables whose highest id a checkpoint records (the books add theirs).
-HIGH_WATER = {
+HIGH_WATER: dict[str, type[Model]] = {
     "invoice": Invoice,
     "payment": Payment,
     "credit_note": CreditNote,
@@ -670,7 +670,7 @@ def reconciliation_run(*, incremental: bool = False) -> ReconciliationRun:
     left to the next full run."""
     started_at = timezone.now()
     positions = {
-        name: model.objects.aggregate(high=Max("pk"))["high"] or 0
+        name: model._default_manager.aggregate(high=Max("pk"))["high"] or 0
         for name, model in HIGH_WATER.items()
     }
     since = ReconciliationCheckpoint.objects.first() if incremental else None

@@ -8,6 +8,7 @@ as the list of every code the API can answer, with its status and meaning
 (``coworking.api.problems.error_catalogue``).
 """
 
+from django.utils.functional import Promise as StrPromise
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema
@@ -41,7 +42,7 @@ DESCRIPTIONS = {
 }
 
 
-def problem_responses(*codes: int, **descriptions: str) -> dict:
+def problem_responses(*codes: int, **descriptions: "str | StrPromise") -> dict:
     """``{(code, "application/problem+json"): OpenApiResponse(Problem)}`` for ``codes``;
     ``descriptions`` may override the text per code, keyed ``_409`` etc."""
     return {
