@@ -587,6 +587,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ChannelEnum": "invoicing.models.Channel",
         "CurrencyEnum": "coworking.money.CURRENCY_CHOICES",
+        "AllowanceChargeKindEnum": "coworking.allowances.AllowanceChargeKind",
     },
 }
 

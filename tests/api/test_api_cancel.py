@@ -439,7 +439,7 @@ def test_the_cancel_throttle_window_slides(api_client, settings, monkeypatch):
 def test_an_api_cancel_runs_a_fixed_number_of_queries(api_client, who):
     """What the API adds to the service's queries is pinned, whatever the invoice's size:
     token and user (1), the user's permissions, loaded once (1), the scoped look-up (1; a
-    member's customer: +1), the new note's lines (1)."""
+    member's customer: +1), the new note's lines (1) and its discounts and charges (1)."""
     member = portal_member(members_may_cancel=True)
     client = api_client(member.portal_user if who == "member" else staff_user())
     counts = []
@@ -454,6 +454,6 @@ def test_an_api_cancel_runs_a_fixed_number_of_queries(api_client, who):
         assert len(permission_loads) == 1
         counts.append(len(queries))
     assert counts[0] == counts[1]
-    # 22: the service's own (savepoint, lock, ..., the journal entry, release), pinned in
-    # test_cancel_service.py.
-    assert counts[0] == 22 + (4 if who == "staff" else 5)
+    # 24: the service's own (savepoint, lock, ..., the journal entry, release), pinned in
+    # test_cancel_service.py; the response's note reads its discounts on the whole invoice (1).
+    assert counts[0] == 24 + (5 if who == "staff" else 6)

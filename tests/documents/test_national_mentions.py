@@ -21,6 +21,7 @@ from tests.conftest import pdf_text
 from tests.factories import (
     EXEMPT,
     REVERSE,
+    BankAccountFactory,
     CustomerFactory,
     issued_invoice,
     line,
@@ -105,6 +106,7 @@ def test_a_french_consumer_invoice_has_no_business_terms():
 
 def test_a_dutch_invoice_says_kvk_and_its_exemption_in_dutch_and_no_negative_zero():
     seller = peppol_location("NL")
+    BankAccountFactory(location=seller)  # a Dutch invoice over Peppol states it (NL-R-007)
     invoice = issued_invoice(
         customer=peppol_business(seller, "NL", language="nl"),
         specs=[

@@ -224,6 +224,7 @@ def _line_post(invoice, **fields):
         "currency": invoice.currency, "buyer_reference": "", "order_reference": "",
         "lines-TOTAL_FORMS": "1", "lines-INITIAL_FORMS": "0",
         "payments-TOTAL_FORMS": "0", "payments-INITIAL_FORMS": "0",
+        "allowance_charges-TOTAL_FORMS": "0", "allowance_charges-INITIAL_FORMS": "0",
         "lines-0-quantity": "1", "lines-0-description": "", "lines-0-unit_price_0": "",
         "lines-0-unit_price_1": invoice.currency, "lines-0-tax_rate": "",
         "lines-0-vat_category": "", "lines-0-vat_exemption_reason": "",
