@@ -39,17 +39,84 @@ START_DAY = datetime.date(2021, 1, 5)
 END_DAY = datetime.date(2026, 11, 30)
 SLICE = 50_000  # invoices per transaction
 
-FIRST_NAMES = (
-    "Anna Bram Chloé Daan Emma Finn Greta Hugo Ines Jonas Lotte Milan Noor Oscar Pia "
-    "Ruben Sara Thijs Uma Vince Wout Yara Zoë Lucas Julia Sem Tess Levi Fleur Jesse"
-).split()
-SURNAMES = (
-    "de Vries|Jansen|van Dijk|Bakker|Visser|Smit|Meijer|de Boer|Mulder|de Groot|Bos|Vos|Peters|"
-    "Hendriks|van Leeuwen|Dekker|Brouwer|de Wit|Dijkstra|Smits|Martin|Bernard|Dubois|Moreau|"
-    "Laurent|Simon|Michel|Lefebvre|Leroy|Roux|Müller|Schmidt|Schneider|Fischer|Weber|Wagner"
-).split("|")
-BIG_NAMES = ("Globex Corporation", "Initech Europe", "Umbrella Holdings", "Stark Industries",
-             "Wayne Enterprises", "Tyrell Systems")
+FIRST_NAMES = [
+    "Anna",
+    "Bram",
+    "Chloé",
+    "Daan",
+    "Emma",
+    "Finn",
+    "Greta",
+    "Hugo",
+    "Ines",
+    "Jonas",
+    "Lotte",
+    "Milan",
+    "Noor",
+    "Oscar",
+    "Pia",
+    "Ruben",
+    "Sara",
+    "Thijs",
+    "Uma",
+    "Vince",
+    "Wout",
+    "Yara",
+    "Zoë",
+    "Lucas",
+    "Julia",
+    "Sem",
+    "Tess",
+    "Levi",
+    "Fleur",
+    "Jesse",
+]
+SURNAMES = [
+    "de Vries",
+    "Jansen",
+    "van Dijk",
+    "Bakker",
+    "Visser",
+    "Smit",
+    "Meijer",
+    "de Boer",
+    "Mulder",
+    "de Groot",
+    "Bos",
+    "Vos",
+    "Peters",
+    "Hendriks",
+    "van Leeuwen",
+    "Dekker",
+    "Brouwer",
+    "de Wit",
+    "Dijkstra",
+    "Smits",
+    "Martin",
+    "Bernard",
+    "Dubois",
+    "Moreau",
+    "Laurent",
+    "Simon",
+    "Michel",
+    "Lefebvre",
+    "Leroy",
+    "Roux",
+    "Müller",
+    "Schmidt",
+    "Schneider",
+    "Fischer",
+    "Weber",
+    "Wagner",
+]
+BIG_NAMES = (
+    "Globex Corporation",
+    "Initech Europe",
+    "Umbrella Holdings",
+    "Stark Industries",
+    "Wayne Enterprises",
+    "Tyrell Systems",
+)
 
 
 def _rf_digits(text: str) -> str:
@@ -128,18 +195,26 @@ def _plan(cursor, *, invoices, templates, shapes, big, big_size, customers_per_l
         "SELECT %s, %s, %s, %s, %s, %s, %s, %s, i.number, "
         "(SELECT max(number) FROM credits_creditnote WHERE invoice_id = i.id) "
         "FROM invoicing_invoice i WHERE i.id = %s",
-        [row + (row[2],) for row in rows],
+        [(*row, row[2]) for row in rows],
     )
     # Customers: copies of each location's walk-in customer, named from two lists.
     cursor.execute(
         f"""
         INSERT INTO coworking_customer ({_columns(cursor, "coworking_customer", skip={"id"})})
-        SELECT {_select(cursor, "coworking_customer", "c", skip={"id"}, override={
-            "billing_name": "first_names[1 + n %% %(nf)s] || ' ' || surnames[1 + (n / %(nf)s) %% %(ns)s]"
-                            " || CASE WHEN n > %(combos)s THEN ' ' || (n / %(combos)s)::text ELSE '' END",
-            "billing_email": "'member' || c.location_id || '.' || n || '@example.com'",
-            "portal_user_id": "NULL",
-        })}
+        SELECT {
+            _select(
+                cursor,
+                "coworking_customer",
+                "c",
+                skip={"id"},
+                override={
+                    "billing_name": "first_names[1 + n %% %(nf)s] || ' ' || surnames[1 + (n / %(nf)s) %% %(ns)s]"
+                    " || CASE WHEN n > %(combos)s THEN ' ' || (n / %(combos)s)::text ELSE '' END",
+                    "billing_email": "'member' || c.location_id || '.' || n || '@example.com'",
+                    "portal_user_id": "NULL",
+                },
+            )
+        }
         FROM coworking_customer c
         JOIN (SELECT DISTINCT customer_id FROM scale_tpl) t ON t.customer_id = c.id,
             generate_series(1, %(per)s) AS n,
@@ -353,9 +428,7 @@ def new_id(table: str, alias: str, k: str = "p.k") -> str:
 
 def ref(table: str, column: str) -> str:
     """The copy's id of the row a template's ``column`` points at (NULL stays NULL)."""
-    return (
-        f"(SELECT {new_id(table, 'r')} FROM scale_map_{table} r WHERE r.old_id = {column})"
-    )
+    return f"(SELECT {new_id(table, 'r')} FROM scale_map_{table} r WHERE r.old_id = {column})"
 
 
 def _copy(cursor, table: str, override: dict, low, high, *, extra_join: str = "") -> None:

@@ -68,7 +68,8 @@ def make_templates(location, customer) -> dict[str, int]:
             invoice = issued_invoice(customer=customer, specs=LINES, issue_date=TEMPLATE_DAY)
             if shape == "partly_paid":
                 payment_record(
-                    invoice=invoice, amount=Money(Decimal("100.00"), invoice.currency),
+                    invoice=invoice,
+                    amount=Money(Decimal("100.00"), invoice.currency),
                     received_on=TEMPLATE_DAY,
                 )
             elif shape == "paid":

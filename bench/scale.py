@@ -159,7 +159,9 @@ def _memory(meta: dict) -> dict:
         "/admin/credits/creditnote/",
     ]
     ids = list(
-        Invoice.objects.filter(customer=big).exclude(pdf_status="ready").values_list("pk", flat=True)[:20]
+        Invoice.objects.filter(customer=big)
+        .exclude(pdf_status="ready")
+        .values_list("pk", flat=True)[:20]
     )
     return {
         "gunicorn worker RSS": web_worker_rss(env=_child_env(), paths=paths, rounds=5),
@@ -168,7 +170,11 @@ def _memory(meta: dict) -> dict:
 
 
 def _load() -> str:
-    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.split("load average:")[-1].strip()
+    return (
+        subprocess.run(["uptime"], capture_output=True, text=True)
+        .stdout.split("load average:")[-1]
+        .strip()
+    )
 
 
 def _print_table(record: dict, earlier: dict | None) -> None:

@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",  # the trigram indexes behind admin searches (coworking.search)
     "djmoney",
     "django_countries",
     "sequences.apps.SequencesConfig",

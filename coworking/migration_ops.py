@@ -27,3 +27,16 @@ def vat_categories_from_rates(*, app_label: str, model_name: str) -> migrations.
             model.objects.filter(tax_rate=0).update(vat_category="Z")
 
     return migrations.RunPython(forward, migrations.RunPython.noop)
+
+
+class PostgresOnlyAddIndex(migrations.AddIndex):
+    """``AddIndex`` for an index only PostgreSQL has (a GIN trigram index): the model state
+    holds it everywhere, the embedded SQLite database simply goes without it."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)

@@ -37,6 +37,7 @@ from coworking.identifiers import (
 from coworking.l10n import human_number
 from coworking.ledger import CustomerBalance, LedgerEntry  # noqa: F401  (registered here)
 from coworking.money import CURRENCY_CHOICES
+from coworking.search import trigram_index
 from coworking.text import single_line, single_line_constraint
 from coworking.triggers import REFUSED, Guard, GuardTrigger, no_truncate
 
@@ -372,7 +373,15 @@ class Customer(PostalAddress, ElectronicAddress):
         ordering = ["billing_name"]
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
-        indexes = [models.Index(fields=["location", "billing_name"])]
+        indexes = [
+            models.Index(fields=["location", "billing_name"]),
+            models.Index(fields=["billing_name"], name="customer_list_order"),
+            models.Index(fields=["kind", "billing_name"], name="customer_kind"),
+            models.Index(fields=["language", "billing_name"], name="customer_language"),
+            trigram_index("billing_name", name="customer_name_trgm"),
+            trigram_index("billing_email", name="customer_email_trgm"),
+            trigram_index("tax_id", name="customer_tax_id_trgm"),
+        ]
         constraints = [
             country_code_constraint("customer"),
             ElectronicAddress.electronic_address_constraint("customer"),

@@ -32,6 +32,7 @@ from coworking.allowances import LineAllowanceFields, line_allowance_constraint
 from coworking.documents.models import Document, DocumentLine
 from coworking.models import Customer, LedgerEntry, Location
 from coworking.money import exact_money, money_field
+from coworking.search import trigram_index
 from coworking.text import single_line
 from coworking.triggers import (
     REFUSED,
@@ -169,6 +170,9 @@ class CreditNote(VatCurrencyFields, Document):
         indexes = [
             models.Index(fields=["pdf_status", "created_at"]),
             models.Index(fields=["customer", "-issue_date"]),
+            models.Index(fields=["-issue_date", "-sequence_number"], name="credit_note_list_order"),
+            trigram_index("number", name="credit_note_number_trgm"),
+            trigram_index("invoice_number", name="credit_note_invoice_no_trgm"),
         ]
         constraints = [
             *Document.Meta.constraints,

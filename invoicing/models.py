@@ -31,6 +31,7 @@ from coworking.billable_items import BillableItem
 from coworking.documents.models import Document, DocumentLine
 from coworking.models import Customer, LedgerEntry, Location
 from coworking.money import exact_money, format_money, money_field
+from coworking.search import trigram_index
 from coworking.text import single_line
 from coworking.triggers import (
     REFUSED,
@@ -203,6 +204,18 @@ class Invoice(VatCurrencyFields, Document):
         indexes = [
             models.Index(fields=["state", "-issue_date"]),
             models.Index(fields=["customer", "currency", "state"]),
+            # The lists' order (admin, API) and their date filters: a page without a sort.
+            models.Index(fields=["-issue_date", "-id"], name="invoice_list_order"),
+            models.Index(fields=["customer", "-issue_date", "-id"], name="invoice_customer_order"),
+            models.Index(fields=["currency", "-issue_date"], name="invoice_currency"),
+            # Overdue: the open invoices by due date, not the settled history.
+            models.Index(
+                fields=["due_date"],
+                condition=Q(state__in=["issued", "partially_paid"]),
+                name="invoice_open_due",
+            ),
+            trigram_index("number", name="invoice_number_trgm"),
+            trigram_index("payment_reference", name="invoice_payment_ref_trgm"),
             # The PDF sweep's query: few rows, however many invoices there are.
             models.Index(
                 fields=["issued_at"],
@@ -519,6 +532,11 @@ class Payment(models.Model):
         ordering = ["-received_on", "-id"]
         verbose_name = _("payment")
         verbose_name_plural = _("payments")
+        indexes = [
+            models.Index(fields=["-received_on", "-id"], name="payment_list_order"),
+            models.Index(fields=["method", "-received_on"], name="payment_method"),
+            trigram_index("reference", name="payment_reference_trgm"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
             models.CheckConstraint(
