@@ -256,7 +256,7 @@ def _plan(cursor, *, invoices, templates, shapes, big, big_size, customers_per_l
             DATE '{START_DAY}' + ((k * 7919) %% {span})::int AS issue_date,
             coalesce(b.location_id, 1 + (k * 2654435761) %% %(nloc)s) AS location_slot,
             b.customer_id AS big_customer
-        FROM generate_series(1, %(n)s) AS k
+        FROM generate_series(1::bigint, %(n)s) AS k
         LEFT JOIN scale_big b ON k <= %(big_size)s * %(nbig)s
             AND b.slot = 1 + (k - 1) / %(big_size)s
         """,
