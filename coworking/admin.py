@@ -107,7 +107,22 @@ class InputFilter(admin.SimpleListFilter):
         }
 
 
-class IndexedSearchMixin:
+class ListTitleMixin:
+    """A list is titled by what it lists ("Invoices"), not "Select invoice to change"."""
+
+    def changelist_view(self, request, extra_context=None):
+        title = capfirst(self.opts.verbose_name_plural)
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})
+
+
+if TYPE_CHECKING:
+    AdminMixinBase = admin.ModelAdmin[Any]
+else:
+    AdminMixinBase = object
+"""The base of a model admin mixin: ``ModelAdmin`` for the type checker, nothing at run time."""
+
+
+class IndexedSearchMixin(AdminMixinBase):
     """The admin's search, shaped so that each search field's index answers it.
 
     Django ORs the search fields in one ``WHERE`` over a join (``number ILIKE … OR
@@ -135,21 +150,6 @@ class IndexedSearchMixin:
                 ids = matches if ids is None else ids.union(matches)
             queryset = queryset.filter(pk__in=ids)
         return queryset, False
-
-
-class ListTitleMixin:
-    """A list is titled by what it lists ("Invoices"), not "Select invoice to change"."""
-
-    def changelist_view(self, request, extra_context=None):
-        title = capfirst(self.opts.verbose_name_plural)
-        return super().changelist_view(request, {"title": title, **(extra_context or {})})
-
-
-if TYPE_CHECKING:
-    AdminMixinBase = admin.ModelAdmin[Any]
-else:
-    AdminMixinBase = object
-"""The base of a model admin mixin: ``ModelAdmin`` for the type checker, nothing at run time."""
 
 
 class ChangePageMixin(AdminMixinBase):
