@@ -157,7 +157,7 @@ def build(*, invoices: int, locations: int, big_customers: int, big_size: int, l
         slices = _slices(cursor)
         for number, (low, high) in enumerate(slices, 1):
             with transaction.atomic():
-                _copy_slice(cursor, low, high, log=log)
+                _copy_slice(cursor, low, high)
             log(f"  slice {number}/{len(slices)} written at {time.perf_counter() - started:.1f} s")
         _advance_counters(cursor)
         log(f"  counters stepped up at {time.perf_counter() - started:.1f} s")
@@ -448,10 +448,6 @@ def _copy(cursor, table: str, override: dict, low, high, *, extra_join: str = ""
         """,
         {"low": low, "high": high},
     )
-    STEPS.append((table, time.perf_counter()))
-
-
-STEPS: list = []
 
 
 def _text(column: str) -> str:
@@ -474,7 +470,7 @@ def _moment(column: str) -> str:
 BUYER = "t.buyer || jsonb_build_object('name', c.billing_name, 'email', c.billing_email)"
 
 
-def _copy_slice(cursor, low, high, *, log) -> None:
+def _copy_slice(cursor, low, high) -> None:
     invoice = ref("invoicing_invoice", "t.invoice_id")
     _copy(
         cursor,
@@ -635,7 +631,6 @@ def _copy_slice(cursor, low, high, *, log) -> None:
         low,
         high,
     )
-    STEPS.append(("journal lines", time.perf_counter()))
 
 
 def _advance_counters(cursor) -> None:

@@ -47,7 +47,7 @@ def get_ok(client, url: str, **headers) -> None:
             pass
 
 
-def request_paths(*, meta: dict, repeat: int) -> Timings:
+def request_paths(*, meta: dict, repeat: int, statement_start: str = "2025-01-01") -> Timings:
     """The admin and API pages, each fetched ``repeat`` times (after one untimed warm-up).
     Static files by their plain names, as in the tests: the manifest needs collectstatic."""
     from django.conf import settings
@@ -58,10 +58,10 @@ def request_paths(*, meta: dict, repeat: int) -> Timings:
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     with override_settings(STORAGES=storages):
-        return _request_paths(meta=meta, repeat=repeat)
+        return _request_paths(meta=meta, repeat=repeat, statement_start=statement_start)
 
 
-def _request_paths(*, meta: dict, repeat: int) -> Timings:
+def _request_paths(*, meta: dict, repeat: int, statement_start: str) -> Timings:
     from django.test import Client
     from rest_framework.authtoken.models import Token
 
@@ -76,7 +76,7 @@ def _request_paths(*, meta: dict, repeat: int) -> Timings:
     staff_auth = {"HTTP_AUTHORIZATION": f"Token {Token.objects.get(user=_staff_user()).key}"}
     invoice = Invoice.objects.filter(customer=big).order_by("-id").first()
     location = big.location_id
-    year = datetime.date(2025, 1, 1), datetime.date(2025, 12, 31)
+    year = datetime.date.fromisoformat(statement_start), datetime.date(2025, 12, 31)
     total = Invoice.objects.count()
     deep = max(1, min(1000, total // 50 - 1))
     member_deep = max(1, min(1000, Invoice.objects.filter(customer=big).count() // 50 - 1))
