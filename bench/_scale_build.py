@@ -39,84 +39,28 @@ START_DAY = datetime.date(2021, 1, 5)
 END_DAY = datetime.date(2026, 11, 30)
 SLICE = 50_000  # invoices per transaction
 
-FIRST_NAMES = [
-    "Anna",
-    "Bram",
-    "Chloé",
-    "Daan",
-    "Emma",
-    "Finn",
-    "Greta",
-    "Hugo",
-    "Ines",
-    "Jonas",
-    "Lotte",
-    "Milan",
-    "Noor",
-    "Oscar",
-    "Pia",
-    "Ruben",
-    "Sara",
-    "Thijs",
-    "Uma",
-    "Vince",
-    "Wout",
-    "Yara",
-    "Zoë",
-    "Lucas",
-    "Julia",
-    "Sem",
-    "Tess",
-    "Levi",
-    "Fleur",
-    "Jesse",
-]
-SURNAMES = [
-    "de Vries",
-    "Jansen",
-    "van Dijk",
-    "Bakker",
-    "Visser",
-    "Smit",
-    "Meijer",
-    "de Boer",
-    "Mulder",
-    "de Groot",
-    "Bos",
-    "Vos",
-    "Peters",
-    "Hendriks",
-    "van Leeuwen",
-    "Dekker",
-    "Brouwer",
-    "de Wit",
-    "Dijkstra",
-    "Smits",
-    "Martin",
-    "Bernard",
-    "Dubois",
-    "Moreau",
-    "Laurent",
-    "Simon",
-    "Michel",
-    "Lefebvre",
-    "Leroy",
-    "Roux",
-    "Müller",
-    "Schmidt",
-    "Schneider",
-    "Fischer",
-    "Weber",
-    "Wagner",
-]
-BIG_NAMES = (
-    "Globex Corporation",
-    "Initech Europe",
-    "Umbrella Holdings",
-    "Stark Industries",
-    "Wayne Enterprises",
-    "Tyrell Systems",
+# fmt: off
+FIRST_NAMES = (
+    "Anna", "Bram", "Chloé", "Daan", "Emma", "Finn", "Greta", "Hugo", "Ines", "Jonas", "Lotte",
+    "Milan", "Noor", "Oscar", "Pia", "Ruben", "Sara", "Thijs", "Uma", "Vince", "Wout", "Yara",
+    "Zoë", "Lucas", "Julia", "Sem", "Tess", "Levi", "Fleur", "Jesse",
 )
+# fmt: on
+# fmt: off
+SURNAMES = (
+    "de Vries", "Jansen", "van Dijk", "Bakker", "Visser", "Smit", "Meijer", "de Boer", "Mulder",
+    "de Groot", "Bos", "Vos", "Peters", "Hendriks", "van Leeuwen", "Dekker", "Brouwer",
+    "de Wit", "Dijkstra", "Smits", "Martin", "Bernard", "Dubois", "Moreau", "Laurent", "Simon",
+    "Michel", "Lefebvre", "Leroy", "Roux", "Müller", "Schmidt", "Schneider", "Fischer", "Weber",
+    "Wagner",
+)
+# fmt: on
+# fmt: off
+BIG_NAMES = (
+    "Globex Corporation", "Initech Europe", "Umbrella Holdings", "Stark Industries",
+    "Wayne Enterprises", "Tyrell Systems",
+)
+# fmt: on
 
 
 def _rf_digits(text: str) -> str:
