@@ -14,7 +14,7 @@ TEST_ENV := DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
 	REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')}
 
-.PHONY: install run demo-reset test lint typecheck reconcile bench bench-serial bench-pdf bench-api bench-einvoice bench-webhooks bench-deadlocks bench-journal
+.PHONY: install run demo-reset test lint typecheck reconcile bench bench-serial bench-pdf bench-api bench-einvoice bench-webhooks bench-deadlocks bench-journal bench-scale
 
 # --- Set-up -----------------------------------------------------------------------------------
 $(VENV)/.installed: pyproject.toml
@@ -129,3 +129,11 @@ bench-einvoice: install
 bench-deadlocks: install
 	DATABASE_URL=$${BENCH_DEADLOCKS_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/cw_bench_deadlocks} \
 		REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} $(PY) bench/deadlocks.py $(BENCH_ARGS)
+
+# Scale: a database of SIZE invoices built in bulk SQL (guards on), then the request paths,
+# services and batch jobs timed on it (docs/benchmarks.md, "Scale"). Its database is
+# cw_scale_SIZE on the server of DATABASE_URL. BENCH_ARGS: --memory, --reuse, --compare FILE.
+SIZE ?= 10000
+bench-scale: install
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+		$(PY) bench/scale.py --size $(SIZE) $(BENCH_ARGS)

@@ -8,10 +8,11 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import Paginator
+from django.db import connection
 from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
-from django.utils.text import capfirst
+from django.utils.text import capfirst, smart_split, unescape_string_literal
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 from sequences.models import Sequence
@@ -119,6 +120,36 @@ if TYPE_CHECKING:
 else:
     AdminMixinBase = object
 """The base of a model admin mixin: ``ModelAdmin`` for the type checker, nothing at run time."""
+
+
+class IndexedSearchMixin(AdminMixinBase):
+    """The admin's search, shaped so that each search field's index answers it.
+
+    Django ORs the search fields in one ``WHERE`` over a join (``number ILIKE … OR
+    customer.billing_name ILIKE …``): no index can answer an OR that spans two tables, so
+    PostgreSQL reads the whole document table. Here each term is the union of one query per
+    field (each answered by its trigram index, made by the initial migrations) and the list keeps the
+    rows whose id is in it: the same rows as Django's search, found through the indexes.
+    Elsewhere (SQLite) Django's own search runs."""
+
+    LOOKUPS = {"^": "istartswith", "=": "iexact"}
+
+    def get_search_results(self, request, queryset, search_term):
+        if connection.vendor != "postgresql" or not search_term.strip():
+            return super().get_search_results(request, queryset, search_term)
+        model = queryset.model
+        for term in smart_split(search_term):
+            if term[:1] in "\"'" and term[0] == term[-1] and len(term) > 1:
+                term = unescape_string_literal(term)
+            ids = None
+            for field in self.get_search_fields(request):
+                lookup = self.LOOKUPS.get(field[:1], "icontains")
+                name = field.lstrip("^=")
+                matches = model._default_manager.filter(**{f"{name}__{lookup}": term})
+                matches = matches.order_by().values("pk")
+                ids = matches if ids is None else ids.union(matches)
+            queryset = queryset.filter(pk__in=ids)
+        return queryset, False
 
 
 class ChangePageMixin(AdminMixinBase):
@@ -310,7 +341,7 @@ class CustomerChangeList(ChangeList):
 
 
 @admin.register(Customer)
-class CustomerAdmin(ChangePageMixin, ListTitleMixin, admin.ModelAdmin):
+class CustomerAdmin(ChangePageMixin, IndexedSearchMixin, ListTitleMixin, admin.ModelAdmin):
     """Customers, each shown as an account: its balance per currency, and its ledger by
     document date, newest first, with the running balance after each entry (invoices,
     payments, credit notes, refunds and credit settled outside); then its details. The location of a customer never changes (its documents are the location's),

@@ -372,7 +372,12 @@ class Customer(PostalAddress, ElectronicAddress):
         ordering = ["billing_name"]
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
-        indexes = [models.Index(fields=["location", "billing_name"])]
+        indexes = [
+            models.Index(fields=["location", "billing_name"]),
+            models.Index(fields=["billing_name"], name="customer_list_order"),
+            models.Index(fields=["kind", "billing_name"], name="customer_kind"),
+            models.Index(fields=["language", "billing_name"], name="customer_language"),
+        ]
         constraints = [
             country_code_constraint("customer"),
             ElectronicAddress.electronic_address_constraint("customer"),

@@ -208,6 +208,13 @@ class Invoice(VatCurrencyFields, Document):
             # page 1,000 is an index range like page 1.
             models.Index(fields=["-issue_date", "-id"], name="invoice_keyset"),
             models.Index(fields=["customer", "-issue_date", "-id"], name="invoice_customer_keyset"),
+            models.Index(fields=["currency", "-issue_date"], name="invoice_currency"),
+            # Overdue: the open invoices by due date, not the settled history.
+            models.Index(
+                fields=["due_date"],
+                condition=Q(state__in=["issued", "partially_paid"]),
+                name="invoice_open_due",
+            ),
             # The PDF sweep's query: few rows, however many invoices there are.
             models.Index(
                 fields=["issued_at"],
@@ -527,6 +534,10 @@ class Payment(models.Model):
         ordering = ["-received_on", "-id"]
         verbose_name = _("payment")
         verbose_name_plural = _("payments")
+        indexes = [
+            models.Index(fields=["-received_on", "-id"], name="payment_list_order"),
+            models.Index(fields=["method", "-received_on"], name="payment_method"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
             models.CheckConstraint(

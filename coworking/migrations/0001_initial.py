@@ -14,6 +14,37 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+# --- Hand-written database objects (PostgreSQL only; the squash carries this block over) ---
+
+from coworking.triggers import postgres_sql
+
+# The admin searches with ``icontains`` (``UPPER(column::text) LIKE UPPER('%term%')``): staff
+# type part of a name ("Vries") or the tail of a number, which a prefix search would miss. A
+# trigram index (``pg_trgm``, GIN) on exactly that expression answers such a ``LIKE`` without
+# reading the table (``coworking.admin.IndexedSearchMixin`` asks one field at a time).
+# SQLite, the embedded default, has neither; the higher apps' search indexes use this
+# extension too.
+TRIGRAM_EXTENSION = "CREATE EXTENSION IF NOT EXISTS pg_trgm;"
+DROP_TRIGRAM_EXTENSION = "DROP EXTENSION IF EXISTS pg_trgm;"
+
+CUSTOMER_SEARCH = """
+CREATE INDEX customer_name_trgm ON coworking_customer USING gin ((UPPER(billing_name::text)) gin_trgm_ops);
+CREATE INDEX customer_email_trgm ON coworking_customer USING gin ((UPPER(billing_email::text)) gin_trgm_ops);
+CREATE INDEX customer_tax_id_trgm ON coworking_customer USING gin ((UPPER(tax_id::text)) gin_trgm_ops);
+"""
+DROP_CUSTOMER_SEARCH = """
+DROP INDEX customer_name_trgm;
+DROP INDEX customer_email_trgm;
+DROP INDEX customer_tax_id_trgm;
+"""
+
+DATABASE_OBJECTS = [
+    postgres_sql(TRIGRAM_EXTENSION, DROP_TRIGRAM_EXTENSION),
+    postgres_sql(CUSTOMER_SEARCH, DROP_CUSTOMER_SEARCH),
+]
+# --- End of the hand-written database objects ---
+
+
 class Migration(migrations.Migration):
 
     initial = True
@@ -275,6 +306,18 @@ class Migration(migrations.Migration):
             model_name='customer',
             index=models.Index(fields=['location', 'billing_name'], name='coworking_c_locatio_f9695d_idx'),
         ),
+        migrations.AddIndex(
+            model_name='customer',
+            index=models.Index(fields=['billing_name'], name='customer_list_order'),
+        ),
+        migrations.AddIndex(
+            model_name='customer',
+            index=models.Index(fields=['kind', 'billing_name'], name='customer_kind'),
+        ),
+        migrations.AddIndex(
+            model_name='customer',
+            index=models.Index(fields=['language', 'billing_name'], name='customer_language'),
+        ),
         migrations.AddConstraint(
             model_name='customer',
             constraint=models.CheckConstraint(condition=models.Q(('country', ''), django.db.models.lookups.Regex(django.db.models.functions.comparison.Cast('country', output_field=models.CharField(max_length=2)), '^[A-Z]{2}$'), _connector='OR'), name='customer_country_code'),
@@ -323,4 +366,5 @@ class Migration(migrations.Migration):
             model_name='bankaccount',
             constraint=models.CheckConstraint(condition=models.Q(('account_holder', ''), _negated=True), name='bank_account_holder_required'),
         ),
+        *DATABASE_OBJECTS,
     ]

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from coworking.admin import (
+    IndexedSearchMixin,
     ReadOnlyAdminMixin,
     RenderTexts,
     money_display,
@@ -58,7 +59,7 @@ class CreditNoteLineInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(CreditNote)
-class CreditNoteAdmin(EInvoiceDownloads, ReadOnlyAdminMixin, admin.ModelAdmin):
+class CreditNoteAdmin(EInvoiceDownloads, IndexedSearchMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: credit notes are issued by the cancel operation only.
 
     Staff who may view credit notes download the PDF (``<id>/pdf/``) and run "Render

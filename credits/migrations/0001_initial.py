@@ -214,12 +214,24 @@ DROP TRIGGER credits_ledger_entry_has_its_document ON coworking_ledgerentry;
 DROP FUNCTION credits_ledger_entry_has_its_document();
 """
 
+# The admin's searches, one trigram index per searched field (see coworking's initial
+# migration: the extension, and why).
+SEARCH_INDEXES = """
+CREATE INDEX credit_note_number_trgm ON credits_creditnote USING gin ((UPPER(number::text)) gin_trgm_ops);
+CREATE INDEX credit_note_invoice_no_trgm ON credits_creditnote USING gin ((UPPER(invoice_number::text)) gin_trgm_ops);
+"""
+DROP_SEARCH_INDEXES = """
+DROP INDEX credit_note_number_trgm;
+DROP INDEX credit_note_invoice_no_trgm;
+"""
+
 DATABASE_OBJECTS = [
     numbers_used_by(series_prefix="credit_note", table="credits_creditnote"),
     location_prefix_fixed_once_used(prefix="credit_note_prefix", table="credits_creditnote"),
     postgres_sql(BREACH + NOTE_CHECK + LINES_CHECK, DROP),
     postgres_sql(CANCELLED_IS_CREDITED, DROP_CANCELLED_IS_CREDITED),
     postgres_sql(HAS_ITS_DOCUMENT, DROP_HAS_ITS_DOCUMENT),
+    postgres_sql(SEARCH_INDEXES, DROP_SEARCH_INDEXES),
 ]
 # --- End of the hand-written database objects ---
 

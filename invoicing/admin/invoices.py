@@ -21,6 +21,7 @@ from django.utils.translation import ngettext, ngettext_lazy
 
 from coworking.admin import (
     ChangePageMixin,
+    IndexedSearchMixin,
     ListTitleMixin,
     PlainNumberInput,
     ReadOnlyAdminMixin,
@@ -152,7 +153,9 @@ RENDER_TEXTS = RenderTexts(
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(ChangePageMixin, ListTitleMixin, EInvoiceDownloads, admin.ModelAdmin):
+class InvoiceAdmin(
+    ChangePageMixin, IndexedSearchMixin, ListTitleMixin, EInvoiceDownloads, admin.ModelAdmin
+):
     """Invoices. The list fits a 1280-pixel screen: number, customer, dates, total, amount
     due and state (and, in ``credits.admin``, the row action); the location is in the number's
     prefix and in the filters."""

@@ -7,7 +7,7 @@ from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
-from coworking.admin import ListTitleMixin, money_display
+from coworking.admin import IndexedSearchMixin, ListTitleMixin, money_display
 from coworking.errors import ApplicationError
 from invoicing.models import Invoice, Payment
 from invoicing.services.payments import payment_check, payment_record
@@ -71,7 +71,7 @@ class PaymentForm(forms.ModelForm):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ListTitleMixin, admin.ModelAdmin):
+class PaymentAdmin(IndexedSearchMixin, ListTitleMixin, admin.ModelAdmin):
     """Payments are recorded through ``payment_record`` and never edited afterwards."""
 
     form = PaymentForm

@@ -42,10 +42,24 @@ DROP TRIGGER invoicing_ledger_entry_has_its_document ON coworking_ledgerentry;
 DROP FUNCTION invoicing_ledger_entry_has_its_document();
 """
 
+# The admin's searches, one trigram index per searched field (see coworking's initial
+# migration: the extension, and why).
+SEARCH_INDEXES = """
+CREATE INDEX invoice_number_trgm ON invoicing_invoice USING gin ((UPPER(number::text)) gin_trgm_ops);
+CREATE INDEX invoice_payment_ref_trgm ON invoicing_invoice USING gin ((UPPER(payment_reference::text)) gin_trgm_ops);
+CREATE INDEX payment_reference_trgm ON invoicing_payment USING gin ((UPPER(reference::text)) gin_trgm_ops);
+"""
+DROP_SEARCH_INDEXES = """
+DROP INDEX invoice_number_trgm;
+DROP INDEX invoice_payment_ref_trgm;
+DROP INDEX payment_reference_trgm;
+"""
+
 DATABASE_OBJECTS = [
     numbers_used_by(series_prefix="invoice", table="invoicing_invoice"),
     location_prefix_fixed_once_used(prefix="invoice_prefix", table="invoicing_invoice"),
     postgres_sql(HAS_ITS_DOCUMENT, DROP_HAS_ITS_DOCUMENT),
+    postgres_sql(SEARCH_INDEXES, DROP_SEARCH_INDEXES),
 ]
 # --- End of the hand-written database objects ---
 
@@ -208,6 +222,14 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name='invoice',
             index=models.Index(fields=['customer', '-issue_date', '-id'], name='invoice_customer_keyset'),
+        ),
+        migrations.AddIndex(
+            model_name='invoice',
+            index=models.Index(fields=['currency', '-issue_date'], name='invoice_currency'),
+        ),
+        migrations.AddIndex(
+            model_name='invoice',
+            index=models.Index(condition=models.Q(('state__in', ['issued', 'partially_paid'])), fields=['due_date'], name='invoice_open_due'),
         ),
         migrations.AddIndex(
             model_name='invoice',
@@ -420,6 +442,14 @@ class Migration(migrations.Migration):
         pgtrigger.migrations.AddTrigger(
             model_name='invoiceline',
             trigger=pgtrigger.compiler.Trigger(name='invoice_line_no_truncate', sql=coworking.triggers.GuardSql(func="RAISE EXCEPTION 'The % table holds records that are never emptied; it cannot be truncated', TG_TABLE_NAME USING ERRCODE = 'integrity_constraint_violation'; RETURN NULL;", hash='edd8645fc0cae1e2c5cd42fd9a57f049f7d23fcb', level='STATEMENT', operation='TRUNCATE', pgid='pgtrigger_invoice_line_no_truncate_a6f14', table='invoicing_invoiceline', when='BEFORE')),
+        ),
+        migrations.AddIndex(
+            model_name='payment',
+            index=models.Index(fields=['-received_on', '-id'], name='payment_list_order'),
+        ),
+        migrations.AddIndex(
+            model_name='payment',
+            index=models.Index(fields=['method', '-received_on'], name='payment_method'),
         ),
         migrations.AddConstraint(
             model_name='payment',

@@ -1,0 +1,249 @@
+"""The scale bench's measurements: the request paths through Django's test client (the real
+views, a logged-in staff user or a member's API token), the services side by side for a big
+and a new customer, and the batch jobs (reconcile, e-invoice checks, exports)."""
+
+import datetime
+import itertools
+import resource
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+from _setup import percentile
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Timings:
+    """Named lists of milliseconds, in the order they were first measured."""
+
+    def __init__(self):
+        self.samples: dict[str, list[float]] = {}
+        self.notes: dict[str, str] = {}
+
+    def add(self, name: str, ms: float) -> None:
+        self.samples.setdefault(name, []).append(ms)
+
+    def row(self, name: str) -> tuple[float, float]:
+        values = self.samples[name]
+        return percentile(values, 0.5), percentile(values, 0.95)
+
+
+def timed(function) -> float:
+    started = time.perf_counter()
+    function()
+    return (time.perf_counter() - started) * 1000
+
+
+def get_ok(client, url: str, **headers) -> None:
+    response = client.get(url, **headers)
+    if response.status_code != 200:
+        raise SystemExit(f"GET {url} answered {response.status_code}: {response.content[:300]!r}")
+    # Streamed responses (PDFs, exports) are read to the end: that is the work.
+    if getattr(response, "streaming", False):
+        for _chunk in response.streaming_content:
+            pass
+
+
+def request_paths(*, meta: dict, repeat: int, statement_start: str = "2025-01-01") -> Timings:
+    """The admin and API pages, each fetched ``repeat`` times (after one untimed warm-up).
+    Static files by their plain names, as in the tests: the manifest needs collectstatic."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    storages = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    with override_settings(STORAGES=storages):
+        return _request_paths(meta=meta, repeat=repeat, statement_start=statement_start)
+
+
+def _request_paths(*, meta: dict, repeat: int, statement_start: str) -> Timings:
+    from django.test import Client
+    from rest_framework.authtoken.models import Token
+
+    from coworking.models import Customer
+    from invoicing.models import Invoice
+
+    big = Customer.objects.get(pk=meta["big"][0])
+    staff = Client(HTTP_HOST="127.0.0.1")
+    staff.force_login(_staff_user())
+    member = Client(HTTP_HOST="127.0.0.1")
+    member_auth = {"HTTP_AUTHORIZATION": f"Token {Token.objects.get(user=big.portal_user).key}"}
+    staff_auth = {"HTTP_AUTHORIZATION": f"Token {Token.objects.get(user=_staff_user()).key}"}
+    invoice = Invoice.objects.filter(customer=big).order_by("-id").first()
+    location = big.location_id
+    year = datetime.date.fromisoformat(statement_start), datetime.date(2025, 12, 31)
+    total = Invoice.objects.count()
+    deep = max(1, min(1000, total // 50 - 1))
+    member_deep = max(1, min(1000, Invoice.objects.filter(customer=big).count() // 50 - 1))
+    admin = "/admin/invoicing/invoice/"
+    paths = {
+        "admin list, default page": (staff, admin, {}),
+        "admin list, state=issued": (staff, f"{admin}?state__exact=issued", {}),
+        "admin list, location": (staff, f"{admin}?location__id__exact={location}", {}),
+        "admin list, overdue": (staff, f"{admin}?overdue=yes", {}),
+        "admin list, search number": (staff, f"{admin}?q={invoice.number}", {}),
+        "admin list, search customer name": (staff, f"{admin}?q={big.billing_name}", {}),
+        "admin invoice page": (staff, f"{admin}{invoice.pk}/change/", {}),
+        "admin customer page (big)": (staff, f"/admin/coworking/customer/{big.pk}/change/", {}),
+        "statement PDF, a year (big)": (
+            staff,
+            f"/admin/coworking/customer/{big.pk}/statement/?start={year[0]}&end={year[1]}",
+            {},
+        ),
+        "API member list, page 1": (member, "/api/v1/invoices", member_auth),
+        "API member list, deep page": (
+            member,
+            f"/api/v1/invoices?page={member_deep}",
+            member_auth,
+        ),
+        "API staff list state=issued, page 1": (
+            staff,
+            "/api/v1/invoices?state=issued&issued_from=2022-01-01",
+            staff_auth,
+        ),
+        "API staff list, deep page": (staff, f"/api/v1/invoices?page={deep}", staff_auth),
+    }
+    timings = Timings()
+    timings.notes = {"deep pages": f"member page {member_deep}, staff page {deep}"}
+    for name, (client, url, headers) in paths.items():
+        get_ok(client, url, **headers)  # warm-up, and the smoke check that it answers
+        # A statement PDF takes seconds: fewer of them.
+        for _ in range(min(repeat, 5) if "PDF" in name else repeat):
+            timings.add(name, timed(lambda c=client, u=url, h=headers: get_ok(c, u, **h)))
+    return timings
+
+
+def _staff_user():
+    from django.contrib.auth import get_user_model
+    from rest_framework.authtoken.models import Token
+
+    user, created = get_user_model().objects.get_or_create(
+        username="scale-staff", defaults={"is_staff": True, "is_superuser": True}
+    )
+    if created:
+        Token.objects.create(user=user)
+    return user
+
+
+def prepare_users(*, meta: dict) -> None:
+    """A staff user, and a portal user (with an API token) for the first big customer."""
+    from django.contrib.auth import get_user_model
+    from rest_framework.authtoken.models import Token
+
+    from coworking.models import Customer
+
+    _staff_user()
+    big = Customer.objects.get(pk=meta["big"][0])
+    if big.portal_user is None:
+        big.portal_user = get_user_model().objects.create_user(username="scale-member")
+        big.save(update_fields=["portal_user"])
+        Token.objects.create(user=big.portal_user)
+
+
+def services(*, meta: dict, repeat: int) -> Timings:
+    """Issue, cancel and partial credit for the big customer and a new one, alternating
+    one by one so both see the same machine. Drafts are made untimed beforehand."""
+    from _scale_templates import LINES
+
+    from coworking.models import Customer
+    from credits.services import LineCredit, credit_note_issue, invoice_cancel
+    from invoicing.services import invoice_issue
+    from tests.factories import CustomerFactory, draft_invoice
+
+    big = Customer.objects.get(pk=meta["big"][0])
+    new = CustomerFactory(location=big.location, billing_name="Newcomer Ltd")
+    timings = Timings()
+    for _ in range(repeat):
+        for label, customer in (("big", big), ("new", new)):
+            draft = draft_invoice(customer=customer, specs=LINES)
+            started = time.perf_counter()
+            invoice = invoice_issue(invoice=draft)
+            timings.add(f"issue ({label})", (time.perf_counter() - started) * 1000)
+            line = invoice.lines.order_by("position").first()
+            timings.add(
+                f"partial credit ({label})",
+                timed(
+                    lambda i=invoice, li=line: credit_note_issue(
+                        invoice=i,
+                        lines=[LineCredit(invoice_line=li.pk, quantity=Decimal("1"))],
+                        actor=None,
+                        channel="admin",
+                        reason="Desk unused",
+                    )
+                ),
+            )
+            timings.add(
+                f"cancel ({label})",
+                timed(
+                    lambda i=invoice: invoice_cancel(
+                        invoice=i.pk, actor=None, channel="admin", reason="Booked twice"
+                    )
+                ),
+            )
+    return timings
+
+
+def batch_jobs(*, meta: dict, database_url: str, env: dict, checks: int = 1000) -> dict:
+    """reconcile (a process of its own: time, exit status, peak RSS), 1,000 e-invoice checks,
+    and the FEC export of the big customer's location for a year."""
+    import os
+
+    from books.exports import Format, journal_export
+    from coworking.einvoice.document import Syntax
+    from coworking.models import Customer
+    from credits.einvoice import einvoices_check
+
+    results = {}
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "manage.py"), "reconcile"],
+        env={**os.environ, **env, "DATABASE_URL": database_url},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output = process.stdout.read()
+    _pid, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    code = os.waitstatus_to_exitcode(status)
+    results["reconcile"] = (
+        f"{elapsed:.1f} s, peak RSS {usage.ru_maxrss / 1024:.0f} MiB, "
+        f"{'clean' if code == 0 else f'exit {code}'}"
+    )
+    results["reconcile_ok"] = code == 0
+    if code:
+        results["reconcile_output"] = output[-4000:]
+
+    limit = checks
+    started = time.perf_counter()
+    checks = list(itertools.islice(einvoices_check(syntaxes=Syntax.values, peppol=False), limit))
+    elapsed = time.perf_counter() - started
+    failed = sum(1 for check in checks if not check.report.valid)
+    results["validate_einvoices"] = (
+        f"{elapsed * 1000 / len(checks):.1f} s per 1,000 checks "
+        f"({len(checks)} done, {failed} with fatal findings)"
+    )
+    results["einvoices_ok"] = failed == 0
+
+    location = Customer.objects.get(pk=meta["big"][0]).location
+    started = time.perf_counter()
+    size = 0
+    export = journal_export(
+        location=location,
+        format=Format.FEC,
+        start=datetime.date(2025, 1, 1),
+        end=datetime.date(2025, 12, 31),
+    )
+    for chunk in export.chunks:
+        size += len(chunk)
+    elapsed = time.perf_counter() - started
+    results["FEC export, one location, 2025"] = f"{elapsed:.2f} s ({size / 2**20:.1f} MiB)"
+    results["bench process peak RSS"] = (
+        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"
+    )
+    return results
