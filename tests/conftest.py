@@ -270,7 +270,32 @@ def django_db_setup(
     yield
     if not django_db_keepdb:
         with django_db_blocker.unblock():
+            _end_other_sessions(db_cfg)
             teardown_databases(db_cfg, verbosity=request.config.option.verbose)
+
+
+def _end_other_sessions(db_cfg) -> None:
+    """Close what the session left connected to its test databases before they are dropped:
+    a thread's connection, the replica mirror's or PgBouncer's pooled server connections
+    outlive their tests, and ``DROP DATABASE`` refuses a database in use."""
+    from django.db import connections
+
+    connections.close_all()
+    names = [
+        c.settings_dict["NAME"] for c, _, destroy in db_cfg if destroy and c.vendor == "postgresql"
+    ]
+    if not names:
+        return
+    admin = _maintenance_connection()
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = ANY(%s) AND pid <> pg_backend_pid()",
+                [names],
+            )
+    finally:
+        admin.close()
 
 
 def pytest_sessionfinish(session):

@@ -41,6 +41,7 @@ def test_beat_runs_each_periodic_task_from_one_schedule():
         "invoicing.warn_failed_pdfs",
         "credits.render_missing_pdfs",
         "credits.requeue_bulk_cancellations",
+        "credits.reconcile",
         "credits.warn_failed_pdfs",
         "coworking.purge_idempotency_keys",
         "webhooks.sweep",
