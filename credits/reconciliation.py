@@ -21,9 +21,14 @@ from django.utils import timezone
 
 from coworking.documents.storage import stored_pdf_breaches
 from coworking.iteration import Ids, batches, each, windows
-from coworking.models import Customer, CustomerBalance, LedgerEntry, Location
+from coworking.models import Customer, LedgerEntry, Location
 from coworking.money import ExactSum, MoneySum
 from coworking.numbering import DocumentType, last_number
+from credits.ledger_reconciliation import (
+    check_balance_rows,
+    check_ledger_balances,
+    check_ledger_sources,
+)
 from credits.models import (
     CancellationEvent,
     CreditNote,
@@ -367,140 +372,6 @@ def check_paid_amounts(*, invoices: Ids = Ids.ALL) -> list[str]:
                 f"Invoice {number}: paid {amount_paid} but its payments add up to {paid.get(pk, ZERO)}."
             )
     return breaches
-
-
-def check_ledger_balances(*, customers: Ids = Ids.ALL) -> list[str]:
-    """Per customer and currency: ledger = issued invoices − payments − credit notes +
-    refunds (and settlements outside) of credit; one entry per document."""
-    expected: dict[tuple[int, str], Decimal] = defaultdict(lambda: ZERO)
-    for customer_id, currency, total in (
-        Invoice.objects.filter(customers.q("customer_id"))
-        .exclude(state=Invoice.State.DRAFT)
-        .values_list("customer_id", "currency")
-        .annotate(MoneySum("total"))
-        .order_by()
-    ):
-        expected[(customer_id, currency)] += total
-    for customer_id, currency, total in (
-        Payment.objects.filter(customers.q("invoice__customer_id"))
-        .exclude(method=Payment.Method.ACCOUNT_CREDIT)
-        .values_list("invoice__customer_id", "amount_currency")
-        .annotate(MoneySum("amount"))
-        .order_by()
-    ):
-        expected[(customer_id, currency)] -= total
-    for customer_id, currency, total in (
-        CreditNote.objects.filter(customers.q("customer_id"))
-        .values_list("customer_id", "currency")
-        .annotate(MoneySum("total"))
-        .order_by()
-    ):
-        expected[(customer_id, currency)] += total  # credit note totals are negative
-    for customer_id, currency, total in (
-        Refund.objects.filter(customers.q("customer_id"))
-        .values_list("customer_id", "amount_currency")
-        .annotate(MoneySum("amount"))
-        .order_by()
-    ):
-        expected[(customer_id, currency)] += total  # credit that left the account
-    actual: dict[tuple[int, str], Decimal] = defaultdict(lambda: ZERO)
-    for customer_id, currency, total in (
-        LedgerEntry.objects.filter(customers.q("customer_id"))
-        .values_list("customer_id", "amount_currency")
-        .annotate(MoneySum("amount"))
-        .order_by()
-    ):
-        actual[(customer_id, currency)] = total
-    breaches = []
-    for key in sorted(set(expected) | set(actual)):
-        if expected[key] != actual[key]:
-            breaches.append(
-                f"Customer id {key[0]} in {key[1]}: ledger balance {actual[key]} but documents "
-                f"say {expected[key]}."
-            )
-    entries = LedgerEntry.objects.aggregate(
-        invoices=Count("id", filter=Q(kind=LedgerEntry.Kind.INVOICE)),
-        payments=Count("id", filter=Q(kind=LedgerEntry.Kind.PAYMENT)),
-        credit_notes=Count("id", filter=Q(kind=LedgerEntry.Kind.CREDIT_NOTE)),
-        refunds=Count(
-            "id", filter=Q(kind__in=[LedgerEntry.Kind.REFUND, LedgerEntry.Kind.SETTLED_OUTSIDE])
-        ),
-    )
-    documents = {
-        # A zero-total invoice has nothing on the account.
-        "invoices": Invoice.objects.exclude(state=Invoice.State.DRAFT).exclude(total=0).count(),
-        "payments": Payment.objects.exclude(method=Payment.Method.ACCOUNT_CREDIT).count(),
-        "credit_notes": CreditNote.objects.count(),
-        "refunds": Refund.objects.count(),
-    }
-    for kind, count in documents.items():
-        if entries[kind] != count:
-            breaches.append(f"{count} {kind} but {entries[kind]} ledger entries for them.")
-    return breaches
-
-
-def check_balance_rows(*, customers: Ids = Ids.ALL) -> list[str]:
-    """Each customer's balance row per currency (``CustomerBalance``, what balances and
-    available credit read) equals the sum of their ledger entries in it; no sum lacks its
-    row."""
-    ledger = {
-        (customer_id, currency): total
-        for customer_id, currency, total in LedgerEntry.objects.filter(customers.q("customer_id"))
-        .values_list("customer_id", "amount_currency")
-        .annotate(MoneySum("amount"))
-        .order_by()
-    }
-    rows = {
-        (customer_id, currency): amount
-        for customer_id, currency, amount in CustomerBalance.objects.filter(
-            customers.q("customer_id")
-        ).values_list("customer_id", "amount_currency", "amount")
-    }
-    return [
-        f"Customer id {key[0]} in {key[1]}: balance row {rows.get(key, 'missing')} but the "
-        f"ledger adds up to {ledger.get(key, ZERO)}."
-        for key in sorted(set(ledger) | set(rows))
-        if rows.get(key) != ledger.get(key, ZERO)
-    ]
-
-
-def check_ledger_sources(*, entries: Ids = Ids.ALL) -> list[str]:
-    """Each entry has the document it was posted for pointing at it, and records it as it
-    is (customer, amount, invoice number, document date). With the counts per kind of
-    ``check_ledger_balances``, every document is then on its own entry."""
-    kind = LedgerEntry.Kind
-    own = {
-        kind.INVOICE: Q(
-            invoice__customer=F("customer"),
-            amount=F("invoice__total"),
-            document_number=F("invoice__number"),
-            document_date=F("invoice__issue_date"),
-        ),
-        kind.PAYMENT: Q(
-            payment__invoice__customer=F("customer"),
-            amount=-F("payment__amount"),
-            document_number=F("payment__invoice__number"),
-            document_date=F("payment__received_on"),
-        ),
-        kind.CREDIT_NOTE: Q(
-            credit_note__customer=F("customer"),
-            amount=F("credit_note__total"),
-            document_number=F("credit_note__invoice_number"),
-            document_date=F("credit_note__issue_date"),
-        ),
-        kind.REFUND: Q(
-            refund__kind=F("kind"), refund__customer=F("customer"), amount=F("refund__amount")
-        ),
-    }
-    own[kind.SETTLED_OUTSIDE] = own[kind.REFUND]
-    return [
-        f"Ledger entry id {pk} ({entry_kind}) does not record the document pointing at it."
-        for entry_kind, condition in own.items()
-        for pk in LedgerEntry.objects.filter(entries.q("pk"), kind=entry_kind)
-        .exclude(condition)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    ]
 
 
 def check_stored_pdfs(*, invoices: Ids = Ids.ALL) -> list[str]:
