@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from django.db import models
 from django.db.models import F, Q
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from coworking.money import CENT, money_field, round_amount
@@ -102,11 +103,15 @@ def allowance_problem(*, allowance: Decimal, gross: Decimal) -> str | None:
     return None
 
 
-def reason_text(*, reason: str, code: str) -> str:
-    """The reason stated (BT-139/BT-97): the text given, else the code's label."""
+def reason_text(*, reason: str, code: str, language: str) -> str:
+    """The reason stated (BT-139/BT-97): the text given, else the code's label in
+    ``language``, the document's: the label is frozen into what the customer reads."""
     if reason:
         return reason
-    return str(AllowanceReason(code).label) if code in AllowanceReason.values else ""
+    if code not in AllowanceReason.values:
+        return ""
+    with translation.override(language):
+        return str(AllowanceReason(code).label)
 
 
 class ChargeReason(models.TextChoices):
@@ -132,12 +137,16 @@ def reason_codes(kind: str) -> type[models.TextChoices]:
     return ChargeReason if kind == AllowanceChargeKind.CHARGE else AllowanceReason
 
 
-def kind_reason_text(*, kind: str, reason: str, code: str) -> str:
-    """The reason stated (BT-97/BT-104): the text given, else the code's label."""
+def kind_reason_text(*, kind: str, reason: str, code: str, language: str) -> str:
+    """The reason stated (BT-97/BT-104): the text given, else the code's label in
+    ``language``, the document's."""
     if reason:
         return reason
     codes = reason_codes(kind)
-    return str(codes(code).label) if code in codes.values else ""
+    if code not in codes.values:
+        return ""
+    with translation.override(language):
+        return str(codes(code).label)
 
 
 class DocumentAllowanceFields(models.Model):

@@ -24,6 +24,7 @@ from coworking.allowances import (
     reason_codes,
 )
 from coworking.decimals import clean_decimal
+from coworking.documents.rendering import document_language
 from coworking.errors import CurrencyMismatch
 from coworking.models import Customer
 from coworking.text import is_single_line
@@ -124,7 +125,7 @@ def _vat(
     return matches[0]
 
 
-def _reason(row: AllowanceChargeInput, *, position: int) -> tuple[str, str]:
+def _reason(row: AllowanceChargeInput, *, position: int, language: str) -> tuple[str, str]:
     code = (row.reason_code or "").strip()
     reason = " ".join((row.reason or "").split())
     codes = reason_codes(row.kind)
@@ -141,7 +142,7 @@ def _reason(row: AllowanceChargeInput, *, position: int) -> tuple[str, str]:
         if row.kind == AllowanceChargeKind.CHARGE:
             raise _refuse(position, _("a charge states its reason"))
         code = AllowanceReason.DISCOUNT
-    return kind_reason_text(kind=row.kind, reason=reason, code=code), code
+    return kind_reason_text(kind=row.kind, reason=reason, code=code, language=language), code
 
 
 def _amount(
@@ -199,7 +200,7 @@ def build_allowance_charges(
             raise _refuse(position, problem)
         signed = amount if row.kind == AllowanceChargeKind.CHARGE else -amount
         bases[(category, rate)] += signed
-        reason, code = _reason(row, position=position)
+        reason, code = _reason(row, position=position, language=document_language(customer))
         built.append(
             InvoiceAllowanceCharge(
                 position=position,

@@ -18,6 +18,7 @@ from coworking.allowances import (
 )
 from coworking.billable_items import BillableItem
 from coworking.decimals import clean_decimal
+from coworking.documents.rendering import document_language
 from coworking.errors import CurrencyMismatch
 from coworking.models import Customer
 from coworking.money import money_sum
@@ -122,6 +123,7 @@ def _build_lines(
             line,
             gross=line_net(quantity=quantity, unit_price=line.unit_price.amount),
             position=position,
+            language=document_language(customer),
         )
         built.append(
             InvoiceLine(
@@ -164,7 +166,7 @@ def _check_precision(*, quantity: Decimal, unit_price: Decimal, position: int) -
         )
 
 
-def _allowance_fields(line: LineInput, *, gross: Decimal, position: int) -> dict:
+def _allowance_fields(line: LineInput, *, gross: Decimal, position: int, language: str) -> dict:
     """The line's discount, checked: an amount or a percentage of ``gross`` (not both),
     never above it, in cents, with a reason (its code's label when only a code is given)."""
     amount, percent = line.allowance, line.allowance_percent
@@ -205,7 +207,9 @@ def _allowance_fields(line: LineInput, *, gross: Decimal, position: int) -> dict
     return {
         "allowance": amount,
         "allowance_percent": percent,
-        "allowance_reason": reason_text(reason=reason, code=code or AllowanceReason.DISCOUNT),
+        "allowance_reason": reason_text(
+            reason=reason, code=code or AllowanceReason.DISCOUNT, language=language
+        ),
         "allowance_reason_code": code or AllowanceReason.DISCOUNT,
     }
 

@@ -52,7 +52,8 @@ def test_line_discounts_are_valid_in_both_syntaxes(syntax):
     assert [*report.schema_errors, *(str(f) for f in report.fatal)] == []
     text = etree.tostring(etree.fromstring(xml), encoding="unicode")
     assert "Member discount" in text and "64.00" in text  # 10 % of 640.00
-    assert "Special rebate" in text and "7.50" in text
+    # The code's label in the Dutch customer's language, as the PDF prints it.
+    assert "Speciale korting" in text and "7.50" in text
 
 
 def test_the_pdf_shows_each_line_discount():

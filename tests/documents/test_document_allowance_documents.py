@@ -114,7 +114,7 @@ def test_the_pdf_shows_the_amounts_the_xml_states():
 
     assert "€ 692,50" in text
     assert "Yearly contract (10%) Btw 21% € -64,00" in text
-    assert "Cleaning Btw 21% € 15,00" in text
+    assert "Schoonmaak Btw 21% € 15,00" in text
     assert "€ 643,50" in text and "€ 591,00 € 124,11" in text
 
 
@@ -126,7 +126,7 @@ def test_a_cancel_mirrors_them_and_reverses_the_totals_exactly():
     mirrored = list(note.allowance_charges.values_list("kind", "amount", "reason", "reason_code"))
     assert mirrored == [
         ("allowance", Decimal("64.00"), "Yearly contract", "102"),
-        ("charge", Decimal("15.00"), "Cleaning", "CG"),
+        ("charge", Decimal("15.00"), "Schoonmaak", "CG"),
     ]
     assert (note.net_total, note.tax_total, note.total) == (
         -invoice.net_total,

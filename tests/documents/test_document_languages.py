@@ -14,10 +14,11 @@ from coworking.documents.rendering import document_language
 from credits.documents import CREDIT_NOTE_DOCUMENT, credit_note_send_email
 from credits.pdf import credit_note_pdf_bytes
 from credits.services import LineCredit, credit_note_issue, invoice_cancel
+from invoicing.document_allowances import AllowanceChargeInput
 from invoicing.models import Channel
 from invoicing.pdf import invoice_pdf_bytes
 from tests.conftest import pdf_text
-from tests.factories import CustomerFactory, LocationFactory, issued_invoice
+from tests.factories import CustomerFactory, LocationFactory, issued_invoice, line
 from tests.helpers import normalise
 
 pytestmark = pytest.mark.django_db
@@ -109,6 +110,29 @@ def test_invoice_in_dutch_is_billed_to_with_dutch_labels():
     pdf = text(invoice_pdf_bytes(invoice=invoice))
     assert "Factuur" in pdf and "GEFACTUREERD AAN" in pdf and "Vervaldatum" in pdf
     assert "Te betalen" in pdf and "Duitsland" in pdf
+
+
+def test_a_german_invoice_names_its_discounts_and_charges_in_german():
+    """The discount and charge labels, their reason codes' names and the totals block's
+    rows are what a German customer reads, so they are in the German catalog too."""
+    invoice = issued_invoice(
+        customer=customer(location_language="de"),
+        specs=[line("Day pass", "3", "25.00", "21", allowance="7.50", allowance_code="100")],
+        allowance_charges=[
+            AllowanceChargeInput(percent=Decimal("10"), tax_rate=Decimal("21"), reason_code="95"),
+            AllowanceChargeInput(
+                kind="charge", amount=Decimal("15.00"), tax_rate=Decimal("21"), reason_code="CG"
+            ),
+        ],
+    )
+
+    pdf = text(invoice_pdf_bytes(invoice=invoice))
+
+    assert "Rabatt: Sonderrabatt −7,50 €" in pdf
+    assert "Summe der Positionen" in pdf and "Nettobetrag" in pdf
+    assert "Rabatt: Rabatt" in pdf and "Zuschlag: Reinigung" in pdf
+    for english in ("Discount", "Charge", "Special rebate", "Cleaning", "Net total", "Sum of"):
+        assert english not in pdf
 
 
 def test_the_email_of_a_german_cancellation_is_a_stornorechnung(private_documents):
