@@ -25,7 +25,6 @@ from coworking.error_codes import CoworkingErrorCode as Code
 from coworking.errors import InvalidInput
 
 MAX_FINDINGS_SHOWN = 5
-EMAIL_SCHEME = "EM"  # the buyer's billing e-mail standing in for an electronic address
 
 
 class EInvoiceInvalid(InvalidInput):
@@ -35,9 +34,7 @@ class EInvoiceInvalid(InvalidInput):
 
 def syntaxes_to_check(document: Document) -> list[str]:
     """CII always; UBL too for a buyer with an electronic address."""
-    if document.buyer.electronic_address_scheme not in ("", EMAIL_SCHEME) or goes_by_peppol(
-        document
-    ):
+    if document.buyer.electronic_address_scheme or goes_by_peppol(document):
         return [Syntax.CII, Syntax.UBL]
     return [Syntax.CII]
 

@@ -73,9 +73,6 @@ def buyer(customer: Customer) -> Party:
     )
 
 
-EMAIL_SCHEME = "EM"
-
-
 def snapshot(party: Party) -> dict:
     """A party as the JSON a document keeps (``Document.seller``, ``Document.buyer``)."""
     data = dataclasses.asdict(party)
@@ -87,9 +84,6 @@ def _from_snapshot(data: dict) -> Party:
     known = {field.name for field in dataclasses.fields(Party)}
     values = {key: value for key, value in data.items() if key in known}
     values["street_lines"] = tuple(values.get("street_lines") or ())
-    if values.get("electronic_address_scheme") == EMAIL_SCHEME:
-        # Documents frozen with the billing e-mail as address: Peppol refuses the scheme.
-        values["electronic_address"] = values["electronic_address_scheme"] = ""
     return Party(**values)
 
 
