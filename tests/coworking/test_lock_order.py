@@ -31,6 +31,7 @@ def _credit_one_unit(invoice, line_id) -> CreditNote:
     )
 
 
+@pytest.mark.reconciled
 def test_issuing_a_credit_note_while_the_previous_notes_pdf_is_recorded_does_not_deadlock():
     """The worker's transaction holds the invoice's event-stream row (``credit_note.pdf_ready``)
     and, at commit, its deferred foreign-key check asks ``FOR KEY SHARE`` on the invoice; the

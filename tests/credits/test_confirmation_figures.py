@@ -29,6 +29,8 @@ from tests.concurrency import backend_pid, run_in_threads, waits_for_a_lock
 from tests.conftest import wait_until
 from tests.factories import issued_invoice
 
+pytestmark = pytest.mark.reconciled
+
 
 def eur(value: str) -> Money:
     return Money(Decimal(value), "EUR")
