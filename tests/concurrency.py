@@ -3,7 +3,7 @@
 import threading
 from collections.abc import Callable, Sequence
 
-from django.db import connections
+from django.db import connection, connections
 
 
 def run_in_threads(calls: Sequence[Callable[[], object]], *, threads: int) -> list[object]:
@@ -31,3 +31,18 @@ def run_in_threads(calls: Sequence[Callable[[], object]], *, threads: int) -> li
         thread.join(timeout=300)
         assert not thread.is_alive(), "a worker thread hung (deadlock?)"
     return results
+
+
+def backend_pid() -> int:
+    """The PostgreSQL backend of this thread's connection."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def waits_for_a_lock(pid: int) -> bool:
+    """Whether backend ``pid`` waits for a lock (``pg_locks`` is live, unlike the
+    per-transaction snapshot of ``pg_stat_activity``)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_locks WHERE pid = %s AND NOT granted", [pid])
+        return cursor.fetchone() is not None

@@ -366,6 +366,32 @@ def database_breach(db):
     transaction.set_rollback(True)
 
 
+@pytest.fixture(autouse=True)
+def reconciled_after_the_test(request):
+    """A test marked ``reconciled`` (money moved by doubled, racing or hostile requests) ends
+    with ``reconcile`` over what it left, before its transaction is rolled back or its
+    database flushed: the suite leaves no rows behind, so one check at the end of the session
+    would read an empty database and could not fail. Tests that break an invariant on
+    purpose (``database_breach``) are left out."""
+    if (
+        request.node.get_closest_marker("reconciled") is None
+        or "database_breach" in request.fixturenames
+    ):
+        yield
+        return
+    request.getfixturevalue("db")  # so the rollback or flush comes after the check
+    yield
+    breaches = reconcile_breaches()
+    assert breaches == {}, f"reconcile after {request.node.nodeid}: {breaches}"
+
+
+def reconcile_breaches() -> dict[str, list[str]]:
+    """The checks of ``reconcile`` that found something, with what they found."""
+    from credits.reconciliation import reconcile
+
+    return {name: found for name, found in reconcile().items() if found}
+
+
 # --- Beyond one machine: PgBouncer in transaction mode, a read replica ------------------------
 
 

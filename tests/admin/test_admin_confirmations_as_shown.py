@@ -18,7 +18,7 @@ from invoicing.services import payment_record
 from tests.conftest import hidden_inputs
 from tests.factories import CustomerFactory, issued_invoice, staff_user
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.reconciled]
 
 CHANGELIST = reverse("admin:invoicing_invoice_changelist")
 

@@ -289,6 +289,7 @@ def test_cancel_confirmations_show_the_remainder_after_a_partial_note(client, st
     assert (note.amount_off_due, note.account_credit_amount) == (eur("87.05"), eur("100.00"))
 
 
+@pytest.mark.reconciled
 def test_a_double_submit_of_the_confirmation_issues_one_note(client, staff, invoice):
     data = confirmed(client, invoice, form_data(invoice, {1: "2"}))
     assert client.post(form_url(invoice), data).status_code == 302

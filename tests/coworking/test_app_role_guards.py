@@ -88,7 +88,9 @@ def snapshot(books) -> tuple:
     return (
         invoice.total,
         invoice.issued_at,
-        LedgerEntry.objects.filter(document_number=invoice.number).count(),
+        sorted(
+            LedgerEntry.objects.filter(document_number=invoice.number).values_list("kind", "amount")
+        ),
         NumberSeries.objects.get(name=books["series"]).last,
         [(note.pdf_file.name, note.pdf_sha256) for note in notes],
         Event.objects.count(),
@@ -100,8 +102,16 @@ BYPASSES = {
         "UPDATE invoicing_invoice SET total = total + 1, net_total = net_total + 1 "
         "WHERE id = %(invoice)s"
     ],
-    "ignore, then a ledger entry deleted": [
-        "DELETE FROM coworking_ledgerentry WHERE id = "
+    # A ledger entry its document still points at is kept by the foreign key whatever the
+    # triggers do: the attack deletes the payment with it.
+    "ignore, then a payment and its ledger entry deleted": [
+        "DELETE FROM invoicing_payment WHERE invoice_id = %(invoice)s",
+        "DELETE FROM coworking_ledgerentry WHERE kind = 'payment' AND document_number = "
+        "(SELECT number FROM invoicing_invoice WHERE id = %(invoice)s)",
+        "UPDATE invoicing_invoice SET amount_paid = 0, state = 'issued' WHERE id = %(invoice)s",
+    ],
+    "ignore, then a ledger entry's amount changed": [
+        "UPDATE coworking_ledgerentry SET amount = amount - 1 WHERE id = "
         "(SELECT ledger_entry_id FROM invoicing_invoice WHERE id = %(invoice)s)"
     ],
     "ignore, then a number counter lowered": [

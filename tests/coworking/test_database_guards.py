@@ -68,6 +68,8 @@ def test_issued_invoice_lines_payments_and_ledger_are_frozen(sql):
         "UPDATE credits_creditnote SET total = total - 1, net_total = net_total - 1 WHERE id = %(cn)s",
         "UPDATE credits_creditnote SET number = 'CN-X' WHERE id = %(cn)s",
         "UPDATE credits_creditnote SET reason = 'rewritten' WHERE id = %(cn)s",
+        # Its time of issue (``created_at``, shown as "issued at"), as an invoice's issued_at.
+        "UPDATE credits_creditnote SET created_at = created_at - interval '1 day' WHERE id = %(cn)s",
         "DELETE FROM credits_creditnote WHERE id = %(cn)s",
         "UPDATE credits_creditnoteline SET net = net - 1 WHERE credit_note_id = %(cn)s",
         "DELETE FROM credits_creditnoteline WHERE credit_note_id = %(cn)s",

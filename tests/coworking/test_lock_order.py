@@ -8,26 +8,18 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from credits.documents import CREDIT_NOTE_DOCUMENT
 from credits.models import CreditNote
 from credits.services import LineCredit, credit_note_issue
 from invoicing.models import Channel
-from tests.concurrency import run_in_threads
+from tests.concurrency import backend_pid, run_in_threads, waits_for_a_lock
 from tests.conftest import wait_until
 from tests.factories import issued_invoice
 from webhooks.models import Event
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _waits_for_a_lock(pid: int) -> bool:
-    """Whether backend ``pid`` waits for a lock (``pg_locks`` is live, unlike the
-    per-transaction snapshot of ``pg_stat_activity``)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_locks WHERE pid = %s AND NOT granted", [pid])
-        return cursor.fetchone() is not None
 
 
 def _credit_one_unit(invoice, line_id) -> CreditNote:
@@ -39,6 +31,7 @@ def _credit_one_unit(invoice, line_id) -> CreditNote:
     )
 
 
+@pytest.mark.reconciled
 def test_issuing_a_credit_note_while_the_previous_notes_pdf_is_recorded_does_not_deadlock():
     """The worker's transaction holds the invoice's event-stream row (``credit_note.pdf_ready``)
     and, at commit, its deferred foreign-key check asks ``FOR KEY SHARE`` on the invoice; the
@@ -56,13 +49,11 @@ def test_issuing_a_credit_note_while_the_previous_notes_pdf_is_recorded_does_not
             CREDIT_NOTE_DOCUMENT.render_pdf(document=first.pk)
             stream_held.set()
             pid = issuing_pid.get(timeout=30)
-            wait_until(lambda: _waits_for_a_lock(pid), timeout=30)
+            wait_until(lambda: waits_for_a_lock(pid), timeout=30)
         return "recorded"
 
     def api_issues_the_next_note():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            issuing_pid.put(cursor.fetchone()[0])
+        issuing_pid.put(backend_pid())
         assert stream_held.wait(timeout=30)
         return _credit_one_unit(invoice, line_id)
 

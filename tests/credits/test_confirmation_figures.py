@@ -1,11 +1,14 @@
 """The services issue exactly what a confirmation showed: ``credit_note_issue`` and
 ``invoice_cancel`` given ``as_shown`` compare it, under the invoice's lock, with what they
 would issue now, and refuse (``confirmation_outdated``, nothing written) when it differs —
-also when the payment lands at the same moment, on real threads."""
+also when the payment lands at the same moment, on real threads, either one first."""
 
+import queue
+import threading
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 from djmoney.money import Money
 
 from coworking.models import LedgerEntry
@@ -22,8 +25,11 @@ from credits.services import (
 )
 from invoicing.models import Channel, Invoice, Payment
 from invoicing.services import payment_record
-from tests.concurrency import run_in_threads
+from tests.concurrency import backend_pid, run_in_threads, waits_for_a_lock
+from tests.conftest import wait_until
 from tests.factories import issued_invoice
+
+pytestmark = pytest.mark.reconciled
 
 
 def eur(value: str) -> Money:
@@ -85,27 +91,47 @@ def test_a_cancel_is_refused_when_the_invoice_changed_since_it_was_shown():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_payment_racing_continue_never_yields_a_refund_the_page_did_not_show():
-    """Ten rounds of Continue (refund nothing beyond what is due, as shown) against a
-    payment at the same moment: either the note is issued as shown before the payment, or it
-    is refused; never a refund."""
-    for _ in range(10):
-        invoice = issued_invoice(specs=[("Meeting room", "1", "100.00", "21")])
-        shown = credit_note_preview(invoice=invoice, **partial_refund(invoice)).figures
-        results = run_in_threads(
-            [
-                lambda invoice=invoice, shown=shown: credit_note_issue(
-                    invoice=invoice.pk, **partial_refund(invoice), as_shown=shown
-                ),
-                lambda invoice=invoice: payment_record(invoice=invoice, amount=eur("60.50")),
-            ],
-            threads=2,
-        )
-        note, payment = results
-        assert isinstance(note, CreditNote | ConfirmationOutdated), note
-        if isinstance(note, CreditNote):
-            assert note.refund_amount == eur("0.00") and note.amount_off_due == eur("121.00")
-            assert not isinstance(payment, Payment)  # nothing is due any more
-        else:
-            assert isinstance(payment, Payment)
+@pytest.mark.parametrize("first", ["continue", "payment"])
+def test_a_payment_racing_continue_never_yields_a_refund_the_page_did_not_show(first):
+    """Continue (nothing refunded, as the page showed) and a payment at the same moment,
+    each one holding the invoice's lock first in turn while the other waits for it: Continue
+    after the payment is refused, a payment after Continue finds nothing due; never a
+    refund."""
+    invoice = issued_invoice(specs=[("Meeting room", "1", "100.00", "21")])
+    shown = credit_note_preview(invoice=invoice, **partial_refund(invoice)).figures
+
+    def issue():
+        return credit_note_issue(invoice=invoice.pk, **partial_refund(invoice), as_shown=shown)
+
+    def pay():
+        return payment_record(invoice=invoice, amount=eur("60.50"))
+
+    holder, waiter = (issue, pay) if first == "continue" else (pay, issue)
+    held, waiting = threading.Event(), queue.Queue()
+
+    def hold():
+        with transaction.atomic():  # commits once the other waits for the invoice's lock
+            result = holder()
+            held.set()
+            pid = waiting.get(timeout=30)
+            wait_until(lambda: waits_for_a_lock(pid), timeout=30)
+        return result
+
+    def wait():
+        waiting.put(backend_pid())
+        assert held.wait(timeout=30)
+        return waiter()
+
+    first_result, second_result = run_in_threads([hold, wait], threads=2)
+    note, payment = (
+        (first_result, second_result) if first == "continue" else (second_result, first_result)
+    )
+    if first == "continue":
+        assert isinstance(note, CreditNote), note
+        assert note.refund_amount == eur("0.00") and note.amount_off_due == eur("121.00")
+        assert not isinstance(payment, Payment)  # nothing is due any more
+    else:
+        assert isinstance(payment, Payment), payment
+        assert isinstance(note, ConfirmationOutdated), note
+        assert "refund €0.00 → €60.50" in note.changes
     assert not Refund.objects.exists()

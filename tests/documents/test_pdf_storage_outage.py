@@ -1,19 +1,21 @@
 """A storage outage longer than the task's retries: the sweep keeps trying the PDFs that
 failed for good, with back-off, for a day after their first failure, then leaves them to
-staff."""
+staff; a credit note's e-mail goes once its PDF is there."""
 
 import datetime
 
 import pytest
+from django.core import mail
 from django.utils import timezone
 
+import credits.documents
 from coworking.documents.models import PdfRenderRetry
-from credits.documents import CREDIT_NOTE_DOCUMENT
+from credits.documents import CREDIT_NOTE_DOCUMENT, credit_note_send_email
 from credits.models import CreditNote
 from credits.services import invoice_cancel
 from invoicing.documents import INVOICE_DOCUMENT
 from invoicing.models import Channel, Invoice
-from tests.factories import issued_invoice
+from tests.factories import CustomerFactory, issued_invoice
 
 pytestmark = pytest.mark.django_db
 
@@ -109,17 +111,33 @@ def test_the_delay_is_capped_and_retries_stop_a_day_after_the_first_failure(
     assert status(invoice) == Invoice.PdfStatus.FAILED
 
 
-def test_a_credit_note_pdf_failed_in_an_outage_is_retried_by_its_sweep_too(
-    private_documents, schedule
+def test_a_credit_note_pdf_failed_in_an_outage_is_retried_by_its_sweep_and_then_emailed(
+    private_documents, schedule, monkeypatch, django_capture_on_commit_callbacks
 ):
-    note = invoice_cancel(invoice=issued_invoice(), actor=None, channel=Channel.CLI)
+    """The customer's e-mail waits for the PDF: none while the storage is down, one once
+    the sweep has rendered it (the task queue sends at once here)."""
+    monkeypatch.setattr(
+        credits.documents,
+        "queue_credit_note_email",
+        lambda *, credit_note_id: credit_note_send_email(credit_note=credit_note_id),
+    )
+    invoice = issued_invoice(customer=CustomerFactory(location__email_documents=True))
+    note = invoice_cancel(invoice=invoice, actor=None, channel=Channel.CLI)
     storage_down(private_documents, "credit-notes")
-    CREDIT_NOTE_DOCUMENT.render_missing(older_than=NOW)
+    with django_capture_on_commit_callbacks(execute=True):
+        CREDIT_NOTE_DOCUMENT.render_missing(older_than=NOW)
     assert CreditNote.objects.get(pk=note.pk).pdf_status == CreditNote.PdfStatus.FAILED
+    assert mail.outbox == []
 
     storage_back(private_documents, "credit-notes")
     PdfRenderRetry.objects.filter(kind="credit-note").update(
         next_attempt_at=timezone.now() - datetime.timedelta(seconds=1)
     )
-    assert CREDIT_NOTE_DOCUMENT.render_missing(older_than=NOW).rendered == [note.number]
-    assert CreditNote.objects.get(pk=note.pk).pdf_status == CreditNote.PdfStatus.READY
+    with django_capture_on_commit_callbacks(execute=True):
+        assert CREDIT_NOTE_DOCUMENT.render_missing(older_than=NOW).rendered == [note.number]
+    note.refresh_from_db()
+    assert note.pdf_status == CreditNote.PdfStatus.READY and note.emailed_at is not None
+    (message,) = mail.outbox
+    assert message.to == [note.customer.billing_email]
+    ((filename, _content, _type),) = message.attachments
+    assert filename == f"{note.number}.pdf"
