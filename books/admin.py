@@ -16,7 +16,7 @@ from books.exports import Format, journal_export
 from books.models import Account, ClosedPeriod, JournalEntry, JournalLine
 from books.selectors import journal_totals, vat_summary
 from books.services import period_close
-from coworking.admin import ReadOnlyAdminMixin
+from coworking.admin import LanguageDateInput, ReadOnlyAdminMixin
 from coworking.errors import ApplicationError
 from coworking.models import Location
 
@@ -56,8 +56,8 @@ class JournalLineInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 class PeriodForm(forms.Form):
     location = forms.ModelChoiceField(Location.objects.all(), label=_("Location"))
-    start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(label=_("From"), widget=LanguageDateInput())
+    end = forms.DateField(label=_("Until"), widget=LanguageDateInput())
 
 
 class ExportForm(PeriodForm):
@@ -171,8 +171,8 @@ class ClosedPeriodForm(forms.ModelForm):
         model = ClosedPeriod
         fields = ("location", "start", "end")
         widgets = {
-            "start": forms.DateInput(attrs={"type": "date"}),
-            "end": forms.DateInput(attrs={"type": "date"}),
+            "start": LanguageDateInput(),
+            "end": LanguageDateInput(),
         }
 
     def clean(self):

@@ -619,6 +619,9 @@ LOGGING = {
         "weasyprint.progress": {"level": "WARNING"},
         # The factur-x package logs each XML it builds or checks at INFO.
         "factur-x": {"level": "WARNING"},
+        # django-axes announces its version at INFO in every process and command (three
+        # times before `make run` says where to log in).
+        "axes.apps": {"level": "WARNING"},
     },
 }
 

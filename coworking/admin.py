@@ -66,6 +66,15 @@ def number_display(field: str, description, *, percent: bool = False):
     return display
 
 
+class LanguageDateInput(forms.DateInput):
+    """A date box in the admin language's own format (``07/12/2026``, ``07-12-2026``), not
+    the browser's ``type="date"`` box, which follows the browser's locale (an en-US browser
+    showed ``12/07/2026`` above a ledger reading ``07/12/2026``). ISO dates are read too."""
+
+    def __init__(self):
+        super().__init__(attrs={"size": 10, "required": True, "autocomplete": "off"})
+
+
 class PlainNumberInput(forms.NumberInput):
     """A quantity or rate input showing its value without trailing zeros (``1.5``, not
     the field's ``1.500``, which a Dutch reader takes for fifteen hundred)."""

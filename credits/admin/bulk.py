@@ -153,11 +153,13 @@ class BulkCancellationProgressMixin(CancelInvoiceAdminMixin):
         ]
         lines += [
             ngettext("%(count)d skipped: %(reason)s.", "%(count)d skipped: %(reason)s.", count)
-            % {"count": count, "reason": reason}
+            % {"count": count, "reason": _readers_language(reason)}
             for reason, count in outcomes.skipped
         ]
         if outcomes.failed_count:
-            failures = "; ".join(f"{invoice}: {reason}" for invoice, reason in outcomes.failed)
+            failures = "; ".join(
+                f"{invoice}: {_readers_language(reason)}" for invoice, reason in outcomes.failed
+            )
             if outcomes.failed_count > len(outcomes.failed):
                 failures += "; …"
             lines.append(
@@ -186,5 +188,11 @@ class BulkCancellationProgressMixin(CancelInvoiceAdminMixin):
                 if credit_note
                 else ""
             ),
-            "message": item.message,
+            "message": _readers_language(item.message),
         }
+
+
+def _readers_language(stored: str) -> str:
+    """A reason as the runner stored it, in the language it ran in (English on a worker),
+    in the reader's language when it is one of the catalog's texts."""
+    return gettext(stored) if stored else ""

@@ -14,7 +14,7 @@ from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from coworking.admin import CustomerAdmin, account_figures_html
+from coworking.admin import CustomerAdmin, LanguageDateInput, account_figures_html
 from coworking.documents.rendering import PdfRenderError
 from coworking.errors import ApplicationError
 from coworking.models import Customer
@@ -34,20 +34,11 @@ def statement_name(customer: Customer) -> str:
     return slugify(customer.billing_name)[:60].strip("-") or f"customer-{customer.pk}"
 
 
-class _LanguageDateInput(forms.DateInput):
-    """A date box in the admin language's own format (``07/12/2026``, ``07-12-2026``), not
-    the browser's ``type="date"`` box, which follows the browser's locale (an en-US browser
-    showed ``12/07/2026`` above a ledger reading ``07/12/2026``). ISO dates are read too."""
-
-    def __init__(self):
-        super().__init__(attrs={"size": 10, "required": True, "autocomplete": "off"})
-
-
 class StatementForm(forms.Form):
     """The statement's period, typed as the admin's language writes dates."""
 
-    start = forms.DateField(widget=_LanguageDateInput)
-    end = forms.DateField(widget=_LanguageDateInput)
+    start = forms.DateField(widget=LanguageDateInput)
+    end = forms.DateField(widget=LanguageDateInput)
 
     def clean(self):
         data = super().clean()

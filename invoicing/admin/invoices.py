@@ -12,6 +12,7 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, DecimalField, F, Value, When
 from django.db.models.functions import Greatest
+from django.forms.models import BaseInlineFormSet
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import path, reverse
@@ -50,11 +51,20 @@ from invoicing.services.issue import invoice_issue
 _DISPLAYED = {"unit_price", "quantity", "tax_rate"}
 
 
+class _LinesFormSet(BaseInlineFormSet):
+    """An issued invoice's lines as ``InvoiceLineInline`` already read them (to choose its
+    columns), not read a second time."""
+
+    def get_queryset(self):
+        return getattr(self.instance, "_shown_lines", None) or super().get_queryset()
+
+
 class InvoiceLineInline(admin.TabularInline):
     """Lines are edited while the invoice is a draft and read-only once it is issued."""
 
     model = InvoiceLine
     form = InvoiceLineForm
+    formset = _LinesFormSet
     extra = 0
     fields = [
         "position", "billable_item", "description", "quantity", "unit_price", "tax_rate",
@@ -63,6 +73,11 @@ class InvoiceLineInline(admin.TabularInline):
         "allowance", "allowance_percent", "allowance_reason", "allowance_reason_code",
     ]  # fmt: skip
     readonly_fields = ["position", "net_display", "tax_display"]
+    optional_fields = [
+        "vat_exemption_reason", "vat_exemption_reason_code", "vat_override_reason",
+        "period_start", "period_end",
+        "allowance", "allowance_percent", "allowance_reason", "allowance_reason_code",
+    ]  # fmt: skip
     # Issued: every field read-only, the unit price shown as money, quantity and rate the
     # project's one way.
     frozen_fields = [f"{name}_display" if name in _DISPLAYED else name for name in fields]
@@ -81,7 +96,22 @@ class InvoiceLineInline(admin.TabularInline):
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_fields(self, request, obj=None):
-        return self.frozen_fields if self._frozen(obj) else self.fields
+        if not self._frozen(obj):
+            return self.fields
+        return [name for name in self.frozen_fields if name in self._filled_columns(obj)]
+
+    def _filled_columns(self, obj) -> set[str]:
+        """An issued invoice's columns without the optional ones empty on every line (no
+        exemption, override, period or discount): eighteen columns do not fit 1280 pixels.
+        The lines are read once, kept on the invoice for the formset."""
+        if not hasattr(obj, "_filled_line_columns"):
+            obj._shown_lines = list(obj.lines.all())
+            obj._filled_line_columns = set(self.frozen_fields) - {
+                name
+                for name in self.optional_fields
+                if not any(getattr(line, name) for line in obj._shown_lines)
+            }
+        return obj._filled_line_columns
 
     def get_readonly_fields(self, request, obj=None):
         return self.frozen_fields if self._frozen(obj) else self.readonly_fields

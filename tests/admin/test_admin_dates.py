@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import CustomerFactory, issued_invoice, staff_user
+from tests.factories import CustomerFactory, UserFactory, issued_invoice, staff_user
 
 pytestmark = pytest.mark.django_db
 
@@ -66,3 +66,12 @@ def test_the_statement_period_is_typed_in_the_languages_date_format(client, cust
     assert response.status_code == 200, response.content[:300]
     assert response["Content-Type"] == "application/pdf"
     assert f"-{today.year}-01-01-" in response["Content-Disposition"]
+
+
+@pytest.mark.parametrize("url", ["admin:books_journalentry_export", "admin:books_closedperiod_add"])
+def test_the_books_period_boxes_are_typed_in_the_languages_date_format(client, url):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    html = client.get(reverse(url), HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+    assert 'type="date"' not in html  # the browser's box follows the browser's locale
+    assert re.search(r'<input type="text" name="start"[^>]*required', html), html
+    assert re.search(r'<input type="text" name="end"[^>]*required', html)

@@ -12,7 +12,7 @@ from djmoney.money import Money
 
 from credits.services import AmountCredit, credit_note_issue, invoice_cancel
 from invoicing.models import Channel
-from tests.factories import issued_invoice, staff_user
+from tests.factories import issued_invoice, line, staff_user
 
 pytestmark = pytest.mark.django_db
 
@@ -55,6 +55,26 @@ def test_a_live_invoice_has_no_empty_cancellation_or_reference_rows(client):
                   "tax_total_vat_currency", "pdf_error"]:  # fmt: skip
         assert row_text(html, field) is None, field
     assert row_text(html, "amount_credited_display").endswith("€0.00")
+
+
+def test_the_lines_show_an_optional_column_only_when_a_line_fills_it(client):
+    """Eighteen columns, most of them empty, made the page 1,450 pixels wide."""
+    plain = page(client, issued_invoice())
+    discounted = page(
+        client,
+        issued_invoice(
+            specs=[
+                line("Desk", "1", "320.00", "21", allowance="32.00", allowance_code="95"),
+                ("Meeting room (hours)", "3", "35.00", "9"),
+            ]
+        ),
+    )
+    for column in ["allowance", "allowance_reason_code", "period_start", "vat_exemption_reason"]:
+        assert f"column-{column}" not in plain, column
+    assert re.search(r'class="column-allowance[ "]', discounted)
+    assert "column-allowance_reason_code" in discounted
+    assert "column-period_start" not in discounted
+    assert "column-quantity_display" in plain and "column-description" in plain
 
 
 def test_a_cancelled_invoice_shows_its_cancellation(client):

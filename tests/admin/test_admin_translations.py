@@ -21,7 +21,14 @@ from django.utils import translation
 from djmoney.money import Money
 
 from credits.models import Refund
-from credits.services import LineCredit, credit_note_issue, invoice_cancel, refund_record
+from credits.services import (
+    LineCredit,
+    bulk_cancellation_run,
+    bulk_cancellation_start,
+    credit_note_issue,
+    invoice_cancel,
+    refund_record,
+)
 from invoicing.models import Channel
 from invoicing.services import payment_record
 from tests.factories import (
@@ -176,7 +183,13 @@ def data():
     )
     payment_record(invoice=issued_invoice(customer=customer), amount=eur("5.00"))
     issued_invoice(customer=customer)
+    # A bulk cancellation run to its end: one cancelled, one skipped (already cancelled).
+    bulk = bulk_cancellation_start(
+        invoice_ids=[issued_invoice(customer=customer).pk, cancelled.pk], actor=None, reason=""
+    )
+    bulk_cancellation_run(bulk_id=bulk.pk)
     return {
+        "bulk": bulk,
         "customer": customer,
         "open": open_invoice,
         "cancelled": cancelled,
@@ -244,6 +257,12 @@ def admin_pages(client, data):
         "refund change",
         client.get(reverse("admin:credits_refund_change", args=[data["refund"].pk])),
     )
+    yield (
+        "bulk cancellation progress",
+        client.get(reverse("admin:invoicing_invoice_bulk_cancellation", args=[data["bulk"].pk])),
+    )
+    yield "journal export", client.get(reverse("admin:books_journalentry_export"))
+    yield "VAT summary", client.get(reverse("admin:books_journalentry_vat_summary"))
     shown = bulk_confirmation.context["confirmation"]  # what Continue posts back
     yield (
         "after a cancel",

@@ -110,10 +110,12 @@ def test_progress_page_shows_results_as_they_arrive(live_server, page):
 
     customer = CustomerFactory()
     invoices = [issued_invoice(customer=customer) for _ in range(3)]
+    already = issued_invoice(customer=customer)
     staff_user(cancel=True, username="finance")
     bulk = bulk_cancellation_start(
-        invoice_ids=[invoice.pk for invoice in invoices], actor=None, reason="Closing"
+        invoice_ids=[invoice.pk for invoice in [*invoices, already]], actor=None, reason="Closing"
     )  # no worker in this test: it stays queued until we run it below
+    invoice_cancel(invoice=already, actor=None, channel=Channel.SYSTEM)  # meanwhile
     log_in(page, live_server)
 
     page.goto(f"{live_server.url}/admin/invoicing/invoice/bulk-cancellations/{bulk.pk}/")
@@ -124,13 +126,18 @@ def test_progress_page_shows_results_as_they_arrive(live_server, page):
     bulk_cancellation_run(bulk_id=bulk.pk)  # what the worker does; the page polls
 
     expect(page.locator("#bulk-status")).to_have_text("Done")
-    expect(page.locator("#bulk-done")).to_have_text("3")
+    expect(page.locator("#bulk-done")).to_have_text("4")
     rows = page.locator("#bulk-results tbody tr.outcome-cancelled")
     expect(rows).to_have_count(3)
     for row, invoice in zip(rows.all(), invoices, strict=True):
         expect(row).to_contain_text(invoice.number)
         expect(row).to_contain_text(CreditNote.objects.get(invoice=invoice).number)
-    assert page.locator("#bulk-bar").get_attribute("value") == "3"
+    expect(page.locator("#bulk-results tbody tr.outcome-skipped")).to_contain_text(already.number)
+    # What happened, per outcome: not "Cancelled the 4 selected invoices".
+    summary = page.locator("#bulk-summary")
+    expect(summary).to_contain_text("3 invoices cancelled.")
+    expect(summary).to_contain_text("1 skipped: Already cancelled.")
+    assert page.locator("#bulk-bar").get_attribute("value") == "4"
     expect(page.locator("#bulk-requeue")).to_have_count(0)  # nothing left to queue
     page.screenshot(path=ARTIFACTS / "admin-bulk-progress.png", full_page=True)
     page.reload()  # everything comes from the database: same page after a reload

@@ -1,10 +1,17 @@
 """Every list and the cancel confirmation fit a 1280-pixel screen in every admin language
 (English, French, Dutch), with long customer names and e-mail addresses and a confirmation
 of many invoices: no sideways scrolling, and numbers, dates and amounts on one line (long
-headers and names wrap instead). Measured in headless Chromium."""
+headers and names wrap instead). Measured in headless Chromium. The browser's own locale
+stays en-US while the admin speaks the language asked for: the customer page writes its
+ledger's dates and the statement's period boxes as the admin language does (not as the
+browser would), the list sorts by balance, and the statement downloads under the customer's
+name."""
+
+import re
 
 import pytest
 from django.contrib import admin
+from django.utils import formats, timezone, translation
 
 from credits.services import invoice_cancel
 from invoicing.models import Channel, Invoice
@@ -14,6 +21,8 @@ from tests.helpers import ARTIFACTS, WIDTH, chromium_page, log_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 LANGUAGES = ["en", "fr", "nl"]
+# 1 January as the statement's period box shows it per admin language.
+TYPED_NEW_YEAR = {"en": "01/01/{year}", "fr": "01/01/{year}", "nl": "01-01-{year}"}
 INVOICES = 90
 
 # The number of line boxes of an element's text: 1 when it does not wrap.
@@ -57,6 +66,7 @@ def books(monkeypatch):
         if n % 15 == 0:
             invoice_cancel(invoice=invoice, actor=None, channel=Channel.SYSTEM)
     staff_user(cancel=True, username="finance")
+    return customers[0]
 
 
 def measure(page, *, where: str, number_cells: str):
@@ -114,3 +124,28 @@ def test_lists_and_the_cancel_confirmation_fit_1280_pixels(live_server, page, bo
         where=f"the customer list ({language})",
         number_cells="#result_list td.field-balance_column .money",
     )
+    page.click("#result_list th.column-available_credit_column a")  # sortable
+    page.wait_for_url(re.compile(r"[?&]o="))
+    measure(
+        page,
+        where=f"the customer list by available credit ({language})",
+        number_cells="#result_list td.field-available_credit_column .money",
+    )
+
+    assert page.evaluate("navigator.language") == "en-US"
+    page.goto(f"{base}/coworking/customer/{books.pk}/change/")
+    today = timezone.localdate()
+    with translation.override(language):
+        written = formats.date_format(today, "DATE_FORMAT")
+    date = page.locator("#ledger tbody tr td").first
+    assert date.inner_text() == written and re.fullmatch(r"\d{1,2} \w+\.? \d{4}", written)
+    assert date.evaluate(LINES) == 1, f"{written!r} wraps"
+    start = page.locator("#statement-start")
+    assert start.get_attribute("type") == "text"  # not the browser's own (en-US) date box
+    assert start.input_value() == TYPED_NEW_YEAR[language].format(year=today.year)
+    if language == "nl":  # rendering the statement costs a second or two: once is enough
+        with page.expect_download() as download:
+            page.click("#statement-form input[type=submit]")
+        name = download.value.suggested_filename  # the customer's name, cut short
+        period = f"{today.year}-01-01-{today.isoformat()}"
+        assert re.fullmatch(rf"statement-stichting-amsterdamse-[a-z0-9-]+-{period}\.pdf", name)

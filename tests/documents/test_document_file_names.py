@@ -50,7 +50,9 @@ def test_the_preview_pdfs_footer_stays_on_one_line(client):
     )
 
     assert response.status_code == 200
-    footer = [line for line in pdf_text(response.content).splitlines() if "·" in line]
+    text = pdf_text(response.content)
+    assert "VOORBEELD – niet uitgereikt" in text and "PREVIEW" not in text  # in its language
+    footer = [line for line in text.splitlines() if "·" in line]
     assert footer, "no footer"
     assert "Canal House Coworking Amsterdam Centrum B.V. · Creditnota" in footer[0]
     assert not footer[0].rstrip().endswith("Creditnota ")
