@@ -93,3 +93,15 @@ def test_the_credit_note_confirmation_calls_the_reason_internal(client, invoice)
     html = credit_confirmation(client, invoice)
     reason = next(text for text in sentences(html) if "Booked twice" in text)
     assert "not printed" in reason and "Internal" in reason
+
+
+def test_in_french_the_reason_lines_put_a_space_before_the_colon(client, invoice):
+    """French typography sets a space before a colon; the label and its value are one
+    translated sentence, so each language places its own punctuation."""
+    client.cookies["django_language"] = "fr"
+    html = credit_confirmation(client, invoice)
+    texts = sentences(html)
+    assert any(text.startswith("Code motif :") for text in texts), texts
+    assert any(
+        text.startswith("Motif interne (") and ") : Booked twice" in text for text in texts
+    ), texts
