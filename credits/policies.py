@@ -21,6 +21,7 @@ from credits.errors import (
     PartialCreditNotPossible,
 )
 from invoicing.models import Channel, Invoice
+from invoicing.selectors import has_document_allowances
 
 CANCEL_PERMISSION = "invoicing.cancel_invoice"
 CREDIT_PERMISSION = "invoicing.issue_credit_note"
@@ -111,7 +112,7 @@ def credit_refusal(*, invoice: Invoice) -> StateConflict | None:
             % {"number": invoice.number}
         )
     refusal = _zero_total_refusal(invoice)
-    if refusal is None and _has_document_allowances(invoice):
+    if refusal is None and has_document_allowances(invoice=invoice):
         return PartialCreditNotPossible(
             _(
                 "Invoice %(number)s has a discount or charge on the whole invoice, which "
@@ -121,12 +122,6 @@ def credit_refusal(*, invoice: Invoice) -> StateConflict | None:
             % {"number": invoice.number}
         )
     return refusal
-
-
-def _has_document_allowances(invoice: Invoice) -> bool:
-    """Read from the annotation of the admin's invoice query where it is there."""
-    known = getattr(invoice, "has_document_allowances", None)
-    return invoice.allowance_charges.exists() if known is None else known
 
 
 def may_credit(*, actor: AbstractBaseUser | None, channel: str, invoice: Invoice) -> None:

@@ -113,3 +113,10 @@ def credit_applied_at_issue(*, invoice: Invoice) -> Decimal:
     (BT-113), so the PDF and both e-invoice syntaxes say the same amount due."""
     applied = credit_applied_by_invoice(invoice_ids=[invoice.pk]).get(invoice.pk)
     return Decimal("0.00") if applied is None else applied.amount
+
+
+def has_document_allowances(*, invoice: Invoice) -> bool:
+    """Whether ``invoice`` has discounts or charges on the whole document; read from the
+    admin query's annotation of the same name where it is there (one query per page)."""
+    known = getattr(invoice, "has_document_allowances", None)
+    return invoice.allowance_charges.exists() if known is None else known

@@ -7,7 +7,7 @@ the partial credit note workflow.
 from urllib.parse import urlencode
 
 from django.contrib import admin
-from django.db.models import Exists, F, FilteredRelation, OuterRef, Q
+from django.db.models import F, FilteredRelation, Q
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext
@@ -18,7 +18,7 @@ from credits.admin.issue_credit_note import IssueCreditNoteAdminMixin
 from credits.models import CreditNote
 from credits.policies import cancel_refusal
 from invoicing.admin.invoices import InvoiceAdmin
-from invoicing.models import Invoice, InvoiceAllowanceCharge
+from invoicing.models import Invoice
 
 
 class CancellableInvoiceAdmin(
@@ -44,10 +44,6 @@ class CancellableInvoiceAdmin(
                 ),
                 credit_note_pk=F("cancelling_note__pk"),
                 credit_note_number=F("cancelling_note__number"),
-                # Whether it may be credited in part (``credits.policies.credit_refusal``).
-                has_document_allowances=Exists(
-                    InvoiceAllowanceCharge.objects.filter(invoice_id=OuterRef("pk"))
-                ),
             )
         )
 

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, DecimalField, F, Value, When
+from django.db.models import Case, DecimalField, Exists, F, OuterRef, Value, When
 from django.db.models.functions import Greatest
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404
@@ -45,6 +45,7 @@ from invoicing.documents import INVOICE_DOCUMENT
 from invoicing.einvoice import invoice_einvoice
 from invoicing.line_form import AllowanceChargeForm, InvoiceLineForm
 from invoicing.models import Invoice, InvoiceAllowanceCharge, InvoiceLine, Payment
+from invoicing.selectors import has_document_allowances
 from invoicing.services.drafts import invoice_draft_set_lines
 from invoicing.services.issue import invoice_issue
 
@@ -152,6 +153,19 @@ class AllowanceChargeInline(admin.TabularInline):
     def get_readonly_fields(self, request, obj=None):
         return self.frozen_fields if self._frozen(obj) else []
 
+    def has_view_permission(self, request, obj=None):
+        """The discounts are part of the invoice: whoever may view it sees them."""
+        return request.user.has_perm("invoicing.view_invoice") or super().has_view_permission(
+            request, obj
+        )
+
+    def has_view_or_change_permission(self, request, obj=None):
+        """An issued invoice without discounts or charges shows no empty table of them: the
+        admin leaves out an inline the user may neither view nor change."""
+        if self._frozen(obj) and not has_document_allowances(invoice=obj):
+            return False
+        return super().has_view_or_change_permission(request, obj)
+
     def has_add_permission(self, request, obj=None):
         return not self._frozen(obj) and super().has_add_permission(request, obj)
 
@@ -241,7 +255,11 @@ class InvoiceAdmin(
                     When(state__in=OPEN_STATES, then=due),
                     default=Value(Decimal("0.00")),
                     output_field=money,
-                )
+                ),
+                # Read by the discounts inline and credits' partial-credit policy.
+                has_document_allowances=Exists(
+                    InvoiceAllowanceCharge.objects.filter(invoice_id=OuterRef("pk"))
+                ),
             )
         )
 

@@ -118,3 +118,21 @@ def test_the_invoice_page_reads_the_invoice_once(client, cancelled):
     queries, reads = invoice_reads(client, invoice)
     assert len(reads) == 1, reads
     assert len(queries) <= PAGE_QUERIES_MAX, "\n".join(queries)
+
+
+def test_the_discounts_table_shows_on_an_issued_invoice_only_when_it_has_some(client):
+    from invoicing.document_allowances import AllowanceChargeInput
+
+    plain = page(client, issued_invoice())
+    discounted = page(
+        client,
+        issued_invoice(
+            allowance_charges=[
+                AllowanceChargeInput(
+                    amount=Decimal("5.00"), tax_rate=Decimal("21"), reason="Loyalty"
+                )
+            ]
+        ),
+    )
+    assert 'id="allowance_charges-group"' not in plain
+    assert 'id="allowance_charges-group"' in discounted and "Loyalty" in discounted
