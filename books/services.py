@@ -17,9 +17,20 @@ from django.utils.translation import gettext_noop as noop
 
 from books.errors import InvalidPeriod
 from books.models import ClosedPeriod, Journal, JournalEntry, Purpose
-from books.posting import ZERO, EntryHead, Leg, accounting_currency, post, rate_on
+from books.posting import (
+    ZERO,
+    EntryHead,
+    Leg,
+    Prepared,
+    accounting_currency,
+    post,
+    prepare,
+    rate_on,
+    write,
+)
 from coworking.locking import lock_rows
 from coworking.models import Location
+from coworking.money import round_amount
 from credits.models import CreditNote, Refund
 from invoicing.calculations import allocate
 from invoicing.models import Invoice, Payment
@@ -225,13 +236,25 @@ def post_payment(*, payment: Payment, invoice: Invoice | None = None) -> None:
 def post_credit_note(*, credit_note: CreditNote) -> None:
     """The sales entry of a credit note (what it takes off the amount due, puts to account
     credit, and owes back), then the entry of each refund it makes."""
+    credit_note_write(
+        credit_note=credit_note, prepared=credit_note_prepare(credit_note=credit_note)
+    )
+
+
+def credit_note_prepare(*, credit_note: CreditNote) -> Prepared | None:
+    """The credit note's sales entry worked out without its number, which it may not have
+    yet (``books.subscribers`` prepares it before the note takes its number, so none of
+    this runs while the location's counter row is locked). What carries the number (the
+    entry's document and label, the lettering of what it owes back) is set by
+    :func:`credit_note_write`; what it owes back is a new open item, so it is converted at
+    the document's rate whatever its lettering."""
     # The invoice the service locked, with its location and customer.
-    invoice = credit_note.invoice
-    location = invoice.location
+    location = credit_note.invoice.location
     rate = document_rate(credit_note, location=location)
     currency = credit_note.currency
     customer_id = credit_note.customer_id
     owed_back = credit_note.refund_amount.amount + credit_note.settled_outside_amount.amount
+    to = accounting_currency(location)
     legs = _document_legs(credit_note, rate=rate)
     legs += [
         Leg(
@@ -252,23 +275,16 @@ def post_credit_note(*, credit_note: CreditNote) -> None:
             amount=-owed_back,
             currency=currency,
             customer_id=customer_id,
-            lettering=credit_note.number,
+            accounting=-owed_back if currency == to else round_amount(-owed_back * rate),
         ),
     ]
-    post(
+    return prepare(
         head=EntryHead(
             location=location,
             journal=Journal.SALES,
             date=credit_note.issue_date,
             source=f"credit_note:{credit_note.pk}",
-            label=_label(
-                location,
-                noop("Credit note %(number)s on %(invoice)s, %(customer)s"),
-                number=credit_note.number,
-                invoice=credit_note.invoice_number,
-                customer=invoice.customer.billing_name,
-            ),
-            document_number=credit_note.number,
+            label="",
             document_date=credit_note.issue_date,
             corrects=credit_note.invoice_number,
             customer_id=customer_id,
@@ -276,7 +292,26 @@ def post_credit_note(*, credit_note: CreditNote) -> None:
         legs=legs,
         rate=rate,
     )
-    if owed_back:
+
+
+def credit_note_write(*, credit_note: CreditNote, prepared: Prepared | None) -> None:
+    """Write the entry :func:`credit_note_prepare` made for the numbered ``credit_note``,
+    then post its refunds (these read the entry's open item, so they come after it)."""
+    if prepared is not None:
+        entry = prepared.entry
+        entry.document_number = credit_note.number
+        entry.label = _label(
+            entry.location,
+            noop("Credit note %(number)s on %(invoice)s, %(customer)s"),
+            number=credit_note.number,
+            invoice=credit_note.invoice_number,
+            customer=credit_note.invoice.customer.billing_name,
+        )[:200]
+        for line in prepared.lines:
+            if line.purpose == Purpose.REFUNDS_PAYABLE:
+                line.lettering = credit_note.number
+        write(prepared)
+    if credit_note.refund_amount.amount or credit_note.settled_outside_amount.amount:
         for refund in credit_note.refunds.order_by("pk"):
             post_refund(refund=refund, credit_note=credit_note)
 

@@ -35,6 +35,9 @@ class InternalEventType(models.TextChoices):
     webhooks."""
 
     REFUND_RECORDED = "refund.recorded"
+    # Written in full but for its number, which it takes next: work that does not need the
+    # number is done here, before the location's counter row is locked.
+    CREDIT_NOTE_WRITTEN = "credit_note.written"
 
 
 def _known() -> set[str]:
