@@ -15,7 +15,9 @@ accounting currency (the location's VAT currency) is, in order of precedence:
 Entries are numbered from a counter per location, journal and fiscal year (the calendar
 year of the entry's date), taken here, late in the event's transaction: the counters of one
 event are always taken in the order sales, bank, miscellaneous, so two events never wait for
-each other in a cycle.
+each other in a cycle. ``prepare`` does the reading and the arithmetic, ``write`` takes the
+number and writes (three statements), so a caller can do the first before it takes a
+document's number and hold the counters for the second alone.
 """
 
 import datetime
