@@ -138,6 +138,15 @@ def _label(location: Location, text: str, **values) -> str:
 def post_invoice(*, invoice: Invoice, with_credit: bool = True) -> None:
     """The sales entry of an issued invoice and, ``with_credit``, the entry of account
     credit applied to it at issue."""
+    invoice_write(
+        invoice=invoice, prepared=invoice_prepare(invoice=invoice), with_credit=with_credit
+    )
+
+
+def invoice_prepare(*, invoice: Invoice) -> Prepared | None:
+    """The invoice's sales entry worked out without its number (``books.subscribers``
+    prepares it before the invoice takes one); :func:`invoice_write` sets what carries it.
+    The receivable balances the entry, so it needs no conversion, whatever its lettering."""
     location = invoice.location
     rate = document_rate(invoice, location=location)
     legs = _document_legs(invoice, rate=rate)
@@ -147,32 +156,55 @@ def post_invoice(*, invoice: Invoice, with_credit: bool = True) -> None:
             amount=invoice.total.amount,
             currency=invoice.currency,
             customer_id=invoice.customer_id,
-            lettering=invoice.number,
             balances=True,
         )
     )
-    post(
+    return prepare(
         head=EntryHead(
             location=location,
             journal=Journal.SALES,
             date=invoice.issue_date or timezone.localdate(),
             source=f"invoice:{invoice.pk}",
-            label=_label(
-                location,
-                noop("Invoice %(number)s, %(customer)s"),
-                number=invoice.number,
-                customer=invoice.customer.billing_name,
-            ),
-            document_number=invoice.number,
+            label="",
             document_date=invoice.issue_date,
             customer_id=invoice.customer_id,
         ),
         legs=legs,
         rate=rate,
     )
-    if with_credit:
+
+
+def invoice_write(*, invoice: Invoice, prepared: Prepared | None, with_credit: bool = True) -> None:
+    """Write the entry :func:`invoice_prepare` made for the numbered ``invoice``, then,
+    ``with_credit``, post the account credit applied to it (its conversion reads the
+    entry's receivable)."""
+    if prepared is not None:
+        _numbered(
+            prepared,
+            number=invoice.number,
+            lettered=Purpose.RECEIVABLE,
+            label=_label(
+                invoice.location,
+                noop("Invoice %(number)s, %(customer)s"),
+                number=invoice.number,
+                customer=invoice.customer.billing_name,
+            ),
+        )
+    if with_credit and invoice.amount_paid.amount:  # at issue, paid only by account credit
         for payment in invoice.payments.filter(method=Payment.Method.ACCOUNT_CREDIT):
             post_payment(payment=payment, invoice=invoice)
+
+
+def _numbered(prepared: Prepared, *, number: str, lettered: str, label: str) -> None:
+    """Write a document's prepared entry once the document has ``number``: the entry's
+    document and label, and the lettering of its ``lettered`` lines (the document's open
+    item), carry it."""
+    entry = prepared.entry
+    entry.document_number, entry.label = number, label[:200]
+    for line in prepared.lines:
+        if line.purpose == lettered:
+            line.lettering = number
+    write(prepared)
 
 
 def post_payment(*, payment: Payment, invoice: Invoice | None = None) -> None:
@@ -298,19 +330,18 @@ def credit_note_write(*, credit_note: CreditNote, prepared: Prepared | None) -> 
     """Write the entry :func:`credit_note_prepare` made for the numbered ``credit_note``,
     then post its refunds (these read the entry's open item, so they come after it)."""
     if prepared is not None:
-        entry = prepared.entry
-        entry.document_number = credit_note.number
-        entry.label = _label(
-            entry.location,
-            noop("Credit note %(number)s on %(invoice)s, %(customer)s"),
+        _numbered(
+            prepared,
             number=credit_note.number,
-            invoice=credit_note.invoice_number,
-            customer=credit_note.invoice.customer.billing_name,
-        )[:200]
-        for line in prepared.lines:
-            if line.purpose == Purpose.REFUNDS_PAYABLE:
-                line.lettering = credit_note.number
-        write(prepared)
+            lettered=Purpose.REFUNDS_PAYABLE,
+            label=_label(
+                credit_note.invoice.location,
+                noop("Credit note %(number)s on %(invoice)s, %(customer)s"),
+                number=credit_note.number,
+                invoice=credit_note.invoice_number,
+                customer=credit_note.invoice.customer.billing_name,
+            ),
+        )
     if credit_note.refund_amount.amount or credit_note.settled_outside_amount.amount:
         for refund in credit_note.refunds.order_by("pk"):
             post_refund(refund=refund, credit_note=credit_note)

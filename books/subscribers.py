@@ -2,11 +2,12 @@
 ``BooksConfig.ready()``. Each entry is posted *in* the announcing transaction, so an event
 and its entry commit together or not at all.
 
-A credit note's entry is worked out when the note is written (``credit_note.written``),
-before it takes its number, and only numbered and written once it is issued: the reads
-and the work stay out of the location's serial section, which holds the three statements
-of the write. The prepared entry waits here, keyed by the note instance the service
-announces both times (weakly: a rolled-back issue leaves nothing behind)."""
+The sales entry of an invoice or a credit note is worked out before the document takes its
+number (``invoice.issuing``, ``credit_note.written``), and only numbered and written once
+it is issued: the reads and the work stay out of the location's serial section, which
+holds the three statements of the write. The prepared entry waits here, keyed by the
+document instance the service announces both times (weakly: a rolled-back issue leaves
+nothing behind)."""
 
 from weakref import WeakKeyDictionary
 
@@ -14,6 +15,8 @@ from books.posting import Prepared
 from books.services import (
     credit_note_prepare,
     credit_note_write,
+    invoice_prepare,
+    invoice_write,
     post_credit_note,
     post_invoice,
     post_payment,
@@ -24,9 +27,22 @@ from coworking.events import Event, EventType, InternalEventType, subscribe
 _prepared: WeakKeyDictionary = WeakKeyDictionary()
 
 
+def _take(instance) -> tuple[Prepared | None] | None:
+    return _prepared.pop(instance, None)
+
+
+@subscribe(InternalEventType.INVOICE_ISSUING, in_transaction=True)
+def invoice_issuing(event: Event) -> None:
+    _prepared[event.instance] = (invoice_prepare(invoice=event.instance),)
+
+
 @subscribe(EventType.INVOICE_ISSUED, in_transaction=True)
 def invoice_issued(event: Event) -> None:
-    post_invoice(invoice=event.instance)
+    found = _take(event.instance)
+    if found is None:  # announced without ``invoice.issuing``: all of it now
+        post_invoice(invoice=event.instance)
+    else:
+        invoice_write(invoice=event.instance, prepared=found[0])
 
 
 @subscribe(EventType.PAYMENT_RECORDED, in_transaction=True)
@@ -41,7 +57,7 @@ def credit_note_written(event: Event) -> None:
 
 @subscribe(EventType.CREDIT_NOTE_ISSUED, in_transaction=True)
 def credit_note_issued(event: Event) -> None:
-    found: tuple[Prepared | None] | None = _prepared.pop(event.instance, None)
+    found = _take(event.instance)
     if found is None:  # announced without ``credit_note.written``: all of it now
         post_credit_note(credit_note=event.instance)
     else:

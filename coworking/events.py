@@ -35,8 +35,10 @@ class InternalEventType(models.TextChoices):
     webhooks."""
 
     REFUND_RECORDED = "refund.recorded"
-    # Written in full but for its number, which it takes next: work that does not need the
-    # number is done here, before the location's counter row is locked.
+    # About to take its number, everything else decided (its row is saved after the number):
+    # work that does not need the number is done here, before the counter row is locked.
+    INVOICE_ISSUING = "invoice.issuing"
+    # Written in full but for its number, which it takes next: the same.
     CREDIT_NOTE_WRITTEN = "credit_note.written"
 
 

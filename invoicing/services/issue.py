@@ -16,7 +16,7 @@ from coworking.decimals import clean_decimal
 from coworking.documents.models import VatRounding
 from coworking.einvoice import parties
 from coworking.einvoice.issue_check import check_before_issue
-from coworking.events import EventType, announce
+from coworking.events import EventType, InternalEventType, announce
 from coworking.locking import lock_rows
 from coworking.models import Customer, LedgerEntry, Location
 from coworking.money import converted
@@ -110,6 +110,8 @@ def invoice_issue(
         issue_date=issue_date,
         prepaid=applied,
     )
+    # The books work out the invoice's journal entry now, outside the serial section.
+    announce(type=InternalEventType.INVOICE_ISSUING, instance=invoice)
     invoice.sequence_number = next_number(
         location_id=location.pk, document_type=DocumentType.INVOICE
     )
