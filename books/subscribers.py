@@ -9,7 +9,7 @@ holds the three statements of the write. The prepared entry waits here, keyed by
 document instance the service announces both times (weakly: a rolled-back issue leaves
 nothing behind)."""
 
-from weakref import WeakKeyDictionary
+from weakref import WeakKeyDictionary, ref
 
 from books.posting import Prepared
 from books.services import (
@@ -27,13 +27,22 @@ from coworking.events import Event, EventType, InternalEventType, subscribe
 _prepared: WeakKeyDictionary = WeakKeyDictionary()
 
 
+def _keep(instance, prepared: Prepared | None) -> None:
+    _prepared[instance] = (ref(instance), prepared)
+
+
 def _take(instance) -> tuple[Prepared | None] | None:
-    return _prepared.pop(instance, None)
+    """What was prepared for this very instance (not another of the same row: the key
+    compares by primary key), or ``None``."""
+    found = _prepared.pop(instance, None)
+    if found is None or found[0]() is not instance:
+        return None
+    return (found[1],)
 
 
 @subscribe(InternalEventType.INVOICE_ISSUING, in_transaction=True)
 def invoice_issuing(event: Event) -> None:
-    _prepared[event.instance] = (invoice_prepare(invoice=event.instance),)
+    _keep(event.instance, invoice_prepare(invoice=event.instance))
 
 
 @subscribe(EventType.INVOICE_ISSUED, in_transaction=True)
@@ -52,7 +61,7 @@ def payment_recorded(event: Event) -> None:
 
 @subscribe(InternalEventType.CREDIT_NOTE_WRITTEN, in_transaction=True)
 def credit_note_written(event: Event) -> None:
-    _prepared[event.instance] = (credit_note_prepare(credit_note=event.instance),)
+    _keep(event.instance, credit_note_prepare(credit_note=event.instance))
 
 
 @subscribe(EventType.CREDIT_NOTE_ISSUED, in_transaction=True)

@@ -19,8 +19,8 @@ cancelled. Both are ``_issue``, which runs in one transaction:
    The counter row stays locked until commit, so numbers are gapless;
 5. announce ``invoice.cancelled`` and ``credit_note.issued``: the webhook outbox rows, and
    the books number and write the entry prepared in 3. From the number to the commit that
-   per-location serial section runs those statements alone (seven for a cancel); the PDF
-   is queued after commit.
+   per-location serial section runs those statements alone (seven for a cancel, the
+   number's two included); the PDF is queued after commit.
 
 It runs a constant number of SQL queries whatever the number of lines. Concurrent credits of
 one invoice serialise on its row lock, so they never over-credit.

@@ -67,7 +67,8 @@ def invoice_issue(
     Account credit the customer holds in the invoice's currency is applied at once (an
     ``account_credit`` payment up to the total), so the amount due drops by it. An invoice
     whose total is zero is issued ``paid``, with no ledger entry. Announces
-    ``invoice.issued``.
+    ``invoice.issuing`` just before it takes the number (the books prepare its entry
+    there) and ``invoice.issued`` once it is written.
 
     Raises ``InvoiceNotFound``, ``InvoiceNotDraft``, ``InvoiceHasNoLines``,
     ``PartyDetailsMissing`` (the location or customer lacks what the invoice must state),
