@@ -15,7 +15,9 @@ accounting currency (the location's VAT currency) is, in order of precedence:
 Entries are numbered from a counter per location, journal and fiscal year (the calendar
 year of the entry's date), taken here, late in the event's transaction: the counters of one
 event are always taken in the order sales, bank, miscellaneous, so two events never wait for
-each other in a cycle.
+each other in a cycle. ``prepare`` does the reading and the arithmetic, ``write`` takes the
+number and writes (three statements), so a caller can do the first before it takes a
+document's number and hold the counters for the second alone.
 """
 
 import datetime
@@ -178,12 +180,21 @@ def _in_accounting(*, leg: Leg, location: Location, to: str, rate: Decimal | Non
     return round_amount(leg.amount * (rate if rate is not None else Decimal(1)))
 
 
-def post(*, head: EntryHead, legs: list[Leg], rate: Decimal | None = None) -> JournalEntry | None:
-    """Write the entry of ``head`` with ``legs`` (nothing when every leg is zero).
+@dataclass
+class Prepared:
+    """An entry worked out in full but not written: its number is taken by :func:`write`."""
+
+    entry: JournalEntry
+    lines: list[JournalLine]
+
+
+def prepare(*, head: EntryHead, legs: list[Leg], rate: Decimal | None = None) -> Prepared | None:
+    """The entry of ``head`` with ``legs``, converted, balanced and on its accounts, not yet
+    numbered nor written (``None`` when every leg is zero): all the reading an entry needs,
+    done before its counter is taken.
 
     ``rate`` converts the document's currency to the accounting currency. Raises
-    ``PeriodClosed`` when the entry's date is in a closed period; the caller's transaction
-    then writes nothing.
+    ``PeriodClosed`` when the entry's date is in a closed period.
     """
     legs = [leg for leg in legs if leg.amount or leg.accounting]
     if not legs:
@@ -207,14 +218,10 @@ def post(*, head: EntryHead, legs: list[Leg], rate: Decimal | None = None) -> Jo
             Leg(purpose=Purpose.ROUNDING, amount=ZERO, currency=legs[0].currency, accounting=rest)
         )
     accounts = chart(location)
-    year = head.date.year
-    entry = JournalEntry.objects.create(
+    entry = JournalEntry(
         location=location,
         journal=head.journal,
-        fiscal_year=year,
-        number=next_number(
-            location_id=location.pk, document_type=series_name(journal=head.journal, year=year)
-        ),
+        fiscal_year=head.date.year,
         date=head.date,
         currency=to,
         document_number=head.document_number,
@@ -230,7 +237,6 @@ def post(*, head: EntryHead, legs: list[Leg], rate: Decimal | None = None) -> Jo
         amount = leg.accounting or ZERO
         lines.append(
             JournalLine(
-                entry=entry,
                 position=position,
                 account=account,
                 account_code=account.code,
@@ -246,5 +252,27 @@ def post(*, head: EntryHead, legs: list[Leg], rate: Decimal | None = None) -> Jo
                 tax_rate=leg.tax_rate,
             )
         )
-    JournalLine.objects.bulk_create(lines)
+    return Prepared(entry=entry, lines=lines)
+
+
+def write(prepared: Prepared) -> JournalEntry:
+    """Number the prepared entry from its journal's counter and write it with its lines:
+    three statements, the counter's row locked from the first to the commit."""
+    entry = prepared.entry
+    entry.number = next_number(
+        location_id=entry.location_id,
+        document_type=series_name(journal=entry.journal, year=entry.fiscal_year),
+    )
+    entry.save(force_insert=True)
+    for line in prepared.lines:
+        line.entry = entry
+    JournalLine.objects.bulk_create(prepared.lines)
     return entry
+
+
+def post(*, head: EntryHead, legs: list[Leg], rate: Decimal | None = None) -> JournalEntry | None:
+    """Write the entry of ``head`` with ``legs`` (nothing when every leg is zero); raises
+    ``PeriodClosed`` as :func:`prepare` does, and the caller's transaction then writes
+    nothing."""
+    prepared = prepare(head=head, legs=legs, rate=rate)
+    return write(prepared) if prepared is not None else None

@@ -17,9 +17,20 @@ from django.utils.translation import gettext_noop as noop
 
 from books.errors import InvalidPeriod
 from books.models import ClosedPeriod, Journal, JournalEntry, Purpose
-from books.posting import ZERO, EntryHead, Leg, accounting_currency, post, rate_on
+from books.posting import (
+    ZERO,
+    EntryHead,
+    Leg,
+    Prepared,
+    accounting_currency,
+    post,
+    prepare,
+    rate_on,
+    write,
+)
 from coworking.locking import lock_rows
 from coworking.models import Location
+from coworking.money import round_amount
 from credits.models import CreditNote, Refund
 from invoicing.calculations import allocate
 from invoicing.models import Invoice, Payment
@@ -127,6 +138,15 @@ def _label(location: Location, text: str, **values) -> str:
 def post_invoice(*, invoice: Invoice, with_credit: bool = True) -> None:
     """The sales entry of an issued invoice and, ``with_credit``, the entry of account
     credit applied to it at issue."""
+    invoice_write(
+        invoice=invoice, prepared=invoice_prepare(invoice=invoice), with_credit=with_credit
+    )
+
+
+def invoice_prepare(*, invoice: Invoice) -> Prepared | None:
+    """The invoice's sales entry worked out without its number (``books.subscribers``
+    prepares it before the invoice takes one); :func:`invoice_write` sets what carries it.
+    The receivable balances the entry, so it needs no conversion, whatever its lettering."""
     location = invoice.location
     rate = document_rate(invoice, location=location)
     legs = _document_legs(invoice, rate=rate)
@@ -136,32 +156,55 @@ def post_invoice(*, invoice: Invoice, with_credit: bool = True) -> None:
             amount=invoice.total.amount,
             currency=invoice.currency,
             customer_id=invoice.customer_id,
-            lettering=invoice.number,
             balances=True,
         )
     )
-    post(
+    return prepare(
         head=EntryHead(
             location=location,
             journal=Journal.SALES,
             date=invoice.issue_date or timezone.localdate(),
             source=f"invoice:{invoice.pk}",
-            label=_label(
-                location,
-                noop("Invoice %(number)s, %(customer)s"),
-                number=invoice.number,
-                customer=invoice.customer.billing_name,
-            ),
-            document_number=invoice.number,
+            label="",
             document_date=invoice.issue_date,
             customer_id=invoice.customer_id,
         ),
         legs=legs,
         rate=rate,
     )
-    if with_credit:
+
+
+def invoice_write(*, invoice: Invoice, prepared: Prepared | None, with_credit: bool = True) -> None:
+    """Write the entry :func:`invoice_prepare` made for the numbered ``invoice``, then,
+    ``with_credit``, post the account credit applied to it (its conversion reads the
+    entry's receivable)."""
+    if prepared is not None:
+        _numbered(
+            prepared,
+            number=invoice.number,
+            lettered=Purpose.RECEIVABLE,
+            label=_label(
+                invoice.location,
+                noop("Invoice %(number)s, %(customer)s"),
+                number=invoice.number,
+                customer=invoice.customer.billing_name,
+            ),
+        )
+    if with_credit and invoice.amount_paid.amount:  # at issue, paid only by account credit
         for payment in invoice.payments.filter(method=Payment.Method.ACCOUNT_CREDIT):
             post_payment(payment=payment, invoice=invoice)
+
+
+def _numbered(prepared: Prepared, *, number: str, lettered: str, label: str) -> None:
+    """Write a document's prepared entry once the document has ``number``: the entry's
+    document and label, and the lettering of its ``lettered`` lines (the document's open
+    item), carry it."""
+    entry = prepared.entry
+    entry.document_number, entry.label = number, label[:200]
+    for line in prepared.lines:
+        if line.purpose == lettered:
+            line.lettering = number
+    write(prepared)
 
 
 def post_payment(*, payment: Payment, invoice: Invoice | None = None) -> None:
@@ -225,13 +268,25 @@ def post_payment(*, payment: Payment, invoice: Invoice | None = None) -> None:
 def post_credit_note(*, credit_note: CreditNote) -> None:
     """The sales entry of a credit note (what it takes off the amount due, puts to account
     credit, and owes back), then the entry of each refund it makes."""
+    credit_note_write(
+        credit_note=credit_note, prepared=credit_note_prepare(credit_note=credit_note)
+    )
+
+
+def credit_note_prepare(*, credit_note: CreditNote) -> Prepared | None:
+    """The credit note's sales entry worked out without its number, which it may not have
+    yet (``books.subscribers`` prepares it before the note takes its number, so none of
+    this runs while the location's counter row is locked). What carries the number (the
+    entry's document and label, the lettering of what it owes back) is set by
+    :func:`credit_note_write`; what it owes back is a new open item, so it is converted at
+    the document's rate whatever its lettering."""
     # The invoice the service locked, with its location and customer.
-    invoice = credit_note.invoice
-    location = invoice.location
+    location = credit_note.invoice.location
     rate = document_rate(credit_note, location=location)
     currency = credit_note.currency
     customer_id = credit_note.customer_id
     owed_back = credit_note.refund_amount.amount + credit_note.settled_outside_amount.amount
+    to = accounting_currency(location)
     legs = _document_legs(credit_note, rate=rate)
     legs += [
         Leg(
@@ -252,23 +307,16 @@ def post_credit_note(*, credit_note: CreditNote) -> None:
             amount=-owed_back,
             currency=currency,
             customer_id=customer_id,
-            lettering=credit_note.number,
+            accounting=-owed_back if currency == to else round_amount(-owed_back * rate),
         ),
     ]
-    post(
+    return prepare(
         head=EntryHead(
             location=location,
             journal=Journal.SALES,
             date=credit_note.issue_date,
             source=f"credit_note:{credit_note.pk}",
-            label=_label(
-                location,
-                noop("Credit note %(number)s on %(invoice)s, %(customer)s"),
-                number=credit_note.number,
-                invoice=credit_note.invoice_number,
-                customer=invoice.customer.billing_name,
-            ),
-            document_number=credit_note.number,
+            label="",
             document_date=credit_note.issue_date,
             corrects=credit_note.invoice_number,
             customer_id=customer_id,
@@ -276,7 +324,25 @@ def post_credit_note(*, credit_note: CreditNote) -> None:
         legs=legs,
         rate=rate,
     )
-    if owed_back:
+
+
+def credit_note_write(*, credit_note: CreditNote, prepared: Prepared | None) -> None:
+    """Write the entry :func:`credit_note_prepare` made for the numbered ``credit_note``,
+    then post its refunds (these read the entry's open item, so they come after it)."""
+    if prepared is not None:
+        _numbered(
+            prepared,
+            number=credit_note.number,
+            lettered=Purpose.REFUNDS_PAYABLE,
+            label=_label(
+                credit_note.invoice.location,
+                noop("Credit note %(number)s on %(invoice)s, %(customer)s"),
+                number=credit_note.number,
+                invoice=credit_note.invoice_number,
+                customer=credit_note.invoice.customer.billing_name,
+            ),
+        )
+    if credit_note.refund_amount.amount or credit_note.settled_outside_amount.amount:
         for refund in credit_note.refunds.order_by("pk"):
             post_refund(refund=refund, credit_note=credit_note)
 

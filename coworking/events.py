@@ -35,6 +35,11 @@ class InternalEventType(models.TextChoices):
     webhooks."""
 
     REFUND_RECORDED = "refund.recorded"
+    # About to take its number, everything else decided (its row is saved after the number):
+    # work that does not need the number is done here, before the counter row is locked.
+    INVOICE_ISSUING = "invoice.issuing"
+    # Written in full but for its number, which it takes next: the same.
+    CREDIT_NOTE_WRITTEN = "credit_note.written"
 
 
 def _known() -> set[str]:

@@ -10,7 +10,10 @@ API client, a retry for a task).
 2. the invoice (``invoicing.services.invoice_lock``): what is paid, credited and due is read
    under it, so payments, credit notes and cancels of one invoice serialise on it;
 3. the location's number series (``coworking.numbering.next_number``), as late as possible
-   and held to the commit;
+   and held to the commit; then the books' journal counters of the same location
+   (``books.posting.write``, sales before bank before miscellaneous); the sales entry of an
+   invoice or a credit note is worked out before the document's number
+   (``books.subscribers``), so only its three writes follow it;
 3b. the customer's balance row in the entry's currency (``CustomerBalance``), moved by
    ``coworking.services.ledger_post`` once the document is numbered; callers that spend
    credit hold the customer (1) already, the others (payments, credit notes) are ordered

@@ -13,12 +13,14 @@ cancelled. Both are ``_issue``, which runs in one transaction:
    without its number) and its lines, the ledger entries (the credit; a refund or a
    settlement outside when staff chose one), and the cancellation record when the invoice
    is now credited in full; then have the database check the credit limits (constraint
-   triggers deferred to commit, run at this point instead);
+   triggers deferred to commit, run at this point instead) and announce
+   ``credit_note.written``, on which the books work out the note's journal entry;
 4. last, take the next number of the location's credit-note series and set it on the note.
-   The counter row stays locked until commit, so numbers are gapless; taking it last keeps
-   that per-location serial section down to two short statements and the commit;
-5. announce ``credit_note.issued`` (and ``invoice.cancelled``); the PDF is queued after
-   commit.
+   The counter row stays locked until commit, so numbers are gapless;
+5. announce ``invoice.cancelled`` and ``credit_note.issued``: the webhook outbox rows, and
+   the books number and write the entry prepared in 3. From the number to the commit that
+   per-location serial section runs those statements alone (seven for a cancel, the
+   number's two included); the PDF is queued after commit.
 
 It runs a constant number of SQL queries whatever the number of lines. Concurrent credits of
 one invoice serialise on its row lock, so they never over-credit.
@@ -33,7 +35,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from coworking.events import EventType, announce
+from coworking.events import EventType, InternalEventType, announce
 from coworking.models import LedgerEntry
 from coworking.numbering import DocumentType, format_number, next_number
 from coworking.services import ledger_post
@@ -344,6 +346,12 @@ def _write(
             started_at=started_at,
         )
     _check_credit_limits()
+    announce(
+        type=InternalEventType.CREDIT_NOTE_WRITTEN,
+        instance=credit_note,
+        actor=actor,
+        channel=channel,
+    )
     _number(credit_note=credit_note, prefix=invoice.location.credit_note_prefix)
     return credit_note
 

@@ -16,7 +16,7 @@ from coworking.decimals import clean_decimal
 from coworking.documents.models import VatRounding
 from coworking.einvoice import parties
 from coworking.einvoice.issue_check import check_before_issue
-from coworking.events import EventType, announce
+from coworking.events import EventType, InternalEventType, announce
 from coworking.locking import lock_rows
 from coworking.models import Customer, LedgerEntry, Location
 from coworking.money import converted
@@ -67,7 +67,8 @@ def invoice_issue(
     Account credit the customer holds in the invoice's currency is applied at once (an
     ``account_credit`` payment up to the total), so the amount due drops by it. An invoice
     whose total is zero is issued ``paid``, with no ledger entry. Announces
-    ``invoice.issued``.
+    ``invoice.issuing`` just before it takes the number (the books prepare its entry
+    there) and ``invoice.issued`` once it is written.
 
     Raises ``InvoiceNotFound``, ``InvoiceNotDraft``, ``InvoiceHasNoLines``,
     ``PartyDetailsMissing`` (the location or customer lacks what the invoice must state),
@@ -110,6 +111,8 @@ def invoice_issue(
         issue_date=issue_date,
         prepaid=applied,
     )
+    # The books work out the invoice's journal entry now, outside the serial section.
+    announce(type=InternalEventType.INVOICE_ISSUING, instance=invoice)
     invoice.sequence_number = next_number(
         location_id=location.pk, document_type=DocumentType.INVOICE
     )

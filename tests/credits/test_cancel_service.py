@@ -180,3 +180,30 @@ def test_query_count_is_the_same_for_1_and_50_lines():
     # its lines (6), plus the invoice's discounts on the whole invoice (credited with it) and
     # the note's (its revenue is net of them) (2).
     assert counts[0] == 24
+
+
+def test_only_writes_follow_the_credit_note_number_until_commit():
+    """The location's counter row is locked from the number to the commit: the journal
+    entry is worked out before it, so only the numbered writes run under the lock."""
+    invoice = issued_invoice(specs=[("Desk", "1", "10.00", "21"), ("Room", "2", "5.00", "9")])
+    with CaptureQueriesContext(connection) as queries:
+        invoice_cancel(invoice=invoice, actor=None, channel=Channel.CLI)
+    sqls = [" ".join(query["sql"].split()) for query in queries.captured_queries]
+    number = next(
+        index
+        for index, sql in enumerate(sqls)
+        if "sequences_sequence" in sql and "'credit_note:" in sql
+    )
+    locked = sqls[number + 1 :]
+    expected = [
+        "UPDATE credits_creditnote SET sequence_number",
+        "WITH stream AS (INSERT INTO webhooks_eventstream",  # invoice.cancelled
+        'INSERT INTO "sequences_sequence" (name, last) VALUES (\'journal-sales-',
+        'INSERT INTO "books_journalentry"',
+        'INSERT INTO "books_journalline"',
+        "WITH stream AS (INSERT INTO webhooks_eventstream",  # credit_note.issued
+        "RELEASE SAVEPOINT",
+    ]
+    assert len(locked) == len(expected), locked
+    for sql, start in zip(locked, expected, strict=True):
+        assert sql.startswith(start), (sql, start)

@@ -1,6 +1,8 @@
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from djmoney.money import Money
 
 from coworking.models import LedgerEntry
@@ -71,3 +73,24 @@ def test_issued_invoice_totals_are_the_sums_of_its_lines():
     assert invoice.net_total.amount == Decimal("254.10")
     assert invoice.tax_total.amount == Decimal("45.71")
     assert invoice.total.amount == Decimal("299.81")
+
+
+def test_after_the_invoice_number_nothing_is_read_for_the_journal():
+    """The location's counter row is locked from the number to the commit: the invoice's
+    journal entry is worked out before it (``invoice.issuing``), only written after."""
+    draft = draft_invoice()
+    with CaptureQueriesContext(connection) as queries:
+        invoice_issue(invoice=draft)
+    sqls = [" ".join(query["sql"].split()) for query in queries.captured_queries]
+    number = next(
+        index
+        for index, sql in enumerate(sqls)
+        if "sequences_sequence" in sql and "'invoice:" in sql
+    )
+    before, locked = sqls[:number], sqls[number + 1 :]
+    journal_reads = ('"books_', '"invoicing_invoiceline"', '"invoicing_invoiceallowancecharge"')
+    assert any(name in sql for sql in before for name in journal_reads)
+    assert [sql[:60] for sql in locked if sql.startswith("SELECT") and any(
+        name in sql for name in (*journal_reads, '"invoicing_payment"')
+    )] == []  # fmt: skip
+    assert sum(sql.startswith('INSERT INTO "books_journal') for sql in locked) == 2
