@@ -55,7 +55,8 @@ def customers_with_balances(*, customers: QuerySet[Customer]) -> QuerySet[Custom
 
 class RowAfter(Func):
     """``(a, b, c) > (x, y, z)``, a row comparison: an index on ``(a, b, c)`` reads it as one
-    range, where the same test spelled as ORs reads every row of the index's prefix."""
+    range, where the same test spelled as ORs reads every row of the index's prefix. (Django's
+    ``TupleGreaterThan`` writes the same SQL but takes no ``OuterRef``.)"""
 
     conditional = True
     output_field = BooleanField()
