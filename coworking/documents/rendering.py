@@ -286,6 +286,7 @@ def merged_pdf(parts: list[bytes], *, numbered: Callable[[int], bytes]) -> bytes
     overlay = pypdf.PdfReader(io.BytesIO(numbered(len(writer.pages))))
     for page, numbers in zip(writer.pages, overlay.pages, strict=True):
         page.merge_page(numbers)
+        page.compress_content_streams()  # merging wrote them out uncompressed
     metadata = pypdf.PdfReader(io.BytesIO(parts[0])).metadata
     if metadata:
         writer.add_metadata(dict(metadata))
