@@ -2,8 +2,10 @@
 views, a logged-in staff user or a member's API token), the services side by side for a big
 and a new customer, and the batch jobs (reconcile, e-invoice checks, exports)."""
 
+import base64
 import datetime
 import itertools
+import json
 import resource
 import subprocess
 import sys
@@ -78,8 +80,9 @@ def _request_paths(*, meta: dict, repeat: int, statement_start: str) -> Timings:
     location = big.location_id
     year = datetime.date.fromisoformat(statement_start), datetime.date(2025, 12, 31)
     total = Invoice.objects.count()
-    deep = max(1, min(1000, total // 50 - 1))
-    member_deep = max(1, min(1000, Invoice.objects.filter(customer=big).count() // 50 - 1))
+    deep = max(1, min(999, total // 50 - 2))
+    member_rows = Invoice.objects.filter(customer=big).exclude(state=Invoice.State.DRAFT)
+    member_deep = max(1, min(999, member_rows.count() // 50 - 2))
     admin = "/admin/invoicing/invoice/"
     paths = {
         "admin list, default page": (staff, admin, {}),
@@ -96,9 +99,14 @@ def _request_paths(*, meta: dict, repeat: int, statement_start: str) -> Timings:
             {},
         ),
         "API member list, page 1": (member, "/api/v1/invoices", member_auth),
-        "API member list, deep page": (
+        "API member list, deep page (cursor)": (
             member,
-            f"/api/v1/invoices?page={member_deep}",
+            f"/api/v1/invoices?cursor={_cursor_after(member_rows, member_deep * 50)}",
+            member_auth,
+        ),
+        "API member list, deep page (?page=)": (
+            member,
+            f"/api/v1/invoices?page={member_deep + 1}",
             member_auth,
         ),
         "API staff list state=issued, page 1": (
@@ -106,16 +114,46 @@ def _request_paths(*, meta: dict, repeat: int, statement_start: str) -> Timings:
             "/api/v1/invoices?state=issued&issued_from=2022-01-01",
             staff_auth,
         ),
-        "API staff list, deep page": (staff, f"/api/v1/invoices?page={deep}", staff_auth),
+        "API staff list, deep page (cursor)": (
+            staff,
+            f"/api/v1/invoices?cursor={_cursor_after(Invoice.objects.all(), deep * 50)}",
+            staff_auth,
+        ),
+        "API staff list, deep page (?page=)": (
+            staff,
+            f"/api/v1/invoices?page={deep + 1}",
+            staff_auth,
+        ),
     }
+    for who, client, headers in (("member", member, member_auth), ("staff", staff, staff_auth)):
+        pages = [
+            client.get(paths[f"API {who} list, deep page ({how})"][1], **headers).json()
+            for how in ("cursor", "?page=")
+        ]
+        numbers = [[row["number"] for row in page["results"]] for page in pages]
+        if not numbers[0] or numbers[0] != numbers[1]:
+            raise SystemExit(f"API {who} list: the cursor's deep page is not the offset's")
     timings = Timings()
-    timings.notes = {"deep pages": f"member page {member_deep}, staff page {deep}"}
+    timings.notes = {"deep pages": f"member page {member_deep + 1}, staff page {deep + 1}"}
     for name, (client, url, headers) in paths.items():
         get_ok(client, url, **headers)  # warm-up, and the smoke check that it answers
         # A statement PDF takes seconds: fewer of them.
         for _ in range(min(repeat, 5) if "PDF" in name else repeat):
             timings.add(name, timed(lambda c=client, u=url, h=headers: get_ok(c, u, **h)))
     return timings
+
+
+def _cursor_after(invoices, rows: int) -> str:
+    """The API's cursor of the page after the first ``rows`` of ``invoices`` in the invoice
+    list's order: what following ``next`` links that far gives (page ``rows / 50 + 1``)."""
+    from django.db.models import F
+
+    issue_date, pk = invoices.order_by(F("issue_date").desc(nulls_first=True), "-id").values_list(
+        "issue_date", "id"
+    )[rows - 1]
+    position = [issue_date.isoformat() if issue_date else None, pk]
+    data = json.dumps({"p": position, "b": False}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 def _staff_user():

@@ -49,14 +49,17 @@ def main() -> None:
     parser.add_argument("--memory", action="store_true", help="gunicorn and Celery worker RSS")
     parser.add_argument("--compare", type=Path, help="an earlier run's var/scale-<N>.json")
     parser.add_argument("--smoke", action="store_true", help="CI: few repeats, fail on errors")
+    parser.add_argument("--database", help="its name (default cw_scale_<SIZE>)")
+    parser.add_argument("--build-only", action="store_true", help="build, measure nothing")
     args = parser.parse_args()
     if args.smoke:  # each path once; a month's statement (a year's takes a minute or more)
         args.repeat = 1
     locations = args.locations or (10 if args.size < 100_000 else 100)
     big = args.big or (1 if args.size < 100_000 else 3)
-    url = _database_url(args.size)
+    url = _database_url(args.database or f"cw_scale_{args.size}")
     os.environ["DATABASE_URL"] = url
-    meta_file = VAR / f"scale-{args.size}.meta.json"
+    stem = args.database or f"scale-{args.size}"
+    meta_file = VAR / f"{stem}.meta.json"
     print(f"scale bench: {args.size:,} invoices, database {urlsplit(url).path[1:]}")
     print(f"load average at start: {_load()}")
     if args.reuse and meta_file.exists():
@@ -65,6 +68,8 @@ def main() -> None:
         print(f"reusing the database built with {meta}")
     else:
         meta = _build(args.size, locations, big, args.big_size, meta_file)
+    if args.build_only:
+        return
     from _scale_measure import batch_jobs, prepare_users, request_paths, services
 
     prepare_users(meta=meta)
@@ -93,7 +98,7 @@ def main() -> None:
         "jobs": {k: v for k, v in jobs.items() if k != "reconcile_output"},
     }
     VAR.mkdir(exist_ok=True)
-    (VAR / f"scale-{args.size}.json").write_text(json.dumps(record, indent=1))
+    (VAR / f"{stem}.json").write_text(json.dumps(record, indent=1))
     earlier = json.loads(args.compare.read_text()) if args.compare else None
     _print_table(record, earlier)
     if args.smoke and not jobs["reconcile_ok"]:
@@ -103,9 +108,9 @@ def main() -> None:
         sys.exit("smoke: an e-invoice of the built database has fatal findings")
 
 
-def _database_url(size: int) -> str:
+def _database_url(name: str) -> str:
     base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/coworking")
-    return urlunsplit(urlsplit(base)._replace(path=f"/cw_scale_{size}"))
+    return urlunsplit(urlsplit(base)._replace(path=f"/{name}"))
 
 
 def _child_env() -> dict:

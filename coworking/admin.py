@@ -7,7 +7,6 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
-from django.core.paginator import Paginator
 from django.db import connection
 from django.urls import reverse
 from django.utils.html import format_html_join
@@ -28,6 +27,7 @@ from coworking.selectors import (
     customer_ledger,
     customers_with_balances,
     location_has_documents,
+    with_running_balance,
 )
 
 # The product, not "Django administration", in the header and every page title. No "View
@@ -321,6 +321,15 @@ class ExchangeRateAdmin(ListTitleMixin, admin.ModelAdmin):
 LEDGER_PAGE_SIZE = 25
 
 
+def ledger_page_number(value: str | None) -> int:
+    """The ledger page asked for (``?ledger_page=N``): the first for anything but a whole
+    number from 1."""
+    try:
+        return max(1, int(value or 1))
+    except ValueError:
+        return 1
+
+
 def account_figures_html(customer: Customer, figure: str) -> str:
     """One of a customer's account figures annotated on the list (``balance``, ``credit``),
     one amount a line: the billing currency's always, first; another currency's only where
@@ -438,9 +447,13 @@ class CustomerAdmin(ChangePageMixin, IndexedSearchMixin, ListTitleMixin, admin.M
         ]
 
     def account_context(self, request, customer: Customer) -> dict:
-        """What the account section of the page shows (``invoicing.admin`` adds to it)."""
-        paginator = Paginator(customer_ledger(customer=customer), LEDGER_PAGE_SIZE)
-        page = paginator.get_page(request.GET.get("ledger_page"))
+        """What the account section of the page shows (``invoicing.admin`` adds to it). The
+        ledger's pages are never counted (a count reads the customer's whole history): a
+        page reads its rows and one more, which tells whether an older page exists."""
+        number = ledger_page_number(request.GET.get("ledger_page"))
+        start = (number - 1) * LEDGER_PAGE_SIZE
+        entries = with_running_balance(customer_ledger(customer=customer))
+        rows = list(entries[start : start + LEDGER_PAGE_SIZE + 1])
 
         def page_url(number):
             query = request.GET.copy()
@@ -450,14 +463,11 @@ class CustomerAdmin(ChangePageMixin, IndexedSearchMixin, ListTitleMixin, admin.M
         return {
             "currencies": self.account_currencies(customer),
             "ledger": {
-                "page": page,
-                "entries": [self._ledger_row(entry) for entry in page],
-                "first_url": page_url(1) if page.number > 1 else "",
-                "previous_url": page_url(page.number - 1) if page.has_previous() else "",
-                "next_url": page_url(page.number + 1) if page.has_next() else "",
-                "last_url": (
-                    page_url(paginator.num_pages) if page.number < paginator.num_pages else ""
-                ),
+                "number": number,
+                "entries": [self._ledger_row(entry) for entry in rows[:LEDGER_PAGE_SIZE]],
+                "first_url": page_url(1) if number > 1 else "",
+                "previous_url": page_url(number - 1) if number > 1 else "",
+                "next_url": page_url(number + 1) if len(rows) > LEDGER_PAGE_SIZE else "",
             },
         }
 

@@ -55,7 +55,15 @@ class LedgerEntry(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("ledger entry")
         verbose_name_plural = _("ledger entries")
-        indexes = [models.Index(fields=["customer", "amount_currency", "-created_at"])]
+        indexes = [
+            models.Index(fields=["customer", "amount_currency", "-created_at"]),
+            # The ledger's order (``coworking.selectors.customer_ledger``): a page, and the
+            # entries above it that its running balance subtracts, are index ranges.
+            models.Index(
+                fields=["customer", "-document_date", "-created_at", "-id"],
+                name="ledger_document_order",
+            ),
+        ]
         constraints = [
             # Which row is each entry's source is held by the apps that post them: each
             # document's ``ledger_entry`` and the checks their migrations install.

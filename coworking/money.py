@@ -31,7 +31,6 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
-    Window,
 )
 from django.db.models.functions import Coalesce, Round
 from django.utils.functional import Promise
@@ -199,17 +198,6 @@ def exact_money(expression) -> Round:
         DECIMAL_PLACES,
         output_field=DecimalField(max_digits=MAX_DIGITS + 2, decimal_places=DECIMAL_PLACES),
     )
-
-
-class MoneyRunningSum(Window):
-    """A running :class:`MoneySum` (a window), as exact: ``MoneyRunningSum("amount",
-    partition_by=[...], order_by=[...])`` is the balance after each row."""
-
-    def __init__(self, expression, **window):
-        super().__init__(MoneySum(expression), **window)
-
-    def convert_value(self, value, expression, connection):
-        return self.source_expression.convert_value(value, expression, connection)
 
 
 def format_money(

@@ -12,11 +12,11 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import F, OuterRef, QuerySet
+from django.db.models import BooleanField, F, Func, OuterRef, QuerySet
 from djmoney.money import Money
 
 from coworking.models import Customer, CustomerBalance, ExchangeRate, LedgerEntry, Location
-from coworking.money import MoneyRunningSum, money_sum_subquery, or_zero
+from coworking.money import SummedMoney, money_sum_subquery, or_zero
 from coworking.registry import ledger_related, location_has_registered_documents
 
 
@@ -53,26 +53,52 @@ def customers_with_balances(*, customers: QuerySet[Customer]) -> QuerySet[Custom
     return customers.annotate(**per_currency, billing_balance=or_zero(billing))
 
 
+class RowAfter(Func):
+    """``(a, b, c) > (x, y, z)``, a row comparison: an index on ``(a, b, c)`` reads it as one
+    range, where the same test spelled as ORs reads every row of the index's prefix. (Django's
+    ``TupleGreaterThan`` writes the same SQL but takes no ``OuterRef``.)"""
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, columns: list, values: list):
+        self.width = len(columns)
+        super().__init__(*columns, *values)
+
+    def as_sql(self, compiler, connection, **extra):
+        compiled = [compiler.compile(part) for part in self.get_source_expressions()]
+        left = ", ".join(sql for sql, _ in compiled[: self.width])
+        right = ", ".join(sql for sql, _ in compiled[self.width :])
+        return f"({left}) > ({right})", [value for _, params in compiled for value in params]
+
+
 def customer_ledger(*, customer: Customer, currency: str | None = None) -> QuerySet[LedgerEntry]:
     """The customer's entries as an account statement reads them: by the date of their
     document (invoice date, payment received on, credit note date, refund recorded on),
-    newest first, each with the ``running_balance`` of its currency after it; the source
-    documents joined (``coworking.registry``). The running balance is computed by the
-    database over every entry, so any page of the list shows the right figures."""
-    entries = (
-        LedgerEntry.objects.filter(customer=customer)
-        .select_related(*ledger_related())
-        .annotate(
-            running_balance=MoneyRunningSum(
-                "amount",
-                partition_by=[F("amount_currency")],
-                order_by=[F("document_date").asc(), F("created_at").asc(), F("id").asc()],
-            )
-        )
-    )
+    newest first; the source documents joined (``coworking.registry``). The balance after
+    each: :func:`with_running_balance`."""
+    entries = LedgerEntry.objects.filter(customer=customer).select_related(*ledger_related())
     if currency:
         entries = entries.filter(amount_currency=currency)
     return entries.order_by("-document_date", "-created_at", "-id")
+
+
+def with_running_balance(entries: QuerySet[LedgerEntry]) -> QuerySet[LedgerEntry]:
+    """``entries`` (of :func:`customer_ledger`) each with the ``running_balance`` of its
+    currency after it: the customer's balance row less the entries after it in the ledger's
+    order. A row reads the entries newer than itself, not the history before it, so the
+    newest page costs the same whatever the customer's history (a page N deep reads the N
+    pages above it); balance and entries are read in one statement, of one snapshot."""
+    account = {"customer": OuterRef("customer"), "amount_currency": OuterRef("amount_currency")}
+    order = ["document_date", "created_at", "id"]
+    newer = LedgerEntry.objects.filter(**account).filter(
+        RowAfter([F(column) for column in order], [OuterRef(column) for column in order])
+    )
+    balance = money_sum_subquery(
+        CustomerBalance.objects.filter(**account), "amount", per="customer"
+    )
+    newer_sum = money_sum_subquery(newer, "amount", per="customer")
+    return entries.annotate(running_balance=SummedMoney(or_zero(balance) - or_zero(newer_sum)))
 
 
 def location_has_documents(*, location: Location) -> bool:

@@ -18,7 +18,13 @@ from django.utils.translation import gettext as _
 from djmoney.money import Money
 
 from coworking.db import reporting_db
-from coworking.documents.rendering import Formatter, document_language, page_context, render_pdf
+from coworking.documents.rendering import (
+    Formatter,
+    document_language,
+    merged_pdf,
+    page_context,
+    render_pdf,
+)
 from coworking.einvoice.parties import buyer, seller
 from coworking.errors import InvalidInput
 from coworking.models import Customer, LedgerEntry
@@ -132,7 +138,12 @@ def customer_statement_pdf_bytes(
 ) -> bytes:
     """The statement from ``start`` to ``end`` as PDF bytes, in the customer's document
     language, dated ``today`` (the available credit is today's). Nothing is stored.
-    Raises ``InvalidInput`` for a period that is not one and ``PdfRenderError``."""
+    Raises ``InvalidInput`` for a period that is not one and ``PdfRenderError``.
+
+    WeasyPrint holds a document's whole layout in memory while it renders, and its time grows
+    faster than its rows: a statement longer than ``STATEMENT_PART_ROWS`` entries is laid out
+    in parts of that many, each its own document (a section continued from the part before
+    opens on the balance brought forward), merged page by page and numbered across them."""
     statements = customer_statement(customer=customer, start=start, end=end)
     language = document_language(customer)
     with translation.override(language):
@@ -152,30 +163,94 @@ def customer_statement_pdf_bytes(
                 footer=f"{location_party.name} · {title} · {customer.billing_name}",
             ),
             "period": period,
-            "currencies": [
-                {
-                    "currency": statement.currency,
-                    "opening": fmt.money(statement.opening),
-                    "closing": fmt.money(statement.closing),
-                    "available_credit": fmt.money(statement.available_credit),
-                    "entries": [
-                        {
-                            "date": fmt.date(row.date),
-                            "kind": row.entry.get_kind_display(),
-                            "document": entry_document(row.entry),
-                            "credit_applied": (
-                                fmt.money(row.credit_applied) if row.credit_applied else ""
-                            ),
-                            "amount": fmt.money(row.entry.amount),
-                            "balance": fmt.money(row.balance),
-                        }
-                        for row in statement.entries
-                    ],
-                }
-                for statement in statements
-            ],
         }
-        html = render_to_string("documents/statement.html", context)
-    return render_pdf(
-        html=html, identifier=f"statement/{customer.pk}/{start.isoformat()}/{end.isoformat()}"
+        sections = [_statement_section(statement, fmt) for statement in statements]
+        parts = statement_parts(sections, rows=STATEMENT_PART_ROWS)
+        identifier = f"statement/{customer.pk}/{start.isoformat()}/{end.isoformat()}"
+        if len(parts) == 1:
+            html = render_to_string(
+                "documents/statement.html",
+                {**context, "currencies": parts[0], "first": True, "last": True},
+            )
+            return render_pdf(html=html, identifier=identifier)
+        counter = context["page_counter_css"]
+        rendered = [
+            render_pdf(
+                html=render_to_string(
+                    "documents/statement.html",
+                    {
+                        **context,
+                        "page_counter_css": '""',  # laid over the merged pages below
+                        "currencies": part,
+                        "first": number == 0,
+                        "last": number == len(parts) - 1,
+                    },
+                ),
+                identifier=f"{identifier}/{number}",
+            )
+            for number, part in enumerate(parts)
+        ]
+        return merged_pdf(rendered, numbered=lambda pages: _page_numbers(context, counter, pages))
+
+
+# Entries per WeasyPrint document of a long statement (see customer_statement_pdf_bytes).
+STATEMENT_PART_ROWS = 250
+
+
+def _statement_section(statement: CurrencyStatement, fmt: Formatter) -> dict:
+    return {
+        "currency": statement.currency,
+        "opening": fmt.money(statement.opening),
+        "closing": fmt.money(statement.closing),
+        "available_credit": fmt.money(statement.available_credit),
+        "entries": [
+            {
+                "date": fmt.date(row.date),
+                "kind": row.entry.get_kind_display(),
+                "document": entry_document(row.entry),
+                "credit_applied": fmt.money(row.credit_applied) if row.credit_applied else "",
+                "amount": fmt.money(row.entry.amount),
+                "balance": fmt.money(row.balance),
+            }
+            for row in statement.entries
+        ],
+    }
+
+
+def statement_parts(sections: list[dict], *, rows: int) -> list[list[dict]]:
+    """The currency sections cut into parts of at most ``rows`` entries, in order. A
+    section's piece ``starts`` (its opening balance shown) or carries the balance
+    ``brought_forward`` from the piece before; the piece that ``ends`` it shows the closing
+    rows. No section at all: one empty part."""
+    parts: list[list[dict]] = [[]]
+    room = rows
+    for section in sections:
+        entries, offset = section["entries"], 0
+        while True:
+            if room == 0:
+                parts.append([])
+                room = rows
+            piece = entries[offset : offset + room]
+            parts[-1].append(
+                {
+                    **section,
+                    "entries": piece,
+                    "starts": offset == 0,
+                    "ends": offset + len(piece) == len(entries),
+                    "brought_forward": entries[offset - 1]["balance"] if offset else "",
+                }
+            )
+            offset += len(piece)
+            room -= max(1, len(piece))  # an empty section still takes a line
+            if offset >= len(entries):
+                break
+    return parts
+
+
+def _page_numbers(context: dict, counter: str, pages: int) -> bytes:
+    """``pages`` blank pages carrying only the page counter, to lay over merged parts."""
+    html = render_to_string(
+        "documents/page_numbers.html",
+        {**context, "page_counter_css": counter, "pages": range(pages)},
     )
+    return render_pdf(html=html, identifier="page-numbers")

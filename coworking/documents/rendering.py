@@ -29,13 +29,16 @@ import contextlib
 import datetime
 import gc
 import hashlib
+import io
 import mimetypes
 import threading
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
+import pypdf
 import weasyprint.pdf.fonts
 from babel import Locale
 from babel.dates import format_date
@@ -271,3 +274,22 @@ def render_pdf(*, html: str, identifier: str, **options) -> bytes:
             )
     except FatalURLFetchingError as error:
         raise PdfRenderError(str(error)) from None
+
+
+def merged_pdf(parts: list[bytes], *, numbered: Callable[[int], bytes]) -> bytes:
+    """The PDFs ``parts`` as one document (the first part's metadata), each page overlaid
+    with the same page of ``numbered(pages)``: a document of that many pages carrying only
+    what must run across the parts (the page counter)."""
+    writer = pypdf.PdfWriter()
+    for data in parts:
+        writer.append(pypdf.PdfReader(io.BytesIO(data)))
+    overlay = pypdf.PdfReader(io.BytesIO(numbered(len(writer.pages))))
+    for page, numbers in zip(writer.pages, overlay.pages, strict=True):
+        page.merge_page(numbers)
+        page.compress_content_streams()  # merging wrote them out uncompressed
+    metadata = pypdf.PdfReader(io.BytesIO(parts[0])).metadata
+    if metadata:
+        writer.add_metadata(dict(metadata))
+    output = io.BytesIO()
+    writer.write(output)
+    return output.getvalue()

@@ -54,8 +54,9 @@ def test_balance_per_currency_and_ledger_pages_newest_first(client, customer):
     assert re.search(r'data-currency="GBP"><span class="money"[^>]*>£50.00</span>', first)
     assert entry_ids(first) == newest_first[:LEDGER_PAGE_SIZE]
     assert entry_ids(second) == newest_first[LEDGER_PAGE_SIZE:]
-    assert "Page 1 of 2 (30 entries)" in first and "?ledger_page=2" in first
-    assert "Page 2 of 2 (30 entries)" in second and "?ledger_page=1" in second
+    assert "Page 1<" in first and "?ledger_page=2" in first
+    assert "Page 2<" in second and "?ledger_page=1" in second
+    assert "?ledger_page=3" not in second  # the last page: no older one
     assert len(first_queries) == len(second_queries)  # 25 rows or 5: no per-entry query
     assert "ledgerentry_set" not in first  # no inline loading every entry
 

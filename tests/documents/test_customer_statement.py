@@ -4,8 +4,10 @@ balance, the closing balance and the credit available; in the customer's languag
 customer page, where a period that is not one is a message, never a 500."""
 
 import datetime
+import io
 from decimal import Decimal
 
+import pypdf
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -155,3 +157,30 @@ def test_the_customer_page_offers_the_statement_and_refuses_a_period_that_is_not
             "admin:coworking_customer_change", args=[customer.pk]
         )
         assert "No statement:" in response.content.decode()
+
+
+def test_a_long_statement_is_rendered_in_parts_and_numbered_across_them(account, monkeypatch):
+    """Two entries a part here (250 in production): the same rows and figures, one head,
+    each part after the first opening on the balance brought forward, and the pages numbered
+    "Page i of n" across the parts."""
+    customer, (_a, b, c, _d) = account
+    whole = statement_text(customer)
+    monkeypatch.setattr("invoicing.statements.STATEMENT_PART_ROWS", 2)
+    today = timezone.localdate()
+    data = customer_statement_pdf_bytes(
+        customer=customer, start=datetime.date(2026, 2, 1), end=today, today=today
+    )
+    text = " ".join(normalise(pdf_text(data)).split())
+
+    pages = pypdf.PdfReader(io.BytesIO(data)).pages
+    assert len(pages) == 4  # seven entries: four parts of a page each
+    for number, page in enumerate(pages, start=1):
+        assert f"Page {number} of 4" in " ".join(page.extract_text().split())
+    assert text.count("CUSTOMER") == 1 and text.count("Period") == 1  # the head, once
+    assert text.count("Opening balance €21.00") == 1
+    assert text.count("Closing balance -€29.00") == 1 and "Account credit available €50.00" in text
+    assert text.count("Balance brought forward") == 3
+    assert f"Balance brought forward €171.00 2 March 2026 Payment received {c.number}" in text
+    assert f"5 February 2026 Invoice issued {b.number} €50.00 €71.00" in text
+    for line in ("Credit refunded TRF-42 €40.00 -€39.00", "-€29.00 account credit applied"):
+        assert line in whole and line in text
