@@ -10,10 +10,12 @@ empty period (a year without a document of the current filter), never hide a ful
 
 import calendar
 import datetime
+from typing import cast
 
 from django import template
 from django.contrib.admin.templatetags.admin_list import date_hierarchy
 from django.contrib.admin.templatetags.base import InclusionAdminNode
+from django.contrib.admin.views.main import ChangeList
 from django.db.models import Max, Min
 
 register = template.Library()
@@ -67,14 +69,15 @@ class _ChangeListOnCalendar:
 
 def indexed_date_hierarchy(cl):
     try:
-        return date_hierarchy(_ChangeListOnCalendar(cl))
+        return date_hierarchy(cast(ChangeList, _ChangeListOnCalendar(cl)))
     except ValueError:  # a year, month or day in the query string that is not one
         return {"show": False}
 
 
 @register.tag(name="indexed_date_hierarchy")
 def indexed_date_hierarchy_tag(parser, token):
-    return InclusionAdminNode(
+    # As Django's own admin tags call it; django-stubs declares another signature.
+    return InclusionAdminNode(  # type: ignore[call-arg]
         parser,
         token,
         func=indexed_date_hierarchy,
