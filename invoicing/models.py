@@ -46,6 +46,7 @@ from coworking.triggers import (
 from coworking.vat import VatCurrencyFields, VatLineFields, line_constraints
 from coworking.vat_rules import SupplyKind
 from invoicing.allowance_charges import InvoiceAllowanceCharge  # noqa: F401  (registered here)
+from invoicing.prepared_statements import PreparedStatement  # noqa: F401  (registered here)
 
 FROZEN_INVOICE_FIELDS = (
     "vat_rounding",

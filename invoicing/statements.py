@@ -133,19 +133,34 @@ def entry_document(entry: LedgerEntry) -> str:
     return source.number(entry) if source is not None else entry.document_number
 
 
+def statement_is_long(*, customer: Customer, start: datetime.date, end: datetime.date) -> bool:
+    """Whether the statement has more entries than one part (``STATEMENT_PART_ROWS``): too
+    long to render within a request, it is prepared in the background
+    (``invoicing.services.statements``)."""
+    entries = customer_ledger(customer=customer).using(reporting_db())
+    in_period = entries.filter(document_date__gte=start, document_date__lte=end).order_by()
+    return in_period[: STATEMENT_PART_ROWS + 1].count() > STATEMENT_PART_ROWS
+
+
 def customer_statement_pdf_bytes(
-    *, customer: Customer, start: datetime.date, end: datetime.date, today: datetime.date
+    *,
+    customer: Customer,
+    start: datetime.date,
+    end: datetime.date,
+    today: datetime.date,
+    language: str | None = None,
 ) -> bytes:
-    """The statement from ``start`` to ``end`` as PDF bytes, in the customer's document
-    language, dated ``today`` (the available credit is today's). Nothing is stored.
-    Raises ``InvalidInput`` for a period that is not one and ``PdfRenderError``.
+    """The statement from ``start`` to ``end`` as PDF bytes, in ``language`` (by default the
+    customer's document language), dated ``today`` (the available credit is today's).
+    Nothing is stored. Raises ``InvalidInput`` for a period that is not one and
+    ``PdfRenderError``.
 
     WeasyPrint holds a document's whole layout in memory while it renders, and its time grows
     faster than its rows: a statement longer than ``STATEMENT_PART_ROWS`` entries is laid out
     in parts of that many, each its own document (a section continued from the part before
     opens on the balance brought forward), merged page by page and numbered across them."""
     statements = customer_statement(customer=customer, start=start, end=end)
-    language = document_language(customer)
+    language = language or document_language(customer)
     with translation.override(language):
         fmt = Formatter(language)
         title = _("Statement of account")

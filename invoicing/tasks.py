@@ -7,8 +7,30 @@
   never queued (broker down at issue time) or lost.
 - ``warn_failed_pdfs`` (hourly) logs a warning while invoice PDFs that failed for good wait
   for a person (the admin action "Render PDF again").
+- ``prepare_statement`` renders and stores a customer statement too long for a request
+  (``invoicing.services.statements``); queued when it is asked for.
 """
 
+import logging
+
+from celery import shared_task
+
 from invoicing.documents import INVOICE_DOCUMENT
+from invoicing.prepared_statements import PreparedStatement
+from invoicing.services.statements import statement_prepare
+
+logger = logging.getLogger(__name__)
 
 render_invoice_pdf, render_missing_pdfs, warn_failed_pdfs = INVOICE_DOCUMENT.tasks()
+
+
+@shared_task(name="invoicing.prepare_statement", acks_late=True, reject_on_worker_lost=True)
+def prepare_statement(statement_id: int) -> str:
+    """Render and store a statement recorded by ``statement_request``; safe to run twice."""
+    try:
+        statement = statement_prepare(statement_id=statement_id)
+    except PreparedStatement.DoesNotExist:
+        logger.warning("Statement %s does not exist; nothing to prepare.", statement_id)
+        return ""
+    logger.info("Statement %s: %s.", statement_id, statement.status)
+    return statement.status

@@ -508,7 +508,7 @@ def private_documents(settings, tmp_path, monkeypatch):
     from django.core.files.storage import FileSystemStorage
 
     from credits.models import CreditNote
-    from invoicing.models import Invoice
+    from invoicing.models import Invoice, PreparedStatement
 
     root = tmp_path / "private-documents"
     settings.PRIVATE_DOCUMENTS_ROOT = root
@@ -521,7 +521,7 @@ def private_documents(settings, tmp_path, monkeypatch):
     }
     # The field resolved its storage when the model was defined: swap the instance too.
     storage = FileSystemStorage(location=root, base_url=None)
-    for model in (Invoice, CreditNote):
+    for model in (Invoice, CreditNote, PreparedStatement):
         monkeypatch.setattr(model._meta.get_field("pdf_file"), "storage", storage)
     return root
 

@@ -11,27 +11,24 @@ from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
-from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from coworking.admin import CustomerAdmin, LanguageDateInput, account_figures_html
 from coworking.documents.rendering import PdfRenderError
 from coworking.errors import ApplicationError
 from coworking.models import Customer
+from invoicing.admin.statements import PreparedStatementMixin, statement_filename
 from invoicing.selectors import (
     available_credit,
     credit_applied_by_invoice,
     customers_with_available_credit,
 )
-from invoicing.statements import customer_statement_pdf_bytes, statement_period_error
-
-
-def statement_name(customer: Customer) -> str:
-    """The customer's name as a file name reads it (``Café Noir B.V.`` → ``cafe-noir-bv``):
-    what staff recognise in their downloads, unlike the internal id; ASCII letters, digits
-    and hyphens only, so it is safe in a header. A name with no such letter (all in another
-    script) falls back to ``customer-<id>``."""
-    return slugify(customer.billing_name)[:60].strip("-") or f"customer-{customer.pk}"
+from invoicing.services.statements import statement_request
+from invoicing.statements import (
+    customer_statement_pdf_bytes,
+    statement_is_long,
+    statement_period_error,
+)
 
 
 class StatementForm(forms.Form):
@@ -51,12 +48,13 @@ admin.site.unregister(Customer)
 
 
 @admin.register(Customer)
-class CustomerAccountAdmin(CustomerAdmin):
+class CustomerAccountAdmin(PreparedStatementMixin, CustomerAdmin):
     """The customer's account page (``coworking.admin.CustomerAdmin``) with what invoicing
     knows: the account credit available per currency (``available_credit``) beside the
     balance, the credit applied to each invoice of the ledger (payments from account credit
     are not ledger entries: they move credit onto an invoice, not the balance), and the
-    printable statement of a period (``invoicing.statements``)."""
+    printable statement of a period (``invoicing.statements``; a long one is prepared in the
+    background, ``PreparedStatementMixin``)."""
 
     list_display = [*CustomerAdmin.list_display, "available_credit_column"]
 
@@ -105,7 +103,9 @@ class CustomerAccountAdmin(CustomerAdmin):
 
     def statement_view(self, request, object_id):
         """GET ``?start=YYYY-MM-DD&end=YYYY-MM-DD``: the customer statement of that period as
-        a PDF download; a period that is not one goes back to the page with a message."""
+        a PDF download, or, when it is longer than one part (``statement_is_long``), its
+        page while a task prepares it; a period that is not one goes back to the page with a
+        message."""
         customer = self.get_object(request, unquote(object_id))
         if customer is None:
             raise Http404(_("No such customer."))
@@ -122,6 +122,11 @@ class CustomerAccountAdmin(CustomerAdmin):
             return redirect(reverse("admin:coworking_customer_change", args=[customer.pk]))
         start, end = form.cleaned_data["start"], form.cleaned_data["end"]
         try:
+            if statement_is_long(customer=customer, start=start, end=end):
+                statement = statement_request(
+                    customer=customer, start=start, end=end, actor=request.user
+                )
+                return redirect(self.prepared_statement_url(statement))
             data = customer_statement_pdf_bytes(
                 customer=customer, start=start, end=end, today=timezone.localdate()
             )
@@ -129,6 +134,6 @@ class CustomerAccountAdmin(CustomerAdmin):
             self.message_user(request, getattr(error, "message", str(error)), messages.ERROR)
             return redirect(reverse("admin:coworking_customer_change", args=[customer.pk]))
         response = HttpResponse(data, content_type="application/pdf")
-        filename = f"statement-{statement_name(customer)}-{start.isoformat()}-{end.isoformat()}.pdf"
+        filename = statement_filename(customer, start, end)
         response["Content-Disposition"] = content_disposition_header(True, filename)
         return response
