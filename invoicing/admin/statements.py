@@ -6,6 +6,7 @@ download, each for staff who may view the customer only.
 import datetime
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, JsonResponse
@@ -106,7 +107,7 @@ class PreparedStatementMixin:
                         actor=request.user,
                     )
                 except ApplicationError as error:
-                    self.message_user(request, error.message, "ERROR")
+                    self.message_user(request, error.message, messages.ERROR)
             return redirect(self.prepared_statement_url(statement))
         customer = statement.customer
         context = {

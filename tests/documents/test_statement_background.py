@@ -173,3 +173,28 @@ def test_a_failed_render_stores_nothing_and_the_page_offers_to_try_again(
     assert response.url == urls(again)[0]
     assert again.status == Status.FAILED and "task queue" in again.error
     assert not again.pdf_file
+
+
+@pytest.mark.django_db
+def test_a_statement_waiting_too_long_is_offered_again_and_a_finished_one_is_left_alone(
+    client, customer, two_a_part
+):
+    statement = statement_request(customer=customer, start=START, end=END, actor=None)
+    client.force_login(staff_user())
+    page_url, status_url, _download = urls(statement)
+    assert client.get(status_url).json()["stalled"] is False
+    assert client.post(page_url).url == page_url  # still fresh: nothing asked again
+    assert PreparedStatement.objects.count() == 1
+
+    long_ago = timezone.now() - datetime.timedelta(minutes=20)
+    PreparedStatement.objects.filter(pk=statement.pk).update(created_at=long_ago)
+    assert client.get(status_url).json()["stalled"] is True
+    response = client.post(page_url)
+
+    statement.refresh_from_db()
+    again = PreparedStatement.objects.exclude(pk=statement.pk).get()
+    assert response.url == urls(again)[0] and again.status == Status.PENDING
+    assert statement.status == Status.FAILED and not statement.pdf_file
+    # A late task for the abandoned one renders nothing.
+    assert statement_prepare(statement_id=statement.pk).status == Status.FAILED
+    assert not PreparedStatement.objects.get(pk=statement.pk).pdf_file
