@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from coworking.admin import AdminMixinBase
 from coworking.errors import ApplicationError
 from invoicing.prepared_statements import PreparedStatement
 from invoicing.services.statements import statement_failed, statement_request
@@ -38,7 +39,7 @@ def statement_filename(customer, start: datetime.date, end: datetime.date) -> st
     return f"statement-{statement_name(customer)}-{start.isoformat()}-{end.isoformat()}.pdf"
 
 
-class PreparedStatementMixin:
+class PreparedStatementMixin(AdminMixinBase):
     """The customer admin's views of statements prepared in the background."""
 
     prepared_statement_template = "admin/coworking/customer/prepared_statement.html"
@@ -154,7 +155,7 @@ class PreparedStatementMixin:
         if statement.status != PreparedStatement.Status.READY:
             raise Http404(_("This statement is not ready."))
         try:
-            stored = statement.pdf_file.storage.open(statement.pdf_file.name, "rb")
+            stored = statement.pdf_file.storage.open(str(statement.pdf_file.name), "rb")
         except OSError as error:
             raise Http404(_("The stored PDF is missing or damaged.")) from error
         return FileResponse(
