@@ -11,8 +11,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from coworking.documents.models import private_documents_storage
+from coworking.documents.models import private_documents_storage, register_pdf_folder
 from coworking.models import Customer
+
+STATEMENTS_FOLDER = "statements"
+register_pdf_folder(STATEMENTS_FOLDER)
 
 
 class PreparedStatement(models.Model):

@@ -51,15 +51,27 @@ def pdf_upload_to(instance: "Document", filename: str) -> str:
     return f"{pdf_folder(instance.PDF_KIND)}/{filename}"
 
 
+_other_pdf_folders: set[str] = set()
+
+
+def register_pdf_folder(folder: str) -> None:
+    """A folder of PDFs that are not documents (a prepared statement's), which an app
+    above names here so the readiness probe checks it too."""
+    _other_pdf_folders.add(folder)
+
+
 def pdf_folders() -> list[str]:
-    """Every folder PDFs are written to, one per concrete document model: what the
-    readiness probe must be able to write to."""
+    """Every folder PDFs are written to, one per concrete document model and each one
+    registered: what the readiness probe must be able to write to."""
     from django.apps import apps
 
     return sorted(
-        pdf_folder(model.PDF_KIND)
-        for model in apps.get_models()
-        if issubclass(model, Document) and not model._meta.abstract
+        {
+            pdf_folder(model.PDF_KIND)
+            for model in apps.get_models()
+            if issubclass(model, Document) and not model._meta.abstract
+        }
+        | _other_pdf_folders
     )
 
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from coworking.documents.rendering import PdfRenderError, document_language
 from coworking.errors import ApplicationError, InvalidInput
 from coworking.queue import enqueue
-from invoicing.prepared_statements import PreparedStatement
+from invoicing.prepared_statements import STATEMENTS_FOLDER, PreparedStatement
 from invoicing.statements import customer_statement_pdf_bytes, statement_period_error
 
 logger = logging.getLogger(__name__)
@@ -90,7 +90,8 @@ def statement_prepare(*, statement_id: int) -> PreparedStatement:
         return PreparedStatement.objects.get(pk=statement.pk)
     storage = statement.pdf_file.storage
     name = storage.save(
-        f"statements/{statement.customer_id}/statement-{statement.pk}.pdf", ContentFile(data)
+        f"{STATEMENTS_FOLDER}/{statement.customer_id}/statement-{statement.pk}.pdf",
+        ContentFile(data),
     )
     try:
         updated = PreparedStatement.objects.filter(pk=statement.pk, status=Status.PENDING).update(

@@ -171,8 +171,12 @@ def test_concurrent_readyz_probes_run_the_checks_once_within_the_cache_window(se
         FileSystemStorage._save = real_save
 
     assert statuses == [200] * 30
-    assert len(written) == 2  # one file per PDF folder, once
-    assert sorted(name.split("/")[0] for name in written) == ["credit-notes", "invoices"]
+    assert len(written) == 3  # one file per PDF folder, once
+    assert sorted(name.split("/")[0] for name in written) == [
+        "credit-notes",
+        "invoices",
+        "statements",
+    ]
     assert not list(tmp_path.glob("*/.readyz-*"))  # and cleaned up
 
 
@@ -193,3 +197,20 @@ def test_readyz_fails_when_a_folder_pdfs_are_written_to_is_not_writable(settings
 
     assert status == 503
     assert body["documents"].startswith("Unavailable") and "credit-notes/" in body["documents"]
+
+
+def test_readyz_checks_the_folder_prepared_statements_are_written_to(settings, tmp_path):
+    """Statements rendered in the background are PDFs too, though not documents."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "documents": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path},
+        },
+    }
+    (tmp_path / "statements").write_text("a file where the folder should be")
+
+    status, body = readiness(Client())
+
+    assert status == 503
+    assert "statements/" in body["documents"]
