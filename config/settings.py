@@ -370,6 +370,8 @@ CELERY_PUBLISH_TRANSPORT_OPTIONS = {
 CELERY_PUBLISH_BACKOFF = float(os.environ.get("CELERY_PUBLISH_BACKOFF", "30"))
 CELERY_PUBLISH_POOL_LIMIT = 16  # connections per process, more than its threads
 BULK_CANCELLATION_SWEEP_EVERY = float(os.environ.get("BULK_CANCELLATION_SWEEP_EVERY", "60"))
+# Statements prepared in the background are kept this long for their download.
+PREPARED_STATEMENTS_KEPT_DAYS = int(os.environ.get("PREPARED_STATEMENTS_KEPT_DAYS", "7"))
 # Run by exactly one `celery beat` process (docker-compose.yml's `beat` service).
 CELERY_BEAT_SCHEDULE = {
     # PDFs never queued (broker down at issue or cancel time) or lost.
@@ -404,6 +406,11 @@ CELERY_BEAT_SCHEDULE = {
     "coworking.purge_idempotency_keys": {
         "task": "coworking.purge_idempotency_keys",
         "schedule": 3600.0,
+    },
+    "invoicing.purge_prepared_statements": {
+        "task": "invoicing.purge_prepared_statements",
+        "schedule": 86400.0,
+        "options": {"expires": 3600},
     },
     # Webhook events never queued (broker down at commit), deliveries due or lost.
     "webhooks.sweep": {

@@ -9,15 +9,19 @@
   for a person (the admin action "Render PDF again").
 - ``prepare_statement`` renders and stores a customer statement too long for a request
   (``invoicing.services.statements``); queued when it is asked for.
+- ``purge_prepared_statements`` (daily) deletes prepared statements older than
+  ``PREPARED_STATEMENTS_KEPT_DAYS`` with their files.
 """
 
+import datetime
 import logging
 
 from celery import shared_task
+from django.conf import settings
 
 from invoicing.documents import INVOICE_DOCUMENT
 from invoicing.prepared_statements import PreparedStatement
-from invoicing.services.statements import statement_prepare
+from invoicing.services.statements import prepared_statements_purge, statement_prepare
 
 logger = logging.getLogger(__name__)
 
@@ -34,3 +38,10 @@ def prepare_statement(statement_id: int) -> str:
         return ""
     logger.info("Statement %s: %s.", statement_id, statement.status)
     return statement.status
+
+
+@shared_task(name="invoicing.purge_prepared_statements")
+def purge_prepared_statements() -> int:
+    return prepared_statements_purge(
+        older_than=datetime.timedelta(days=settings.PREPARED_STATEMENTS_KEPT_DAYS)
+    )

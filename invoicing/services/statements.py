@@ -6,6 +6,7 @@ web worker for as long as WeasyPrint lays it out, which grows with the customer'
 so the request only records it and the task renders it.
 """
 
+import datetime
 import logging
 
 from django.core.files.base import ContentFile
@@ -113,3 +114,19 @@ def statement_failed(*, statement_id: int, error: str) -> bool:
             status=Status.FAILED, error=error[:2000], finished_at=timezone.now()
         )
     )
+
+
+def prepared_statements_purge(*, older_than: datetime.timedelta) -> int:
+    """Delete statements prepared longer ago than ``older_than``, with their files: they
+    are copies of what the ledger prints again at any time, kept for their download.
+    Returns how many went."""
+    old = PreparedStatement.objects.filter(created_at__lt=timezone.now() - older_than)
+    storage = PreparedStatement._meta.get_field("pdf_file").storage
+    count = 0
+    for statement in old.only("pk", "pdf_file").iterator():
+        if statement.pdf_file.name:
+            storage.delete(statement.pdf_file.name)
+        count += PreparedStatement.objects.filter(pk=statement.pk).delete()[0]
+    if count:
+        logger.info("Purged %s prepared statements.", count)
+    return count

@@ -16,6 +16,7 @@ from coworking.documents.rendering import PdfRenderError
 from invoicing.prepared_statements import PreparedStatement
 from invoicing.services.statements import statement_prepare, statement_request
 from invoicing.statements import customer_statement_pdf_bytes
+from invoicing.tasks import purge_prepared_statements
 from tests.conftest import broker_unreachable, pdf_text, wait_until
 from tests.factories import (
     CustomerFactory,
@@ -201,3 +202,22 @@ def test_a_statement_waiting_too_long_is_offered_again_and_a_finished_one_is_lef
     # A late task for the abandoned one renders nothing.
     assert statement_prepare(statement_id=statement.pk).status == Status.FAILED
     assert not PreparedStatement.objects.get(pk=statement.pk).pdf_file
+
+
+@pytest.mark.django_db
+def test_prepared_statements_older_than_the_kept_days_go_with_their_files(customer, two_a_part):
+    old = statement_prepare(
+        statement_id=statement_request(customer=customer, start=START, end=END, actor=None).pk
+    )
+    recent = statement_request(
+        customer=customer, start=START, end=datetime.date(2026, 6, 30), actor=None
+    )
+    assert old.status == Status.READY and old.pdf_file.storage.exists(old.pdf_file.name)
+    PreparedStatement.objects.filter(pk=old.pk).update(
+        created_at=timezone.now() - datetime.timedelta(days=8)
+    )
+
+    assert purge_prepared_statements() == 1
+
+    assert list(PreparedStatement.objects.values_list("pk", flat=True)) == [recent.pk]
+    assert not old.pdf_file.storage.exists(old.pdf_file.name)

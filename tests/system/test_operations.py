@@ -44,6 +44,7 @@ def test_beat_runs_each_periodic_task_from_one_schedule():
         "credits.reconcile",
         "credits.warn_failed_pdfs",
         "coworking.purge_idempotency_keys",
+        "invoicing.purge_prepared_statements",
         "webhooks.sweep",
     }
 
