@@ -17,7 +17,8 @@ from pathlib import Path
 
 import csp.constants as csp
 import dj_database_url
-from celery.schedules import crontab
+
+from config.beat import beat_schedule
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -373,78 +374,15 @@ BULK_CANCELLATION_SWEEP_EVERY = float(os.environ.get("BULK_CANCELLATION_SWEEP_EV
 # Statements prepared in the background are kept this long for their download.
 PREPARED_STATEMENTS_KEPT_DAYS = int(os.environ.get("PREPARED_STATEMENTS_KEPT_DAYS", "7"))
 # Run by exactly one `celery beat` process (docker-compose.yml's `beat` service).
-CELERY_BEAT_SCHEDULE = {
-    # PDFs never queued (broker down at issue or cancel time) or lost.
-    "invoicing.render_missing_pdfs": {
-        "task": "invoicing.render_missing_pdfs",
-        "schedule": 60.0,
-        "options": {"expires": 55},
-    },
-    "credits.render_missing_pdfs": {
-        "task": "credits.render_missing_pdfs",
-        "schedule": 60.0,
-        "options": {"expires": 55},
-    },
-    # Bulk cancellations whose task was never queued (broker down when they started) or
-    # whose worker died mid-run (no heartbeat).
-    "credits.requeue_bulk_cancellations": {
-        "task": "credits.requeue_bulk_cancellations",
-        "schedule": BULK_CANCELLATION_SWEEP_EVERY,
-        "options": {"expires": BULK_CANCELLATION_SWEEP_EVERY},
-    },
-    # PDFs that failed for good need a person: a warning in the logs every hour.
-    "invoicing.warn_failed_pdfs": {
-        "task": "invoicing.warn_failed_pdfs",
-        "schedule": 3600.0,
-        "options": {"expires": 3000},
-    },
-    "credits.warn_failed_pdfs": {
-        "task": "credits.warn_failed_pdfs",
-        "schedule": 3600.0,
-        "options": {"expires": 3000},
-    },
-    "coworking.purge_idempotency_keys": {
-        "task": "coworking.purge_idempotency_keys",
-        "schedule": 3600.0,
-    },
-    "invoicing.purge_prepared_statements": {
-        "task": "invoicing.purge_prepared_statements",
-        "schedule": 86400.0,
-        "options": {"expires": 3600},
-    },
-    # Webhook events never queued (broker down at commit), deliveries due or lost.
-    "webhooks.sweep": {
-        "task": "webhooks.sweep",
-        "schedule": 30.0,
-        "options": {"expires": 25},
-    },
-}
 # `reconcile`: what changed since the last clean run, nightly; everything, weekly (it resets
 # the checkpoint). Crontab fields "minute hour day-of-month month day-of-week"; empty: off.
 RECONCILE_INCREMENTAL_SCHEDULE = os.environ.get("RECONCILE_INCREMENTAL_SCHEDULE", "30 2 * * *")
 RECONCILE_FULL_SCHEDULE = os.environ.get("RECONCILE_FULL_SCHEDULE", "30 3 * * 0")
-for _name, _fields, _incremental in (
-    ("credits.reconcile_incremental", RECONCILE_INCREMENTAL_SCHEDULE, True),
-    ("credits.reconcile_full", RECONCILE_FULL_SCHEDULE, False),
-):
-    if _fields.strip():
-        if len(_fields.split()) != 5:
-            sys.exit(
-                f"{'RECONCILE_INCREMENTAL_SCHEDULE' if _incremental else 'RECONCILE_FULL_SCHEDULE'}"
-                f" is {_fields!r}: give five crontab fields, e.g. '30 2 * * *', or nothing."
-            )
-        _minute, _hour, _day, _month, _weekday = _fields.split()
-        CELERY_BEAT_SCHEDULE[_name] = {
-            "task": "credits.reconcile",
-            "schedule": crontab(
-                minute=_minute,
-                hour=_hour,
-                day_of_month=_day,
-                month_of_year=_month,
-                day_of_week=_weekday,
-            ),
-            "kwargs": {"incremental": _incremental},
-        }
+CELERY_BEAT_SCHEDULE = beat_schedule(
+    bulk_sweep_every=BULK_CANCELLATION_SWEEP_EVERY,
+    reconcile_incremental=RECONCILE_INCREMENTAL_SCHEDULE,
+    reconcile_full=RECONCILE_FULL_SCHEDULE,
+)
 
 # --- E-mail -----------------------------------------------------------------------------------
 # SMTP (DJANGO_EMAIL_HOST ...) unless DEBUG, where e-mails (with their PDFs) are written to
