@@ -27,36 +27,23 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import gc
-import hashlib
 import io
-import mimetypes
-import threading
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit
-from urllib.request import url2pathname
 
-import pypdf
-import weasyprint.pdf.fonts
 from babel import Locale
 from babel.dates import format_date
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 from djmoney.money import Money
-from fontTools.ttLib import TTFont
-from weasyprint import CSS, HTML
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from coworking.identifiers import registration_label
 from coworking.l10n import cldr_locale, human_number
 from coworking.money import format_money, format_unit_price
 
 STATIC_DIR = Path(settings.BASE_DIR) / "static"
-STYLESHEET = STATIC_DIR / "documents" / "print.css"
 GENERATOR = "Coworking back-office"
 
 
@@ -64,57 +51,29 @@ class PdfRenderError(Exception):
     """The document could not be rendered (a refused resource, a template error...)."""
 
 
-class _ResourceRefused(FatalURLFetchingError):
-    """Fatal for WeasyPrint: stops the render instead of skipping the resource."""
-
-
-class LocalOnlyURLFetcher(URLFetcher):
-    """Serves files under ``static/`` and refuses every other URL."""
-
-    def __init__(self, root: Path = STATIC_DIR):
-        super().__init__(allowed_protocols=("file",))
-        self.root = root.resolve()
-
-    def fetch(self, url, headers=None):
-        path = self.local_path(url)
-        if path is None:
-            raise _ResourceRefused(f"Refused to fetch {url!r}: documents only use local files.")
-        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return URLFetcherResponse(
-            url, body=path.read_bytes(), headers={"Content-Type": content_type}
-        )
-
-    def local_path(self, url: str) -> Path | None:
-        """The file ``url`` names if it is an existing file under the root, else ``None``."""
-        parts = urlsplit(url)
-        if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
-            return None
-        path = Path(url2pathname(parts.path)).resolve()
-        if not path.is_relative_to(self.root) or not path.is_file():
-            return None
-        return path
-
-
-class _FontKeepingItsTimestamp(TTFont):
-    """fontTools' font, saved with its own ``head.modified`` instead of the current time."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("recalcTimestamp", False)
-        super().__init__(*args, **kwargs)
-
-
-def _keep_font_timestamps() -> None:
-    """Make WeasyPrint's fontTools subsetting (used without ``libharfbuzz-subset0``)
-    deterministic: it opens fonts through ``weasyprint.pdf.fonts.TTFont``."""
-    weasyprint.pdf.fonts.TTFont = _FontKeepingItsTimestamp
-
-
-_keep_font_timestamps()
+# The names WeasyPrint tries for HarfBuzz's subsetter (``weasyprint.text.ffi``).
+HARFBUZZ_SUBSET_NAMES = (
+    "libharfbuzz-subset-0",
+    "harfbuzz-subset",
+    "harfbuzz-subset-0.0",
+    "libharfbuzz-subset.so.0",
+    "libharfbuzz-subset.0.dylib",
+    "libharfbuzz-subset-0.dll",
+)
 
 
 def harfbuzz_subsetter_available() -> bool:
-    """Whether WeasyPrint subsets fonts with HarfBuzz (else with fontTools)."""
-    return weasyprint.pdf.fonts.harfbuzz_subset is not None
+    """Whether WeasyPrint subsets fonts with HarfBuzz (else with fontTools): whether the
+    library loads, through cffi, under one of the names WeasyPrint tries. Asked without
+    importing WeasyPrint, as the system checks do in every process."""
+    import cffi
+
+    ffi = cffi.FFI()
+    for name in HARFBUZZ_SUBSET_NAMES:
+        with contextlib.suppress(OSError):
+            ffi.dlopen(name, ffi.RTLD_NOW)
+            return True
+    return False
 
 
 def css_string(text: str) -> str:
@@ -218,39 +177,6 @@ def document_language(customer) -> str:
     return settings.LANGUAGE_CODE
 
 
-_render_cache = threading.local()
-
-
-def _stylesheet(fetcher: LocalOnlyURLFetcher) -> tuple[CSS, FontConfiguration]:
-    """The parsed print stylesheet and its loaded fonts, kept per thread: parsing them is
-    a sizeable part of a small document's render, and they never change at run time."""
-    if getattr(_render_cache, "stylesheet", None) is None:
-        font_config = FontConfiguration()
-        stylesheet = CSS(filename=STYLESHEET, url_fetcher=fetcher, font_config=font_config)
-        _render_cache.stylesheet = (stylesheet, font_config)
-    return _render_cache.stylesheet
-
-
-def reset_render_cache() -> None:
-    """Forget this thread's parsed stylesheet and fonts (the next render parses them again)."""
-    _render_cache.stylesheet = None
-
-
-@contextlib.contextmanager
-def _cyclic_gc_paused():
-    """A render allocates some hundred thousand short-lived objects, which makes Python's
-    cyclic collector run many full passes over everything the process holds (Django,
-    WeasyPrint, fonts): about a third of a long document's time (``docs/benchmarks.md``).
-    Pause it for the render; what the render left behind is collected when it resumes."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def render_pdf(*, html: str, identifier: str, **options) -> bytes:
     """Render an HTML document of ``templates/documents`` to PDF bytes, offline.
 
@@ -258,28 +184,20 @@ def render_pdf(*, html: str, identifier: str, **options) -> bytes:
     the dates come from the ``dcterms.created``/``dcterms.modified`` meta elements of the
     HTML. ``options`` go to WeasyPrint's ``write_pdf`` (e.g. ``pdf_variant="pdf/a-3b"``,
     ``attachments``, ``xmp_metadata``: ``coworking.einvoice.facturx.weasyprint_options``).
-    Raises ``PdfRenderError``.
+    Raises ``PdfRenderError``. WeasyPrint is imported here, at the first render
+    (``coworking.documents.engine``): a process that renders nothing starts without it.
     """
-    fetcher = LocalOnlyURLFetcher()
-    try:
-        stylesheet, font_config = _stylesheet(fetcher)
-        with _cyclic_gc_paused():
-            document = HTML(string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=fetcher)
-            return document.write_pdf(
-                stylesheets=[stylesheet],
-                font_config=font_config,
-                pdf_identifier=hashlib.md5(identifier.encode(), usedforsecurity=False).hexdigest(),
-                uncompressed_pdf=False,
-                **options,
-            )
-    except FatalURLFetchingError as error:
-        raise PdfRenderError(str(error)) from None
+    from coworking.documents.engine import write_pdf
+
+    return write_pdf(html=html, identifier=identifier, **options)
 
 
 def merged_pdf(parts: list[bytes], *, numbered: Callable[[int], bytes]) -> bytes:
     """The PDFs ``parts`` as one document (the first part's metadata), each page overlaid
     with the same page of ``numbered(pages)``: a document of that many pages carrying only
     what must run across the parts (the page counter)."""
+    import pypdf  # with the renderer's other imports: only where documents are rendered
+
     writer = pypdf.PdfWriter()
     for data in parts:
         writer.append(pypdf.PdfReader(io.BytesIO(data)))

@@ -17,7 +17,6 @@ from pathlib import Path
 import pydyf
 from django.conf import settings
 from lxml import etree
-from weasyprint import Attachment
 
 XML_NAME = "factur-x.xml"
 XMP_EXTENSION = Path(settings.BASE_DIR) / "static" / "documents" / "factur-x.xmp"
@@ -25,7 +24,10 @@ XMP_EXTENSION = Path(settings.BASE_DIR) / "static" / "documents" / "factur-x.xmp
 
 def weasyprint_options(*, cii: bytes, issue_date: datetime.date) -> dict:
     """``write_pdf`` keyword arguments that make the PDF a Factur-X of ``cii``, for one
-    render (WeasyPrint reads an attachment's source once: call it again for the next)."""
+    render (WeasyPrint reads an attachment's source once: call it again for the next).
+    WeasyPrint is imported here, as the renderer imports it: at the first render."""
+    from weasyprint import Attachment
+
     stamp = datetime.datetime.combine(issue_date, datetime.time(), tzinfo=datetime.UTC)
     attachment = Attachment(
         string=cii,

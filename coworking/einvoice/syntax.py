@@ -12,7 +12,6 @@ The output is canonical for a given document: same document, same bytes.
 from decimal import Decimal
 
 from django.http import HttpResponse
-from facturx import generate_cii_xml, generate_ubl_xml
 from lxml import etree
 
 from coworking.einvoice.document import (
@@ -226,7 +225,11 @@ def render(document: Document, *, syntax: str) -> bytes:
     (The generators edit the dict they are given, so each call builds its own.)
 
     Raises ``ValueError`` for an unknown syntax or a document the generators refuse.
+    The generators' package (``facturx``, with its PDF and HTTP libraries) is imported
+    here, not when the application starts.
     """
+    from facturx import generate_cii_xml, generate_ubl_xml
+
     terms = business_terms(document)
     if syntax == Syntax.CII:
         xml = generate_cii_xml(terms, level="en16931", check_xsd=False, check_schematron=False)

@@ -13,12 +13,8 @@ from django.core import mail
 from django.urls import reverse
 from pypdf import PdfReader
 
-from coworking.documents.rendering import (
-    LocalOnlyURLFetcher,
-    PdfRenderError,
-    render_pdf,
-    reset_render_cache,
-)
+from coworking.documents.engine import LocalOnlyURLFetcher, reset_render_cache
+from coworking.documents.rendering import PdfRenderError, render_pdf
 from credits.documents import CREDIT_NOTE_DOCUMENT, credit_note_send_email
 from credits.models import CreditNote
 from credits.pdf import credit_note_pdf_bytes

@@ -1,7 +1,9 @@
 """Same document, same bytes: in fresh processes, at different times, with either font
 subsetter. WeasyPrint subsets the embedded fonts with HarfBuzz when ``libharfbuzz-subset0``
 is installed and with fontTools otherwise; this test runs both, whichever this machine has,
-by hiding the library from the process (as on a machine without it)."""
+by hiding the library from the process (as on a machine without it). The processes start
+without WeasyPrint and ``facturx`` (imported at the first render), and the system check
+(asked before it) says what WeasyPrint then finds."""
 
 import json
 import os
@@ -31,16 +33,21 @@ import hashlib, json, time, warnings
 warnings.simplefilter("ignore", DeprecationWarning)
 import django
 django.setup()
+at_start = sorted(name for name in ("weasyprint", "facturx") if name in sys.modules)
 from coworking.documents.checks import font_subsetter_check
 from coworking.documents.rendering import harfbuzz_subsetter_available
 from credits.models import CreditNote
 from credits.pdf import credit_note_pdf_bytes
 note = CreditNote.objects.select_related("location", "customer").get(pk=int(sys.argv[2]))
+warnings_ = [message.id for message in font_subsetter_check()]
 data = credit_note_pdf_bytes(credit_note=note)
+import weasyprint.text.ffi
 print(json.dumps({
     "sha256": hashlib.sha256(data).hexdigest(),
     "harfbuzz": harfbuzz_subsetter_available(),
-    "warnings": [message.id for message in font_subsetter_check()],
+    "weasyprint_harfbuzz": weasyprint.text.ffi.harfbuzz_subset is not None,
+    "at_start": at_start,
+    "warnings": warnings_,
     "second": int(time.time()),
 }))
 """
@@ -80,6 +87,10 @@ def test_two_fresh_processes_seconds_apart_render_the_same_bytes(transactional_d
     if subsetter == "harfbuzz" and not first["harfbuzz"]:
         pytest.skip("libharfbuzz-subset0 is not installed here (the fontTools case ran)")
     assert first["harfbuzz"] is second["harfbuzz"] is (subsetter == "harfbuzz")
+    # The check asks without WeasyPrint (imported at the first render, not at start-up)
+    # and agrees with what WeasyPrint loaded.
+    assert first["weasyprint_harfbuzz"] is first["harfbuzz"]
+    assert first["at_start"] == second["at_start"] == []
     assert first["second"] != second["second"]
     assert first["sha256"] == second["sha256"]
     expected_warnings = [] if subsetter == "harfbuzz" else ["documents.W001"]
