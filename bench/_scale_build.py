@@ -99,9 +99,11 @@ def build(*, invoices: int, locations: int, big_customers: int, big_size: int, l
         )
         log(f"  plan ready at {time.perf_counter() - started:.1f} s")
         slices = _slices(cursor)
+        _refresh_plans(cursor)
         for number, (low, high) in enumerate(slices, 1):
             with transaction.atomic():
                 _copy_slice(cursor, low, high)
+            _refresh_plans(cursor)
             log(f"  slice {number}/{len(slices)} written at {time.perf_counter() - started:.1f} s")
         _advance_counters(cursor)
         log(f"  counters stepped up at {time.perf_counter() - started:.1f} s")
@@ -109,6 +111,14 @@ def build(*, invoices: int, locations: int, big_customers: int, big_size: int, l
             _finish(cursor)
     log(f"  built in {time.perf_counter() - started:.1f} s")
     return {"big": [customer.pk for customer in big], "locations": [t[0].pk for t in templates]}
+
+
+def _refresh_plans(cursor) -> None:
+    """Statistics of the copied tables, which also drop the plans the guards' functions
+    cached: a function keeps the plan it made on its first calls, and one made on the
+    templates' few rows reads the whole table (a sequential scan per check at commit,
+    14 ms a check in a 50,000-invoice slice instead of 0.2 ms)."""
+    cursor.execute(f"ANALYZE {', '.join(OWNED)}")
 
 
 def _plan(cursor, *, invoices, templates, shapes, big, big_size, customers_per_location):
