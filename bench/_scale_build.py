@@ -19,7 +19,9 @@ How (docs/benchmarks.md, "Scale", says it for readers):
    counter is then stepped up to the slice's last number one step at a time (the counter
    may only grow by one). The deferred checks (documents posted as issued, paid = the sum of
    payments, cancelled = credited in full, journal entries balanced, every taken number in
-   use) run at each slice's commit.
+   use) run at each slice's commit. The copied tables are analysed before the first slice
+   and after each: the guards' functions keep the plans they made on their first calls,
+   and a plan made on the templates' few rows scans a whole table.
 4. The balance rows are summed from the ledger once at the end.
 
 New primary keys are computed, not drawn: the copy ``k`` of a template row that is the
