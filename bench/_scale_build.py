@@ -19,7 +19,9 @@ How (docs/benchmarks.md, "Scale", says it for readers):
    counter is then stepped up to the slice's last number one step at a time (the counter
    may only grow by one). The deferred checks (documents posted as issued, paid = the sum of
    payments, cancelled = credited in full, journal entries balanced, every taken number in
-   use) run at each slice's commit.
+   use) run at each slice's commit. The copied tables are analysed before the first slice
+   and after each: the guards' functions keep the plans they made on their first calls,
+   and a plan made on the templates' few rows scans a whole table.
 4. The balance rows are summed from the ledger once at the end.
 
 New primary keys are computed, not drawn: the copy ``k`` of a template row that is the
@@ -99,9 +101,11 @@ def build(*, invoices: int, locations: int, big_customers: int, big_size: int, l
         )
         log(f"  plan ready at {time.perf_counter() - started:.1f} s")
         slices = _slices(cursor)
+        _refresh_plans(cursor)
         for number, (low, high) in enumerate(slices, 1):
             with transaction.atomic():
                 _copy_slice(cursor, low, high)
+            _refresh_plans(cursor)
             log(f"  slice {number}/{len(slices)} written at {time.perf_counter() - started:.1f} s")
         _advance_counters(cursor)
         log(f"  counters stepped up at {time.perf_counter() - started:.1f} s")
@@ -109,6 +113,14 @@ def build(*, invoices: int, locations: int, big_customers: int, big_size: int, l
             _finish(cursor)
     log(f"  built in {time.perf_counter() - started:.1f} s")
     return {"big": [customer.pk for customer in big], "locations": [t[0].pk for t in templates]}
+
+
+def _refresh_plans(cursor) -> None:
+    """Statistics of the copied tables, which also drop the plans the guards' functions
+    cached: a function keeps the plan it made on its first calls, and one made on the
+    templates' few rows reads the whole table (a sequential scan per check at commit,
+    14 ms a check in a 50,000-invoice slice instead of 0.2 ms)."""
+    cursor.execute(f"ANALYZE {', '.join(OWNED)}")
 
 
 def _plan(cursor, *, invoices, templates, shapes, big, big_size, customers_per_location):

@@ -205,6 +205,21 @@ def test_the_database_keeps_dates_in_number_order():
         CreditNote.objects.create(**fields)
 
 
+def test_the_database_refuses_a_number_dated_after_the_next_one():
+    customer = CustomerFactory()
+    first = issued_invoice(customer=customer, issue_date=datetime.date(2026, 3, 5))
+    draft = draft_invoice(customer=customer)
+    with pytest.raises(IntegrityError, match="earlier date"), transaction.atomic():
+        Invoice.objects.filter(pk=draft.pk).update(
+            state="issued",
+            sequence_number=first.sequence_number - 1,
+            number="RAW-0",
+            issue_date=datetime.date(2026, 3, 6),
+            due_date=datetime.date(2026, 3, 20),
+            issued_at=timezone.now(),
+        )
+
+
 def test_a_location_must_be_complete_and_a_french_one_state_its_legal_details():
     location = french_location(rcs_city="", share_capital=None)
     draft = draft_invoice(customer=CustomerFactory(location=location, country="FR"))

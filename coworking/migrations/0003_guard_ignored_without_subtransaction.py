@@ -1,0 +1,19 @@
+"""The guards' ignore test without a subtransaction per guarded row (``GUARD_IGNORED_SQL``
+says why): installed after every app's triggers, whose installation writes the old one.
+Reversing keeps it: both answer the same."""
+
+from django.db import migrations
+
+from coworking.triggers import GUARD_IGNORED_SQL, postgres_sql
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("coworking", "0002_ledger_document_order"),
+        ("invoicing", "0002_dates_follow_numbers_by_unique_index"),
+        ("credits", "0002_dates_follow_numbers_by_unique_index"),
+        ("books", "0001_initial"),
+        ("webhooks", "0001_initial"),
+    ]
+
+    operations = [postgres_sql(GUARD_IGNORED_SQL, GUARD_IGNORED_SQL)]
