@@ -10,7 +10,7 @@ from coworking.triggers import GUARD_IGNORED_SQL, postgres_sql
 class Migration(migrations.Migration):
     dependencies = [
         ("coworking", "0002_ledger_document_order"),
-        ("invoicing", "0002_dates_follow_numbers_by_unique_index"),
+        ("invoicing", "0003_dates_follow_numbers_by_unique_index"),
         ("credits", "0002_dates_follow_numbers_by_unique_index"),
         ("books", "0001_initial"),
         ("webhooks", "0001_initial"),

@@ -9,7 +9,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('invoicing', '0001_initial'),
+        ('invoicing', '0002_prepared_statement'),
     ]
 
     operations = [
