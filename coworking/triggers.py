@@ -29,8 +29,8 @@ IGNORE_FUNCTION = '"public"."coworking_guard_ignored"'
 # the transaction has queued, so a guarded row cost time in proportion to the transaction's
 # size (0.06 ms at 10,000 queued checks, 5 ms at 1,000,000). This version reads the setting
 # with ``missing_ok`` and only enters the block when the setting holds something to parse:
-# the same answer for every value. Migration ``coworking`` 0003 installs it after the
-# triggers; a migration that reinstalls a guard with ``GuardSql`` must install it again
+# the same answer for every value. Migration ``webhooks`` 0002 (the highest app) installs it
+# after the triggers; a migration that reinstalls a guard with ``GuardSql`` must install it again
 # (``test_the_guards_ask_the_ignore_test_without_a_subtransaction`` fails until it does).
 GUARD_IGNORED_SQL = f"""
     CREATE OR REPLACE FUNCTION {IGNORE_FUNCTION}(trigger_name NAME, table_oid OID)

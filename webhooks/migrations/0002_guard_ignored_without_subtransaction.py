@@ -1,6 +1,7 @@
-"""The guards' ignore test without a subtransaction per guarded row (``GUARD_IGNORED_SQL``
-says why): installed after every app's triggers, whose installation writes the old one.
-Reversing keeps it: both answer the same."""
+"""The guards' ignore test without a subtransaction per guarded row
+(``coworking.triggers.GUARD_IGNORED_SQL`` says why): installed after every app's triggers,
+whose installation writes the old one, so in the highest app (a lower app's migration may
+not depend on a higher one). Reversing keeps it: both answer the same."""
 
 from django.db import migrations
 
