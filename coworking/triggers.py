@@ -23,17 +23,18 @@ REFUSED = "integrity_constraint_violation"
 # The function the project's triggers ask whether ``pgtrigger.ignore`` switches them off.
 IGNORE_FUNCTION = '"public"."coworking_guard_ignored"'
 
-# ``GuardSql`` installs the ignore test with an exception block around the read of the
-# setting. Each entry into such a block opens a subtransaction, and PostgreSQL ends each one
+# The ignore test as ``GuardSql`` installed it wrapped the read of the setting in an exception
+# block. Each entry into such a block opens a subtransaction, and PostgreSQL ends each one
 # that fails (the setting unset: every guarded row) by scanning every deferred trigger event
 # the transaction has queued, so a guarded row cost time in proportion to the transaction's
-# size (0.06 ms at 10,000 queued checks, 5 ms at 1,000,000). This version reads the setting
-# with ``missing_ok`` and only enters the block when the setting holds something to parse:
-# the same answer for every value. Migration ``webhooks`` 0002 (the highest app) installs it
-# after the triggers; a migration that reinstalls a guard with ``GuardSql`` must install it again
-# (``test_the_guards_ask_the_ignore_test_without_a_subtransaction`` fails until it does).
-GUARD_IGNORED_SQL = f"""
-    CREATE OR REPLACE FUNCTION {IGNORE_FUNCTION}(trigger_name NAME, table_oid OID)
+# size (0.06 ms at 10,000 queued checks, 5 ms at 1,000,000). This one reads the setting with
+# ``missing_ok`` and only enters the block when the setting holds something to parse: the
+# same answer for every value. ``GuardSqlV2`` installs it with every guard; each app's last
+# trigger migration reinstalls its guards with ``GuardSqlV2``, so whatever order the apps
+# migrate in, the test left installed is this one
+# (``test_the_installed_ignore_test_is_the_one_without_a_subtransaction`` checks it).
+_GUARD_IGNORED_TEMPLATE = """
+    CREATE OR REPLACE FUNCTION {ignore_func_name}(trigger_name NAME, table_oid OID)
     RETURNS BOOLEAN AS $$
         DECLARE
             _setting TEXT := pg_catalog.current_setting('pgtrigger.ignore', true);
@@ -64,18 +65,50 @@ GUARD_IGNORED_SQL = f"""
         END;
     $$ LANGUAGE plpgsql;
 """
+GUARD_IGNORED_SQL = _GUARD_IGNORED_TEMPLATE.format(ignore_func_name=IGNORE_FUNCTION)
+
+# The trigger and its function, as pgtrigger's v1 template writes them, with the table's
+# oid passed to the ignore test.
+_GUARD_TRIGGER_TEMPLATE = """
+            CREATE OR REPLACE FUNCTION {pgid}()
+            RETURNS TRIGGER AS $$
+                {declare}
+                BEGIN
+                    IF ({ignore_func_name}(TG_NAME, TG_RELID) IS TRUE) THEN
+                        IF (TG_OP = 'DELETE') THEN
+                            RETURN OLD;
+                        ELSE
+                            RETURN NEW;
+                        END IF;
+                    END IF;
+                    {func}
+                END;
+            $$ LANGUAGE plpgsql;
+
+            DROP TRIGGER IF EXISTS {pgid} ON {table};
+            CREATE {constraint} TRIGGER {pgid}
+                {when} {operation} ON {table}
+                {timing}
+                {referencing}
+                FOR EACH {level} {condition}
+                EXECUTE PROCEDURE {execute};
+
+            COMMENT ON TRIGGER {pgid} ON {table} IS '{hash}';
+        """
 
 
 class GuardSql(compiler.UpsertTriggerSql):
-    """pgtrigger's installation SQL (its v1 template) with the owner-only ignore test.
+    """pgtrigger's installation SQL (its v1 template) with the owner-only ignore test, in
+    the form with a subtransaction per guarded row.
 
     Migrations name this class and re-render the template when they run: change it only
-    with a new class (and a migration that reinstalls the triggers with it). Its ignore
-    function is replaced after the triggers by ``GUARD_IGNORED_SQL``.
+    with a new class (and a migration that reinstalls the triggers with it). The triggers
+    installed with it are reinstalled with ``GuardSqlV2``.
     """
 
     def get_template(self) -> str:
-        return """
+        return (
+            """
             CREATE OR REPLACE FUNCTION {ignore_func_name}(
                 trigger_name NAME, table_oid OID
             )
@@ -105,44 +138,29 @@ class GuardSql(compiler.UpsertTriggerSql):
                         USING ERRCODE = 'insufficient_privilege';
                 END;
             $$ LANGUAGE plpgsql;
-
-            CREATE OR REPLACE FUNCTION {pgid}()
-            RETURNS TRIGGER AS $$
-                {declare}
-                BEGIN
-                    IF ({ignore_func_name}(TG_NAME, TG_RELID) IS TRUE) THEN
-                        IF (TG_OP = 'DELETE') THEN
-                            RETURN OLD;
-                        ELSE
-                            RETURN NEW;
-                        END IF;
-                    END IF;
-                    {func}
-                END;
-            $$ LANGUAGE plpgsql;
-
-            DROP TRIGGER IF EXISTS {pgid} ON {table};
-            CREATE {constraint} TRIGGER {pgid}
-                {when} {operation} ON {table}
-                {timing}
-                {referencing}
-                FOR EACH {level} {condition}
-                EXECUTE PROCEDURE {execute};
-
-            COMMENT ON TRIGGER {pgid} ON {table} IS '{hash}';
-        """
+"""
+            + _GUARD_TRIGGER_TEMPLATE
+        )
 
     def get_defaults(self, pgid: str) -> dict[str, str]:
         return {**super().get_defaults(pgid), "ignore_func_name": IGNORE_FUNCTION}
 
 
+class GuardSqlV2(GuardSql):
+    """``GuardSql`` whose ignore test is ``GUARD_IGNORED_SQL``'s, without a subtransaction
+    per guarded row. Migrations name it too: the same rule holds, a change is a new class."""
+
+    def get_template(self) -> str:
+        return _GUARD_IGNORED_TEMPLATE + _GUARD_TRIGGER_TEMPLATE
+
+
 class OwnerOnlyIgnore:
-    """Compile a pgtrigger trigger with ``GuardSql`` (see the module docstring)."""
+    """Compile a pgtrigger trigger with ``GuardSqlV2`` (see the module docstring)."""
 
     def compile(self, model) -> compiler.Trigger:
         compiled = super().compile(model)
         kwargs = {**compiled.sql.kwargs, "ignore_func_name": IGNORE_FUNCTION}
-        return compiler.Trigger(name=compiled.name, sql=GuardSql(**kwargs))
+        return compiler.Trigger(name=compiled.name, sql=GuardSqlV2(**kwargs))
 
 
 class Guard(OwnerOnlyIgnore, pgtrigger.Protect):

@@ -1,7 +1,9 @@
 """The guards' ignore test without a subtransaction per guarded row
-(``coworking.triggers.GUARD_IGNORED_SQL`` says why): installed after every app's triggers,
-whose installation writes the old one, so in the highest app (a lower app's migration may
-not depend on a higher one). Reversing keeps it: both answer the same."""
+(``coworking.triggers.GUARD_IGNORED_SQL`` says why), over the one the first migrations'
+``GuardSql`` installed. Each app's later migration reinstalls its guards with ``GuardSqlV2``,
+which installs this test itself, so it no longer matters that this one runs after the other
+apps' triggers; it stays for the databases that applied it. Reversing keeps it: both answer
+the same."""
 
 from django.db import migrations
 
