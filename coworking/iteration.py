@@ -75,9 +75,10 @@ Ids.ALL = Ids()
 Ids.NONE = Ids(empty=True)
 
 
-def windows(*, upto: int | None, size: int = CHUNK_SIZE) -> Iterator[Ids]:
-    """``Ids`` ranges of ``size`` ids covering ``1..upto`` (nothing when ``upto`` is None)."""
-    for after in range(0, upto or 0, size):
+def windows(*, upto: int | None, start: int = 1, size: int = CHUNK_SIZE) -> Iterator[Ids]:
+    """``Ids`` ranges of ``size`` ids covering ``start..upto`` (nothing when ``upto`` is
+    None): a table's ids start where its sequence stood when the first row came, not at 1."""
+    for after in range(start - 1, upto or 0, size):
         yield Ids(after=after, upto=after + size)
 
 

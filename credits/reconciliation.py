@@ -428,7 +428,7 @@ HIGH_WATER: dict[str, type[Model]] = {
 def reconcile() -> dict[str, list[str]]:
     """Run every check over the whole database; returns breaches per check name (all
     lists empty when clean). Memory stays bounded by a window of invoices."""
-    upto = Invoice.objects.aggregate(high=Max("pk"))["high"]
+    span = Invoice.objects.aggregate(low=Min("pk"), high=Max("pk"))
     results = {}
     for name, check in CHECKS.items():
         dimensions = DIMENSIONS.get(check, ())
@@ -437,7 +437,7 @@ def reconcile() -> dict[str, list[str]]:
             continue
         others = {dimension: Ids.NONE for dimension in dimensions if dimension != "invoices"}
         breaches = []
-        for window in windows(upto=upto, size=RECONCILE_WINDOW):
+        for window in windows(start=span["low"] or 1, upto=span["high"], size=RECONCILE_WINDOW):
             breaches += check(invoices=window, **others)
         if others:
             breaches += check(invoices=Ids.NONE, **dict.fromkeys(others, Ids.ALL))
