@@ -223,7 +223,7 @@ class Ledger(RuleBasedStateMachine):
 @pytest.mark.django_db
 def test_random_operations_keep_the_books_balanced():
     Ledger.TestCase.settings = settings(
-        max_examples=15,
+        max_examples=10,
         stateful_step_count=15,
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow],

@@ -27,13 +27,14 @@ ONE_LINE = (("Day pass", "1", "25.00", "21"),)
 
 @pytest.fixture
 def share(database_route) -> int:
-    """The divisor of a test's document count: 1 straight to PostgreSQL, 4 through
-    PgBouncer. The races are the same at a quarter of the size (eight threads take the same
-    counter row from their first document on); what PgBouncer could break, a lock or a
-    setting outliving its transaction on a pooled server connection, shows whenever a
-    server connection passes to another client, which with eight threads on a pool of six
-    happens from the first transactions on and at every one after."""
-    return 1 if database_route == "direct" else 4
+    """The divisor of a test's document count: 1 straight to PostgreSQL, 2 through
+    PgBouncer. The races are the same at a smaller size (eight threads take the same
+    counter row from their first document on: every document after the eighth waits for
+    one); what PgBouncer could break, a lock or a setting outliving its transaction on a
+    pooled server connection, shows whenever a server connection passes to another client,
+    which with eight threads on a pool of six happens from the first transactions on and at
+    every one after."""
+    return 1 if database_route == "direct" else 2
 
 
 def assert_reconciled():
@@ -43,8 +44,8 @@ def assert_reconciled():
 
 
 def test_8_threads_issue_200_invoices_numbered_1_to_200(share):
-    """(Through PgBouncer 50, numbered 1 to 50: ``share``.)"""
-    count = 200 // share
+    """(Through PgBouncer 50, numbered 1 to 50: issuing is the cheaper race to repeat.)"""
+    count = 200 if share == 1 else 50
     # Four customers of one location: issuing locks the customer, so with one customer the
     # threads would wait on that lock and never race for the location's counter.
     customers = CustomerFactory.create_batch(4, location=LocationFactory())
@@ -77,9 +78,9 @@ def test_50_threads_cancelling_one_invoice_make_one_credit_note():
     assert_reconciled()
 
 
-def test_8_threads_cancel_400_invoices_numbered_1_to_400(share):
+def test_8_threads_cancel_200_invoices_numbered_1_to_200(share):
     """(Through PgBouncer 100, numbered 1 to 100: ``share``.)"""
-    count = 400 // share
+    count = 200 // share
     customers = CustomerFactory.create_batch(4, location=LocationFactory())
     invoices = [issued_invoice(customer=customers[i % 4], specs=ONE_LINE) for i in range(count)]
 
@@ -101,7 +102,7 @@ def test_8_threads_cancel_400_invoices_numbered_1_to_400(share):
 
 def test_two_locations_keep_independent_sequences_in_parallel(share):
     """(Through PgBouncer 25 per location: ``share``.)"""
-    count = 100 // share
+    count = 50 // share
     a, b = CustomerFactory(), CustomerFactory()
     invoices = [issued_invoice(customer=c, specs=ONE_LINE) for c in (a, b) for _ in range(count)]
     random.Random(7).shuffle(invoices)
@@ -126,7 +127,7 @@ def test_failures_after_the_number_is_taken_leave_no_gap(share):
     """10% of cancels fail after taking their number; the rollback gives it back. (Through
     PgBouncer 50 cancels: ``share``.)"""
     customer = CustomerFactory()
-    invoices = [issued_invoice(customer=customer, specs=ONE_LINE) for _ in range(200 // share)]
+    invoices = [issued_invoice(customer=customer, specs=ONE_LINE) for _ in range(100 // share)]
     rng = random.Random(2026)
     doomed = {i.pk for i in invoices if rng.random() < 0.10}
     doomed_numbers = {i.number for i in invoices if i.pk in doomed}
