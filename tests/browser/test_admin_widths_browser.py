@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 LANGUAGES = ["en", "fr", "nl"]
 # 1 January as the statement's period box shows it per admin language.
 TYPED_NEW_YEAR = {"en": "01/01/{year}", "fr": "01/01/{year}", "nl": "01-01-{year}"}
-INVOICES = 90
+INVOICES = 45
 
 # The number of line boxes of an element's text: 1 when it does not wrap.
 LINES = """(element) => {
