@@ -14,7 +14,8 @@
    (a member's, staff's filtered, page 1 and deep), through Django's test client; issue,
    partial credit and cancel for a big and a new customer, alternating
    (``bench/_scale_measure.py``).
-3. Runs ``reconcile`` (time, peak RSS), 1,000 e-invoice checks and a year's FEC export.
+3. Runs ``reconcile`` (time, peak RSS), 1,000 e-invoice checks and a year's FEC export
+   (``--no-jobs`` skips them, to time the request paths alone).
 4. With ``--memory``: the resident size of a gunicorn worker after serving lists and a
    statement PDF, and of a Celery worker after rendering PDFs (``bench/_scale_memory.py``).
 
@@ -51,9 +52,13 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true", help="CI: few repeats, fail on errors")
     parser.add_argument("--database", help="its name (default cw_scale_<SIZE>)")
     parser.add_argument("--build-only", action="store_true", help="build, measure nothing")
+    parser.add_argument(
+        "--no-jobs", action="store_true", help="skip reconcile, e-invoice checks and the FEC"
+    )
     args = parser.parse_args()
     if args.smoke:  # each path once; a month's statement (a year's takes a minute or more)
         args.repeat = 1
+        args.no_jobs = False
     locations = args.locations or (10 if args.size < 100_000 else 100)
     big = args.big or (1 if args.size < 100_000 else 3)
     url = _database_url(args.database or f"cw_scale_{args.size}")
@@ -82,12 +87,13 @@ def main() -> None:
     timings.samples.update(services(meta=meta, repeat=args.repeat).samples)
     for name in timings.samples:
         results[name] = list(timings.row(name))
-    print(f"batch jobs, load {_load()}")
-    jobs.update(
-        batch_jobs(
-            meta=meta, database_url=url, env=_child_env(), checks=200 if args.smoke else 1000
+    if not args.no_jobs:
+        print(f"batch jobs, load {_load()}")
+        jobs.update(
+            batch_jobs(
+                meta=meta, database_url=url, env=_child_env(), checks=200 if args.smoke else 1000
+            )
         )
-    )
     if args.memory:
         jobs.update(_memory(meta))
     record = {
