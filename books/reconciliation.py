@@ -14,10 +14,11 @@ from django.db.models import Count, F, Max, Q
 from books.models import CUSTOMER_PURPOSES, JournalEntry, JournalLine, Purpose
 from books.posting import accounting_currency, series_name
 from books.services import split_taxes, vat_rate
-from coworking.iteration import Ids, in_chunks
-from coworking.models import LedgerEntry, Location
+from coworking.iteration import Ids, in_chunks, walked
+from coworking.models import Customer, LedgerEntry, Location
 from coworking.money import MoneySum
 from coworking.numbering import last_number
+from credits.ledger_reconciliation import CUSTOMER_WINDOW
 from credits.models import CreditNote, CreditNoteLine, Refund
 from invoicing.models import Invoice, InvoiceLine, Payment
 
@@ -61,7 +62,15 @@ def check_entries_balance(*, journal_entries: Ids = Ids.ALL) -> list[str]:
 
 def check_customer_balances(*, customers: Ids = Ids.ALL) -> list[str]:
     """Each customer's receivable, credit held and refunds payable add up to their ledger
-    balance, currency by currency (in the documents' currency)."""
+    balance, currency by currency (in the documents' currency). Read a window of customers
+    at a time."""
+    breaches = []
+    for window in walked(customers, model=Customer, size=CUSTOMER_WINDOW):
+        breaches += _customer_accounts(customers=window)
+    return breaches
+
+
+def _customer_accounts(*, customers: Ids) -> list[str]:
     journal = {
         (row["customer_id"], row["currency"]): row["total"]
         for row in JournalLine.objects.filter(

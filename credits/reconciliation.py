@@ -20,11 +20,12 @@ from django.db.models import Count, F, Max, Min, Model, Q
 from django.utils import timezone
 
 from coworking.documents.storage import stored_pdf_breaches
-from coworking.iteration import Ids, batches, each, windows
+from coworking.iteration import Ids, batches, each, walked, windows
 from coworking.models import Customer, LedgerEntry, Location
 from coworking.money import ExactSum, MoneySum
 from coworking.numbering import DocumentType, last_number
 from credits.ledger_reconciliation import (
+    CUSTOMER_WINDOW,
     check_balance_rows,
     check_ledger_balances,
     check_ledger_sources,
@@ -314,6 +315,13 @@ def _notes_allocated(*, invoices: Ids) -> list[str]:
 
 def _credit_held(*, customers: Ids) -> list[str]:
     breaches = []
+    for window in walked(customers, model=Customer, size=CUSTOMER_WINDOW):
+        breaches += _credit_held_by(customers=window)
+    return breaches
+
+
+def _credit_held_by(*, customers: Ids) -> list[str]:
+    breaches = []
     expected: dict[tuple[int, str], Decimal] = defaultdict(lambda: ZERO)
     for customer_id, currency, amount in (
         CreditNote.objects.filter(customers.q("customer_id"))
@@ -342,7 +350,7 @@ def _credit_held(*, customers: Ids) -> list[str]:
         customer.pk: customer
         for customer in Customer.objects.filter(
             pk__in={customer_id for customer_id, _currency in expected}
-        )
+        ).only("pk")
     }
     for (customer_id, currency), amount in sorted(expected.items()):
         held = available_credit(customer=holders[customer_id], currency=currency).amount
