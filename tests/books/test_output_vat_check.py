@@ -1,21 +1,19 @@
-"""``reconcile``'s output-VAT check reads the documents' VAT as sums grouped in SQL, never a
-document or a line as a model, so its memory does not grow with the table: what it finds per
-location, category and rate is still each document's VAT as posted, shared out by rate at
-its exchange rate when the document is in another currency than the accounting one."""
+"""``reconcile``'s output-VAT check reads the documents' VAT as sums grouped in SQL, not as
+documents and lines (``tests/credits/test_reconcile_memory.py``): what it finds per location,
+category and rate is still each document's VAT as posted, shared out by rate at its exchange
+rate when the document is in another currency than the accounting one."""
 
 from collections import defaultdict
 from decimal import Decimal
 
 import pytest
-from django.db.models.signals import post_init
 
 from books.reconciliation import check_output_vat, document_vat
 from books.services import document_rate, vat_split
 from coworking.iteration import Ids
-from credits.models import CreditNote, CreditNoteLine
-from credits.reconciliation import CHECKS, check_stored_pdfs
+from credits.models import CreditNote
 from credits.services import LineCredit, credit_note_issue
-from invoicing.models import Channel, Invoice, InvoiceLine
+from invoicing.models import Channel, Invoice
 from tests.factories import CustomerFactory, issued_invoice
 
 pytestmark = pytest.mark.django_db
@@ -83,31 +81,3 @@ def test_a_window_of_invoices_states_only_their_documents(documents):
     assert sum(stated.values()) == usd.tax_total_vat_currency + sum(
         CreditNote.objects.filter(invoice=usd).values_list("tax_total_vat_currency", flat=True)
     )
-
-
-def test_reconcile_loads_no_document_line_or_entry_as_a_model(documents):
-    """What a check holds must not grow with the table: a model per row would (the output
-    VAT check once held a chunk of documents with their lines). Only the stored-PDF check
-    loads documents, a chunk at a time, to read their files."""
-    from books.models import JournalEntry, JournalLine
-    from coworking.models import LedgerEntry
-    from credits.models import Refund
-    from invoicing.models import Payment
-
-    watched = (Invoice, InvoiceLine, CreditNote, CreditNoteLine, Payment, Refund)
-    watched += (LedgerEntry, JournalEntry, JournalLine)
-    loaded = defaultdict(int)
-
-    def count(sender, **kwargs):
-        loaded[sender.__name__] += 1
-
-    for model in watched:
-        post_init.connect(count, sender=model, weak=False)
-    try:
-        found = {name: check() for name, check in CHECKS.items() if check is not check_stored_pdfs}
-    finally:
-        for model in watched:
-            post_init.disconnect(count, sender=model)
-
-    assert len(found) == len(CHECKS) - 1 and not any(found.values())
-    assert dict(loaded) == {}
