@@ -407,9 +407,10 @@ CHECKS: dict[str, Callable[..., list[str]]] = {
 # credit notes and refunds), ``customers`` (their sums per currency), ``entries`` (ledger
 # entries), and the books' ``journal_entries``. A check without any reads everything on
 # every run (a few grouped counts). The full run passes ``invoices`` in windows, so what it
-# holds in memory is bounded by a window, not by the table; the rest it reads whole
-# (grouped per customer, or only the rows in breach). ``WHOLE`` lists the checks a full
-# run reads in one pass although they take ``invoices`` (they compare totals).
+# holds in memory is bounded by a window, not by the table; the rest it reads whole: a
+# check given ``customers`` as ``Ids.ALL`` walks them in windows itself (``walked``), the
+# others hold only the rows in breach or totals. ``WHOLE`` lists the checks a full run reads
+# in one pass although they take ``invoices`` (they compare totals, streamed in chunks).
 DIMENSIONS: dict[Callable[..., list[str]], tuple[str, ...]] = {
     check_cancelled_invoices: ("invoices",),
     check_credits_within_invoices: ("invoices",),
