@@ -7,6 +7,7 @@ event that cannot be posted (its date is in a closed period) is refused as a who
 
 import datetime
 from collections import defaultdict
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -60,7 +61,7 @@ def vat_rate(
     return rate_on(currency=currency, to=to, date=issue_date)
 
 
-def _rate_key(rate: Decimal) -> str:
+def _rate_key(rate: Decimal | str) -> str:
     return f"{Decimal(rate):.2f}"
 
 
@@ -82,7 +83,7 @@ def vat_split(
 
 
 def split_taxes(
-    taxes: dict[tuple[str, Decimal | str], Decimal],
+    taxes: Mapping[tuple[str, Any], Decimal],
     *,
     rate: Decimal | None,
     stated: Decimal | None,
@@ -93,14 +94,14 @@ def split_taxes(
     keyed: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
     for (category, tax_rate), tax in taxes.items():
         keyed[(category, _rate_key(tax_rate))] += tax
-    taxes = {key: tax for key, tax in sorted(keyed.items()) if tax}
+    ordered = {key: tax for key, tax in sorted(keyed.items()) if tax}
     if rate is None:
-        return {key: (tax, tax) for key, tax in taxes.items()}
+        return {key: (tax, tax) for key, tax in ordered.items()}
     if stated is None:
         stated = round(tax_total * rate, 2)
     split, left = {}, stated
-    for index, (key, tax) in enumerate(taxes.items()):
-        part = left if index == len(taxes) - 1 else round(tax * rate, 2)
+    for index, (key, tax) in enumerate(ordered.items()):
+        part = left if index == len(ordered) - 1 else round(tax * rate, 2)
         split[key] = (tax, part)
         left -= part
     return split
