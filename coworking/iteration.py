@@ -8,7 +8,7 @@ chunk through the primary key's index: linear in the table, whatever its size.
 
 from collections.abc import Iterator
 
-from django.db.models import Max, Model, Q, QuerySet
+from django.db.models import Max, Min, Model, Q, QuerySet
 
 CHUNK_SIZE = 2000
 
@@ -90,10 +90,12 @@ def batches(ids, *, size: int = CHUNK_SIZE) -> Iterator[Ids]:
 
 
 def walked(ids: Ids, *, model: type[Model], size: int = CHUNK_SIZE) -> Iterator[Ids]:
-    """``ids`` itself, or when it is ``Ids.ALL`` the ``windows`` of ``model``'s ids up to
-    its highest: a check that holds something per id (per customer) holds one window's,
-    whatever the table; rows added after the highest id was read are left to the next run."""
+    """``ids`` itself, or when it is ``Ids.ALL`` the ``windows`` of ``model``'s ids from its
+    lowest to its highest: a check that holds something per id (per customer) holds one
+    window's, whatever the table; rows added after the span was read are left to the next
+    run."""
     if ids is not Ids.ALL:
         yield ids
         return
-    yield from windows(upto=model._default_manager.aggregate(high=Max("pk"))["high"], size=size)
+    span = model._default_manager.aggregate(low=Min("pk"), high=Max("pk"))
+    yield from windows(start=span["low"] or 1, upto=span["high"], size=size)

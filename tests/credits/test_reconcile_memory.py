@@ -13,10 +13,12 @@ from decimal import Decimal
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.db.models import Max, Min
 from django.db.models.signals import post_init
 
 from books.models import JournalEntry, JournalLine
-from coworking.models import LedgerEntry
+from coworking.iteration import Ids, walked
+from coworking.models import Customer, LedgerEntry
 from credits.models import CreditNote, CreditNoteLine, Refund
 from credits.reconciliation import CHECKS, check_stored_pdfs
 from credits.services import LineCredit, credit_note_issue
@@ -71,6 +73,22 @@ def test_no_check_loads_a_document_line_payment_or_entry_as_a_model():
 
     assert len(found) == len(CHECKS) - 1 and not any(found.values())
     assert dict(loaded) == {}
+
+
+def test_the_customer_windows_span_the_table_s_ids_from_its_lowest():
+    """Ids start where the sequence stood when the first row came (a restored or copied
+    database): windows from 1 would be empty passes, each a few queries."""
+    CustomerFactory().delete()
+    [CustomerFactory() for _ in range(3)]
+    span = Customer.objects.aggregate(low=Min("pk"), high=Max("pk"))
+    assert span["low"] > 1
+    some = Ids(among=[span["low"]])
+
+    found = list(walked(Ids.ALL, model=Customer, size=2))
+
+    assert found[0].after == span["low"] - 1 and found[-1].upto >= span["high"]
+    assert len(found) == (span["high"] - span["low"]) // 2 + 1
+    assert list(walked(some, model=Customer, size=2)) == [some]
 
 
 def test_a_reconcile_process_imports_no_renderer_or_validator():
