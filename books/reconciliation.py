@@ -13,13 +13,14 @@ from django.db.models import Count, F, Max, Q
 
 from books.models import CUSTOMER_PURPOSES, JournalEntry, JournalLine, Purpose
 from books.posting import accounting_currency, series_name
-from books.services import document_rate, vat_split
-from coworking.iteration import Ids, each
-from coworking.models import LedgerEntry, Location
+from books.services import split_taxes, vat_rate
+from coworking.iteration import Ids, in_chunks, walked
+from coworking.models import Customer, LedgerEntry, Location
 from coworking.money import MoneySum
 from coworking.numbering import last_number
-from credits.models import CreditNote, Refund
-from invoicing.models import Invoice, Payment
+from credits.ledger_reconciliation import CUSTOMER_WINDOW
+from credits.models import CreditNote, CreditNoteLine, Refund
+from invoicing.models import Invoice, InvoiceLine, Payment
 
 ZERO = Decimal("0.00")
 
@@ -61,7 +62,15 @@ def check_entries_balance(*, journal_entries: Ids = Ids.ALL) -> list[str]:
 
 def check_customer_balances(*, customers: Ids = Ids.ALL) -> list[str]:
     """Each customer's receivable, credit held and refunds payable add up to their ledger
-    balance, currency by currency (in the documents' currency)."""
+    balance, currency by currency (in the documents' currency). Read a window of customers
+    at a time."""
+    breaches = []
+    for window in walked(customers, model=Customer, size=CUSTOMER_WINDOW):
+        breaches += _customer_accounts(customers=window)
+    return breaches
+
+
+def _customer_accounts(*, customers: Ids) -> list[str]:
     journal = {
         (row["customer_id"], row["currency"]): row["total"]
         for row in JournalLine.objects.filter(
@@ -89,22 +98,76 @@ def check_customer_balances(*, customers: Ids = Ids.ALL) -> list[str]:
 def document_vat(*, invoices: Ids = Ids.ALL) -> dict[tuple[int, str, Decimal | None], Decimal]:
     """Output VAT the documents of ``invoices`` state (the invoices and their credit
     notes), per location, category and rate, in the accounting currency (credit notes
-    netted in). Read in chunks: memory holds a chunk and the totals."""
+    netted in). What is in its location's accounting currency is summed in SQL; a converted
+    document's VAT is shared out by rate as it was posted (``split_taxes``), from its own
+    columns and its lines' sums, a chunk of documents at a time. No document or line is
+    loaded as a model: memory holds a chunk's sums and the totals, whatever the table."""
     totals: dict[tuple[int, str, Decimal | None], Decimal] = defaultdict(lambda: ZERO)
     locations = {location.pk: location for location in Location.objects.all()}
-    issued = (
-        Invoice.objects.filter(invoices.q("pk"))
-        .exclude(state=Invoice.State.DRAFT)
-        .prefetch_related("lines")
+    kinds = (
+        (
+            "invoice",
+            Invoice.objects.filter(invoices.q("pk")).exclude(state=Invoice.State.DRAFT),
+            InvoiceLine.objects.filter(invoices.q("invoice_id")).exclude(
+                invoice__state=Invoice.State.DRAFT
+            ),
+        ),
+        (
+            "credit_note",
+            CreditNote.objects.filter(invoices.q("invoice_id")),
+            CreditNoteLine.objects.filter(invoices.q("credit_note__invoice_id")),
+        ),
     )
-    notes = CreditNote.objects.filter(invoices.q("invoice_id")).prefetch_related("lines")
-    for documents in (issued, notes):
-        for document in each(documents):
-            location = locations[document.location_id]
-            rate = document_rate(document, location=location)
-            for (category, tax_rate), (_tax, converted) in vat_split(document, rate=rate).items():
-                totals[(location.pk, category, Decimal(tax_rate))] += converted
+    for kind, documents, lines in kinds:
+        for location_id, currency, category, tax_rate, tax in (
+            lines.values_list(
+                f"{kind}__location_id", f"{kind}__currency", "vat_category", "tax_rate"
+            )
+            .annotate(MoneySum("tax"))
+            .order_by()
+        ):
+            if tax and currency == accounting_currency(locations[location_id]):
+                totals[(location_id, category, tax_rate)] += tax
+        converted = documents.filter(_converted(locations)).values_list(
+            "pk",
+            "location_id",
+            "currency",
+            "vat_exchange_rate",
+            "issue_date",
+            "tax_total_vat_currency",
+            "tax_total",
+        )
+        for chunk in in_chunks(converted):
+            taxes: dict[int, dict] = defaultdict(dict)
+            for pk, category, tax_rate, tax in (
+                lines.filter(**{f"{kind}_id__in": [row[0] for row in chunk]})
+                .values_list(f"{kind}_id", "vat_category", "tax_rate")
+                .annotate(MoneySum("tax"))
+                .order_by()
+            ):
+                taxes[pk][(category, tax_rate)] = tax
+            for pk, location_id, currency, stated_rate, issue_date, stated, tax_total in chunk:
+                rate = vat_rate(
+                    currency=currency,
+                    location=locations[location_id],
+                    stated=stated_rate,
+                    issue_date=issue_date,
+                )
+                split = split_taxes(taxes[pk], rate=rate, stated=stated, tax_total=tax_total)
+                for (category, tax_rate), (_tax, in_accounts) in split.items():
+                    totals[(location_id, category, Decimal(tax_rate))] += in_accounts
     return totals
+
+
+def _converted(locations: dict[int, Location]) -> Q:
+    """Documents in another currency than their location's accounting currency."""
+    by_currency: dict[str, list[int]] = defaultdict(list)
+    for location in locations.values():
+        by_currency[accounting_currency(location)].append(location.pk)
+    condition = Q(pk__in=[])
+    for currency, location_ids in by_currency.items():
+        condition |= Q(location_id__in=location_ids) & ~Q(currency=currency)
+    return condition
 
 
 def check_output_vat(*, invoices: Ids = Ids.ALL) -> list[str]:

@@ -7,6 +7,7 @@ event that cannot be posted (its date is in a closed period) is refused as a who
 
 import datetime
 from collections import defaultdict
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -37,15 +38,30 @@ from invoicing.models import Invoice, Payment
 
 
 def document_rate(document, *, location: Location) -> Decimal | None:
+    return vat_rate(
+        currency=document.currency,
+        location=location,
+        stated=document.vat_exchange_rate,
+        issue_date=document.issue_date,
+    )
+
+
+def vat_rate(
+    *, currency: str, location: Location, stated: Decimal | None, issue_date: datetime.date
+) -> Decimal | None:
+    """The rate from a document's ``currency`` to its location's accounting currency: the
+    one it ``stated``, else the recorded one of its issue date; ``None`` when it is already
+    in the accounting currency. Takes the columns, so a check reads them without the
+    document."""
     to = accounting_currency(location)
-    if document.currency == to:
+    if currency == to:
         return None
-    if document.vat_exchange_rate is not None:
-        return document.vat_exchange_rate
-    return rate_on(currency=document.currency, to=to, date=document.issue_date)
+    if stated is not None:
+        return stated
+    return rate_on(currency=currency, to=to, date=issue_date)
 
 
-def _rate_key(rate: Decimal) -> str:
+def _rate_key(rate: Decimal | str) -> str:
     return f"{Decimal(rate):.2f}"
 
 
@@ -58,15 +74,34 @@ def vat_split(
     taxes: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
     for line in document.lines.all() if lines is None else lines:
         taxes[(line.vat_category, _rate_key(line.tax_rate))] += line.tax.amount
-    taxes = {key: tax for key, tax in sorted(taxes.items()) if tax}
+    return split_taxes(
+        taxes,
+        rate=rate,
+        stated=document.tax_total_vat_currency,
+        tax_total=document.tax_total.amount,
+    )
+
+
+def split_taxes(
+    taxes: Mapping[tuple[str, Any], Decimal],
+    *,
+    rate: Decimal | None,
+    stated: Decimal | None,
+    tax_total: Decimal,
+) -> dict[tuple[str, str], tuple[Decimal, Decimal]]:
+    """``vat_split`` of a document's VAT already summed per (category, rate): what a check
+    reads grouped in SQL instead of loading the document and its lines."""
+    keyed: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
+    for (category, tax_rate), tax in taxes.items():
+        keyed[(category, _rate_key(tax_rate))] += tax
+    ordered = {key: tax for key, tax in sorted(keyed.items()) if tax}
     if rate is None:
-        return {key: (tax, tax) for key, tax in taxes.items()}
-    stated = document.tax_total_vat_currency
+        return {key: (tax, tax) for key, tax in ordered.items()}
     if stated is None:
-        stated = round(document.tax_total.amount * rate, 2)
+        stated = round(tax_total * rate, 2)
     split, left = {}, stated
-    for index, (key, tax) in enumerate(taxes.items()):
-        part = left if index == len(taxes) - 1 else round(tax * rate, 2)
+    for index, (key, tax) in enumerate(ordered.items()):
+        part = left if index == len(ordered) - 1 else round(tax * rate, 2)
         split[key] = (tax, part)
         left -= part
     return split

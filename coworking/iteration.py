@@ -8,7 +8,7 @@ chunk through the primary key's index: linear in the table, whatever its size.
 
 from collections.abc import Iterator
 
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Max, Min, Model, Q, QuerySet
 
 CHUNK_SIZE = 2000
 
@@ -87,3 +87,15 @@ def batches(ids, *, size: int = CHUNK_SIZE) -> Iterator[Ids]:
     ordered = sorted(ids)
     for start in range(0, len(ordered), size):
         yield Ids(among=ordered[start : start + size])
+
+
+def walked(ids: Ids, *, model: type[Model], size: int = CHUNK_SIZE) -> Iterator[Ids]:
+    """``ids`` itself, or when it is ``Ids.ALL`` the ``windows`` of ``model``'s ids from its
+    lowest to its highest: a check that holds something per id (per customer) holds one
+    window's, whatever the table; rows added after the span was read are left to the next
+    run."""
+    if ids is not Ids.ALL:
+        yield ids
+        return
+    span = model._default_manager.aggregate(low=Min("pk"), high=Max("pk"))
+    yield from windows(start=span["low"] or 1, upto=span["high"], size=size)

@@ -9,8 +9,8 @@ from decimal import Decimal
 
 from django.db.models import Count, F, Q
 
-from coworking.iteration import Ids
-from coworking.models import CustomerBalance, LedgerEntry
+from coworking.iteration import Ids, walked
+from coworking.models import Customer, CustomerBalance, LedgerEntry
 from coworking.money import MoneySum
 from credits.models import (
     CreditNote,
@@ -19,11 +19,21 @@ from credits.models import (
 from invoicing.models import Invoice, Payment
 
 ZERO = Decimal("0")
+# Customers per pass of a check that holds sums per customer: what one pass holds.
+CUSTOMER_WINDOW = 10_000
 
 
 def check_ledger_balances(*, customers: Ids = Ids.ALL) -> list[str]:
     """Per customer and currency: ledger = issued invoices − payments − credit notes +
-    refunds (and settlements outside) of credit; one entry per document."""
+    refunds (and settlements outside) of credit; one entry per document. The sums are held
+    a window of customers at a time."""
+    breaches = []
+    for window in walked(customers, model=Customer, size=CUSTOMER_WINDOW):
+        breaches += _balances_as_documented(customers=window)
+    return breaches + _entries_per_kind()
+
+
+def _balances_as_documented(*, customers: Ids) -> list[str]:
     expected: dict[tuple[int, str], Decimal] = defaultdict(lambda: ZERO)
     for customer_id, currency, total in (
         Invoice.objects.filter(customers.q("customer_id"))
@@ -63,13 +73,16 @@ def check_ledger_balances(*, customers: Ids = Ids.ALL) -> list[str]:
         .order_by()
     ):
         actual[(customer_id, currency)] = total
+    return [
+        f"Customer id {key[0]} in {key[1]}: ledger balance {actual[key]} but documents "
+        f"say {expected[key]}."
+        for key in sorted(set(expected) | set(actual))
+        if expected[key] != actual[key]
+    ]
+
+
+def _entries_per_kind() -> list[str]:
     breaches = []
-    for key in sorted(set(expected) | set(actual)):
-        if expected[key] != actual[key]:
-            breaches.append(
-                f"Customer id {key[0]} in {key[1]}: ledger balance {actual[key]} but documents "
-                f"say {expected[key]}."
-            )
     entries = LedgerEntry.objects.aggregate(
         invoices=Count("id", filter=Q(kind=LedgerEntry.Kind.INVOICE)),
         payments=Count("id", filter=Q(kind=LedgerEntry.Kind.PAYMENT)),
@@ -94,7 +107,14 @@ def check_ledger_balances(*, customers: Ids = Ids.ALL) -> list[str]:
 def check_balance_rows(*, customers: Ids = Ids.ALL) -> list[str]:
     """Each customer's balance row per currency (``CustomerBalance``, what balances and
     available credit read) equals the sum of their ledger entries in it; no sum lacks its
-    row."""
+    row. Read a window of customers at a time."""
+    breaches = []
+    for window in walked(customers, model=Customer, size=CUSTOMER_WINDOW):
+        breaches += _balance_rows(customers=window)
+    return breaches
+
+
+def _balance_rows(*, customers: Ids) -> list[str]:
     ledger = {
         (customer_id, currency): total
         for customer_id, currency, total in LedgerEntry.objects.filter(customers.q("customer_id"))

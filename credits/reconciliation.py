@@ -20,11 +20,12 @@ from django.db.models import Count, F, Max, Min, Model, Q
 from django.utils import timezone
 
 from coworking.documents.storage import stored_pdf_breaches
-from coworking.iteration import Ids, batches, each, windows
+from coworking.iteration import Ids, batches, each, walked, windows
 from coworking.models import Customer, LedgerEntry, Location
 from coworking.money import ExactSum, MoneySum
 from coworking.numbering import DocumentType, last_number
 from credits.ledger_reconciliation import (
+    CUSTOMER_WINDOW,
     check_balance_rows,
     check_ledger_balances,
     check_ledger_sources,
@@ -314,6 +315,13 @@ def _notes_allocated(*, invoices: Ids) -> list[str]:
 
 def _credit_held(*, customers: Ids) -> list[str]:
     breaches = []
+    for window in walked(customers, model=Customer, size=CUSTOMER_WINDOW):
+        breaches += _credit_held_by(customers=window)
+    return breaches
+
+
+def _credit_held_by(*, customers: Ids) -> list[str]:
+    breaches = []
     expected: dict[tuple[int, str], Decimal] = defaultdict(lambda: ZERO)
     for customer_id, currency, amount in (
         CreditNote.objects.filter(customers.q("customer_id"))
@@ -342,7 +350,7 @@ def _credit_held(*, customers: Ids) -> list[str]:
         customer.pk: customer
         for customer in Customer.objects.filter(
             pk__in={customer_id for customer_id, _currency in expected}
-        )
+        ).only("pk")
     }
     for (customer_id, currency), amount in sorted(expected.items()):
         held = available_credit(customer=holders[customer_id], currency=currency).amount
@@ -399,9 +407,10 @@ CHECKS: dict[str, Callable[..., list[str]]] = {
 # credit notes and refunds), ``customers`` (their sums per currency), ``entries`` (ledger
 # entries), and the books' ``journal_entries``. A check without any reads everything on
 # every run (a few grouped counts). The full run passes ``invoices`` in windows, so what it
-# holds in memory is bounded by a window, not by the table; the rest it reads whole
-# (grouped per customer, or only the rows in breach). ``WHOLE`` lists the checks a full
-# run reads in one pass although they take ``invoices`` (they compare totals).
+# holds in memory is bounded by a window, not by the table; the rest it reads whole: a
+# check given ``customers`` as ``Ids.ALL`` walks them in windows itself (``walked``), the
+# others hold only the rows in breach or totals. ``WHOLE`` lists the checks a full run reads
+# in one pass although they take ``invoices`` (they compare totals, streamed in chunks).
 DIMENSIONS: dict[Callable[..., list[str]], tuple[str, ...]] = {
     check_cancelled_invoices: ("invoices",),
     check_credits_within_invoices: ("invoices",),

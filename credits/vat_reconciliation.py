@@ -57,7 +57,8 @@ def check_vat_per_document(*, invoices: Ids = Ids.ALL) -> list[str]:
     ]
     moved: dict[tuple[int, Decimal], Decimal] = defaultdict(lambda: ZERO)
     for invoice_id, rate, kind, amount in (
-        InvoiceAllowanceCharge.objects.exclude(invoice__state=Invoice.State.DRAFT)
+        InvoiceAllowanceCharge.objects.filter(invoices.q("invoice_id"))
+        .exclude(invoice__state=Invoice.State.DRAFT)
         .values_list("invoice_id", "tax_rate", "kind")
         .annotate(MoneySum("amount"))
         .order_by()

@@ -11,7 +11,8 @@ from django.db import connection
 from django.db.models import Max
 from django.utils import timezone
 
-from credits import reconciliation
+from books import reconciliation as books_reconciliation
+from credits import ledger_reconciliation, reconciliation
 from credits.models import ReconciliationCheckpoint
 from credits.reconciliation import HIGH_WATER, reconcile, reconciliation_run
 from credits.services import invoice_cancel
@@ -117,6 +118,24 @@ def test_windows_of_one_invoice_find_what_one_pass_finds(monkeypatch, database_b
     }
     (paid,) = windowed["paid amounts = payments"]
     assert paid.startswith(f"Invoice {invoices[2].number}: paid ")
+
+
+def test_windows_of_one_customer_find_what_one_window_of_all_finds(monkeypatch, database_breach):
+    invoices = [issued_invoice(paid="all") for _ in range(3)]
+    invoice_cancel(invoice=invoices[0], actor=None, channel=Channel.SYSTEM)
+    assert len({invoice.customer_id for invoice in invoices}) == 3
+    a_payment_behind_the_services_back(invoices[1])
+    whole = reconcile()
+    for module in (ledger_reconciliation, reconciliation, books_reconciliation):
+        monkeypatch.setattr(module, "CUSTOMER_WINDOW", 1)
+    windowed = reconcile()
+    assert windowed == whole
+    (balance,) = windowed["balance rows = ledger sums"]
+    assert balance.startswith(f"Customer id {invoices[1].customer_id} in EUR: balance row ")
+    assert any(
+        breach.startswith(f"Customer id {invoices[1].customer_id} in EUR: ledger balance ")
+        for breach in windowed["ledger balance = invoices − payments − credit notes + refunds"]
+    )
 
 
 def test_the_beat_runs_it_nightly_and_weekly_and_the_task_says_whether_clean(database_breach):
