@@ -25,6 +25,7 @@ unless the built database reconciles and every measured path answers 200.
 """
 
 import argparse
+import datetime
 import json
 import os
 import subprocess
@@ -182,9 +183,21 @@ def _memory(meta: dict) -> dict:
         .exclude(pdf_status="ready")
         .values_list("pk", flat=True)[:20]
     )
+    from coworking.documents.rendering import document_language
+    from invoicing.models import PreparedStatement
+
+    web = web_worker_rss(env=_child_env(), paths=paths, rounds=5)
+    statement = PreparedStatement.objects.create(
+        customer=big,
+        start=datetime.date(2025, 1, 1),
+        end=datetime.date(2025, 12, 31),
+        language=document_language(big),
+    )
     return {
-        "gunicorn worker RSS": web_worker_rss(env=_child_env(), paths=paths, rounds=5),
-        "Celery worker RSS": celery_worker_rss(env=_child_env(), invoice_ids=ids),
+        "gunicorn worker RSS": web,
+        "Celery worker RSS": celery_worker_rss(
+            env=_child_env(), invoice_ids=ids, statement_id=statement.pk
+        ),
     }
 
 
