@@ -43,3 +43,15 @@ def test_signed_in_users_read_them(page, settings, api_client):
 def test_the_setting_opens_them_to_everyone(page, settings):
     settings.API_SCHEMA_PUBLIC = True
     assert shown(Client().get(page), page)
+
+
+def test_the_schema_is_private_unless_the_environment_opens_it(monkeypatch):
+    """The settings module's own default, read afresh without and with the variable."""
+    import runpy
+
+    import config.settings
+
+    monkeypatch.delenv("API_SCHEMA_PUBLIC", raising=False)
+    assert runpy.run_path(config.settings.__file__)["API_SCHEMA_PUBLIC"] is False
+    monkeypatch.setenv("API_SCHEMA_PUBLIC", "1")
+    assert runpy.run_path(config.settings.__file__)["API_SCHEMA_PUBLIC"] is True
