@@ -56,10 +56,13 @@ def main() -> None:
     parser.add_argument(
         "--no-jobs", action="store_true", help="skip reconcile, e-invoice checks and the FEC"
     )
+    parser.add_argument(
+        "--jobs-only", action="store_true", help="only those (to var/<name>.jobs.json)"
+    )
     args = parser.parse_args()
     if args.smoke:  # each path once; a month's statement (a year's takes a minute or more)
         args.repeat = 1
-        args.no_jobs = False
+        args.no_jobs = args.jobs_only = False
     locations = args.locations or (10 if args.size < 100_000 else 100)
     big = args.big or (1 if args.size < 100_000 else 3)
     url = _database_url(args.database or f"cw_scale_{args.size}")
@@ -75,6 +78,9 @@ def main() -> None:
     else:
         meta = _build(args.size, locations, big, args.big_size, meta_file)
     if args.build_only:
+        return
+    if args.jobs_only:
+        _jobs_only(args, meta, url, stem)
         return
     from _scale_measure import batch_jobs, prepare_users, request_paths, services
 
@@ -113,6 +119,22 @@ def main() -> None:
         sys.exit("smoke: the built database does not reconcile")
     if args.smoke and not jobs["einvoices_ok"]:
         sys.exit("smoke: an e-invoice of the built database has fatal findings")
+
+
+def _jobs_only(args, meta: dict, url: str, stem: str) -> None:
+    from _scale_measure import batch_jobs
+
+    print(f"batch jobs, load {_load()}")
+    jobs = batch_jobs(meta=meta, database_url=url, env=_child_env(), checks=1000)
+    output = jobs.pop("reconcile_output", "")
+    record = {"size": args.size, "load_at_end": _load(), "meta": meta, "jobs": jobs}
+    VAR.mkdir(exist_ok=True)
+    (VAR / f"{stem}.jobs.json").write_text(json.dumps(record, indent=1))
+    print(f"\n{args.size:,} invoices (load at end {record['load_at_end']})")
+    for name, value in jobs.items():
+        print(f"{name:32} {value}")
+    if not jobs["reconcile_ok"]:
+        print(output)
 
 
 def _database_url(name: str) -> str:
