@@ -147,6 +147,7 @@ class IndexedSearchMixin(AdminMixinBase):
         if connection.vendor != "postgresql" or not search_term.strip():
             return super().get_search_results(request, queryset, search_term)
         model = queryset.model
+        found = None
         for term in smart_split(search_term):
             if term[:1] in "\"'" and term[0] == term[-1] and len(term) > 1:
                 term = unescape_string_literal(term)
@@ -157,7 +158,13 @@ class IndexedSearchMixin(AdminMixinBase):
                 matches = model._default_manager.filter(**{f"{name}__{lookup}": term})
                 matches = matches.order_by().values("pk")
                 ids = matches if ids is None else ids.union(matches)
-            queryset = queryset.filter(pk__in=ids)
+            # Several terms: one INTERSECT of their unions, not one ``IN`` per term. Each
+            # ``IN`` is estimated at a few rows, so the planner joined the second to the
+            # first in a nested loop: a big customer's two-word name compared 5,000 ids
+            # with 5,000 (1.5 s at 10,000 invoices, for a page of 100).
+            found = ids if found is None else found.intersection(ids)
+        if found is not None:
+            queryset = queryset.filter(pk__in=found)
         return queryset, False
 
 
