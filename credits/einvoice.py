@@ -3,6 +3,7 @@
 corrects (BT-25, BT-26)."""
 
 import dataclasses
+import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -136,16 +137,18 @@ def einvoices_check(
         .prefetch_related("lines", "allowance_charges")
         .order_by("location_id", "sequence_number")
     )
-    documents = [
-        *(
+    # A stream, not a list: the documents are read 500 at a time as the checks go (a list
+    # held every invoice and credit note with its lines: 5 GB at a million invoices).
+    documents = itertools.chain(
+        (
             (_("invoice"), invoice.number, lambda i=invoice: invoice_document(invoice=i))
             for invoice in invoices.iterator(chunk_size=500)
         ),
-        *(
+        (
             (_("credit note"), note.number, lambda n=note: credit_note_document(credit_note=n))
             for note in notes.iterator(chunk_size=500)
         ),
-    ]
+    )
     for kind, number, build in documents:
         try:
             document = build()

@@ -152,3 +152,22 @@ def test_validate_einvoices_checks_business_ubl_against_peppol_only_when_asked(m
     with pytest.raises(CommandError, match="1 with fatal findings"):
         call_command("validate_einvoices", "--peppol", stdout=out)
     assert "PEPPOL-EN16931-R020" in out.getvalue()
+
+
+def test_validate_einvoices_reads_the_documents_as_it_checks_them():
+    """The command streams: its first report comes before the credit notes are read (a
+    list of every document held five gigabytes at a million invoices)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from credits.einvoice import einvoices_check
+    from tests.factories import issued_invoice
+
+    for _ in range(3):
+        invoice_cancel(invoice=issued_invoice(), actor=None, channel=Channel.SYSTEM)
+    with CaptureQueriesContext(connection) as captured:
+        checks = einvoices_check(syntaxes=[Syntax.CII])
+        first = next(checks)
+    assert first.kind == "invoice"
+    assert not [q for q in captured.captured_queries if 'FROM "credits_creditnote"' in q["sql"]]
+    assert sum(1 for _ in checks) == 5  # the two other invoices and the three notes
