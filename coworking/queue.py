@@ -6,6 +6,7 @@ is set up), so the domain apps never import the project configuration. Tasks are
 ``tasks`` module: tasks are the thin edge that calls them, never the other way round."""
 
 import logging
+import os
 import threading
 import time
 from typing import Any
@@ -24,6 +25,19 @@ logger = logging.getLogger(__name__)
 _publish_pools: dict[str, ConnectionPool] = {}
 _broker_down_until: dict[str, float] = {}
 _lock = threading.Lock()
+
+
+def _forget_the_parents_pools() -> None:
+    """A forked child (a worker of a prefork pool, a process a job forks) starts with pools
+    of its own: kombu closes the parent's in the child, and a closed pool refuses every
+    publish ("Acquire on closed pool"), which read as a broker down for the child's life."""
+    global _lock
+    _publish_pools.clear()
+    _broker_down_until.clear()
+    _lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_the_parents_pools)
 
 
 def _publish_pool(url: str) -> ConnectionPool:
