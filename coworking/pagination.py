@@ -2,6 +2,7 @@
 customers): it never counts a huge list row by row to draw the page links."""
 
 import json
+from typing import Any
 
 from django.core.paginator import Paginator
 from django.db import connection
@@ -36,16 +37,17 @@ class LargeTablePaginator(Paginator):
         return super().count
 
     def _planner_estimate(self) -> int | None:
-        query = getattr(self.object_list, "query", None)
+        queryset: Any = self.object_list  # a QuerySet when it has a ``query``
+        query = getattr(queryset, "query", None)
         if query is None or connection.vendor != "postgresql":
             return None
         if not query.where:
             with connection.cursor() as cursor:
                 cursor.execute(
                     "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
-                    [self.object_list.model._meta.db_table],
+                    [queryset.model._meta.db_table],
                 )
                 row = cursor.fetchone()
             return row[0] if row else None
-        plan = json.loads(self.object_list.order_by().values("pk").explain(format="json"))
+        plan = json.loads(queryset.order_by().values("pk").explain(format="json"))
         return int(plan[0]["Plan"]["Plan Rows"])
