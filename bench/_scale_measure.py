@@ -150,16 +150,23 @@ def _request_paths(*, meta: dict, repeat: int, statement_start: str) -> Timings:
     return timings
 
 
+def pending_statement(customer, period):
+    """A statement of ``period`` waiting for the worker, as the customer page records one."""
+    from coworking.documents.rendering import document_language
+    from invoicing.prepared_statements import PreparedStatement
+
+    return PreparedStatement.objects.create(
+        customer=customer, start=period[0], end=period[1], language=document_language(customer)
+    )
+
+
 def _statement_pdf(customer, period) -> None:
     """What the worker does for a prepared statement (``statement_prepare``), or the
     request itself for a statement of one part: lay it out and store it."""
-    from coworking.documents.rendering import document_language
     from invoicing.prepared_statements import PreparedStatement
     from invoicing.services.statements import statement_prepare
 
-    statement = PreparedStatement.objects.create(
-        customer=customer, start=period[0], end=period[1], language=document_language(customer)
-    )
+    statement = pending_statement(customer, period)
     prepared = statement_prepare(statement_id=statement.pk)
     if prepared.status != PreparedStatement.Status.READY:
         raise SystemExit(f"the statement was not prepared: {prepared.error}")

@@ -205,16 +205,10 @@ def _memory(meta: dict) -> dict:
         .exclude(pdf_status="ready")
         .values_list("pk", flat=True)[:20]
     )
-    from coworking.documents.rendering import document_language
-    from invoicing.models import PreparedStatement
+    from _scale_measure import pending_statement
 
     web = web_worker_rss(env=_child_env(), paths=paths, rounds=5)
-    statement = PreparedStatement.objects.create(
-        customer=big,
-        start=datetime.date(2025, 1, 1),
-        end=datetime.date(2025, 12, 31),
-        language=document_language(big),
-    )
+    statement = pending_statement(big, (datetime.date(2025, 1, 1), datetime.date(2025, 12, 31)))
     return {
         "gunicorn worker RSS": web,
         "Celery worker RSS": celery_worker_rss(
