@@ -12,19 +12,19 @@ from tests.conftest import money_amounts, wait_until
 from tests.factories import CustomerFactory, LocationFactory, issued_invoice, staff_user
 
 CHANGELIST = reverse("admin:invoicing_invoice_changelist")
-SELECTED = 120
+SELECTED = 60
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_selection_above_the_threshold_is_cancelled_by_the_task_with_progress(
     client, request, settings, monkeypatch
 ):
-    """120 invoices over a threshold of 50 and results sent 50 per poll: the same path as
-    500 over the default 200 and 200 per poll (the task, the progress seen part-way, the
-    results over several polls, each invoice once), at a quarter of the documents, whose
+    """60 invoices over a threshold of 25 and results sent 25 per poll: the same path as
+    480 over the default 200 and 200 per poll (the task, the progress seen part-way, the
+    results over several polls, each invoice once), at an eighth of the documents, whose
     issuing and cancelling are what the test's time goes to."""
-    settings.ADMIN_BULK_CANCEL_ASYNC_THRESHOLD = 50
-    monkeypatch.setattr(bulk_admin, "PROGRESS_RESULTS_PER_POLL", 50)
+    settings.ADMIN_BULK_CANCEL_ASYNC_THRESHOLD = 25
+    monkeypatch.setattr(bulk_admin, "PROGRESS_RESULTS_PER_POLL", 25)
     assert settings.ADMIN_BULK_CANCEL_ASYNC_THRESHOLD < SELECTED
     location = LocationFactory(credit_note_prefix="BULK")
     customers = [CustomerFactory(location=location) for _ in range(5)]
@@ -48,7 +48,7 @@ def test_a_selection_above_the_threshold_is_cancelled_by_the_task_with_progress(
     assert "background-note" in confirmation
     assert confirmation.count('name="_selected_action"') == SELECTED
     totals = confirmation[confirmation.index('id="totals"') :]
-    assert money_amounts(totals)[0] == ("EUR", "€14,520.00")  # 120 × 121.00
+    assert money_amounts(totals)[0] == ("EUR", "€7,260.00")  # 60 × 121.00
 
     shown = confirmation_page.context["confirmation"]  # what Continue posts back
     response = client.post(

@@ -1,7 +1,7 @@
 """A bulk cancellation whose worker is killed (SIGKILL) mid-run resumes by itself.
 
 Real processes: a Redis of the test's own as the broker, a ``celery worker`` process that
-is killed part-way through a bulk of 150 invoices, then another worker with beat,
+is killed part-way through a bulk of 90 invoices, then another worker with beat,
 whose stale-run sweep queues the run again when its heartbeat stops. The run finishes with
 what was still pending; every invoice is cancelled once; ``reconcile`` is clean. The broker's
 visibility timeout (15 minutes) never comes into it. Every wait is bounded.
@@ -25,7 +25,7 @@ from tests.faults import RedisServer, database_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-INVOICES = 150
+INVOICES = 90
 KILL_AFTER = 30  # items processed by the first worker
 STALE_AFTER = 3  # seconds without heartbeat
 
