@@ -23,16 +23,12 @@ REFUSED = "integrity_constraint_violation"
 # The function the project's triggers ask whether ``pgtrigger.ignore`` switches them off.
 IGNORE_FUNCTION = '"public"."coworking_guard_ignored"'
 
-# The ignore test as ``GuardSql`` installed it wrapped the read of the setting in an exception
-# block. Each entry into such a block opens a subtransaction, and PostgreSQL ends each one
-# that fails (the setting unset: every guarded row) by scanning every deferred trigger event
-# the transaction has queued, so a guarded row cost time in proportion to the transaction's
-# size (0.06 ms at 10,000 queued checks, 5 ms at 1,000,000). This one reads the setting with
-# ``missing_ok`` and only enters the block when the setting holds something to parse: the
-# same answer for every value. ``GuardSqlV2`` installs it with every guard; each app's last
-# trigger migration reinstalls its guards with ``GuardSqlV2``, so whatever order the apps
-# migrate in, the test left installed is this one
-# (``test_the_installed_ignore_test_is_the_one_without_a_subtransaction`` checks it).
+# The ignore test reads the setting with ``missing_ok`` and enters an exception block (a
+# subtransaction) only when the setting holds something to parse. PostgreSQL ends each failed
+# subtransaction by scanning every deferred trigger event its transaction has queued, so a
+# block entered for every guarded row would make each row cost in proportion to the
+# transaction's size. ``test_the_installed_ignore_test_is_the_one_without_a_subtransaction``
+# checks the function installed.
 _GUARD_IGNORED_TEMPLATE = """
     CREATE OR REPLACE FUNCTION {ignore_func_name}(trigger_name NAME, table_oid OID)
     RETURNS BOOLEAN AS $$
@@ -97,61 +93,18 @@ _GUARD_TRIGGER_TEMPLATE = """
         """
 
 
-class GuardSql(compiler.UpsertTriggerSql):
-    """pgtrigger's installation SQL (its v1 template) with the owner-only ignore test, in
-    the form with a subtransaction per guarded row.
+class GuardSqlV2(compiler.UpsertTriggerSql):
+    """pgtrigger's installation SQL (its v1 template) with the owner-only ignore test.
 
     Migrations name this class and re-render the template when they run: change it only
-    with a new class (and a migration that reinstalls the triggers with it). The triggers
-    installed with it are reinstalled with ``GuardSqlV2``.
+    with a new class (and a migration that reinstalls the triggers with it).
     """
 
     def get_template(self) -> str:
-        return (
-            """
-            CREATE OR REPLACE FUNCTION {ignore_func_name}(
-                trigger_name NAME, table_oid OID
-            )
-            RETURNS BOOLEAN AS $$
-                DECLARE
-                    _pgtrigger_ignore TEXT[];
-                BEGIN
-                    BEGIN
-                        SELECT INTO _pgtrigger_ignore
-                            pg_catalog.current_setting('pgtrigger.ignore');
-                        EXCEPTION WHEN OTHERS THEN
-                    END;
-                    IF _pgtrigger_ignore IS NULL
-                        OR NOT (trigger_name = ANY(_pgtrigger_ignore)) THEN
-                        RETURN FALSE;
-                    END IF;
-                    IF pg_catalog.pg_has_role(
-                        current_user,
-                        (SELECT relowner FROM pg_catalog.pg_class WHERE oid = table_oid),
-                        'USAGE'
-                    ) THEN
-                        RETURN TRUE;
-                    END IF;
-                    RAISE EXCEPTION
-                        'Only the owner of % may switch its guard % off, not %',
-                        table_oid::regclass, trigger_name, current_user
-                        USING ERRCODE = 'insufficient_privilege';
-                END;
-            $$ LANGUAGE plpgsql;
-"""
-            + _GUARD_TRIGGER_TEMPLATE
-        )
+        return _GUARD_IGNORED_TEMPLATE + _GUARD_TRIGGER_TEMPLATE
 
     def get_defaults(self, pgid: str) -> dict[str, str]:
         return {**super().get_defaults(pgid), "ignore_func_name": IGNORE_FUNCTION}
-
-
-class GuardSqlV2(GuardSql):
-    """``GuardSql`` whose ignore test is ``GUARD_IGNORED_SQL``'s, without a subtransaction
-    per guarded row. Migrations name it too: the same rule holds, a change is a new class."""
-
-    def get_template(self) -> str:
-        return _GUARD_IGNORED_TEMPLATE + _GUARD_TRIGGER_TEMPLATE
 
 
 class OwnerOnlyIgnore:

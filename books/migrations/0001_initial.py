@@ -182,15 +182,15 @@ class Migration(migrations.Migration):
         ),
         pgtrigger.migrations.AddTrigger(
             model_name='closedperiod',
-            trigger=pgtrigger.compiler.Trigger(name='books_period_no_update', sql=coworking.triggers.GuardSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update rows from % table', TG_TABLE_NAME;", hash='168dc474264d72076eea078be33dfbc06c0f37da', operation='UPDATE', pgid='pgtrigger_books_period_no_update_e0fbd', table='books_closedperiod', when='BEFORE')),
+            trigger=pgtrigger.compiler.Trigger(name='books_period_no_update', sql=coworking.triggers.GuardSqlV2(func="RAISE EXCEPTION 'pgtrigger: Cannot update rows from % table', TG_TABLE_NAME;", hash='dfa3859a49ef6b2af12ff7e8fbcc20feb9ac735e', operation='UPDATE', pgid='pgtrigger_books_period_no_update_e0fbd', table='books_closedperiod', when='BEFORE')),
         ),
         pgtrigger.migrations.AddTrigger(
             model_name='closedperiod',
-            trigger=pgtrigger.compiler.Trigger(name='books_period_no_delete', sql=coworking.triggers.GuardSql(func="RAISE EXCEPTION 'pgtrigger: Cannot delete rows from % table', TG_TABLE_NAME;", hash='710ac10f453e6136e1c59db234bcc7f358cea660', operation='DELETE', pgid='pgtrigger_books_period_no_delete_2a11f', table='books_closedperiod', when='BEFORE')),
+            trigger=pgtrigger.compiler.Trigger(name='books_period_no_delete', sql=coworking.triggers.GuardSqlV2(func="RAISE EXCEPTION 'pgtrigger: Cannot delete rows from % table', TG_TABLE_NAME;", hash='fbd57b1fcb849d967c523d7d393200266a7fde37', operation='DELETE', pgid='pgtrigger_books_period_no_delete_2a11f', table='books_closedperiod', when='BEFORE')),
         ),
         pgtrigger.migrations.AddTrigger(
             model_name='closedperiod',
-            trigger=pgtrigger.compiler.Trigger(name='books_period_no_truncate', sql=coworking.triggers.GuardSql(func="RAISE EXCEPTION 'The % table holds records that are never emptied; it cannot be truncated', TG_TABLE_NAME USING ERRCODE = 'integrity_constraint_violation'; RETURN NULL;", hash='e3c1116c5585d01f14a3f6111c7b90aa4e6f9c87', level='STATEMENT', operation='TRUNCATE', pgid='pgtrigger_books_period_no_truncate_1c9db', table='books_closedperiod', when='BEFORE')),
+            trigger=pgtrigger.compiler.Trigger(name='books_period_no_truncate', sql=coworking.triggers.GuardSqlV2(func="RAISE EXCEPTION 'The % table holds records that are never emptied; it cannot be truncated', TG_TABLE_NAME USING ERRCODE = 'integrity_constraint_violation'; RETURN NULL;", hash='bcfc94b417a2d40ee1dc0ac98edc5308c55a82ba', level='STATEMENT', operation='TRUNCATE', pgid='pgtrigger_books_period_no_truncate_1c9db', table='books_closedperiod', when='BEFORE')),
         ),
         migrations.AddIndex(
             model_name='journalentry',
@@ -206,15 +206,15 @@ class Migration(migrations.Migration):
         ),
         pgtrigger.migrations.AddTrigger(
             model_name='journalentry',
-            trigger=pgtrigger.compiler.Trigger(name='books_entry_no_update', sql=coworking.triggers.GuardSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update rows from % table', TG_TABLE_NAME;", hash='57e6135071641051f150fb1c43dbe3c9752dadb2', operation='UPDATE', pgid='pgtrigger_books_entry_no_update_eb4a1', table='books_journalentry', when='BEFORE')),
+            trigger=pgtrigger.compiler.Trigger(name='books_entry_no_update', sql=coworking.triggers.GuardSqlV2(func="RAISE EXCEPTION 'pgtrigger: Cannot update rows from % table', TG_TABLE_NAME;", hash='0629452e85ebaff0bd0841edf004d649c2f6e767', operation='UPDATE', pgid='pgtrigger_books_entry_no_update_eb4a1', table='books_journalentry', when='BEFORE')),
         ),
         pgtrigger.migrations.AddTrigger(
             model_name='journalentry',
-            trigger=pgtrigger.compiler.Trigger(name='books_entry_no_delete', sql=coworking.triggers.GuardSql(func="RAISE EXCEPTION 'pgtrigger: Cannot delete rows from % table', TG_TABLE_NAME;", hash='329c53103c87b8eb7e2456c950f06b7b4be97e31', operation='DELETE', pgid='pgtrigger_books_entry_no_delete_93649', table='books_journalentry', when='BEFORE')),
+            trigger=pgtrigger.compiler.Trigger(name='books_entry_no_delete', sql=coworking.triggers.GuardSqlV2(func="RAISE EXCEPTION 'pgtrigger: Cannot delete rows from % table', TG_TABLE_NAME;", hash='41c2687c0c44a6e66d79224d12b2b43d9a5907e2', operation='DELETE', pgid='pgtrigger_books_entry_no_delete_93649', table='books_journalentry', when='BEFORE')),
         ),
         pgtrigger.migrations.AddTrigger(
             model_name='journalentry',
-            trigger=pgtrigger.compiler.Trigger(name='books_entry_no_truncate', sql=coworking.triggers.GuardSql(func="RAISE EXCEPTION 'The % table holds records that are never emptied; it cannot be truncated', TG_TABLE_NAME USING ERRCODE = 'integrity_constraint_violation'; RETURN NULL;", hash='92f73d35f0aeb9202f349168e19bb8e7124df3a9', level='STATEMENT', operation='TRUNCATE', pgid='pgtrigger_books_entry_no_truncate_beff9', table='books_journalentry', when='BEFORE')),
+            trigger=pgtrigger.compiler.Trigger(name='books_entry_no_truncate', sql=coworking.triggers.GuardSqlV2(func="RAISE EXCEPTION 'The % table holds records that are never emptied; it cannot be truncated', TG_TABLE_NAME USING ERRCODE = 'integrity_constraint_violation'; RETURN NULL;", hash='4038c0c11d2fbf289b4ae9c8109c1883eadb8860', level='STATEMENT', operation='TRUNCATE', pgid='pgtrigger_books_entry_no_truncate_beff9', table='books_journalentry', when='BEFORE')),
         ),
         migrations.AddIndex(
             model_name='journalline',
@@ -238,15 +238,15 @@ class Migration(migrations.Migration):
         ),
         pgtrigger.migrations.AddTrigger(
             model_name='journalline',
-            trigger=pgtrigger.compiler.Trigger(name='books_line_no_update', sql=coworking.triggers.GuardSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update rows from % table', TG_TABLE_NAME;", hash='d6911900a9abbfbf87452170e9a863dcbd07f521', operation='UPDATE', pgid='pgtrigger_books_line_no_update_d2d9a', table='books_journalline', when='BEFORE')),
+            trigger=pgtrigger.compiler.Trigger(name='books_line_no_update', sql=coworking.triggers.GuardSqlV2(func="RAISE EXCEPTION 'pgtrigger: Cannot update rows from % table', TG_TABLE_NAME;", hash='3d07ec335e753286dac68330288271bbf62d5b68', operation='UPDATE', pgid='pgtrigger_books_line_no_update_d2d9a', table='books_journalline', when='BEFORE')),
         ),
         pgtrigger.migrations.AddTrigger(
             model_name='journalline',
-            trigger=pgtrigger.compiler.Trigger(name='books_line_no_delete', sql=coworking.triggers.GuardSql(func="RAISE EXCEPTION 'pgtrigger: Cannot delete rows from % table', TG_TABLE_NAME;", hash='1079ee66f5176d5652c2b9a5fa4e1d81f224e313', operation='DELETE', pgid='pgtrigger_books_line_no_delete_af2d9', table='books_journalline', when='BEFORE')),
+            trigger=pgtrigger.compiler.Trigger(name='books_line_no_delete', sql=coworking.triggers.GuardSqlV2(func="RAISE EXCEPTION 'pgtrigger: Cannot delete rows from % table', TG_TABLE_NAME;", hash='7fc9ea0cc315ecc96328b567ff394f9a2ef592b3', operation='DELETE', pgid='pgtrigger_books_line_no_delete_af2d9', table='books_journalline', when='BEFORE')),
         ),
         pgtrigger.migrations.AddTrigger(
             model_name='journalline',
-            trigger=pgtrigger.compiler.Trigger(name='books_line_no_truncate', sql=coworking.triggers.GuardSql(func="RAISE EXCEPTION 'The % table holds records that are never emptied; it cannot be truncated', TG_TABLE_NAME USING ERRCODE = 'integrity_constraint_violation'; RETURN NULL;", hash='27c3b34bd9c27436568754b7b881026d9d71ad7f', level='STATEMENT', operation='TRUNCATE', pgid='pgtrigger_books_line_no_truncate_49f39', table='books_journalline', when='BEFORE')),
+            trigger=pgtrigger.compiler.Trigger(name='books_line_no_truncate', sql=coworking.triggers.GuardSqlV2(func="RAISE EXCEPTION 'The % table holds records that are never emptied; it cannot be truncated', TG_TABLE_NAME USING ERRCODE = 'integrity_constraint_violation'; RETURN NULL;", hash='14c53c57d10e13b0c313cc1c459482596fc81ac7', level='STATEMENT', operation='TRUNCATE', pgid='pgtrigger_books_line_no_truncate_49f39', table='books_journalline', when='BEFORE')),
         ),
         *DATABASE_OBJECTS,
     ]

@@ -260,15 +260,15 @@ class Migration(migrations.Migration):
         ),
         pgtrigger.migrations.AddTrigger(
             model_name='numberseries',
-            trigger=pgtrigger.compiler.Trigger(name='series_no_delete', sql=coworking.triggers.GuardSql(func="RAISE EXCEPTION 'pgtrigger: Cannot delete rows from % table', TG_TABLE_NAME;", hash='4e86ffd629cf93e72de337bd643f8a476dd86043', operation='DELETE', pgid='pgtrigger_series_no_delete_fb2f6', table='sequences_sequence', when='BEFORE')),
+            trigger=pgtrigger.compiler.Trigger(name='series_no_delete', sql=coworking.triggers.GuardSqlV2(func="RAISE EXCEPTION 'pgtrigger: Cannot delete rows from % table', TG_TABLE_NAME;", hash='2822cac16615f3307a223469692906dfdf1c800d', operation='DELETE', pgid='pgtrigger_series_no_delete_fb2f6', table='sequences_sequence', when='BEFORE')),
         ),
         pgtrigger.migrations.AddTrigger(
             model_name='numberseries',
-            trigger=pgtrigger.compiler.Trigger(name='series_no_truncate', sql=coworking.triggers.GuardSql(func="RAISE EXCEPTION 'The % table holds records that are never emptied; it cannot be truncated', TG_TABLE_NAME USING ERRCODE = 'integrity_constraint_violation'; RETURN NULL;", hash='3642a7e645b320bf9eb03b3a8745e2ccc9e3f602', level='STATEMENT', operation='TRUNCATE', pgid='pgtrigger_series_no_truncate_def50', table='sequences_sequence', when='BEFORE')),
+            trigger=pgtrigger.compiler.Trigger(name='series_no_truncate', sql=coworking.triggers.GuardSqlV2(func="RAISE EXCEPTION 'The % table holds records that are never emptied; it cannot be truncated', TG_TABLE_NAME USING ERRCODE = 'integrity_constraint_violation'; RETURN NULL;", hash='f0d9fdace001024217bc82e1ae4c323588c8844e', level='STATEMENT', operation='TRUNCATE', pgid='pgtrigger_series_no_truncate_def50', table='sequences_sequence', when='BEFORE')),
         ),
         pgtrigger.migrations.AddTrigger(
             model_name='numberseries',
-            trigger=pgtrigger.compiler.Trigger(name='series_grows_by_one', sql=coworking.triggers.GuardSql(func="\n                    IF TG_OP = 'INSERT' THEN\n                        IF NEW.last <> 1 THEN\n                            RAISE EXCEPTION 'Number series % must start at 1, not %',\n                                NEW.name, NEW.last USING ERRCODE = 'integrity_constraint_violation';\n                        END IF;\n                    ELSIF NEW.name <> OLD.name OR NEW.last <> OLD.last + 1 THEN\n                        RAISE EXCEPTION 'Number series % may only grow by one (% to %)',\n                            OLD.name, OLD.last, NEW.last USING ERRCODE = 'integrity_constraint_violation';\n                    END IF;\n                    RETURN NEW;\n                ", hash='88650de16a58deb20dfebd46734c0b238c768079', operation='INSERT OR UPDATE', pgid='pgtrigger_series_grows_by_one_61f01', table='sequences_sequence', when='BEFORE')),
+            trigger=pgtrigger.compiler.Trigger(name='series_grows_by_one', sql=coworking.triggers.GuardSqlV2(func="\n                    IF TG_OP = 'INSERT' THEN\n                        IF NEW.last <> 1 THEN\n                            RAISE EXCEPTION 'Number series % must start at 1, not %',\n                                NEW.name, NEW.last USING ERRCODE = 'integrity_constraint_violation';\n                        END IF;\n                    ELSIF NEW.name <> OLD.name OR NEW.last <> OLD.last + 1 THEN\n                        RAISE EXCEPTION 'Number series % may only grow by one (% to %)',\n                            OLD.name, OLD.last, NEW.last USING ERRCODE = 'integrity_constraint_violation';\n                    END IF;\n                    RETURN NEW;\n                ", hash='0ac8ae56907104e016e7a721b84c275670887780', operation='INSERT OR UPDATE', pgid='pgtrigger_series_grows_by_one_61f01', table='sequences_sequence', when='BEFORE')),
         ),
         migrations.AddConstraint(
             model_name='customerbalance',
@@ -286,21 +286,25 @@ class Migration(migrations.Migration):
             model_name='ledgerentry',
             index=models.Index(fields=['customer', 'amount_currency', '-created_at'], name='coworking_l_custome_e5e362_idx'),
         ),
+        migrations.AddIndex(
+            model_name='ledgerentry',
+            index=models.Index(fields=['customer', '-document_date', '-created_at', '-id'], name='ledger_document_order'),
+        ),
         migrations.AddConstraint(
             model_name='ledgerentry',
             constraint=models.CheckConstraint(condition=models.Q(models.Q(('amount__gt', 0), ('kind', 'invoice')), models.Q(('amount__lt', 0), ('kind__in', ['payment', 'credit_note'])), models.Q(('amount__gt', 0), ('kind__in', ['refund', 'settled_outside'])), _connector='OR'), name='ledger_kind_and_sign'),
         ),
         pgtrigger.migrations.AddTrigger(
             model_name='ledgerentry',
-            trigger=pgtrigger.compiler.Trigger(name='ledger_no_update', sql=coworking.triggers.GuardSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update rows from % table', TG_TABLE_NAME;", hash='c842be6739ad8236e72e2ee0da8c0346cf5dee71', operation='UPDATE', pgid='pgtrigger_ledger_no_update_3fcbf', table='coworking_ledgerentry', when='BEFORE')),
+            trigger=pgtrigger.compiler.Trigger(name='ledger_no_update', sql=coworking.triggers.GuardSqlV2(func="RAISE EXCEPTION 'pgtrigger: Cannot update rows from % table', TG_TABLE_NAME;", hash='b39c7a732f7f4cbf4bf7b6c37a375f992c35ef7d', operation='UPDATE', pgid='pgtrigger_ledger_no_update_3fcbf', table='coworking_ledgerentry', when='BEFORE')),
         ),
         pgtrigger.migrations.AddTrigger(
             model_name='ledgerentry',
-            trigger=pgtrigger.compiler.Trigger(name='ledger_no_delete', sql=coworking.triggers.GuardSql(func="RAISE EXCEPTION 'pgtrigger: Cannot delete rows from % table', TG_TABLE_NAME;", hash='fb5fd97c19c29ebb62455d226342dc9040767152', operation='DELETE', pgid='pgtrigger_ledger_no_delete_1b2ad', table='coworking_ledgerentry', when='BEFORE')),
+            trigger=pgtrigger.compiler.Trigger(name='ledger_no_delete', sql=coworking.triggers.GuardSqlV2(func="RAISE EXCEPTION 'pgtrigger: Cannot delete rows from % table', TG_TABLE_NAME;", hash='1d423963596e25747670ff8307363de145811a5b', operation='DELETE', pgid='pgtrigger_ledger_no_delete_1b2ad', table='coworking_ledgerentry', when='BEFORE')),
         ),
         pgtrigger.migrations.AddTrigger(
             model_name='ledgerentry',
-            trigger=pgtrigger.compiler.Trigger(name='ledger_no_truncate', sql=coworking.triggers.GuardSql(func="RAISE EXCEPTION 'The % table holds records that are never emptied; it cannot be truncated', TG_TABLE_NAME USING ERRCODE = 'integrity_constraint_violation'; RETURN NULL;", hash='dbebe5c0aeb67efa32b791bb898d2a331a717516', level='STATEMENT', operation='TRUNCATE', pgid='pgtrigger_ledger_no_truncate_50788', table='coworking_ledgerentry', when='BEFORE')),
+            trigger=pgtrigger.compiler.Trigger(name='ledger_no_truncate', sql=coworking.triggers.GuardSqlV2(func="RAISE EXCEPTION 'The % table holds records that are never emptied; it cannot be truncated', TG_TABLE_NAME USING ERRCODE = 'integrity_constraint_violation'; RETURN NULL;", hash='248c1bab30bec24c9d05d845f2c5034eb6a8674b', level='STATEMENT', operation='TRUNCATE', pgid='pgtrigger_ledger_no_truncate_50788', table='coworking_ledgerentry', when='BEFORE')),
         ),
         migrations.AddIndex(
             model_name='customer',

@@ -22,8 +22,8 @@ def ignored(trigger: str, setting: str | None) -> bool:
 
 
 def test_the_installed_ignore_test_is_the_one_without_a_subtransaction():
-    """Each app's last migration installs its guards with ``GuardSqlV2``; a later one that
-    reinstalled a guard with ``GuardSql`` would write the old test back."""
+    """Every guard is installed with ``GuardSqlV2``, and each installation writes the
+    shared ignore test again: one installed with another template would replace it."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT prosrc FROM pg_proc WHERE proname = 'coworking_guard_ignored'")
         (source,) = cursor.fetchone()

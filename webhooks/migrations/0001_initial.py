@@ -121,7 +121,7 @@ class Migration(migrations.Migration):
         ),
         pgtrigger.migrations.AddTrigger(
             model_name='eventstream',
-            trigger=pgtrigger.compiler.Trigger(name='webhook_event_stream_no_truncate', sql=coworking.triggers.GuardSql(func="RAISE EXCEPTION 'The % table holds records that are never emptied; it cannot be truncated', TG_TABLE_NAME USING ERRCODE = 'integrity_constraint_violation'; RETURN NULL;", hash='988e37cf2e2b21a0ccaa8e44f717bbfc00169374', level='STATEMENT', operation='TRUNCATE', pgid='pgtrigger_webhook_event_stream_no_truncate_1c590', table='webhooks_eventstream', when='BEFORE')),
+            trigger=pgtrigger.compiler.Trigger(name='webhook_event_stream_no_truncate', sql=coworking.triggers.GuardSqlV2(func="RAISE EXCEPTION 'The % table holds records that are never emptied; it cannot be truncated', TG_TABLE_NAME USING ERRCODE = 'integrity_constraint_violation'; RETURN NULL;", hash='205b97f3e50c08b1336822ca15a4e32b49dcc5ce', level='STATEMENT', operation='TRUNCATE', pgid='pgtrigger_webhook_event_stream_no_truncate_1c590', table='webhooks_eventstream', when='BEFORE')),
         ),
         migrations.AddConstraint(
             model_name='attempt',
@@ -129,7 +129,7 @@ class Migration(migrations.Migration):
         ),
         pgtrigger.migrations.AddTrigger(
             model_name='attempt',
-            trigger=pgtrigger.compiler.Trigger(name='webhook_attempt_no_truncate', sql=coworking.triggers.GuardSql(func="RAISE EXCEPTION 'The % table holds records that are never emptied; it cannot be truncated', TG_TABLE_NAME USING ERRCODE = 'integrity_constraint_violation'; RETURN NULL;", hash='fa36c106fae57ed5c0caa68bbf94f31990ab840c', level='STATEMENT', operation='TRUNCATE', pgid='pgtrigger_webhook_attempt_no_truncate_e2326', table='webhooks_attempt', when='BEFORE')),
+            trigger=pgtrigger.compiler.Trigger(name='webhook_attempt_no_truncate', sql=coworking.triggers.GuardSqlV2(func="RAISE EXCEPTION 'The % table holds records that are never emptied; it cannot be truncated', TG_TABLE_NAME USING ERRCODE = 'integrity_constraint_violation'; RETURN NULL;", hash='f8cf31a436f6c4efe2ecd5c77664dc04c31bf4bc', level='STATEMENT', operation='TRUNCATE', pgid='pgtrigger_webhook_attempt_no_truncate_e2326', table='webhooks_attempt', when='BEFORE')),
         ),
         migrations.AddIndex(
             model_name='event',
@@ -141,7 +141,7 @@ class Migration(migrations.Migration):
         ),
         pgtrigger.migrations.AddTrigger(
             model_name='event',
-            trigger=pgtrigger.compiler.Trigger(name='webhook_event_no_truncate', sql=coworking.triggers.GuardSql(func="RAISE EXCEPTION 'The % table holds records that are never emptied; it cannot be truncated', TG_TABLE_NAME USING ERRCODE = 'integrity_constraint_violation'; RETURN NULL;", hash='073c4f933a0a7b1dd4c057906bc82559840054c6', level='STATEMENT', operation='TRUNCATE', pgid='pgtrigger_webhook_event_no_truncate_ac70c', table='webhooks_event', when='BEFORE')),
+            trigger=pgtrigger.compiler.Trigger(name='webhook_event_no_truncate', sql=coworking.triggers.GuardSqlV2(func="RAISE EXCEPTION 'The % table holds records that are never emptied; it cannot be truncated', TG_TABLE_NAME USING ERRCODE = 'integrity_constraint_violation'; RETURN NULL;", hash='4c28bdd801955a708a59c606a84c617f597fbc22', level='STATEMENT', operation='TRUNCATE', pgid='pgtrigger_webhook_event_no_truncate_ac70c', table='webhooks_event', when='BEFORE')),
         ),
         migrations.AddIndex(
             model_name='delivery',
@@ -161,6 +161,6 @@ class Migration(migrations.Migration):
         ),
         pgtrigger.migrations.AddTrigger(
             model_name='delivery',
-            trigger=pgtrigger.compiler.Trigger(name='webhook_delivery_no_truncate', sql=coworking.triggers.GuardSql(func="RAISE EXCEPTION 'The % table holds records that are never emptied; it cannot be truncated', TG_TABLE_NAME USING ERRCODE = 'integrity_constraint_violation'; RETURN NULL;", hash='b742f71aec7397439ddf5be2c4d471493bcfcc8a', level='STATEMENT', operation='TRUNCATE', pgid='pgtrigger_webhook_delivery_no_truncate_669fa', table='webhooks_delivery', when='BEFORE')),
+            trigger=pgtrigger.compiler.Trigger(name='webhook_delivery_no_truncate', sql=coworking.triggers.GuardSqlV2(func="RAISE EXCEPTION 'The % table holds records that are never emptied; it cannot be truncated', TG_TABLE_NAME USING ERRCODE = 'integrity_constraint_violation'; RETURN NULL;", hash='ec4b2c2f2e05ef932d51fb61bd7af1460ac86105', level='STATEMENT', operation='TRUNCATE', pgid='pgtrigger_webhook_delivery_no_truncate_669fa', table='webhooks_delivery', when='BEFORE')),
         ),
     ]
