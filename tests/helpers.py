@@ -129,3 +129,16 @@ def log_in(page, live_server, username="finance"):
     page.fill("#id_username", username)
     page.fill("#id_password", "password")
     page.click("input[type=submit]")
+
+
+@contextmanager
+def rows_for_the_module(django_db_blocker):
+    """For a module-scoped fixture: the rows it writes inside are made once for the module's
+    tests, in a transaction rolled back after the last one (each test runs in a savepoint of
+    it, as in Django's ``TestCase.setUpTestData``). Mark the module with an ``xdist_group``
+    so that its tests run one after another on one worker."""
+    from django.db import transaction
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield
+        transaction.set_rollback(True)

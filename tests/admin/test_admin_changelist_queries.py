@@ -21,28 +21,46 @@ from tests.factories import (
     issued_invoice,
     staff_user,
 )
+from tests.helpers import rows_for_the_module
 
-pytestmark = pytest.mark.django_db
+# The invoices and credit notes are made once for the module (``rows_for_the_module``).
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("changelist_queries")]
 
 CHANGELIST = reverse("admin:invoicing_invoice_changelist")
 CUSTOMERS = reverse("admin:coworking_customer_changelist")
 
 
-@pytest.fixture
-def many_invoices():
+@pytest.fixture(scope="module")
+def many_invoices(django_db_setup, django_db_blocker):
     """105 invoices in every state, over two locations and several customers."""
-    locations = [LocationFactory(), LocationFactory(default_currency="GBP")]
-    customers = [CustomerFactory(location=locations[n % 2]) for n in range(6)]
-    for n in range(105):
-        customer = customers[n % len(customers)]
-        if n % 10 == 0:
-            draft_invoice(customer=customer)
-            continue
-        paid = {1: "all", 2: "10.00"}.get(n % 4)
-        invoice = issued_invoice(customer=customer, paid=paid)
-        if n % 3 == 0 and not paid:  # cancelling a paid one would create account credit,
-            # which later issues apply automatically: "paid" would then not mean paid.
+    with rows_for_the_module(django_db_blocker):
+        locations = [LocationFactory(), LocationFactory(default_currency="GBP")]
+        customers = [CustomerFactory(location=locations[n % 2]) for n in range(6)]
+        for n in range(105):
+            customer = customers[n % len(customers)]
+            if n % 10 == 0:
+                draft_invoice(customer=customer)
+                continue
+            paid = {1: "all", 2: "10.00"}.get(n % 4)
+            invoice = issued_invoice(customer=customer, paid=paid)
+            if n % 3 == 0 and not paid:  # cancelling a paid one would create account
+                # credit, which later issues apply automatically: "paid" would then not
+                # mean paid.
+                invoice_cancel(invoice=invoice, actor=None, channel=Channel.SYSTEM)
+        yield
+
+
+@pytest.fixture(scope="module")
+def many_credit_notes(django_db_setup, django_db_blocker):
+    """55 credit notes of three customers, and 52 customers more."""
+    with rows_for_the_module(django_db_blocker):
+        customers = [CustomerFactory() for _ in range(3)]
+        for n in range(55):
+            invoice = issued_invoice(customer=customers[n % 3], specs=[("Desk", "1", "10.00", "0")])
             invoice_cancel(invoice=invoice, actor=None, channel=Channel.SYSTEM)
+        for _ in range(52):
+            CustomerFactory()
+        yield customers
 
 
 def changelist_queries(client, query=""):
@@ -148,14 +166,9 @@ def test_the_customer_list_runs_the_same_queries_for_20_and_100_rows(client, mon
 
 @pytest.mark.parametrize("model_name", ["creditnote", "customer"])
 def test_the_credit_note_and_customer_lists_of_a_huge_table_use_the_planner_estimate(
-    client, monkeypatch, model_name
+    client, monkeypatch, many_credit_notes, model_name
 ):
-    customers = [CustomerFactory() for _ in range(3)]
-    for n in range(55):
-        invoice = issued_invoice(customer=customers[n % 3], specs=[("Desk", "1", "10.00", "0")])
-        invoice_cancel(invoice=invoice, actor=None, channel=Channel.SYSTEM)
-    for _ in range(52):
-        CustomerFactory()
+    customers = many_credit_notes
     url = reverse(
         f"admin:{'credits' if model_name == 'creditnote' else 'coworking'}_{model_name}_changelist"
     )
