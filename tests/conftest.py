@@ -364,10 +364,9 @@ def _delete_what_the_test_wrote(connection) -> bool:
     """Empty the tables a committing test wrote to, in one transaction, then vacuum them:
     the database as ``migrate`` left it, down to the statistics the planner reads (a deleted
     row keeps its page and index entry until a vacuum, and the tests of plan estimates run
-    ``ANALYZE``). Django's ``flush`` truncates all ~50 tables (a new file for each table and
-    index, about 0.2 s of the server's time) and then makes the content types and
-    permissions again (0.15 s of this process's): 0.35 s per committing test, 45 s of a
-    run. It needs a superuser (``session_replication_role = replica`` holds back the guards
+    ``ANALYZE``). Django's ``flush`` truncates every table (a new file for each table and
+    index) and then makes the content types and permissions again, ten times the cost of
+    deleting the few rows a test wrote (the README's Tests section). It needs a superuser (``session_replication_role = replica`` holds back the guards
     and the foreign-key checks, as a restore does); ``False`` means "not done, flush".
 
     The tables ``migrate`` fills are compared with what they held after the set-up or the
