@@ -366,8 +366,9 @@ def _delete_what_the_test_wrote(connection) -> bool:
     row keeps its page and index entry until a vacuum, and the tests of plan estimates run
     ``ANALYZE``). Django's ``flush`` truncates every table (a new file for each table and
     index) and then makes the content types and permissions again, ten times the cost of
-    deleting the few rows a test wrote (the README's Tests section). It needs a superuser (``session_replication_role = replica`` holds back the guards
-    and the foreign-key checks, as a restore does); ``False`` means "not done, flush".
+    deleting the few rows a test wrote (the README's Tests section). It needs a superuser
+    (``session_replication_role = replica`` holds back the guards and the foreign-key
+    checks, as a restore does); ``False`` means "not done, flush".
 
     The tables ``migrate`` fills are compared with what they held after the set-up or the
     last flush: a test that changed them is flushed, which fills them again."""
