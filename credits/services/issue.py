@@ -38,6 +38,7 @@ from django.utils.translation import gettext as _
 from coworking.events import EventType, InternalEventType, announce
 from coworking.models import LedgerEntry
 from coworking.numbering import DocumentType, format_number, next_number
+from coworking.related import remember_related
 from coworking.services import ledger_post
 from credits.documents import CREDIT_NOTE_DOCUMENT
 from credits.einvoice import check_credit_note_einvoice
@@ -322,6 +323,8 @@ def _write(
     CreditNoteLine.objects.bulk_create(lines)
     if allowance_charges:
         CreditNoteAllowanceCharge.objects.bulk_create(allowance_charges)
+    # The books read them to work out the note's journal entry (``credit_note.written``).
+    remember_related(credit_note, lines=lines, allowance_charges=allowance_charges)
     for kind, part in ((Refund.Kind.REFUND, refund), (Refund.Kind.SETTLED_OUTSIDE, settled)):
         if part.amount > 0:
             refund_write(

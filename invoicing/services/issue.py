@@ -21,6 +21,7 @@ from coworking.locking import lock_rows
 from coworking.models import Customer, LedgerEntry, Location
 from coworking.money import converted
 from coworking.numbering import DocumentType, format_number, next_number
+from coworking.related import remember_related
 from coworking.selectors import exchange_rate_on
 from coworking.services import ledger_post
 from coworking.vat import VatCategory
@@ -77,7 +78,10 @@ def invoice_issue(
     """
     # The customer lock serialises credit application for one customer.
     lock_rows(Customer.objects.filter(pk=invoice.customer_id)).first()
-    invoice = invoice_lock(invoice_id=invoice.pk, related=("location", "customer"))
+    # The customer's location too: the e-invoice check reads its language.
+    invoice = invoice_lock(
+        invoice_id=invoice.pk, related=("location", "customer", "customer__location")
+    )
     if invoice.state != Invoice.State.DRAFT:
         raise InvoiceNotDraft(_("Invoice %(number)s is already issued.") % {"number": invoice})
     lines = list(invoice.lines.all())
@@ -86,6 +90,8 @@ def invoice_issue(
     location, customer = invoice.location, invoice.customer
     _check_parties(location=location, customer=customer, lines=lines)
     allowance_charges = list(invoice.allowance_charges.all())
+    # The books read both to work out the invoice's journal entry (``invoice.issuing``).
+    remember_related(invoice, lines=lines, allowance_charges=allowance_charges)
     changed = set_line_taxes(lines, allowance_charges)
     if changed:  # a draft made under the per-line rule: its lines as issued now
         InvoiceLine.objects.bulk_update(changed, ["net", "net_currency", "tax", "tax_currency"])
@@ -122,7 +128,11 @@ def invoice_issue(
     _check_date_follows_previous(invoice)
     invoice.buyer_reference = invoice.buyer_reference or customer.buyer_reference or invoice.number
     freeze_payment_means(invoice=invoice)
-    invoice.full_clean(validate_unique=False, validate_constraints=False)
+    # The location and the customer were read above, the customer locked: checking that
+    # they exist would be two more queries that cannot fail.
+    invoice.full_clean(
+        exclude=["location", "customer"], validate_unique=False, validate_constraints=False
+    )
     if not free:
         invoice.ledger_entry = ledger_post(
             customer_id=invoice.customer_id,

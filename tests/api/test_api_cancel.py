@@ -438,8 +438,9 @@ def test_the_cancel_throttle_window_slides(api_client, settings, monkeypatch):
 @pytest.mark.parametrize("who", ["staff", "member"])
 def test_an_api_cancel_runs_a_fixed_number_of_queries(api_client, who):
     """What the API adds to the service's queries is pinned, whatever the invoice's size:
-    token and user (1), the user's permissions, loaded once (1), the scoped look-up (1; a
-    member's customer: +1), the new note's lines (1) and its discounts and charges (1)."""
+    token and user (1), the user's permissions, loaded once (1) and the scoped look-up (1; a
+    member's customer: +1). The response's note states its lines and its discounts and
+    charges as the service wrote them (``coworking.related``), with no query."""
     member = portal_member(members_may_cancel=True)
     client = api_client(member.portal_user if who == "member" else staff_user())
     counts = []
@@ -454,6 +455,6 @@ def test_an_api_cancel_runs_a_fixed_number_of_queries(api_client, who):
         assert len(permission_loads) == 1
         counts.append(len(queries))
     assert counts[0] == counts[1]
-    # 24: the service's own (savepoint, lock, ..., the journal entry, release), pinned in
-    # test_cancel_service.py; the response's note reads its discounts on the whole invoice (1).
-    assert counts[0] == 24 + (5 if who == "staff" else 6)
+    # 22: the service's own (savepoint, lock, ..., the journal entry, release), pinned in
+    # test_cancel_service.py.
+    assert counts[0] == 22 + (3 if who == "staff" else 4)

@@ -94,3 +94,29 @@ def test_after_the_invoice_number_nothing_is_read_for_the_journal():
         name in sql for name in (*journal_reads, '"invoicing_payment"')
     )] == []  # fmt: skip
     assert sum(sql.startswith('INSERT INTO "books_journal') for sql in locked) == 2
+
+
+def test_issue_runs_the_same_queries_for_1_and_50_lines():
+    customer = CustomerFactory()
+    drafts = [
+        draft_invoice(customer=customer, specs=[("Desk", "1", "10.00", "21")]),
+        draft_invoice(
+            customer=customer,
+            specs=[(f"Line {i}", "1", "10.00", "21" if i % 2 else "9") for i in range(50)],
+        ),
+    ]
+    issued_invoice(customer=customer)  # the location's chart and counters exist from here on
+    counts = []
+    for draft in drafts:
+        with CaptureQueriesContext(connection) as queries:
+            invoice_issue(invoice=draft)
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    # Savepoint, the customer's lock, the invoice's (with its location, customer and the
+    # customer's location), its lines, its discounts, the credit the customer holds and its
+    # balance row, the bank account, the journal entry's closed-period check and chart, the
+    # counter, the previous number's date, the bank account with the reference, the ledger
+    # entry and the balance row, the invoice, the journal counter, the entry and its lines,
+    # the webhook outbox's event, release (21). The books read the lines and discounts the
+    # service holds, not the database again.
+    assert counts[0] == 21
