@@ -1,6 +1,6 @@
-"""Rows a service has just written, kept on the instance they belong to.
+"""Rows a service has just read or written, kept on the instance they belong to.
 
-A service that writes a document and its lines announces the document in the same
+A service that issues a document with its lines announces the document in the same
 transaction; the books then read ``document.lines.all()`` and
 ``document.allowance_charges.all()`` to work out its journal entry. Those reads would
 return exactly the rows the service holds, so it hands them over instead, the way
