@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from djmoney.money import Money
@@ -21,7 +22,6 @@ from coworking.locking import lock_rows
 from coworking.models import Customer, LedgerEntry, Location
 from coworking.money import converted
 from coworking.numbering import DocumentType, format_number, next_number
-from coworking.related import remember_related
 from coworking.selectors import exchange_rate_on
 from coworking.services import ledger_post
 from coworking.vat import VatCategory
@@ -84,14 +84,15 @@ def invoice_issue(
     )
     if invoice.state != Invoice.State.DRAFT:
         raise InvoiceNotDraft(_("Invoice %(number)s is already issued.") % {"number": invoice})
+    # Read once, kept on the invoice: the books read both again to work out its journal
+    # entry (``invoice.issuing``).
+    prefetch_related_objects([invoice], "lines", "allowance_charges")
     lines = list(invoice.lines.all())
     if not lines:
         raise InvoiceHasNoLines()
     location, customer = invoice.location, invoice.customer
     _check_parties(location=location, customer=customer, lines=lines)
     allowance_charges = list(invoice.allowance_charges.all())
-    # The books read both to work out the invoice's journal entry (``invoice.issuing``).
-    remember_related(invoice, lines=lines, allowance_charges=allowance_charges)
     changed = set_line_taxes(lines, allowance_charges)
     if changed:  # a draft made under the per-line rule: its lines as issued now
         InvoiceLine.objects.bulk_update(changed, ["net", "net_currency", "tax", "tax_currency"])
