@@ -104,24 +104,41 @@ def assert_no_horizontal_scrolling(page, selector: str) -> None:
 
 
 @contextmanager
-def chromium_page(*, timeout_ms: int = 15_000):
-    """A page of headless Chromium, 1280 pixels wide."""
+def chromium():
+    """Headless Chromium, for a module's tests: a launch costs about a CPU second, a fresh
+    context per test (``chromium_page``) isolates them as well. Playwright's sync API runs
+    an event loop in this thread meanwhile, so Django is told that its synchronous calls
+    here are fine (``DJANGO_ALLOW_ASYNC_UNSAFE``)."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `apt-get install -y chromium` (.ci/run does it).")
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
         )
-        context = browser.new_context(viewport={"width": WIDTH, "height": 900})
-        context.set_default_timeout(timeout_ms)
         try:
-            yield context.new_page()
+            yield browser
         finally:
-            context.close()
             browser.close()
+
+
+@contextmanager
+def chromium_page(browser, *, timeout_ms: int = 15_000, **options):
+    """A page of its own browser context (no cookies or storage of another test), 1280
+    pixels wide. With an event loop running, Django keys its connections by context, not
+    thread: the ones opened meanwhile are closed after, or they outlive the test database."""
+    from django.db import connections
+
+    context = browser.new_context(viewport={"width": WIDTH, "height": 900}, **options)
+    context.set_default_timeout(timeout_ms)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+        connections.close_all()
 
 
 def log_in(page, live_server, username="finance"):

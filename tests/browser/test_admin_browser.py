@@ -10,7 +10,6 @@ from decimal import Decimal
 
 import pytest
 from django.contrib import admin
-from django.db import connections
 
 from coworking.money import format_money
 from credits.models import CreditNote
@@ -25,21 +24,21 @@ from tests.helpers import (
     log_in,
 )
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# One worker runs the module's tests one after another, with one Chromium
+# (tests/browser/conftest.py).
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.xdist_group("test_admin_browser"),
+]
 
 
 @pytest.fixture
-def page(live_server, monkeypatch):
+def page(live_server, browser):
     # Playwright's sync API runs an event loop in this thread; the ORM calls of the test
     # itself are still plain synchronous calls, made between browser steps.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    try:
-        with chromium_page() as page:
-            yield page
-    finally:
-        # With an event loop running, Django keys its connections by context, not thread:
-        # close the ones opened in here, or they outlive the test database.
-        connections.close_all()
+    with chromium_page(browser) as page:
+        yield page
 
 
 def test_staff_cancel_two_ticked_invoices_then_one_from_its_row_link(live_server, page):

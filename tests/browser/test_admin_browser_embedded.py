@@ -65,8 +65,8 @@ def embedded(tmp_path_factory):
 
 
 @pytest.fixture
-def page():
-    with chromium_page(timeout_ms=30_000) as page:
+def page(browser):
+    with chromium_page(browser, timeout_ms=30_000) as page:
         yield page
 
 

@@ -5,11 +5,10 @@ French reader saw), the amount-due box reading the language's amounts, the invoi
 quantities (never "1.000" for one) and its credited figure, the cancel page's wording, and
 the customer ledger in one language. Screenshots go to ``test-artifacts/``."""
 
+from contextlib import ExitStack
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from django.db import connections
 from django.utils import translation
 
 from coworking.money import format_money
@@ -17,30 +16,25 @@ from credits.services import LineCredit, credit_note_issue
 from invoicing.models import Channel
 from invoicing.services import payment_record
 from tests.factories import CustomerFactory, LocationFactory, UserFactory, issued_invoice
+from tests.helpers import ARTIFACTS, chromium_page
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
+# One worker runs the module's tests one after another, with one Chromium
+# (tests/browser/conftest.py).
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.xdist_group("test_admin_languages_browser"),
+]
 
 
 @pytest.fixture
-def browser_in(live_server, monkeypatch):
+def browser_in(live_server, browser):
     """``browser_in("fr-FR")`` → a logged-in page of a browser asking for that language."""
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
     UserFactory(username="finance", is_staff=True, is_superuser=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"], headless=True
-        )
+    with ExitStack() as pages:
 
         def open_page(locale: str):
-            context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})
-            context.set_default_timeout(15_000)
-            page = context.new_page()
+            page = pages.enter_context(chromium_page(browser, locale=locale))
             page.goto(f"{live_server.url}/admin/login/")
             page.fill("#id_username", "finance")
             page.fill("#id_password", "password")
@@ -48,11 +42,7 @@ def browser_in(live_server, monkeypatch):
             page.wait_for_url(f"{live_server.url}/admin/")
             return page
 
-        try:
-            yield open_page
-        finally:
-            browser.close()
-            connections.close_all()
+        yield open_page
 
 
 # The language's 1000.50 as staff type it, and quantities 5 and 1.5 as it writes them.

@@ -18,7 +18,13 @@ from invoicing.models import Channel, Invoice
 from tests.factories import CustomerFactory, LocationFactory, issued_invoice, staff_user
 from tests.helpers import ARTIFACTS, WIDTH, chromium_page, log_in
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# One worker runs the module's tests one after another, with one Chromium
+# (tests/browser/conftest.py).
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.xdist_group("test_admin_widths_browser"),
+]
 
 LANGUAGES = ["en", "fr", "nl"]
 # 1 January as the statement's period box shows it per admin language.
@@ -34,15 +40,9 @@ LINES = """(element) => {
 
 
 @pytest.fixture
-def page(live_server, monkeypatch):
-    from django.db import connections
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    try:
-        with chromium_page(timeout_ms=30_000) as page:
-            yield page
-    finally:
-        connections.close_all()
+def page(live_server, browser):
+    with chromium_page(browser, timeout_ms=30_000) as page:
+        yield page
 
 
 @pytest.fixture
