@@ -25,9 +25,9 @@ preload_app = True
 
 def pre_fork(server, worker):
     """Freeze what the master imported (the whole app, ``preload_app``) before each fork: the
-    cyclic garbage collector of a worker then never scans those objects again (a full pass
-    over them cost 3-4 ms per API request on average under load, docs/benchmarks.md),
-    and the pages holding them stay shared between workers instead of being copied."""
+    cyclic garbage collector of a worker then never scans those objects again (what a full
+    pass over them costs an API request is in docs/benchmarks.md), and the pages holding
+    them stay shared between workers instead of being copied."""
     gc.freeze()
 
 

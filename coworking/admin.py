@@ -159,9 +159,9 @@ class IndexedSearchMixin(AdminMixinBase):
                 matches = matches.order_by().values("pk")
                 ids = matches if ids is None else ids.union(matches)
             # Several terms: one INTERSECT of their unions, not one ``IN`` per term. Each
-            # ``IN`` is estimated at a few rows, so the planner joined the second to the
-            # first in a nested loop: a big customer's two-word name compared 5,000 ids
-            # with 5,000 (1.5 s at 10,000 invoices, for a page of 100).
+            # ``IN`` is estimated at a few rows, so the planner would join the second to the
+            # first in a nested loop, comparing every id of a big customer's two-word name
+            # with every other (docs/benchmarks.md, "10k, 100k and 1M side by side").
             found = ids if found is None else found.intersection(ids)
         if found is not None:
             queryset = queryset.filter(pk__in=found)

@@ -1,8 +1,9 @@
 """The project's admin site (Django's, through ``coworking.apps.AdminConfig``).
 
 Every model admin registered on it checks the ids of an action's selection before Django
-filters on them: a selection posted with a non-integer id used to be a 500 for any action
-(Django's ``delete_selected`` included); now it is an error message and nothing is done.
+filters on them: a selection posted with a non-integer id gets an error message and nothing
+is done, for every action (Django's ``delete_selected`` included), where Django itself would
+fail on the lookup.
 """
 
 from django.conf import settings

@@ -77,7 +77,7 @@ def pytest_configure(config):
 # The longest tests, longest first (measured with ``--durations``): pytest-xdist hands tests
 # out in collection order, so these start at once instead of leaving one worker busy at the end.
 # The first two go to two workers: one migrates the run's PostgreSQL template while the other
-# migrates its SQLite one (``tests/embedded.py``), about 10 s each, side by side.
+# migrates its SQLite one (``tests/embedded.py``), side by side.
 LONGEST_FIRST = (
     "tests/webhooks/test_webhooks_concurrency.py",  # the first on PostgreSQL: migrates
     "tests/browser/test_admin_browser_embedded.py",  # the first on SQLite: migrates too

@@ -16,8 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # file that does not exist yet copies it instead of running every migration again (the first
 # one still runs them all, so the migrations are proven on SQLite in every run). The copy is
 # what ``migrate`` would leave (its ``post_migrate`` handlers, permissions, content types and
-# triggers, do not depend on the test's environment), so no command runs for it: a
-# ``manage.py`` start costs about two CPU seconds. ``migrate`` of a database that exists
+# triggers, do not depend on the test's environment), so no command runs for it: each
+# ``manage.py`` start loads the whole project. ``migrate`` of a database that exists
 # runs, as asked.
 _RUN = os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"pid{os.getpid()}"
 _MIGRATED = Path(tempfile.gettempdir()) / f"cw-embedded-{_RUN}" / "migrated.sqlite3"

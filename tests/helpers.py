@@ -105,8 +105,8 @@ def assert_no_horizontal_scrolling(page, selector: str) -> None:
 
 @contextmanager
 def chromium():
-    """Headless Chromium, for a module's tests: a launch costs about a CPU second, a fresh
-    context per test (``chromium_page``) isolates them as well. Playwright's sync API runs
+    """Headless Chromium, launched once for a module's tests: a fresh context per test
+    (``chromium_page``) isolates them as well as a launch would. Playwright's sync API runs
     an event loop in this thread meanwhile, so Django is told that its synchronous calls
     here are fine (``DJANGO_ALLOW_ASYNC_UNSAFE``)."""
     if not Path(CHROMIUM).exists():

@@ -6,7 +6,7 @@ ships (the ones ``facturx.xml_check_xsd`` uses, compiled once here), and the off
 (``validation-1.3.16`` of the European Commission's eInvoicing-EN16931 repository,
 schematron compiled to XSLT, EUPL 1.2, in ``en16931/``) run with Saxon-HE (``saxonche``).
 A Factur-X PDF is checked by the XML embedded in it. The stylesheets compile once per
-process (about 0.3 s), then a document takes milliseconds.
+process; then each document is one transform (docs/benchmarks.md has what a check costs).
 
 With ``peppol``, a UBL document is also checked against the Peppol BIS Billing 3.0 rules
 (``PEPPOL-EN16931-R*``, code lists ``CL*``, ``P*`` and the national rules of the seller's

@@ -2,9 +2,9 @@
 to end: a fresh database is migrated and seeded by the real commands in a subprocess,
 served by gunicorn on a free port and driven in headless Chromium. Every amount on the
 invoice list, the confirmation page and the customer page is written the one way, with
-exactly its currency's decimals (SQLite sums used to come back as ``988.570000000000``), and
-``reconcile`` finds every invariant holding after cancels (it used to report a false breach
-from floating-point sums). Test modules that run on SQLite are named for the embedded default."""
+exactly its currency's decimals (never a SQLite sum's ``988.570000000000``), and
+``reconcile`` finds every invariant holding after cancels (no false breach from
+floating-point sums). Test modules that run on SQLite are named for the embedded default."""
 
 import re
 import subprocess

@@ -320,8 +320,8 @@ def test_a_number_series_only_grows_by_one_with_its_document(cancelled, sql):
 
 
 def test_a_refused_lowering_leaves_later_cancels_working(cancelled):
-    """Lowering the counter used to make every later cancel of the location fail on the
-    unique number (a 500 from the API); now the lowering itself is refused."""
+    """A lowered counter would make every later cancel of the location fail on the unique
+    number, so the lowering itself is refused and later cancels go on."""
     invoice, credit_note = cancelled
     assert refused(
         "UPDATE sequences_sequence SET last = last - 1 WHERE name = %s", [_series(invoice)]

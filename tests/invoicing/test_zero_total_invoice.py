@@ -72,8 +72,8 @@ def test_a_zero_total_invoice_has_nothing_to_cancel_and_changes_nothing():
 
 
 def test_the_admin_issues_a_zero_total_draft_instead_of_answering_500(admin_client):
-    """Issue 19, finding 5: the admin's Issue on a free day pass failed inside the service
-    (``ledger_kind_source_and_sign``) and answered 500, leaving the draft."""
+    """The admin's Issue on a free day pass issues it: no ledger entry of zero is written
+    (``ledger_kind_source_and_sign`` would refuse one), no 500, no draft left behind."""
     draft = draft_invoice(specs=FREE_DAY)
 
     response = admin_client.post(f"/admin/invoicing/invoice/{draft.pk}/issue/")

@@ -138,7 +138,7 @@ def test_readyz_answers_configured_networks_and_the_token_from_the_environment(s
 
 @pytest.mark.django_db
 def test_concurrent_readyz_probes_run_the_checks_once_within_the_cache_window(settings, tmp_path):
-    """30 probes at once used to write 30 files and open 30 broker connections."""
+    """30 probes at once write one file and open one broker connection, not 30."""
     settings.READYZ_CACHE_SECONDS = 30
     written = []
     settings.STORAGES = {
