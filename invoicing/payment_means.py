@@ -1,7 +1,7 @@
 """How an invoice is paid: the payment reference and the location's bank account, frozen
-on the invoice when it is issued (``freeze_payment_means``, called by ``invoice_issue``),
-stated by its e-invoice (BG-16, ``invoice_payment_means``) and printed on its PDF with an
-EPC QR code for euro transfers (``payment_context``).
+on the invoice when it is issued (``freeze_payee_account``, ``freeze_payment_reference``:
+``invoice_issue``), stated by its e-invoice (BG-16, ``invoice_payment_means``) and printed
+on its PDF with an EPC QR code for euro transfers (``payment_context``).
 
 An invoice issued from a location without an account in its currency carries its reference
 but no bank details (and no payment means in its e-invoice). Invoices issued before
@@ -23,29 +23,39 @@ from coworking.einvoice.document import Document, PaymentMeans
 from invoicing.models import Invoice
 
 
-def _reference_and_account(invoice: Invoice, *, number: str | None = None) -> tuple[str, dict]:
-    reference = invoice_payment_reference(
-        country=str(invoice.location.country),
-        invoice_id=invoice.pk,
-        number=invoice.number if number is None else number,
+def _reference(invoice: Invoice, *, number: str) -> str:
+    return invoice_payment_reference(
+        country=str(invoice.location.country), invoice_id=invoice.pk, number=number
     )
-    return reference, payee_account(location_id=invoice.location_id, currency=invoice.currency)
 
 
-def freeze_payment_means(*, invoice: Invoice) -> None:
-    """Set the reference and the bank account of an invoice being issued (it has its
-    number); the caller saves it. One query."""
-    invoice.payment_reference, invoice.payee_account = _reference_and_account(invoice)
+def freeze_payee_account(*, invoice: Invoice) -> None:
+    """Set the bank account of an invoice being issued, before its e-invoice check reads
+    it (``invoice_payment_means`` with the number it will take); the caller saves it. One
+    query, the only read of the account in an issue."""
+    invoice.payee_account = payee_account(
+        location_id=invoice.location_id, currency=invoice.currency
+    )
+
+
+def freeze_payment_reference(*, invoice: Invoice) -> None:
+    """Set the payment reference of an invoice being issued, once it has its number (the
+    reference is made from it); the caller saves it. No query."""
+    invoice.payment_reference = _reference(invoice, number=invoice.number)
 
 
 def invoice_payment_means(*, invoice: Invoice, number: str | None = None) -> PaymentMeans | None:
     """BG-16 of an issued invoice: a credit transfer to the account it was issued with,
     quoting its reference; ``None`` when it was issued without an account. ``number`` is
-    the one an invoice being issued will take (its reference is made from it)."""
+    the one an invoice being issued will take (its reference is made from it; its account
+    was frozen just before, ``freeze_payee_account``)."""
     if invoice.payment_reference:
         reference, account = invoice.payment_reference, invoice.payee_account
-    else:
-        reference, account = _reference_and_account(invoice, number=number)
+    elif number is not None:
+        reference, account = _reference(invoice, number=number), invoice.payee_account
+    else:  # issued before references were recorded: the ones it would have been issued with
+        reference = _reference(invoice, number=invoice.number)
+        account = payee_account(location_id=invoice.location_id, currency=invoice.currency)
     return transfer_means(
         iban=account.get("iban", ""),
         currency=invoice.currency,

@@ -38,7 +38,7 @@ from invoicing.errors import (
     ReverseChargeWithoutVatId,
 )
 from invoicing.models import Invoice, InvoiceLine, Payment
-from invoicing.payment_means import freeze_payment_means
+from invoicing.payment_means import freeze_payee_account, freeze_payment_reference
 from invoicing.selectors import available_credit
 from invoicing.services.drafts import (
     DEFAULT_PAYMENT_TERM_DAYS,
@@ -111,6 +111,7 @@ def invoice_issue(
     invoice.buyer = parties.snapshot(parties.buyer(customer))
     credit = available_credit(customer=invoice.customer, currency=currency)
     applied = min(credit, invoice.total) if credit.amount > 0 and not free else None
+    freeze_payee_account(invoice=invoice)  # the check states it, the invoice keeps it
     _check_einvoice(
         invoice,
         lines=lines,
@@ -128,7 +129,7 @@ def invoice_issue(
     )
     _check_date_follows_previous(invoice)
     invoice.buyer_reference = invoice.buyer_reference or customer.buyer_reference or invoice.number
-    freeze_payment_means(invoice=invoice)
+    freeze_payment_reference(invoice=invoice)
     # The location and the customer were read above, the customer locked: checking that
     # they exist would be two more queries that cannot fail.
     invoice.full_clean(
