@@ -1,5 +1,6 @@
 """Test set-up: PostgreSQL and Redis only, never SQLite or mocks of them."""
 
+import gc
 import os
 import re
 import urllib.parse
@@ -40,6 +41,13 @@ def _take_this_workers_redis_database() -> None:
 
 
 _take_this_workers_redis_database()
+
+# The cyclic garbage collector of a test process runs after 50,000 new container objects
+# instead of Python's 700: the ORM and the document builders allocate thousands per
+# service call, so at 700 it ran some 6,000 times over 500 tests, 85 times at 50,000, for
+# half the CPU (docs/benchmarks.md, "The test suite"). Memory is not short here; the
+# processes a test starts keep Python's default.
+gc.set_threshold(50_000, 20, 20)
 
 
 def pytest_configure(config):

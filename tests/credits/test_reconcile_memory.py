@@ -1,6 +1,6 @@
 """What ``reconcile`` holds must not grow with the tables (issue 25: under 300 MB at a
-million invoices): no check loads a document, line or entry as a model (the output-VAT check
-once held every document with its lines, a chunk at a time), and the process imports none of
+million invoices): no check loads a document, line or entry as a model (not even the
+output-VAT check, which reads every document's lines), and the process imports none of
 the renderers and validators a check does not need (their libraries alone weigh tens of MB)."""
 
 import json
