@@ -142,10 +142,13 @@ def chromium_page(browser, *, timeout_ms: int = 15_000, **options):
 
 
 def log_in(page, live_server, username="finance"):
+    """Log in and wait for the invoice list's ``load`` event: the admin's actions script
+    resets the select-all box on ``pageshow``, so a click before it would be undone."""
     page.goto(f"{live_server.url}/admin/login/?next=/admin/invoicing/invoice/")
     page.fill("#id_username", username)
     page.fill("#id_password", "password")
     page.click("input[type=submit]")
+    page.wait_for_url(f"{live_server.url}/admin/invoicing/invoice/", wait_until="load")
 
 
 @contextmanager
