@@ -9,15 +9,18 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 # does (see the README's production section). The demo may send webhooks to a receiver on
 # this machine (loopback), which production refuses.
 DEV_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-1} WEBHOOKS_ALLOW_LOOPBACK=$${WEBHOOKS_ALLOW_LOOPBACK:-1}
-# The suite runs as production does (DEBUG off), with a throw-away secret key. It keeps its
-# bytecode caches (git ignores them) even where the environment says not to write them
-# (PYTHONDONTWRITEBYTECODE): otherwise every worker compiles and assertion-rewrites the
-# test modules and the pytest plugins (hypothesis, schemathesis) again, each run (a worker's
-# collection: 13.4 CPU seconds without the caches, 6.4 with), and every command a test
-# starts compiles the project.
+# The suite runs as production does: DEBUG off, and persistent database connections of 60 s
+# as the image sets them (a connection per request or task would open some 2,700 in a run,
+# each costing PostgreSQL a backend to start and its caches to fill), with a throw-away
+# secret key. It keeps its bytecode caches (git ignores them) even where the environment
+# says not to write them (PYTHONDONTWRITEBYTECODE): otherwise every worker compiles and
+# assertion-rewrites the test modules and the pytest plugins (hypothesis, schemathesis)
+# again, each run (a worker's collection: 13.4 CPU seconds without the caches, 6.4 with),
+# and every command a test starts compiles the project.
 TEST_ENV := DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
 	REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')} \
+	DATABASE_CONN_MAX_AGE=$${DATABASE_CONN_MAX_AGE:-60} \
 	PYTHONDONTWRITEBYTECODE=
 
 .PHONY: install run demo-reset test lint typecheck reconcile bench bench-serial bench-pdf bench-api bench-einvoice bench-webhooks bench-deadlocks bench-journal bench-scale
