@@ -14,6 +14,7 @@ from django.conf import settings
 from django.utils import timezone
 
 import credits.services.issue
+from config.celery import app as celery_app
 from coworking.events import EventType
 from credits.services import invoice_cancel
 from invoicing.models import Channel, Invoice
@@ -170,6 +171,9 @@ def test_a_worker_killed_mid_delivery_is_replaced_and_the_event_delivered_with_i
     receiver.script = [HANG]
     webhook_settings.WEBHOOKS_TIMEOUT = 3
     webhook_settings.WEBHOOKS_LEASE_MARGIN = 1
+    # What earlier tests of this worker queued (their PDFs, their events) would reach the
+    # worker process first, as the ``celery_worker`` fixture's purge makes sure they do not.
+    celery_app.control.purge()
     event = cancelled_event()  # queued; no worker yet
 
     database = settings.DATABASES["default"]
