@@ -83,7 +83,9 @@ def series_name(*, journal: str, year: int) -> str:
 def chart(location: Location) -> dict[tuple[str, str], Account]:
     """The location's accounts by (purpose, key); the default chart is written the first
     time a location posts."""
-    accounts = {(a.purpose, a.key): a for a in Account.objects.filter(location=location)}
+    # Unordered: the model's ordering joins the location to sort by name, and a dict needs none.
+    of_location = Account.objects.filter(location=location).order_by()
+    accounts = {(a.purpose, a.key): a for a in of_location}
     if not accounts:
         Account.objects.bulk_create(
             [
@@ -92,7 +94,7 @@ def chart(location: Location) -> dict[tuple[str, str], Account]:
             ],
             ignore_conflicts=True,
         )
-        accounts = {(a.purpose, a.key): a for a in Account.objects.filter(location=location)}
+        accounts = {(a.purpose, a.key): a for a in of_location.all()}
     return accounts
 
 
@@ -114,7 +116,13 @@ def _account(accounts: dict, purpose: str, keys: tuple[str, ...]) -> Account:
 
 
 def closed_period_of(*, location: Location, date: datetime.date) -> ClosedPeriod | None:
-    return ClosedPeriod.objects.filter(location=location, start__lte=date, end__gte=date).first()
+    # Ordered by its own column: the model's ordering joins the location to sort by name,
+    # on every entry posted.
+    return (
+        ClosedPeriod.objects.filter(location=location, start__lte=date, end__gte=date)
+        .order_by("start")
+        .first()
+    )
 
 
 def check_open(*, location: Location, date: datetime.date) -> None:

@@ -10,8 +10,11 @@ SEPA_CURRENCY = "EUR"
 def payee_account(*, location_id: int, currency: str) -> dict:
     """The location's account in ``currency`` as an invoice keeps it (``holder``, ``iban``,
     ``bic``), or ``{}`` when it has none: one query."""
-    account = BankAccount.objects.filter(location_id=location_id, currency=currency).first()
-    if account is None:
+    # One per location and currency; ``get`` rather than the model's ordering, which joins
+    # the location to sort by its name.
+    try:
+        account = BankAccount.objects.get(location_id=location_id, currency=currency)
+    except BankAccount.DoesNotExist:
         return {}
     return {"holder": account.account_holder, "iban": account.iban, "bic": account.bic}
 
