@@ -171,8 +171,9 @@ def test_a_worker_killed_mid_delivery_is_replaced_and_the_event_delivered_with_i
     receiver.script = [HANG]
     webhook_settings.WEBHOOKS_TIMEOUT = 3
     webhook_settings.WEBHOOKS_LEASE_MARGIN = 1
-    # What earlier tests of this worker queued (their PDFs, their events) would reach the
-    # worker process first, as the ``celery_worker`` fixture's purge makes sure they do not.
+    # Drop what earlier tests on this xdist worker queued (their PDFs, their events): the
+    # worker process would run it all before the delivery under test. The ``celery_worker``
+    # fixture purges for the same reason.
     celery_app.control.purge()
     event = cancelled_event()  # queued; no worker yet
 
